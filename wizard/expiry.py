@@ -1,0 +1,88 @@
+"""Certificate lifetimes written as Go durations, the way cfssl reads `expiry` ("87600h")."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+_UNITS_NS = {
+    "ns": 1,
+    "us": 1_000,
+    "µs": 1_000,
+    "μs": 1_000,
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60 * 1_000_000_000,
+    "h": 3600 * 1_000_000_000,
+}
+_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_WORDS = {
+    "d": 24,
+    "day": 24,
+    "days": 24,
+    "w": 24 * 7,
+    "y": 24 * 365,
+    "year": 24 * 365,
+    "years": 24 * 365,
+}
+
+
+class DurationError(ValueError):
+    """A duration cfssl would not read; the message explains the hours-only form."""
+
+
+def parse_go_duration(text: str) -> timedelta:
+    """Parse a Go duration such as `87600h` or `1h30m`; days and years are refused with a hint."""
+    if not isinstance(text, str):
+        raise DurationError(f'{text!r} is not text — write a duration in hours, e.g. "87600h"')
+    value = text.strip()
+    if not value:
+        raise DurationError('"" is empty — write a duration in hours, e.g. "87600h" (10 years)')
+    position = 0
+    total_ns = 0.0
+    while position < len(value):
+        match = _PART.match(value, position)
+        if not match:
+            raise DurationError(_explain(value))
+        number, unit = match.groups()
+        total_ns += float(number) * _UNITS_NS[unit]
+        position = match.end()
+    if total_ns <= 0:
+        raise DurationError(f'"{value}" is zero — a certificate needs a lifetime, e.g. "87600h"')
+    return timedelta(microseconds=total_ns / 1000)
+
+
+def _explain(value: str) -> str:
+    match = re.fullmatch(r"(\d+)\s*([a-zA-Z]+)", value)
+    if match and match.group(2).lower() in _WORDS:
+        hours = int(match.group(1)) * _WORDS[match.group(2).lower()]
+        return (
+            f'"{value}" is not a Go duration — cfssl counts only hours, minutes and seconds; '
+            f'write "{hours}h"'
+        )
+    if value.isdigit():
+        return f'"{value}" has no unit — write "{value}h" for hours'
+    return (
+        f'"{value}" is not a Go duration — write hours such as "87600h" (10 years) or "8760h" '
+        "(1 year); units are h, m and s"
+    )
+
+
+def format_duration(delta: timedelta) -> str:
+    """The Go-style text of a whole-hour (or shorter) duration: `87600h`, `90m`, `45s`."""
+    seconds = int(delta.total_seconds())
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600}h"
+    if seconds % 60 == 0:
+        return f"{seconds // 60}m"
+    return f"{seconds}s"
+
+
+def describe_duration(delta: timedelta) -> str:
+    """A human reading of a lifetime: `3650 days (about 10 years)`."""
+    days = delta.total_seconds() / 86400
+    if days >= 365:
+        return f"{days:g} days (about {days / 365.25:.1f} years)".replace(".0 years", " years")
+    if days >= 1:
+        return f"{days:g} days"
+    return f"{delta.total_seconds() / 3600:g} hours"

@@ -1,0 +1,204 @@
+"""Host entries: classify what a user typed as an IP address or a DNS name, or say why not.
+
+cfssl turns every `hosts` entry that is not an IP or an e-mail address into a DNS SAN verbatim, so
+the guide's `192.168.214.1/24` silently becomes a useless name. Here every entry is classified, and
+anything that is not a usable SAN is refused with a message that says how to fix it.
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import NoReturn
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_PORT_SUFFIX = re.compile(r"^(?P<host>[^:]+):(?P<port>\d{1,5})$")
+_BRACKETED = re.compile(r"^\[(?P<host>[^\]]+)\](:(?P<port>\d{1,5}))?$")
+
+
+class HostKind(enum.Enum):
+    """What a host entry is."""
+
+    IPV4 = "IPv4"
+    IPV6 = "IPv6"
+    DNS = "DNS"
+
+
+class HostError(ValueError):
+    """A host entry that cannot be a SAN; the message says why and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Host:
+    """One classified host entry: its canonical text, its kind and an optional note for the user."""
+
+    value: str
+    kind: HostKind
+    note: str = ""
+
+    @property
+    def is_ip(self) -> bool:
+        """True for IPv4 and IPv6 addresses."""
+        return self.kind is not HostKind.DNS
+
+    def ip(self) -> IPAddress:
+        """The address as an `ipaddress` object (only for IP hosts)."""
+        return ipaddress.ip_address(self.value)
+
+
+def parse_host(text: str) -> Host:
+    """Classify one host entry, or raise HostError saying what is wrong and what to write instead."""
+    if not isinstance(text, str):
+        raise HostError(f"{text!r} is not text — write an IP address or a DNS name in quotes")
+    raw = text
+    text = text.strip()
+    if not text:
+        raise HostError('"" is empty — write an IP address or a DNS name, or remove the entry')
+    if any(ch.isspace() for ch in text):
+        raise HostError(f'"{raw}" contains spaces — put each address in its own entry')
+    if "://" in text:
+        inner = text.split("://", 1)[1].split("/", 1)[0]
+        return _refuse(text, "is a URL, not a host", _suggest(inner))
+    if "/" in text:
+        return _refuse_slash(text)
+    if "%" in text:
+        address = text.split("%", 1)[0]
+        return _refuse(
+            text,
+            "has a zone index (%…), which a certificate cannot hold",
+            _suggest(address),
+        )
+    bracketed = _BRACKETED.match(text)
+    if bracketed:
+        inner = bracketed.group("host")
+        what = "has a port" if bracketed.group("port") else "is written in brackets"
+        return _refuse(text, f"{what}, which a certificate cannot hold", _suggest(inner))
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        pass
+    else:
+        kind = HostKind.IPV4 if address.version == 4 else HostKind.IPV6
+        canonical = str(address)
+        note = "" if canonical == text else f"written as {canonical}"
+        return Host(canonical, kind, note)
+    ported = _PORT_SUFFIX.match(text)
+    if ported:
+        return _refuse(
+            text,
+            "has a port, which a certificate cannot hold (the port goes in the server URL)",
+            _suggest(ported.group("host")),
+        )
+    if "@" in text:
+        raise HostError(
+            f'"{text}" is an e-mail address — Kubernetes certificates need IP addresses or DNS names'
+        )
+    if _looks_like_bad_ipv4(text):
+        raise HostError(f'"{text}" is not a valid IPv4 address — each of the four parts is 0-255')
+    return _parse_dns_name(text)
+
+
+def _parse_dns_name(text: str) -> Host:
+    name = text[:-1] if text.endswith(".") else text
+    folded = name.lower()
+    note = ""
+    if folded != name:
+        note = f"folded to lower case: {folded}"
+    if len(folded) > 253:
+        raise HostError(f'"{text}" is longer than 253 characters, the limit for a DNS name')
+    labels = folded.split(".")
+    for index, label in enumerate(labels):
+        if label == "*" and index == 0 and len(labels) > 2:
+            continue
+        if not label:
+            raise HostError(f'"{text}" has an empty label (two dots in a row, or a leading dot)')
+        if len(label) > 63:
+            raise HostError(f'"{text}": the label "{label}" is longer than 63 characters')
+        if not _LABEL.match(label):
+            bad = sorted({ch for ch in label if not (ch.isascii() and (ch.isalnum() or ch == "-"))})
+            if bad:
+                shown = " ".join(repr(ch) for ch in bad)
+                reason = f"contains {shown}; DNS names use only letters, digits, '-' and '.'"
+            else:
+                reason = f'the label "{label}" starts or ends with "-"'
+            raise HostError(f'"{text}" is not a valid DNS name: {reason}')
+    return Host(folded, HostKind.DNS, note)
+
+
+def _refuse_slash(text: str) -> NoReturn:
+    try:
+        network = ipaddress.ip_interface(text)
+    except ValueError:
+        head = text.split("/", 1)[0]
+        return _refuse(text, "contains '/', which no host name or address has", _suggest(head))
+    address = network.ip
+    if network.network.prefixlen == network.network.max_prefixlen:
+        return _refuse(text, "is an address with a prefix length", f"write {address}")
+    if address == network.network.network_address:
+        raise HostError(
+            f'"{text}" is a network, not an address — a certificate holds single addresses; '
+            "list each host's address instead"
+        )
+    return _refuse(text, "is a network, not an address", f"write {address}")
+
+
+def _refuse(text: str, what: str, fix: str) -> NoReturn:
+    raise HostError(f'"{text}" {what} — {fix}')
+
+
+def _suggest(candidate: str) -> str:
+    try:
+        host = parse_host(candidate)
+    except HostError:
+        return "write just the IP address or the DNS name"
+    return f"write {host.value}"
+
+
+def _looks_like_bad_ipv4(text: str) -> bool:
+    parts = text.split(".")
+    return len(parts) == 4 and all(part.isdigit() for part in parts)
+
+
+# --- the service network ---------------------------------------------------------------------
+
+
+def parse_service_cidr(text: str) -> IPNetwork:
+    """Parse the service CIDR, refusing host bits and networks too small to hold a service IP."""
+    text = text.strip() if isinstance(text, str) else text
+    if not isinstance(text, str) or not text:
+        raise HostError('"" is empty — write the service CIDR, e.g. 10.254.0.0/16')
+    if "/" not in text:
+        raise HostError(
+            f'"{text}" has no prefix length — write a network such as {text}/16 '
+            "(the same value as kube-apiserver's --service-cluster-ip-range)"
+        )
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise HostError(
+            f'"{text}" is not a network — write it as ADDRESS/PREFIX, e.g. 10.254.0.0/16'
+        ) from None
+    if ipaddress.ip_interface(text).ip != network.network_address:
+        raise HostError(f'"{text}" has host bits set — write {network} (the network address)')
+    if network.num_addresses < 4:
+        raise HostError(
+            f'"{text}" is too small to hold a service IP — use a prefix of at most '
+            f"/{network.max_prefixlen - 2}"
+        )
+    return network
+
+
+def first_service_ip(cidr: str | IPNetwork) -> IPAddress:
+    """The first usable address of the service CIDR: the `kubernetes` Service's ClusterIP."""
+    network = parse_service_cidr(cidr) if isinstance(cidr, str) else cidr
+    return network.network_address + 1
+
+
+def split_host_list(text: str) -> list[str]:
+    """Split pasted text into entries at spaces, commas, semicolons and newlines."""
+    return [part for part in re.split(r"[\s,;]+", text) if part]

@@ -1,0 +1,303 @@
+"""Keys, CSRs and certificates, issued the way cfssl 1.2 issues them — minus its bugs.
+
+Followed from cfssl (reference/cfssl-compat.md §4): 20-byte positive serials, notBefore rounded to
+the minute and backdated five minutes, exact-hour lifetimes, the hash chosen by the CA's key,
+SHA-1 subject key ids, critical key usage and basic constraints, DN order C, ST, L, O, OU, CN with
+PrintableString where possible, PKCS#1 / SEC1 private keys.
+Not followed: every certificate carries an Authority Key Identifier (the root: its own), so a
+leaf whose subject equals the CA's still verifies; and no leaf outlives its CA.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from wizard.cfssl import EXT_KEY_USAGE_WORDS, KEY_USAGE_WORDS
+
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
+
+_CURVES = {256: ec.SECP256R1, 384: ec.SECP384R1, 521: ec.SECP521R1}
+_NAME_OIDS = {
+    "C": NameOID.COUNTRY_NAME,
+    "ST": NameOID.STATE_OR_PROVINCE_NAME,
+    "L": NameOID.LOCALITY_NAME,
+    "O": NameOID.ORGANIZATION_NAME,
+    "OU": NameOID.ORGANIZATIONAL_UNIT_NAME,
+}
+_PRINTABLE = re.compile(r"^[A-Za-z0-9 '()+,\-./:=?]*$")
+BACKDATE = timedelta(minutes=5)
+
+
+class PKIError(ValueError):
+    """A key or certificate that cannot be used; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A key pair with its CSR and certificate."""
+
+    key: PrivateKey
+    csr: x509.CertificateSigningRequest
+    certificate: x509.Certificate
+
+
+def new_private_key(algo: str, size: int) -> PrivateKey:
+    """A fresh RSA (e=65537) or ECDSA key of the given size."""
+    if algo == "rsa":
+        return rsa.generate_private_key(public_exponent=65537, key_size=size)
+    if algo == "ecdsa":
+        return ec.generate_private_key(_CURVES[size]())
+    raise PKIError(f'key algorithm "{algo}" is not supported — use rsa or ecdsa')
+
+
+def private_key_pem(key: PrivateKey) -> bytes:
+    """The key as cfssljson writes it: PKCS#1 `RSA PRIVATE KEY` or SEC1 `EC PRIVATE KEY`."""
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+
+
+def certificate_pem(certificate: x509.Certificate) -> bytes:
+    """The certificate as PEM."""
+    return certificate.public_bytes(serialization.Encoding.PEM)
+
+
+def csr_pem(csr: x509.CertificateSigningRequest) -> bytes:
+    """The CSR as PEM (`CERTIFICATE REQUEST`)."""
+    return csr.public_bytes(serialization.Encoding.PEM)
+
+
+def build_name(names: dict[str, str], common_name: str) -> x509.Name:
+    """A DN in cfssl's order C, ST, L, O, OU, CN; empty values are left out."""
+    attributes = []
+    for key, oid in _NAME_OIDS.items():
+        value = names.get(key, "")
+        if value:
+            attributes.append(_attribute(oid, value))
+    if common_name:
+        attributes.append(_attribute(NameOID.COMMON_NAME, common_name))
+    return x509.Name(attributes)
+
+
+def _attribute(oid: x509.ObjectIdentifier, value: str) -> x509.NameAttribute:
+    if _PRINTABLE.match(value):
+        return x509.NameAttribute(oid, value, x509.name._ASN1Type.PrintableString)
+    return x509.NameAttribute(oid, value, x509.name._ASN1Type.UTF8String)
+
+
+def san_extension(hosts: list[str]) -> x509.SubjectAlternativeName | None:
+    """DNS names first, then IP addresses, as Go marshals them; None when there are no hosts."""
+    names: list[x509.GeneralName] = []
+    addresses: list[x509.GeneralName] = []
+    for host in hosts:
+        try:
+            addresses.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(host))
+    if not names and not addresses:
+        return None
+    return x509.SubjectAlternativeName(names + addresses)
+
+
+def build_csr(
+    key: PrivateKey, subject: x509.Name, hosts: list[str]
+) -> x509.CertificateSigningRequest:
+    """A PKCS#10 request carrying the subject and the SANs, signed by the key."""
+    builder = x509.CertificateSigningRequestBuilder().subject_name(subject)
+    sans = san_extension(hosts)
+    if sans is not None:
+        builder = builder.add_extension(sans, critical=False)
+    return builder.sign(key, signature_hash(key))
+
+
+def signature_hash(signer_key: PrivateKey) -> hashes.HashAlgorithm:
+    """cfssl's hash for a signing key: by RSA size or by curve."""
+    if isinstance(signer_key, rsa.RSAPrivateKey):
+        if signer_key.key_size >= 4096:
+            return hashes.SHA512()
+        if signer_key.key_size >= 3072:
+            return hashes.SHA384()
+        return hashes.SHA256()
+    size = signer_key.curve.key_size
+    if size >= 521:
+        return hashes.SHA512()
+    if size >= 384:
+        return hashes.SHA384()
+    return hashes.SHA256()
+
+
+def random_serial() -> int:
+    """20 random bytes with the top bit cleared, as cfssl makes serials (never zero)."""
+    while True:
+        serial = int.from_bytes(os.urandom(20), "big") & ((1 << 159) - 1)
+        if serial:
+            return serial
+
+
+def not_before(now: datetime | None = None) -> datetime:
+    """Now rounded to the nearest minute, minus five minutes (cfssl's backdate)."""
+    now = now or datetime.now(UTC)
+    rounded = now.replace(second=0, microsecond=0)
+    if now - rounded >= timedelta(seconds=30):
+        rounded += timedelta(minutes=1)
+    return rounded - BACKDATE
+
+
+def _key_usage(words: tuple[str, ...], is_ca: bool) -> x509.KeyUsage:
+    flags = dict.fromkeys(
+        (
+            "digital_signature",
+            "content_commitment",
+            "key_encipherment",
+            "data_encipherment",
+            "key_agreement",
+            "key_cert_sign",
+            "crl_sign",
+        ),
+        False,
+    )
+    if is_ca:
+        flags["key_cert_sign"] = flags["crl_sign"] = True
+    for word in words:
+        if word in KEY_USAGE_WORDS:
+            flags[KEY_USAGE_WORDS[word]] = True
+    return x509.KeyUsage(**flags, encipher_only=False, decipher_only=False)
+
+
+def _ext_key_usage(words: tuple[str, ...]) -> x509.ExtendedKeyUsage | None:
+    oids = {
+        "server_auth": ExtendedKeyUsageOID.SERVER_AUTH,
+        "client_auth": ExtendedKeyUsageOID.CLIENT_AUTH,
+    }
+    usages = [oids[EXT_KEY_USAGE_WORDS[w]] for w in words if w in EXT_KEY_USAGE_WORDS]
+    return x509.ExtendedKeyUsage(usages) if usages else None
+
+
+def issue_ca(
+    key: PrivateKey, subject: x509.Name, lifetime: timedelta, now: datetime | None = None
+) -> x509.Certificate:
+    """A self-signed CA as `cfssl gencert -initca` makes it, plus an AKI equal to its SKI."""
+    start = not_before(now)
+    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(random_serial())
+        .not_valid_before(start)
+        .not_valid_after(start + lifetime)
+        .add_extension(_key_usage((), is_ca=True), critical=True)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(ski, critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier(ski.digest, None, None), critical=False)
+    )
+    return builder.sign(key, signature_hash(key))
+
+
+def issue_leaf(
+    csr: x509.CertificateSigningRequest,
+    usages: tuple[str, ...],
+    lifetime: timedelta,
+    ca_certificate: x509.Certificate,
+    ca_key: PrivateKey,
+    now: datetime | None = None,
+) -> x509.Certificate:
+    """Sign a CSR with a signing profile's usages, as `cfssl gencert -ca …` does, plus an AKI."""
+    start = not_before(now)
+    end = start + lifetime
+    if end > ca_certificate.not_valid_after_utc:
+        raise PKIError(
+            f"the certificate would end on {end:%Y-%m-%d} but its CA ends on "
+            f"{ca_certificate.not_valid_after_utc:%Y-%m-%d} — shorten expiry.cert"
+        )
+    public_key = csr.public_key()
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(csr.subject)
+        .issuer_name(ca_certificate.subject)
+        .public_key(public_key)
+        .serial_number(random_serial())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(_key_usage(usages, is_ca=False), critical=True)
+    )
+    eku = _ext_key_usage(usages)
+    if eku is not None:
+        builder = builder.add_extension(eku, critical=False)
+    builder = builder.add_extension(
+        x509.BasicConstraints(ca=False, path_length=None), critical=True
+    )
+    builder = builder.add_extension(
+        x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False
+    )
+    builder = builder.add_extension(authority_key_id(ca_certificate), critical=False)
+    try:
+        sans = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        sans = None
+    if sans is not None:
+        builder = builder.add_extension(sans, critical=False)
+    return builder.sign(ca_key, signature_hash(ca_key))
+
+
+def authority_key_id(ca_certificate: x509.Certificate) -> x509.AuthorityKeyIdentifier:
+    """The AKI for certificates signed by this CA: its SKI, or one computed from its key."""
+    try:
+        ski = ca_certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    except x509.ExtensionNotFound:
+        ski = x509.SubjectKeyIdentifier.from_public_key(ca_certificate.public_key())
+    return x509.AuthorityKeyIdentifier(ski.digest, None, None)
+
+
+def key_matches_certificate(key: PrivateKey, certificate: x509.Certificate) -> bool:
+    """True when the private key belongs to the certificate's public key."""
+    return public_key_bytes(key.public_key()) == public_key_bytes(certificate.public_key())
+
+
+def public_key_bytes(public_key: object) -> bytes:
+    """The DER SubjectPublicKeyInfo of a public key, for comparing keys."""
+    return public_key.public_bytes(  # type: ignore[attr-defined]
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def load_private_key(data: bytes, name: str) -> PrivateKey:
+    """Load an unencrypted PEM private key (PKCS#1, SEC1 or PKCS#8)."""
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except TypeError:
+        raise PKIError(f"{name}: the key is encrypted — decrypt it first (openssl pkey)") from None
+    except ValueError:
+        raise PKIError(f"{name}: not a PEM private key") from None
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise PKIError(f"{name}: only RSA and ECDSA keys are supported")
+    return key
+
+
+def load_certificate(data: bytes, name: str) -> x509.Certificate:
+    """Load the first PEM certificate of a file."""
+    try:
+        return x509.load_pem_x509_certificate(data)
+    except ValueError:
+        raise PKIError(f"{name}: not a PEM certificate") from None
+
+
+def is_ca_certificate(certificate: x509.Certificate) -> bool:
+    """True when basic constraints say CA:TRUE."""
+    try:
+        return certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False

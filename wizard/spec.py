@@ -1,0 +1,533 @@
+"""ClusterSpec: the user's answers (cluster.toml), their validation, and TOML load/save.
+
+Values are kept as the user typed them, so a screen can hold a wrong value while it is being
+fixed; `validate()` turns them into problems that name the field path, the value and the fix.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import tomli_w
+
+from wizard.expiry import DurationError, parse_go_duration
+from wizard.hosts import Host, HostError, IPAddress, IPNetwork, parse_host, parse_service_cidr
+
+Severity = Literal["error", "warning", "note"]
+
+PROFILES = ("classic",)
+KEY_SIZES: dict[str, tuple[int, ...]] = {"rsa": (2048, 3072, 4096), "ecdsa": (256, 384)}
+HOST_GROUPS = ("etcd", "masters", "registry", "vip", "extra")
+SUBJECT_FIELDS = ("C", "ST", "L", "O", "OU")
+
+
+class SpecError(ValueError):
+    """cluster.toml could not be read; the message names the file and what is wrong."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation finding, tied to a field path such as `hosts.vip[0]`."""
+
+    path: str
+    message: str
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+@dataclass
+class HostLists:
+    """The addresses and names the cluster's certificates must cover."""
+
+    etcd: list[str] = field(default_factory=list)
+    masters: list[str] = field(default_factory=list)
+    registry: list[str] = field(default_factory=list)
+    vip: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Network:
+    """The service network and the cluster's DNS domain."""
+
+    service_cidr: str = "10.254.0.0/16"
+    cluster_domain: str = "cluster.local"
+
+
+@dataclass
+class Subject:
+    """The subject names every certificate shares (the CSR's `names`)."""
+
+    C: str = "CN"
+    ST: str = "BeiJing"
+    L: str = "BeiJing"
+    O: str = "k8s"  # noqa: E741 - the X.509 attribute's own name
+    OU: str = "System"
+
+    def as_dict(self) -> dict[str, str]:
+        """The five attributes in cfssl's order, empty ones included."""
+        return {name: getattr(self, name) for name in SUBJECT_FIELDS}
+
+
+@dataclass
+class KeySpec:
+    """The private key type for every certificate."""
+
+    algo: str = "rsa"
+    size: int = 2048
+
+
+@dataclass
+class Expiry:
+    """Lifetimes as Go durations (cfssl's form)."""
+
+    ca: str = "87600h"
+    cert: str = "87600h"
+
+
+@dataclass
+class ClusterSpec:
+    """Everything the user tells us about the cluster; the input of every other module."""
+
+    profile: str = "classic"
+    hosts: HostLists = field(default_factory=HostLists)
+    network: Network = field(default_factory=Network)
+    subject: Subject = field(default_factory=Subject)
+    key: KeySpec = field(default_factory=KeySpec)
+    expiry: Expiry = field(default_factory=Expiry)
+
+    @classmethod
+    def example(cls) -> ClusterSpec:
+        """The guide's cluster: three etcd members, three masters, a registry, a VIP."""
+        return cls(
+            hosts=HostLists(
+                etcd=["192.168.214.88", "192.168.214.89", "192.168.214.90"],
+                masters=["192.168.214.200", "192.168.214.201", "192.168.214.202"],
+                registry=["192.168.214.210"],
+                vip=["192.168.214.100"],
+                extra=["kube-api.wangdong.com"],
+            )
+        )
+
+    # --- resolved values (only meaningful when validate() found no errors) ---
+
+    def host_entries(self, group: str) -> list[Host]:
+        """The valid entries of one host group, canonical and without duplicates."""
+        seen: set[str] = set()
+        result = []
+        for text in getattr(self.hosts, group):
+            try:
+                host = parse_host(text)
+            except HostError:
+                continue
+            if host.value not in seen:
+                seen.add(host.value)
+                result.append(host)
+        return result
+
+    def service_network(self) -> IPNetwork:
+        """The parsed service CIDR."""
+        return parse_service_cidr(self.network.service_cidr)
+
+    def service_ip(self) -> IPAddress:
+        """The first service IP: the ClusterIP of the `kubernetes` Service."""
+        return self.service_network().network_address + 1
+
+    def ca_lifetime(self) -> timedelta:
+        """The CA's lifetime."""
+        return parse_go_duration(self.expiry.ca)
+
+    def cert_lifetime(self) -> timedelta:
+        """Every leaf certificate's lifetime."""
+        return parse_go_duration(self.expiry.cert)
+
+    def cluster_domain(self) -> str:
+        """The cluster domain, lower case, without a trailing dot."""
+        return self.network.cluster_domain.strip().rstrip(".").lower()
+
+    # --- plain data ---
+
+    def to_dict(self) -> dict[str, Any]:
+        """The cluster.toml document as plain data."""
+        return {
+            "profile": self.profile,
+            "hosts": {group: list(getattr(self.hosts, group)) for group in HOST_GROUPS},
+            "network": {
+                "service_cidr": self.network.service_cidr,
+                "cluster_domain": self.network.cluster_domain,
+            },
+            "subject": self.subject.as_dict(),
+            "key": {"algo": self.key.algo, "size": self.key.size},
+            "expiry": {"ca": self.expiry.ca, "cert": self.expiry.cert},
+        }
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+def validate(spec: ClusterSpec) -> list[Problem]:
+    """Every problem in the spec, errors and warnings, in the order of the file."""
+    problems: list[Problem] = []
+    if spec.profile not in PROFILES:
+        problems.append(
+            Problem(
+                "profile", f'"{spec.profile}" is not a profile — use one of: {", ".join(PROFILES)}'
+            )
+        )
+    problems += validate_hosts(spec.hosts)
+    problems += validate_network(spec.network)
+    problems += _validate_hosts_against_network(spec)
+    problems += validate_subject(spec.subject)
+    problems += validate_key(spec.key)
+    problems += validate_expiry(spec.expiry)
+    return problems
+
+
+def errors_of(problems: list[Problem]) -> list[Problem]:
+    """Only the problems that block generation."""
+    return [p for p in problems if p.severity == "error"]
+
+
+def validate_host_entry(group: str, index: int, text: str) -> Problem | None:
+    """The problem with one host entry, or None; used by the screens as the user types."""
+    try:
+        host = parse_host(text)
+    except HostError as error:
+        return Problem(f"hosts.{group}[{index}]", str(error))
+    if host.note:
+        return Problem(f"hosts.{group}[{index}]", f'"{text}" {host.note}', "note")
+    return None
+
+
+def validate_hosts(hosts: HostLists) -> list[Problem]:
+    """Problems of the host lists: unusable entries, duplicates, no masters."""
+    problems: list[Problem] = []
+    for group in HOST_GROUPS:
+        entries = getattr(hosts, group)
+        seen: dict[str, int] = {}
+        for index, text in enumerate(entries):
+            problem = validate_host_entry(group, index, text)
+            if problem:
+                problems.append(problem)
+            if problem and problem.severity == "error":
+                continue
+            value = parse_host(text).value
+            if value in seen:
+                problems.append(
+                    Problem(
+                        f"hosts.{group}[{index}]",
+                        f'"{text}" repeats hosts.{group}[{seen[value]}] — it is kept once',
+                        "warning",
+                    )
+                )
+            else:
+                seen[value] = index
+    if not hosts.masters:
+        problems.append(
+            Problem(
+                "hosts.masters",
+                "is empty — list the address of every kube-apiserver host (at least one)",
+            )
+        )
+    if not hosts.etcd:
+        problems.append(
+            Problem(
+                "hosts.etcd",
+                "is empty — etcd's addresses will not be in the certificate; list the etcd "
+                "members unless etcd serves no TLS",
+                "warning",
+            )
+        )
+    for index, text in enumerate(hosts.vip):
+        try:
+            host = parse_host(text)
+        except HostError:
+            continue
+        if not host.is_ip:
+            problems.append(
+                Problem(
+                    f"hosts.vip[{index}]",
+                    f'"{text}" is a name — the VIP list holds load-balancer addresses; put DNS '
+                    "names in hosts.extra",
+                    "warning",
+                )
+            )
+    return problems
+
+
+def validate_network(network: Network) -> list[Problem]:
+    """Problems of the service CIDR and the cluster domain."""
+    problems: list[Problem] = []
+    try:
+        parse_service_cidr(network.service_cidr)
+    except HostError as error:
+        problems.append(Problem("network.service_cidr", str(error)))
+    domain = network.cluster_domain
+    try:
+        host = parse_host(domain) if domain.strip() else None
+    except HostError as error:
+        problems.append(Problem("network.cluster_domain", str(error)))
+    else:
+        if host is None:
+            problems.append(
+                Problem(
+                    "network.cluster_domain",
+                    '"" is empty — write the kubelet\'s clusterDomain, usually cluster.local',
+                )
+            )
+        elif host.is_ip:
+            problems.append(
+                Problem(
+                    "network.cluster_domain",
+                    f'"{domain}" is an address — write a DNS domain such as cluster.local',
+                )
+            )
+        elif host.value.startswith("*"):
+            problems.append(
+                Problem(
+                    "network.cluster_domain", f'"{domain}" has a wildcard — write cluster.local'
+                )
+            )
+    return problems
+
+
+def _validate_hosts_against_network(spec: ClusterSpec) -> list[Problem]:
+    try:
+        network = spec.service_network()
+    except HostError:
+        return []
+    problems = []
+    for group in ("vip", "masters", "etcd", "registry"):
+        for index, text in enumerate(getattr(spec.hosts, group)):
+            try:
+                host = parse_host(text)
+            except HostError:
+                continue
+            if host.is_ip and host.ip().version == network.version and host.ip() in network:
+                severity: Severity = "error" if group == "vip" else "warning"
+                problems.append(
+                    Problem(
+                        f"hosts.{group}[{index}]",
+                        f'"{text}" lies inside the service CIDR {network} — service IPs are '
+                        "virtual; use the host's real address, or choose another service CIDR",
+                        severity,
+                    )
+                )
+    return problems
+
+
+def validate_subject(subject: Subject) -> list[Problem]:
+    """Problems of the subject names."""
+    problems = []
+    for name in SUBJECT_FIELDS:
+        value = getattr(subject, name)
+        if not isinstance(value, str):
+            problems.append(
+                Problem(f"subject.{name}", f"{value!r} is not text — write it in quotes")
+            )
+            continue
+        if value != value.strip():
+            problems.append(
+                Problem(f"subject.{name}", f'"{value}" has spaces at its ends — remove them')
+            )
+        if len(value) > 64:
+            problems.append(
+                Problem(f"subject.{name}", f'"{value}" is longer than 64 characters — shorten it')
+            )
+    country = subject.C
+    if (
+        isinstance(country, str)
+        and country
+        and not (len(country) == 2 and country.isascii() and country.isalpha())
+    ):
+        problems.append(
+            Problem(
+                "subject.C",
+                f'"{country}" is not a two-letter country code — write one such as CN, US or DE, '
+                "or leave it empty",
+            )
+        )
+    return problems
+
+
+def validate_key(key: KeySpec) -> list[Problem]:
+    """Problems of the key algorithm and size."""
+    if key.algo not in KEY_SIZES:
+        return [Problem("key.algo", f'"{key.algo}" is not supported — use "rsa" or "ecdsa"')]
+    sizes = KEY_SIZES[key.algo]
+    if isinstance(key.size, bool) or not isinstance(key.size, int) or key.size not in sizes:
+        allowed = ", ".join(str(s) for s in sizes)
+        return [
+            Problem(
+                "key.size", f"{key.size!r} is not a {key.algo} key size — use one of: {allowed}"
+            )
+        ]
+    return []
+
+
+def validate_expiry(expiry: Expiry) -> list[Problem]:
+    """Problems of the lifetimes, including a leaf that would outlive its CA."""
+    problems = []
+    lifetimes: dict[str, timedelta] = {}
+    for name in ("ca", "cert"):
+        try:
+            lifetimes[name] = parse_go_duration(getattr(expiry, name))
+        except DurationError as error:
+            problems.append(Problem(f"expiry.{name}", str(error)))
+    if len(lifetimes) == 2 and lifetimes["cert"] > lifetimes["ca"]:
+        problems.append(
+            Problem(
+                "expiry.cert",
+                f'"{expiry.cert}" is longer than the CA\'s "{expiry.ca}" — a certificate must not '
+                "outlive the CA that signed it; shorten it or lengthen expiry.ca",
+            )
+        )
+    return problems
+
+
+# --- TOML ------------------------------------------------------------------------------------
+
+_SECTIONS: dict[str, type] = {
+    "hosts": HostLists,
+    "network": Network,
+    "subject": Subject,
+    "key": KeySpec,
+    "expiry": Expiry,
+}
+
+
+def spec_from_dict(data: dict[str, Any], source: str = "cluster.toml") -> ClusterSpec:
+    """Build a spec from parsed TOML; unknown keys and wrong types raise SpecError naming them."""
+    spec = ClusterSpec()
+    messages = []
+    for key, value in data.items():
+        if key == "profile":
+            if isinstance(value, str):
+                spec.profile = value
+            else:
+                messages.append(f'profile: {value!r} is not text — write profile = "classic"')
+            continue
+        if key not in _SECTIONS:
+            messages.append(
+                f"{key}: unknown key — the file has {', '.join(['profile', *_SECTIONS])}"
+            )
+            continue
+        if not isinstance(value, dict):
+            messages.append(f"{key}: should be a table — write [{key}] on a line of its own")
+            continue
+        section = getattr(spec, key)
+        known = {f.name: f for f in fields(section)}
+        for name, item in value.items():
+            path = f"{key}.{name}"
+            if name not in known:
+                messages.append(f"{path}: unknown key — {key} has {', '.join(known)}")
+                continue
+            expected = _expected_type(section, name)
+            if expected is list:
+                if not isinstance(item, list) or not all(isinstance(x, str) for x in item):
+                    messages.append(f'{path}: should be a list of strings, e.g. ["10.0.0.1"]')
+                    continue
+                item = list(item)
+            elif expected is int:
+                if isinstance(item, bool) or not isinstance(item, int):
+                    messages.append(f"{path}: {item!r} should be a whole number, e.g. 2048")
+                    continue
+            elif not isinstance(item, str):
+                messages.append(
+                    f'{path}: {item!r} should be text in quotes, e.g. "{getattr(section, name)}"'
+                )
+                continue
+            setattr(section, name, item)
+    if messages:
+        raise SpecError(f"{source}: " + f"\n{source}: ".join(messages))
+    return spec
+
+
+def _expected_type(section: object, name: str) -> type:
+    default = getattr(type(section)(), name)
+    return type(default)
+
+
+def load_spec(path: str | Path) -> ClusterSpec:
+    """Read cluster.toml; unreadable files and TOML errors raise SpecError in one sentence."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise SpecError(
+            f"{path}: no such file — create one with `k8s-cert-wizard init -o {path}`"
+        ) from None
+    except IsADirectoryError:
+        raise SpecError(f"{path}: is a directory — give the path of a cluster.toml file") from None
+    except PermissionError:
+        raise SpecError(f"{path}: permission denied — check the file's mode and owner") from None
+    except UnicodeDecodeError:
+        raise SpecError(f"{path}: is not UTF-8 text — save it as UTF-8") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise SpecError(
+            f"{path}: not valid TOML ({error}) — compare with `k8s-cert-wizard init`"
+        ) from None
+    return spec_from_dict(data, str(path))
+
+
+def dump_spec(spec: ClusterSpec) -> str:
+    """The spec as cluster.toml text."""
+    return tomli_w.dumps(spec.to_dict())
+
+
+def save_spec(spec: ClusterSpec, path: str | Path) -> None:
+    """Write the spec as cluster.toml (the caller decides about overwriting)."""
+    Path(path).write_text(dump_spec(spec), encoding="utf-8")
+
+
+def example_toml() -> str:
+    """The guide's cluster as a commented cluster.toml."""
+    return EXAMPLE_TOML
+
+
+EXAMPLE_TOML = """\
+# cluster.toml — the answers k8s-cert-wizard needs to make a cluster's certificates.
+# This example is the cluster of the guide "Kubernetes 之 二进制安装(二) 证书详解".
+# Check it with `k8s-cert-wizard csr -c cluster.toml -o DIR`, then `generate`.
+
+# classic: the guide's one CA and four key pairs (ca, kubernetes, admin, kube-proxy).
+profile = "classic"
+
+[hosts]
+# Single addresses or DNS names only — never a network like 192.168.214.1/24.
+etcd     = ["192.168.214.88", "192.168.214.89", "192.168.214.90"]
+masters  = ["192.168.214.200", "192.168.214.201", "192.168.214.202"]
+registry = ["192.168.214.210"]
+vip      = ["192.168.214.100"]          # load balancer / keepalived address of the apiservers
+extra    = ["kube-api.wangdong.com"]    # more names for the apiserver certificate
+
+[network]
+# kube-apiserver --service-cluster-ip-range; its first address (10.254.0.1) goes into the SANs.
+service_cidr   = "10.254.0.0/16"
+cluster_domain = "cluster.local"       # kubelet clusterDomain
+
+[subject]
+# O is the group Kubernetes sees (admin's O is always system:masters).
+C  = "CN"
+ST = "BeiJing"
+L  = "BeiJing"
+O  = "k8s"
+OU = "System"
+
+[key]
+algo = "rsa"     # rsa | ecdsa
+size = 2048      # rsa: 2048, 3072, 4096 — ecdsa: 256, 384
+
+[expiry]
+# Go durations as cfssl reads them: hours only (87600h = 3650 days).
+ca   = "87600h"
+cert = "87600h"
+"""
