@@ -52,7 +52,7 @@ class Host:
 
 
 def parse_host(text: str) -> Host:
-    """Classify one host entry, or raise HostError saying what is wrong and what to write instead."""
+    """Classify one host entry, or raise HostError saying what is wrong and how to fix it."""
     if not isinstance(text, str):
         raise HostError(f"{text!r} is not text — write an IP address or a DNS name in quotes")
     raw = text
@@ -96,7 +96,8 @@ def parse_host(text: str) -> Host:
         )
     if "@" in text:
         raise HostError(
-            f'"{text}" is an e-mail address — Kubernetes certificates need IP addresses or DNS names'
+            f'"{text}" is an e-mail address — Kubernetes certificates need IP addresses or '
+            "DNS names"
         )
     if _looks_like_bad_ipv4(text):
         raise HostError(f'"{text}" is not a valid IPv4 address — each of the four parts is 0-255')

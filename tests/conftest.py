@@ -1,0 +1,70 @@
+"""Fixtures shared by every test: the shared/ folder, example specs, a generated classic set."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from wizard.generate import generate_files
+from wizard.spec import ClusterSpec
+from wizard.store import write_files
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def need_tool(name: str) -> str:
+    """The path of an external tool, or skip the test saying which package brings it."""
+    path = shutil.which(name)
+    if path is None:
+        packages = {
+            "cfssl": "golang-cfssl",
+            "cfssljson": "golang-cfssl",
+            "cfssl-certinfo": "golang-cfssl",
+            "etcd": "etcd-server",
+            "etcdctl": "etcd-client",
+            "openssl": "openssl",
+            "kubectl": "kubectl",
+        }
+        pytest.skip(f"{name} is not installed (apt-get install {packages.get(name, name)})")
+    return path
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    """The project's shared/ folder (reference material), or skip when it is absent."""
+    if not SHARED.is_dir():
+        pytest.skip(f"{SHARED} is absent: the reference material is not beside the checkout")
+    return SHARED
+
+
+@pytest.fixture
+def example_spec() -> ClusterSpec:
+    """The guide's cluster."""
+    return ClusterSpec.example()
+
+
+@pytest.fixture
+def fixed_now() -> datetime:
+    """A fixed instant, for reproducible dates."""
+    return datetime(2026, 11, 28, 16, 40, 20, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def classic_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The guide's classic set (RSA 2048), generated once per session; treat it as read-only."""
+    directory = tmp_path_factory.mktemp("classic") / "k8s-certs"
+    write_files(directory, generate_files(ClusterSpec.example()))
+    return directory
+
+
+@pytest.fixture(scope="session")
+def ecdsa_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The guide's classic set with ECDSA P-256 keys, generated once per session."""
+    spec = ClusterSpec.example()
+    spec.key.algo, spec.key.size = "ecdsa", 256
+    directory = tmp_path_factory.mktemp("ecdsa") / "k8s-certs"
+    write_files(directory, generate_files(spec))
+    return directory

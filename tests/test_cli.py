@@ -1,0 +1,160 @@
+"""The command line: init, csr, generate — messages, exit codes, no tracebacks, atomicity."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+
+from wizard import pki
+from wizard.cli import main
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "wizard", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def snapshot(directory: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        str(p.relative_to(directory)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_init_writes_the_example_and_never_overwrites(tmp_path: Path, capsys) -> None:
+    target = tmp_path / "cluster.toml"
+    assert main(["init", "-o", str(target)]) == 0
+    assert "192.168.214.88" in target.read_text()
+    target.write_text("# mine\n")
+    assert main(["init", "-o", str(target)]) == 1
+    assert target.read_text() == "# mine\n"
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_csr_writes_only_json(tmp_path: Path) -> None:
+    assert main(["init", "-o", str(tmp_path / "c.toml")]) == 0
+    assert main(["csr", "-c", str(tmp_path / "c.toml"), "-o", str(tmp_path / "out")]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "admin-csr.json",
+        "ca-config.json",
+        "ca-csr.json",
+        "kube-proxy-csr.json",
+        "kubernetes-csr.json",
+    ]
+
+
+def test_generate_refuses_bad_input_in_words(tmp_path: Path) -> None:
+    (tmp_path / "cluster.toml").write_text(
+        '[hosts]\nmasters = ["192.168.214.200"]\nvip = ["192.168.214.1/24"]\n'
+    )
+    result = run("generate", cwd=tmp_path)
+    assert result.returncode == 1
+    assert (
+        'hosts.vip[0]: "192.168.214.1/24" is a network, not an address — write 192.168.214.1'
+        in (result.stderr)
+    )
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert not (tmp_path / "k8s-certs").exists()
+
+
+def test_generate_missing_config_is_one_sentence(tmp_path: Path) -> None:
+    result = run("generate", "-c", "nope.toml", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "k8s-cert-wizard init" in result.stderr
+
+
+def test_second_generate_changes_nothing_and_force_backs_up(tmp_path: Path) -> None:
+    assert run("init", cwd=tmp_path).returncode == 0
+    assert run("generate", cwd=tmp_path).returncode == 0
+    out = tmp_path / "k8s-certs"
+    before = snapshot(out)
+    again = run("generate", cwd=tmp_path)
+    assert again.returncode == 1 and "--force" in again.stderr
+    assert snapshot(out) == before
+    forced = run("generate", "--force", cwd=tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    assert "reused the existing CA" in forced.stdout
+    backups = [p for p in out.iterdir() if p.name.startswith("backup-")]
+    assert len(backups) == 1
+    assert (backups[0] / "kubernetes.pem").read_bytes() == before["kubernetes.pem"][0]
+    assert (out / "ca.pem").read_bytes() == before["ca.pem"][0]
+    assert (out / "kubernetes.pem").read_bytes() != before["kubernetes.pem"][0]
+
+
+def test_generate_with_ca_from_another_directory(tmp_path: Path, classic_set: Path) -> None:
+    assert run("init", cwd=tmp_path).returncode == 0
+    result = run("generate", "--ca", str(classic_set), "-o", "second", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "second" / "ca.pem").read_bytes() == (classic_set / "ca.pem").read_bytes()
+    missing = run("generate", "--ca", str(tmp_path / "none"), "-o", "third", cwd=tmp_path)
+    assert missing.returncode == 1 and "no ca.pem" in missing.stderr
+
+
+def check_complete_or_absent(out: Path) -> str:
+    """The directory is absent, or holds a complete set whose keys fit and chains verify."""
+    if not out.exists():
+        return "absent"
+    names = {p.name for p in out.iterdir()}
+    stems = ("ca", "kubernetes", "admin", "kube-proxy")
+    expected = {
+        f"{s}{suffix}" for s in stems for suffix in (".pem", "-key.pem", ".csr", "-csr.json")
+    }
+    assert expected | {"ca-config.json", "cluster.toml"} <= names, names
+    ca = x509.load_pem_x509_certificate((out / "ca.pem").read_bytes())
+    for stem in stems:
+        certificate = x509.load_pem_x509_certificate((out / f"{stem}.pem").read_bytes())
+        key = pki.load_private_key((out / f"{stem}-key.pem").read_bytes(), stem)
+        assert pki.key_matches_certificate(key, certificate)
+        assert certificate.issuer == ca.subject
+    return "complete"
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.25, 0.5, 0.8, 1.2, 1.8])
+def test_sigkill_leaves_nothing_or_a_complete_set(tmp_path: Path, delay: float) -> None:
+    (tmp_path / "cluster.toml").write_text(
+        Path(__file__).parent.joinpath("data", "rsa4096.toml").read_text()
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wizard", "generate"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(delay)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    state = check_complete_or_absent(tmp_path / "k8s-certs")
+    assert state in ("absent", "complete")
+
+
+@pytest.mark.parametrize("delay", [0.1, 0.6, 1.5])
+def test_sigkill_during_forced_regeneration_keeps_a_consistent_set(
+    tmp_path: Path, delay: float
+) -> None:
+    (tmp_path / "cluster.toml").write_text(
+        Path(__file__).parent.joinpath("data", "rsa4096.toml").read_text()
+    )
+    assert run("generate", cwd=tmp_path).returncode == 0
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wizard", "generate", "--force"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(delay)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert check_complete_or_absent(tmp_path / "k8s-certs") == "complete"
