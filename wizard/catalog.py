@@ -7,7 +7,7 @@ teaching screen and the review's role checks all read these entries, so they can
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from wizard.hosts import Host, HostError, HostKind, parse_host
 from wizard.spec import ClusterSpec
@@ -24,6 +24,10 @@ class SanSource(enum.Enum):
     VIP = "vip"
     CLUSTER_DNS = "cluster-dns"
     EXTRA = "extra"
+    LOCALHOST = "localhost"
+    LOOPBACK6 = "loopback6"
+    INSTANCE_NAME = "instance-name"
+    INSTANCE_ADDRESS = "instance-address"
 
 
 SAN_REASONS: dict[SanSource, str] = {
@@ -35,6 +39,10 @@ SAN_REASONS: dict[SanSource, str] = {
     SanSource.VIP: "VIP: the load balancer in front of the apiservers",
     SanSource.CLUSTER_DNS: "cluster DNS name of the `kubernetes` Service",
     SanSource.EXTRA: "extra name asked for in hosts.extra",
+    SanSource.LOCALHOST: "localhost: clients on the same host",
+    SanSource.LOOPBACK6: "IPv6 loopback: clients on the same host",
+    SanSource.INSTANCE_NAME: "this host's name",
+    SanSource.INSTANCE_ADDRESS: "this host's address: others dial it",
 }
 
 
@@ -54,12 +62,25 @@ class San:
 
 @dataclass(frozen=True)
 class ComponentUse:
-    """One component's use of one certificate: which parts, through which flag, and why."""
+    """One component's use of one certificate: its flags (flag → which part) and why.
+
+    Parts: "cert", "key", "ca-cert" (the signing CA's certificate), "ca-key", "pub" (a public key).
+    A flag ending in ":" is a kubeconfig or config-file field rather than a command-line flag.
+    """
 
     component: str
-    parts: tuple[str, ...]  # "cert", "key", "ca-cert", "ca-key"
-    flag: str
+    flags: tuple[tuple[str, str], ...]
     why: str
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """The parts of the entry this component needs, in first-use order."""
+        return tuple(dict.fromkeys(part for _flag, part in self.flags))
+
+    @property
+    def flag(self) -> str:
+        """The flags as one line of text."""
+        return ", ".join(flag for flag, _part in self.flags)
 
 
 @dataclass(frozen=True)
@@ -85,16 +106,41 @@ class CertEntry:
     purpose: str
     identity: str
     used_by: tuple[ComponentUse, ...] = ()
+    per: str | None = None  # None: one; "node": one per [[nodes]]; "etcd": one per etcd member
+    key_only: bool = False  # a plain key pair (the service-account key), no certificate
+    use_subject: bool = True  # False: only CN and O, as kubeadm writes them
+    when_kubelet: str | None = None  # only in this kubelet mode ("certificates")
+    instance: Instance | None = None  # set on the concrete entries made from a `per` template
 
     @property
     def is_ca(self) -> bool:
         """True for a certificate authority."""
-        return self.signer is None
+        return self.signer is None and not self.key_only
 
     @property
     def is_server(self) -> bool:
         """True when the certificate is presented by a server and so needs SANs."""
         return bool(self.sans)
+
+
+@dataclass(frozen=True)
+class Instance:
+    """The host a per-node or per-etcd-member certificate is for."""
+
+    name: str
+    address: str
+
+
+@dataclass(frozen=True)
+class KubeconfigEntry:
+    """A kubeconfig file: whose client certificate (or the bootstrap token) and which server."""
+
+    name: str  # file name; "{name}" is replaced per node
+    user: str  # the certificate entry's name, or "" for the bootstrap token
+    local: bool  # True: https://127.0.0.1:port (on the master itself); False: the VIP
+    component: str
+    per: str | None = None
+    when_kubelet: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,7 +163,10 @@ class Profile:
     description: str
     entries: tuple[CertEntry, ...]
     signing_profiles: tuple[SigningProfile, ...]
-    default_expiry_note: str = ""
+    naming: str = (
+        "cfssl"  # "cfssl": X.pem, X-key.pem, X.csr, X-csr.json; "kubeadm": pki/X.crt, .key
+    )
+    kubeconfigs: tuple[KubeconfigEntry, ...] = ()
 
     def entry(self, name: str) -> CertEntry:
         """The entry with this name (KeyError if the profile has none)."""
@@ -210,6 +259,145 @@ APISERVER_SANS = (
 
 # The guide's profile "kubernetes": one usage list for servers and clients alike.
 CLASSIC_USAGES = ("signing", "key encipherment", "server auth", "client auth")
+SERVER_USAGES = ("signing", "key encipherment", "server auth")
+CLIENT_USAGES = ("signing", "key encipherment", "client auth")
+PEER_USAGES = CLASSIC_USAGES
+
+
+def _kubeconfig_use(component: str, why: str) -> ComponentUse:
+    return ComponentUse(
+        component,
+        (
+            ("client-certificate:", "cert"),
+            ("client-key:", "key"),
+            ("certificate-authority:", "ca-cert"),
+        ),
+        why,
+    )
+
+
+CLUSTER_CA = CertEntry(
+    name="ca",
+    title="cluster CA",
+    cn="kubernetes",
+    organization=None,
+    signer=None,
+    signing_profile=None,
+    sans=(),
+    sets=(1, 2, 3, 4, 5, 7, 8),
+    purpose=(
+        "The root every component trusts. Its key signs all other certificates, and "
+        "kube-controller-manager signs kubelet certificates (TLS bootstrap) with it."
+    ),
+    identity="not a client identity; a CA",
+    used_by=(
+        ComponentUse(
+            "etcd",
+            (("--trusted-ca-file", "cert"), ("--peer-trusted-ca-file", "cert")),
+            "verifies clients and peers",
+        ),
+        ComponentUse(
+            "kube-apiserver",
+            (("--client-ca-file", "cert"), ("--etcd-cafile", "cert")),
+            "verifies client certificates and etcd's certificate",
+        ),
+        ComponentUse(
+            "kubelet", (("clientCAFile:", "cert"),), "verifies the apiserver's client certificate"
+        ),
+        ComponentUse(
+            "kube-proxy",
+            (("certificate-authority:", "cert"),),
+            "verifies the apiserver (in its kubeconfig)",
+        ),
+        ComponentUse(
+            "kubectl",
+            (("certificate-authority:", "cert"),),
+            "verifies the apiserver (in its kubeconfig)",
+        ),
+        ComponentUse(
+            "kube-controller-manager",
+            (
+                ("--cluster-signing-cert-file", "cert"),
+                ("--cluster-signing-key-file", "key"),
+                ("--root-ca-file", "cert"),
+            ),
+            "signs kubelet certificates (TLS bootstrap) and puts the CA in service-account secrets",
+        ),
+    ),
+)
+
+GUIDE_KUBERNETES = CertEntry(
+    name="kubernetes",
+    title="kube-apiserver and etcd server certificate",
+    cn="kubernetes",
+    organization=None,
+    signer="ca",
+    signing_profile="kubernetes",
+    sans=APISERVER_SANS,
+    sets=(1, 2, 3, 4, 8),
+    purpose=(
+        "The guide's one server certificate: kube-apiserver serves it, etcd serves and dials "
+        "peers with it, and kube-apiserver presents it to etcd and kubelets as a client. So it "
+        "lists every etcd, master, registry and VIP address and the first service IP."
+    ),
+    identity="user kubernetes when used as a client (kube-apiserver → kubelet, etcd)",
+    used_by=(
+        ComponentUse(
+            "etcd",
+            (
+                ("--cert-file", "cert"),
+                ("--key-file", "key"),
+                ("--peer-cert-file", "cert"),
+                ("--peer-key-file", "key"),
+            ),
+            "serves clients and talks to the other members",
+        ),
+        ComponentUse(
+            "kube-apiserver",
+            (
+                ("--tls-cert-file", "cert"),
+                ("--tls-private-key-file", "key"),
+                ("--etcd-certfile", "cert"),
+                ("--etcd-keyfile", "key"),
+            ),
+            "serves the API and authenticates to etcd",
+        ),
+    ),
+)
+
+GUIDE_ADMIN = CertEntry(
+    name="admin",
+    title="cluster administrator (kubectl)",
+    cn="admin",
+    organization="system:masters",
+    signer="ca",
+    signing_profile="kubernetes",
+    sans=(),
+    sets=(5,),
+    purpose=(
+        "kubectl's client certificate. O=system:masters is bound to cluster-admin, which "
+        "bypasses RBAC entirely: keep it off worker nodes."
+    ),
+    identity="user admin, group system:masters → ClusterRole cluster-admin",
+    used_by=(_kubeconfig_use("kubectl", "authenticates the administrator"),),
+)
+
+GUIDE_KUBE_PROXY = CertEntry(
+    name="kube-proxy",
+    title="kube-proxy client certificate",
+    cn="system:kube-proxy",
+    organization=None,
+    signer="ca",
+    signing_profile="kubernetes",
+    sans=(),
+    sets=(5,),
+    purpose=(
+        "kube-proxy's client certificate on every node. The CN is the user that the "
+        "built-in binding system:node-proxier grants proxy rights to."
+    ),
+    identity="user system:kube-proxy → ClusterRole system:node-proxier",
+    used_by=(_kubeconfig_use("kube-proxy", "authenticates kube-proxy to the apiserver"),),
+)
 
 CLASSIC = Profile(
     name="classic",
@@ -220,143 +408,478 @@ CLASSIC = Profile(
         "needs controller-manager and scheduler certificates and a service-account key."
     ),
     signing_profiles=(SigningProfile("kubernetes", CLASSIC_USAGES),),
-    entries=(
-        CertEntry(
-            name="ca",
-            title="cluster CA",
-            cn="kubernetes",
-            organization=None,
-            signer=None,
-            signing_profile=None,
-            sans=(),
-            sets=(1, 2, 3, 4, 5, 7, 8),
-            purpose=(
-                "The root every component trusts. Its key signs all other certificates, and "
-                "kube-controller-manager signs service-account tokens and kubelet CSRs with it."
-            ),
-            identity="not a client identity; a CA",
-            used_by=(
-                ComponentUse(
-                    "etcd",
-                    ("ca-cert",),
-                    "--trusted-ca-file, --peer-trusted-ca-file",
-                    "verifies clients and peers",
-                ),
-                ComponentUse(
-                    "kube-apiserver",
-                    ("ca-cert",),
-                    "--client-ca-file, --etcd-cafile",
-                    "verifies client certificates and etcd's certificate",
-                ),
-                ComponentUse(
-                    "kubelet",
-                    ("ca-cert",),
-                    "clientCAFile",
-                    "verifies the apiserver's client certificate",
-                ),
-                ComponentUse(
-                    "kube-proxy",
-                    ("ca-cert",),
-                    "kubeconfig certificate-authority",
-                    "verifies the apiserver",
-                ),
-                ComponentUse(
-                    "kubectl",
-                    ("ca-cert",),
-                    "kubeconfig certificate-authority",
-                    "verifies the apiserver",
-                ),
-                ComponentUse(
-                    "kube-controller-manager",
-                    ("ca-cert", "ca-key"),
-                    "--cluster-signing-cert-file, --cluster-signing-key-file, --root-ca-file",
-                    "signs kubelet certificates (TLS bootstrap) and puts ca.pem in "
-                    "service-account secrets",
-                ),
-            ),
-        ),
-        CertEntry(
-            name="kubernetes",
-            title="kube-apiserver and etcd server certificate",
-            cn="kubernetes",
-            organization=None,
-            signer="ca",
-            signing_profile="kubernetes",
-            sans=APISERVER_SANS,
-            sets=(1, 2, 3, 4, 8),
-            purpose=(
-                "The guide's one server certificate: kube-apiserver serves it, etcd serves and "
-                "dials peers with it, and kube-apiserver presents it to etcd and kubelets as a "
-                "client. So it lists every etcd, master, registry and VIP address and the first "
-                "service IP."
-            ),
-            identity="user kubernetes when used as a client (kube-apiserver → kubelet, etcd)",
-            used_by=(
-                ComponentUse(
-                    "etcd",
-                    ("cert", "key"),
-                    "--cert-file, --key-file, --peer-cert-file, --peer-key-file",
-                    "serves clients and talks to the other members",
-                ),
-                ComponentUse(
-                    "kube-apiserver",
-                    ("cert", "key"),
-                    "--tls-cert-file, --tls-private-key-file, --etcd-certfile, "
-                    "--etcd-keyfile, --kubelet-client-certificate, --kubelet-client-key",
-                    "serves the API and authenticates to etcd and kubelets",
-                ),
+    entries=(CLUSTER_CA, GUIDE_KUBERNETES, GUIDE_ADMIN, GUIDE_KUBE_PROXY),
+)
+
+
+def _client(
+    name: str,
+    cn: str,
+    organization: str | None,
+    signer: str,
+    sets: tuple[int, ...],
+    purpose: str,
+    identity: str,
+    used_by: tuple[ComponentUse, ...],
+    use_subject: bool = True,
+) -> CertEntry:
+    return CertEntry(
+        name=name,
+        title=f"{cn} client certificate",
+        cn=cn,
+        organization=organization,
+        signer=signer,
+        signing_profile="client",
+        sans=(),
+        sets=sets,
+        purpose=purpose,
+        identity=identity,
+        used_by=used_by,
+        use_subject=use_subject,
+    )
+
+
+def _controller_manager(name: str, signer: str, use_subject: bool) -> CertEntry:
+    return _client(
+        name,
+        "system:kube-controller-manager",
+        "system:kube-controller-manager",
+        signer,
+        (5,),
+        "kube-controller-manager's client certificate (its kubeconfig). Needed since the "
+        "apiserver's insecure port is gone (Kubernetes 1.20).",
+        "user system:kube-controller-manager → ClusterRole system:kube-controller-manager",
+        (_kubeconfig_use("kube-controller-manager", "authenticates to the local apiserver"),),
+        use_subject,
+    )
+
+
+def _scheduler(name: str, signer: str, use_subject: bool) -> CertEntry:
+    return _client(
+        name,
+        "system:kube-scheduler",
+        "system:kube-scheduler",
+        signer,
+        (5,),
+        "kube-scheduler's client certificate (its kubeconfig). Needed since the apiserver's "
+        "insecure port is gone (Kubernetes 1.20).",
+        "user system:kube-scheduler → ClusterRole system:kube-scheduler",
+        (_kubeconfig_use("kube-scheduler", "authenticates to the local apiserver"),),
+        use_subject,
+    )
+
+
+def _apiserver_kubelet_client(name: str, signer: str, use_subject: bool) -> CertEntry:
+    return _client(
+        name,
+        "kube-apiserver-kubelet-client",
+        "system:masters",
+        signer,
+        (8,),
+        "What kube-apiserver presents to kubelets for logs, exec and port-forward. Without "
+        "enough RBAC (O system:masters here) `kubectl logs` gets Forbidden.",
+        "user kube-apiserver-kubelet-client, group system:masters",
+        (
+            ComponentUse(
+                "kube-apiserver",
+                (("--kubelet-client-certificate", "cert"), ("--kubelet-client-key", "key")),
+                "authenticates to kubelets",
             ),
         ),
-        CertEntry(
-            name="admin",
-            title="cluster administrator (kubectl)",
-            cn="admin",
-            organization="system:masters",
-            signer="ca",
-            signing_profile="kubernetes",
-            sans=(),
-            sets=(5,),
-            purpose=(
-                "kubectl's client certificate. O=system:masters is bound to cluster-admin, which "
-                "bypasses RBAC entirely: keep it off worker nodes."
-            ),
-            identity="user admin, group system:masters → ClusterRole cluster-admin",
-            used_by=(
-                ComponentUse(
-                    "kubectl",
-                    ("cert", "key"),
-                    "kubeconfig client-certificate, client-key",
-                    "authenticates the administrator",
+        use_subject,
+    )
+
+
+def _front_proxy_client(signer: str, use_subject: bool) -> CertEntry:
+    return _client(
+        "front-proxy-client",
+        "front-proxy-client",
+        None if use_subject else "",
+        signer,
+        (),
+        "The aggregation layer: kube-apiserver proxies to extension API servers (metrics-server) "
+        "with this certificate; they trust its CA through --requestheader-client-ca-file.",
+        "user front-proxy-client (trusted through --requestheader-allowed-names)",
+        (
+            ComponentUse(
+                "kube-apiserver",
+                (
+                    ("--proxy-client-cert-file", "cert"),
+                    ("--proxy-client-key-file", "key"),
+                    ("--requestheader-client-ca-file", "ca-cert"),
                 ),
+                "authenticates to aggregated API servers",
             ),
         ),
-        CertEntry(
-            name="kube-proxy",
-            title="kube-proxy client certificate",
-            cn="system:kube-proxy",
-            organization=None,
-            signer="ca",
-            signing_profile="kubernetes",
-            sans=(),
-            sets=(5,),
-            purpose=(
-                "kube-proxy's client certificate on every node. The CN is the user that the "
-                "built-in binding system:node-proxier grants proxy rights to."
-            ),
-            identity="user system:kube-proxy → ClusterRole system:node-proxier",
-            used_by=(
-                ComponentUse(
-                    "kube-proxy",
-                    ("cert", "key"),
-                    "kubeconfig client-certificate, client-key",
-                    "authenticates kube-proxy to the apiserver",
-                ),
-            ),
+        use_subject,
+    )
+
+
+SERVICE_ACCOUNT_KEY = CertEntry(
+    name="sa",
+    title="service-account key pair",
+    cn="",
+    organization=None,
+    signer=None,
+    signing_profile=None,
+    sans=(),
+    sets=(6,),
+    purpose=(
+        "Not a certificate: kube-apiserver signs service-account tokens with sa.key and "
+        "verifies them with sa.pub; kube-controller-manager signs the legacy token secrets."
+    ),
+    identity="not an identity; a token-signing key",
+    key_only=True,
+    used_by=(
+        ComponentUse(
+            "kube-apiserver",
+            (("--service-account-key-file", "pub"), ("--service-account-signing-key-file", "key")),
+            "signs and verifies service-account tokens",
+        ),
+        ComponentUse(
+            "kube-controller-manager",
+            (("--service-account-private-key-file", "key"),),
+            "signs service-account token secrets",
         ),
     ),
 )
 
-PROFILES: dict[str, Profile] = {CLASSIC.name: CLASSIC}
+
+def _kubelet_server(name: str, signer: str, use_subject: bool) -> CertEntry:
+    return CertEntry(
+        name=name,
+        title="kubelet serving certificate",
+        cn="system:node:{name}",
+        organization="system:nodes",
+        signer=signer,
+        signing_profile="server",
+        sans=(SanSource.INSTANCE_NAME, SanSource.INSTANCE_ADDRESS),
+        sets=(7,),
+        purpose="What the kubelet serves on port 10250; the apiserver checks it with "
+        "--kubelet-certificate-authority.",
+        identity="not used as a client",
+        used_by=(
+            ComponentUse(
+                "kubelet",
+                (("tlsCertFile:", "cert"), ("tlsPrivateKeyFile:", "key")),
+                "serves the kubelet API",
+            ),
+        ),
+        per="node",
+        use_subject=use_subject,
+        when_kubelet="certificates",
+    )
+
+
+def _kubelet_client(name: str, signer: str, use_subject: bool) -> CertEntry:
+    return CertEntry(
+        name=name,
+        title="kubelet client certificate",
+        cn="system:node:{name}",
+        organization="system:nodes",
+        signer=signer,
+        signing_profile="client",
+        sans=(),
+        sets=(5,),
+        purpose="The kubelet's identity at the apiserver. The CN must be exactly the name the "
+        "node registers with, or the Node authorizer refuses it.",
+        identity="user system:node:<name>, group system:nodes → Node authorizer",
+        used_by=(_kubeconfig_use("kubelet", "authenticates the kubelet to the apiserver"),),
+        per="node",
+        use_subject=use_subject,
+        when_kubelet="certificates",
+    )
+
+
+_KUBECONFIGS_COMPLETE = (
+    KubeconfigEntry("admin.kubeconfig", "admin", local=False, component="kubectl"),
+    KubeconfigEntry(
+        "kube-controller-manager.kubeconfig",
+        "kube-controller-manager",
+        local=True,
+        component="kube-controller-manager",
+    ),
+    KubeconfigEntry(
+        "kube-scheduler.kubeconfig", "kube-scheduler", local=True, component="kube-scheduler"
+    ),
+    KubeconfigEntry("kube-proxy.kubeconfig", "kube-proxy", local=False, component="kube-proxy"),
+    KubeconfigEntry(
+        "kubelet-{name}.kubeconfig",
+        "kubelet-{name}-client",
+        local=False,
+        component="kubelet",
+        per="node",
+        when_kubelet="certificates",
+    ),
+    KubeconfigEntry(
+        "bootstrap.kubeconfig", "", local=False, component="kubelet", when_kubelet="bootstrap"
+    ),
+)
+
+COMPLETE = Profile(
+    name="complete",
+    title="complete — one CA, everything a current cluster needs",
+    description=(
+        "The guide's four key pairs plus what Kubernetes 1.20+ needs: controller-manager and "
+        "scheduler certificates, the service-account key pair, kube-apiserver's kubelet and "
+        "front-proxy clients, per-node kubelet certificates (or a bootstrap token), and "
+        "kubeconfigs — all signed by one CA, as the guide recommends."
+    ),
+    signing_profiles=(
+        SigningProfile("kubernetes", CLASSIC_USAGES),
+        SigningProfile("server", SERVER_USAGES),
+        SigningProfile("client", CLIENT_USAGES),
+    ),
+    entries=(
+        CLUSTER_CA,
+        GUIDE_KUBERNETES,
+        GUIDE_ADMIN,
+        GUIDE_KUBE_PROXY,
+        _controller_manager("kube-controller-manager", "ca", True),
+        _scheduler("kube-scheduler", "ca", True),
+        _apiserver_kubelet_client("kube-apiserver-kubelet-client", "ca", True),
+        _front_proxy_client("ca", True),
+        SERVICE_ACCOUNT_KEY,
+        _kubelet_server("kubelet-{name}", "ca", True),
+        _kubelet_client("kubelet-{name}-client", "ca", True),
+    ),
+    kubeconfigs=_KUBECONFIGS_COMPLETE,
+)
+
+
+def _kubeadm_ca(
+    name: str, cn: str, sets: tuple[int, ...], purpose: str, used_by: tuple[ComponentUse, ...]
+) -> CertEntry:
+    return CertEntry(
+        name=name,
+        title=f"{cn} CA",
+        cn=cn,
+        organization="",
+        signer=None,
+        signing_profile=None,
+        sans=(),
+        sets=sets,
+        purpose=purpose,
+        identity="not a client identity; a CA",
+        used_by=used_by,
+        use_subject=False,
+    )
+
+
+KUBEADM_APISERVER_SANS = (
+    SanSource.LOOPBACK,
+    SanSource.MASTERS,
+    SanSource.SERVICE_IP,
+    SanSource.VIP,
+    SanSource.CLUSTER_DNS,
+    SanSource.EXTRA,
+)
+ETCD_MEMBER_SANS = (
+    SanSource.LOCALHOST,
+    SanSource.INSTANCE_NAME,
+    SanSource.INSTANCE_ADDRESS,
+    SanSource.LOOPBACK,
+    SanSource.LOOPBACK6,
+)
+
+KUBEADM = Profile(
+    name="kubeadm",
+    title="kubeadm — three CAs, kubeadm's pki/ tree",
+    description=(
+        "kubeadm's layout: separate CAs for the cluster, etcd and the front proxy; .crt/.key "
+        "names under pki/; per-member etcd server and peer certificates; kubeconfigs as "
+        "admin.conf, controller-manager.conf, scheduler.conf."
+    ),
+    naming="kubeadm",
+    signing_profiles=(
+        SigningProfile("server", SERVER_USAGES),
+        SigningProfile("client", CLIENT_USAGES),
+        SigningProfile("peer", PEER_USAGES),
+    ),
+    entries=(
+        _kubeadm_ca(
+            "ca",
+            "kubernetes",
+            (4, 5, 7, 8),
+            "The cluster CA: signs the apiserver, its clients and the kubelets.",
+            CLUSTER_CA.used_by[1:],
+        ),
+        CertEntry(
+            name="apiserver",
+            title="kube-apiserver serving certificate",
+            cn="kube-apiserver",
+            organization="",
+            signer="ca",
+            signing_profile="server",
+            sans=KUBEADM_APISERVER_SANS,
+            sets=(4,),
+            purpose="What kube-apiserver serves on port 6443.",
+            identity="not used as a client",
+            used_by=(
+                ComponentUse(
+                    "kube-apiserver",
+                    (("--tls-cert-file", "cert"), ("--tls-private-key-file", "key")),
+                    "serves the API",
+                ),
+            ),
+            use_subject=False,
+        ),
+        _apiserver_kubelet_client("apiserver-kubelet-client", "ca", False),
+        _kubeadm_ca(
+            "front-proxy-ca",
+            "front-proxy-ca",
+            (),
+            "Signs only front-proxy-client; extension API servers trust it.",
+            (),
+        ),
+        _front_proxy_client("front-proxy-ca", False),
+        _kubeadm_ca(
+            "etcd/ca",
+            "etcd-ca",
+            (1, 2, 3),
+            "etcd's own CA: signs etcd's server, peer and client certificates.",
+            (
+                ComponentUse(
+                    "etcd",
+                    (("--trusted-ca-file", "cert"), ("--peer-trusted-ca-file", "cert")),
+                    "verifies clients and peers",
+                ),
+                ComponentUse(
+                    "kube-apiserver",
+                    (("--etcd-cafile", "cert"),),
+                    "verifies etcd's server certificate",
+                ),
+            ),
+        ),
+        CertEntry(
+            name="etcd/{name}/server",
+            title="etcd server certificate",
+            cn="{name}",
+            organization="",
+            signer="etcd/ca",
+            signing_profile="peer",
+            sans=ETCD_MEMBER_SANS,
+            sets=(1,),
+            purpose="What one etcd member serves to clients. Needs server and client auth: "
+            "etcd's gRPC gateway dials the member with it.",
+            identity="not used as a client identity",
+            used_by=(
+                ComponentUse(
+                    "etcd", (("--cert-file", "cert"), ("--key-file", "key")), "serves clients"
+                ),
+            ),
+            per="etcd",
+            use_subject=False,
+        ),
+        CertEntry(
+            name="etcd/{name}/peer",
+            title="etcd peer certificate",
+            cn="{name}",
+            organization="",
+            signer="etcd/ca",
+            signing_profile="peer",
+            sans=ETCD_MEMBER_SANS,
+            sets=(2,),
+            purpose="What one etcd member presents to the others, listening and dialing: "
+            "server and client auth, and its own address as a SAN.",
+            identity="not used as a client identity",
+            used_by=(
+                ComponentUse(
+                    "etcd",
+                    (("--peer-cert-file", "cert"), ("--peer-key-file", "key")),
+                    "talks to the other members",
+                ),
+            ),
+            per="etcd",
+            use_subject=False,
+        ),
+        _client(
+            "etcd/healthcheck-client",
+            "kube-etcd-healthcheck-client",
+            "",
+            "etcd/ca",
+            (3,),
+            "For liveness probes and etcdctl on the member.",
+            "an etcd client",
+            (
+                ComponentUse(
+                    "etcdctl",
+                    (("--cert", "cert"), ("--key", "key"), ("--cacert", "ca-cert")),
+                    "checks etcd's health",
+                ),
+            ),
+            False,
+        ),
+        _client(
+            "apiserver-etcd-client",
+            "kube-apiserver-etcd-client",
+            "",
+            "etcd/ca",
+            (3,),
+            "What kube-apiserver presents to etcd.",
+            "an etcd client",
+            (
+                ComponentUse(
+                    "kube-apiserver",
+                    (("--etcd-certfile", "cert"), ("--etcd-keyfile", "key")),
+                    "authenticates to etcd",
+                ),
+            ),
+            False,
+        ),
+        SERVICE_ACCOUNT_KEY,
+        _client(
+            "admin",
+            "kubernetes-admin",
+            "system:masters",
+            "ca",
+            (5,),
+            GUIDE_ADMIN.purpose,
+            "user kubernetes-admin, group system:masters → cluster-admin",
+            GUIDE_ADMIN.used_by,
+            False,
+        ),
+        _controller_manager("controller-manager", "ca", False),
+        _scheduler("scheduler", "ca", False),
+        _client(
+            "kube-proxy",
+            "system:kube-proxy",
+            "",
+            "ca",
+            (5,),
+            GUIDE_KUBE_PROXY.purpose,
+            GUIDE_KUBE_PROXY.identity,
+            GUIDE_KUBE_PROXY.used_by,
+            False,
+        ),
+        _kubelet_server("kubelet/{name}", "ca", False),
+        _kubelet_client("kubelet/{name}-client", "ca", False),
+    ),
+    kubeconfigs=(
+        KubeconfigEntry("admin.conf", "admin", local=False, component="kubectl"),
+        KubeconfigEntry(
+            "controller-manager.conf",
+            "controller-manager",
+            local=True,
+            component="kube-controller-manager",
+        ),
+        KubeconfigEntry("scheduler.conf", "scheduler", local=True, component="kube-scheduler"),
+        KubeconfigEntry("kube-proxy.conf", "kube-proxy", local=False, component="kube-proxy"),
+        KubeconfigEntry(
+            "kubelet-{name}.conf",
+            "kubelet/{name}-client",
+            local=False,
+            component="kubelet",
+            per="node",
+            when_kubelet="certificates",
+        ),
+        KubeconfigEntry(
+            "bootstrap-kubelet.conf", "", local=False, component="kubelet", when_kubelet="bootstrap"
+        ),
+    ),
+)
+
+PROFILES: dict[str, Profile] = {p.name: p for p in (CLASSIC, COMPLETE, KUBEADM)}
 
 
 def get_profile(name: str) -> Profile:
@@ -364,14 +887,101 @@ def get_profile(name: str) -> Profile:
     return PROFILES[name]
 
 
+def instances_for(per: str | None, spec: ClusterSpec) -> list[Instance]:
+    """The hosts a `per` template is made for: the nodes, or the etcd members (etcd-1, …)."""
+    if per == "node":
+        return [Instance(node.name, node.address) for node in spec.nodes]
+    if per == "etcd":
+        return [
+            Instance(f"etcd-{index}", host.value)
+            for index, host in enumerate(spec.host_entries("etcd"), start=1)
+        ]
+    return []
+
+
+def concrete_entries(profile: Profile, spec: ClusterSpec) -> list[CertEntry]:
+    """The profile's entries for this cluster: templates expanded per node or etcd member,
+    and entries of the other kubelet mode left out. CAs come first, then in catalogue order."""
+    result: list[CertEntry] = []
+    for entry in profile.entries:
+        if entry.when_kubelet and entry.when_kubelet != spec.kubelet:
+            continue
+        if entry.per is None:
+            result.append(entry)
+            continue
+        for instance in instances_for(entry.per, spec):
+            result.append(
+                replace(
+                    entry,
+                    name=entry.name.format(name=instance.name),
+                    cn=entry.cn.format(name=instance.name),
+                    instance=instance,
+                )
+            )
+    return sorted(result, key=lambda e: not e.is_ca)
+
+
+def concrete_kubeconfigs(profile: Profile, spec: ClusterSpec) -> list[KubeconfigEntry]:
+    """The profile's kubeconfigs for this cluster, expanded per node like the certificates."""
+    result = []
+    for item in profile.kubeconfigs:
+        if item.when_kubelet and item.when_kubelet != spec.kubelet:
+            continue
+        if item.per is None:
+            result.append(item)
+            continue
+        for instance in instances_for(item.per, spec):
+            result.append(
+                replace(
+                    item,
+                    name=item.name.format(name=instance.name),
+                    user=item.user.format(name=instance.name),
+                    per=None,
+                )
+            )
+    return result
+
+
+@dataclass(frozen=True)
+class EntryFiles:
+    """The file names of one entry in a profile's naming scheme ("" where there is none)."""
+
+    cert: str
+    key: str
+    csr: str = ""
+    request: str = ""  # the cfssl CSR JSON
+    public_key: str = ""
+
+
+def files_of(entry: CertEntry, profile: Profile) -> EntryFiles:
+    """Where an entry's files go: cfssl's names, or kubeadm's pki/ tree."""
+    if entry.key_only:
+        prefix = "pki/" if profile.naming == "kubeadm" else ""
+        return EntryFiles(
+            cert="", key=f"{prefix}{entry.name}.key", public_key=f"{prefix}{entry.name}.pub"
+        )
+    if profile.naming == "kubeadm":
+        return EntryFiles(cert=f"pki/{entry.name}.crt", key=f"pki/{entry.name}.key")
+    return EntryFiles(
+        cert=f"{entry.name}.pem",
+        key=f"{entry.name}-key.pem",
+        csr=f"{entry.name}.csr",
+        request=f"{entry.name}-csr.json",
+    )
+
+
 def organization_of(entry: CertEntry, spec: ClusterSpec) -> str:
     """The O of an entry's subject: fixed by the catalogue or taken from cluster.toml."""
-    return entry.organization if entry.organization is not None else spec.subject.O
+    if entry.organization is not None:
+        return entry.organization
+    return spec.subject.O if entry.use_subject else ""
 
 
 def subject_of(entry: CertEntry, spec: ClusterSpec) -> dict[str, str]:
     """The entry's subject names C, ST, L, O, OU (cfssl's `names`), without the CN."""
-    names = spec.subject.as_dict()
+    names = (
+        spec.subject.as_dict() if entry.use_subject else dict.fromkeys(spec.subject.as_dict(), "")
+    )
     names["O"] = organization_of(entry, spec)
     return names
 
@@ -393,35 +1003,43 @@ def sans_of(entry: CertEntry, spec: ClusterSpec) -> list[San]:
     """The entry's SANs with their reasons, in the order of its SAN sources, each value once."""
     result: list[San] = []
     seen: set[str] = set()
-
-    def add(host: Host, source: SanSource) -> None:
-        if host.value not in seen:
-            seen.add(host.value)
-            result.append(San(host.value, host.kind, source))
-
     for source in entry.sans:
-        for host in _hosts_for(source, spec):
-            add(host, source)
+        for host in _hosts_for(source, entry, spec):
+            if host.value not in seen:
+                seen.add(host.value)
+                result.append(San(host.value, host.kind, source))
     return result
 
 
-def _hosts_for(source: SanSource, spec: ClusterSpec) -> list[Host]:
-    if source is SanSource.LOOPBACK:
-        return [parse_host("127.0.0.1")]
-    if source is SanSource.SERVICE_IP:
+def _hosts_for(source: SanSource, entry: CertEntry, spec: ClusterSpec) -> list[Host]:
+    fixed = {
+        SanSource.LOOPBACK: "127.0.0.1",
+        SanSource.LOOPBACK6: "::1",
+        SanSource.LOCALHOST: "localhost",
+    }
+    texts: list[str]
+    if source in fixed:
+        texts = [fixed[source]]
+    elif source is SanSource.SERVICE_IP:
         try:
-            return [parse_host(str(spec.service_ip()))]
+            texts = [str(spec.service_ip())]
         except HostError:
-            return []
-    if source is SanSource.CLUSTER_DNS:
-        hosts = []
-        for name in cluster_dns_names(spec):
-            try:
-                hosts.append(parse_host(name))
-            except HostError:
-                continue
-        return hosts
-    return spec.host_entries(source.value)
+            texts = []
+    elif source is SanSource.CLUSTER_DNS:
+        texts = cluster_dns_names(spec)
+    elif source is SanSource.INSTANCE_NAME:
+        texts = [entry.instance.name] if entry.instance else []
+    elif source is SanSource.INSTANCE_ADDRESS:
+        texts = [entry.instance.address] if entry.instance else []
+    else:
+        return spec.host_entries(source.value)
+    hosts = []
+    for text in texts:
+        try:
+            hosts.append(parse_host(text))
+        except HostError:
+            continue
+    return hosts
 
 
 def usages_for(profile: SigningProfile, key_algo: str) -> tuple[str, ...]:
@@ -438,3 +1056,16 @@ def components(profile: Profile) -> list[str]:
         for use in entry.used_by:
             names.setdefault(use.component, None)
     return list(names)
+
+
+def shared_subject_leaves(profile: Profile, spec: ClusterSpec) -> list[tuple[CertEntry, CertEntry]]:
+    """(CA, leaf) pairs whose subjects are equal, as the guide's ca and kubernetes are."""
+    pairs = []
+    entries = {e.name: e for e in concrete_entries(profile, spec)}
+    for entry in entries.values():
+        if entry.is_ca or entry.key_only:
+            continue
+        signer = entries[entry.signer or "ca"]
+        if (subject_of(entry, spec), entry.cn) == (subject_of(signer, spec), signer.cn):
+            pairs.append((signer, entry))
+    return pairs

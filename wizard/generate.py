@@ -1,4 +1,5 @@
-"""From a ClusterSpec to the files of a certificate set: JSON, keys, CSRs, certificates.
+"""From a ClusterSpec to the files of a certificate set: JSON, keys, CSRs, certificates,
+kubeconfigs, the bootstrap token and the distribution plan.
 
 The screens and the command line call `plan_json_files` (the `csr` command and the preview) and
 `generate_files` (the `generate` command and the generate screen); `store.write_files` then writes
@@ -8,17 +9,29 @@ the result in one atomic step.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from wizard import pki
-from wizard.catalog import CertEntry, Profile, get_profile, subject_of, usages_for
+from wizard.bootstrap import new_bootstrap_token, rbac_manifest, token_csv
+from wizard.catalog import (
+    CertEntry,
+    Profile,
+    concrete_entries,
+    concrete_kubeconfigs,
+    files_of,
+    get_profile,
+    subject_of,
+    usages_for,
+)
 from wizard.cfssl import ca_config, csr_hosts, csr_request, dump_json
+from wizard.kubeconfig import Credentials, dump_kubeconfig, kubeconfig_document
 from wizard.spec import ClusterSpec, dump_spec
 from wizard.store import FILE_MODE, KEY_MODE, OutputFile
 
@@ -48,6 +61,8 @@ class ExistingCA:
     certificate: x509.Certificate
     key: pki.PrivateKey
     source: Path
+    cert_path: str = ""
+    key_path: str = ""
 
 
 def cert_file(name: str) -> str:
@@ -72,33 +87,64 @@ def json_file(name: str) -> str:
 
 CA_CONFIG_FILE = "ca-config.json"
 SPEC_FILE = "cluster.toml"
+TOKEN_FILE = "bootstrap-token"
+TOKEN_CSV_FILE = "token.csv"
+RBAC_FILE = "bootstrap-rbac.yaml"
+DISTRIBUTION_FILE = "DISTRIBUTION.md"
+DISTRIBUTION_JSON = "distribution.json"
 
 
 def plan_json_files(spec: ClusterSpec) -> list[OutputFile]:
-    """The cfssl JSON files of the spec's profile: ca-config.json and one CSR JSON per entry."""
+    """The cfssl JSON files of the spec's profile: ca-config.json and one CSR JSON per entry.
+
+    Profiles with kubeadm's names have no cfssl JSON: the list is empty.
+    """
     profile = get_profile(spec.profile)
+    if profile.naming != "cfssl":
+        return []
     files = [OutputFile(CA_CONFIG_FILE, dump_json(ca_config(profile, spec)).encode())]
-    for entry in profile.entries:
-        files.append(
-            OutputFile(json_file(entry.name), dump_json(csr_request(entry, spec)).encode())
-        )
+    for entry in concrete_entries(profile, spec):
+        if entry.key_only:
+            continue
+        request = csr_request(entry, spec)
+        files.append(OutputFile(files_of(entry, profile).request, dump_json(request).encode()))
     return files
 
 
 def planned_file_names(spec: ClusterSpec) -> list[str]:
     """Every file `generate` writes for this spec, in writing order."""
+    profile = get_profile(spec.profile)
     names = [f.path for f in plan_json_files(spec)]
-    for entry in get_profile(spec.profile).entries:
-        names += [cert_file(entry.name), key_file(entry.name), csr_file(entry.name)]
+    for entry in concrete_entries(profile, spec):
+        files = files_of(entry, profile)
+        names += [n for n in (files.cert, files.key, files.csr, files.public_key) if n]
+    names += [k.name for k in concrete_kubeconfigs(profile, spec)]
+    if _uses_bootstrap(profile, spec):
+        names += [TOKEN_FILE, TOKEN_CSV_FILE, RBAC_FILE]
+    if profile.kubeconfigs:
+        names += [DISTRIBUTION_FILE, DISTRIBUTION_JSON]
     return names + [SPEC_FILE]
 
 
-def load_existing_ca(directory: Path, name: str = "ca") -> ExistingCA | None:
-    """The CA in a directory (`ca.pem` + `ca-key.pem`), or None when neither file is there.
+def _uses_bootstrap(profile: Profile, spec: ClusterSpec) -> bool:
+    return spec.kubelet == "bootstrap" and bool(profile.kubeconfigs)
+
+
+def load_existing_ca(
+    directory: Path, name: str = "ca", profile: Profile | None = None
+) -> ExistingCA | None:
+    """The CA `name` in a directory (ca.pem + ca-key.pem, or pki/ca.crt + pki/ca.key), or None
+    when neither file is there.
 
     Raises GenerationError when only one of the two is there, or they do not belong together.
     """
-    cert_path, key_path = directory / cert_file(name), directory / key_file(name)
+    profile = profile or get_profile("classic")
+    try:
+        entry = profile.entry(name)
+    except KeyError:
+        entry = CertEntry(name, "", "", None, None, None, (), (), "", "")
+    files = files_of(entry, profile)
+    cert_path, key_path = directory / files.cert, directory / files.key
     if not cert_path.exists() and not key_path.exists():
         return None
     if not cert_path.exists() or not key_path.exists():
@@ -120,28 +166,41 @@ def load_existing_ca(directory: Path, name: str = "ca") -> ExistingCA | None:
         )
     if not pki.is_ca_certificate(certificate):
         raise GenerationError(f"{cert_path} is not a CA certificate (CA:FALSE)")
-    return ExistingCA(name, certificate, key, directory)
+    return ExistingCA(name, certificate, key, directory, files.cert, files.key)
+
+
+def load_existing_cas(directory: Path, profile: Profile) -> dict[str, ExistingCA]:
+    """Every CA of the profile found in the directory, by entry name."""
+    found = {}
+    for entry in profile.cas():
+        ca = load_existing_ca(directory, entry.name, profile)
+        if ca is not None:
+            found[entry.name] = ca
+    return found
 
 
 def generate_files(
     spec: ClusterSpec,
-    existing_ca: ExistingCA | None = None,
+    existing_ca: ExistingCA | Mapping[str, ExistingCA] | None = None,
     *,
     progress: Callable[[Progress], None] | None = None,
     cancel: threading.Event | None = None,
     now: datetime | None = None,
     workers: int | None = None,
+    token: str | None = None,
 ) -> list[OutputFile]:
-    """Every file of the set, in memory: keys are made in parallel, then the CA signs the leaves.
+    """Every file of the set, in memory: keys are made in parallel, then the CAs sign the leaves.
 
-    An existing CA is reused: its certificate and key are written back unchanged, never replaced.
-    Raises Cancelled when `cancel` is set between steps; nothing has been written then.
+    Existing CAs are reused: their certificates and keys are written back unchanged, never
+    replaced. Raises Cancelled when `cancel` is set between steps; nothing has been written then.
     """
     profile = get_profile(spec.profile)
     now = now or datetime.now(UTC)
-    entries = list(profile.entries)
-    fresh = [e for e in entries if not (existing_ca and e.is_ca and e.name == existing_ca.name)]
-    total = len(fresh) + len(entries) + 1
+    reused = _as_mapping(existing_ca)
+    entries = concrete_entries(profile, spec)
+    fresh = [e for e in entries if e.name not in reused]
+    kubeconfigs = concrete_kubeconfigs(profile, spec)
+    total = len(fresh) + len(entries) + len(kubeconfigs) + 1
     done = 0
 
     def step(message: str) -> None:
@@ -153,34 +212,64 @@ def generate_files(
             progress(Progress(done, total, message))
 
     keys: dict[str, pki.PrivateKey] = {}
-    with ThreadPoolExecutor(max_workers=workers or min(8, max(2, len(fresh)))) as pool:
+    pool_size = workers or min(8, max(2, len(fresh)))
+    with ThreadPoolExecutor(max_workers=pool_size) as pool:
         futures = {
             e.name: pool.submit(pki.new_private_key, spec.key.algo, spec.key.size) for e in fresh
         }
-        for name, future in futures.items():
-            if cancel is not None and cancel.is_set():
-                for other in futures.values():
-                    other.cancel()
-                raise Cancelled("cancelled before anything was written")
-            keys[name] = future.result()
-            step(f"{spec.key.algo.upper()} {spec.key.size} key for {name}")
+        try:
+            for name, future in futures.items():
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("cancelled before anything was written")
+                keys[name] = future.result()
+                step(f"{spec.key.algo.upper()} {spec.key.size} key for {name}")
+        except Cancelled:
+            for other in futures.values():
+                other.cancel()
+            raise
 
     files = plan_json_files(spec)
-    if existing_ca:
-        files = _keep_existing_ca_request(files, existing_ca)
     issued: dict[str, tuple[x509.Certificate, pki.PrivateKey]] = {}
-    if existing_ca:
-        issued[existing_ca.name] = (existing_ca.certificate, existing_ca.key)
     for entry in entries:
-        if entry.name in issued:
-            files += _reused_ca_files(existing_ca)  # type: ignore[arg-type]
-            step(f"reused the existing CA {cert_file(entry.name)}")
+        if entry.name in reused:
+            files = _keep_existing_ca_request(files, reused[entry.name], profile)
+            files += _reused_ca_files(reused[entry.name])
+            issued[entry.name] = (reused[entry.name].certificate, reused[entry.name].key)
+            step(f"reused the existing CA {files_of(entry, profile).cert}")
             continue
         files += _issue_entry(entry, profile, spec, keys[entry.name], issued, now)
-        step(f"signed {cert_file(entry.name)}")
+        step(f"made {files_of(entry, profile).cert or files_of(entry, profile).key}")
+
+    token_value = None
+    if _uses_bootstrap(profile, spec):
+        token_value = token or new_bootstrap_token()
+        files += [
+            OutputFile(TOKEN_FILE, f"{token_value}\n".encode(), KEY_MODE),
+            OutputFile(TOKEN_CSV_FILE, token_csv(token_value).encode(), KEY_MODE),
+            OutputFile(RBAC_FILE, rbac_manifest(token_value).encode(), KEY_MODE),
+        ]
+    for item in kubeconfigs:
+        files.append(_kubeconfig_file(item, profile, spec, issued, files, token_value))
+        step(f"wrote {item.name}")
+    if profile.kubeconfigs:
+        from wizard.distribution import distribution_json, distribution_markdown, plan_distribution
+
+        plan = plan_distribution(spec)
+        files.append(OutputFile(DISTRIBUTION_FILE, distribution_markdown(plan, spec).encode()))
+        files.append(OutputFile(DISTRIBUTION_JSON, dump_json(distribution_json(plan)).encode()))
     files.append(OutputFile(SPEC_FILE, dump_spec(spec).encode()))
     step("ready to write")
     return files
+
+
+def _as_mapping(
+    existing: ExistingCA | Mapping[str, ExistingCA] | None,
+) -> dict[str, ExistingCA]:
+    if existing is None:
+        return {}
+    if isinstance(existing, ExistingCA):
+        return {existing.name: existing}
+    return dict(existing)
 
 
 def _issue_entry(
@@ -191,6 +280,15 @@ def _issue_entry(
     issued: dict[str, tuple[x509.Certificate, pki.PrivateKey]],
     now: datetime,
 ) -> list[OutputFile]:
+    files = files_of(entry, profile)
+    if entry.key_only:
+        public = key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return [
+            OutputFile(files.key, pki.private_key_pem(key), KEY_MODE),
+            OutputFile(files.public_key, public, FILE_MODE),
+        ]
     subject = pki.build_name(subject_of(entry, spec), entry.cn)
     hosts = [] if entry.is_ca else csr_hosts(entry, spec)
     csr = pki.build_csr(key, subject, hosts)
@@ -209,53 +307,89 @@ def _issue_entry(
                 now,
             )
         except pki.PKIError as error:
-            raise GenerationError(f"{cert_file(entry.name)}: {error}") from None
+            raise GenerationError(f"{files.cert}: {error}") from None
     issued[entry.name] = (certificate, key)
-    return [
-        OutputFile(cert_file(entry.name), pki.certificate_pem(certificate), FILE_MODE),
-        OutputFile(key_file(entry.name), pki.private_key_pem(key), KEY_MODE),
-        OutputFile(csr_file(entry.name), pki.csr_pem(csr), FILE_MODE),
+    written = [
+        OutputFile(files.cert, pki.certificate_pem(certificate), FILE_MODE),
+        OutputFile(files.key, pki.private_key_pem(key), KEY_MODE),
     ]
+    if files.csr:
+        written.append(OutputFile(files.csr, pki.csr_pem(csr), FILE_MODE))
+    return written
+
+
+def _kubeconfig_file(
+    item,
+    profile: Profile,
+    spec: ClusterSpec,
+    issued: dict[str, tuple[x509.Certificate, pki.PrivateKey]],
+    files: list[OutputFile],
+    token: str | None,
+) -> OutputFile:
+    server = (
+        f"https://127.0.0.1:{spec.network.apiserver_port}" if item.local else spec.apiserver_url()
+    )
+    ca_entry = profile.entry("ca")
+    contents = {f.path: f.content for f in files}
+    ca_files = files_of(ca_entry, profile)
+    if item.user:
+        user_entry = next(e for e in concrete_entries(profile, spec) if e.name == item.user)
+        user_files = files_of(user_entry, profile)
+        if spec.kubeconfig.embed:
+            credentials = Credentials(
+                user_entry.cn, contents[user_files.cert], contents[user_files.key]
+            )
+        else:
+            credentials = Credentials(user_entry.cn, user_files.cert, user_files.key)
+    else:
+        credentials = Credentials("kubelet-bootstrap", token=token)
+    ca: bytes | str = contents[ca_files.cert] if spec.kubeconfig.embed else ca_files.cert
+    document = kubeconfig_document(server, ca, credentials)
+    return OutputFile(item.name, dump_kubeconfig(document).encode(), KEY_MODE)
 
 
 def _reused_ca_files(ca: ExistingCA) -> list[OutputFile]:
     files = [
-        OutputFile(cert_file(ca.name), (ca.source / cert_file(ca.name)).read_bytes(), FILE_MODE),
-        OutputFile(key_file(ca.name), (ca.source / key_file(ca.name)).read_bytes(), KEY_MODE),
+        OutputFile(ca.cert_path, (ca.source / ca.cert_path).read_bytes(), FILE_MODE),
+        OutputFile(ca.key_path, (ca.source / ca.key_path).read_bytes(), KEY_MODE),
     ]
-    csr_path = ca.source / csr_file(ca.name)
-    if csr_path.exists():
-        files.append(OutputFile(csr_file(ca.name), csr_path.read_bytes(), FILE_MODE))
+    if ca.cert_path.endswith(".pem"):
+        csr_path = ca.source / csr_file(ca.name)
+        if csr_path.exists():
+            files.append(OutputFile(csr_file(ca.name), csr_path.read_bytes(), FILE_MODE))
     return files
 
 
-def _keep_existing_ca_request(files: list[OutputFile], ca: ExistingCA) -> list[OutputFile]:
+def _keep_existing_ca_request(
+    files: list[OutputFile], ca: ExistingCA, profile: Profile
+) -> list[OutputFile]:
     """A reused CA keeps the CSR JSON it was made from, not one describing a CA we did not make."""
-    request = ca.source / json_file(ca.name)
-    if not request.is_file():
+    request_name = json_file(ca.name)
+    request = ca.source / request_name
+    if profile.naming != "cfssl" or not request.is_file():
         return files
-    kept = OutputFile(json_file(ca.name), request.read_bytes(), FILE_MODE)
+    kept = OutputFile(request_name, request.read_bytes(), FILE_MODE)
     return [kept if f.path == kept.path else f for f in files]
 
 
 def files_to_replace(
-    spec: ClusterSpec, directory: Path, existing_ca: ExistingCA | None = None
+    spec: ClusterSpec,
+    directory: Path,
+    existing_ca: ExistingCA | Mapping[str, ExistingCA] | None = None,
 ) -> list[str]:
     """The files a `generate` into this directory would replace (before any key is made).
 
-    Keys, CSRs and certificates always count (each run makes new ones), except a reused CA's;
-    JSON files and cluster.toml count when their content would change.
+    Keys, CSRs, certificates, kubeconfigs and tokens always count (each run makes new ones),
+    except a reused CA's; JSON files and cluster.toml count when their content would change.
     """
     if not directory.is_dir():
         return []
-    reused = set()
-    if existing_ca is not None:
-        reused = {
-            cert_file(existing_ca.name),
-            key_file(existing_ca.name),
-            csr_file(existing_ca.name),
-            json_file(existing_ca.name),
-        }
+    profile = get_profile(spec.profile)
+    reused: set[str] = set()
+    for ca in _as_mapping(existing_ca).values():
+        reused |= {ca.cert_path, ca.key_path}
+        if profile.naming == "cfssl":
+            reused |= {csr_file(ca.name), json_file(ca.name)}
     planned_text = {f.path: f.content for f in plan_json_files(spec)}
     planned_text[SPEC_FILE] = dump_spec(spec).encode()
     replaced = []

@@ -6,6 +6,7 @@ fixed; `validate()` turns them into problems that name the field path, the value
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
@@ -19,7 +20,8 @@ from wizard.hosts import Host, HostError, IPAddress, IPNetwork, parse_host, pars
 
 Severity = Literal["error", "warning", "note"]
 
-PROFILES = ("classic",)
+PROFILES = ("classic", "complete", "kubeadm")
+KUBELET_MODES = ("certificates", "bootstrap")
 KEY_SIZES: dict[str, tuple[int, ...]] = {"rsa": (2048, 3072, 4096), "ecdsa": (256, 384)}
 HOST_GROUPS = ("etcd", "masters", "registry", "vip", "extra")
 SUBJECT_FIELDS = ("C", "ST", "L", "O", "OU")
@@ -54,10 +56,26 @@ class HostLists:
 
 @dataclass
 class Network:
-    """The service network and the cluster's DNS domain."""
+    """The service network, the cluster's DNS domain and the apiserver's secure port."""
 
     service_cidr: str = "10.254.0.0/16"
     cluster_domain: str = "cluster.local"
+    apiserver_port: int = 6443
+
+
+@dataclass
+class Node:
+    """A worker node (a master may be one too): the name it registers with and its address."""
+
+    name: str = ""
+    address: str = ""
+
+
+@dataclass
+class KubeconfigOptions:
+    """How kubeconfigs refer to certificates: embedded (`*-data`) or by file path."""
+
+    embed: bool = True
 
 
 @dataclass
@@ -96,11 +114,14 @@ class ClusterSpec:
     """Everything the user tells us about the cluster; the input of every other module."""
 
     profile: str = "classic"
+    kubelet: str = "certificates"
     hosts: HostLists = field(default_factory=HostLists)
     network: Network = field(default_factory=Network)
     subject: Subject = field(default_factory=Subject)
     key: KeySpec = field(default_factory=KeySpec)
     expiry: Expiry = field(default_factory=Expiry)
+    kubeconfig: KubeconfigOptions = field(default_factory=KubeconfigOptions)
+    nodes: list[Node] = field(default_factory=list)
 
     @classmethod
     def example(cls) -> ClusterSpec:
@@ -153,19 +174,38 @@ class ClusterSpec:
 
     # --- plain data ---
 
+    def apiserver_url(self) -> str:
+        """https://VIP:port — or the first master's when there is no VIP."""
+        hosts = self.host_entries("vip") or self.host_entries("masters")
+        host = hosts[0] if hosts else None
+        address = host.value if host else "127.0.0.1"
+        if host and host.kind.value == "IPv6":
+            address = f"[{address}]"
+        return f"https://{address}:{self.network.apiserver_port}"
+
     def to_dict(self) -> dict[str, Any]:
-        """The cluster.toml document as plain data."""
-        return {
-            "profile": self.profile,
+        """The cluster.toml document as plain data (new keys only when they differ from defaults)."""
+        network: dict[str, Any] = {
+            "service_cidr": self.network.service_cidr,
+            "cluster_domain": self.network.cluster_domain,
+        }
+        if self.network.apiserver_port != Network().apiserver_port:
+            network["apiserver_port"] = self.network.apiserver_port
+        data: dict[str, Any] = {"profile": self.profile}
+        if self.kubelet != ClusterSpec().kubelet:
+            data["kubelet"] = self.kubelet
+        data |= {
             "hosts": {group: list(getattr(self.hosts, group)) for group in HOST_GROUPS},
-            "network": {
-                "service_cidr": self.network.service_cidr,
-                "cluster_domain": self.network.cluster_domain,
-            },
+            "network": network,
             "subject": self.subject.as_dict(),
             "key": {"algo": self.key.algo, "size": self.key.size},
             "expiry": {"ca": self.expiry.ca, "cert": self.expiry.cert},
         }
+        if self.kubeconfig != KubeconfigOptions():
+            data["kubeconfig"] = {"embed": self.kubeconfig.embed}
+        if self.nodes:
+            data["nodes"] = [{"name": n.name, "address": n.address} for n in self.nodes]
+        return data
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -180,9 +220,18 @@ def validate(spec: ClusterSpec) -> list[Problem]:
                 "profile", f'"{spec.profile}" is not a profile — use one of: {", ".join(PROFILES)}'
             )
         )
+    if spec.kubelet not in KUBELET_MODES:
+        problems.append(
+            Problem(
+                "kubelet",
+                f'"{spec.kubelet}" is not a kubelet mode — use "certificates" (one per node) or '
+                '"bootstrap" (a TLS-bootstrap token)',
+            )
+        )
     problems += validate_hosts(spec.hosts)
     problems += validate_network(spec.network)
     problems += _validate_hosts_against_network(spec)
+    problems += validate_nodes(spec.nodes)
     problems += validate_subject(spec.subject)
     problems += validate_key(spec.key)
     problems += validate_expiry(spec.expiry)
@@ -261,9 +310,51 @@ def validate_hosts(hosts: HostLists) -> list[Problem]:
     return problems
 
 
-def validate_network(network: Network) -> list[Problem]:
-    """Problems of the service CIDR and the cluster domain."""
+_NODE_NAME = re.compile(r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$")
+
+
+def validate_nodes(nodes: list[Node]) -> list[Problem]:
+    """Problems of the node list: names as Kubernetes accepts them, usable addresses, no repeats."""
     problems: list[Problem] = []
+    names: dict[str, int] = {}
+    for index, node in enumerate(nodes):
+        path = f"nodes[{index}]"
+        if not _NODE_NAME.match(node.name or ""):
+            problems.append(
+                Problem(
+                    f"{path}.name",
+                    f'"{node.name}" is not a node name — lower-case letters, digits, "-" and ".", '
+                    "exactly as the kubelet registers (hostname or --hostname-override)",
+                )
+            )
+        elif node.name in names:
+            problems.append(
+                Problem(f"{path}.name", f'"{node.name}" repeats nodes[{names[node.name]}] — '
+                        "node names are unique")
+            )
+        else:
+            names[node.name] = index
+        try:
+            host = parse_host(node.address)
+        except HostError as error:
+            problems.append(Problem(f"{path}.address", str(error)))
+        else:
+            if not host.is_ip:
+                problems.append(
+                    Problem(f"{path}.address", f'"{node.address}" is a name — write the node\'s '
+                            "IP address; its name is already in the certificate")
+                )
+    return problems
+
+
+def validate_network(network: Network) -> list[Problem]:
+    """Problems of the service CIDR, the cluster domain and the apiserver port."""
+    problems: list[Problem] = []
+    port = network.apiserver_port
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        problems.append(
+            Problem("network.apiserver_port", f"{port!r} is not a port — use 1-65535, e.g. 6443")
+        )
     try:
         parse_service_cidr(network.service_cidr)
     except HostError as error:
@@ -399,7 +490,9 @@ _SECTIONS: dict[str, type] = {
     "subject": Subject,
     "key": KeySpec,
     "expiry": Expiry,
+    "kubeconfig": KubeconfigOptions,
 }
+_TOP_LEVEL = ("profile", "kubelet", *_SECTIONS, "nodes")
 
 
 def spec_from_dict(data: dict[str, Any], source: str = "cluster.toml") -> ClusterSpec:
@@ -434,6 +527,10 @@ def spec_from_dict(data: dict[str, Any], source: str = "cluster.toml") -> Cluste
                     messages.append(f'{path}: should be a list of strings, e.g. ["10.0.0.1"]')
                     continue
                 item = list(item)
+            elif expected is bool:
+                if not isinstance(item, bool):
+                    messages.append(f"{path}: {item!r} should be true or false")
+                    continue
             elif expected is int:
                 if isinstance(item, bool) or not isinstance(item, int):
                     messages.append(f"{path}: {item!r} should be a whole number, e.g. 2048")
@@ -447,6 +544,26 @@ def spec_from_dict(data: dict[str, Any], source: str = "cluster.toml") -> Cluste
     if messages:
         raise SpecError(f"{source}: " + f"\n{source}: ".join(messages))
     return spec
+
+
+def _nodes_from(value: object, messages: list[str]) -> list[Node]:
+    if not isinstance(value, list):
+        messages.append('nodes: should be a list of tables — write [[nodes]] with name and address')
+        return []
+    nodes = []
+    for index, item in enumerate(value):
+        if not isinstance(item, dict):
+            messages.append(f"nodes[{index}]: should be a table with name and address")
+            continue
+        unknown = sorted(set(item) - {"name", "address"})
+        if unknown:
+            messages.append(f"nodes[{index}].{unknown[0]}: unknown key — a node has name, address")
+        name, address = item.get("name", ""), item.get("address", "")
+        if not isinstance(name, str) or not isinstance(address, str):
+            messages.append(f'nodes[{index}]: name and address should be text in quotes')
+            continue
+        nodes.append(Node(name, address))
+    return nodes
 
 
 def _expected_type(section: object, name: str) -> type:
