@@ -329,8 +329,10 @@ def validate_nodes(nodes: list[Node]) -> list[Problem]:
             )
         elif node.name in names:
             problems.append(
-                Problem(f"{path}.name", f'"{node.name}" repeats nodes[{names[node.name]}] — '
-                        "node names are unique")
+                Problem(
+                    f"{path}.name",
+                    f'"{node.name}" repeats nodes[{names[node.name]}] — node names are unique',
+                )
             )
         else:
             names[node.name] = index
@@ -341,8 +343,11 @@ def validate_nodes(nodes: list[Node]) -> list[Problem]:
         else:
             if not host.is_ip:
                 problems.append(
-                    Problem(f"{path}.address", f'"{node.address}" is a name — write the node\'s '
-                            "IP address; its name is already in the certificate")
+                    Problem(
+                        f"{path}.address",
+                        f'"{node.address}" is a name — write the node\'s '
+                        "IP address; its name is already in the certificate",
+                    )
                 )
     return problems
 
@@ -500,16 +505,18 @@ def spec_from_dict(data: dict[str, Any], source: str = "cluster.toml") -> Cluste
     spec = ClusterSpec()
     messages = []
     for key, value in data.items():
-        if key == "profile":
+        if key in ("profile", "kubelet"):
             if isinstance(value, str):
-                spec.profile = value
+                setattr(spec, key, value)
             else:
-                messages.append(f'profile: {value!r} is not text — write profile = "classic"')
+                current = getattr(spec, key)
+                messages.append(f'{key}: {value!r} is not text — write {key} = "{current}"')
+            continue
+        if key == "nodes":
+            spec.nodes = _nodes_from(value, messages)
             continue
         if key not in _SECTIONS:
-            messages.append(
-                f"{key}: unknown key — the file has {', '.join(['profile', *_SECTIONS])}"
-            )
+            messages.append(f"{key}: unknown key — the file has {', '.join(_TOP_LEVEL)}")
             continue
         if not isinstance(value, dict):
             messages.append(f"{key}: should be a table — write [{key}] on a line of its own")
@@ -548,7 +555,7 @@ def spec_from_dict(data: dict[str, Any], source: str = "cluster.toml") -> Cluste
 
 def _nodes_from(value: object, messages: list[str]) -> list[Node]:
     if not isinstance(value, list):
-        messages.append('nodes: should be a list of tables — write [[nodes]] with name and address')
+        messages.append("nodes: should be a list of tables — write [[nodes]] with name and address")
         return []
     nodes = []
     for index, item in enumerate(value):
@@ -560,7 +567,7 @@ def _nodes_from(value: object, messages: list[str]) -> list[Node]:
             messages.append(f"nodes[{index}].{unknown[0]}: unknown key — a node has name, address")
         name, address = item.get("name", ""), item.get("address", "")
         if not isinstance(name, str) or not isinstance(address, str):
-            messages.append(f'nodes[{index}]: name and address should be text in quotes')
+            messages.append(f"nodes[{index}]: name and address should be text in quotes")
             continue
         nodes.append(Node(name, address))
     return nodes
