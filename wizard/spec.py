@@ -184,7 +184,7 @@ class ClusterSpec:
         return f"https://{address}:{self.network.apiserver_port}"
 
     def to_dict(self) -> dict[str, Any]:
-        """The cluster.toml document as plain data (new keys only when they differ from defaults)."""
+        """The cluster.toml document as plain data (newer keys only when not at defaults)."""
         network: dict[str, Any] = {
             "service_cidr": self.network.service_cidr,
             "cluster_domain": self.network.cluster_domain,
