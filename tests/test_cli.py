@@ -100,7 +100,7 @@ def test_generate_with_ca_from_another_directory(tmp_path: Path, classic_set: Pa
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "second" / "ca.pem").read_bytes() == (classic_set / "ca.pem").read_bytes()
     missing = run("generate", "--ca", str(tmp_path / "none"), "-o", "third", cwd=tmp_path)
-    assert missing.returncode == 1 and "no ca.pem" in missing.stderr
+    assert missing.returncode == 1 and "holds no CA certificate" in missing.stderr
 
 
 def check_complete_or_absent(out: Path) -> str:
@@ -158,3 +158,29 @@ def test_sigkill_during_forced_regeneration_keeps_a_consistent_set(
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert check_complete_or_absent(tmp_path / "k8s-certs") == "complete"
+
+
+def test_generate_complete_profile_with_per_host_folders(tmp_path: Path) -> None:
+    assert run("init", cwd=tmp_path).returncode == 0
+    with (tmp_path / "cluster.toml").open("a") as handle:
+        handle.write('\n[[nodes]]\nname = "node-1"\naddress = "192.168.214.101"\n')
+    result = run("generate", "--profile", "complete", "--per-host", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "k8s-certs"
+    node = out / "hosts" / "192.168.214.101"
+    assert (node / "etc/kubernetes/ssl/kubelet.pem").read_bytes() == (
+        out / "kubelet-node-1.pem"
+    ).read_bytes()
+    assert not (node / "etc/kubernetes/ssl/ca-key.pem").exists()
+    assert (out / "hosts/192.168.214.200/etc/kubernetes/ssl/ca-key.pem").stat().st_mode & 0o777 == (
+        0o600
+    )
+    assert (
+        "--kubeconfig=/etc/kubernetes/kubelet.kubeconfig" in (out / "DISTRIBUTION.md").read_text()
+    )
+
+
+def test_csr_refuses_the_kubeadm_profile(tmp_path: Path) -> None:
+    assert run("init", cwd=tmp_path).returncode == 0
+    result = run("csr", "--profile", "kubeadm", cwd=tmp_path)
+    assert result.returncode == 1 and "no cfssl JSON" in result.stderr

@@ -972,6 +972,8 @@ def files_of(entry: CertEntry, profile: Profile) -> EntryFiles:
 
 def organization_of(entry: CertEntry, spec: ClusterSpec) -> str:
     """The O of an entry's subject: fixed by the catalogue or taken from cluster.toml."""
+    if entry.key_only:
+        return ""
     if entry.organization is not None:
         return entry.organization
     return spec.subject.O if entry.use_subject else ""

@@ -14,6 +14,7 @@ EXIT_OK = 0
 EXIT_REFUSED = 1
 
 DEFAULT_OUTPUT = "k8s-certs"
+PROFILE_CHOICES = ("classic", "complete", "kubeadm")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +63,24 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="reuse the CA (ca.pem, ca-key.pem) in CADIR instead of making one",
     )
+    generate.add_argument(
+        "--per-host",
+        action="store_true",
+        help="also write hosts/<address>/… with each host's files at their destinations",
+    )
+
+    layout = commands.add_parser(
+        "layout", help="explain the eight certificate sets, who uses which file, and why"
+    )
+    layout.add_argument(
+        "-c", "--config", metavar="FILE", help="explain this cluster (default: the guide's)"
+    )
+    layout.add_argument(
+        "--profile", choices=PROFILE_CHOICES, help="the profile to explain (default: the file's)"
+    )
+    layout.add_argument(
+        "--lang", choices=("en", "zh"), help="language (default: from LANG; zh = 简体中文)"
+    )
 
     certinfo = commands.add_parser(
         "certinfo", help="print a certificate as cfssl-certinfo does, byte for byte"
@@ -73,6 +92,32 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         metavar="FILE",
         help="the certificate (PEM); '-' reads standard input",
+    )
+
+    review = commands.add_parser(
+        "review",
+        help="review a certificate directory (a TUI in a terminal; --plain, --json)",
+        description="Review a certificate directory: what each file is, which key belongs to "
+        "which certificate, who signed what, what expires when and what is wrong for its "
+        "Kubernetes role. Exit code: 0 clean, 1 warnings only, 2 errors.",
+    )
+    review.add_argument("directory", metavar="DIR", type=Path, help="e.g. /etc/kubernetes/ssl")
+    review_output = review.add_mutually_exclusive_group()
+    review_output.add_argument("--plain", action="store_true", help="print a table report")
+    review_output.add_argument("--json", action="store_true", help="print one JSON object")
+    review.add_argument(
+        "--warn-days",
+        type=int,
+        default=30,
+        metavar="N",
+        help="warn about certificates expiring within N days (default: 30)",
+    )
+    review.add_argument(
+        "-c",
+        "--config",
+        default=argparse.SUPPRESS,
+        metavar="FILE",
+        help="cluster.toml: also check that server certificates cover the cluster's addresses",
     )
 
     return parser
@@ -94,6 +139,9 @@ def _add_spec_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help=f"output directory (default: {DEFAULT_OUTPUT})",
     )
+    parser.add_argument(
+        "--profile", choices=PROFILE_CHOICES, help="override the profile of the cluster file"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         "csr": run_csr,
         "generate": run_generate,
         "certinfo": run_certinfo_command,
+        "review": run_review_command,
+        "layout": run_layout,
     }
     try:
         return handlers[args.command](args)
@@ -155,13 +205,15 @@ def run_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _load_valid_spec(config: str):  # -> ClusterSpec | int
+def _load_valid_spec(config: str, profile: str | None = None):  # -> ClusterSpec | int
     from wizard.spec import SpecError, errors_of, load_spec, validate
 
     try:
         spec = load_spec(config)
     except SpecError as error:
         return refuse(str(error))
+    if profile:
+        spec.profile = profile
     problems = validate(spec)
     for problem in problems:
         if problem.severity != "error":
@@ -180,11 +232,17 @@ def run_csr(args: argparse.Namespace) -> int:
     from wizard.generate import plan_json_files
     from wizard.store import StoreError, write_files
 
-    spec = _load_valid_spec(args.config)
+    spec = _load_valid_spec(args.config, args.profile)
     if isinstance(spec, int):
         return spec
+    files = plan_json_files(spec)
+    if not files:
+        return refuse(
+            f"the {spec.profile} profile uses kubeadm's names and has no cfssl JSON — "
+            "use generate, or the classic or complete profile"
+        )
     try:
-        result = write_files(args.output, plan_json_files(spec), force=args.force)
+        result = write_files(args.output, files, force=args.force)
     except StoreError as error:
         return refuse(str(error))
     _print_result(result)
@@ -193,34 +251,39 @@ def run_csr(args: argparse.Namespace) -> int:
 
 def run_generate(args: argparse.Namespace) -> int:
     """Write the whole set: JSON, keys, CSRs, certificates and the cluster.toml used."""
+    from wizard.catalog import get_profile
+    from wizard.distribution import per_host_files, plan_distribution
     from wizard.generate import (
         Cancelled,
         GenerationError,
         files_to_replace,
         generate_files,
-        load_existing_ca,
+        load_existing_cas,
     )
     from wizard.store import ExistingFilesError, StoreError, write_files
 
-    spec = _load_valid_spec(args.config)
+    spec = _load_valid_spec(args.config, args.profile)
     if isinstance(spec, int):
         return spec
     output: Path = args.output
+    profile = get_profile(spec.profile)
     try:
-        existing_ca = load_existing_ca(args.ca if args.ca else output)
-        if args.ca and existing_ca is None:
-            return refuse(f"{args.ca} holds no ca.pem and ca-key.pem — give the CA's directory")
-        replaced = files_to_replace(spec, output, existing_ca)
+        existing = load_existing_cas(args.ca if args.ca else output, profile)
+        if args.ca and not existing:
+            return refuse(f"{args.ca} holds no CA certificate and key — give the CA's directory")
+        replaced = files_to_replace(spec, output, existing)
         if replaced and not args.force:
             raise ExistingFilesError(output.absolute(), replaced)
-        files = generate_files(spec, existing_ca)
+        files = generate_files(spec, existing)
+        if args.per_host:
+            files += per_host_files(plan_distribution(spec), files)
         result = write_files(output, files, force=args.force)
     except (GenerationError, StoreError) as error:
         return refuse(str(error))
     except Cancelled:
         return refuse("cancelled — nothing was written")
-    if existing_ca:
-        print(f"reused the existing CA from {existing_ca.source / 'ca.pem'}")
+    for ca in existing.values():
+        print(f"reused the existing CA {ca.source / ca.cert_path}")
     _print_result(result)
     return EXIT_OK
 
@@ -234,11 +297,194 @@ def _print_result(result) -> None:
         print(f"kept {len(result.unchanged)} unchanged files: {', '.join(result.unchanged)}")
 
 
+def run_layout(args: argparse.Namespace) -> int:
+    """Print the teaching text: the eight sets, components and files, identities, bootstrap."""
+    from wizard.layout import layout_text, pick_language
+    from wizard.spec import ClusterSpec, SpecError, load_spec
+
+    spec = ClusterSpec.example()
+    if args.config:
+        try:
+            spec = load_spec(args.config)
+        except SpecError as error:
+            return refuse(str(error))
+    if args.profile:
+        spec.profile = args.profile
+    sys.stdout.write(layout_text(spec, pick_language(args.lang)))
+    return EXIT_OK
+
+
 def run_certinfo_command(args: argparse.Namespace) -> int:
     """cfssl-certinfo -cert FILE, byte for byte."""
     from wizard.certinfo import run_certinfo
 
     return run_certinfo(args.cert, sys.stdin.buffer, sys.stdout.buffer, sys.stderr.buffer)
+
+
+# --- review --------------------------------------------------------------------------------
+
+EXIT_REVIEW_WARNINGS = 1
+EXIT_REVIEW_ERRORS = 2
+
+
+def run_review_command(args: argparse.Namespace) -> int:
+    """Review a certificate directory: the TUI in a terminal, else a table (--plain) or JSON."""
+    import json
+
+    from wizard.review import ReviewError, review_directory, review_to_json
+
+    if args.warn_days < 0:
+        return refuse(f"--warn-days {args.warn_days} is negative — give a number of days, e.g. 30")
+    spec = None
+    config = getattr(args, "config", None)
+    if config:
+        spec = _load_valid_spec(config)
+        if isinstance(spec, int):
+            return spec
+    try:
+        review = review_directory(args.directory, config=spec, warn_days=args.warn_days)
+    except ReviewError as error:
+        return refuse(str(error))
+    if args.json:
+        json.dump(review_to_json(review), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif args.plain or not _open_review_screen(review):
+        print_review(review)
+    if review.worst == "error":
+        return EXIT_REVIEW_ERRORS
+    if review.worst == "warning":
+        return EXIT_REVIEW_WARNINGS
+    return EXIT_OK
+
+
+def _open_review_screen(review) -> bool:
+    """Show the review in the TUI when stdout is a terminal and the review screen exists."""
+    if not sys.stdout.isatty():
+        return False
+    try:
+        from wizard.tui.screens import review as review_screen
+    except ImportError:
+        return False
+    run = getattr(review_screen, "run_review", None)
+    if run is None:
+        return False
+    run(review)
+    return True
+
+
+_SEVERITY_STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+_STATUS_STYLES = {
+    "valid": "green",
+    "expiring": "yellow",
+    "expired": "bold red",
+    "not yet valid": "bold red",
+}
+
+
+def print_review(review, stream: TextIO | None = None) -> None:
+    """The --plain report: a table of the files, a table of the findings, then a summary."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    stream = stream or sys.stdout
+    console = Console(file=stream, highlight=False)
+    if not console.is_terminal:
+        console = Console(file=stream, highlight=False, width=160)
+    severities_by_path: dict[str, list[str]] = {}
+    for finding in review.findings:
+        severities_by_path.setdefault(finding.path, []).append(finding.severity)
+
+    files = Table(title=f"Files in {review.root}", title_justify="left")
+    for column in ("file", "kind", "role", "subject / key", "issued by", "expires", "status"):
+        files.add_column(column, overflow="fold")
+    for record in review.files:
+        files.add_row(
+            Text(record.ref),
+            Text(record.kind),
+            Text(record.role or "—"),
+            Text(_review_subject(record)),
+            Text(_review_issuer(record)),
+            Text(_review_expires(review, record)),
+            _review_status(review, record, severities_by_path.get(record.path, [])),
+        )
+    console.print(files)
+    if review.findings:
+        findings = Table(title="Findings", title_justify="left")
+        for column in ("severity", "check", "file", "what it means and what to do"):
+            findings.add_column(column, overflow="fold")
+        for finding in review.findings:
+            findings.add_row(
+                Text(finding.severity, style=_SEVERITY_STYLES[finding.severity]),
+                Text(finding.check),
+                Text(finding.path),
+                Text(finding.message),
+            )
+        console.print(findings)
+    console.print(_review_summary(review))
+
+
+def _review_summary(review):
+    from rich.text import Text
+
+    summary = Text(f"{len({r.path for r in review.files})} files: ")
+    parts = []
+    for severity in ("error", "warning", "info"):
+        count = review.count(severity)
+        word = severity if severity == "info" or count == 1 else f"{severity}s"
+        parts.append((f"{count} {word}", _SEVERITY_STYLES[severity] if count else ""))
+    for index, (words, style) in enumerate(parts):
+        summary.append(words, style=style)
+        summary.append(", " if index < len(parts) - 1 else "")
+    if review.worst in (None, "info"):
+        summary.append(" — nothing to fix", style="green")
+    return summary
+
+
+def _review_subject(record) -> str:
+    if record.cert is not None:
+        groups = f" (O {', '.join(record.cert.organizations)})" if record.cert.organizations else ""
+        return f"CN {record.cert.cn}{groups}"
+    if record.key is not None:
+        key = record.key
+        what = "encrypted key" if key.encrypted else f"{key.key_type} {key.key_size}"
+        return what + (f" → {', '.join(record.paired)}" if record.paired else "")
+    if record.csr is not None:
+        return f"CSR for CN {record.csr.cn}"
+    return record.note
+
+
+def _review_issuer(record) -> str:
+    if record.cert is None:
+        return ""
+    if record.self_signed:
+        return "self-signed"
+    return record.issued_by or f"not here: {record.cert.issuer.rfc4514_string()}"
+
+
+def _review_expires(review, record) -> str:
+    if record.cert is None:
+        return ""
+    days = review.days_left(record)
+    when = f"{-days} days ago" if days < 0 else f"in {days} days"
+    return f"{record.cert.not_after:%Y-%m-%d} ({when})"
+
+
+def _review_status(review, record, severities: list[str]):
+    from rich.text import Text
+
+    text = Text()
+    if record.cert is not None:
+        status = review.status(record)
+        text.append(status, style=_STATUS_STYLES.get(status, ""))
+    for severity in ("error", "warning"):
+        count = severities.count(severity)
+        if count:
+            word = severity if count == 1 else f"{severity}s"
+            text.append(f"{', ' if text else ''}{count} {word}", style=_SEVERITY_STYLES[severity])
+    if not text:
+        text.append("ok", style="green")
+    return text
 
 
 if __name__ == "__main__":

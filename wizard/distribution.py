@@ -305,3 +305,17 @@ def distribution_markdown(plans: list[HostPlan], spec: ClusterSpec) -> str:
         lines += flags
         lines += ["```", ""]
     return "\n".join(lines)
+
+
+def per_host_files(plans: list[HostPlan], files: list) -> list:
+    """Copies of every host's files under hosts/<address>/<destination>, ready for `rsync -a`."""
+    from wizard.store import OutputFile
+
+    contents = {f.path: f.content for f in files}
+    copies = []
+    for plan in plans:
+        for placed in plan.files:
+            if placed.source in contents:
+                target = f"hosts/{plan.address}{placed.destination}"
+                copies.append(OutputFile(target, contents[placed.source], placed.mode))
+    return copies
