@@ -105,23 +105,28 @@ def _host_roles(spec: ClusterSpec) -> dict[str, tuple[str, list[str]]]:
     return hosts
 
 
-def _belongs(entry: CertEntry, address: str, name: str) -> bool:
-    return entry.instance is None or entry.instance.address == address
-
-
 def plan_distribution(spec: ClusterSpec) -> list[HostPlan]:
     """For each host, the files it needs and where they go."""
     profile = get_profile(spec.profile)
     entries = {e.name: e for e in concrete_entries(profile, spec)}
     kubeconfigs = concrete_kubeconfigs(profile, spec)
+    shared = [e for e in entries.values() if e.instance is None]
+    own: dict[str, list[CertEntry]] = {}
+    for entry in entries.values():
+        if entry.instance is not None:
+            own.setdefault(entry.instance.address, []).append(entry)
+    shared_kubeconfigs = [k for k in kubeconfigs if _kubeconfig_belongs(k, entries, "")]
+    own_kubeconfigs: dict[str, list[KubeconfigEntry]] = {}
+    for item in kubeconfigs:
+        user = entries.get(item.user)
+        if user is not None and user.instance is not None:
+            own_kubeconfigs.setdefault(user.instance.address, []).append(item)
     plans = []
     for address, (name, roles) in _host_roles(spec).items():
         components = [c for role in roles for c in ROLE_COMPONENTS[role]]
         plan = HostPlan(address, name, roles, list(dict.fromkeys(components)))
         placed: dict[str, PlacedFile] = {}
-        for entry in entries.values():
-            if not _belongs(entry, address, name):
-                continue
+        for entry in shared + own.get(address, []):
             for use in entry.used_by:
                 if use.component not in plan.components:
                     continue
@@ -130,8 +135,8 @@ def plan_distribution(spec: ClusterSpec) -> list[HostPlan]:
                         source,
                         PlacedFile(source, destination_of(source, profile, entry), mode, why),
                     )
-        for item in kubeconfigs:
-            if item.component in plan.components and _kubeconfig_belongs(item, entries, address):
+        for item in shared_kubeconfigs + own_kubeconfigs.get(address, []):
+            if item.component in plan.components:
                 user_entry = entries.get(item.user)
                 placed.setdefault(
                     item.name,
@@ -194,6 +199,7 @@ def _sources(
 
 
 def _kubeconfig_belongs(item: KubeconfigEntry, entries: dict[str, CertEntry], address: str) -> bool:
+    """True for a kubeconfig shared by all hosts, or one whose user is this host's."""
     user = entries.get(item.user)
     return user is None or user.instance is None or user.instance.address == address
 

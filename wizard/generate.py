@@ -22,6 +22,7 @@ from wizard import pki
 from wizard.bootstrap import new_bootstrap_token, rbac_manifest, token_csv
 from wizard.catalog import (
     CertEntry,
+    KubeconfigEntry,
     Profile,
     concrete_entries,
     concrete_kubeconfigs,
@@ -248,8 +249,10 @@ def generate_files(
             OutputFile(TOKEN_CSV_FILE, token_csv(token_value).encode(), KEY_MODE),
             OutputFile(RBAC_FILE, rbac_manifest(token_value).encode(), KEY_MODE),
         ]
+    by_name = {e.name: e for e in entries}
+    contents = {f.path: f.content for f in files}
     for item in kubeconfigs:
-        files.append(_kubeconfig_file(item, profile, spec, issued, files, token_value))
+        files.append(_kubeconfig_file(item, profile, spec, by_name, contents, token_value))
         step(f"wrote {item.name}")
     if profile.kubeconfigs:
         from wizard.distribution import distribution_json, distribution_markdown, plan_distribution
@@ -319,21 +322,20 @@ def _issue_entry(
 
 
 def _kubeconfig_file(
-    item,
+    item: KubeconfigEntry,
     profile: Profile,
     spec: ClusterSpec,
-    issued: dict[str, tuple[x509.Certificate, pki.PrivateKey]],
-    files: list[OutputFile],
+    entries: dict[str, CertEntry],
+    contents: dict[str, bytes],
     token: str | None,
 ) -> OutputFile:
+    """One kubeconfig, embedding (or naming) the CA and the user's certificate and key."""
     server = (
         f"https://127.0.0.1:{spec.network.apiserver_port}" if item.local else spec.apiserver_url()
     )
-    ca_entry = profile.entry("ca")
-    contents = {f.path: f.content for f in files}
-    ca_files = files_of(ca_entry, profile)
+    ca_files = files_of(profile.entry("ca"), profile)
     if item.user:
-        user_entry = next(e for e in concrete_entries(profile, spec) if e.name == item.user)
+        user_entry = entries[item.user]
         user_files = files_of(user_entry, profile)
         if spec.kubeconfig.embed:
             credentials = Credentials(

@@ -9,6 +9,8 @@ from typing import Any
 import yaml
 
 CLUSTER_NAME = "kubernetes"
+# libyaml's emitter when PyYAML was built with it: the pure-Python one is slow on long base64.
+_SAFE_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 @dataclass(frozen=True)
@@ -58,4 +60,4 @@ def _put(target: dict[str, Any], field: str, value: bytes | str) -> None:
 
 def dump_kubeconfig(document: dict[str, Any]) -> str:
     """YAML text as kubectl writes it: block style, keys sorted."""
-    return yaml.safe_dump(document, default_flow_style=False, sort_keys=True)
+    return yaml.dump(document, Dumper=_SAFE_DUMPER, default_flow_style=False, sort_keys=True)

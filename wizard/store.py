@@ -164,7 +164,6 @@ def _write_new(path: Path, content: bytes, mode: int) -> None:
     try:
         os.fchmod(descriptor, mode)  # the umask must not loosen or tighten what we promise
         os.write(descriptor, content)
-        os.fsync(descriptor)
     finally:
         os.close(descriptor)
 
@@ -200,12 +199,32 @@ def _carry_over(directory: Path, staging: Path, skip: set[str]) -> None:
 
 
 def _fsync_tree(root: Path) -> None:
-    for current, _dirs, _names in os.walk(root):
-        descriptor = os.open(current, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+    """Make every staged file durable before the swap: one syncfs(2) for the whole filesystem,
+    or an fsync per file and folder where syncfs is not available."""
+    descriptor = os.open(root, os.O_RDONLY)
+    try:
+        if _syncfs(descriptor):
+            return
+    finally:
+        os.close(descriptor)
+    for current, _dirs, names in os.walk(root):
+        for name in [*names, "."]:
+            path = os.path.join(current, name)
+            if os.path.islink(path):
+                continue
+            descriptor = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+
+
+def _syncfs(descriptor: int) -> bool:
+    try:
+        syncfs = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return False
+    return syncfs(descriptor) == 0
 
 
 _RENAME_EXCHANGE = 2
