@@ -459,7 +459,7 @@ def _review_issuer(record) -> str:
         return ""
     if record.self_signed:
         return "self-signed"
-    return record.issued_by or f"not here: {record.cert.issuer.rfc4514_string()}"
+    return record.issued_by or f"not here: {record.cert.issuer_text}"
 
 
 def _review_expires(review, record) -> str:

@@ -623,7 +623,10 @@ EXAMPLE_TOML = """\
 # Check it with `k8s-cert-wizard csr -c cluster.toml -o DIR`, then `generate`.
 
 # classic: the guide's one CA and four key pairs (ca, kubernetes, admin, kube-proxy).
+# complete: one CA and everything Kubernetes 1.20+ needs (kubeconfigs, service-account key,
+#           per-node kubelet certificates); kubeadm: kubeadm's three CAs and pki/ tree.
 profile = "classic"
+# kubelet = "certificates"   # complete/kubeadm: per-node certificates, or "bootstrap" (a token)
 
 [hosts]
 # Single addresses or DNS names only — never a network like 192.168.214.1/24.
