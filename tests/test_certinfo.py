@@ -28,8 +28,9 @@ from wizard.certinfo import (
     run_certinfo,
 )
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-GOLDEN = SHARED / "reference" / "golden-cfssl"
+# A copy of ../shared/reference/golden-cfssl (made by Debian's cfssl 1.2), kept in the repository
+# so these comparisons run anywhere, cfssl or not.
+GOLDEN = Path(__file__).resolve().parent / "data" / "golden-cfssl"
 GOLDEN_PEMS = sorted(GOLDEN.glob("*/*.pem")) if GOLDEN.is_dir() else []
 
 DECODE_FAILED = '{"code":1002,"message":"Failed to decode certificate"}'
