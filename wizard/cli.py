@@ -82,6 +82,52 @@ def build_parser() -> argparse.ArgumentParser:
         "--lang", choices=("en", "zh"), help="language (default: from LANG; zh = 简体中文)"
     )
 
+    renew = commands.add_parser(
+        "renew",
+        help="re-issue what changed in cluster.toml, under the existing CA, with a backup",
+        description="Compare the certificates in DIR with what cluster.toml asks for now (SANs, "
+        "subject, usages, key, validity) and re-issue what differs — always under the existing "
+        "CA, which is never touched. Prints a diff first, writes atomically with the old files "
+        "moved to DIR/backup-<timestamp>/, then says which hosts get which files and what "
+        "restarts. Exit code: 0 done or nothing to do, 1 refused.",
+    )
+    _add_spec_arguments(renew)
+    renew.add_argument(
+        "--only",
+        nargs="+",
+        action="extend",
+        metavar="NAME",
+        help="re-issue just these (entry names such as kubernetes, or file names such as "
+        "kubernetes.pem), even when they match cluster.toml",
+    )
+    renew.add_argument(
+        "--keep-key",
+        action="store_true",
+        help="sign the existing private keys again instead of making new ones",
+    )
+    renew.add_argument(
+        "--expiry",
+        metavar="DUR",
+        help="lifetime of the renewed certificates as a Go duration (e.g. 8760h); refused if "
+        "they would outlive their CA (default: expiry.cert, capped at the CA's end)",
+    )
+    renew.add_argument(
+        "--within",
+        type=int,
+        metavar="DAYS",
+        help="re-issue the certificates that expire within DAYS days",
+    )
+    renew.add_argument(
+        "--dry-run", action="store_true", help="print the diff and the plan; write nothing"
+    )
+    renew.add_argument("--json", action="store_true", help="print one JSON object for scripts")
+    renew.add_argument(
+        "--undo",
+        metavar="BACKUP",
+        help="restore DIR/BACKUP (a backup-<timestamp> folder), the current files going to a "
+        "new backup first",
+    )
+
     certinfo = commands.add_parser(
         "certinfo", help="print a certificate as cfssl-certinfo does, byte for byte"
     )
@@ -152,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         "init": run_init,
         "csr": run_csr,
         "generate": run_generate,
+        "renew": run_renew,
         "certinfo": run_certinfo_command,
         "review": run_review_command,
         "layout": run_layout,
@@ -311,6 +358,89 @@ def run_layout(args: argparse.Namespace) -> int:
     if args.profile:
         spec.profile = args.profile
     sys.stdout.write(layout_text(spec, pick_language(args.lang)))
+    return EXIT_OK
+
+
+def run_renew(args: argparse.Namespace) -> int:
+    """Re-issue what differs from cluster.toml (or --only / --within) under the existing CA,
+    or restore a backup folder (--undo); prints the diff, then the redistribution plan."""
+    import json
+
+    from wizard.renew import (
+        RenewError,
+        apply_renewal,
+        apply_undo,
+        plan_lines,
+        plan_renewal,
+        plan_to_json,
+        plan_undo,
+        redistribution_lines,
+        redistribution_of,
+        result_lines,
+        undo_lines,
+        undo_to_json,
+    )
+
+    output: Path = args.output
+    if args.undo is not None:
+        extra = [
+            flag
+            for flag, used in (
+                ("--only", args.only),
+                ("--keep-key", args.keep_key),
+                ("--expiry", args.expiry),
+                ("--within", args.within is not None),
+            )
+            if used
+        ]
+        if extra:
+            return refuse(f"--undo restores a backup as it is — drop {', '.join(extra)}")
+        try:
+            undo = plan_undo(output, args.undo)
+            restored = None if args.dry_run else apply_undo(undo)
+        except RenewError as error:
+            return refuse(str(error))
+        if args.json:
+            document = undo_to_json(undo, dry_run=args.dry_run, result=restored)
+            json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
+            sys.stdout.write("\n")
+            return EXIT_OK
+        print("\n".join(undo_lines(undo, dry_run=args.dry_run)))
+        if restored is not None:
+            _print_result(restored)
+        return EXIT_OK
+    spec = _load_valid_spec(args.config, args.profile)
+    if isinstance(spec, int):
+        return spec
+    try:
+        plan = plan_renewal(
+            spec,
+            output,
+            only=args.only or (),
+            keep_key=args.keep_key,
+            expiry=args.expiry,
+            within=args.within,
+        )
+        redistribution = redistribution_of(plan)
+        result = None if args.dry_run else apply_renewal(plan)
+    except RenewError as error:
+        return refuse(str(error))
+    if args.json:
+        document = plan_to_json(plan, redistribution, dry_run=args.dry_run, result=result)
+        json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    print("\n".join(plan_lines(plan)))
+    if not plan.nothing_to_do:
+        print()
+        print(
+            "Redistribution — only the changed files:"
+            if result
+            else "Redistribution it would need — only the changed files:"
+        )
+        print("\n".join(redistribution_lines(redistribution)))
+        print()
+        print("\n".join(result_lines(result)) if result else "Dry run: nothing was written.")
     return EXIT_OK
 
 

@@ -84,12 +84,26 @@ def write_files(
     *,
     force: bool = False,
     now: datetime | None = None,
+    remove: Iterable[str] = (),
 ) -> WriteResult:
-    """Write the files into the directory as one atomic step (see the module docstring)."""
+    """Write the files into the directory as one atomic step (see the module docstring).
+
+    `remove` names files to take out in the same step; like replaced files, they are kept in
+    the backup folder (and need `force`).
+    """
     directory = Path(directory).absolute()
+    remove = list(remove)
     _check_paths(files)
+    _check_paths([OutputFile(name, b"") for name in remove])
     result = WriteResult(directory)
     replaced = conflicts(directory, files) if directory.exists() else []
+    writing = {item.path for item in files}
+    removing = [
+        name
+        for name in dict.fromkeys(remove)
+        if name not in writing and ((directory / name).is_file() or (directory / name).is_symlink())
+    ]
+    replaced += removing
     if replaced and not force:
         raise ExistingFilesError(directory, replaced)
     if directory.exists() and not directory.is_dir():
@@ -105,7 +119,7 @@ def write_files(
         shutil.rmtree(staging)
     try:
         staging.mkdir(mode=DIR_MODE)
-        writing = {item.path for item in files}
+        writing |= set(removing)
         if directory.exists():
             os.chmod(staging, stat.S_IMODE(directory.stat().st_mode))
             _carry_over(directory, staging, skip=writing)

@@ -1,0 +1,237 @@
+"""Carrying out a renewal plan: new keys (or the kept ones), certificates signed by the existing
+CA, the CSRs and CSR JSON beside them, the kubeconfigs that embed them, and one atomic write
+that moves the old files into `backup-<timestamp>/` first."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from wizard import pki
+from wizard.catalog import (
+    concrete_entries,
+    concrete_kubeconfigs,
+    files_of,
+    subject_of,
+    usages_for,
+)
+from wizard.certdetails import signed_by
+from wizard.cfssl import csr_hosts, csr_request, dump_json
+from wizard.generate import GenerationError, _issue_entry, load_existing_ca
+from wizard.renew.model import (
+    KIND_CERTIFICATE,
+    KIND_KEY_PAIR,
+    KIND_KUBECONFIG,
+    MANIFEST_FILE,
+    Change,
+    RenewError,
+    RenewPlan,
+)
+from wizard.renew.plan import read_key, render_kubeconfig
+from wizard.spec import KeySpec
+from wizard.store import (
+    BACKUP_PREFIX,
+    FILE_MODE,
+    KEY_MODE,
+    OutputFile,
+    StoreError,
+    WriteResult,
+    remove_stale_staging,
+)
+from wizard.store import write_files as store_write_files
+
+
+def _ca_keys(plan: RenewPlan) -> dict[str, tuple[x509.Certificate, pki.PrivateKey]]:
+    """The signing CAs, with their keys; each must be the very CA the plan compared against."""
+    signers = {
+        c.entry.signer or "ca" for c in plan.changes if c.kind == KIND_CERTIFICATE and c.entry
+    }
+    found = {}
+    for name in sorted(signers):
+        entry = plan.profile.entry(name)
+        files = files_of(entry, plan.profile)
+        key_path = plan.directory / files.key
+        if not key_path.exists():
+            raise RenewError(
+                f"{key_path} is missing — renew signs with the CA's key; copy it into "
+                f"{plan.directory} for the renewal (the CA itself stays byte-identical)"
+            )
+        try:
+            ca = load_existing_ca(plan.directory, name, plan.profile)
+        except GenerationError as error:
+            raise RenewError(str(error)) from None
+        if ca is None or ca.certificate != plan.ca_certificates.get(name):
+            raise RenewError(
+                f"{plan.directory / files.cert} changed while renew was running — run it again"
+            )
+        found[name] = (ca.certificate, ca.key)
+    return found
+
+
+def _keys(plan: RenewPlan, workers: int | None) -> dict[str, pki.PrivateKey]:
+    """New keys in parallel; kept keys read back from the directory."""
+    keys: dict[str, pki.PrivateKey] = {}
+    fresh = [c for c in plan.changes if c.kind != KIND_KUBECONFIG and c.key == "new"]
+    for change in plan.changes:
+        if change.kind == KIND_KUBECONFIG or change.key != "kept" or change.entry is None:
+            continue
+        path = plan.directory / files_of(change.entry, plan.profile).key
+        key, problem = read_key(path)
+        if key is None:
+            raise RenewError(f"--keep-key: {path} {problem} — run without --keep-key")
+        keys[change.name] = key
+    if fresh:
+        spec_key = plan.spec.key
+        with ThreadPoolExecutor(max_workers=workers or min(8, max(2, len(fresh)))) as pool:
+            futures = {
+                c.name: pool.submit(
+                    pki.new_private_key, c.key_algo or spec_key.algo, c.key_size or spec_key.size
+                )
+                for c in fresh
+            }
+            for name, future in futures.items():
+                keys[name] = future.result()
+    return keys
+
+
+def _issue_certificate(
+    plan: RenewPlan,
+    change: Change,
+    key: pki.PrivateKey,
+    ca: tuple[x509.Certificate, pki.PrivateKey],
+) -> list[OutputFile]:
+    entry = change.entry
+    assert entry is not None and change.lifetime is not None
+    spec, profile = plan.spec, plan.profile
+    files = files_of(entry, profile)
+    subject = pki.build_name(subject_of(entry, spec), entry.cn)
+    csr = pki.build_csr(key, subject, csr_hosts(entry, spec))
+    signing = profile.signing_profile(entry.signing_profile or "")
+    ca_certificate, ca_key = ca
+    try:
+        certificate = pki.issue_leaf(
+            csr,
+            usages_for(signing, change.key_algo),
+            change.lifetime,
+            ca_certificate,
+            ca_key,
+            plan.now,
+        )
+    except pki.PKIError as error:
+        raise RenewError(f"{files.cert}: {error}") from None
+    if not (
+        signed_by(certificate, ca_certificate) and pki.key_matches_certificate(key, certificate)
+    ):
+        raise RenewError(f"{files.cert}: the new certificate did not verify — nothing was written")
+    written = [OutputFile(files.cert, pki.certificate_pem(certificate), FILE_MODE)]
+    if change.key == "new":
+        written.append(OutputFile(files.key, pki.private_key_pem(key), KEY_MODE))
+    if files.csr:
+        written.append(OutputFile(files.csr, pki.csr_pem(csr), FILE_MODE))
+    if files.request:
+        as_made = replace(spec, key=KeySpec(change.key_algo, change.key_size))
+        written.append(
+            OutputFile(files.request, dump_json(csr_request(entry, as_made)).encode(), FILE_MODE)
+        )
+    return written
+
+
+def _key_pair(plan: RenewPlan, change: Change, key: pki.PrivateKey) -> list[OutputFile]:
+    entry = change.entry
+    assert entry is not None
+    if change.key == "new":
+        return _issue_entry(entry, plan.profile, plan.spec, key, {}, plan.now)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return [OutputFile(files_of(entry, plan.profile).public_key, public, FILE_MODE)]
+
+
+def renewal_files(plan: RenewPlan, *, workers: int | None = None) -> list[OutputFile]:
+    """Every file the renewal writes, in memory: nothing is written here."""
+    cas = _ca_keys(plan)
+    keys = _keys(plan, workers)
+    files: list[OutputFile] = []
+    for change in plan.changes:
+        if change.kind == KIND_CERTIFICATE:
+            signer = change.entry.signer if change.entry else None
+            files += _issue_certificate(plan, change, keys[change.name], cas[signer or "ca"])
+        elif change.kind == KIND_KEY_PAIR:
+            files += _key_pair(plan, change, keys[change.name])
+    new_contents = {f.path: f.content for f in files}
+    entries = {e.name: e for e in concrete_entries(plan.profile, plan.spec)}
+    kubeconfigs = concrete_kubeconfigs(plan.profile, plan.spec)
+    for change in plan.changes:
+        items = []
+        if change.kind == KIND_KUBECONFIG and change.kubeconfig is not None:
+            items = [change.kubeconfig]
+        elif change.kind == KIND_CERTIFICATE:
+            items = [k for k in kubeconfigs if k.user == change.name and k.name in change.files]
+        for item in items:
+            content = render_kubeconfig(
+                item, plan.profile, plan.spec, plan.directory, new_contents, entries
+            )
+            if content is None:
+                raise RenewError(
+                    f"{item.name}: a file it embeds is missing from {plan.directory} — "
+                    "restore it, or renew its certificate too"
+                )
+            files.append(OutputFile(item.name, content, KEY_MODE))
+    return files + list(plan.support_files)
+
+
+def _backup_moment(directory: Path) -> datetime:
+    """A moment whose backup folder name (as the store spells it) is still free."""
+    moment = datetime.now(UTC).replace(microsecond=0)
+    while (directory / backup_name(moment)).exists():
+        moment += timedelta(seconds=1)
+    return moment
+
+
+def backup_name(moment: datetime) -> str:
+    """`backup-20261128T164020Z`: the folder `store.write_files` keeps the old files in."""
+    return f"{BACKUP_PREFIX}{moment:%Y%m%dT%H%M%SZ}"
+
+
+def _differs(path: Path, content: bytes) -> bool:
+    try:
+        return path.read_bytes() != content
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+
+
+def apply_renewal(plan: RenewPlan, *, workers: int | None = None) -> WriteResult:
+    """Issue and write: the old files go to `backup-<timestamp>/` (with a `renew.json` saying what
+    was renewed and which files were added), the new ones are swapped in atomically."""
+    if plan.nothing_to_do:
+        remove_stale_staging(plan.directory.parent)  # what a killed run may have left
+        return WriteResult(plan.directory)
+    files = renewal_files(plan, workers=workers)
+    moment = _backup_moment(plan.directory)
+    manifest = {
+        "tool": "k8s-cert-wizard renew",
+        "created": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "profile": plan.profile.name,
+        "renewed": [c.name for c in plan.changes],
+        "replaced": [f.path for f in files if _differs(plan.directory / f.path, f.content)],
+        "added": [f.path for f in files if not (plan.directory / f.path).exists()],
+    }
+    files.append(
+        OutputFile(
+            f"{backup_name(moment)}/{MANIFEST_FILE}",
+            (json.dumps(manifest, indent=2) + "\n").encode(),
+            FILE_MODE,
+        )
+    )
+    try:
+        return store_write_files(plan.directory, files, force=True, now=moment)
+    except StoreError as error:
+        raise RenewError(str(error)) from None
