@@ -196,5 +196,19 @@ def test_a_leaf_never_outlives_a_reused_ca(tmp_path: Path, example_spec: Cluster
     write_files(tmp_path / "c", generate_files(example_spec))
     example_spec.expiry.ca = example_spec.expiry.cert = "87600h"
     ca = load_existing_ca(tmp_path / "c")
-    with pytest.raises(GenerationError, match="its CA ends on"):
-        generate_files(example_spec, ca)
+    files = {f.path: f.content for f in generate_files(example_spec, ca)}
+    for stem in ("kubernetes", "admin", "kube-proxy"):
+        leaf = x509.load_pem_x509_certificate(files[f"{stem}.pem"])
+        assert leaf.not_valid_after_utc == ca.certificate.not_valid_after_utc
+
+
+def test_reusing_a_ca_made_minutes_ago_keeps_the_full_lifetime_capped_at_the_ca(
+    tmp_path: Path, example_spec: ClusterSpec
+) -> None:
+    made = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    write_files(tmp_path / "c", generate_files(example_spec, now=made))
+    ca = load_existing_ca(tmp_path / "c")
+    later = generate_files(example_spec, ca, now=made + timedelta(minutes=10))
+    leaf = x509.load_pem_x509_certificate({f.path: f.content for f in later}["admin.pem"])
+    assert leaf.not_valid_after_utc == ca.certificate.not_valid_after_utc
+    assert leaf.not_valid_before_utc == datetime(2026, 1, 1, 12, 5, tzinfo=UTC)

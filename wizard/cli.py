@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -331,6 +332,12 @@ def run_generate(args: argparse.Namespace) -> int:
         return refuse("cancelled — nothing was written")
     for ca in existing.values():
         print(f"reused the existing CA {ca.source / ca.cert_path}")
+        ca_end = ca.certificate.not_valid_after_utc
+        if ca_end < datetime.now(UTC) + spec.cert_lifetime():
+            print(
+                f"note: certificates end with the CA on {ca_end:%Y-%m-%d}, sooner than "
+                f"expiry.cert = {spec.expiry.cert}: no certificate outlives its CA"
+            )
     _print_result(result)
     return EXIT_OK
 
@@ -527,7 +534,7 @@ def print_review(review, stream: TextIO | None = None) -> None:
 
     files = Table(title=f"Files in {review.root}", title_justify="left")
     for column in ("file", "kind", "role", "subject / key", "issued by", "expires", "status"):
-        files.add_column(column, overflow="fold")
+        files.add_column(column, overflow="fold", no_wrap=column in ("kind", "expires"))
     for record in review.files:
         files.add_row(
             Text(record.ref),
@@ -596,7 +603,7 @@ def _review_expires(review, record) -> str:
     if record.cert is None:
         return ""
     days = review.days_left(record)
-    when = f"{-days} days ago" if days < 0 else f"in {days} days"
+    when = f"{-days} d ago" if days < 0 else f"{days} d"
     return f"{record.cert.not_after:%Y-%m-%d} ({when})"
 
 

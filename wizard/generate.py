@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -304,7 +304,7 @@ def _issue_entry(
             certificate = pki.issue_leaf(
                 csr,
                 usages_for(signing, spec.key.algo),
-                spec.cert_lifetime(),
+                capped_lifetime(spec, ca_certificate, now),
                 ca_certificate,
                 ca_key,
                 now,
@@ -319,6 +319,15 @@ def _issue_entry(
     if files.csr:
         written.append(OutputFile(files.csr, pki.csr_pem(csr), FILE_MODE))
     return written
+
+
+def capped_lifetime(
+    spec: ClusterSpec, ca_certificate: x509.Certificate, now: datetime
+) -> timedelta:
+    """expiry.cert, shortened to end with the CA when a reused CA ends sooner than that."""
+    lifetime = spec.cert_lifetime()
+    room = ca_certificate.not_valid_after_utc - pki.not_before(now)
+    return min(lifetime, room) if room > timedelta(0) else lifetime
 
 
 def _kubeconfig_file(

@@ -1,0 +1,239 @@
+"""Benchmark: `review_directory` on 10,000 certificates with their keys, against the parse floor.
+
+The floor is the least any review must do: read every file, load every certificate and key with
+cryptography and hash each public key (SHA-256 of the SubjectPublicKeyInfo DER). Both run in
+fresh subprocesses so that peak RSS (getrusage) is theirs alone, after one warm-up pass that
+fills the page cache; each is timed three times and the best wall time is kept.
+
+    python tests/benchmarks/bench_review.py                 # 10,000 ECDSA P-256 leaves, RSA CA
+    python tests/benchmarks/bench_review.py --ca ecdsa      # … signed by an ECDSA P-256 CA
+    python tests/benchmarks/bench_review.py --count 2000 --rebuild
+
+Targets: review < 5 s wall, < 300 MB peak RSS, and within 2× the floor.
+The certificate directory is built once (in parallel) and cached in the temp directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+# Benchmark the checkout this script lives in, whatever copy of the package is installed.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+TARGET_WALL_S = 5.0
+TARGET_RSS_MB = 300.0
+TARGET_RATIO = 2.0
+RUNS = 3
+
+
+def _make_leaves(ca_cert_pem: bytes, ca_key_pem: bytes, directory: str, numbers: range) -> int:
+    """Issue ECDSA P-256 leaves numbered `numbers` with the CA; write NAME.pem and NAME-key.pem."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    from wizard import pki
+
+    ca_cert = x509.load_pem_x509_certificate(ca_cert_pem)
+    ca_key = serialization.load_pem_private_key(ca_key_pem, password=None)
+    usages = ("signing", "server auth", "client auth")
+    now = datetime.now(UTC)
+    for number in numbers:
+        name = f"leaf-{number:05d}"
+        key = pki.new_private_key("ecdsa", 256)
+        subject = pki.build_name({"O": "bench"}, name)
+        hosts = [
+            f"{name}.bench.local",
+            f"10.{number >> 16 & 255}.{number >> 8 & 255}.{number & 255}",
+        ]
+        csr = pki.build_csr(key, subject, hosts)
+        cert = pki.issue_leaf(csr, usages, timedelta(days=365), ca_cert, ca_key, now)  # type: ignore[arg-type]
+        base = os.path.join(directory, name)
+        with open(f"{base}.pem", "wb") as handle:
+            handle.write(pki.certificate_pem(cert))
+        descriptor = os.open(f"{base}-key.pem", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(pki.private_key_pem(key))
+    return len(numbers)
+
+
+def build(directory: Path, count: int, ca_algo: str) -> None:
+    """Make the CA and `count` leaves in `directory` (reused when complete)."""
+    marker = directory / ".complete"
+    if marker.exists() and marker.read_text() == f"{count} {ca_algo}":
+        print(f"reusing {directory} ({count} certificates + keys, {ca_algo} CA)")
+        return
+    from wizard import pki
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.iterdir():
+        stale.unlink()
+    started = time.perf_counter()
+    ca_key = pki.new_private_key(ca_algo, 2048 if ca_algo == "rsa" else 256)
+    ca_cert = pki.issue_ca(ca_key, pki.build_name({"O": "bench"}, "bench-ca"), timedelta(days=3650))
+    (directory / "ca.pem").write_bytes(pki.certificate_pem(ca_cert))
+    (directory / "ca-key.pem").write_bytes(pki.private_key_pem(ca_key))
+    os.chmod(directory / "ca-key.pem", 0o600)
+    workers = os.cpu_count() or 2
+    chunk = -(-count // (workers * 4))
+    chunks = [range(start, min(start + chunk, count)) for start in range(0, count, chunk)]
+    with ProcessPoolExecutor(workers) as pool:
+        futures = [
+            pool.submit(
+                _make_leaves,
+                pki.certificate_pem(ca_cert),
+                pki.private_key_pem(ca_key),
+                str(directory),
+                numbers,
+            )
+            for numbers in chunks
+        ]
+        made = sum(f.result() for f in futures)
+    marker.write_text(f"{count} {ca_algo}")
+    print(f"built {made} certificates + keys in {time.perf_counter() - started:.1f} s: {directory}")
+
+
+def floor(directory: str) -> int:
+    """Read, load and hash every certificate and key: the least a review must do."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    der, spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    done = 0
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if not entry.name.endswith(".pem"):
+                continue
+            with open(entry.path, "rb") as handle:
+                data = handle.read()
+            if entry.name.endswith("-key.pem"):
+                public = serialization.load_pem_private_key(data, password=None).public_key()
+            else:
+                public = x509.load_pem_x509_certificate(data).public_key()
+            hashlib.sha256(public.public_bytes(der, spki)).digest()
+            done += 1
+    return done
+
+
+def review(directory: str) -> int:
+    """The real thing."""
+    from wizard.review import review_directory
+
+    result = review_directory(directory)
+    problems = [f for f in result.findings if f.severity != "info"]
+    if problems:
+        raise SystemExit(f"the benchmark set should be clean, got {problems[:3]}")
+    return len(result.files)
+
+
+def measure(which: str, directory: str) -> None:
+    """Run one measurement in this (fresh) process; print wall seconds and peak RSS as JSON."""
+    function = {"floor": floor, "review": review, "review-serial": review}[which]
+    if which == "review-serial":
+        from wizard.review import parallel
+
+        parallel.MIN_ITEMS = sys.maxsize  # everything in this one process
+    if which.startswith("review"):
+        import wizard.review  # noqa: F401 - imports are not what is measured
+    else:
+        import cryptography.x509  # noqa: F401
+    started, cpu_started = time.perf_counter(), _cpu()
+    items = function(directory)
+    wall, cpu = time.perf_counter() - started, _cpu() - cpu_started
+    # review_directory may fork helpers on big trees: count the largest one on top
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {"which": which, "wall": wall, "cpu": cpu, "peak_mb": own + children, "items": items}
+        )
+    )
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the forked helpers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def run(which: str, directory: Path) -> dict:
+    output = subprocess.run(
+        [sys.executable, __file__, "--measure", which, str(directory)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def best(which: str, directory: Path) -> dict:
+    results = [run(which, directory) for _ in range(RUNS)]
+    return {
+        "wall": min(r["wall"] for r in results),
+        "cpu": min(r["cpu"] for r in results),
+        "peak_mb": max(r["peak_mb"] for r in results),
+        "items": results[0]["items"],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--ca", choices=("rsa", "ecdsa"), default="rsa", help="the CA's key")
+    parser.add_argument("--dir", type=Path, help="where to build (default: a cached temp dir)")
+    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--measure", nargs=2, metavar=("WHICH", "DIR"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        measure(*args.measure)
+        return 0
+    directory = args.dir or Path(tempfile.gettempdir()) / (
+        f"k8s-cert-wizard-bench-review-{args.count}-{args.ca}"
+    )
+    if args.rebuild and (directory / ".complete").exists():
+        (directory / ".complete").unlink()
+    build(directory, args.count, args.ca)
+    run("floor", directory)  # warm the page cache
+    base = best("floor", directory)
+    serial = best("review-serial", directory)
+    real = best("review", directory)
+    ratio = real["wall"] / base["wall"]
+    print(
+        f"{args.count} ECDSA P-256 certificates + keys, one {args.ca.upper()} CA, best of {RUNS}:"
+    )
+    rows = (
+        ("floor (read + load + hash)", base),
+        ("review, one process", serial),
+        ("review_directory", real),
+    )
+    for label, result in rows:
+        print(
+            f"  {label:27s} {result['wall']:6.2f} s wall  {result['cpu']:6.2f} s CPU  "
+            f"{result['peak_mb']:6.1f} MB peak"
+        )
+    print(
+        f"  ratio review/floor:         {ratio:6.2f}× wall  {real['cpu'] / base['cpu']:6.2f}× CPU"
+    )
+    print(f"  (load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs)")
+    checks = {
+        f"wall < {TARGET_WALL_S:g} s": real["wall"] < TARGET_WALL_S,
+        f"peak < {TARGET_RSS_MB:g} MB": real["peak_mb"] < TARGET_RSS_MB,
+        f"ratio < {TARGET_RATIO:g}×": ratio < TARGET_RATIO,
+    }
+    print("  targets: " + ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in checks.items()))
+    return 0 if all(checks.values()) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

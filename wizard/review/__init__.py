@@ -1,0 +1,202 @@
+"""Review an existing certificate directory (/etc/kubernetes/ssl, /etc/kubernetes/pki, …).
+
+`review_directory` answers what each file is, which key belongs to which certificate, who signed
+what, what expires when and what is wrong for its Kubernetes role; `review_to_json` turns the
+answer into the `--json` document. Domain code: no UI imports here.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from wizard.certdetails import identity_of, key_id_text
+from wizard.review.chains import link_issuers
+from wizard.review.expiry import check_expiry
+from wizard.review.lints import lint
+from wizard.review.model import SEVERITIES, Finding, Review, ReviewedFile, certificate_holders
+from wizard.review.pairing import pair_keys
+from wizard.review.roles import assign_roles, check_roles
+from wizard.review.scan import scan_directory
+from wizard.spec import ClusterSpec
+
+__all__ = [
+    "Finding",
+    "Review",
+    "ReviewError",
+    "ReviewedFile",
+    "review_directory",
+    "review_to_json",
+]
+
+
+class ReviewError(OSError):
+    """The directory cannot be reviewed at all; the message says why, in one sentence."""
+
+
+def review_directory(
+    root: str | Path,
+    *,
+    config: ClusterSpec | None = None,
+    warn_days: int = 30,
+    now: datetime | None = None,
+) -> Review:
+    """Scan `root` and check every certificate, key and kubeconfig under it.
+
+    With `config` (a cluster.toml), server certificates are also checked to cover every address
+    the cluster needs. Raises ReviewError when `root` is missing or cannot be listed; problems
+    with the files inside are findings, never exceptions.
+    """
+    path = os.fspath(root)
+    try:
+        with os.scandir(path):
+            pass
+    except FileNotFoundError:
+        raise ReviewError(f"{path} does not exist — give the certificate directory") from None
+    except NotADirectoryError:
+        raise ReviewError(f"{path} is a file, not a directory — give its directory") from None
+    except OSError as error:
+        raise ReviewError(f"cannot read {path}: {error.strerror or error}") from None
+    now = now or datetime.now(UTC)
+    with _collector_paused():
+        return _review(path, config, warn_days, now)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while the records are built.
+
+    The records are freed by reference counting; with thousands of certificates the collector's
+    repeated passes over them would cost more than the review itself.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _review(path: str, config: ClusterSpec | None, warn_days: int, now: datetime) -> Review:
+    scan = scan_directory(path)
+    records = scan.records
+    findings = list(scan.findings)
+    matches = assign_roles(records, config.profile if config else None)
+    holders = certificate_holders(records)
+    findings += pair_keys(records)
+    findings += link_issuers(records, holders)  # before lint: it marks self-signed ones
+    findings += check_roles(records, matches, config)
+    findings += lint(records, matches, holders)
+    findings += check_expiry(records, now, warn_days, holders)
+    rank = {severity: index for index, severity in enumerate(SEVERITIES)}
+    unique = list(dict.fromkeys(findings))
+    unique.sort(key=lambda f: (rank[f.severity], f.path, f.check))
+    return Review(scan.root, records, unique, now, warn_days)
+
+
+def review_to_json(review: Review) -> dict[str, Any]:
+    """The `--json` document: root, summary, files (one entry per object), expiry, findings."""
+    distinct = {id(r.cert) for r in review.files if r.cert is not None}
+    return {
+        "root": review.root,
+        "now": _time(review.now),
+        "warn_days": review.warn_days,
+        "summary": {
+            "files": len({r.path for r in review.files}),
+            "certificates": len(distinct),
+            **{severity: review.count(severity) for severity in SEVERITIES},
+        },
+        "files": [_file_json(review, record) for record in review.files],
+        "expiry": [
+            {
+                "path": record.ref,
+                "role": record.role,
+                "not_after": _time(record.cert.not_after),  # type: ignore[union-attr]
+                "days_left": review.days_left(record),
+                "status": review.status(record),
+            }
+            for record in review.certificates_by_expiry()
+        ],
+        "findings": [
+            {"path": f.path, "severity": f.severity, "check": f.check, "message": f.message}
+            for f in review.findings
+        ],
+    }
+
+
+def _time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _file_json(review: Review, record: ReviewedFile) -> dict[str, Any]:
+    item: dict[str, Any] = {"path": record.path, "kind": record.kind, "role": record.role}
+    if record.part:
+        item["part"] = record.part
+    if record.note:
+        item["note"] = record.note
+    if record.mode is not None:
+        item["mode"] = f"{record.mode:04o}"
+    facts = record.cert
+    if facts is not None:
+        identity = identity_of(facts.certificate)
+        item.update(
+            subject=facts.subject_text,
+            issuer=facts.issuer_text,
+            serial=str(facts.certificate.serial_number),
+            not_before=_time(facts.not_before),
+            not_after=_time(facts.not_after),
+            days_left=review.days_left(record),
+            status=review.status(record),
+            is_ca=facts.is_ca,
+            self_signed=record.self_signed,
+            issued_by=record.issued_by,
+            key_type=facts.key_type,
+            key_size=facts.key_size,
+            sigalg=facts.sigalg,
+            sans={"dns": list(facts.dns_sans), "ip": list(facts.ip_sans)}
+            if facts.has_san_extension
+            else None,
+            ext_key_usage=list(facts.ext_key_usage) if facts.ext_key_usage else None,
+            key_usage=list(facts.key_usage),
+            subject_key_id=key_id_text(facts.ski),
+            authority_key_id=key_id_text(facts.aki),
+            identity={"user": identity.user, "groups": list(identity.groups)},
+            keys=record.paired,
+            sha256=hashlib.sha256(facts.der).hexdigest(),
+        )
+    elif record.key is not None:
+        item.update(
+            key_type=record.key.key_type,
+            key_size=record.key.key_size,
+            private=record.key.private,
+            encrypted=record.key.encrypted,
+            certificates=record.paired,
+        )
+    elif record.csr is not None:
+        item.update(
+            cn=record.csr.cn,
+            organizations=list(record.csr.organizations),
+            key_type=record.csr.key_type,
+            key_size=record.csr.key_size,
+        )
+    elif record.kubeconfig is not None:
+        item.update(
+            servers=record.kubeconfig.servers,
+            users=[
+                {
+                    "name": user.name,
+                    "client_certificate": [r.ref for r in user.certificates],
+                    "client_key": [r.ref for r in user.keys],
+                    "token": user.has_token,
+                }
+                for user in record.kubeconfig.users
+            ],
+        )
+    return item

@@ -1,0 +1,281 @@
+"""The review's records: what was found in each file, and what is wrong with it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Literal
+
+from cryptography import x509
+
+from wizard.certdetails import CertDetails, describe_certificate, signature_algorithm_name
+
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+
+# What a record is. A file holding several objects (a PEM bundle, a kubeconfig) gives one
+# record per object, told apart by `ReviewedFile.part`.
+KIND_CERTIFICATE = "certificate"
+KIND_PRIVATE_KEY = "private-key"
+KIND_PUBLIC_KEY = "public-key"
+KIND_CSR = "csr"
+KIND_KUBECONFIG = "kubeconfig"
+KIND_CSR_JSON = "cfssl-csr-json"
+KIND_CA_CONFIG = "cfssl-config"
+KIND_TOKEN_FILE = "token-file"
+KIND_OTHER = "not-a-certificate"
+KIND_DAMAGED = "damaged"
+KIND_EMPTY = "empty"
+KIND_UNREADABLE = "unreadable"
+KIND_TOO_LARGE = "too-large"
+KIND_SYMLINK = "symlink"
+KIND_BROKEN_SYMLINK = "broken-symlink"
+KIND_SPECIAL = "special-file"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem (or remark) about one file; `check` is a stable slug such as `expired`."""
+
+    path: str
+    severity: Severity
+    check: str
+    message: str
+
+
+@dataclass(frozen=True, eq=False)
+class CertFacts:
+    """What the checks need from one certificate, read once however many files hold it.
+
+    Plain data, so that records can cross a process boundary; the certificate object itself is
+    a cache, reloaded from `der` when something (a signature check, a message) needs it.
+    """
+
+    der: bytes = field(repr=False)
+    spki: bytes = field(repr=False)
+    cn: str
+    organizations: tuple[str, ...]
+    is_ca: bool
+    ski: bytes | None
+    aki: bytes | None
+    dns_sans: tuple[str, ...]
+    ip_sans: tuple[str, ...]
+    has_san_extension: bool
+    ext_key_usage: tuple[str, ...] | None  # None: no EKU extension (good for any use)
+    key_usage: tuple[str, ...]
+    key_type: str
+    key_size: int
+    signature_oid: str  # dotted
+    not_before: datetime
+    not_after: datetime
+
+    @cached_property
+    def certificate(self) -> x509.Certificate:
+        """The parsed certificate (set when read; reloaded from `der` after unpickling)."""
+        return x509.load_der_x509_certificate(self.der)
+
+    # Read on first use: with thousands of certificates, most never need them.
+
+    @cached_property
+    def subject_der(self) -> bytes:
+        """The subject DN's DER, for comparing names byte for byte as Go does."""
+        return self.certificate.subject.public_bytes()
+
+    @cached_property
+    def issuer_der(self) -> bytes | None:
+        """The issuer DN's DER; None when it cannot be decoded."""
+        try:
+            return self.certificate.issuer.public_bytes()
+        except ValueError:
+            return None
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state.pop("certificate", None)  # cryptography's objects do not pickle
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+
+    @property
+    def self_issued(self) -> bool:
+        """True when subject and issuer are the same name, byte for byte as Go compares them:
+        a root, or a leaf named like its CA."""
+        return self.subject_der == self.issuer_der
+
+    @property
+    def subject_text(self) -> str:
+        """The subject DN as RFC 4514 text, for messages."""
+        return self.certificate.subject.rfc4514_string() or "(an empty name)"
+
+    @property
+    def issuer_text(self) -> str:
+        """The issuer DN as RFC 4514 text, for messages."""
+        try:
+            return self.certificate.issuer.rfc4514_string() or "(an empty name)"
+        except ValueError:
+            return "(an undecodable name)"
+
+    @cached_property
+    def sigalg(self) -> str:
+        """The signature algorithm's Go name (`SHA256-RSA`)."""
+        return signature_algorithm_name(self.certificate)
+
+    def details(self, now: datetime | None = None) -> CertDetails:
+        """The full description (certdetails) for display; not needed by the checks."""
+        return describe_certificate(self.certificate, now=now)
+
+
+@dataclass(frozen=True)
+class KeyFacts:
+    """A private or public key: its SubjectPublicKeyInfo (None when encrypted), type and size."""
+
+    spki: bytes | None = field(repr=False)
+    key_type: str
+    key_size: int
+    private: bool
+    encrypted: bool = False
+
+
+@dataclass(frozen=True)
+class CsrFacts:
+    """A certificate signing request: the requested name and key."""
+
+    cn: str
+    organizations: tuple[str, ...]
+    spki: bytes = field(repr=False)
+    key_type: str
+    key_size: int
+
+
+@dataclass
+class KubeUser:
+    """One user of a kubeconfig, with the records of its client certificate and key."""
+
+    name: str
+    certificates: list[ReviewedFile] = field(default_factory=list)
+    keys: list[ReviewedFile] = field(default_factory=list)
+    has_token: bool = False
+
+
+@dataclass
+class KubeconfigFacts:
+    """What a kubeconfig holds: its users and the servers of its clusters."""
+
+    users: list[KubeUser] = field(default_factory=list)
+    servers: list[str] = field(default_factory=list)
+    holds_secret: bool = False  # embeds a private key (client-key-data) or a token
+
+
+@dataclass(eq=False, slots=True)
+class ReviewedFile:
+    """One object found under the reviewed directory (one record per object in a file).
+
+    `path` is relative to the root, `/`-separated and printable (bytes that are not UTF-8 are
+    shown as `\\xNN`). `part` names the object inside the file when there is more than one.
+    """
+
+    path: str
+    kind: str
+    part: str = ""
+    role: str | None = None
+    note: str = ""
+    size: int | None = None
+    mode: int | None = None
+    embedded: bool = False  # inside a kubeconfig (as *-data, or read from a path it names)
+    role_hint: str | None = None  # the role a kubeconfig's name gives its client certificate
+    os_path: str = field(default="", repr=False)  # the real path, for reading; may be undecodable
+    cert: CertFacts | None = None
+    key: KeyFacts | None = None
+    csr: CsrFacts | None = None
+    kubeconfig: KubeconfigFacts | None = None
+    hosts: tuple[str, ...] = ()  # the `hosts` of a cfssl CSR JSON
+    paired: list[str] = field(default_factory=list)  # keys of a certificate, certs of a key
+    issued_by: str | None = None  # the file of the CA that signed this certificate
+    self_signed: bool = False
+
+    @property
+    def ref(self) -> str:
+        """The path, with the part inside the file when there is one."""
+        return f"{self.path} ({self.part})" if self.part else self.path
+
+
+@dataclass
+class Review:
+    """The result of reviewing a directory: every record found and every finding."""
+
+    root: str
+    files: list[ReviewedFile]
+    findings: list[Finding]
+    now: datetime
+    warn_days: int = 30
+
+    def count(self, severity: Severity) -> int:
+        """How many findings have this severity."""
+        return sum(1 for f in self.findings if f.severity == severity)
+
+    @property
+    def worst(self) -> Severity | None:
+        """The most severe finding's severity, or None when there is nothing to say."""
+        for severity in SEVERITIES:
+            if any(f.severity == severity for f in self.findings):
+                return severity
+        return None
+
+    def certificates_by_expiry(self) -> list[ReviewedFile]:
+        """The certificate records, the soonest to expire first."""
+        certs = [f for f in self.files if f.cert is not None]
+        return sorted(certs, key=lambda f: (f.cert.not_after, f.path, f.part))  # type: ignore[union-attr]
+
+    def days_left(self, record: ReviewedFile) -> int | None:
+        """Whole days until a certificate record expires (negative once expired)."""
+        if record.cert is None:
+            return None
+        return int((record.cert.not_after - self.now).total_seconds() // 86400)
+
+    def status(self, record: ReviewedFile) -> str:
+        """`expired`, `not yet valid`, `expiring`, `valid` — or the kind of a non-certificate."""
+        if record.cert is None:
+            return record.kind
+        if record.cert.not_after < self.now:
+            return "expired"
+        if record.cert.not_before > self.now:
+            return "not yet valid"
+        days = self.days_left(record)
+        if days is not None and days <= self.warn_days:
+            return "expiring"
+        return "valid"
+
+    def findings_for(self, path: str) -> list[Finding]:
+        """The findings about one file."""
+        return [f for f in self.findings if f.path == path]
+
+
+def certificate_holders(records: list[ReviewedFile]) -> dict[int, list[ReviewedFile]]:
+    """The records holding each distinct certificate, keyed by the id of its CertFacts."""
+    holders: dict[int, list[ReviewedFile]] = {}
+    for record in records:
+        if record.cert is not None:
+            holders.setdefault(id(record.cert), []).append(record)
+    return holders
+
+
+def primary(records: list[ReviewedFile]) -> ReviewedFile:
+    """The record to name a certificate by: a file of its own before a copy in a kubeconfig."""
+    return next((r for r in records if not r.embedded), records[0])
+
+
+def report(
+    holders: list[ReviewedFile], severity: Severity, check: str, message: str
+) -> list[Finding]:
+    """One finding per file holding a certificate (a stale copy in a kubeconfig counts too).
+
+    `{ref}` in `message` becomes each holder's reference (replaced, not formatted: names taken
+    from certificates may hold braces)."""
+    seen: dict[str, ReviewedFile] = {}
+    for record in holders:
+        seen.setdefault(record.path, record)
+    return [
+        Finding(path, severity, check, message.replace("{ref}", r.ref)) for path, r in seen.items()
+    ]

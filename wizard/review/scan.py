@@ -1,0 +1,856 @@
+"""Find and classify every file under a directory: certificates, keys, CSRs, kubeconfigs, cfssl
+JSON, token files — and everything else, listed as not a certificate file.
+
+Nothing a user's directory holds makes the scan fail: unreadable, empty, huge, binary, truncated
+or looping files each become a record with a note (and a finding where the user should act).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import errno
+import json
+import os
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import partial
+
+import yaml
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
+
+from wizard import certdetails
+from wizard.pki import public_key_bytes
+from wizard.review.model import (
+    KIND_BROKEN_SYMLINK,
+    KIND_CA_CONFIG,
+    KIND_CERTIFICATE,
+    KIND_CSR,
+    KIND_CSR_JSON,
+    KIND_DAMAGED,
+    KIND_EMPTY,
+    KIND_KUBECONFIG,
+    KIND_OTHER,
+    KIND_PRIVATE_KEY,
+    KIND_PUBLIC_KEY,
+    KIND_SPECIAL,
+    KIND_SYMLINK,
+    KIND_TOKEN_FILE,
+    KIND_TOO_LARGE,
+    KIND_UNREADABLE,
+    CertFacts,
+    CsrFacts,
+    Finding,
+    KeyFacts,
+    KubeconfigFacts,
+    KubeUser,
+    ReviewedFile,
+    Severity,
+)
+from wizard.review.parallel import run_split
+
+MAX_BYTES = 1 << 20  # no certificate, key or kubeconfig comes near a mebibyte
+
+CERT_LABELS = frozenset({b"CERTIFICATE", b"X509 CERTIFICATE"})
+KEY_LABELS = frozenset(
+    {
+        b"PRIVATE KEY",
+        b"RSA PRIVATE KEY",
+        b"EC PRIVATE KEY",
+        b"DSA PRIVATE KEY",
+        b"ENCRYPTED PRIVATE KEY",
+    }
+)
+PUBLIC_KEY_LABELS = frozenset({b"PUBLIC KEY", b"RSA PUBLIC KEY"})
+CSR_LABELS = frozenset({b"CERTIFICATE REQUEST", b"NEW CERTIFICATE REQUEST"})
+# File name endings that promise a certificate or key: such a file holding neither is a finding.
+CERT_LIKE_SUFFIXES = (".pem", ".crt", ".cer", ".cert", ".der", ".key", ".pub", ".csr")
+KUBECONFIG_SUFFIXES = (".conf", ".kubeconfig", ".yaml", ".yml")
+
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass
+class ScanResult:
+    """Every record found under the root, and the findings of reading them."""
+
+    root: str
+    records: list[ReviewedFile]
+    findings: list[Finding]
+
+
+@dataclass
+class _Item:
+    """One object parsed out of some bytes, before it becomes a record."""
+
+    kind: str
+    note: str = ""
+    cert: CertFacts | None = None
+    key: KeyFacts | None = None
+    csr: CsrFacts | None = None
+
+
+@dataclass
+class _Reference:
+    """A file a kubeconfig names by path, resolved once the whole tree has been scanned."""
+
+    kubeconfig: ReviewedFile
+    user: KubeUser | None
+    field_name: str
+    path: str  # as written in the kubeconfig
+    os_path: str  # resolved against the kubeconfig's directory
+
+
+@dataclass
+class _Scan:
+    root: str
+    records: list[ReviewedFile] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    certs: dict[bytes, CertFacts] = field(default_factory=dict)  # by DER: read each cert once
+    by_inode: dict[tuple[int, int], list[ReviewedFile]] = field(default_factory=dict)
+    references: list[_Reference] = field(default_factory=list)
+
+    def absorb(self, part: _Scan) -> None:
+        """Take over the records of a part of the tree (scanned here or in a child process),
+        keeping one CertFacts per certificate."""
+        for record in part.records:
+            if record.cert is not None:
+                record.cert = self.certs.setdefault(record.cert.der, record.cert)
+        self.records += part.records
+        self.findings += part.findings
+        self.references += part.references
+        for inode, records in part.by_inode.items():
+            self.by_inode.setdefault(inode, []).extend(records)
+
+    def add(self, record: ReviewedFile) -> ReviewedFile:
+        self.records.append(record)
+        return record
+
+    def flag(self, path: str, severity: Severity, check: str, message: str) -> None:
+        self.findings.append(Finding(path, severity, check, message))
+
+
+def read_file(path: str, limit: int = MAX_BYTES) -> tuple[bytes | None, os.stat_result]:
+    """The bytes of a regular file (None when it is larger than `limit`, or not a regular file)
+    and its status. Raises OSError when it cannot be opened or read."""
+    # O_NONBLOCK: opening a FIFO must not hang the review.
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    descriptor = os.open(path, flags)
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode) or status.st_size > limit:
+            return None, status
+        want = status.st_size + 1  # one byte more, to notice a file that grew meanwhile
+        parts = [os.read(descriptor, want)]
+        total = len(parts[0])
+        while total == want and total <= limit:
+            chunk = os.read(descriptor, limit + 1 - total)
+            if not chunk:
+                break
+            parts.append(chunk)
+            total += len(chunk)
+        if total > limit:
+            return None, status
+        return (parts[0] if len(parts) == 1 else b"".join(parts)), status
+    finally:
+        os.close(descriptor)
+
+
+def printable(name: str) -> str:
+    """A file name safe to print and to put in JSON: undecodable bytes become `\\xNN`."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return name
+
+
+def scan_directory(root: str) -> ScanResult:
+    """Walk `root` (never following a symlink into a loop) and classify every file."""
+    root = os.path.abspath(root)
+    scan = _Scan(root)
+    files, links = _walk(scan)
+    for part in run_split(partial(_scan_files, root), files):
+        scan.absorb(part)
+    for os_path, rel in links:
+        _scan_file_link(scan, os_path, rel)
+    _resolve_references(scan)
+    scan.records.sort(key=lambda r: r.path)  # stable: the parts of a file keep their order
+    return ScanResult(root, scan.records, scan.findings)
+
+
+def _scan_files(root: str, files: Sequence[tuple[str, str]]) -> _Scan:
+    """Read and classify some of the regular files: one share of the work."""
+    part = _Scan(root)
+    for os_path, rel in files:
+        _scan_path(part, os_path, rel)
+    return part
+
+
+def _walk(scan: _Scan) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Regular files and symlinks-to-files under the root, as (os path, printable relative path)."""
+    files: list[tuple[str, str]] = []
+    links: list[tuple[str, str]] = []
+    root_status = os.stat(scan.root)
+    visited = {(root_status.st_dev, root_status.st_ino)}
+    stack = [(scan.root, "")]
+    while stack:
+        directory, prefix = stack.pop()
+        try:
+            with os.scandir(directory) as iterator:
+                entries = sorted(iterator, key=lambda e: e.name)
+        except OSError as error:
+            rel = printable(prefix.rstrip("/")) or "."
+            scan.add(ReviewedFile(rel, KIND_UNREADABLE, note=_os_reason(error)))
+            scan.flag(
+                rel,
+                "warning",
+                "unreadable",
+                f"cannot list the directory {rel}: {_os_reason(error)} — run the review as a "
+                "user who may read it (root), or fix its permissions",
+            )
+            continue
+        subdirs = []
+        for entry in entries:
+            rel = prefix + entry.name
+            try:
+                if entry.is_symlink():
+                    _walk_link(scan, entry.path, rel, visited, subdirs, links)
+                elif entry.is_dir(follow_symlinks=False):
+                    status = entry.stat(follow_symlinks=False)
+                    visited.add((status.st_dev, status.st_ino))
+                    subdirs.append((entry.path, rel + "/"))
+                elif entry.is_file(follow_symlinks=False):
+                    files.append((entry.path, rel))
+                else:
+                    scan.add(
+                        ReviewedFile(
+                            printable(rel),
+                            KIND_SPECIAL,
+                            note="a device, FIFO or socket — not read",
+                        )
+                    )
+            except OSError as error:  # vanished or unreadable between listing and looking
+                _unreadable(scan, printable(rel), error)
+        stack.extend(reversed(subdirs))
+    return files, links
+
+
+def _walk_link(
+    scan: _Scan,
+    os_path: str,
+    rel: str,
+    visited: set[tuple[int, int]],
+    subdirs: list[tuple[str, str]],
+    links: list[tuple[str, str]],
+) -> None:
+    shown = printable(rel)
+    target = printable(_readlink(os_path))
+    try:
+        status = os.stat(os_path)
+    except OSError as error:
+        why = (
+            "a symlink loop"
+            if error.errno == errno.ELOOP
+            else f"it points to {target}, which does not exist"
+        )
+        scan.add(ReviewedFile(shown, KIND_BROKEN_SYMLINK, note=why))
+        scan.flag(
+            shown,
+            "warning",
+            "broken-symlink",
+            f"{shown} is a broken symlink ({why}) — point it at the right file or remove it",
+        )
+        return
+    if stat.S_ISDIR(status.st_mode):
+        if (status.st_dev, status.st_ino) in visited:
+            scan.add(
+                ReviewedFile(
+                    shown,
+                    KIND_SYMLINK,
+                    note=f"→ {target}: a directory already reviewed (a loop) — not followed",
+                )
+            )
+            return
+        visited.add((status.st_dev, status.st_ino))
+        subdirs.append((os_path, rel + "/"))
+    else:
+        links.append((os_path, rel))
+
+
+def _readlink(path: str) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return "?"
+
+
+def _os_reason(error: OSError) -> str:
+    return error.strerror or str(error)
+
+
+def _unreadable(scan: _Scan, rel: str, error: OSError) -> None:
+    reason = _os_reason(error)
+    scan.add(ReviewedFile(rel, KIND_UNREADABLE, note=reason))
+    scan.flag(
+        rel,
+        "warning",
+        "unreadable",
+        f"cannot read {rel}: {reason} — run the review as a user who may read it (root), "
+        "or fix its permissions",
+    )
+
+
+def _scan_path(scan: _Scan, os_path: str, rel: str, *, note: str = "") -> None:
+    """Read one regular file and add its records."""
+    shown = printable(rel)
+    try:
+        data, status = read_file(os_path)
+    except OSError as error:
+        _unreadable(scan, shown, error)
+        return
+    mode = stat.S_IMODE(status.st_mode)
+    if not stat.S_ISREG(status.st_mode):
+        scan.add(ReviewedFile(shown, KIND_SPECIAL, note="not a regular file — not read"))
+        return
+    if data is None:
+        size_mb = status.st_size / (1 << 20)
+        scan.add(
+            ReviewedFile(
+                shown,
+                KIND_TOO_LARGE,
+                size=status.st_size,
+                mode=mode,
+                note=f"{size_mb:.1f} MiB — not read (certificate files are a few KiB)",
+            )
+        )
+        return
+    name = os.path.basename(os_path)
+    if shown != rel:
+        note = _join(note, "the file name is not valid UTF-8")
+    try:
+        records = _classify(scan, shown, name, data, os_path)
+    # A bug must cost one file, not the whole review; tests assert this never fires.
+    except Exception as error:  # noqa: BLE001
+        records = [scan.add(ReviewedFile(shown, KIND_DAMAGED, note="internal error"))]
+        scan.flag(
+            shown,
+            "error",
+            "internal-error",
+            f"reviewing {shown} failed ({type(error).__name__}: {_short(error)}) — this is a "
+            "bug in k8s-cert-wizard; please report it with the file if you can share it",
+        )
+    for record in records:
+        record.size, record.mode, record.os_path = len(data), mode, os_path
+        record.note = _join(note, record.note)
+    scan.by_inode.setdefault((status.st_dev, status.st_ino), []).extend(records)
+
+
+def _scan_file_link(scan: _Scan, os_path: str, rel: str) -> None:
+    """A symlink to a file: point at the file when it was reviewed already, else read it."""
+    shown = printable(rel)
+    target = printable(_readlink(os_path))
+    try:
+        status = os.stat(os_path)
+    except OSError as error:
+        _unreadable(scan, shown, error)
+        return
+    known = scan.by_inode.get((status.st_dev, status.st_ino))
+    if known:
+        scan.add(
+            ReviewedFile(shown, KIND_SYMLINK, note=f"→ {target} (reviewed as {known[0].path})")
+        )
+        return
+    _scan_path(scan, os.path.realpath(os_path), rel, note=f"symlink to {target}")
+
+
+def _join(first: str, second: str) -> str:
+    return "; ".join(part for part in (first, second) if part)
+
+
+def _classify(scan: _Scan, shown: str, name: str, data: bytes, os_path: str) -> list[ReviewedFile]:
+    """The records of one file's content."""
+    if not data or data.isspace():
+        looks_like = name.lower().endswith(CERT_LIKE_SUFFIXES + KUBECONFIG_SUFFIXES)
+        scan.flag(
+            shown,
+            "warning" if looks_like else "info",
+            "empty-file",
+            f"{shown} is empty"
+            + (" — restore it from a backup or re-issue it" if looks_like else ""),
+        )
+        return [scan.add(ReviewedFile(shown, KIND_EMPTY, note="empty"))]
+    lower = name.lower()
+    # JSON first: cfssl-certinfo output holds a PEM certificate inside a JSON string
+    if data[:1] == b"{" or (data[:1].isspace() and data.lstrip()[:1] == b"{"):
+        record = _json_file(scan, shown, data)
+        if record is not None:
+            return [record]
+    items = parse_objects(data, scan.certs)
+    if items:
+        return _add_items(scan, shown, items)
+    if lower.endswith(".csv") and "token" in lower:
+        return [_token_file(scan, shown, data)]
+    if _may_be_kubeconfig(lower, data):
+        record = _kubeconfig(scan, shown, data, os_path)
+        if record is not None:
+            return [record]
+    binary = b"\0" in data[:4096] or not _is_text(data[:4096])
+    record = scan.add(
+        ReviewedFile(shown, KIND_OTHER, note="binary data" if binary else "text, no certificate")
+    )
+    if lower.endswith(CERT_LIKE_SUFFIXES):
+        scan.flag(
+            shown,
+            "warning",
+            "unparsable",
+            f"{shown} is named like a certificate or key but holds neither PEM nor DER "
+            "certificate, key or CSR — restore it from a backup, or remove it",
+        )
+    return [record]
+
+
+def _is_text(sample: bytes) -> bool:
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error.start >= len(sample) - 3  # a character cut at the sample's end
+    return True
+
+
+def _add_items(
+    scan: _Scan,
+    shown: str,
+    items: list[_Item],
+    *,
+    part: str = "",
+    embedded: bool = False,
+    role_hint: str | None = None,
+) -> list[ReviewedFile]:
+    records = []
+    for index, item in enumerate(items, 1):
+        item_part = part
+        if len(items) > 1:
+            item_part = f"{part} #{index}" if part else f"#{index}"
+        record = ReviewedFile(
+            shown,
+            item.kind,
+            part=item_part,
+            note=item.note,
+            cert=item.cert,
+            key=item.key,
+            csr=item.csr,
+            embedded=embedded,
+            role_hint=role_hint if item.cert is not None else None,
+        )
+        records.append(scan.add(record))
+        where = record.ref
+        if item.kind == KIND_DAMAGED:
+            scan.flag(
+                shown,
+                "warning",
+                "unparsable",
+                f"{where} cannot be read: {item.note} — restore it from a backup or re-issue it",
+            )
+        elif item.key is not None and item.key.encrypted:
+            scan.flag(
+                shown,
+                "warning",
+                "encrypted-key",
+                f"{where} is an encrypted private key: Kubernetes components cannot read it "
+                "and it cannot be matched to its certificate — decrypt it "
+                "(openssl pkey -in KEY -out KEY.plain) where a component needs it",
+            )
+    return records
+
+
+# --- certificates, keys and CSRs out of bytes ----------------------------------------------
+
+
+def parse_objects(data: bytes, cache: dict[bytes, CertFacts] | None = None) -> list[_Item]:
+    """Every certificate, key, CSR or other PEM block in `data` (PEM or one DER object).
+
+    An empty list means the bytes hold none of these. Never raises on malformed input: damaged
+    blocks come back as items of kind `damaged`.
+    """
+    cache = {} if cache is None else cache
+    if b"-----BEGIN " in data:
+        return _parse_pem(data, cache)
+    if _looks_like_der(data):
+        item = _parse_der(data, cache)
+        return [item] if item is not None else []
+    return []
+
+
+def _parse_pem(data: bytes, cache: dict[bytes, CertFacts]) -> list[_Item]:
+    # A hand-written scanner rather than a regex: linear however malformed the file is.
+    items: list[_Item] = []
+    position = 0
+    while True:
+        start = data.find(b"-----BEGIN ", position)
+        if start < 0:
+            break
+        label_end = data.find(b"-----", start + 11)
+        end = data.find(b"-----END ", label_end + 5) if label_end >= 0 else -1
+        end_label_end = data.find(b"-----", end + 9) if end >= 0 else -1
+        if min(label_end, end, end_label_end) < 0:
+            items.append(_Item(KIND_DAMAGED, note="a PEM block is cut short (BEGIN without END)"))
+            break
+        label = data[start + 11 : label_end]
+        inner_begin = data.find(b"-----BEGIN ", label_end, end)
+        if inner_begin >= 0:
+            items.append(_Item(KIND_DAMAGED, note=f"the PEM block {_label(label)} is cut short"))
+            position = inner_begin
+            continue
+        position = end_label_end + 5
+        if data[end + 9 : end_label_end] != label:
+            items.append(
+                _Item(KIND_DAMAGED, note=f"the PEM block {_label(label)} ends with another label")
+            )
+            continue
+        items.append(_pem_item(label, data[label_end + 5 : end], data[start:position], cache))
+    return items
+
+
+def _label(label: bytes) -> str:
+    return label[:40].decode("ascii", "replace")
+
+
+def _pem_item(label: bytes, body: bytes, block: bytes, cache: dict[bytes, CertFacts]) -> _Item:
+    if label in CERT_LABELS:
+        try:
+            der = binascii.a2b_base64(body)
+        except (binascii.Error, ValueError):
+            return _Item(KIND_DAMAGED, note="the certificate's base64 is damaged")
+        return _certificate_item(der, cache) or _Item(
+            KIND_DAMAGED, note="the PEM certificate is not a valid certificate"
+        )
+    if label in KEY_LABELS:
+        return _private_key_item(block, pem=True) or _Item(
+            KIND_DAMAGED, note="the PEM private key is damaged or of an unsupported type"
+        )
+    if label in PUBLIC_KEY_LABELS:
+        return _public_key_item(block, pem=True) or _Item(
+            KIND_DAMAGED, note="the PEM public key is damaged"
+        )
+    if label in CSR_LABELS:
+        return _csr_item(block, pem=True) or _Item(KIND_DAMAGED, note="the PEM CSR is damaged")
+    return _Item(KIND_OTHER, note=f"PEM block {_label(label)}")
+
+
+def _looks_like_der(data: bytes) -> bool:
+    """True when `data` is exactly one DER SEQUENCE (cheap: keeps junk away from the parsers)."""
+    if len(data) < 2 or data[0] != 0x30:
+        return False
+    first = data[1]
+    if first < 0x80:
+        return 2 + first == len(data)
+    width = first & 0x7F
+    if not 0 < width <= 4 or len(data) < 2 + width:
+        return False
+    return 2 + width + int.from_bytes(data[2 : 2 + width], "big") == len(data)
+
+
+def _parse_der(data: bytes, cache: dict[bytes, CertFacts]) -> _Item | None:
+    return (
+        _certificate_item(data, cache)
+        or _private_key_item(data, pem=False)
+        or _public_key_item(data, pem=False)
+        or _csr_item(data, pem=False)
+    )
+
+
+def _certificate_item(der: bytes, cache: dict[bytes, CertFacts]) -> _Item | None:
+    facts = cache.get(der)
+    if facts is not None:
+        return _Item(KIND_CERTIFICATE, cert=facts)
+    try:
+        certificate = x509.load_der_x509_certificate(der)
+    except ValueError:
+        return None
+    try:
+        facts = cert_facts(certificate, der)
+    # The parser is lazy: a damaged extension or key only shows when it is read, and then
+    # cryptography raises whatever its decoder raised. Any of them means: a damaged certificate.
+    except Exception as error:  # noqa: BLE001
+        return _Item(KIND_DAMAGED, note=f"the certificate is damaged ({_short(error)})")
+    cache[der] = facts
+    return _Item(KIND_CERTIFICATE, cert=facts)
+
+
+def _short(error: Exception) -> str:
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return text[:120]
+
+
+def cert_facts(certificate: x509.Certificate, der: bytes) -> CertFacts:
+    """Read what the checks need from a certificate (raises on a damaged one)."""
+    try:
+        public_key = certificate.public_key()
+    except (UnsupportedAlgorithm, ValueError):
+        key_type, key_size, spki = "unsupported", 0, b"unsupported key:" + der
+    else:
+        key_type, key_size = certdetails.key_description(public_key)
+        spki = public_key_bytes(public_key)
+    try:
+        sans = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        sans = None
+    subject = certificate.subject
+    # certdetails.subject_alternative_names also lists e-mail and URI names and round-trips
+    # every IP through ipaddress; with ten thousand certificates that shows, so only DNS and IP.
+    facts = CertFacts(
+        ext_key_usage=tuple(certdetails.ext_key_usage_words(certificate)) or None,
+        key_usage=tuple(certdetails.key_usage_words(certificate)),
+        der=der,
+        spki=spki,
+        cn=(certdetails.name_values(subject, NameOID.COMMON_NAME) or [""])[-1],
+        organizations=tuple(certdetails.name_values(subject, NameOID.ORGANIZATION_NAME)),
+        is_ca=certdetails.basic_constraints(certificate)[0],
+        ski=certdetails.subject_key_id(certificate),
+        aki=certdetails.authority_key_id(certificate),
+        dns_sans=tuple(sans.get_values_for_type(x509.DNSName)) if sans else (),
+        ip_sans=tuple(str(ip) for ip in sans.get_values_for_type(x509.IPAddress)) if sans else (),
+        has_san_extension=sans is not None,
+        key_type=key_type,
+        key_size=key_size,
+        signature_oid=certificate.signature_algorithm_oid.dotted_string,
+        not_before=certificate.not_valid_before_utc,
+        not_after=certificate.not_valid_after_utc,
+    )
+    # The certificate object is not kept: with its decoded names and extensions it weighs
+    # several kilobytes, and the few later uses reload it from `der` in microseconds.
+    return facts
+
+
+def _private_key_item(data: bytes, *, pem: bool) -> _Item | None:
+    try:
+        if pem:
+            key = serialization.load_pem_private_key(data, password=None)
+        else:
+            key = serialization.load_der_private_key(data, password=None)
+    except TypeError:  # cryptography's way of saying "this key needs a password"
+        return _Item(KIND_PRIVATE_KEY, key=KeyFacts(None, "encrypted", 0, True, encrypted=True))
+    except (ValueError, UnsupportedAlgorithm):
+        return None
+    return _Item(KIND_PRIVATE_KEY, key=_key_facts(key.public_key(), private=True))
+
+
+def _public_key_item(data: bytes, *, pem: bool) -> _Item | None:
+    try:
+        if pem:
+            key = serialization.load_pem_public_key(data)
+        else:
+            key = serialization.load_der_public_key(data)
+    except (ValueError, UnsupportedAlgorithm):
+        return None
+    return _Item(KIND_PUBLIC_KEY, key=_key_facts(key, private=False))
+
+
+def _key_facts(public_key: object, *, private: bool) -> KeyFacts:
+    key_type, key_size = certdetails.key_description(public_key)
+    return KeyFacts(public_key_bytes(public_key), key_type, key_size, private)
+
+
+def _csr_item(data: bytes, *, pem: bool) -> _Item | None:
+    try:
+        csr = x509.load_pem_x509_csr(data) if pem else x509.load_der_x509_csr(data)
+        public_key = csr.public_key()
+        subject = csr.subject
+        key_type, key_size = certdetails.key_description(public_key)
+        facts = CsrFacts(
+            cn=(certdetails.name_values(subject, NameOID.COMMON_NAME) or [""])[-1],
+            organizations=tuple(certdetails.name_values(subject, NameOID.ORGANIZATION_NAME)),
+            spki=public_key_bytes(public_key),
+            key_type=key_type,
+            key_size=key_size,
+        )
+    except Exception:  # noqa: BLE001 - lazy parser, as for certificates
+        return None
+    return _Item(KIND_CSR, csr=facts)
+
+
+# --- cfssl JSON, token files, kubeconfigs ---------------------------------------------------
+
+
+def _json_file(scan: _Scan, shown: str, data: bytes) -> ReviewedFile | None:
+    """cfssl's ca-config.json and CSR JSON; other JSON is listed as not a certificate file."""
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(document, dict):
+        return scan.add(ReviewedFile(shown, KIND_OTHER, note="JSON"))
+    # cfssl matches keys case-insensitively
+    lowered = {str(k).lower(): v for k, v in document.items()}
+    if "signing" in lowered:
+        return scan.add(ReviewedFile(shown, KIND_CA_CONFIG, note="cfssl signing config"))
+    if {"subject", "issuer", "pem"} <= lowered.keys():
+        return scan.add(ReviewedFile(shown, KIND_OTHER, note="JSON: cfssl-certinfo output"))
+    hosts = lowered.get("hosts", [])
+    if not lowered.keys() & {"cn", "names", "key"} or not isinstance(hosts, list):
+        return scan.add(ReviewedFile(shown, KIND_OTHER, note="JSON"))
+    record = ReviewedFile(
+        shown,
+        KIND_CSR_JSON,
+        note=f"cfssl CSR for CN {lowered.get('cn', '')!s}"[:200],
+        hosts=tuple(str(h) for h in hosts),
+    )
+    return scan.add(record)
+
+
+def _token_file(scan: _Scan, shown: str, data: bytes) -> ReviewedFile:
+    """token.csv for --token-auth-file: `token,user,uid,"group1,group2"` per line."""
+    record = scan.add(ReviewedFile(shown, KIND_TOKEN_FILE, note="static token file"))
+    text = data.decode("utf-8", "replace")
+    problems = []
+    for number, row in enumerate(csv.reader(text.splitlines()), 1):
+        if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
+            continue
+        if len(row) < 3 or not row[0].strip() or not row[1].strip():
+            problems.append(f"line {number} has {len(row)} fields")
+    if problems:
+        shown_problems = "; ".join(problems[:3]) + (" …" if len(problems) > 3 else "")
+        scan.flag(
+            shown,
+            "warning",
+            "bad-token-file",
+            f"{shown} is not a valid --token-auth-file ({shown_problems}) — each line needs "
+            'token,user,uid and optionally "group1,group2"',
+        )
+    return record
+
+
+def _may_be_kubeconfig(lower_name: str, data: bytes) -> bool:
+    if lower_name.endswith(KUBECONFIG_SUFFIXES) or "kubeconfig" in lower_name:
+        return True
+    if lower_name == "config":
+        return True
+    head = data[:4096]
+    return b"clusters:" in head or b"kind: Config" in head
+
+
+def _kubeconfig(scan: _Scan, shown: str, data: bytes, os_path: str) -> ReviewedFile | None:
+    try:
+        document = yaml.load(data, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+    except Exception:  # noqa: BLE001 - PyYAML raises many types on junk; then it isn't YAML
+        return None
+    if not isinstance(document, dict) or not (
+        document.get("kind") == "Config" or "clusters" in document or "users" in document
+    ):
+        return None
+    facts = KubeconfigFacts()
+    record = scan.add(ReviewedFile(shown, KIND_KUBECONFIG, kubeconfig=facts))
+    base = os.path.dirname(os_path)
+    name = os.path.basename(os_path)
+    for cluster in _named(document.get("clusters"), "cluster"):
+        entry_name, body = cluster
+        server = body.get("server")
+        if isinstance(server, str):
+            facts.servers.append(server)
+        where = f"cluster {entry_name}: certificate-authority"
+        _kubeconfig_field(scan, record, None, body, "certificate-authority", where, base, None)
+    for user_name, body in _named(document.get("users"), "user"):
+        user = KubeUser(user_name)
+        facts.users.append(user)
+        user.has_token = bool(body.get("token") or body.get("tokenFile"))
+        if body.get("token") or body.get("client-key-data"):
+            facts.holds_secret = True
+        where = f"user {user_name}: client-certificate"
+        _kubeconfig_field(scan, record, user, body, "client-certificate", where, base, name)
+        where = f"user {user_name}: client-key"
+        _kubeconfig_field(scan, record, user, body, "client-key", where, base, None)
+    return record
+
+
+def _named(section: object, inner: str) -> list[tuple[str, dict]]:
+    """The (name, body) pairs of a kubeconfig's `clusters` or `users` list, skipping junk."""
+    result = []
+    if not isinstance(section, list):
+        return result
+    for item in section:
+        if isinstance(item, dict) and isinstance(item.get(inner), dict):
+            result.append((str(item.get("name", "?"))[:100], item[inner]))
+    return result
+
+
+def _kubeconfig_field(
+    scan: _Scan,
+    record: ReviewedFile,
+    user: KubeUser | None,
+    body: dict,
+    field_name: str,
+    where: str,
+    base: str,
+    role_hint: str | None,
+) -> None:
+    data = body.get(f"{field_name}-data")
+    if isinstance(data, str) and data:
+        try:
+            content = base64.b64decode(data.encode("ascii", "replace"))
+        except (binascii.Error, ValueError):
+            content = b""
+        items = parse_objects(content, scan.certs)
+        if not items:
+            items = [_Item(KIND_DAMAGED, note=f"{field_name}-data is not base64 PEM or DER")]
+        records = _add_items(
+            scan, record.path, items, part=f"{where}-data", embedded=True, role_hint=role_hint
+        )
+        _attach(user, records)
+    path = body.get(field_name)
+    if isinstance(path, str) and path:
+        os_path = os.path.join(base, os.path.expanduser(path))
+        scan.references.append(_Reference(record, user, field_name, path, os_path))
+
+
+def _attach(user: KubeUser | None, records: list[ReviewedFile]) -> None:
+    if user is None:
+        return
+    user.certificates.extend(r for r in records if r.cert is not None)
+    user.keys.extend(r for r in records if r.key is not None and r.key.private)
+
+
+def _resolve_references(scan: _Scan) -> None:
+    """Files a kubeconfig names by path: the reviewed records, or read them when outside."""
+    for reference in scan.references:
+        kubeconfig = reference.kubeconfig
+        try:
+            status = os.stat(reference.os_path)
+        except OSError as error:
+            scan.flag(
+                kubeconfig.path,
+                "warning",
+                "missing-file",
+                f"{kubeconfig.path} names {reference.field_name} {printable(reference.path)}, "
+                f"which cannot be read ({_os_reason(error)}) — fix the path, or embed the file "
+                f"as {reference.field_name}-data",
+            )
+            continue
+        known = scan.by_inode.get((status.st_dev, status.st_ino))
+        if known is not None:
+            _attach(reference.user, known)
+            continue
+        try:
+            data, _ = read_file(os.path.realpath(reference.os_path))
+        except OSError as error:
+            _unreadable(scan, kubeconfig.path, error)
+            continue
+        where = f"{reference.field_name} {printable(reference.path)}"
+        items = parse_objects(data or b"", scan.certs) or [
+            _Item(KIND_DAMAGED, note="holds no certificate or key")
+        ]
+        hint = None
+        if reference.user is not None and reference.field_name == "client-certificate":
+            hint = os.path.basename(kubeconfig.os_path)
+        records = _add_items(
+            scan, kubeconfig.path, items, part=where, embedded=True, role_hint=hint
+        )
+        for new in records:
+            new.os_path = reference.os_path
+        scan.by_inode[(status.st_dev, status.st_ino)] = records
+        _attach(reference.user, records)
