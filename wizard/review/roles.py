@@ -15,8 +15,13 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from wizard.catalog import (
+    ALSO_ACCEPTED_GROUPS,
     EIGHT_SETS,
+    OTHER_FILE_NAMES,
+    OTHER_FILE_PREFIXES,
+    OTHER_KUBECONFIG_NAMES,
     PROFILES,
+    SOFT_IDENTITY_CNS,
     CertEntry,
     Profile,
     files_of,
@@ -36,35 +41,6 @@ from wizard.spec import ClusterSpec
 # Groups that the built-in authorizers grant rights to; other O values in the catalogue are
 # convention (RBAC binds kube-controller-manager and kube-scheduler by user name).
 GRANTING_GROUPS = frozenset({"system:masters", "system:nodes"})
-
-# --- TABLE TO MOVE INTO THE CATALOGUE --------------------------------------------------------
-# Names found on real machines that the catalogue's profiles do not write, and identities the
-# catalogue does not list yet. (profile, entry) pairs point at the catalogue's entries.
-_MORE_FILE_NAMES: dict[str, tuple[str, str]] = {
-    # the kubelet's own client certificate after TLS bootstrap (/var/lib/kubelet/pki)
-    "kubelet-client-current.pem": ("kubeadm", "kubelet/{name}-client"),
-    # guides that give etcd a certificate of its own (/etc/etcd/ssl/etcd.pem)
-    "etcd.pem": ("kubeadm", "etcd/{name}/server"),
-    "etcd-key.pem": ("kubeadm", "etcd/{name}/server"),
-    # Kubernetes The Hard Way's service-account key
-    "service-account-key.pem": ("complete", "sa"),
-}
-_MORE_FILE_PREFIXES: tuple[tuple[str, tuple[str, str]], ...] = (
-    ("kubelet-client-", ("kubeadm", "kubelet/{name}-client")),  # kubelet-client-2026-….pem
-)
-_MORE_KUBECONFIGS: dict[str, tuple[str, str]] = {
-    "kubelet.conf": ("kubeadm", "kubelet/{name}-client"),
-    "kubelet.kubeconfig": ("kubeadm", "kubelet/{name}-client"),
-    "super-admin.conf": ("kubeadm", "admin"),
-    "controller-manager.kubeconfig": ("complete", "kube-controller-manager"),
-    "scheduler.kubeconfig": ("complete", "kube-scheduler"),
-}
-# kubeadm ≥ 1.29 gives admin.conf O kubeadm:cluster-admins, bound to cluster-admin.
-_ALSO_ACCEPTED_GROUPS: dict[str, tuple[str, ...]] = {"system:masters": ("kubeadm:cluster-admins",)}
-# kube-apiserver's kubelet client may also get its rights from a binding to
-# system:kubelet-api-admin, so a missing O system:masters is a warning, not an error.
-_SOFT_IDENTITY_CNS = frozenset({"kube-apiserver-kubelet-client"})
-# --- END OF THE TABLE TO MOVE ----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -118,8 +94,8 @@ def role_of(entry: CertEntry, profile: Profile) -> Role:
         cn = None
     groups: tuple[str, ...] = ()
     if entry.organization in GRANTING_GROUPS:
-        groups = (entry.organization, *_ALSO_ACCEPTED_GROUPS.get(entry.organization, ()))
-    soft = entry.cn in _SOFT_IDENTITY_CNS
+        groups = (entry.organization, *ALSO_ACCEPTED_GROUPS.get(entry.organization, ()))
+    soft = entry.cn in SOFT_IDENTITY_CNS
     return Role(
         name=entry.name,
         title=entry.title,
@@ -216,9 +192,9 @@ def _index(preferred: str | None) -> _Index:
         kubeconfig_templates=_Templates(kubeconfig_templates),
         cns=cns,
         cn_prefixes=cn_prefixes,
-        more_files={name: roles[key] for name, key in _MORE_FILE_NAMES.items()},
-        more_prefixes=[(prefix, roles[key]) for prefix, key in _MORE_FILE_PREFIXES],
-        more_kubeconfigs={name: roles[key] for name, key in _MORE_KUBECONFIGS.items()},
+        more_files={name: roles[key] for name, key in OTHER_FILE_NAMES.items()},
+        more_prefixes=[(prefix, roles[key]) for prefix, key in OTHER_FILE_PREFIXES],
+        more_kubeconfigs={name: roles[key] for name, key in OTHER_KUBECONFIG_NAMES.items()},
     )
 
 
