@@ -1,0 +1,97 @@
+"""Render the wizard's screens headlessly into screenshots/ (SVG), for the README.
+
+Run from anywhere: `python tests/make_screenshots.py`. Each screen is driven with Pilot at a fixed
+clock in a scratch directory, so the pictures only change when the screens do. The inspect step
+shows the committed set of tests/tui/data (the guide's cluster made at the same fixed instant),
+so serial numbers and key ids stay the same from run to run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.tui.wizard_pilot import INSPECT_SET, settle, type_into, wizard  # noqa: E402
+
+OUT = ROOT / "screenshots"
+WIDE = (120, 36)
+NARROW = (80, 24)
+
+Drive = Callable[[Pilot], Awaitable[None]]
+
+
+def _steps(count: int) -> Drive:
+    async def drive(pilot: Pilot) -> None:
+        for _ in range(count):
+            await pilot.press("ctrl+n")
+        await settle(pilot)
+
+    return drive
+
+
+async def _mistake(pilot: Pilot) -> None:
+    await type_into(pilot, pilot.app.screen.editor("vip").rows[0].field, "192.168.214.1/24")
+    await pilot.press("ctrl+n")
+
+
+async def _generated(pilot: Pilot) -> None:
+    await _steps(3)(pilot)
+    await pilot.press("ctrl+g")
+    await settle(pilot)
+
+
+async def _inspect(pilot: Pilot) -> None:
+    shutil.rmtree("k8s-certs", ignore_errors=True)
+    shutil.copytree(INSPECT_SET, "k8s-certs")
+    await _steps(4)(pilot)
+    await pilot.press("down")
+
+
+SHOTS: list[tuple[str, tuple[int, int], Drive]] = [
+    ("01-addresses.svg", WIDE, _steps(0)),
+    ("01-addresses-mistake.svg", WIDE, _mistake),
+    ("02-identity.svg", WIDE, _steps(1)),
+    ("03-preview.svg", WIDE, _steps(2)),
+    ("04-generate.svg", WIDE, _generated),
+    ("05-inspect.svg", WIDE, _inspect),
+    ("narrow-80x24.svg", NARROW, _steps(0)),
+]
+
+
+async def shoot(name: str, size: tuple[int, int], drive: Drive) -> Path:
+    """Run a fresh wizard at this size, drive it, and save what it shows."""
+    app = wizard()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await drive(pilot)
+        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
+        return Path(app.save_screenshot(filename=name, path=str(OUT)))
+
+
+async def main() -> None:
+    """Every screenshot, each in a fresh scratch directory."""
+    OUT.mkdir(exist_ok=True)
+    start = Path.cwd()
+    for name, size, drive in SHOTS:
+        with tempfile.TemporaryDirectory() as scratch:
+            os.chdir(scratch)
+            try:
+                path = await shoot(name, size, drive)
+            finally:
+                os.chdir(start)
+        print(f"wrote {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

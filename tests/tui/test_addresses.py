@@ -1,0 +1,142 @@
+"""Step 1: host lists that validate as typed, paste splitting, the service network, Next's gate."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from tests.tui.wizard_pilot import paste_into, set_field, type_into, wizard
+from wizard.spec import ClusterSpec
+from wizard.tui.screens.addresses import AddressesScreen
+from wizard.tui.screens.identity import IdentityScreen
+
+
+def _messages(app) -> str:
+    return "\n".join(str(p.render()) for p in app.screen.query(".entry-message, .group-message"))
+
+
+async def test_opens_on_step_one_with_the_guide_prefilled() -> None:
+    """The app starts on step 1, the indicator says so, the example's entries are all fine."""
+    app = wizard()
+    async with app.run_test(size=(100, 32)):
+        assert isinstance(app.screen, AddressesScreen)
+        current = app.screen.query_one(".step-label.-current")
+        assert "1 Addresses" in str(current.render())
+        assert app.screen.editor("etcd").values == ClusterSpec.example().hosts.etcd
+        assert "no problems" in str(app.screen.query_one("#addresses-count").render())
+        assert app.focused is app.screen.editor("etcd").rows[0].field
+
+
+async def test_a_network_in_registry_shows_the_fix_and_blocks_next() -> None:
+    """The guide's `192.168.214.1/24` gets the core's message; Next stays and focuses it; the
+    fix is typed in place."""
+    app = wizard()
+    async with app.run_test(size=(100, 32)) as pilot:
+        registry = app.screen.editor("registry")
+        await set_field(pilot, registry.rows[0].field, "192.168.214.1/24")
+        assert app.state.spec.hosts.registry == ["192.168.214.1/24"]
+        assert (
+            'hosts.registry[0]: "192.168.214.1/24" is a network, not an address — write '
+            "192.168.214.1" in _messages(app)
+        )
+        app.screen.query_one("#service-cidr", Input).focus()
+        await pilot.press("ctrl+n")
+        assert isinstance(app.screen, AddressesScreen)
+        assert app.focused is registry.rows[0].field
+        await pilot.press("end", "backspace", "backspace", "backspace", "0")
+        assert app.state.spec.hosts.registry == ["192.168.214.10"]
+        assert "network" not in _messages(app)
+        await pilot.press("ctrl+n")
+        assert isinstance(app.screen, IdentityScreen)
+
+
+async def test_pasting_several_addresses_adds_one_entry_each() -> None:
+    """Spaces, commas and newlines in a paste split it into entries (hosts.split_host_list)."""
+    app = wizard()
+    async with app.run_test(size=(100, 32)) as pilot:
+        etcd = app.screen.editor("etcd")
+        await paste_into(pilot, etcd.add_field, "10.0.0.1, 10.0.0.2\n10.0.0.3 etcd-4.example")
+        assert app.state.spec.hosts.etcd[3:] == [
+            "10.0.0.1",
+            "10.0.0.2",
+            "10.0.0.3",
+            "etcd-4.example",
+        ]
+        assert len(etcd.rows) == 7
+        assert etcd.add_field.value == ""
+        # Pasting into an emptied entry replaces it and inserts the rest after it.
+        etcd.rows[0].field.value = ""
+        await paste_into(pilot, etcd.rows[0].field, "10.1.0.1 10.1.0.2")
+        assert app.state.spec.hosts.etcd[:3] == ["10.1.0.1", "10.1.0.2", "192.168.214.89"]
+
+
+async def test_typing_a_separator_or_enter_adds_and_ctrl_r_removes() -> None:
+    """A comma commits the entry typed so far; Enter commits; ctrl+r and emptying remove."""
+    app = wizard()
+    async with app.run_test(size=(100, 32)) as pilot:
+        extra = app.screen.editor("extra")
+        await type_into(pilot, extra.add_field, "a.x,b")
+        assert app.state.spec.hosts.extra == ["kube-api.wangdong.com", "a.x", "b"]
+        assert extra.add_field.value == "b"
+        await pilot.press("enter")
+        assert [row.field.value for row in extra.rows][-1] == "b"
+        extra.rows[1].field.focus()
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert app.state.spec.hosts.extra == ["kube-api.wangdong.com", "b"]
+        await set_field(pilot, extra.rows[1].field, "")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.state.spec.hosts.extra == ["kube-api.wangdong.com"]
+        assert len(extra.rows) == 1
+
+
+async def test_service_cidr_shows_the_first_service_ip_live() -> None:
+    """The derived first service IP follows the CIDR; host bits get the core's message; the
+    apiserver port is checked too."""
+    app = wizard()
+    async with app.run_test(size=(100, 32)) as pilot:
+        cidr = app.screen.query_one("#service-cidr", Input)
+        assert "10.254.0.1" in str(app.screen.query_one("#service-ip").render())
+        await set_field(pilot, cidr, "10.96.0.0/12")
+        assert "10.96.0.1" in str(app.screen.query_one("#service-ip").render())
+        await set_field(pilot, cidr, "10.96.0.1/12")
+        note = str(app.screen.query_one("#service-ip").render())
+        assert "has host bits set — write 10.96.0.0/12" in note
+        await pilot.press("ctrl+n")
+        assert isinstance(app.screen, AddressesScreen)
+        assert app.focused is cidr
+        await set_field(pilot, cidr, "10.96.0.0/12")
+
+        port = app.screen.query_one("#apiserver-port", Input)
+        await set_field(pilot, port, "70000")
+        assert "70000 is not a port" in str(app.screen.query_one("#port-note").render())
+        await set_field(pilot, port, "8443")
+        assert app.state.spec.network.apiserver_port == 8443
+        assert "https://192.168.214.100:8443" in str(app.screen.query_one("#port-note").render())
+
+
+async def test_empty_masters_block_and_a_vip_in_the_service_cidr_is_an_error() -> None:
+    """Cross checks from spec.validate show beside their field: group and entry level."""
+    spec = ClusterSpec.example()
+    spec.hosts.masters = []
+    spec.hosts.vip = ["10.254.0.10"]
+    app = wizard(spec)
+    async with app.run_test(size=(100, 32)) as pilot:
+        messages = _messages(app)
+        assert "hosts.masters: is empty" in messages
+        assert 'hosts.vip[0]: "10.254.0.10" lies inside the service CIDR' in messages
+        await pilot.press("ctrl+n")
+        assert app.focused is app.screen.editor("masters").add_field
+
+
+async def test_warnings_are_shown_but_do_not_block() -> None:
+    """A repeated entry is a warning: it is shown in words and Next still works."""
+    spec = ClusterSpec.example()
+    spec.hosts.etcd.append("192.168.214.88")
+    app = wizard(spec)
+    async with app.run_test(size=(100, 32)) as pilot:
+        assert "⚠ warning" in _messages(app)
+        assert "repeats hosts.etcd[0]" in _messages(app)
+        assert "1 warning" in str(app.screen.query_one("#addresses-count").render())
+        await pilot.press("ctrl+n")
+        assert isinstance(app.screen, IdentityScreen)

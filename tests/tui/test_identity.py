@@ -1,0 +1,73 @@
+"""Step 2: subject, key, lifetimes and profile, checked as typed with the core's messages."""
+
+from __future__ import annotations
+
+from textual.widgets import Input, RadioButton, Select
+
+from tests.tui.wizard_pilot import set_field, type_into, wizard
+from wizard.tui.screens.identity import IdentityScreen
+from wizard.tui.screens.preview import PreviewScreen
+
+
+async def _on_identity(app, pilot) -> None:
+    await pilot.press("ctrl+n")
+    assert isinstance(app.screen, IdentityScreen)
+
+
+def _note(app, name: str) -> str:
+    return str(app.screen.query_one(f"#{name}-note").render())
+
+
+async def test_lifetimes_show_their_end_and_refuse_what_cfssl_cannot_read() -> None:
+    """`87600h` ends ten years after the (fixed) clock; `10y` gets the hours to write and
+    blocks Next with the cursor on it; a certificate may not outlive its CA."""
+    app = wizard()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await _on_identity(app, pilot)
+        assert "3650 days (about 10 years) — ends 2036-11-25" in _note(app, "expiry-ca")
+        await type_into(pilot, app.screen.query_one("#expiry-cert", Input), "8760h")
+        note = _note(app, "expiry-cert")
+        assert "365 days" in note and "ends 2027-11-28" in note
+        assert app.state.spec.expiry.cert == "8760h"
+
+        field = app.screen.query_one("#expiry-ca", Input)
+        await set_field(pilot, field, "10y")
+        assert 'write "87600h"' in _note(app, "expiry-ca")
+        app.screen.query_one("#subject-C", Input).focus()
+        await pilot.press("ctrl+n")
+        assert isinstance(app.screen, IdentityScreen)
+        assert app.focused is field
+
+        await set_field(pilot, field, "87600h")
+        await set_field(pilot, app.screen.query_one("#expiry-cert", Input), "99999h")
+        assert "must not outlive the CA" in _note(app, "expiry-cert")
+        await pilot.press("ctrl+n")
+        assert app.focused is app.screen.query_one("#expiry-cert")
+
+
+async def test_country_and_key_choices() -> None:
+    """subject.C gets the core's message; ECDSA offers its own sizes; the kubelet mode is a
+    choice; then Next goes on."""
+    app = wizard()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await _on_identity(app, pilot)
+        await set_field(pilot, app.screen.query_one("#subject-C", Input), "China")
+        assert "is not a two-letter country code" in _note(app, "subject-C")
+        await set_field(pilot, app.screen.query_one("#subject-C", Input), "CN")
+
+        await pilot.click("#algo-ecdsa")
+        await pilot.pause()
+        assert app.screen.query_one("#algo-ecdsa", RadioButton).value
+        assert (app.state.spec.key.algo, app.state.spec.key.size) == ("ecdsa", 256)
+        size = app.screen.query_one("#key-size", Select)
+        assert size.value == 256
+        size.value = 384
+        await pilot.pause()
+        assert app.state.spec.key.size == 384
+        assert "ECDSA" in _note(app, "key")
+        await pilot.click("#kubelet-bootstrap")
+        await pilot.pause()
+        assert app.state.spec.kubelet == "bootstrap"
+        assert "bootstrap token" in _note(app, "kubelet")
+        await pilot.press("ctrl+n")
+        assert isinstance(app.screen, PreviewScreen)

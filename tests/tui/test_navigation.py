@@ -1,0 +1,200 @@
+"""Moving between steps, the cluster file, help, theme, quitting and the command palette."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input
+
+from tests.tui.wizard_pilot import set_field, wizard
+from wizard.spec import ClusterSpec, load_spec, save_spec
+from wizard.tui.dialogs.confirm import ConfirmDialog
+from wizard.tui.dialogs.help import HelpDialog
+from wizard.tui.dialogs.path import PathDialog
+from wizard.tui.screens.addresses import AddressesScreen
+from wizard.tui.screens.identity import IdentityScreen
+from wizard.tui.screens.preview import PreviewScreen
+from wizard.tui.state import STEP_TITLES
+
+
+async def test_back_and_next_keep_every_value() -> None:
+    """Answers typed on steps 1 and 2 are still in their fields after going forward and back."""
+    app = wizard()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await set_field(pilot, app.screen.editor("vip").rows[0].field, "192.168.214.111")
+        await set_field(pilot, app.screen.query_one("#service-cidr", Input), "10.96.0.0/12")
+        await pilot.press("ctrl+n")
+        await set_field(pilot, app.screen.query_one("#subject-O", Input), "acme")
+        await pilot.press("ctrl+n")
+        assert isinstance(app.screen, PreviewScreen)
+        await pilot.press("ctrl+b")
+        assert isinstance(app.screen, IdentityScreen)
+        assert app.screen.query_one("#subject-O", Input).value == "acme"
+        await pilot.press("ctrl+b")
+        assert isinstance(app.screen, AddressesScreen)
+        assert app.screen.editor("vip").values == ["192.168.214.111"]
+        assert app.screen.query_one("#service-cidr", Input).value == "10.96.0.0/12"
+        await pilot.click("#next")
+        await pilot.click("#next")
+        assert isinstance(app.screen, PreviewScreen)
+        assert app.state.spec.subject.O == "acme"
+        assert app.state.spec.hosts.vip == ["192.168.214.111"]
+
+
+async def test_forward_jumps_stop_at_the_first_unfinished_step() -> None:
+    """Clicking step 4 with an error on step 1 stays on 1; with none it stops at the preview."""
+    spec = ClusterSpec.example()
+    spec.hosts.vip = ["192.168.214.1/24"]
+    app = wizard(spec)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await app.goto(4)
+        await pilot.pause()
+        assert isinstance(app.screen, AddressesScreen)
+        assert app.focused is app.screen.editor("vip").rows[0].field
+        await set_field(pilot, app.focused, "192.168.214.100")
+        await app.goto(4)
+        await pilot.pause()
+        assert isinstance(app.screen, PreviewScreen)
+        await app.goto(4)
+        await pilot.pause()
+        assert app.current_step == 4
+
+
+async def test_save_and_load_round_trip(tmp_path: Path) -> None:
+    """ctrl+s writes cluster.toml (spec.save_spec); ctrl+o reads it back into every field."""
+    target = tmp_path / "cluster.toml"
+    app = wizard()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await set_field(pilot, app.screen.editor("extra").rows[0].field, "api.example.com")
+        assert app.state.dirty
+        assert "unsaved" in str(app.screen.query_one("#nav-file").render())
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, PathDialog)
+        await set_field(pilot, app.screen.query_one("#path", Input), str(target))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, PathDialog)
+        assert load_spec(target) == app.state.spec
+        assert not app.state.dirty
+        assert app.state.spec_path == target
+
+        # Change the answers, then load the file back: every field shows the saved values.
+        await set_field(pilot, app.screen.editor("extra").rows[0].field, "other.example.com")
+        await set_field(pilot, app.screen.query_one("#cluster-domain", Input), "corp.local")
+        await pilot.press("ctrl+o")
+        assert isinstance(app.screen, PathDialog)
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert app.screen.editor("extra").values == ["api.example.com"]
+        assert app.screen.query_one("#cluster-domain", Input).value == "cluster.local"
+        assert app.state.spec == load_spec(target)
+
+
+async def test_loading_a_broken_file_says_why_in_the_dialog(tmp_path: Path) -> None:
+    """A SpecError's message appears in the dialog; the answers are untouched."""
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[hosts]\nvip = 3\n", encoding="utf-8")
+    app = wizard()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("ctrl+o")
+        await set_field(pilot, app.screen.query_one("#path", Input), str(broken))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PathDialog)
+        message = str(app.screen.query_one("#path-message").render())
+        assert "hosts.vip: should be a list of strings" in message
+        await pilot.press("escape")
+        assert app.state.spec == ClusterSpec.example()
+
+
+async def test_a_file_given_with_c_prefills_and_saving_overwrites_it(tmp_path: Path) -> None:
+    """`-c FILE` prefills; ctrl+s saves to that file without asking."""
+    path = tmp_path / "mine.toml"
+    spec = ClusterSpec.example()
+    spec.network.cluster_domain = "example.internal"
+    save_spec(spec, path)
+    app = wizard(load_spec(path), path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        assert app.screen.query_one("#cluster-domain", Input).value == "example.internal"
+        await set_field(pilot, app.screen.query_one("#cluster-domain", Input), "example.org")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not isinstance(app.screen, PathDialog)
+        assert load_spec(path).network.cluster_domain == "example.org"
+
+
+async def test_quitting_with_unsaved_answers_asks_first() -> None:
+    """ctrl+q asks (ConfirmDialog[bool]); n stays; with nothing changed it quits at once."""
+    app = wizard()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await set_field(pilot, app.screen.query_one("#cluster-domain", Input), "changed.local")
+        await pilot.press("ctrl+q")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("n")
+        assert isinstance(app.screen, AddressesScreen)
+        assert app.is_running
+        await pilot.press("ctrl+q")
+        await pilot.press("y")
+        await pilot.pause()
+        assert not app.is_running
+
+    app = wizard()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert not app.is_running
+
+
+async def test_help_theme_and_command_palette() -> None:
+    """F1 (or ? outside a text field) lists the keys; ctrl+t switches light/dark; every wizard
+    action is a command palette entry."""
+    app = wizard()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpDialog)
+        text = "\n".join(str(w.render()) for w in app.screen.query(".help-rows"))
+        for keys, what in (("ctrl+n", "Next"), ("ctrl+b", "Back"), ("ctrl+s", "Save")):
+            assert keys in text and what in text
+        assert "ctrl+r" in text and "Remove entry" in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, AddressesScreen)
+
+        assert app.current_theme.dark
+        await pilot.press("ctrl+t")
+        assert not app.current_theme.dark
+        await pilot.press("ctrl+t")
+        assert app.current_theme.dark
+
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        for step, title in enumerate(STEP_TITLES, start=1):
+            assert f"Go to step {step}: {title}" in titles
+        for title in (
+            "Next step",
+            "Previous step",
+            "Save cluster.toml",
+            "Save as…",
+            "Load cluster.toml",
+            "Toggle light/dark theme",
+            "Help: keys",
+            "Generate certificates",
+            "Toggle raw cfssl-certinfo JSON",
+            "Quit",
+        ):
+            assert title in titles
+
+        await pilot.press("ctrl+n", "ctrl+n")
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpDialog)
+
+
+async def test_steps_work_at_80_by_24(in_tmp: Path) -> None:
+    """The narrow layout reaches every step; with nothing generated, step 5 says what to do."""
+    app = wizard()
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.screen.has_class("-narrow")
+        for _ in range(4):
+            await pilot.press("ctrl+n")
+        assert app.current_step == 5
+        assert app.screen.members == []
+        assert "generate them at step 4" in str(app.screen.query_one("#cert-title").render())

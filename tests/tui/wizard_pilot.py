@@ -1,0 +1,80 @@
+"""Helpers for the wizard's Pilot and snapshot tests: a fixed clock, the guide's hosts, typing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from textual import events
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from wizard.spec import ClusterSpec
+from wizard.tui.app import WizardApp, make_app
+
+FIXED_NOW = datetime(2026, 11, 28, 16, 40, 20, tzinfo=UTC)
+"""The instant every wizard under test lives at (end dates, days left)."""
+
+INSPECT_SET = Path(__file__).resolve().parent / "data" / "inspect-set"
+"""A committed classic set made at FIXED_NOW (see data/make_inspect_set.py)."""
+
+GUIDE_HOSTS = {
+    "etcd": ["192.168.214.88", "192.168.214.89", "192.168.214.90"],
+    "masters": ["192.168.214.200", "192.168.214.201", "192.168.214.202"],
+    "registry": ["192.168.214.210"],
+    "vip": ["192.168.214.100"],
+    "extra": ["kube-api.wangdong.com"],
+}
+"""The guide's addresses, once its `192.168.214.1/24` mistake is fixed."""
+
+
+def wizard(spec: ClusterSpec | None = None, spec_path: Path | None = None) -> WizardApp:
+    """The wizard at the fixed instant, prefilled with `spec` (default: the guide's cluster)."""
+    return make_app(spec if spec is not None else ClusterSpec.example(), spec_path, now=FIXED_NOW)
+
+
+def fast_spec() -> ClusterSpec:
+    """The guide's cluster with ECDSA P-256 keys, quick to generate."""
+    spec = ClusterSpec.example()
+    spec.key.algo, spec.key.size = "ecdsa", 256
+    return spec
+
+
+async def type_into(pilot: Pilot, field: Input, text: str, *, clear: bool = True) -> None:
+    """Focus a field and type into it as a user would (after clearing it)."""
+    field.focus()
+    if clear:
+        field.value = ""
+    await pilot.press(*text)
+
+
+async def set_field(pilot: Pilot, field: Input, text: str) -> None:
+    """Focus a field and replace its text at once (the same Changed path as typing, faster)."""
+    field.focus()
+    field.value = text
+    await pilot.pause()
+
+
+async def paste_into(pilot: Pilot, field: Input, text: str) -> None:
+    """Focus a field and paste text into it, as a terminal's bracketed paste does."""
+    field.focus()
+    field.post_message(events.Paste(text))
+    await pilot.pause()
+
+
+async def jump_to(pilot: Pilot, step: int) -> None:
+    """Go straight to a step, as if the preview had been looked at (skips composing the steps
+    in between; tests of later steps use it to stay fast)."""
+    app = pilot.app
+    assert isinstance(app, WizardApp)
+    app.state.mark_previewed()
+    await app.goto(step)
+    await settle(pilot)
+    assert app.current_step == step
+
+
+async def settle(pilot: Pilot) -> None:
+    """Let workers finish and their messages be handled."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()

@@ -1,0 +1,378 @@
+"""The wizard's App and `make_app`, the factory shared by the entry point, tests and screenshots."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from wizard.spec import ClusterSpec, SpecError, load_spec, save_spec
+from wizard.tui.dialogs.confirm import ConfirmDialog
+from wizard.tui.dialogs.help import HelpDialog, KeySection
+from wizard.tui.dialogs.path import PathDialog
+from wizard.tui.screens.addresses import AddressesScreen
+from wizard.tui.screens.step import StepScreen
+from wizard.tui.state import STEP_TITLES, WizardState, step_of_path
+from wizard.tui.widgets.host_list import HostField
+
+
+def _step_factory(step: int) -> StepScreen:
+    """A new screen for a step; steps 2-5 are imported when first needed (a faster start)."""
+    if step == 1:
+        return AddressesScreen()
+    if step == 2:
+        from wizard.tui.screens.identity import IdentityScreen
+
+        return IdentityScreen()
+    if step == 3:
+        from wizard.tui.screens.preview import PreviewScreen
+
+        return PreviewScreen()
+    if step == 4:
+        from wizard.tui.screens.generate import GenerateScreen
+
+        return GenerateScreen()
+    from wizard.tui.screens.inspect import InspectScreen
+
+    return InspectScreen()
+
+
+DARK_THEME = "textual-dark"
+LIGHT_THEME = "textual-light"
+
+
+class WizardApp(App[None]):
+    """Five steps from a cluster's addresses to a checked certificate set."""
+
+    TITLE = "k8s-cert-wizard"
+    CSS_PATH = "wizard.tcss"
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
+        (0, "-narrow"),
+        (96, "-wide"),
+        (140, "-xwide"),
+    ]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+n", "next", "Next", priority=True),
+        Binding("ctrl+b", "back", "Back", priority=True),
+        Binding("ctrl+s", "save", "Save"),
+        Binding("ctrl+o", "load", "Load"),
+        Binding("f1", "help", "Help"),
+        Binding("question_mark", "help", "Help", show=False),
+        Binding("ctrl+t", "toggle_theme", "Theme", show=False),
+    ]
+
+    def __init__(self, state: WizardState) -> None:
+        super().__init__()
+        self.state = state
+        self.theme = DARK_THEME
+        self._steps: dict[int, StepScreen] = {}
+
+    # --- steps ---
+
+    async def on_mount(self) -> None:
+        """Open straight on step 1."""
+        await self.push_screen(self.step_screen(1))
+
+    @property
+    def current_step(self) -> int:
+        """The step on screen (the one under a dialog, if a dialog is open)."""
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, StepScreen):
+                return screen.STEP
+        return 1
+
+    def step_screen(self, step: int) -> StepScreen:
+        """The screen of a step, made and installed (so it is kept, with its values) when first
+        asked for."""
+        if step not in self._steps:
+            screen = _step_factory(step)
+            self.install_screen(screen, f"step-{step}")
+            self._steps[step] = screen
+        return self._steps[step]
+
+    def made_step_screens(self) -> list[StepScreen]:
+        """The step screens made so far."""
+        return list(self._steps.values())
+
+    @property
+    def generating(self) -> bool:
+        """True while step 4 runs a generation."""
+        screen = self._steps.get(4)
+        return screen is not None and screen.running
+
+    def _blocked_leaving(self, step: int) -> bool:
+        """True when this step cannot be left forward: errors, a running generation, or (step 3)
+        a preview not seen for the current answers."""
+        if step == 4 and self.generating:
+            return True
+        errors = self.state.blocking(step)
+        if errors:
+            return True
+        return step == 3 and not self.state.preview_is_current
+
+    async def goto(self, step: int) -> None:
+        """Go to a step; going forward stops at the first step that is not finished."""
+        current = self.current_step
+        if step == current or not 1 <= step <= len(STEP_TITLES):
+            return
+        if current == 4 and self.generating:
+            self.step_screen(4).set_status("⚠ generation is running — cancel it first (Esc)")
+            return
+        target = step
+        for leaving in range(current, step):
+            if self._blocked_leaving(leaving):
+                target = leaving
+                break
+        if target != current:
+            await self.switch_screen(self.step_screen(target))
+        if target != step:
+            self._explain_block(target)
+
+    def _explain_block(self, step: int) -> None:
+        screen = self.step_screen(step)
+        errors = self.state.blocking(step)
+        if errors:
+            screen.show_blocked(errors[0])
+        elif step == 3:
+            screen.set_status("Look over the files to be written, then Next (ctrl+n)")
+
+    async def action_next(self) -> None:
+        """Next step (ctrl+n)."""
+        if not isinstance(self.screen, StepScreen):
+            return
+        await self.goto(self.current_step + 1)
+
+    async def action_back(self) -> None:
+        """Previous step (ctrl+b); every answer is kept."""
+        if not isinstance(self.screen, StepScreen):
+            return
+        await self.goto(self.current_step - 1)
+
+    async def action_goto(self, step: int) -> None:
+        """Go to a step by number."""
+        await self.goto(step)
+
+    # --- the cluster file ---
+
+    def action_save(self) -> None:
+        """Save the answers to the cluster file (asks for a name the first time)."""
+        if self.state.spec_path is not None:
+            error = self._save_to(self.state.spec_path)
+            if error:
+                self.notify(error, title="Not saved", severity="error")
+            return
+        self.action_save_as()
+
+    def action_save_as(self) -> None:
+        """Save the answers under a new name."""
+        initial = str(self.state.spec_path or "cluster.toml")
+        self.push_screen(
+            PathDialog(
+                "Save the answers as cluster.toml",
+                initial,
+                self._save_to,
+                ok="Save",
+                ask_to_replace=True,
+                own_file=self.state.spec_path,
+            )
+        )
+
+    def _save_to(self, path: Path) -> str | None:
+        try:
+            save_spec(self.state.spec, path)
+        except OSError as error:
+            return f"cannot write {path}: {error.strerror or error}"
+        self.state.mark_saved(path)
+        self._refresh_file_labels()
+        errors = sum(1 for p in self.state.problems() if p.severity == "error")
+        left = f" ({errors} error{'s' if errors != 1 else ''} still to fix)" if errors else ""
+        self.notify(f"saved {path}{left}", title="Saved")
+        return None
+
+    def action_load(self) -> None:
+        """Load answers from a cluster file."""
+        note = "Unsaved answers will be replaced." if self.state.dirty else ""
+        self.push_screen(
+            PathDialog(
+                "Load a cluster.toml",
+                str(self.state.spec_path or "cluster.toml"),
+                self._load_from,
+                ok="Load",
+                note=note,
+            ),
+            callback=self._after_load,
+        )
+
+    def _load_from(self, path: Path) -> str | None:
+        try:
+            spec = load_spec(path)
+        except SpecError as error:
+            return str(error)
+        self.state.replace_spec(spec, path)
+        return None
+
+    async def _after_load(self, path: Path | None) -> None:
+        if path is None:
+            return
+        for screen in self.made_step_screens():
+            if screen.is_mounted:
+                await screen.sync_from_spec()
+        self._refresh_file_labels()
+        self.notify(f"loaded {path}", title="Loaded")
+        errors = [p for p in self.state.problems() if p.severity == "error"]
+        if errors and step_of_path(errors[0].path) < self.current_step:
+            await self.switch_screen(self.step_screen(step_of_path(errors[0].path)))
+            self._explain_block(self.current_step)
+
+    def _refresh_file_labels(self) -> None:
+        for screen in self.made_step_screens():
+            if screen.is_mounted:
+                screen.show_spec_file()
+
+    # --- help, theme, quit ---
+
+    def action_help(self) -> None:
+        """Show the keys."""
+        if isinstance(self.screen, HelpDialog):
+            return
+        self.push_screen(HelpDialog(self.key_sections(), intro=HELP_INTRO))
+
+    def key_sections(self) -> list[KeySection]:
+        """The bindings of the app, the current step and the host fields, for the help."""
+        sections: list[KeySection] = [
+            ("Everywhere", _rows(self.BINDINGS) + [("ctrl+q", "Quit"), ("ctrl+p", "Commands")])
+        ]
+        screen = self.step_screen(self.current_step)
+        own = vars(type(screen)).get("BINDINGS", [])
+        if own:
+            sections.append((f"Step {screen.STEP}: {STEP_TITLES[screen.STEP - 1]}", _rows(own)))
+        sections.append(("In an address list (step 1)", _rows(HostField.BINDINGS) + HOST_KEYS))
+        sections.append(("Moving around", MOVING_KEYS))
+        return sections
+
+    def action_toggle_theme(self) -> None:
+        """Switch between the light and the dark theme."""
+        self.theme = LIGHT_THEME if self.current_theme.dark else DARK_THEME
+
+    async def action_quit(self) -> None:
+        """Quit; asks first when answers are unsaved or a generation is running."""
+        if isinstance(self.screen, ConfirmDialog):
+            return
+        running = self.generating
+        if not self.state.dirty and not running:
+            self.exit()
+            return
+        reason = (
+            "A generation is running; it will be cancelled and nothing written."
+            if running
+            else "Your answers are not saved (ctrl+s saves them to cluster.toml)."
+        )
+
+        def answered(quit_now: bool | None) -> None:
+            if quit_now:
+                if running:
+                    self.step_screen(4).cancel()
+                self.exit()
+
+        self.push_screen(ConfirmDialog("Quit?", reason, yes="Quit", no="Stay"), answered)
+
+    # --- command palette ---
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every wizard action in the command palette (ctrl+p), then Textual's own."""
+        for step, title in enumerate(STEP_TITLES, start=1):
+            yield SystemCommand(
+                f"Go to step {step}: {title}",
+                f"Open step {step} (forward moves stop at the first unfinished step)",
+                lambda step=step: self.run_action(f"goto({step})"),
+            )
+        yield SystemCommand("Next step", "Check this step and go on (ctrl+n)", self.action_next)
+        yield SystemCommand("Previous step", "Go back; answers are kept (ctrl+b)", self.action_back)
+        yield SystemCommand("Save cluster.toml", "Save the answers (ctrl+s)", self.action_save)
+        yield SystemCommand("Save as…", "Save the answers under a new name", self.action_save_as)
+        yield SystemCommand(
+            "Load cluster.toml", "Read answers from a file (ctrl+o)", self.action_load
+        )
+        yield SystemCommand(
+            "Toggle light/dark theme", "Switch themes (ctrl+t)", self.action_toggle_theme
+        )
+        yield SystemCommand("Help: keys", "List every key (F1 or ?)", self.action_help)
+        yield SystemCommand(
+            "Generate certificates",
+            "Step 4: make and write the set (ctrl+g)",
+            self._palette_generate,
+        )
+        if self.generating:
+            yield SystemCommand(
+                "Cancel generation",
+                "Stop; nothing is written (Esc)",
+                self.step_screen(4).cancel,
+            )
+        yield SystemCommand(
+            "Toggle raw cfssl-certinfo JSON", "Step 5: the panel or the JSON (r)", self._palette_raw
+        )
+        yield from super().get_system_commands(screen)
+
+    async def _palette_generate(self) -> None:
+        await self.goto(4)
+        if self.current_step == 4:
+            await self.run_action("screen.generate")
+
+    async def _palette_raw(self) -> None:
+        await self.goto(5)
+        if self.current_step == 5:
+            await self.run_action("screen.toggle_raw")
+
+
+HELP_INTRO = (
+    "Each step checks its fields as you type; Next (ctrl+n) is blocked while an error remains "
+    "and the cursor goes to the field to fix. Back (ctrl+b) keeps every answer. Nothing is "
+    "generated until you have seen the preview."
+)
+HOST_KEYS = [
+    ("Enter", "Add what you typed (spaces, commas and newlines split several entries)"),
+    ("paste", "Pasting several addresses adds one entry each"),
+    ("✕", "Click to remove an entry"),
+]
+MOVING_KEYS = [
+    ("Tab / shift+Tab", "Next / previous field"),
+    ("↑ ↓", "Move in lists and tables"),
+    ("Enter / Space", "Press the focused button, choose the focused option"),
+    ("mouse", "Click fields, buttons, list items and the step names at the top"),
+]
+
+
+def _rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
+    """(keys, description) per action; several bindings of one action share a row."""
+    rows: dict[str, tuple[str, str]] = {}
+    for binding in bindings:
+        if not isinstance(binding, Binding) or not binding.description:
+            continue
+        keys = _key_name(binding.key)
+        if binding.action in rows:
+            keys = f"{rows[binding.action][0]} / {keys}"
+        rows[binding.action] = (keys, binding.description)
+    return list(rows.values())
+
+
+def _key_name(key: str) -> str:
+    return ", ".join("?" if k == "question_mark" else k for k in key.split(","))
+
+
+def make_app(
+    spec: ClusterSpec | None = None,
+    spec_path: Path | None = None,
+    *,
+    now: datetime | None = None,
+) -> WizardApp:
+    """The wizard, prefilled with `spec` (default: the guide's cluster) read from `spec_path`.
+
+    `now` fixes the clock (end dates, days left, generation) for tests and screenshots.
+    """
+    state = WizardState(spec or ClusterSpec.example(), spec_path, now=now)
+    return WizardApp(state)

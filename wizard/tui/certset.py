@@ -1,0 +1,91 @@
+"""Reading back a generated set for the inspect step: each entry's certificate, key and issuer.
+
+No Textual import: a directory-reading function the domain lacks (the review package scans
+any directory; this one follows the catalogue), so it can move there unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from wizard import pki
+from wizard.catalog import CertEntry, concrete_entries, files_of, get_profile
+from wizard.spec import ClusterSpec
+
+
+@dataclass(frozen=True)
+class SetMember:
+    """One catalogue entry as found on disk: certificate, key and issuer, or why not."""
+
+    entry: CertEntry
+    cert_path: Path
+    key_path: Path
+    certificate: x509.Certificate | None = None
+    key: pki.PrivateKey | None = None
+    issuer: x509.Certificate | None = None
+    error: str = ""
+
+
+def load_set(directory: Path, spec: ClusterSpec) -> list[SetMember]:
+    """The certificates of the spec's profile found in the directory, CAs first."""
+    profile = get_profile(spec.profile)
+    loaded: dict[str, x509.Certificate] = {}
+    members = []
+    for entry in concrete_entries(profile, spec):
+        files = files_of(entry, profile)
+        if not files.cert:
+            continue
+        cert_path, key_path = directory / files.cert, directory / files.key
+        if not cert_path.exists():
+            continue
+        certificate = key = None
+        errors = []
+        try:
+            certificate = pki.load_certificate(cert_path.read_bytes(), files.cert)
+            loaded[entry.name] = certificate
+        except pki.PKIError as error:
+            errors.append(str(error))
+        except OSError as error:
+            errors.append(f"cannot read {files.cert}: {error.strerror}")
+        if key_path.exists():
+            try:
+                key = load_key_for_matching(key_path.read_bytes(), files.key)
+            except pki.PKIError as error:
+                errors.append(str(error))
+            except OSError as error:
+                errors.append(f"cannot read {files.key}: {error.strerror}")
+        else:
+            errors.append(f"{files.key} is missing")
+        issuer = loaded.get(entry.signer) if entry.signer else None
+        members.append(
+            SetMember(entry, cert_path, key_path, certificate, key, issuer, "; ".join(errors))
+        )
+    return members
+
+
+def load_key_for_matching(data: bytes, name: str) -> pki.PrivateKey:
+    """A private key read only to compare its public half with a certificate's.
+
+    Like pki.load_private_key, but without cryptography's RSA consistency check, which takes
+    ~35 ms per RSA 2048 key and ~300 ms per RSA 4096 key while holding the GIL (the screen
+    would freeze). Comparing public halves is what `openssl x509 -modulus` / `rsa -modulus`
+    checks do; never sign with a key loaded this way.
+    """
+    try:
+        key = serialization.load_pem_private_key(
+            data, password=None, unsafe_skip_rsa_key_validation=True
+        )
+    except TypeError:
+        raise pki.PKIError(
+            f"{name}: the key is encrypted — decrypt it first (openssl pkey)"
+        ) from None
+    except ValueError:
+        raise pki.PKIError(f"{name}: not a PEM private key") from None
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise pki.PKIError(f"{name}: only RSA and ECDSA keys are supported")
+    return key

@@ -1,0 +1,245 @@
+"""Step 2: the subject every certificate carries, the key type, the lifetimes and the profile."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import Input, Label, RadioButton, RadioSet, Select, Static
+
+from wizard import pki
+from wizard.catalog import PROFILES
+from wizard.expiry import DurationError, describe_duration, parse_go_duration
+from wizard.spec import KEY_SIZES, KUBELET_MODES, SUBJECT_FIELDS, Problem
+from wizard.tui.screens.step import StepScreen
+from wizard.tui.state import step_of_path
+from wizard.tui.widgets.fields import Note, TextField
+from wizard.tui.widgets.problems import ProblemList, problem_content
+
+SUBJECT_HINTS = {
+    "C": "country, two letters (CN, US, DE) or empty",
+    "ST": "state or province",
+    "L": "locality (city)",
+    "O": "organization — Kubernetes reads O as a group (admin's is always system:masters)",
+    "OU": "organizational unit",
+}
+KEY_HINTS = {
+    "rsa": "RSA: what the guide uses; 4096 takes seconds per key to make",
+    "ecdsa": "ECDSA: small and fast; its certificates drop 'key encipherment' (TLS 1.3 style)",
+}
+EXPIRY_LABELS = {"ca": "CA", "cert": "certificates"}
+KUBELET_HINTS = {
+    "certificates": "one kubelet certificate per [[nodes]] entry of cluster.toml",
+    "bootstrap": "a bootstrap token; kubelets ask the cluster for their certificates",
+}
+
+
+class IdentityScreen(StepScreen):
+    """Subject C/ST/L/O/OU, key algorithm and size, CA and certificate lifetimes, profile."""
+
+    STEP = 2
+    AUTO_FOCUS = "#subject-C"
+
+    def compose_body(self) -> ComposeResult:
+        """Subject and keys on the left, lifetimes and profile on the right (stacked if narrow)."""
+        spec = self.state.spec
+        with VerticalScroll(id="identity-body"), Horizontal(classes="columns"):
+            with Vertical(classes="main-column", id="subject-column"):
+                yield Static("Subject — the names in every certificate", classes="section-title")
+                for name in SUBJECT_FIELDS:
+                    with Horizontal(classes="form-row"):
+                        yield Label(name, classes="form-label short")
+                        yield TextField(getattr(spec.subject, name), id=f"subject-{name}")
+                    yield Note(SUBJECT_HINTS[name], id=f"subject-{name}-note", classes="field-note")
+                yield Static("Keys", classes="section-title")
+                with Vertical(id="key", classes="form-group"):
+                    with Horizontal(classes="form-row"):
+                        yield Label("algorithm", classes="form-label")
+                        with RadioSet(id="key-algo", compact=True):
+                            for algo in KEY_SIZES:
+                                yield RadioButton(
+                                    algo, value=spec.key.algo == algo, id=f"algo-{algo}"
+                                )
+                    with Horizontal(classes="form-row"):
+                        yield Label("size", classes="form-label")
+                        yield Select(
+                            self._size_options(spec.key.algo),
+                            value=spec.key.size if self._size_ok() else Select.NULL,
+                            allow_blank=not self._size_ok(),
+                            id="key-size",
+                            compact=True,
+                        )
+                yield Note("", id="key-note", classes="field-note")
+            with Vertical(classes="side-column", id="lifetime-column"):
+                yield Static(
+                    "Lifetimes — Go durations, in hours (87600h = 10 years)",
+                    classes="section-title",
+                )
+                for name, label in EXPIRY_LABELS.items():
+                    with Horizontal(classes="form-row"):
+                        yield Label(label, classes="form-label")
+                        yield TextField(getattr(spec.expiry, name), id=f"expiry-{name}")
+                    yield Note("", id=f"expiry-{name}-note", classes="field-note")
+                yield Static("Profile", classes="section-title")
+                yield Select(
+                    [(profile.name, name) for name, profile in PROFILES.items()],
+                    value=spec.profile if spec.profile in PROFILES else Select.NULL,
+                    allow_blank=spec.profile not in PROFILES,
+                    id="profile",
+                    compact=True,
+                )
+                yield Note("", id="profile-note", classes="field-note")
+                yield Static("Kubelet certificates", classes="section-title")
+                with RadioSet(id="kubelet", compact=True):
+                    for mode in KUBELET_MODES:
+                        yield RadioButton(mode, value=spec.kubelet == mode, id=f"kubelet-{mode}")
+                yield Note("", id="kubelet-note", classes="field-note")
+                yield Note("", id="identity-count", classes="section-title")
+                yield ProblemList("", id="identity-problems")
+
+    def _size_ok(self) -> bool:
+        key = self.state.spec.key
+        return key.size in KEY_SIZES.get(key.algo, ())
+
+    @staticmethod
+    def _size_options(algo: str) -> list[tuple[str, int]]:
+        return [(f"{size} bits", size) for size in KEY_SIZES.get(algo, ())]
+
+    def on_mount(self) -> None:
+        """Check the prefilled answers."""
+        self.revalidate()
+
+    async def sync_from_spec(self) -> None:
+        """Show the answers of a loaded file."""
+        spec = self.state.spec
+        with self.prevent(Input.Changed, RadioSet.Changed, Select.Changed):
+            for name in SUBJECT_FIELDS:
+                self.query_one(f"#subject-{name}", Input).value = getattr(spec.subject, name)
+            for name in EXPIRY_LABELS:
+                self.query_one(f"#expiry-{name}", Input).value = getattr(spec.expiry, name)
+            if spec.key.algo in KEY_SIZES:
+                self.query_one(f"#algo-{spec.key.algo}", RadioButton).value = True
+            size = self.query_one("#key-size", Select)
+            size.set_options(self._size_options(spec.key.algo))
+            if spec.key.size in KEY_SIZES.get(spec.key.algo, ()):
+                size.value = spec.key.size
+            if spec.profile in PROFILES:
+                self.query_one("#profile", Select).value = spec.profile
+            if spec.kubelet in KUBELET_MODES:
+                self.query_one(f"#kubelet-{spec.kubelet}", RadioButton).value = True
+        self.revalidate()
+
+    # --- edits ---
+
+    @on(Input.Changed, ".form-row Input")
+    def _text_changed(self, event: Input.Changed) -> None:
+        section, name = (event.input.id or "").split("-", 1)
+        record = getattr(self.state.spec, section)
+        if getattr(record, name) != event.value:
+            setattr(record, name, event.value)
+            self.answers_changed()
+        self.revalidate()
+
+    @on(RadioSet.Changed, "#key-algo")
+    def _algo_changed(self, event: RadioSet.Changed) -> None:
+        algo = str(event.pressed.label)
+        key = self.state.spec.key
+        if key.algo == algo:
+            return
+        key.algo = algo
+        sizes = KEY_SIZES[algo]
+        if key.size not in sizes:
+            key.size = sizes[0]
+        select = self.query_one("#key-size", Select)
+        with self.prevent(Select.Changed):
+            select.set_options(self._size_options(algo))
+            select.value = key.size
+        self.answers_changed()
+        self.revalidate()
+
+    @on(RadioSet.Changed, "#kubelet")
+    def _kubelet_changed(self, event: RadioSet.Changed) -> None:
+        mode = str(event.pressed.label)
+        if self.state.spec.kubelet != mode:
+            self.state.spec.kubelet = mode
+            self.answers_changed()
+        self.revalidate()
+
+    @on(Select.Changed, "#key-size")
+    def _size_changed(self, event: Select.Changed) -> None:
+        if isinstance(event.value, int) and self.state.spec.key.size != event.value:
+            self.state.spec.key.size = event.value
+            self.answers_changed()
+        self.revalidate()
+
+    @on(Select.Changed, "#profile")
+    def _profile_changed(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and self.state.spec.profile != event.value:
+            self.state.spec.profile = event.value
+            self.answers_changed()
+        self.revalidate()
+
+    # --- checks ---
+
+    def revalidate(self) -> None:
+        """Run the core's checks and show each problem under its field."""
+        problems = [p for p in self.state.problems() if step_of_path(p.path) == 2]
+        by_path: dict[str, list[Problem]] = {}
+        for problem in problems:
+            by_path.setdefault(problem.path, []).append(problem)
+        for name in SUBJECT_FIELDS:
+            self._note([f"subject.{name}"], f"#subject-{name}", by_path, SUBJECT_HINTS[name])
+        spec = self.state.spec
+        self._note(["key.algo", "key.size"], "#key", by_path, KEY_HINTS.get(spec.key.algo, ""))
+        for name in EXPIRY_LABELS:
+            self._note([f"expiry.{name}"], f"#expiry-{name}", by_path, self._lifetime(name))
+        profile = PROFILES.get(spec.profile)
+        self._note(["profile"], "#profile", by_path, profile.description if profile else "")
+        kubelet_hint = KUBELET_HINTS.get(spec.kubelet, "")
+        if spec.profile == "classic":
+            kubelet_hint += " (the classic profile makes no kubelet files)"
+        self._note(["kubelet"], "#kubelet", by_path, kubelet_hint)
+        self.report_checks(problems, "#identity-count", "#identity-problems", "identity ready")
+
+    def _lifetime(self, name: str) -> Content | str:
+        """`✓ 3650 days (about 10 years) — ends 2036-11-26` for a valid duration."""
+        try:
+            lifetime = parse_go_duration(getattr(self.state.spec.expiry, name))
+        except DurationError:
+            return ""
+        try:
+            end = (pki.not_before(self.state.clock()) + lifetime).strftime("%Y-%m-%d")
+        except OverflowError:
+            end = "after the year 9999"
+        return Content.from_markup(
+            "[$success]✓[/] $described — ends $end",
+            described=describe_duration(lifetime),
+            end=end,
+        )
+
+    def _note(
+        self,
+        paths: list[str],
+        field: str,
+        by_path: dict[str, list[Problem]],
+        fine: Content | str,
+    ) -> None:
+        """Show the problems of these paths under a field, or `fine` when there are none."""
+        found = [p for path in paths for p in by_path.get(path, [])]
+        self.query_one(field).set_class(any(p.severity == "error" for p in found), "-invalid")
+        note = self.query_one(f"{field}-note", Note)
+        if found:
+            note.say(Content("\n").join(problem_content(p, with_path=False) for p in found))
+        else:
+            note.say(fine)
+
+    def field_for(self, path: str) -> Widget | None:
+        """`subject.C` → the C field, `expiry.cert` → the certificate lifetime…"""
+        targets = {f"subject.{n}": f"#subject-{n}" for n in SUBJECT_FIELDS}
+        targets |= {f"expiry.{n}": f"#expiry-{n}" for n in EXPIRY_LABELS}
+        targets |= {"key.algo": "#key-algo", "key.size": "#key-size", "profile": "#profile"}
+        targets["kubelet"] = "#kubelet"
+        selector = targets.get(path)
+        return self.query_one(selector) if selector else None

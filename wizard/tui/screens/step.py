@@ -1,0 +1,128 @@
+"""What every step screen shares: the step indicator, the body, Back/Next and the footer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Container
+from textual.content import Content
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Button, Footer
+
+from wizard.spec import Problem
+from wizard.tui.state import STEP_TITLES, WizardState
+from wizard.tui.widgets.fields import Note
+from wizard.tui.widgets.nav_bar import NavBar
+from wizard.tui.widgets.problems import ProblemList, count_words, problem_content
+from wizard.tui.widgets.step_indicator import StepIndicator
+
+if TYPE_CHECKING:
+    from wizard.tui.app import WizardApp
+
+
+class StepScreen(Screen[None]):
+    """A step of the wizard; subclasses fill `compose_body` and map problem paths to fields."""
+
+    STEP: ClassVar[int] = 0
+    NEXT_LABEL: ClassVar[str] = "Next"
+
+    @property
+    def wizard(self) -> WizardApp:
+        """The wizard app (typed)."""
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def state(self) -> WizardState:
+        """The session's answers and results."""
+        return self.wizard.state
+
+    def compose(self) -> ComposeResult:
+        """Indicator, body, navigation, footer."""
+        yield StepIndicator(self.STEP, id="steps")
+        with Container(id="body", classes=f"step-{self.STEP}"):
+            yield from self.compose_body()
+        yield NavBar(
+            first=self.STEP == 1, last=len(STEP_TITLES) == self.STEP, next_label=self.NEXT_LABEL
+        )
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        """The step's own widgets."""
+        yield from ()
+
+    @property
+    def running(self) -> bool:
+        """True while the step does long work that must not be left (step 4's generation)."""
+        return False
+
+    def cancel(self) -> None:
+        """Stop the step's long work, if any."""
+
+    @property
+    def nav(self) -> NavBar:
+        """The Back/Next bar."""
+        return self.query_one(NavBar)
+
+    def on_screen_resume(self) -> None:
+        """Show the cluster file's name and whether it is saved."""
+        self.show_spec_file()
+
+    def show_spec_file(self) -> None:
+        """Refresh the cluster file shown in the navigation bar."""
+        path = self.state.spec_path
+        self.nav.set_file(str(path) if path else "no cluster file yet", self.state.dirty)
+
+    def answers_changed(self) -> None:
+        """Record an edit: the preview is out of date and the file may be unsaved."""
+        self.state.touch()
+        self.show_spec_file()
+
+    async def sync_from_spec(self) -> None:
+        """Show the answers again after a cluster file was loaded."""
+
+    def field_for(self, path: str) -> Widget | None:
+        """The widget where the problem with this path is fixed."""
+        return None
+
+    def show_blocked(self, problem: Problem) -> None:
+        """Say what blocks leaving this step and put the focus on that field."""
+        self.nav.set_status(Content("Next is blocked: ") + problem_content(problem))
+        widget = self.field_for(problem.path)
+        if widget is not None:
+            widget.focus()
+            widget.scroll_visible(animate=False)
+
+    def report_checks(
+        self, problems: list[Problem], count_id: str, list_id: str, ready: str
+    ) -> None:
+        """Show the step's problems in its summary and say in the bar whether Next may go on."""
+        self.query_one(count_id, Note).say(Content("Checks  ") + count_words(problems))
+        self.query_one(list_id, ProblemList).show(problems)
+        errors = sum(1 for p in problems if p.severity == "error")
+        if errors:
+            word = f"{errors} error{'' if errors == 1 else 's'}"
+            self.set_status(Content.from_markup("[$error]✗[/] $n to fix before Next", n=word))
+        else:
+            self.set_status(Content.from_markup("[$success]✓[/] $what — Next (ctrl+n)", what=ready))
+
+    def set_status(self, content: Content | str) -> None:
+        """Show a line in the navigation bar."""
+        self.nav.set_status(content)
+
+    @on(Button.Pressed, "#back")
+    async def _back(self, event: Button.Pressed) -> None:
+        event.stop()
+        await self.wizard.action_back()
+
+    @on(Button.Pressed, "#next")
+    async def _next(self, event: Button.Pressed) -> None:
+        event.stop()
+        await self.wizard.action_next()
+
+    @on(StepIndicator.Selected)
+    async def _step_clicked(self, event: StepIndicator.Selected) -> None:
+        event.stop()
+        await self.wizard.goto(event.step)

@@ -1,0 +1,103 @@
+"""What the wizard remembers between steps: the answers, where they came from, what was done.
+
+Plain data with no Textual import, so tests and the screens share one record of the session.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from wizard.spec import ClusterSpec, Problem, validate
+from wizard.store import WriteResult
+
+ExistingPolicy = Literal["refuse", "replace", "reuse"]
+
+STEP_TITLES = ("Addresses", "Identity", "Preview", "Generate", "Inspect")
+"""The five steps, in order; step numbers start at 1."""
+
+STEP_SECTIONS: dict[int, tuple[str, ...]] = {
+    1: ("hosts", "network", "nodes"),
+    2: ("profile", "kubelet", "subject", "key", "expiry"),
+}
+"""The cluster.toml sections whose errors block leaving each step."""
+
+DEFAULT_OUTPUT = "./k8s-certs"
+
+
+def step_of_path(path: str) -> int:
+    """The step whose fields hold a problem's path (`hosts.vip[0]` → 1, `expiry.cert` → 2)."""
+    section = path.split(".", 1)[0].split("[", 1)[0]
+    for step, sections in STEP_SECTIONS.items():
+        if section in sections:
+            return step
+    return 1
+
+
+@dataclass
+class WizardState:
+    """The session: the spec being edited, the file it belongs to, and what was generated."""
+
+    spec: ClusterSpec
+    spec_path: Path | None = None
+    now: datetime | None = None
+    revision: int = 0
+    previewed_revision: int | None = None
+    output_dir: str = DEFAULT_OUTPUT
+    existing: ExistingPolicy = "refuse"
+    result: WriteResult | None = None
+    saved: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.saved:
+            self.saved = self.spec.to_dict()
+
+    def clock(self) -> datetime:
+        """The fixed instant given to the app (tests, screenshots), or the current time."""
+        return self.now or datetime.now(UTC)
+
+    def touch(self) -> None:
+        """Record that an answer changed: the preview seen so far is out of date."""
+        self.revision += 1
+
+    @property
+    def dirty(self) -> bool:
+        """True when the answers differ from the last file saved or loaded."""
+        return self.spec.to_dict() != self.saved
+
+    @property
+    def preview_is_current(self) -> bool:
+        """True when the preview was shown for the answers as they are now."""
+        return self.previewed_revision == self.revision
+
+    def mark_previewed(self) -> None:
+        """The preview has just been shown for the current answers."""
+        self.previewed_revision = self.revision
+
+    def mark_saved(self, path: Path) -> None:
+        """The answers were written to (or read from) this file."""
+        self.spec_path = path
+        self.saved = self.spec.to_dict()
+
+    def replace_spec(self, spec: ClusterSpec, path: Path) -> None:
+        """Take the answers loaded from a file."""
+        self.spec = spec
+        self.mark_saved(path)
+        self.touch()
+
+    def snapshot(self) -> ClusterSpec:
+        """A copy of the spec for a worker thread, safe from edits made meanwhile."""
+        return copy.deepcopy(self.spec)
+
+    def problems(self) -> list[Problem]:
+        """Every problem of the current answers (errors, warnings and notes)."""
+        return validate(self.spec)
+
+    def blocking(self, step: int) -> list[Problem]:
+        """The errors that keep the user on this step."""
+        return [
+            p for p in self.problems() if p.severity == "error" and step_of_path(p.path) == step
+        ]

@@ -1,0 +1,1 @@
+"""Reusable widgets of the wizard (and of the review screen)."""

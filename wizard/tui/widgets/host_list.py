@@ -1,0 +1,317 @@
+"""An editable list of host entries (one cluster.toml host group) that validates as you type."""
+
+from __future__ import annotations
+
+import re
+
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Input, Static
+
+from wizard.catalog import SAN_REASONS, SanSource
+from wizard.hosts import HostError, parse_host, split_host_list
+from wizard.spec import Problem, validate_host_entry
+from wizard.tui.widgets.fields import Note, TextField
+from wizard.tui.widgets.problems import STYLES, SYMBOLS, ProblemList, sort_problems
+
+_SEPARATOR = re.compile(r"[\s,;]")
+
+
+class HostField(TextField):
+    """A host entry field: a paste of several entries splits them (one entry each, and in the
+    field for new entries even a single pasted entry is added at once); ctrl+r removes it."""
+
+    BINDINGS = [Binding("ctrl+r", "remove_entry", "Remove entry")]
+
+    class PastedMany(Message):
+        """Several entries were pasted at once."""
+
+        def __init__(self, field: HostField, entries: list[str]) -> None:
+            super().__init__()
+            self.field = field
+            self.entries = entries
+
+    class RemoveRequested(Message):
+        """The user asked to remove this entry."""
+
+        def __init__(self, field: HostField) -> None:
+            super().__init__()
+            self.field = field
+
+    def _on_paste(self, event: events.Paste) -> None:
+        entries = split_host_list(event.text)
+        if len(entries) > 1 or (entries and self.has_class("add-field")):
+            event.prevent_default()
+            event.stop()
+            self.post_message(self.PastedMany(self, entries))
+
+    def action_remove_entry(self) -> None:
+        """Remove this entry (or clear the field where new entries are typed)."""
+        self.post_message(self.RemoveRequested(self))
+
+
+class HostRow(Vertical):
+    """One entry: its field, a status (✓ IPv4, ✗ error…), a ✕ button and the core's message."""
+
+    def __init__(self, group: str, value: str) -> None:
+        super().__init__(classes="host-row")
+        self.group = group
+        self.shown_value = value
+        self.field = HostField(value, classes="entry-field")
+        self.status = Note("", classes="entry-status", fixed=True)
+        self.message = ProblemList("", classes="entry-message")
+
+    def compose(self) -> ComposeResult:
+        """Field, status, remove button; the message below."""
+        with Horizontal(classes="host-line"):
+            yield self.field
+            yield self.status
+            yield RemoveButton()
+        yield self.message
+
+    def show(self, problems: list[Problem]) -> None:
+        """Show the entry's status and messages (errors first)."""
+        problems = sort_problems(problems)
+        worst = problems[0].severity if problems else None
+        if worst in ("error", "warning"):
+            self.status.say(
+                Content.from_markup(f"[{STYLES[worst]}]$text[/]", text=f"{SYMBOLS[worst]} {worst}")
+            )
+        else:
+            try:
+                kind = parse_host(self.field.value).kind.value
+            except HostError:
+                kind = ""
+            self.status.say(Content.from_markup("[$success]✓[/] $kind", kind=kind))
+        self.message.show(problems)
+        self.message.display = bool(problems)
+        self.set_class(worst == "error", "-error")
+
+
+class RemoveButton(Static):
+    """The ✕ that removes an entry: mouse only (ctrl+r from the keyboard), so Tab skips it."""
+
+    class Pressed(Message):
+        """The ✕ was clicked."""
+
+        def __init__(self, button: RemoveButton) -> None:
+            super().__init__()
+            self.button = button
+
+    def __init__(self) -> None:
+        super().__init__("✕", classes="remove", markup=False)
+        self.tooltip = "remove this entry (ctrl+r)"
+
+    def on_click(self, event: events.Click) -> None:
+        """Ask the editor to remove this row."""
+        event.stop()
+        self.post_message(self.Pressed(self))
+
+
+class HostListEditor(Vertical):
+    """The entries of one host group: edit in place, add below, paste many, remove with ctrl+r."""
+
+    class Changed(Message):
+        """The group's entries changed (typed, added, removed or pasted)."""
+
+        def __init__(self, editor: HostListEditor) -> None:
+            super().__init__()
+            self.editor = editor
+
+        @property
+        def control(self) -> HostListEditor:
+            """The editor that changed."""
+            return self.editor
+
+    def __init__(self, group: str, values: list[str], **kwargs: object) -> None:
+        super().__init__(classes="host-group", **kwargs)  # type: ignore[arg-type]
+        self.group = group
+        self.initial = list(values)
+        self.border_title = group
+        self._problems: list[Problem] = []
+        self._pending = ""
+
+    def compose(self) -> ComposeResult:
+        """Title, the entries, the field for new ones, the group's message."""
+        reason = SAN_REASONS[SanSource(self.group)]
+        yield Static(
+            Content(reason.partition(": ")[2] or reason), classes="group-hint", markup=False
+        )
+        with Vertical(classes="rows"):
+            for value in self.initial:
+                yield HostRow(self.group, value)
+        yield HostField(
+            placeholder="add: type or paste addresses, Enter",
+            classes="add-field",
+            id=f"add-{self.group}",
+        )
+        yield ProblemList("", classes="group-message")
+
+    def on_mount(self) -> None:
+        """Show each entry's status at once."""
+        self.show_problems([])
+
+    # --- reading and writing the list ---
+
+    @property
+    def rows(self) -> list[HostRow]:
+        """The entry rows, in order."""
+        return list(self.query(HostRow))
+
+    @property
+    def add_field(self) -> HostField:
+        """The field where new entries are typed."""
+        return self.query_one(".add-field", HostField)
+
+    @property
+    def values(self) -> list[str]:
+        """The entries as typed, plus what is in the add field and not yet committed."""
+        values = [row.field.value for row in self.rows]
+        pending = self.add_field.value.strip()
+        return values + [pending] if pending else values
+
+    async def set_values(self, values: list[str]) -> None:
+        """Replace every entry (after loading a cluster file)."""
+        rows = self.query_one(".rows", Vertical)
+        await rows.remove_children()
+        await rows.mount_all(HostRow(self.group, value) for value in values)
+        self.add_field.value = ""
+        self.show_problems(self._problems)
+
+    def field_for(self, path: str) -> Widget:
+        """The field a problem path points at (`hosts.vip[0]` → the first entry)."""
+        match = re.search(r"\[(\d+)\]$", path)
+        rows = self.rows
+        if match and int(match.group(1)) < len(rows):
+            return rows[int(match.group(1))].field
+        return self.add_field
+
+    # --- problems ---
+
+    def show_problems(self, problems: list[Problem]) -> None:
+        """Show each entry's own problems (checked here as typed) and the cross checks given."""
+        self._problems = problems
+        prefix = f"hosts.{self.group}"
+        for index, row in enumerate(self.rows):
+            path = f"{prefix}[{index}]"
+            own = validate_host_entry(self.group, index, row.field.value)
+            found = [own] if own else []
+            found += [p for p in problems if p.path == path and p not in found]
+            row.show(found)
+        pending_path = f"{prefix}[{len(self.rows)}]"
+        group_problems = [p for p in problems if p.path in (prefix, pending_path)]
+        message = self.query_one(".group-message", ProblemList)
+        message.show(group_problems)
+        message.display = bool(group_problems)
+        count = len(self.rows)
+        self.border_subtitle = f"{count} entr{'y' if count == 1 else 'ies'}"
+        errors = [p for p in [*problems, *group_problems] if p.severity == "error"]
+        self.set_class(any(p.path.startswith(prefix) for p in errors), "-error")
+
+    def _changed(self) -> None:
+        self.show_problems(self._problems)
+        self.post_message(self.Changed(self))
+
+    # --- editing ---
+
+    async def _add(self, entries: list[str], after: HostRow | None = None) -> None:
+        rows = self.query_one(".rows", Vertical)
+        new = [HostRow(self.group, entry) for entry in entries]
+        if after is None:
+            await rows.mount_all(new)
+        else:
+            await rows.mount_all(new, after=after)
+
+    async def _remove(self, row: HostRow) -> None:
+        rows = self.rows
+        index = rows.index(row)
+        following = rows[index + 1].field if index + 1 < len(rows) else self.add_field
+        refocus = row.field.has_focus or row.has_focus_within
+        await row.remove()
+        if refocus:
+            following.focus()
+        self._changed()
+
+    @on(Input.Changed, ".add-field")
+    async def _typed_in_add_field(self, event: Input.Changed) -> None:
+        event.stop()
+        text = event.value
+        if not text and not self._pending:
+            return
+        self._pending = text
+        if _SEPARATOR.search(text):  # a separator typed: what comes before it is an entry
+            entries = split_host_list(text)
+            finished = bool(_SEPARATOR.match(text[-1]))
+            await self._add(entries if finished else entries[:-1])
+            self.add_field.value = "" if finished or not entries else entries[-1]
+        self._changed()
+
+    @on(Input.Submitted, ".add-field")
+    @on(Input.Blurred, ".add-field")
+    async def _commit_add_field(self, event: Input.Submitted | Input.Blurred) -> None:
+        """Enter, or leaving the field, adds what was typed in it."""
+        event.stop()
+        entries = split_host_list(event.value)
+        if entries:
+            await self._add(entries)
+            self.add_field.value = ""
+            self._changed()
+
+    @on(Input.Changed, ".entry-field")
+    def _typed_in_entry(self, event: Input.Changed) -> None:
+        event.stop()
+        row = self._row_of(event.input)
+        if event.value != row.shown_value:  # not the Changed an Input posts when mounted
+            row.shown_value = event.value
+            self._changed()
+
+    @on(Input.Submitted, ".entry-field")
+    async def _submitted_entry(self, event: Input.Submitted) -> None:
+        event.stop()
+        row = self._row_of(event.input)
+        parts = split_host_list(event.value)
+        if not parts:
+            await self._remove(row)
+            return
+        if len(parts) > 1:
+            row.field.value = parts[0]
+            await self._add(parts[1:], after=row)
+            self._changed()
+        self.screen.focus_next()
+
+    @on(HostField.PastedMany)
+    async def _pasted(self, event: HostField.PastedMany) -> None:
+        event.stop()
+        if event.field is self.add_field:
+            pending = split_host_list(self.add_field.value)
+            await self._add(pending + event.entries)
+            self.add_field.value = ""
+        else:
+            row = self._row_of(event.field)
+            entries = list(event.entries)
+            if not row.field.value.strip():
+                row.field.value = entries.pop(0)
+            await self._add(entries, after=row)
+        self._changed()
+
+    @on(HostField.RemoveRequested)
+    async def _remove_requested(self, event: HostField.RemoveRequested) -> None:
+        event.stop()
+        if event.field is self.add_field:
+            self.add_field.value = ""
+        else:
+            await self._remove(self._row_of(event.field))
+
+    @on(RemoveButton.Pressed)
+    async def _remove_pressed(self, event: RemoveButton.Pressed) -> None:
+        event.stop()
+        row = next(a for a in event.button.ancestors if isinstance(a, HostRow))
+        await self._remove(row)
+
+    def _row_of(self, field: Widget) -> HostRow:
+        return next(a for a in field.ancestors if isinstance(a, HostRow))

@@ -1,0 +1,58 @@
+"""The line at the top that says which of the five steps you are on."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Static
+
+from wizard.tui.state import STEP_TITLES
+
+
+class StepLabel(Static):
+    """One step's label: a symbol (✓ done, ● here, ○ ahead), its number and its title."""
+
+    def __init__(self, step: int, current: int) -> None:
+        if step < current:
+            symbol, state = "✓", "-done"
+        elif step == current:
+            symbol, state = "●", "-current"
+        else:
+            symbol, state = "○", "-ahead"
+        title = STEP_TITLES[step - 1]
+        super().__init__(
+            Content(f" {symbol} {step} {title} "), classes=f"step-label {state}", markup=False
+        )
+        self.step = step
+        self.tooltip = f"go to step {step}: {title}"
+
+    def on_click(self, event: events.Click) -> None:
+        """Ask to go to this step (the app checks the steps in between)."""
+        event.stop()
+        self.post_message(StepIndicator.Selected(self.step))
+
+
+class StepIndicator(Horizontal):
+    """`✓ 1 Addresses › ● 2 Identity › ○ 3 Preview …`; clicking a step goes there."""
+
+    class Selected(Message):
+        """The user clicked a step."""
+
+        def __init__(self, step: int) -> None:
+            super().__init__()
+            self.step = step
+
+    def __init__(self, current: int, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        """The app's name, then the five steps."""
+        yield Static("k8s-cert-wizard", classes="app-name")
+        for step in range(1, len(STEP_TITLES) + 1):
+            if step > 1:
+                yield Static("›", classes="step-sep")
+            yield StepLabel(step, self.current)
