@@ -156,3 +156,16 @@ def test_load_non_utf8(tmp_path: Path) -> None:
     path.write_bytes(b'profile = "\xff"\n')
     with pytest.raises(SpecError, match="UTF-8"):
         load_spec(path)
+
+
+def test_node_lines_round_trip() -> None:
+    from wizard.spec import Node, format_node_lines, parse_node_lines
+
+    nodes = parse_node_lines("node-1 10.0.0.1\n\n  node-2=10.0.0.2 \nnode-3,10.0.0.3\nlonely")
+    assert nodes == [
+        Node("node-1", "10.0.0.1"),
+        Node("node-2", "10.0.0.2"),
+        Node("node-3", "10.0.0.3"),
+        Node("lonely", ""),
+    ]
+    assert parse_node_lines(format_node_lines(nodes)) == nodes

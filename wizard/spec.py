@@ -310,6 +310,26 @@ def validate_hosts(hosts: HostLists) -> list[Problem]:
     return problems
 
 
+def parse_node_lines(text: str) -> list[Node]:
+    """Nodes typed one per line as `name address` (or `name=address`, `name,address`).
+
+    A line with one word becomes a node without an address, so validation can say what is
+    missing; blank lines are skipped.
+    """
+    nodes = []
+    for line in text.splitlines():
+        words = [w for w in re.split(r"[\s=,;]+", line.strip()) if w]
+        if not words:
+            continue
+        nodes.append(Node(words[0], " ".join(words[1:])))
+    return nodes
+
+
+def format_node_lines(nodes: list[Node]) -> str:
+    """The inverse of parse_node_lines: one `name address` per line."""
+    return "\n".join(f"{node.name} {node.address}".strip() for node in nodes)
+
+
 _NODE_NAME = re.compile(r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$")
 
 

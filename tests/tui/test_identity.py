@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.widgets import Input, RadioButton, Select
 
 from tests.tui.wizard_pilot import set_field, type_into, wizard
+from wizard.spec import ClusterSpec
 from wizard.tui.screens.identity import IdentityScreen
 from wizard.tui.screens.preview import PreviewScreen
 
@@ -70,4 +71,34 @@ async def test_country_and_key_choices() -> None:
         assert app.state.spec.kubelet == "bootstrap"
         assert "bootstrap token" in _note(app, "kubelet")
         await pilot.press("ctrl+n")
+        assert isinstance(app.screen, PreviewScreen)
+
+
+async def test_nodes_are_typed_one_per_line_and_checked() -> None:
+    """A node with a bad name is refused with the core's message and blocks Next with the
+    cursor in the nodes field; fixing it lets the complete profile go on with two nodes."""
+    from textual.widgets import TextArea
+
+    from wizard.spec import Node
+
+    spec = ClusterSpec.example()
+    spec.profile = "complete"
+    app = wizard(spec)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await _on_identity(app, pilot)
+        nodes = app.screen.query_one("#nodes", TextArea)
+        nodes.focus()
+        await pilot.pause()
+        nodes.insert("Node_1 192.168.214.101\nnode-2 192.168.214.102")
+        await pilot.pause()
+        assert app.state.spec.nodes[1] == Node("node-2", "192.168.214.102")
+        assert "is not a node name" in _note(app, "nodes")
+        await pilot.press("ctrl+n")
+        assert isinstance(app.screen, IdentityScreen)
+        assert app.focused is nodes
+        nodes.text = "node-1 192.168.214.101\nnode-2 192.168.214.102"
+        await pilot.pause()
+        assert "2 nodes" in _note(app, "nodes")
+        await pilot.press("ctrl+n")
+        await pilot.pause()
         assert isinstance(app.screen, PreviewScreen)

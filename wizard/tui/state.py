@@ -20,8 +20,8 @@ STEP_TITLES = ("Addresses", "Identity", "Preview", "Generate", "Inspect")
 """The five steps, in order; step numbers start at 1."""
 
 STEP_SECTIONS: dict[int, tuple[str, ...]] = {
-    1: ("hosts", "network", "nodes"),
-    2: ("profile", "kubelet", "subject", "key", "expiry"),
+    1: ("hosts", "network"),
+    2: ("profile", "kubelet", "nodes", "subject", "key", "expiry"),
 }
 """The cluster.toml sections whose errors block leaving each step."""
 

@@ -7,12 +7,19 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widget import Widget
-from textual.widgets import Input, Label, RadioButton, RadioSet, Select, Static
+from textual.widgets import Input, Label, RadioButton, RadioSet, Select, Static, TextArea
 
 from wizard import pki
 from wizard.catalog import PROFILES
 from wizard.expiry import DurationError, describe_duration, parse_go_duration
-from wizard.spec import KEY_SIZES, KUBELET_MODES, SUBJECT_FIELDS, Problem
+from wizard.spec import (
+    KEY_SIZES,
+    KUBELET_MODES,
+    SUBJECT_FIELDS,
+    Problem,
+    format_node_lines,
+    parse_node_lines,
+)
 from wizard.tui.screens.step import StepScreen
 from wizard.tui.state import step_of_path
 from wizard.tui.widgets.fields import Note, TextField
@@ -96,6 +103,11 @@ class IdentityScreen(StepScreen):
                     for mode in KUBELET_MODES:
                         yield RadioButton(mode, value=spec.kubelet == mode, id=f"kubelet-{mode}")
                 yield Note("", id="kubelet-note", classes="field-note")
+                yield Static("Nodes — one per line: name address", classes="section-title")
+                yield TextArea(
+                    format_node_lines(spec.nodes), id="nodes", compact=True, soft_wrap=False
+                )
+                yield Note("", id="nodes-note", classes="field-note")
                 yield Note("", id="identity-count", classes="section-title")
                 yield ProblemList("", id="identity-problems")
 
@@ -129,6 +141,8 @@ class IdentityScreen(StepScreen):
                 self.query_one("#profile", Select).value = spec.profile
             if spec.kubelet in KUBELET_MODES:
                 self.query_one(f"#kubelet-{spec.kubelet}", RadioButton).value = True
+        with self.prevent(TextArea.Changed):
+            self.query_one("#nodes", TextArea).text = format_node_lines(spec.nodes)
         self.revalidate()
 
     # --- edits ---
@@ -167,6 +181,14 @@ class IdentityScreen(StepScreen):
             self.answers_changed()
         self.revalidate()
 
+    @on(TextArea.Changed, "#nodes")
+    def _nodes_changed(self, event: TextArea.Changed) -> None:
+        nodes = parse_node_lines(event.text_area.text)
+        if nodes != self.state.spec.nodes:
+            self.state.spec.nodes = nodes
+            self.answers_changed()
+        self.revalidate()
+
     @on(Select.Changed, "#key-size")
     def _size_changed(self, event: Select.Changed) -> None:
         if isinstance(event.value, int) and self.state.spec.key.size != event.value:
@@ -201,6 +223,14 @@ class IdentityScreen(StepScreen):
         if spec.profile == "classic":
             kubelet_hint += " (the classic profile makes no kubelet files)"
         self._note(["kubelet"], "#kubelet", by_path, kubelet_hint)
+        node_paths = [path for path in by_path if path.startswith("nodes")]
+        count = len(spec.nodes)
+        nodes_hint = (
+            f"{count} node{'s' if count != 1 else ''}: the name exactly as the kubelet registers"
+            if spec.profile != "classic"
+            else "the classic profile makes no per-node files"
+        )
+        self._note(node_paths, "#nodes", by_path, nodes_hint)
         self.report_checks(problems, "#identity-count", "#identity-problems", "identity ready")
 
     def _lifetime(self, name: str) -> Content | str:
@@ -241,5 +271,7 @@ class IdentityScreen(StepScreen):
         targets |= {f"expiry.{n}": f"#expiry-{n}" for n in EXPIRY_LABELS}
         targets |= {"key.algo": "#key-algo", "key.size": "#key-size", "profile": "#profile"}
         targets["kubelet"] = "#kubelet"
+        if path.startswith("nodes"):
+            return self.query_one("#nodes")
         selector = targets.get(path)
         return self.query_one(selector) if selector else None
