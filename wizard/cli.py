@@ -272,6 +272,10 @@ def _load_valid_spec(config: str, profile: str | None = None):  # -> ClusterSpec
             print(f"{config}: error: {problem}", file=sys.stderr)
         count = f"{len(errors)} error" + ("s" if len(errors) > 1 else "")
         return refuse(f"{config} has {count} — fix them and run again; nothing was written")
+    from wizard.outputs import shared_subject_warnings
+
+    for problem in shared_subject_warnings(spec):
+        print(f"{config}: note: {problem.message}", file=sys.stderr)
     return spec
 
 

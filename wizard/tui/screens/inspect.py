@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 
 from wizard.catalog import files_of, get_profile
 from wizard.certdetails import CertDetails, describe_certificate
-from wizard.tui.certset import SetMember, load_set
+from wizard.certset import SetMember, load_set
 from wizard.tui.screens.step import StepScreen
 from wizard.tui.widgets.certificate_panel import STATUS_LOOK, CertificatePanel
 

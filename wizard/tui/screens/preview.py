@@ -12,7 +12,8 @@ from textual.widgets.option_list import Option
 
 from wizard.catalog import CertEntry, San, files_of, get_profile, sans_of
 from wizard.cfssl import gencert_command
-from wizard.tui.plan import KIND_TAGS, PlannedFile, describe, plan_files, shared_subject_warnings
+from wizard.outputs import PlannedFile, describe, plan_files, shared_subject_warnings
+from wizard.tui.plan import KIND_TAGS
 from wizard.tui.screens.step import StepScreen
 from wizard.tui.widgets.problems import ProblemList, count_words
 

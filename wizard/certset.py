@@ -1,7 +1,7 @@
 """Reading back a generated set for the inspect step: each entry's certificate, key and issuer.
 
-No Textual import: a directory-reading function the domain lacks (the review package scans
-any directory; this one follows the catalogue), so it can move there unchanged.
+The review package scans any directory; this one follows the catalogue, so it knows which file
+should hold which certificate.
 """
 
 from __future__ import annotations
