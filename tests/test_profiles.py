@@ -245,3 +245,9 @@ def test_kubeadm_etcd_member_gets_its_own_certificates() -> None:
     member = {f.source: f.destination for f in plans["192.168.214.89"].files}
     assert member["pki/etcd/etcd-2/server.crt"] == "/etc/kubernetes/pki/etcd/server.crt"
     assert "pki/etcd/etcd-1/server.crt" not in member
+
+
+def test_kubeadm_apiserver_trusts_etcd_through_the_etcd_ca() -> None:
+    flags = component_flags(spec_for("kubeadm"))["kube-apiserver"]
+    assert "--etcd-cafile=/etc/kubernetes/pki/etcd/ca.crt" in flags
+    assert "--client-ca-file=/etc/kubernetes/pki/ca.crt" in flags

@@ -702,7 +702,14 @@ KUBEADM = Profile(
             "kubernetes",
             (4, 5, 7, 8),
             "The cluster CA: signs the apiserver, its clients and the kubelets.",
-            CLUSTER_CA.used_by[1:],
+            (
+                ComponentUse(
+                    "kube-apiserver",
+                    (("--client-ca-file", "cert"),),
+                    "verifies client certificates (etcd has its own CA here)",
+                ),
+                *CLUSTER_CA.used_by[2:],
+            ),
         ),
         CertEntry(
             name="apiserver",

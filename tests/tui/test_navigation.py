@@ -198,3 +198,19 @@ async def test_steps_work_at_80_by_24(in_tmp: Path) -> None:
         assert app.current_step == 5
         assert app.screen.members == []
         assert "generate them at step 4" in str(app.screen.query_one("#cert-title").render())
+
+
+async def test_learn_the_layout_opens_from_the_wizard_and_esc_comes_back() -> None:
+    """ctrl+l pushes the teaching screen for the current answers; Esc returns to the step."""
+    from tests.tui.wizard_pilot import wizard as make_wizard
+    from wizard.tui.screens.addresses import AddressesScreen
+    from wizard.tui.screens.layout import LayoutScreen
+
+    app = make_wizard()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert isinstance(app.screen, LayoutScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, AddressesScreen)

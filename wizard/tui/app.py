@@ -64,6 +64,7 @@ class WizardApp(App[None]):
         Binding("f1", "help", "Help"),
         Binding("question_mark", "help", "Help", show=False),
         Binding("ctrl+t", "toggle_theme", "Theme", show=False),
+        Binding("ctrl+l", "learn_layout", "Learn the layout", show=False),
     ]
 
     def __init__(self, state: WizardState) -> None:
@@ -234,6 +235,15 @@ class WizardApp(App[None]):
             if screen.is_mounted:
                 screen.show_spec_file()
 
+    # --- other screens ---
+
+    def action_learn_layout(self) -> None:
+        """Open the teaching screen for the answers so far (Esc comes back)."""
+        from wizard.tui.screens.layout import LayoutScreen
+
+        if not isinstance(self.screen, LayoutScreen):
+            self.push_screen(LayoutScreen(self.state.spec))
+
     # --- help, theme, quit ---
 
     def action_help(self) -> None:
@@ -302,6 +312,11 @@ class WizardApp(App[None]):
             "Toggle light/dark theme", "Switch themes (ctrl+t)", self.action_toggle_theme
         )
         yield SystemCommand("Help: keys", "List every key (F1 or ?)", self.action_help)
+        yield SystemCommand(
+            "Learn the layout",
+            "The eight sets, who uses which file, CN/O → RBAC, TLS bootstrap (ctrl+l)",
+            self.action_learn_layout,
+        )
         yield SystemCommand(
             "Generate certificates",
             "Step 4: make and write the set (ctrl+g)",
