@@ -489,7 +489,7 @@ def run_review_command(args: argparse.Namespace) -> int:
     if args.json:
         json.dump(review_to_json(review), sys.stdout, indent=2)
         sys.stdout.write("\n")
-    elif args.plain or not _open_review_screen(review):
+    elif args.plain or not _open_review_screen(review, spec, Path(config) if config else None):
         print_review(review)
     if review.worst == "error":
         return EXIT_REVIEW_ERRORS
@@ -498,18 +498,15 @@ def run_review_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _open_review_screen(review) -> bool:
-    """Show the review in the TUI when stdout is a terminal and the review screen exists."""
+def _open_review_screen(review, spec=None, config_path: Path | None = None) -> bool:
+    """Show the review in the TUI when stdout is a terminal (False: print it instead)."""
     if not sys.stdout.isatty():
         return False
     try:
-        from wizard.tui.screens import review as review_screen
+        from wizard.tui.screens.review import run_review
     except ImportError:
         return False
-    run = getattr(review_screen, "run_review", None)
-    if run is None:
-        return False
-    run(review)
+    run_review(review, config=spec, config_path=config_path)
     return True
 
 

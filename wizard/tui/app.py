@@ -65,6 +65,7 @@ class WizardApp(App[None]):
         Binding("question_mark", "help", "Help", show=False),
         Binding("ctrl+t", "toggle_theme", "Theme", show=False),
         Binding("ctrl+l", "learn_layout", "Learn the layout", show=False),
+        Binding("f2", "review_directory", "Review a directory", show=False),
     ]
 
     def __init__(self, state: WizardState) -> None:
@@ -244,6 +245,12 @@ class WizardApp(App[None]):
         if not isinstance(self.screen, LayoutScreen):
             self.push_screen(LayoutScreen(self.state.spec))
 
+    def action_review_directory(self) -> None:
+        """Ask for a directory and open its review (the renew flow starts there)."""
+        from wizard.tui.screens.review import open_review_dialog
+
+        open_review_dialog(self, initial=self.state.output_dir, config=self.state.spec)
+
     # --- help, theme, quit ---
 
     def action_help(self) -> None:
@@ -312,6 +319,11 @@ class WizardApp(App[None]):
             "Toggle light/dark theme", "Switch themes (ctrl+t)", self.action_toggle_theme
         )
         yield SystemCommand("Help: keys", "List every key (F1 or ?)", self.action_help)
+        yield SystemCommand(
+            "Review a directory…",
+            "What each file is, which key fits, who signed what, what expires (F2)",
+            self.action_review_directory,
+        )
         yield SystemCommand(
             "Learn the layout",
             "The eight sets, who uses which file, CN/O → RBAC, TLS bootstrap (ctrl+l)",

@@ -1,0 +1,437 @@
+"""The review screen: the table of files with their state in words, the filter, the tree of who
+signed what, the panel with the findings under it, the keys, `run_review` and its exit codes,
+and SVG snapshots at 100×32 and 80×24 (pytest-textual-snapshot).
+
+Snapshots read the committed review set (data/make_review_set.py) staged with fixed modes, at a
+fixed clock. Regenerate after a deliberate change:
+`pytest tests/tui/test_review_screen.py tests/tui/test_renew_screen.py --snapshot-update`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from textual.pilot import Pilot
+from textual.widgets import ContentSwitcher, DataTable, Input, Static, Tree
+
+from tests.tui.review_shots import (
+    FIXED_NOW,
+    review_screen,
+    review_set_app,
+    select_file,
+    settle,
+    stage_review_set,
+)
+from tests.tui.wizard_pilot import INSPECT_SET
+from wizard.generate import generate_files
+from wizard.review import review_directory
+from wizard.spec import ClusterSpec
+from wizard.store import write_files
+from wizard.tui.dialogs.help import HelpDialog
+from wizard.tui.screens import review as review_module
+from wizard.tui.screens.review import (
+    ReviewApp,
+    build_rows,
+    exit_code,
+    filter_rows,
+    make_review_app,
+    run_review,
+)
+from wizard.tui.widgets.certificate_panel import CertificatePanel
+
+SIZE = (100, 32)
+NARROW = (80, 24)
+
+
+# --- sets to review ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def classic_made(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The guide's classic set, generated now (once per session; copy it before changing it)."""
+    directory = tmp_path_factory.mktemp("review-classic") / "k8s-certs"
+    write_files(directory, generate_files(ClusterSpec.example()))
+    return directory
+
+
+def _name(cn: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+
+def _pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def _certificate(
+    subject: str, key, issuer: str, signer, start: datetime, end: datetime, *, ca: bool
+) -> bytes:
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(subject))
+        .issuer_name(_name(issuer))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()), False
+        )
+    )
+    if not ca:
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
+        )
+    certificate = builder.sign(signer, hashes.SHA256())
+    return certificate.public_bytes(serialization.Encoding.PEM)
+
+
+@pytest.fixture
+def messy(tmp_path: Path) -> Path:
+    """A CA, a client certificate beside a key that is not its own, an expired certificate."""
+    now = datetime.now(UTC)
+    directory = tmp_path / "messy"
+    directory.mkdir()
+    ca_key, alice_key, other_key, old_key = (
+        ec.generate_private_key(ec.SECP256R1()) for _ in "1234"
+    )
+    files = {
+        "ca.pem": _certificate(
+            "messy-ca",
+            ca_key,
+            "messy-ca",
+            ca_key,
+            now - timedelta(days=1),
+            now + timedelta(days=3650),
+            ca=True,
+        ),
+        "ca-key.pem": _pem(ca_key),
+        "alice.pem": _certificate(
+            "alice",
+            alice_key,
+            "messy-ca",
+            ca_key,
+            now - timedelta(days=1),
+            now + timedelta(days=365),
+            ca=False,
+        ),
+        "alice-key.pem": _pem(other_key),
+        "old.pem": _certificate(
+            "old",
+            old_key,
+            "messy-ca",
+            ca_key,
+            now - timedelta(days=400),
+            now - timedelta(days=35),
+            ca=False,
+        ),
+        "old-key.pem": _pem(old_key),
+    }
+    for name, content in files.items():
+        path = directory / name
+        path.write_bytes(content)
+        path.chmod(0o600 if name.endswith("-key.pem") else 0o644)
+    return directory
+
+
+def _table(pilot: Pilot) -> DataTable:
+    return review_screen(pilot).query_one("#review-table", DataTable)
+
+
+def _table_files(pilot: Pilot) -> list[str]:
+    table = _table(pilot)
+    return [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+
+
+def _status_of(pilot: Pilot, name: str) -> str:
+    table = _table(pilot)
+    for i in range(table.row_count):
+        cells = table.get_row_at(i)
+        if str(cells[1]) == name:
+            return str(cells[2])
+    raise AssertionError(f"{name} is not in the table")
+
+
+def _findings_text(pilot: Pilot) -> str:
+    return str(review_screen(pilot).query_one("#review-findings", Static).render())
+
+
+# --- behaviour ---------------------------------------------------------------------------------
+
+
+async def test_generated_set_every_certificate_valid(classic_made: Path) -> None:
+    """A fresh classic set: every object has a row, every certificate reads ✓ valid."""
+    app = make_review_app(classic_made)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        review = app.review
+        assert _table(pilot).row_count == len(review.files)
+        certificates = [r.ref for r in review.files if r.cert is not None]
+        assert sorted(certificates) == ["admin.pem", "ca.pem", "kube-proxy.pem", "kubernetes.pem"]
+        for name in certificates:
+            assert _status_of(pilot, name) == "✓ valid"
+        summary = str(review_screen(pilot).query_one("#review-summary", Static).render())
+        assert "0 errors" in summary and "nothing to fix" in summary
+
+
+async def test_messy_directory_shows_findings_with_their_slugs(messy: Path) -> None:
+    """A key that is not its certificate's and an expired certificate: the rows say so in words,
+    and the findings under the panel name their checks."""
+    app = make_review_app(messy)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert _status_of(pilot, "old.pem").startswith("✗ expired")
+        assert "error" in _status_of(pilot, "alice-key.pem")
+        await select_file(pilot, "old.pem")
+        assert "expired" in _findings_text(pilot)
+        await select_file(pilot, "alice-key.pem")
+        text = _findings_text(pilot)
+        assert "key-mismatch" in text and "error" in text
+        await select_file(pilot, "alice.pem")
+        panel = review_screen(pilot).query_one(CertificatePanel)
+        assert panel.shown is not None and panel.shown.details.key_matches is False
+        assert str(panel.query_one("#value-key", Static).render()).endswith(
+            "alice-key.pem does not match this certificate"
+        )
+        checks = {f.check for f in app.review.findings}
+        assert {"key-mismatch", "expired"} <= checks
+
+
+async def test_filter_narrows_the_rows(in_tmp: Path) -> None:
+    """Typing in the filter keeps the rows holding the words: a file name, `error`, `expired`;
+    Esc leaves the filter, Esc again clears it."""
+    app = review_set_app(stage_review_set(in_tmp))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        everything = _table(pilot).row_count
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"kube-proxy")
+        assert _table_files(pilot) == [
+            "kube-proxy-csr.json",
+            "kube-proxy-key.pem",
+            "kube-proxy.csr",
+            "kube-proxy.pem",
+        ]
+        screen = review_screen(pilot)
+        screen.query_one("#review-filter", Input).value = "expired"
+        await pilot.pause()
+        assert _table_files(pilot) == ["etcd.pem"]
+        screen.query_one("#review-filter", Input).value = "error"
+        await pilot.pause()
+        assert set(_table_files(pilot)) == {"etcd.pem", "kube-proxy-key.pem", "kubernetes.pem"}
+        screen.query_one("#review-filter", Input).value = "warning"
+        await pilot.pause()
+        assert set(_table_files(pilot)) == {"metrics-server-key.pem", "metrics-server.pem"}
+        await pilot.press("escape")
+        assert app.focused is _table(pilot)
+        await pilot.press("escape")
+        assert _table(pilot).row_count == everything
+
+
+def test_filter_rows_matches_every_word() -> None:
+    """The filter is case-blind, looks in every column and in the findings' slugs."""
+    review = review_directory(INSPECT_SET, now=FIXED_NOW)
+    rows = build_rows(review)
+    assert filter_rows(rows, "") == rows
+    assert [r.file for r in filter_rows(rows, "ADMIN certificate")] == ["admin.pem"]
+    assert [r.file for r in filter_rows(rows, "self-signed")] == ["ca.pem"]
+    assert filter_rows(rows, "key-mismatch") == []
+
+
+async def test_selecting_a_row_shows_the_certificate(in_tmp: Path) -> None:
+    """The panel explains the row under the cursor: a certificate, or a sentence for a key."""
+    directory = stage_review_set(in_tmp)
+    app = review_set_app(directory)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_file(pilot, "kubernetes.pem")
+        panel = review_screen(pilot).query_one(CertificatePanel)
+        assert panel.shown is not None
+        assert panel.shown.title.startswith("kubernetes.pem")
+        on_disk = x509.load_pem_x509_certificate((directory / "kubernetes.pem").read_bytes())
+        assert panel.shown.certificate == on_disk
+        assert panel.shown.details.chain_ok is True and panel.shown.details.key_matches is True
+        assert "missing-san" in _findings_text(pilot)
+        await pilot.press("r")
+        assert panel.raw is True
+        await pilot.press("r")
+        await select_file(pilot, "kubernetes-key.pem")
+        assert panel.shown is None
+        title = str(panel.query_one("#cert-title", Static).render())
+        assert "private key" in title and "kubernetes.pem" in title
+
+
+async def test_tree_lists_what_the_ca_signed(in_tmp: Path) -> None:
+    """t shows the tree: ca.pem at the top, the certificates it signed under it; t again goes
+    back to the table."""
+    app = review_set_app(stage_review_set(in_tmp))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        screen = review_screen(pilot)
+        assert screen.query_one("#review-views", ContentSwitcher).current == "review-tree"
+        tree = screen.query_one("#review-tree", Tree)
+        assert app.focused is tree
+        (ca,) = tree.root.children
+        assert str(ca.label).startswith("✓ ca.pem")
+        signed = sorted(str(child.label).split()[1] for child in ca.children)
+        assert signed == [
+            "admin.pem",
+            "etcd.pem",
+            "kube-proxy.pem",
+            "kubernetes.pem",
+            "metrics-server.pem",
+        ]
+        await pilot.press("t")
+        assert screen.query_one("#review-views", ContentSwitcher).current == "review-table"
+
+
+async def test_marks_refuse_what_renew_cannot_do(in_tmp: Path) -> None:
+    """Space marks a certificate (● and the count say so); a CA or a key is not marked."""
+    app = review_set_app(stage_review_set(in_tmp))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = review_screen(pilot)
+        await select_file(pilot, "ca.pem")
+        await pilot.press("space")
+        await select_file(pilot, "ca-key.pem")
+        await pilot.press("space")
+        assert screen.marked == set()
+        await select_file(pilot, "admin.pem")
+        await pilot.press("space")
+        assert screen.renewal_names() == ["admin.pem"]
+        assert "1 marked" in str(screen.query_one("#review-count", Static).render())
+        await pilot.press("space")
+        assert screen.marked == set()
+
+
+async def test_help_lists_the_keys(in_tmp: Path) -> None:
+    """? opens the key help; Escape closes it."""
+    app = review_set_app(stage_review_set(in_tmp))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpDialog)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpDialog)
+
+
+async def test_inside_the_wizard(in_tmp: Path) -> None:
+    """The wizard can open the review (a path dialog, then the screen); q goes back to it."""
+    from tests.tui.wizard_pilot import wizard
+    from wizard.tui.screens.review import ReviewScreen
+
+    shutil.copytree(INSPECT_SET, in_tmp / "k8s-certs")
+    app = wizard()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        under = app.screen
+        await pilot.press("f2")  # the wizard's key for open_review_dialog
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        assert _table(pilot).row_count == len(app.screen.review.files)
+        assert "k8s-certs" in str(app.screen.query_one("#review-summary", Static).render())
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.screen is under
+
+
+# --- run_review and exit codes -----------------------------------------------------------------
+
+
+def test_exit_codes_follow_the_worst_finding() -> None:
+    """0 clean, 1 warnings only, 2 errors — as `review --plain` gives."""
+    assert exit_code(review_directory(INSPECT_SET, now=FIXED_NOW)) == 0
+    assert exit_code(review_directory(INSPECT_SET, now=FIXED_NOW, warn_days=4000)) == 1
+    later = FIXED_NOW + timedelta(days=4000)
+    assert exit_code(review_directory(INSPECT_SET, now=later)) == 2
+
+
+def test_run_review_returns_the_plain_exit_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """run_review shows the app, then returns the review's exit code."""
+    shown: list[ReviewApp] = []
+    monkeypatch.setattr(ReviewApp, "run", lambda self, *a, **k: shown.append(self))
+    for review, code in (
+        (review_directory(INSPECT_SET, now=FIXED_NOW), 0),
+        (review_directory(INSPECT_SET, now=FIXED_NOW, warn_days=4000), 1),
+        (review_directory(INSPECT_SET, now=FIXED_NOW + timedelta(days=4000)), 2),
+    ):
+        assert run_review(review) == code
+        assert shown[-1].review is review
+
+
+async def test_q_quits_with_the_exit_code() -> None:
+    """q ends the app with the exit code as its result."""
+    app = make_review_app(INSPECT_SET, now=FIXED_NOW, warn_days=4000)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+    assert app.return_value == 1
+
+
+def test_cli_review_in_a_terminal_calls_run_review(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`k8s-cert-wizard review DIR` in a terminal hands the review to run_review."""
+    from wizard.cli import main
+
+    directory = tmp_path / "set"
+    shutil.copytree(INSPECT_SET, directory)
+    called = []
+
+    def fake_run_review(review, *, config=None, config_path=None) -> int:
+        called.append((review, config, config_path))
+        return 0
+
+    monkeypatch.setattr(review_module, "run_review", fake_run_review)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    assert main(["review", str(directory)]) == 0
+    assert len(called) == 1 and called[0][0].root == str(directory)
+    assert called[0][1:] == (None, None)
+    (directory / "cluster.toml").write_text((INSPECT_SET / "cluster.toml").read_text())
+    assert main(["review", str(directory), "-c", str(directory / "cluster.toml")]) == 0
+    assert called[1][1] is not None and called[1][2] == directory / "cluster.toml"
+
+
+# --- snapshots ---------------------------------------------------------------------------------
+
+
+async def _on_kubernetes(pilot: Pilot) -> None:
+    await settle(pilot)
+    await select_file(pilot, "kubernetes.pem")
+
+
+@pytest.mark.parametrize("size", [SIZE, NARROW], ids=["100x32", "80x24"])
+def test_snapshot_review(size: tuple[int, int], snap_compare, in_tmp: Path) -> None:
+    """The review set with its cluster file: kubernetes.pem selected, its missing SAN below."""
+    app = review_set_app(stage_review_set(in_tmp))
+    assert snap_compare(app, terminal_size=size, run_before=_on_kubernetes)
+
+
+def test_snapshot_review_tree(snap_compare, in_tmp: Path) -> None:
+    """The tree of who signed what."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+
+    app = review_set_app(stage_review_set(in_tmp))
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

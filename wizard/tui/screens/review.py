@@ -1,0 +1,980 @@
+"""The review screen: what a certificate directory holds, what is wrong, and one file explained.
+
+A table of every object found (file, status in colour *and* words, expiry, kind, role, subject,
+issuer) that a filter narrows as you type; a tree of the CAs and what each signed; the
+CertificatePanel for the selected certificate with the findings about its file listed under it.
+Space marks rows, `n` opens the renewal of the marked certificates (screens/renew.py).
+
+`run_review(review)` is what `k8s-cert-wizard review DIR` calls in a terminal; `ReviewApp` runs
+the screen on its own, and `make_review_app` is the factory shared by tests and screenshots.
+The domain is `wizard.review`; this module only shows it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import ClassVar
+
+from cryptography import x509
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static, Tree
+from textual.widgets.tree import TreeNode
+
+from wizard.certdetails import CertDetails, describe_certificate
+from wizard.review import Finding, Review, ReviewedFile, ReviewError, review_directory
+from wizard.review.model import SEVERITIES, certificate_holders, primary
+from wizard.spec import ClusterSpec, SpecError, errors_of, load_spec, validate
+from wizard.tui.dialogs.help import HelpDialog, KeySection
+from wizard.tui.widgets.certificate_panel import CertificatePanel
+
+__all__ = [
+    "ReviewApp",
+    "ReviewScreen",
+    "exit_code",
+    "make_review_app",
+    "open_review_dialog",
+    "run_review",
+]
+
+SPEC_FILE = "cluster.toml"
+
+CERT_STATUS_LOOK: dict[str, tuple[str, str]] = {
+    "valid": ("success", "✓"),
+    "expiring": ("warning", "⚠"),
+    "expired": ("error", "✗"),
+    "not yet valid": ("error", "✗"),
+}
+"""Look (theme colour name) and symbol of a certificate's validity; the word is always shown."""
+
+SEVERITY_LOOK: dict[str, tuple[str, str]] = {
+    "error": ("error", "✗"),
+    "warning": ("warning", "⚠"),
+    "info": ("primary", "i"),
+}
+"""Look and symbol of a finding's severity; the word is always shown."""
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("mark", ""),
+    ("file", "file"),
+    ("status", "status"),
+    ("expires", "expires in"),
+    ("kind", "kind"),
+    ("role", "role"),
+    ("subject", "subject / key"),
+    ("issuer", "issuer"),
+)
+"""The table's columns (key, label): the status and expiry come right after the file, so they
+stay on screen at 80 columns."""
+
+MARK = "●"
+
+
+# --- what the screen shows, as plain data (no widgets) -------------------------------------------
+
+
+def exit_code(review: Review) -> int:
+    """The exit code `review --plain` gives: 0 clean, 1 warnings only, 2 errors."""
+    if review.worst == "error":
+        return 2
+    if review.worst == "warning":
+        return 1
+    return 0
+
+
+def display_path(path: str | Path) -> str:
+    """A directory as the user likely typed it: relative to the working directory when inside
+    it, else absolute with `~` for the home directory."""
+    text = os.path.abspath(path)
+    try:
+        relative = os.path.relpath(text)
+    except ValueError:  # another drive (Windows)
+        relative = text
+    if relative == "." or not relative.startswith(".."):
+        return relative
+    home = os.path.expanduser("~")
+    if home not in ("", "/") and (text == home or text.startswith(home + os.sep)):
+        return "~" + text[len(home) :]
+    return text
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 or word == 'info' else 's'}"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One object of the review as the table shows it; `search` is what the filter looks in."""
+
+    index: int
+    record: ReviewedFile
+    file: str
+    status: str
+    look: str
+    symbol: str
+    expires: str
+    kind: str
+    role: str
+    subject: str
+    issuer: str
+    findings: tuple[Finding, ...] = field(repr=False)
+    search: str = field(repr=False)
+
+    @property
+    def is_certificate(self) -> bool:
+        """True for a certificate (the only thing a renewal re-issues)."""
+        return self.record.cert is not None
+
+
+def row_status(review: Review, record: ReviewedFile, findings: Iterable[Finding]) -> tuple:
+    """(words, look, symbol) of a row: the validity of a certificate (`ok` for other files) and
+    how many errors and warnings its file has, e.g. `valid · 1 error`."""
+    severities = [f.severity for f in findings]
+    if record.cert is not None:
+        word = review.status(record)
+        look, symbol = CERT_STATUS_LOOK.get(word, ("error", "✗"))
+    else:
+        word, look, symbol = "ok", "success", "✓"
+    words = [word]
+    for severity in ("error", "warning"):
+        count = severities.count(severity)
+        if count:
+            words.append(_plural(count, severity))
+    if "error" in severities:
+        look, symbol = "error", "✗"
+    elif "warning" in severities and look == "success":
+        look, symbol = "warning", "⚠"
+    return " · ".join(words), look, symbol
+
+
+def subject_text(record: ReviewedFile) -> str:
+    """The certificate's CN and O, a key's type and its certificate, a CSR's CN, or the note."""
+    if record.cert is not None:
+        groups = f" (O {', '.join(record.cert.organizations)})" if record.cert.organizations else ""
+        return f"CN {record.cert.cn}{groups}"
+    if record.key is not None:
+        key = record.key
+        what = "encrypted key" if key.encrypted else f"{key.key_type} {key.key_size}"
+        return what + (f" → {', '.join(record.paired)}" if record.paired else "")
+    if record.csr is not None:
+        return f"CSR for CN {record.csr.cn}"
+    return record.note
+
+
+def issuer_text(record: ReviewedFile) -> str:
+    """Who signed a certificate: `self-signed`, the CA's file, or the issuer's name when the CA
+    is not in the directory."""
+    if record.cert is None:
+        return ""
+    if record.self_signed:
+        return "self-signed"
+    return record.issued_by or f"not here: {record.cert.issuer_text}"
+
+
+def expires_text(review: Review, record: ReviewedFile) -> str:
+    """`3649 d`, `35 d ago`, or nothing for a file that is not a certificate."""
+    days = review.days_left(record)
+    if days is None:
+        return ""
+    return f"{-days} d ago" if days < 0 else f"{days} d"
+
+
+def build_rows(review: Review) -> list[Row]:
+    """One row per object found, in the review's order."""
+    by_path: dict[str, list[Finding]] = {}
+    for finding in review.findings:
+        by_path.setdefault(finding.path, []).append(finding)
+    rows = []
+    for index, record in enumerate(review.files):
+        findings = tuple(by_path.get(record.path, ()))
+        status, look, symbol = row_status(review, record, findings)
+        cells = {
+            "file": record.ref,
+            "status": status,
+            "expires": expires_text(review, record),
+            "kind": record.kind,
+            "role": record.role or "—",
+            "subject": subject_text(record),
+            "issuer": issuer_text(record),
+        }
+        words = [*cells.values(), *(f.check for f in findings), *(f.severity for f in findings)]
+        rows.append(
+            Row(
+                index=index,
+                record=record,
+                look=look,
+                symbol=symbol,
+                findings=findings,
+                search="\n".join(words).lower(),
+                **cells,
+            )
+        )
+    return rows
+
+
+def filter_rows(rows: list[Row], query: str) -> list[Row]:
+    """The rows holding every word of the query (any column, a finding's slug or severity)."""
+    words = query.lower().split()
+    if not words:
+        return list(rows)
+    return [row for row in rows if all(word in row.search for word in words)]
+
+
+@dataclass
+class CaNode:
+    """A certificate in the tree of who signed what, with what it signed."""
+
+    index: int
+    record: ReviewedFile
+    copies: list[str]
+    children: list[CaNode] = field(default_factory=list)
+
+
+def ca_tree(review: Review) -> tuple[list[CaNode], list[CaNode]]:
+    """The self-signed certificates with everything they signed, and the certificates whose
+    issuer is not in the directory. Each distinct certificate appears once, under the file that
+    holds it on its own (copies inside kubeconfigs are listed as `copies`)."""
+    position = {id(record): index for index, record in enumerate(review.files)}
+    nodes: dict[str, CaNode] = {}
+    order: list[CaNode] = []
+    for holders in certificate_holders(review.files).values():
+        first = primary(holders)
+        copies = list(dict.fromkeys(r.ref for r in holders if r is not first))
+        node = CaNode(position[id(first)], first, copies)
+        nodes.setdefault(first.ref, node)
+        order.append(node)
+    roots, orphans = [], []
+    for node in order:
+        record = node.record
+        parent = nodes.get(record.issued_by or "")
+        if record.self_signed or (parent is None and record.issued_by is None):
+            (roots if record.self_signed else orphans).append(node)
+        elif parent is not None and parent is not node:
+            parent.children.append(node)
+        else:
+            orphans.append(node)
+    return roots, orphans
+
+
+def key_names_for_certificate(path: str) -> list[str]:
+    """The key files a certificate's name promises: `X.pem` → `X-key.pem`, `X.crt` → `X.key`."""
+    lower = path.lower()
+    if lower.endswith(".pem") and not lower.endswith("-key.pem"):
+        return [path[: -len(".pem")] + "-key.pem"]
+    if lower.endswith((".crt", ".cert")):
+        return [path.rsplit(".", 1)[0] + ".key"]
+    return []
+
+
+def certificate_details(review: Review, record: ReviewedFile) -> tuple[CertDetails, str, str]:
+    """The panel's description of a certificate record, with the chain checked against the CA
+    the review found and the key as the review paired it; also the issuer and key labels."""
+    assert record.cert is not None
+    issuer: x509.Certificate | None = None
+    if record.issued_by:
+        holder = next(
+            (r for r in review.files if r.cert is not None and r.ref == record.issued_by), None
+        )
+        issuer = holder.cert.certificate if holder and holder.cert else None
+    details = describe_certificate(record.cert.certificate, issuer=issuer, now=review.now)
+    key_matches: bool | None = None
+    key_label = ""
+    if record.paired:
+        key_matches, key_label = True, record.paired[0]
+    elif not record.embedded:
+        names = set(key_names_for_certificate(record.path))
+        named = next(
+            (r for r in review.files if r.path in names and r.key is not None and r.key.private),
+            None,
+        )
+        if named is not None:
+            key_matches, key_label = False, named.ref
+    details = replace(details, key_matches=key_matches)
+    if record.self_signed:
+        issuer_label = "itself (self-signed)"
+    else:
+        issuer_label = record.issued_by or "its issuer (not in this directory)"
+    return details, issuer_label, key_label
+
+
+def describe_other(record: ReviewedFile) -> str:
+    """One sentence about a file that is not a certificate."""
+    if record.key is not None:
+        key = record.key
+        what = "private key" if key.private else "public key"
+        size = "encrypted" if key.encrypted else f"{key.key_type} {key.key_size}"
+        pairs = (
+            f", belongs to {', '.join(record.paired)}"
+            if record.paired
+            else ", belongs to no certificate here"
+        )
+        return f"{record.ref} — {what}, {size}{pairs}"
+    if record.csr is not None:
+        return f"{record.ref} — certificate request for CN {record.csr.cn}"
+    note = f": {record.note}" if record.note else ""
+    return f"{record.ref} — {record.kind}{note}"
+
+
+def load_cluster_file(
+    directory: Path, config: ClusterSpec | None, config_path: Path | None = None
+) -> tuple[ClusterSpec | None, str, str]:
+    """The cluster file a renewal compares with: `(spec, where it came from, problem)`.
+
+    The `config` given to the review first, else `DIR/cluster.toml`; without either, `problem`
+    says in words what renewing needs and how to give it.
+    """
+    shown = display_path(directory)
+    if config is not None:
+        label = display_path(config_path) if config_path else "the cluster file given with -c"
+        return config, label, ""
+    path = directory / SPEC_FILE
+    if not path.is_file():
+        return (
+            None,
+            "",
+            f"Renewing needs the cluster file the set was made from (cluster.toml): none was "
+            f"given, and {shown} holds none. Open the review with it — k8s-cert-wizard review "
+            f"{shown} -c cluster.toml — or copy it into {shown} as cluster.toml.",
+        )
+    try:
+        spec = load_spec(path)
+    except SpecError as error:
+        return None, display_path(path), f"{error} — fix it, or give another file with -c"
+    errors = errors_of(validate(spec))
+    if errors:
+        count = _plural(len(errors), "error")
+        return (
+            None,
+            display_path(path),
+            f"{display_path(path)} has {count}, first {errors[0]} — fix it, then renew",
+        )
+    return spec, display_path(path), ""
+
+
+# --- the screen -----------------------------------------------------------------------------------
+
+
+REVIEW_KEYS: list[tuple[str, str]] = [
+    ("/", "Filter the table: text in any column, error, warning, expired, a check's slug"),
+    ("Esc", "Leave the filter (twice: clear it)"),
+    ("t", "Switch between the table and the tree of CAs and what each signed"),
+    ("↑ ↓  PgUp PgDn", "Move; the panel explains the selected file"),
+    ("space", "Mark / unmark the selected certificate for renewal"),
+    ("n", "Renew the marked certificates (or the selected one)…"),
+    ("r", "The panel: details or the raw cfssl-certinfo JSON"),
+    ("? / F1", "This help"),
+    ("q", "Quit the review"),
+    ("mouse", "Click rows, tree nodes and the keys in the footer"),
+]
+
+
+class ReviewScreen(Screen[None]):
+    """A reviewed directory: table or tree, the panel, the findings; marks and renew."""
+
+    CSS_PATH = "../review.tcss"
+    AUTO_FOCUS = "#review-table"
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
+        (0, "-narrow"),
+        (96, "-wide"),
+        (140, "-xwide"),
+    ]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter"),
+        Binding("t", "toggle_view", "Tree"),
+        Binding("space", "toggle_mark", "Mark"),
+        Binding("n", "renew", "Renew…"),
+        Binding("r", "toggle_raw", "JSON"),
+        Binding("question_mark,f1", "help", "Help"),
+        Binding("q", "close", "Quit"),
+        Binding("escape", "escape", "Leave filter", show=False),
+    ]
+
+    @dataclass
+    class Reviewed(Message):
+        """The directory was reviewed again (after a renewal)."""
+
+        review: Review | None
+        error: str = ""
+
+    def __init__(
+        self,
+        review: Review,
+        *,
+        directory: str | Path | None = None,
+        config: ClusterSpec | None = None,
+        config_path: Path | None = None,
+        warn_days: int | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        super().__init__()
+        self.review = review
+        self.directory = Path(directory if directory is not None else review.root)
+        self.config = config
+        self.config_path = config_path
+        self.warn_days = review.warn_days if warn_days is None else warn_days
+        self.now = now
+        self.rows: list[Row] = build_rows(review)
+        self.shown_rows: list[Row] = list(self.rows)
+        self.marked: set[int] = set()
+        self.selected: int | None = None
+        self._tree_nodes: dict[int, TreeNode[int | None]] = {}
+        self._details: dict[int, tuple[CertDetails, str, str]] = {}
+
+    @classmethod
+    def from_directory(
+        cls,
+        directory: str | Path,
+        *,
+        config: ClusterSpec | None = None,
+        config_path: Path | None = None,
+        warn_days: int = 30,
+        now: datetime | None = None,
+    ) -> ReviewScreen:
+        """Review a directory and make its screen; raises ReviewError (one sentence) when the
+        directory cannot be reviewed at all."""
+        review = review_directory(directory, config=config, warn_days=warn_days, now=now)
+        return cls(
+            review,
+            directory=directory,
+            config=config,
+            config_path=config_path,
+            warn_days=warn_days,
+            now=now,
+        )
+
+    # --- layout ---
+
+    def compose(self) -> ComposeResult:
+        """Summary, filter, table or tree, panel and findings, footer."""
+        yield Static("", id="review-summary")
+        with Horizontal(id="review-filter-row"):
+            yield Input(
+                placeholder="/ filter: any text, error, warning, expired, key-mismatch…",
+                id="review-filter",
+                compact=True,
+            )
+            yield Static("", id="review-count")
+        with Horizontal(id="review-main"):
+            with ContentSwitcher(initial="review-table", id="review-views"):
+                table: DataTable[Text] = DataTable(
+                    id="review-table", cursor_type="row", zebra_stripes=True
+                )
+                yield table
+                yield Tree("", id="review-tree")
+            with Vertical(id="review-detail"):
+                yield CertificatePanel(id="review-panel")
+                with VerticalScroll(id="review-findings-scroll"):
+                    yield Static("", id="review-findings")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Fill the table and the tree."""
+        table = self.query_one("#review-table", DataTable)
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
+        self._show_review()
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._recolour())
+
+    def _recolour(self) -> None:
+        """Rows and tree labels carry the theme's colours: draw them again in the new theme."""
+        if self.is_mounted:
+            self._fill_table()
+            self._fill_tree()
+
+    def _colour(self, look: str) -> str:
+        variables = self.app.get_css_variables()
+        return variables.get(f"text-{look}") or variables.get(look) or ""
+
+    def _show_review(self) -> None:
+        self._details.clear()
+        self._update_summary()
+        self._fill_table()
+        self._fill_tree()
+
+    def _update_summary(self) -> None:
+        review = self.review
+        files = len({r.path for r in review.files})
+        parts = []
+        for severity in SEVERITIES:
+            count = review.count(severity)
+            look, symbol = SEVERITY_LOOK[severity]
+            words = _plural(count, severity)
+            parts.append(
+                Content.from_markup(f"[$text-{look}]$symbol $words[/]", symbol=symbol, words=words)
+                if count and severity != "info"
+                else Content(words)
+            )
+        summary = Content.from_markup(
+            "[b]Review of $root[/] — $files: ",
+            root=display_path(self.directory),
+            files=_plural(files, "file"),
+        )
+        summary += Content(", ").join(parts)
+        if review.worst in (None, "info"):
+            summary += Content.from_markup(" — [$text-success]✓ nothing to fix[/]")
+        self.query_one("#review-summary", Static).update(summary)
+
+    # --- the table ---
+
+    def _cells(self, row: Row) -> list[Text]:
+        colour = self._colour(row.look)
+        mark = Text(MARK if row.index in self.marked else " ", style=self._colour("accent"))
+        return [
+            mark,
+            Text(row.file),
+            Text(f"{row.symbol} {row.status}", style=colour),
+            Text(row.expires, style=colour if row.look != "success" else ""),
+            Text(row.kind),
+            Text(row.role),
+            Text(row.subject),
+            Text(row.issuer),
+        ]
+
+    def _fill_table(self) -> None:
+        table = self.query_one("#review-table", DataTable)
+        query = self.query_one("#review-filter", Input).value
+        keep = self.selected
+        self.shown_rows = filter_rows(self.rows, query)
+        table.clear()
+        for row in self.shown_rows:
+            table.add_row(*self._cells(row), key=str(row.index))
+        self._update_count()
+        if not self.shown_rows:
+            self.selected = None
+            self.query_one(CertificatePanel).show_message(
+                f"No row matches “{query.strip()}” — Esc twice clears the filter"
+            )
+            self.query_one("#review-findings", Static).update("")
+            return
+        indexes = [row.index for row in self.shown_rows]
+        if keep not in indexes:  # at first, the first certificate rather than a JSON file
+            keep = next((r.index for r in self.shown_rows if r.is_certificate), indexes[0])
+        position = indexes.index(keep)
+        table.move_cursor(row=position, animate=False)
+        if keep != self.selected or self.query_one(CertificatePanel).shown is None:
+            self.show_record(keep)
+
+    def _update_count(self) -> None:
+        shown, total = len(self.shown_rows), len(self.rows)
+        text = f"{shown} of {total} rows" if shown != total else f"{total} rows"
+        if self.marked:
+            text += f" · {MARK} {len(self.marked)} marked"
+        self.query_one("#review-count", Static).update(text)
+
+    @on(Input.Changed, "#review-filter")
+    def _filter_changed(self) -> None:
+        self.query_one("#review-views", ContentSwitcher).current = "review-table"
+        self._fill_table()
+
+    @on(Input.Submitted, "#review-filter")
+    def _filter_submitted(self) -> None:
+        self.query_one("#review-table").focus()
+
+    @on(DataTable.RowHighlighted, "#review-table")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value is not None:
+            self.show_record(int(event.row_key.value))
+
+    # --- the tree ---
+
+    def _tree_label(self, node: CaNode) -> Text:
+        row = self.rows[node.index]
+        label = Text()
+        label.append(f"{row.symbol} ", style=self._colour(row.look))
+        label.append(row.file, style="bold")
+        what = f"  {row.subject}"
+        if node.record.cert is not None and node.record.cert.is_ca:
+            what += " · CA"
+        label.append(what)
+        label.append(f" · {row.status}", style=self._colour(row.look))
+        if node.copies:
+            label.append(f" · also in {', '.join(node.copies)}", style="dim")
+        return label
+
+    def _fill_tree(self) -> None:
+        tree: Tree[int | None] = self.query_one("#review-tree", Tree)
+        tree.clear()
+        roots, orphans = ca_tree(self.review)
+        tree.root.set_label(
+            Text(f"Who signed what in {display_path(self.directory)}", style="bold")
+        )
+        tree.root.data = None
+
+        self._tree_nodes.clear()
+
+        def add(parent: TreeNode[int | None], node: CaNode, seen: set[int]) -> None:
+            if node.index in seen:
+                return
+            seen = seen | {node.index}
+            if node.children:
+                branch = parent.add(self._tree_label(node), data=node.index, expand=True)
+                for child in node.children:
+                    add(branch, child, seen)
+            else:
+                branch = parent.add_leaf(self._tree_label(node), data=node.index)
+            self._tree_nodes.setdefault(node.index, branch)
+
+        for root in roots:
+            add(tree.root, root, set())
+        if orphans:
+            group = tree.root.add(
+                Text("Issuer not in this directory", style=self._colour("warning")),
+                data=None,
+                expand=True,
+            )
+            for orphan in orphans:
+                add(group, orphan, set())
+        if not roots and not orphans:
+            tree.root.add_leaf(Text("No certificate in this directory"), data=None)
+        tree.root.expand()
+
+    @on(Tree.NodeHighlighted, "#review-tree")
+    def _node_highlighted(self, event: Tree.NodeHighlighted) -> None:
+        if event.node.data is not None:
+            self.show_record(event.node.data)
+
+    # --- the panel and the findings ---
+
+    def show_record(self, index: int) -> None:
+        """Explain one object of the review in the panel, its file's findings under it."""
+        if not 0 <= index < len(self.rows):
+            return
+        self.selected = index
+        row = self.rows[index]
+        record = row.record
+        panel = self.query_one(CertificatePanel)
+        if record.cert is not None:
+            try:
+                if index not in self._details:
+                    self._details[index] = certificate_details(self.review, record)
+                details, issuer_label, key_label = self._details[index]
+                role = f" — {record.role}" if record.role else ""
+                panel.show_certificate(
+                    record.cert.certificate,
+                    title=f"{record.ref}{role}",
+                    issuer_label=issuer_label,
+                    key_label=key_label,
+                    details=details,
+                )
+            except Exception as error:  # a certificate the panel cannot describe: say so
+                panel.show_message(
+                    f"{record.ref}: this certificate cannot be explained here "
+                    f"({type(error).__name__}: {error}) — the findings below still apply"
+                )
+        else:
+            panel.show_message(describe_other(record))
+        self.query_one("#review-findings", Static).update(self._findings_content(row))
+
+    def _findings_content(self, row: Row) -> Content:
+        if not row.findings:
+            return Content.from_markup(
+                "[$text-success]✓[/] No findings about $file", file=row.record.path
+            )
+        lines = [
+            Content.from_markup(
+                "[b]$count about $file[/]",
+                count=_plural(len(row.findings), "finding"),
+                file=row.record.path,
+            )
+        ]
+        for finding in row.findings:
+            look, symbol = SEVERITY_LOOK[finding.severity]
+            lines.append(
+                Content.from_markup(
+                    f"[$text-{look}]$symbol $severity[/] [b]$check[/] $message",
+                    symbol=symbol,
+                    severity=finding.severity,
+                    check=finding.check,
+                    message=finding.message,
+                )
+            )
+        return Content("\n").join(lines)
+
+    # --- actions ---
+
+    def action_filter(self) -> None:
+        """Go to the filter (/)."""
+        self.query_one("#review-views", ContentSwitcher).current = "review-table"
+        self.query_one("#review-filter", Input).focus()
+
+    def action_escape(self) -> None:
+        """Leave the filter; from the table, clear it."""
+        field = self.query_one("#review-filter", Input)
+        if field.has_focus:
+            self.query_one("#review-table").focus()
+        elif field.value:
+            field.value = ""
+
+    def action_toggle_view(self) -> None:
+        """Switch between the table and the tree (t)."""
+        switcher = self.query_one("#review-views", ContentSwitcher)
+        tree = self.query_one("#review-tree", Tree)
+        if switcher.current == "review-table":
+            switcher.current = "review-tree"
+            tree.focus()
+            node = self._tree_nodes.get(self.selected if self.selected is not None else -1)
+            if node is None and self._tree_nodes:
+                node = next(iter(self._tree_nodes.values()))
+            if node is not None:
+                tree.call_after_refresh(tree.move_cursor, node)  # once its lines are laid out
+        else:
+            switcher.current = "review-table"
+            table = self.query_one("#review-table", DataTable)
+            table.focus()
+            if self.shown_rows and 0 <= table.cursor_row < len(self.shown_rows):
+                self.show_record(self.shown_rows[table.cursor_row].index)
+
+    def action_toggle_raw(self) -> None:
+        """Switch the panel between the details and the raw cfssl-certinfo JSON (r)."""
+        self.query_one(CertificatePanel).action_toggle_raw()
+
+    def action_toggle_mark(self) -> None:
+        """Mark or unmark the selected certificate for renewal (space)."""
+        if self.selected is None:
+            return
+        row = self.rows[self.selected]
+        if self.selected in self.marked:
+            self.marked.discard(self.selected)
+        else:
+            refusal = self._mark_refusal(row)
+            if refusal:
+                self.notify(refusal, title="Not marked", severity="warning")
+                return
+            self.marked.add(self.selected)
+        table = self.query_one("#review-table", DataTable)
+        key = str(self.selected)
+        if key in table.rows:
+            table.update_cell(key, "mark", self._cells(row)[0])
+        self._update_count()
+
+    @staticmethod
+    def _mark_refusal(row: Row) -> str:
+        record = row.record
+        if record.cert is None:
+            return f"{record.ref} is not a certificate — mark the certificate it goes with"
+        if record.embedded:
+            return (
+                f"{record.ref} is a copy inside a kubeconfig — mark its certificate file; "
+                "the kubeconfig is rebuilt with it"
+            )
+        if record.cert.is_ca:
+            return (
+                f"{record.ref} is a CA — renew never replaces a CA: trust a bundle of the old "
+                "and a new CA everywhere first (see `k8s-cert-wizard renew --help`)"
+            )
+        return ""
+
+    def renewal_names(self) -> list[str]:
+        """The files to renew: the marked ones, else the selected certificate."""
+        chosen = sorted(self.marked) if self.marked else []
+        if not chosen and self.selected is not None:
+            chosen = [self.selected]
+        return list(dict.fromkeys(self.rows[i].record.path for i in chosen))
+
+    def action_renew(self) -> None:
+        """Open the renewal of the marked certificates (n)."""
+        from wizard.tui.screens.renew import RenewScreen
+
+        names = self.renewal_names()
+        if not names:
+            self.notify("Select or mark a certificate first (space marks)", severity="warning")
+            return
+        if not self.marked and self.selected is not None:
+            refusal = self._mark_refusal(self.rows[self.selected])
+            if refusal:
+                self.notify(refusal, title="Nothing to renew", severity="warning")
+                return
+        spec, source, problem = load_cluster_file(self.directory, self.config, self.config_path)
+        self.app.push_screen(
+            RenewScreen(
+                self.directory,
+                names,
+                spec=spec,
+                spec_source=source,
+                problem=problem,
+                now=self.now,
+            ),
+            callback=self._after_renew,
+        )
+
+    def _after_renew(self, written: bool | None) -> None:
+        if written:
+            self.refresh_review()
+
+    def refresh_review(self) -> None:
+        """Review the directory again, in a thread; the screen redraws when it is done."""
+        self.review_again(self.directory, self.config, self.warn_days, self.now)
+
+    @work(thread=True, exclusive=True, group="review", exit_on_error=False)
+    def review_again(
+        self,
+        directory: Path,
+        config: ClusterSpec | None,
+        warn_days: int,
+        now: datetime | None,
+    ) -> None:
+        """The worker: review_directory, posted back as a Reviewed message."""
+        try:
+            review = review_directory(directory, config=config, warn_days=warn_days, now=now)
+        except ReviewError as error:
+            self.post_message(self.Reviewed(None, str(error)))
+        else:
+            self.post_message(self.Reviewed(review))
+
+    @on(Reviewed)
+    def _reviewed(self, event: Reviewed) -> None:
+        if event.review is None:
+            self.notify(event.error, title="Review failed", severity="error")
+            return
+        self.set_review(event.review)
+        self.notify("The directory was reviewed again", title="Review refreshed")
+
+    def set_review(self, review: Review) -> None:
+        """Show another review of the directory (marks are cleared, the filter is kept)."""
+        self.review = review
+        self.rows = build_rows(review)
+        self.marked.clear()
+        if self.selected is not None and self.selected >= len(self.rows):
+            self.selected = None
+        self._show_review()
+
+    def action_help(self) -> None:
+        """List the keys (? or F1)."""
+        from wizard.tui.screens.renew import RENEW_KEYS
+
+        sections: list[KeySection] = [
+            ("Review", REVIEW_KEYS),
+            ("Renew (n)", RENEW_KEYS),
+            ("Moving around", [("Tab / shift+Tab", "Next / previous area")]),
+        ]
+        self.app.push_screen(HelpDialog(sections, intro=HELP_INTRO))
+
+    def action_close(self) -> None:
+        """Quit the review (q): the app when it runs alone, else back to where it was opened."""
+        if isinstance(self.app, ReviewApp):
+            self.app.exit(exit_code(self.app.review))
+        else:
+            self.dismiss(None)
+
+
+HELP_INTRO = (
+    "The review reads the directory and never changes it. Colours always come with a word and "
+    "a symbol: ✓ valid, ⚠ expiring or a warning, ✗ expired or an error. Renewing (n) shows the "
+    "diff first and writes nothing until you confirm; the old files go to a backup folder."
+)
+
+
+# --- running it -----------------------------------------------------------------------------------
+
+
+class ReviewApp(App[int]):
+    """The review screen on its own, as `k8s-cert-wizard review DIR` opens it; exits with the
+    code `--plain` would give for the review it was opened with."""
+
+    TITLE = "k8s-cert-wizard review"
+    # The wizard's stylesheet (dialogs) and the review's: a default screen's own CSS_PATH is
+    # not loaded by Textual, so the app names it too.
+    CSS_PATH: ClassVar[list[str]] = ["../wizard.tcss", "../review.tcss"]
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = ReviewScreen.HORIZONTAL_BREAKPOINTS
+
+    def __init__(
+        self,
+        review: Review,
+        *,
+        directory: str | Path | None = None,
+        config: ClusterSpec | None = None,
+        config_path: Path | None = None,
+        warn_days: int | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        super().__init__()
+        self.review = review
+        self.theme = "textual-dark"
+        self._screen_arguments = {
+            "directory": directory,
+            "config": config,
+            "config_path": config_path,
+            "warn_days": warn_days,
+            "now": now,
+        }
+
+    def get_default_screen(self) -> Screen:
+        """The review screen is the app."""
+        return ReviewScreen(self.review, **self._screen_arguments)  # type: ignore[arg-type]
+
+
+def make_review_app(
+    root: str | Path,
+    *,
+    config: ClusterSpec | None = None,
+    warn_days: int = 30,
+    now: datetime | None = None,
+    config_path: Path | None = None,
+) -> ReviewApp:
+    """Review `root` and return the app showing it (tests, screenshots). `now` fixes the clock
+    of the review and of a renewal made from it. Raises ReviewError like review_directory."""
+    review = review_directory(root, config=config, warn_days=warn_days, now=now)
+    return ReviewApp(
+        review,
+        directory=root,
+        config=config,
+        config_path=config_path,
+        warn_days=warn_days,
+        now=now,
+    )
+
+
+def run_review(
+    review: Review,
+    *,
+    config: ClusterSpec | None = None,
+    config_path: Path | None = None,
+) -> int:
+    """Show a review in the terminal until the user quits; returns the exit code `review
+    --plain` gives for it (0 clean, 1 warnings only, 2 errors).
+
+    `k8s-cert-wizard review DIR` calls `run_review(review)`; pass the `-c` cluster file as
+    `config` so that renewing uses it (without it, DIR/cluster.toml is used when present).
+    """
+    ReviewApp(review, config=config, config_path=config_path).run()
+    return exit_code(review)
+
+
+def open_review_dialog(
+    app: App,
+    *,
+    initial: str = "k8s-certs",
+    config: ClusterSpec | None = None,
+    warn_days: int = 30,
+) -> None:
+    """Ask for a directory (the wizard's PathDialog) and push its ReviewScreen; an unreadable
+    directory is said in the dialog, which stays open."""
+    from wizard.tui.dialogs.path import PathDialog
+
+    made: list[ReviewScreen] = []
+
+    def review(path: Path) -> str | None:
+        try:
+            made.append(ReviewScreen.from_directory(path, config=config, warn_days=warn_days))
+        except ReviewError as error:
+            return str(error)
+        return None
+
+    def opened(path: Path | None) -> None:
+        if path is not None and made:
+            app.push_screen(made[-1])
+
+    app.push_screen(
+        PathDialog("Review a certificate directory", initial, review, ok="Review"),
+        callback=opened,
+    )
