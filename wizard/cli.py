@@ -541,8 +541,8 @@ def print_review(review, stream: TextIO | None = None) -> None:
             Text(record.ref),
             Text(record.kind),
             Text(record.role or "—"),
-            Text(_review_subject(record)),
-            Text(_review_issuer(record)),
+            Text(record.subject_summary()),
+            Text(record.issuer_summary()),
             Text(_review_expires(review, record)),
             _review_status(review, record, severities_by_path.get(record.path, [])),
         )
@@ -577,27 +577,6 @@ def _review_summary(review):
     if review.worst in (None, "info"):
         summary.append(" — nothing to fix", style="green")
     return summary
-
-
-def _review_subject(record) -> str:
-    if record.cert is not None:
-        groups = f" (O {', '.join(record.cert.organizations)})" if record.cert.organizations else ""
-        return f"CN {record.cert.cn}{groups}"
-    if record.key is not None:
-        key = record.key
-        what = "encrypted key" if key.encrypted else f"{key.key_type} {key.key_size}"
-        return what + (f" → {', '.join(record.paired)}" if record.paired else "")
-    if record.csr is not None:
-        return f"CSR for CN {record.csr.cn}"
-    return record.note
-
-
-def _review_issuer(record) -> str:
-    if record.cert is None:
-        return ""
-    if record.self_signed:
-        return "self-signed"
-    return record.issued_by or f"not here: {record.cert.issuer_text}"
 
 
 def _review_expires(review, record) -> str:

@@ -195,6 +195,29 @@ class ReviewedFile:
     issued_by: str | None = None  # the file of the CA that signed this certificate
     self_signed: bool = False
 
+    def subject_summary(self) -> str:
+        """A certificate's CN and O, a key's type and its certificate, a CSR's CN, or the note."""
+        if self.cert is not None:
+            organizations = self.cert.organizations
+            groups = f" (O {', '.join(organizations)})" if organizations else ""
+            return f"CN {self.cert.cn}{groups}"
+        if self.key is not None:
+            key = self.key
+            what = "encrypted key" if key.encrypted else f"{key.key_type} {key.key_size}"
+            return what + (f" → {', '.join(self.paired)}" if self.paired else "")
+        if self.csr is not None:
+            return f"CSR for CN {self.csr.cn}"
+        return self.note
+
+    def issuer_summary(self) -> str:
+        """Who signed a certificate: `self-signed`, the CA's file, or the issuer's name when
+        the CA is not in the directory; empty for other files."""
+        if self.cert is None:
+            return ""
+        if self.self_signed:
+            return "self-signed"
+        return self.issued_by or f"not here: {self.cert.issuer_text}"
+
     @property
     def ref(self) -> str:
         """The path, with the part inside the file when there is one."""

@@ -157,30 +157,6 @@ def row_status(review: Review, record: ReviewedFile, findings: Iterable[Finding]
     return " · ".join(words), look, symbol
 
 
-def subject_text(record: ReviewedFile) -> str:
-    """The certificate's CN and O, a key's type and its certificate, a CSR's CN, or the note."""
-    if record.cert is not None:
-        groups = f" (O {', '.join(record.cert.organizations)})" if record.cert.organizations else ""
-        return f"CN {record.cert.cn}{groups}"
-    if record.key is not None:
-        key = record.key
-        what = "encrypted key" if key.encrypted else f"{key.key_type} {key.key_size}"
-        return what + (f" → {', '.join(record.paired)}" if record.paired else "")
-    if record.csr is not None:
-        return f"CSR for CN {record.csr.cn}"
-    return record.note
-
-
-def issuer_text(record: ReviewedFile) -> str:
-    """Who signed a certificate: `self-signed`, the CA's file, or the issuer's name when the CA
-    is not in the directory."""
-    if record.cert is None:
-        return ""
-    if record.self_signed:
-        return "self-signed"
-    return record.issued_by or f"not here: {record.cert.issuer_text}"
-
-
 def expires_text(review: Review, record: ReviewedFile) -> str:
     """`3649 d`, `35 d ago`, or nothing for a file that is not a certificate."""
     days = review.days_left(record)
@@ -204,8 +180,8 @@ def build_rows(review: Review) -> list[Row]:
             "expires": expires_text(review, record),
             "kind": record.kind,
             "role": record.role or "—",
-            "subject": subject_text(record),
-            "issuer": issuer_text(record),
+            "subject": record.subject_summary(),
+            "issuer": record.issuer_summary(),
         }
         words = [*cells.values(), *(f.check for f in findings), *(f.severity for f in findings)]
         rows.append(
