@@ -7,14 +7,13 @@ import shutil
 import socket
 import ssl
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from tests.conftest import need_tool
+from tests.interop.etcd_process import TLSFiles, etcdctl, single_member
 from wizard.cli import main
 from wizard.spec import ClusterSpec, save_spec
 
@@ -22,31 +21,6 @@ pytestmark = pytest.mark.interop
 
 NEW_NAME = "etcd.renewed.example"
 NEW_ADDRESS = "192.168.214.91"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def etcdctl(directory: Path, endpoint: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            need_tool("etcdctl"),
-            f"--endpoints={endpoint}",
-            f"--cacert={directory / 'ca.pem'}",
-            f"--cert={directory / 'kubernetes.pem'}",
-            f"--key={directory / 'kubernetes-key.pem'}",
-            "--dial-timeout=5s",
-            "--command-timeout=10s",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"},
-        timeout=60,
-    )
 
 
 def served_certificate(directory: Path, port: int) -> x509.Certificate:
@@ -64,56 +38,21 @@ def served_certificate(directory: Path, port: int) -> x509.Certificate:
 @pytest.fixture
 def running_etcd(classic_set: Path, tmp_path: Path):
     """etcd on 127.0.0.1 serving (and peering with) a private copy of the classic set."""
-    binary = need_tool("etcd")
-    need_tool("etcdctl")
     directory = tmp_path / "k8s-certs"
     shutil.copytree(classic_set, directory)
-    client, peer = free_port(), free_port()
-    endpoint = f"https://127.0.0.1:{client}"
-    peer_url = f"https://127.0.0.1:{peer}"
-    log_path = tmp_path / "etcd.log"
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [
-            binary,
-            "--name=m1",
-            f"--data-dir={tmp_path / 'data'}",
-            f"--listen-client-urls={endpoint}",
-            f"--advertise-client-urls={endpoint}",
-            f"--listen-peer-urls={peer_url}",
-            f"--initial-advertise-peer-urls={peer_url}",
-            f"--initial-cluster=m1={peer_url}",
-            "--initial-cluster-state=new",
-            f"--cert-file={directory / 'kubernetes.pem'}",
-            f"--key-file={directory / 'kubernetes-key.pem'}",
-            f"--trusted-ca-file={directory / 'ca.pem'}",
-            "--client-cert-auth",
-            f"--peer-cert-file={directory / 'kubernetes.pem'}",
-            f"--peer-key-file={directory / 'kubernetes-key.pem'}",
-            f"--peer-trusted-ca-file={directory / 'ca.pem'}",
-            "--peer-client-cert-auth",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    files = TLSFiles(
+        directory / "ca.pem", directory / "kubernetes.pem", directory / "kubernetes-key.pem"
     )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if etcdctl(directory, endpoint, "endpoint", "health").returncode == 0:
-                break
-            if process.poll() is not None:
-                pytest.fail(f"etcd exited:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.3)
-        else:
-            pytest.fail(f"etcd did not become healthy:\n{log_path.read_text()[-3000:]}")
+    with single_member(files, tmp_path) as (process, endpoint, client):
         yield process, directory, endpoint, client
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+
+
+def etcdctl_with(directory: Path, endpoint: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """etcdctl with the kubernetes certificate currently in the directory."""
+    files = TLSFiles(
+        directory / "ca.pem", directory / "kubernetes.pem", directory / "kubernetes-key.pem"
+    )
+    return etcdctl(files, endpoint, *args)
 
 
 def test_renewed_certificate_is_served_and_accepted_without_a_restart(
@@ -122,7 +61,7 @@ def test_renewed_certificate_is_served_and_accepted_without_a_restart(
     process, directory, endpoint, port = running_etcd
     before = served_certificate(directory, port)
     assert before == x509.load_pem_x509_certificate((directory / "kubernetes.pem").read_bytes())
-    put = etcdctl(directory, endpoint, "put", "/registry/renew", "before")
+    put = etcdctl_with(directory, endpoint, "put", "/registry/renew", "before")
     assert put.returncode == 0, put.stderr
     ca_before = (directory / "ca.pem").read_bytes(), (directory / "ca-key.pem").read_bytes()
 
@@ -144,9 +83,9 @@ def test_renewed_certificate_is_served_and_accepted_without_a_restart(
 
     assert process.poll() is None, "etcd stopped during the renewal"
     # a new connection with the new client certificate is accepted, and gets the new server one
-    got = etcdctl(directory, endpoint, "get", "/registry/renew", "--print-value-only")
+    got = etcdctl_with(directory, endpoint, "get", "/registry/renew", "--print-value-only")
     assert got.returncode == 0 and got.stdout.strip() == "before", got.stderr
-    put = etcdctl(directory, endpoint, "put", "/registry/renew", "after")
+    put = etcdctl_with(directory, endpoint, "put", "/registry/renew", "after")
     assert put.returncode == 0, put.stderr
     served = served_certificate(directory, port)
     assert served.public_bytes(serialization.Encoding.DER) == renewed.public_bytes(
