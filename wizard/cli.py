@@ -272,11 +272,15 @@ def _load_valid_spec(config: str, profile: str | None = None):  # -> ClusterSpec
             print(f"{config}: error: {problem}", file=sys.stderr)
         count = f"{len(errors)} error" + ("s" if len(errors) > 1 else "")
         return refuse(f"{config} has {count} — fix them and run again; nothing was written")
+    return spec
+
+
+def _print_set_notes(spec) -> None:
+    """What concerns the whole set rather than a field: the notes the preview shows too."""
     from wizard.outputs import shared_subject_warnings
 
     for problem in shared_subject_warnings(spec):
-        print(f"{config}: note: {problem.message}", file=sys.stderr)
-    return spec
+        print(f"note: {problem.message}", file=sys.stderr)
 
 
 def run_csr(args: argparse.Namespace) -> int:
@@ -298,6 +302,7 @@ def run_csr(args: argparse.Namespace) -> int:
     except StoreError as error:
         return refuse(str(error))
     _print_result(result)
+    _print_set_notes(spec)
     return EXIT_OK
 
 
@@ -343,6 +348,7 @@ def run_generate(args: argparse.Namespace) -> int:
                 f"expiry.cert = {spec.expiry.cert}: no certificate outlives its CA"
             )
     _print_result(result)
+    _print_set_notes(spec)
     return EXIT_OK
 
 

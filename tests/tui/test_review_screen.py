@@ -242,9 +242,9 @@ async def test_filter_narrows_the_rows(in_tmp: Path) -> None:
         assert _table(pilot).row_count == everything
 
 
-def test_filter_rows_matches_every_word() -> None:
+def test_filter_rows_matches_every_word(inspect_set: Path) -> None:
     """The filter is case-blind, looks in every column and in the findings' slugs."""
-    review = review_directory(INSPECT_SET, now=FIXED_NOW)
+    review = review_directory(inspect_set, now=FIXED_NOW)
     rows = build_rows(review)
     assert filter_rows(rows, "") == rows
     assert [r.file for r in filter_rows(rows, "ADMIN certificate")] == ["admin.pem"]
@@ -336,7 +336,7 @@ async def test_inside_the_wizard(in_tmp: Path) -> None:
     from tests.tui.wizard_pilot import wizard
     from wizard.tui.screens.review import ReviewScreen
 
-    shutil.copytree(INSPECT_SET, in_tmp / "k8s-certs")
+    stage_inspect_set(in_tmp / "k8s-certs")
     app = wizard()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -353,33 +353,50 @@ async def test_inside_the_wizard(in_tmp: Path) -> None:
         assert app.screen is under
 
 
+@pytest.fixture(scope="module")
+def inspect_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The committed inspect set with the modes generate gives (git keeps no file modes)."""
+    return stage_inspect_set(tmp_path_factory.mktemp("inspect") / "k8s-certs")
+
+
+def stage_inspect_set(target: Path) -> Path:
+    """Copy the inspect set to `target`: keys 0600, the rest 0644, the folder 0700."""
+    shutil.copytree(INSPECT_SET, target)
+    target.chmod(0o700)
+    for path in target.iterdir():
+        path.chmod(0o600 if path.name.endswith("-key.pem") else 0o644)
+    return target
+
+
 # --- run_review and exit codes -----------------------------------------------------------------
 
 
-def test_exit_codes_follow_the_worst_finding() -> None:
+def test_exit_codes_follow_the_worst_finding(inspect_set: Path) -> None:
     """0 clean, 1 warnings only, 2 errors — as `review --plain` gives."""
-    assert exit_code(review_directory(INSPECT_SET, now=FIXED_NOW)) == 0
-    assert exit_code(review_directory(INSPECT_SET, now=FIXED_NOW, warn_days=4000)) == 1
+    assert exit_code(review_directory(inspect_set, now=FIXED_NOW)) == 0
+    assert exit_code(review_directory(inspect_set, now=FIXED_NOW, warn_days=4000)) == 1
     later = FIXED_NOW + timedelta(days=4000)
-    assert exit_code(review_directory(INSPECT_SET, now=later)) == 2
+    assert exit_code(review_directory(inspect_set, now=later)) == 2
 
 
-def test_run_review_returns_the_plain_exit_code(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_review_returns_the_plain_exit_code(
+    monkeypatch: pytest.MonkeyPatch, inspect_set: Path
+) -> None:
     """run_review shows the app, then returns the review's exit code."""
     shown: list[ReviewApp] = []
     monkeypatch.setattr(ReviewApp, "run", lambda self, *a, **k: shown.append(self))
     for review, code in (
-        (review_directory(INSPECT_SET, now=FIXED_NOW), 0),
-        (review_directory(INSPECT_SET, now=FIXED_NOW, warn_days=4000), 1),
-        (review_directory(INSPECT_SET, now=FIXED_NOW + timedelta(days=4000)), 2),
+        (review_directory(inspect_set, now=FIXED_NOW), 0),
+        (review_directory(inspect_set, now=FIXED_NOW, warn_days=4000), 1),
+        (review_directory(inspect_set, now=FIXED_NOW + timedelta(days=4000)), 2),
     ):
         assert run_review(review) == code
         assert shown[-1].review is review
 
 
-async def test_q_quits_with_the_exit_code() -> None:
+async def test_q_quits_with_the_exit_code(inspect_set: Path) -> None:
     """q ends the app with the exit code as its result."""
-    app = make_review_app(INSPECT_SET, now=FIXED_NOW, warn_days=4000)
+    app = make_review_app(inspect_set, now=FIXED_NOW, warn_days=4000)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("q")
@@ -392,8 +409,7 @@ def test_cli_review_in_a_terminal_calls_run_review(
     """`k8s-cert-wizard review DIR` in a terminal hands the review to run_review."""
     from wizard.cli import main
 
-    directory = tmp_path / "set"
-    shutil.copytree(INSPECT_SET, directory)
+    directory = stage_inspect_set(tmp_path / "set")
     called = []
 
     def fake_run_review(review, *, config=None, config_path=None) -> int:
