@@ -12,8 +12,6 @@ from wizard.generate import generate_files
 from wizard.spec import ClusterSpec
 from wizard.store import write_files
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-
 
 def need_tool(name: str) -> str:
     """The path of an external tool, or skip the test saying which package brings it."""
@@ -30,14 +28,6 @@ def need_tool(name: str) -> str:
         }
         pytest.skip(f"{name} is not installed (apt-get install {packages.get(name, name)})")
     return path
-
-
-@pytest.fixture
-def shared_dir() -> Path:
-    """The project's shared/ folder (reference material), or skip when it is absent."""
-    if not SHARED.is_dir():
-        pytest.skip(f"{SHARED} is absent: the reference material is not beside the checkout")
-    return SHARED
 
 
 @pytest.fixture

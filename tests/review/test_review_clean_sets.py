@@ -98,9 +98,9 @@ def test_generated_profiles_are_clean(tmp_path: Path, profile: str, kubelet: str
     assert_consistent(review)
 
 
-def test_golden_cfssl_output(shared_dir: Path) -> None:
+def test_golden_cfssl_output() -> None:
     """The reference certificates real cfssl made from the guide's JSON, mistakes included."""
-    review = review_directory(shared_dir / "reference" / "golden-cfssl")
+    review = review_directory(Path(__file__).parents[1] / "data" / "golden-cfssl")
     found = {(f.path, f.check, f.severity) for f in review.findings}
     assert ("rsa-seed/kubernetes.pem", "cidr-san", "error") in found
     assert ("rsa-seed/kubernetes-csr.json", "cidr-san", "warning") in found
