@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -79,6 +80,7 @@ class WizardApp(App[None]):
     async def on_mount(self) -> None:
         """Open straight on step 1."""
         await self.push_screen(self.step_screen(1))
+        gc.freeze()  # the startup objects live as long as the app: spare them every full scan
 
     @property
     def current_step(self) -> int:

@@ -6,6 +6,7 @@ written in one atomic step at the end, so cancelling leaves nothing behind.
 
 from __future__ import annotations
 
+import gc
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -330,6 +331,9 @@ class GenerateScreen(StepScreen):
             now=self.state.now,
             cancel=threading.Event(),
         )
+        # A full garbage collection scans every widget and holds the GIL for 100-300 ms; freezing
+        # what exists now keeps collections during the run to the run's own objects.
+        gc.freeze()
         self._start(job)
         self.run_generation(job)
 
