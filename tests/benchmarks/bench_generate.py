@@ -35,7 +35,8 @@ def time_ours(work: Path, config: Path, round_number: int) -> float:
     start = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "wizard", "generate", "-c", str(config), "-o", str(out)],
-        check=True, stdout=subprocess.DEVNULL,
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     elapsed = time.perf_counter() - start
     shutil.rmtree(out)
@@ -79,7 +80,8 @@ def main() -> int:
     print(f"k8s-cert-wizard generate: median {ours_median * 1000:.0f} ms")
     print(f"cfssl gencert | cfssljson ×4: median {theirs_median * 1000:.0f} ms")
     ratio = ours_median / theirs_median
-    print(f"ratio ours/cfssl: {ratio:.2f} (target ≤ 0.75) — {'met' if ratio <= 0.75 else 'NOT met'}")
+    verdict = "met" if ratio <= 0.75 else "NOT met"
+    print(f"ratio ours/cfssl: {ratio:.2f} (target ≤ 0.75) — {verdict}")
     return 0
 
 

@@ -5,7 +5,8 @@
     Reference measured in the same run: the same for a bare Textual app with one Input.
 (b) The largest gap of a 10 ms timer in the app while a thread worker generates the complete
     profile (two nodes) with RSA 4096 keys (keys, signing, the atomic write) and for half a
-    second after, while the screen shows the result. Worst of --rounds runs. Reference: the same timer while idle.
+    second after, while the screen shows the result. Worst of --rounds runs. Reference: the
+    same timer while idle.
     Target: below 100 ms.
 
     python tests/benchmarks/bench_tui.py [--rounds 5]
