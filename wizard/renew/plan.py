@@ -68,14 +68,21 @@ _USAGE_ORDER += ["server auth", "client auth"]
 # --- reading what is on disk -------------------------------------------------------------------
 
 
-def read_certificate(path: Path) -> tuple[x509.Certificate | None, str]:
-    """The certificate in a file, or None and what is wrong ("is missing", …)."""
+def _read_bytes(path: Path) -> tuple[bytes | None, str]:
+    """A file's bytes, or None and what is wrong ("is missing", "cannot be read (…)")."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes(), ""
     except FileNotFoundError:
         return None, "is missing"
     except OSError as error:
         return None, f"cannot be read ({error.strerror or error})"
+
+
+def read_certificate(path: Path) -> tuple[x509.Certificate | None, str]:
+    """The certificate in a file, or None and what is wrong ("is missing", …)."""
+    data, problem = _read_bytes(path)
+    if data is None:
+        return None, problem
     try:
         return pki.load_certificate(data, str(path)), ""
     except pki.PKIError:
@@ -84,12 +91,9 @@ def read_certificate(path: Path) -> tuple[x509.Certificate | None, str]:
 
 def read_key(path: Path) -> tuple[pki.PrivateKey | None, str]:
     """The private key in a file, or None and what is wrong."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None, "is missing"
-    except OSError as error:
-        return None, f"cannot be read ({error.strerror or error})"
+    data, problem = _read_bytes(path)
+    if data is None:
+        return None, problem
     try:
         return pki.load_private_key(data, str(path)), ""
     except pki.PKIError as error:
