@@ -6,7 +6,6 @@ compares stdout and stderr exactly. cfssl-certinfo exits 0 even on error; ours e
 
 from __future__ import annotations
 
-import base64
 import datetime
 import io
 import ipaddress
@@ -14,7 +13,6 @@ import itertools
 import os
 import shutil
 import subprocess
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,6 +32,17 @@ from cryptography.x509.oid import NameOID  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+from tests.der import (  # noqa: E402
+    EC_KEY,
+    ext,
+    integer,
+    oid,
+    pem,
+    raw_cert,
+    raw_name,
+    seq,
+    tlv,
+)
 from wizard.certinfo import run_certinfo  # noqa: E402
 
 pytestmark = pytest.mark.interop
@@ -162,76 +171,6 @@ def make_cert(
         algorithm = hashes.SHA256()
     cert = builder.sign(key, algorithm, **sign_kwargs)
     return cert.public_bytes(serialization.Encoding.PEM)
-
-
-def tlv(tag: int, content: bytes) -> bytes:
-    n = len(content)
-    if n < 128:
-        return bytes([tag, n]) + content
-    size = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(size)]) + size + content
-
-
-def seq(*items: bytes) -> bytes:
-    return tlv(0x30, b"".join(items))
-
-
-def oid(dotted: str) -> bytes:
-    arcs = [int(a) for a in dotted.split(".")]
-    out = b""
-    for arc in [arcs[0] * 40 + arcs[1], *arcs[2:]]:
-        chunk = [arc & 0x7F]
-        arc >>= 7
-        while arc:
-            chunk.append(0x80 | (arc & 0x7F))
-            arc >>= 7
-        out += bytes(reversed(chunk))
-    return tlv(6, out)
-
-
-def integer(value: int) -> bytes:
-    size = (value.bit_length() + 8) // 8 if value >= 0 else ((-value - 1).bit_length() + 8) // 8
-    return tlv(2, value.to_bytes(max(size, 1), "big", signed=True))
-
-
-def raw_name(*rdns: list[tuple[str, int, bytes]]) -> bytes:
-    return seq(*[tlv(0x31, b"".join(seq(oid(o), tlv(t, v)) for o, t, v in rdn)) for rdn in rdns])
-
-
-_RAW_KEY = ec.generate_private_key(ec.SECP256R1())
-_RAW_SPKI = _RAW_KEY.public_key().public_bytes(
-    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-)
-_ECDSA_SHA256 = seq(oid("1.2.840.10045.4.3.2"))
-
-
-def raw_cert(
-    subject: bytes | None = None,
-    extensions: list[bytes] | None = None,
-    validity: bytes | None = None,
-    sigalg: bytes = _ECDSA_SHA256,
-    outer_sigalg: bytes | None = None,
-    serial: bytes | None = None,
-    version: int | None = 2,
-    spki: bytes = _RAW_SPKI,
-) -> bytes:
-    """A certificate DER built by hand; the signature is junk (cfssl-certinfo never checks)."""
-    subject = subject if subject is not None else raw_name([("2.5.4.3", 0x0C, b"x")])
-    validity = validity or seq(tlv(0x17, b"200101000000Z"), tlv(0x17, b"300101000000Z"))
-    parts = [tlv(0xA0, integer(version))] if version is not None else []
-    parts += [serial or integer(1), sigalg, subject, validity, subject, spki]
-    if extensions is not None:
-        parts.append(tlv(0xA3, seq(*extensions)))
-    return seq(seq(*parts), outer_sigalg or sigalg, tlv(3, b"\x00" + seq(integer(1), integer(1))))
-
-
-def ext(dotted: str, value: bytes, critical: bool = False) -> bytes:
-    return seq(oid(dotted), *([tlv(1, b"\xff")] if critical else []), tlv(4, value))
-
-
-def pem(der: bytes, label: str = "CERTIFICATE") -> bytes:
-    body = "\n".join(textwrap.wrap(base64.b64encode(der).decode(), 64))
-    return f"-----BEGIN {label}-----\n{body}\n-----END {label}-----\n".encode()
 
 
 def attr(oid_: x509.ObjectIdentifier, value: str, kind: _ASN1Type | None = None):
@@ -540,7 +479,7 @@ def test_raw_dates(tmp_path: Path, before: bytes, after: bytes) -> None:
 # ---- structure Go checks ------------------------------------------------------------------------
 
 _EC_ALG = seq(oid("1.2.840.10045.2.1"), oid("1.2.840.10045.3.1.7"))
-_POINT = _RAW_KEY.public_key().public_bytes(
+_POINT = EC_KEY.public_key().public_bytes(
     serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
 )
 STRUCTURE_CASES: dict[str, bytes] = {
@@ -617,7 +556,7 @@ STRUCTURE_CASES: dict[str, bytes] = {
             tlv(
                 3,
                 b"\x00"
-                + _RAW_KEY.public_key().public_bytes(
+                + EC_KEY.public_key().public_bytes(
                     serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint
                 ),
             ),
@@ -794,23 +733,23 @@ INPUT_CASES: dict[str, Callable[[bytes, bytes], bytes]] = {
     "only-whitespace": lambda a, b: b"\n \n",
     "text": lambda a, b: b"hello\n",
     "key-then-cert": lambda a, b: (
-        _RAW_KEY.private_bytes(
+        EC_KEY.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.TraditionalOpenSSL,
             serialization.NoEncryption(),
         )
         + a
     ),
-    "pkcs8-key": lambda a, b: _RAW_KEY.private_bytes(
+    "pkcs8-key": lambda a, b: EC_KEY.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ),
-    "public-key": lambda a, b: _RAW_KEY.public_key().public_bytes(
+    "public-key": lambda a, b: EC_KEY.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ),
     "csr": lambda a, b: (
         x509.CertificateSigningRequestBuilder()
         .subject_name(x509.Name([attr(NameOID.COMMON_NAME, "x")]))
-        .sign(_RAW_KEY, hashes.SHA256())
+        .sign(EC_KEY, hashes.SHA256())
         .public_bytes(serialization.Encoding.PEM)
     ),
 }
