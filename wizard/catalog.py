@@ -111,6 +111,9 @@ class CertEntry:
     use_subject: bool = True  # False: only CN and O, as kubeadm writes them
     when_kubelet: str | None = None  # only in this kubelet mode ("certificates")
     instance: Instance | None = None  # set on the concrete entries made from a `per` template
+    # SAN sources where one host is enough: kubeadm gives each control-plane node its own
+    # apiserver certificate, listing that node only (a review must not call the others missing).
+    one_of_sans: tuple[SanSource, ...] = ()
 
     @property
     def is_ca(self) -> bool:
@@ -719,6 +722,7 @@ KUBEADM = Profile(
             signer="ca",
             signing_profile="server",
             sans=KUBEADM_APISERVER_SANS,
+            one_of_sans=(SanSource.MASTERS,),
             sets=(4,),
             purpose="What kube-apiserver serves on port 6443.",
             identity="not used as a client",

@@ -108,3 +108,23 @@ def test_golden_cfssl_output() -> None:
     assert ("ecdsa/kubernetes.pem", "ecdsa-key-encipherment", "warning") in found
     kinds = {r.path: r.kind for r in review.files}
     assert kinds["rsa-seed/kubernetes.certinfo.json"] == "not-a-certificate"
+
+
+def test_kubeadm_apiserver_of_one_control_plane_node_is_not_missing_the_others(
+    tmp_path: Path,
+) -> None:
+    """kubeadm issues one apiserver certificate per control-plane node, listing only that node:
+    checked against a three-master cluster file, the other masters are not `missing-san`."""
+    one_node = ClusterSpec.example()
+    one_node.profile = "kubeadm"
+    one_node.key.algo, one_node.key.size = "ecdsa", 256
+    one_node.hosts.masters = ["192.168.214.200"]
+    write_files(tmp_path / "out", generate_files(one_node))
+    cluster = ClusterSpec.example()
+    cluster.profile = "kubeadm"
+    review = review_directory(tmp_path / "out", config=cluster)
+    assert not [f for f in review.findings if f.check == "missing-san"]
+    one_node.hosts.masters = ["192.168.214.250"]  # a node the cluster file does not name
+    write_files(tmp_path / "other", generate_files(one_node))
+    review = review_directory(tmp_path / "other", config=cluster)
+    assert [f.path for f in review.findings if f.check == "missing-san"] == ["pki/apiserver.crt"]
