@@ -699,3 +699,25 @@ def test_sigkill_at_each_step_of_the_write(
     assert renew("-c", str(config), "-o", str(workdir)) == 0
     assert NEW_MASTER in ip_sans(load_cert(workdir / "kubernetes.pem"))
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".k8s-cert-wizard-staging")]
+
+
+def test_files_of_a_removed_node_are_reported_not_touched(tmp_path: Path) -> None:
+    """A node taken out of cluster.toml: its files stay (renew never deletes) and the plan says
+    which they are."""
+    spec = ClusterSpec.example()
+    spec.profile = "complete"
+    spec.key.algo, spec.key.size = "ecdsa", 256
+    spec.nodes = [Node("node-1", "192.168.214.101"), Node("node-2", "192.168.214.102")]
+    directory = tmp_path / "certs"
+    write_files(directory, generate_files(spec))
+    spec.nodes = spec.nodes[:1]
+    plan = plan_renewal(spec, directory)
+    (note,) = [n for n in plan.support_notes if "no longer names" in n]
+    for name in (
+        "kubelet-node-2.pem",
+        "kubelet-node-2-client-key.pem",
+        "kubelet-node-2.kubeconfig",
+    ):
+        assert name in note
+    assert "kubelet-node-1.pem" not in note
+    assert not [c for c in plan.changes if "node-2" in c.name]

@@ -620,6 +620,7 @@ def plan_renewal(
         if change.problem:
             raise RenewError(change.problem)
     support, notes = _support_files(profile, spec, directory, selected, not_selected)
+    notes += _stale_instance_notes(profile, entries, spec, directory)
     selection = "+".join(
         word for word, used in (("only", bool(named)), ("within", within is not None)) if used
     )
@@ -637,6 +638,37 @@ def plan_renewal(
         ca_certificates=cas,
         selection=selection or "differs",
     )
+
+
+def _stale_instance_notes(
+    profile: Profile, entries: list[CertEntry], spec: ClusterSpec, directory: Path
+) -> list[str]:
+    """Per-node or per-member files on disk for hosts cluster.toml no longer names."""
+    current: set[str] = set()
+    for entry in entries:
+        files = files_of(entry, profile)
+        current |= {files.cert, files.key, files.csr, files.request, files.public_key}
+    current |= {item.name for item in concrete_kubeconfigs(profile, spec)}
+    patterns = set()
+    for template in profile.entries:
+        if template.per is not None:
+            files = files_of(template, profile)
+            patterns |= {n for n in (files.cert, files.key, files.csr, files.request) if n}
+    patterns |= {k.name for k in profile.kubeconfigs if k.per is not None}
+    stale = sorted(
+        {
+            str(path.relative_to(directory))
+            for pattern in patterns
+            for path in directory.glob(pattern.replace("{name}", "*"))
+            if str(path.relative_to(directory)) not in current and path.is_file()
+        }
+    )
+    if not stale:
+        return []
+    return [
+        f"{', '.join(stale)}: for a node or etcd member cluster.toml no longer names — renew "
+        "leaves them alone; delete them by hand once that host is gone, or add it back"
+    ]
 
 
 def _check_profile(directory: Path, spec: ClusterSpec) -> None:
