@@ -102,6 +102,16 @@ def certificate_names_for_key(key_path: str) -> list[str]:
     return []
 
 
+def key_names_for_certificate(path: str) -> list[str]:
+    """The key files a certificate's name promises: `X.pem` → `X-key.pem`, `X.crt` → `X.key`."""
+    lower = path.lower()
+    if lower.endswith(".pem") and not lower.endswith("-key.pem"):
+        return [path[: -len(".pem")] + "-key.pem"]
+    if lower.endswith((".crt", ".cert")):
+        return [path.rsplit(".", 1)[0] + ".key"]
+    return []
+
+
 def _named_mismatch(
     key: ReviewedFile, cert_files: dict[str, list[ReviewedFile]], matches: list[ReviewedFile]
 ) -> list[Finding]:

@@ -34,6 +34,7 @@ from textual.widgets.tree import TreeNode
 from wizard.certdetails import CertDetails, describe_certificate
 from wizard.review import Finding, Review, ReviewedFile, ReviewError, review_directory
 from wizard.review.model import SEVERITIES, certificate_holders, primary
+from wizard.review.pairing import key_names_for_certificate
 from wizard.spec import ClusterSpec, SpecError, errors_of, load_spec, validate
 from wizard.tui.dialogs.help import HelpDialog, KeySection
 from wizard.tui.widgets.certificate_panel import CertificatePanel
@@ -240,16 +241,6 @@ def ca_tree(review: Review) -> tuple[list[CaNode], list[CaNode]]:
         else:
             orphans.append(node)
     return roots, orphans
-
-
-def key_names_for_certificate(path: str) -> list[str]:
-    """The key files a certificate's name promises: `X.pem` → `X-key.pem`, `X.crt` → `X.key`."""
-    lower = path.lower()
-    if lower.endswith(".pem") and not lower.endswith("-key.pem"):
-        return [path[: -len(".pem")] + "-key.pem"]
-    if lower.endswith((".crt", ".cert")):
-        return [path.rsplit(".", 1)[0] + ".key"]
-    return []
 
 
 def certificate_details(review: Review, record: ReviewedFile) -> tuple[CertDetails, str, str]:
