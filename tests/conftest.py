@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +12,14 @@ import pytest
 from wizard.generate import generate_files
 from wizard.spec import ClusterSpec
 from wizard.store import write_files
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Make `python -m wizard` in a subprocess run this checkout, whatever is installed."""
+    inherited = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), inherited]))
 
 
 def need_tool(name: str) -> str:

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from wizard import pki
 from wizard.catalog import CertEntry, concrete_entries, files_of, get_profile
@@ -54,7 +52,7 @@ def load_set(directory: Path, spec: ClusterSpec) -> list[SetMember]:
             errors.append(f"cannot read {files.cert}: {error.strerror}")
         if key_path.exists():
             try:
-                key = load_key_for_matching(key_path.read_bytes(), files.key)
+                key = pki.load_private_key(key_path.read_bytes(), files.key)
             except pki.PKIError as error:
                 errors.append(str(error))
             except OSError as error:
@@ -66,26 +64,3 @@ def load_set(directory: Path, spec: ClusterSpec) -> list[SetMember]:
             SetMember(entry, cert_path, key_path, certificate, key, issuer, "; ".join(errors))
         )
     return members
-
-
-def load_key_for_matching(data: bytes, name: str) -> pki.PrivateKey:
-    """A private key read only to compare its public half with a certificate's.
-
-    Like pki.load_private_key, but without cryptography's RSA consistency check, which takes
-    ~35 ms per RSA 2048 key and ~300 ms per RSA 4096 key while holding the GIL (the screen
-    would freeze). Comparing public halves is what `openssl x509 -modulus` / `rsa -modulus`
-    checks do; never sign with a key loaded this way.
-    """
-    try:
-        key = serialization.load_pem_private_key(
-            data, password=None, unsafe_skip_rsa_key_validation=True
-        )
-    except TypeError:
-        raise pki.PKIError(
-            f"{name}: the key is encrypted — decrypt it first (openssl pkey)"
-        ) from None
-    except ValueError:
-        raise pki.PKIError(f"{name}: not a PEM private key") from None
-    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
-        raise pki.PKIError(f"{name}: only RSA and ECDSA keys are supported")
-    return key

@@ -80,7 +80,7 @@ def survey_directory(spec: ClusterSpec, directory: Path, policy: ExistingPolicy)
     present = [name for name in ca_files if (directory / name).exists()]
     cas: dict[str, ExistingCA] = {}
     ca_error = ""
-    if policy == "reuse":  # loading checks each CA key: slow for RSA 4096, so only when needed
+    if policy == "reuse":
         try:
             cas = load_existing_cas(directory, profile)
         except GenerationError as error:
