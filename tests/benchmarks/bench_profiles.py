@@ -3,8 +3,9 @@
 For RSA 2048 and ECDSA P-256: time `generate_files` + `write_files` for a cluster with 1,000
 nodes (2 certificates and a kubeconfig per node), and, in the same run, the floor: generating
 the same number of private keys with `cryptography` on a thread pool as wide as the machine
-(a second floor also signs one certificate per key, the least any certificate tool must do).
-Prints both and the ratio; target ≤ 1.3× the key floor.
+(a second floor also signs one certificate per key, the least any certificate tool must do; a
+third adds plainly writing files of the same names and sizes as ours, without syncing them).
+Prints each and the ratio; target ≤ 1.3× the key floor.
 
     python tests/benchmarks/bench_profiles.py [--nodes 1000]
 """
@@ -69,6 +70,20 @@ def time_key_floor(count: int, algo: str, size: int, sign: bool) -> float:
     return time.perf_counter() - start
 
 
+def time_write_floor(sizes: dict[str, int]) -> float:
+    """Create files of these relative names and sizes in a fresh folder: open, write, close."""
+    with tempfile.TemporaryDirectory() as temporary:
+        root = Path(temporary)
+        for folder in sorted({str(Path(name).parent) for name in sizes}):
+            (root / folder).mkdir(parents=True, exist_ok=True)
+        start = time.perf_counter()
+        for name, size in sizes.items():
+            descriptor = os.open(root / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.write(descriptor, b"x" * size)
+            os.close(descriptor)
+        return time.perf_counter() - start
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=1000)
@@ -77,12 +92,16 @@ def main() -> int:
     for algo, size in (("rsa", 2048), ("ecdsa", 256)):
         spec = cluster(args.nodes, algo, size)
         keys = len(concrete_entries(get_profile("complete"), spec))
-        ours, floor, signed_floor = [], [], []
+        sizes = {file.path: len(file.content) for file in generate_files(spec)}
+        ours, floor, signed_floor, write_floor = [], [], [], []
         for _ in range(args.rounds):
             floor.append(time_key_floor(keys, algo, size, sign=False))
             ours.append(time_ours(spec))
             signed_floor.append(time_key_floor(keys, algo, size, sign=True))
-        ours_s, floor_s, signed_s = (statistics.median(v) for v in (ours, floor, signed_floor))
+            write_floor.append(time_write_floor(sizes))
+        ours_s, floor_s, signed_s, write_s = (
+            statistics.median(v) for v in (ours, floor, signed_floor, write_floor)
+        )
         print(f"{algo.upper()} {size}, {args.nodes} nodes, {keys} keys, {args.rounds} rounds:")
         print(f"  ours (generate + write):          {ours_s:7.2f} s")
         print(
@@ -92,6 +111,10 @@ def main() -> int:
         print(
             f"  floor: keys + one signature each: {signed_s:7.2f} s"
             f"  → ratio {ours_s / signed_s:.2f}"
+        )
+        print(
+            f"  floor: that + writing {len(sizes):,} files:  {signed_s + write_s:7.2f} s"
+            f"  → ratio {ours_s / (signed_s + write_s):.2f}"
         )
     return 0
 
