@@ -14,6 +14,9 @@ from cryptography import x509
 
 from wizard import pki
 from wizard.cli import main
+from wizard.generate import generate_files
+from wizard.spec import ClusterSpec, dump_spec
+from wizard.store import write_files
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -101,6 +104,32 @@ def test_generate_with_ca_from_another_directory(tmp_path: Path, classic_set: Pa
     assert (tmp_path / "second" / "ca.pem").read_bytes() == (classic_set / "ca.pem").read_bytes()
     missing = run("generate", "--ca", str(tmp_path / "none"), "-o", "third", cwd=tmp_path)
     assert missing.returncode == 1 and "holds no CA certificate" in missing.stderr
+
+
+def test_generate_with_a_ca_ending_sooner_caps_the_leaves_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "cluster.toml"
+    config.write_text(dump_spec(ClusterSpec.example()))  # expiry.cert = 87600h
+    for name, ca_hours in (("short", "8760h"), ("long", "175200h")):
+        ca_spec = ClusterSpec.example()
+        ca_spec.expiry.ca = ca_spec.expiry.cert = ca_hours
+        write_files(tmp_path / f"{name}-ca", generate_files(ca_spec))
+        ca, out = tmp_path / f"{name}-ca", tmp_path / f"{name}-out"
+        capsys.readouterr()
+        assert main(["generate", "-c", str(config), "--ca", str(ca), "-o", str(out)]) == 0
+        printed = capsys.readouterr().out
+        ca_end = x509.load_pem_x509_certificate((ca / "ca.pem").read_bytes()).not_valid_after_utc
+        leaf = x509.load_pem_x509_certificate((out / "kubernetes.pem").read_bytes())
+        if name == "short":
+            assert leaf.not_valid_after_utc == ca_end
+            assert (
+                f"note: certificates end with the CA on {ca_end:%Y-%m-%d}, "
+                "sooner than expiry.cert = 87600h" in printed
+            )
+        else:
+            assert leaf.not_valid_after_utc < ca_end
+            assert "note: certificates end with the CA" not in printed
 
 
 def check_complete_or_absent(out: Path) -> str:

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -341,6 +341,22 @@ def test_expiry_overrides_the_lifetime_but_never_past_the_ca(
     assert renew("-c", str(config), "-o", str(workdir), "--expiry", "8760h") == 0
     new = load_cert(workdir / "kubernetes.pem")
     assert new.not_valid_after_utc - new.not_valid_before_utc == timedelta(hours=8760)
+
+
+def test_a_lifetime_past_the_ca_is_capped_with_a_note(workdir: Path) -> None:
+    ca_end = load_cert(workdir / "ca.pem").not_valid_after_utc
+    later = datetime.now(UTC) + timedelta(days=30)  # the set was made this minute, so wait
+    changes = plan_renewal(with_new_master(), workdir, now=later).changes
+    capped = {c.name: c for c in changes}["kubernetes"]
+    assert capped.not_after_new == ca_end
+    assert capped.notes == [
+        f"capped at the end of ca.pem ({ca_end:%Y-%m-%d}): cluster.toml asks "
+        "expiry.cert = 87600h, and no certificate outlives its CA"
+    ]
+    shorter = with_new_master()
+    shorter.expiry.cert = "8760h"
+    kept = {c.name: c for c in plan_renewal(shorter, workdir, now=later).changes}["kubernetes"]
+    assert kept.lifetime == timedelta(hours=8760) and kept.notes == []
 
 
 def test_subject_and_key_type_changes_are_diffed(workdir: Path) -> None:

@@ -182,10 +182,6 @@ class Profile:
         """The certificate authorities, in issuing order."""
         return tuple(e for e in self.entries if e.is_ca)
 
-    def leaves(self) -> tuple[CertEntry, ...]:
-        """The certificates signed by a CA of this profile."""
-        return tuple(e for e in self.entries if not e.is_ca)
-
     def signing_profile(self, name: str) -> SigningProfile:
         """The signing profile with this name."""
         for profile in self.signing_profiles:

@@ -313,6 +313,7 @@ def run_generate(args: argparse.Namespace) -> int:
     from wizard.generate import (
         Cancelled,
         GenerationError,
+        capped_lifetime,
         files_to_replace,
         generate_files,
         load_existing_cas,
@@ -340,11 +341,11 @@ def run_generate(args: argparse.Namespace) -> int:
     except Cancelled:
         return refuse("cancelled — nothing was written")
     for ca in existing.values():
-        print(f"reused the existing CA {ca.source / ca.cert_path}")
-        ca_end = ca.certificate.not_valid_after_utc
-        if ca_end < datetime.now(UTC) + spec.cert_lifetime():
+        print(f"reused the existing CA {ca.source / ca.files.cert}")
+        if capped_lifetime(spec, ca.certificate, datetime.now(UTC)) < spec.cert_lifetime():
             print(
-                f"note: certificates end with the CA on {ca_end:%Y-%m-%d}, sooner than "
+                f"note: certificates end with the CA on "
+                f"{ca.certificate.not_valid_after_utc:%Y-%m-%d}, sooner than "
                 f"expiry.cert = {spec.expiry.cert}: no certificate outlives its CA"
             )
     _print_result(result)

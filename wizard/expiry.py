@@ -68,16 +68,6 @@ def _explain(value: str) -> str:
     )
 
 
-def format_duration(delta: timedelta) -> str:
-    """The Go-style text of a whole-hour (or shorter) duration: `87600h`, `90m`, `45s`."""
-    seconds = int(delta.total_seconds())
-    if seconds % 3600 == 0:
-        return f"{seconds // 3600}h"
-    if seconds % 60 == 0:
-        return f"{seconds // 60}m"
-    return f"{seconds}s"
-
-
 def describe_duration(delta: timedelta) -> str:
     """A human reading of a lifetime: `3650 days (about 10 years)`."""
     days = delta.total_seconds() / 86400

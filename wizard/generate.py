@@ -8,6 +8,7 @@ the result in one atomic step.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,7 @@ from wizard import pki
 from wizard.bootstrap import new_bootstrap_token, rbac_manifest, token_csv
 from wizard.catalog import (
     CertEntry,
+    EntryFiles,
     KubeconfigEntry,
     Profile,
     concrete_entries,
@@ -62,28 +64,7 @@ class ExistingCA:
     certificate: x509.Certificate
     key: pki.PrivateKey
     source: Path
-    cert_path: str = ""
-    key_path: str = ""
-
-
-def cert_file(name: str) -> str:
-    """cfssljson's certificate name."""
-    return f"{name}.pem"
-
-
-def key_file(name: str) -> str:
-    """cfssljson's private key name."""
-    return f"{name}-key.pem"
-
-
-def csr_file(name: str) -> str:
-    """cfssljson's CSR name."""
-    return f"{name}.csr"
-
-
-def json_file(name: str) -> str:
-    """The cfssl CSR JSON name."""
-    return f"{name}-csr.json"
+    files: EntryFiles
 
 
 CA_CONFIG_FILE = "ca-config.json"
@@ -115,8 +96,9 @@ def plan_json_files(spec: ClusterSpec) -> list[OutputFile]:
 def planned_file_names(spec: ClusterSpec) -> list[str]:
     """Every file `generate` writes for this spec, in writing order."""
     profile = get_profile(spec.profile)
-    names = [f.path for f in plan_json_files(spec)]
-    for entry in concrete_entries(profile, spec):
+    entries = concrete_entries(profile, spec)
+    names = _json_file_names(profile, entries)
+    for entry in entries:
         files = files_of(entry, profile)
         names += [n for n in (files.cert, files.key, files.csr, files.public_key) if n]
     names += [k.name for k in concrete_kubeconfigs(profile, spec)]
@@ -125,6 +107,13 @@ def planned_file_names(spec: ClusterSpec) -> list[str]:
     if profile.kubeconfigs:
         names += [DISTRIBUTION_FILE, DISTRIBUTION_JSON]
     return names + [SPEC_FILE]
+
+
+def _json_file_names(profile: Profile, entries: list[CertEntry]) -> list[str]:
+    """The names `plan_json_files` gives its files, without rendering them."""
+    if profile.naming != "cfssl":
+        return []
+    return [CA_CONFIG_FILE] + [files_of(e, profile).request for e in entries if not e.key_only]
 
 
 def _uses_bootstrap(profile: Profile, spec: ClusterSpec) -> bool:
@@ -140,11 +129,7 @@ def load_existing_ca(
     Raises GenerationError when only one of the two is there, or they do not belong together.
     """
     profile = profile or get_profile("classic")
-    try:
-        entry = profile.entry(name)
-    except KeyError:
-        entry = CertEntry(name, "", "", None, None, None, (), (), "", "")
-    files = files_of(entry, profile)
+    files = files_of(profile.entry(name), profile)
     cert_path, key_path = directory / files.cert, directory / files.key
     if not cert_path.exists() and not key_path.exists():
         return None
@@ -167,7 +152,7 @@ def load_existing_ca(
         )
     if not pki.is_ca_certificate(certificate):
         raise GenerationError(f"{cert_path} is not a CA certificate (CA:FALSE)")
-    return ExistingCA(name, certificate, key, directory, files.cert, files.key)
+    return ExistingCA(name, certificate, key, directory, files)
 
 
 def load_existing_cas(directory: Path, profile: Profile) -> dict[str, ExistingCA]:
@@ -233,7 +218,7 @@ def generate_files(
     issued: dict[str, tuple[x509.Certificate, pki.PrivateKey]] = {}
     for entry in entries:
         if entry.name in reused:
-            files = _keep_existing_ca_request(files, reused[entry.name], profile)
+            files = _keep_existing_ca_request(files, reused[entry.name])
             files += _reused_ca_files(reused[entry.name])
             issued[entry.name] = (reused[entry.name].certificate, reused[entry.name].key)
             step(f"reused the existing CA {files_of(entry, profile).cert}")
@@ -361,25 +346,20 @@ def _kubeconfig_file(
 
 def _reused_ca_files(ca: ExistingCA) -> list[OutputFile]:
     files = [
-        OutputFile(ca.cert_path, (ca.source / ca.cert_path).read_bytes(), FILE_MODE),
-        OutputFile(ca.key_path, (ca.source / ca.key_path).read_bytes(), KEY_MODE),
+        OutputFile(ca.files.cert, (ca.source / ca.files.cert).read_bytes(), FILE_MODE),
+        OutputFile(ca.files.key, (ca.source / ca.files.key).read_bytes(), KEY_MODE),
     ]
-    if ca.cert_path.endswith(".pem"):
-        csr_path = ca.source / csr_file(ca.name)
-        if csr_path.exists():
-            files.append(OutputFile(csr_file(ca.name), csr_path.read_bytes(), FILE_MODE))
+    if ca.files.csr and (ca.source / ca.files.csr).exists():
+        files.append(OutputFile(ca.files.csr, (ca.source / ca.files.csr).read_bytes(), FILE_MODE))
     return files
 
 
-def _keep_existing_ca_request(
-    files: list[OutputFile], ca: ExistingCA, profile: Profile
-) -> list[OutputFile]:
+def _keep_existing_ca_request(files: list[OutputFile], ca: ExistingCA) -> list[OutputFile]:
     """A reused CA keeps the CSR JSON it was made from, not one describing a CA we did not make."""
-    request_name = json_file(ca.name)
-    request = ca.source / request_name
-    if profile.naming != "cfssl" or not request.is_file():
+    request = ca.source / ca.files.request
+    if not ca.files.request or not request.is_file():
         return files
-    kept = OutputFile(request_name, request.read_bytes(), FILE_MODE)
+    kept = OutputFile(ca.files.request, request.read_bytes(), FILE_MODE)
     return [kept if f.path == kept.path else f for f in files]
 
 
@@ -398,16 +378,20 @@ def files_to_replace(
     profile = get_profile(spec.profile)
     reused: set[str] = set()
     for ca in _as_mapping(existing_ca).values():
-        reused |= {ca.cert_path, ca.key_path}
-        if profile.naming == "cfssl":
-            reused |= {csr_file(ca.name), json_file(ca.name)}
-    planned_text = {f.path: f.content for f in plan_json_files(spec)}
-    planned_text[SPEC_FILE] = dump_spec(spec).encode()
+        reused |= {ca.files.cert, ca.files.key, ca.files.csr, ca.files.request} - {""}
+    present = [
+        name
+        for name in planned_file_names(spec)
+        if name not in reused and os.path.lexists(os.path.join(directory, name))
+    ]
+    planned_text: dict[str, bytes] = {}
+    comparable = {SPEC_FILE, *_json_file_names(profile, concrete_entries(profile, spec))}
+    if comparable.intersection(present):  # render the JSON only when there is some to compare
+        planned_text = {f.path: f.content for f in plan_json_files(spec)}
+        planned_text[SPEC_FILE] = dump_spec(spec).encode()
     replaced = []
-    for name in planned_file_names(spec):
+    for name in present:
         path = directory / name
-        if name in reused or not (path.exists() or path.is_symlink()):
-            continue
         if name in planned_text:
             try:
                 if path.read_bytes() == planned_text[name]:

@@ -14,7 +14,6 @@ import ipaddress
 import math
 import os
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
@@ -25,7 +24,6 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from wizard.cfssl import EXT_KEY_USAGE_WORDS, KEY_USAGE_WORDS
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
-PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 
 _CURVES = {256: ec.SECP256R1, 384: ec.SECP384R1, 521: ec.SECP521R1}
 _NAME_OIDS = {
@@ -41,15 +39,6 @@ BACKDATE = timedelta(minutes=5)
 
 class PKIError(ValueError):
     """A key or certificate that cannot be used; the message says which and why."""
-
-
-@dataclass(frozen=True)
-class Issued:
-    """A key pair with its CSR and certificate."""
-
-    key: PrivateKey
-    csr: x509.CertificateSigningRequest
-    certificate: x509.Certificate
 
 
 def new_private_key(algo: str, size: int) -> PrivateKey:

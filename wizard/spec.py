@@ -16,7 +16,15 @@ from typing import Any, Literal
 import tomli_w
 
 from wizard.expiry import DurationError, parse_go_duration
-from wizard.hosts import Host, HostError, IPAddress, IPNetwork, parse_host, parse_service_cidr
+from wizard.hosts import (
+    Host,
+    HostError,
+    IPAddress,
+    IPNetwork,
+    first_service_ip,
+    parse_host,
+    parse_service_cidr,
+)
 
 Severity = Literal["error", "warning", "note"]
 
@@ -158,7 +166,7 @@ class ClusterSpec:
 
     def service_ip(self) -> IPAddress:
         """The first service IP: the ClusterIP of the `kubernetes` Service."""
-        return self.service_network().network_address + 1
+        return first_service_ip(self.service_network())
 
     def ca_lifetime(self) -> timedelta:
         """The CA's lifetime."""

@@ -38,6 +38,7 @@ from wizard.generate import (
     SPEC_FILE,
     TOKEN_FILE,
     _kubeconfig_file,
+    capped_lifetime,
 )
 from wizard.renew.model import (
     CA_WARN_DAYS,
@@ -315,9 +316,8 @@ def _lifetime(
             )
             return
     else:
-        lifetime = spec.cert_lifetime()
-        if start + lifetime > ca_end:
-            lifetime = ca_end - start
+        lifetime = capped_lifetime(spec, ca_certificate, now)
+        if lifetime < spec.cert_lifetime():
             change.notes.append(
                 f"capped at the end of {ca_file} ({ca_end:%Y-%m-%d}): cluster.toml asks "
                 f"expiry.cert = {spec.expiry.cert}, and no certificate outlives its CA"

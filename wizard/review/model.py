@@ -270,10 +270,6 @@ class Review:
             return "expiring"
         return "valid"
 
-    def findings_for(self, path: str) -> list[Finding]:
-        """The findings about one file."""
-        return [f for f in self.findings if f.path == path]
-
 
 def certificate_holders(records: list[ReviewedFile]) -> dict[int, list[ReviewedFile]]:
     """The records holding each distinct certificate, keyed by the id of its CertFacts."""

@@ -229,25 +229,8 @@ def role_by_kubeconfig_name(name: str, preferred: str | None = None) -> Match | 
     return index.kubeconfig_templates.match(lower)
 
 
-def role_by_identity(
-    cn: str,
-    organizations: tuple[str, ...],
-    is_ca: bool,
-    ext_key_usage: tuple[str, ...] | None = None,
-    preferred: str | None = None,
-) -> Match | None:
-    """The role a certificate's CN and O name, or None (a CA of unknown name: GENERIC_CA)."""
-    return _by_identity(cn, is_ca, _Subject(organizations, ext_key_usage), preferred)
-
-
-@dataclass(frozen=True)
-class _Subject:
-    organizations: tuple[str, ...]
-    ext_key_usage: tuple[str, ...] | None
-
-
 def _by_identity(
-    cn: str, is_ca: bool, more: CertFacts | CsrFacts | _Subject, preferred: str | None
+    cn: str, is_ca: bool, more: CertFacts | CsrFacts, preferred: str | None
 ) -> Match | None:
     # `more` is read only when the CN alone does not decide: O and EKU cost a decode each
     index = _index(preferred)

@@ -276,7 +276,7 @@ class GenerateScreen(StepScreen):
                     dir=str(report.directory),
                 )
             reused = ", ".join(
-                f"{ca.cert_path} (until {ca.certificate.not_valid_after_utc:%Y-%m-%d})"
+                f"{ca.files.cert} (until {ca.certificate.not_valid_after_utc:%Y-%m-%d})"
                 for ca in cas.values()
             )
             tail = f"; {shown} move to a backup first" if replaced else ""
