@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 
 from wizard import pki
 from wizard.bootstrap import new_bootstrap_token, rbac_manifest, token_csv
@@ -237,7 +236,7 @@ def generate_files(
     by_name = {e.name: e for e in entries}
     contents = {f.path: f.content for f in files}
     for item in kubeconfigs:
-        files.append(_kubeconfig_file(item, profile, spec, by_name, contents, token_value))
+        files.append(kubeconfig_file(item, profile, spec, by_name, contents, token_value))
         step(f"wrote {item.name}")
     if profile.kubeconfigs:
         from wizard.distribution import distribution_json, distribution_markdown, plan_distribution
@@ -268,35 +267,56 @@ def _issue_entry(
     issued: dict[str, tuple[x509.Certificate, pki.PrivateKey]],
     now: datetime,
 ) -> list[OutputFile]:
-    files = files_of(entry, profile)
     if entry.key_only:
-        public = key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        return [
-            OutputFile(files.key, pki.private_key_pem(key), KEY_MODE),
-            OutputFile(files.public_key, public, FILE_MODE),
-        ]
-    subject = pki.build_name(subject_of(entry, spec), entry.cn)
-    hosts = [] if entry.is_ca else csr_hosts(entry, spec)
-    csr = pki.build_csr(key, subject, hosts)
+        return key_pair_files(entry, profile, key)
     if entry.is_ca:
+        subject = pki.build_name(subject_of(entry, spec), entry.cn)
+        csr = pki.build_csr(key, subject, [])
         certificate = pki.issue_ca(key, subject, spec.ca_lifetime(), now)
+        written = certificate_files(files_of(entry, profile), certificate, key, csr)
     else:
         ca_certificate, ca_key = issued[entry.signer or "ca"]
-        signing = profile.signing_profile(entry.signing_profile or "")
-        try:
-            certificate = pki.issue_leaf(
-                csr,
-                usages_for(signing, spec.key.algo),
-                capped_lifetime(spec, ca_certificate, now),
-                ca_certificate,
-                ca_key,
-                now,
-            )
-        except pki.PKIError as error:
-            raise GenerationError(f"{files.cert}: {error}") from None
+        lifetime = capped_lifetime(spec, ca_certificate, now)
+        certificate, written = issue_leaf_files(
+            entry, profile, spec, key, spec.key.algo, (ca_certificate, ca_key), lifetime, now
+        )
     issued[entry.name] = (certificate, key)
+    return written
+
+
+def issue_leaf_files(
+    entry: CertEntry,
+    profile: Profile,
+    spec: ClusterSpec,
+    key: pki.PrivateKey,
+    key_algo: str,
+    ca: tuple[x509.Certificate, pki.PrivateKey],
+    lifetime: timedelta,
+    now: datetime,
+) -> tuple[x509.Certificate, list[OutputFile]]:
+    """Sign a leaf of the catalogue for this key: the certificate, and its files (certificate,
+    key, CSR) as `certificate_files` names them. Raises GenerationError naming the file."""
+    files = files_of(entry, profile)
+    subject = pki.build_name(subject_of(entry, spec), entry.cn)
+    csr = pki.build_csr(key, subject, csr_hosts(entry, spec))
+    signing = profile.signing_profile(entry.signing_profile or "")
+    ca_certificate, ca_key = ca
+    try:
+        certificate = pki.issue_leaf(
+            csr, usages_for(signing, key_algo), lifetime, ca_certificate, ca_key, now
+        )
+    except pki.PKIError as error:
+        raise GenerationError(f"{files.cert}: {error}") from None
+    return certificate, certificate_files(files, certificate, key, csr)
+
+
+def certificate_files(
+    files: EntryFiles,
+    certificate: x509.Certificate,
+    key: pki.PrivateKey,
+    csr: x509.CertificateSigningRequest,
+) -> list[OutputFile]:
+    """The certificate, its private key (mode 0600) and, where the naming has one, its CSR."""
     written = [
         OutputFile(files.cert, pki.certificate_pem(certificate), FILE_MODE),
         OutputFile(files.key, pki.private_key_pem(key), KEY_MODE),
@@ -304,6 +324,15 @@ def _issue_entry(
     if files.csr:
         written.append(OutputFile(files.csr, pki.csr_pem(csr), FILE_MODE))
     return written
+
+
+def key_pair_files(entry: CertEntry, profile: Profile, key: pki.PrivateKey) -> list[OutputFile]:
+    """A key-only entry (the service-account key pair): the private and the public key."""
+    files = files_of(entry, profile)
+    return [
+        OutputFile(files.key, pki.private_key_pem(key), KEY_MODE),
+        OutputFile(files.public_key, pki.public_key_pem(key.public_key()), FILE_MODE),
+    ]
 
 
 def capped_lifetime(
@@ -315,7 +344,7 @@ def capped_lifetime(
     return min(lifetime, room) if room > timedelta(0) else lifetime
 
 
-def _kubeconfig_file(
+def kubeconfig_file(
     item: KubeconfigEntry,
     profile: Profile,
     spec: ClusterSpec,

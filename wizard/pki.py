@@ -24,6 +24,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from wizard.cfssl import EXT_KEY_USAGE_WORDS, KEY_USAGE_WORDS
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 
 _CURVES = {256: ec.SECP256R1, 384: ec.SECP384R1, 521: ec.SECP521R1}
 _NAME_OIDS = {
@@ -56,6 +57,13 @@ def private_key_pem(key: PrivateKey) -> bytes:
         serialization.Encoding.PEM,
         serialization.PrivateFormat.TraditionalOpenSSL,
         serialization.NoEncryption(),
+    )
+
+
+def public_key_pem(public_key: PublicKey) -> bytes:
+    """A public key as PEM (`PUBLIC KEY`, SubjectPublicKeyInfo)."""
+    return public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
 
 

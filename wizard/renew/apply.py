@@ -11,19 +11,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 
 from wizard import pki
 from wizard.catalog import (
     concrete_entries,
     concrete_kubeconfigs,
     files_of,
-    subject_of,
-    usages_for,
 )
 from wizard.certdetails import signed_by
-from wizard.cfssl import csr_hosts, csr_request, dump_json
-from wizard.generate import GenerationError, _issue_entry, load_existing_ca
+from wizard.cfssl import csr_request, dump_json
+from wizard.generate import (
+    GenerationError,
+    issue_leaf_files,
+    key_pair_files,
+    load_existing_ca,
+)
 from wizard.renew.model import (
     KIND_CERTIFICATE,
     KIND_KEY_PAIR,
@@ -108,32 +110,17 @@ def _issue_certificate(
 ) -> list[OutputFile]:
     entry = change.entry
     assert entry is not None and change.lifetime is not None
-    spec, profile = plan.spec, plan.profile
-    files = files_of(entry, profile)
-    subject = pki.build_name(subject_of(entry, spec), entry.cn)
-    csr = pki.build_csr(key, subject, csr_hosts(entry, spec))
-    signing = profile.signing_profile(entry.signing_profile or "")
-    ca_certificate, ca_key = ca
+    spec, files = plan.spec, files_of(entry, plan.profile)
     try:
-        certificate = pki.issue_leaf(
-            csr,
-            usages_for(signing, change.key_algo),
-            change.lifetime,
-            ca_certificate,
-            ca_key,
-            plan.now,
+        certificate, written = issue_leaf_files(
+            entry, plan.profile, spec, key, change.key_algo, ca, change.lifetime, plan.now
         )
-    except pki.PKIError as error:
-        raise RenewError(f"{files.cert}: {error}") from None
-    if not (
-        signed_by(certificate, ca_certificate) and pki.key_matches_certificate(key, certificate)
-    ):
+    except GenerationError as error:
+        raise RenewError(str(error)) from None
+    if not (signed_by(certificate, ca[0]) and pki.key_matches_certificate(key, certificate)):
         raise RenewError(f"{files.cert}: the new certificate did not verify — nothing was written")
-    written = [OutputFile(files.cert, pki.certificate_pem(certificate), FILE_MODE)]
-    if change.key == "new":
-        written.append(OutputFile(files.key, pki.private_key_pem(key), KEY_MODE))
-    if files.csr:
-        written.append(OutputFile(files.csr, pki.csr_pem(csr), FILE_MODE))
+    if change.key == "kept":
+        written = [f for f in written if f.path != files.key]
     if files.request:
         as_made = replace(spec, key=KeySpec(change.key_algo, change.key_size))
         written.append(
@@ -145,12 +132,10 @@ def _issue_certificate(
 def _key_pair(plan: RenewPlan, change: Change, key: pki.PrivateKey) -> list[OutputFile]:
     entry = change.entry
     assert entry is not None
-    if change.key == "new":
-        return _issue_entry(entry, plan.profile, plan.spec, key, {}, plan.now)
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return [OutputFile(files_of(entry, plan.profile).public_key, public, FILE_MODE)]
+    written = key_pair_files(entry, plan.profile, key)
+    if change.key == "kept":
+        written = [f for f in written if f.path != files_of(entry, plan.profile).key]
+    return written
 
 
 def renewal_files(plan: RenewPlan, *, workers: int | None = None) -> list[OutputFile]:

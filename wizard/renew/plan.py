@@ -37,8 +37,8 @@ from wizard.generate import (
     DISTRIBUTION_JSON,
     SPEC_FILE,
     TOKEN_FILE,
-    _kubeconfig_file,
     capped_lifetime,
+    kubeconfig_file,
 )
 from wizard.renew.model import (
     CA_WARN_DAYS,
@@ -532,7 +532,7 @@ def render_kubeconfig(
             contents[name] = (directory / name).read_bytes()
         except OSError:
             return None
-    return _kubeconfig_file(item, profile, spec, entries, contents, token).content
+    return kubeconfig_file(item, profile, spec, entries, contents, token).content
 
 
 def _kubeconfig_reason(old: bytes, new: bytes) -> str:
