@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -103,7 +104,14 @@ def test_generate_with_ca_from_another_directory(tmp_path: Path, classic_set: Pa
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "second" / "ca.pem").read_bytes() == (classic_set / "ca.pem").read_bytes()
     missing = run("generate", "--ca", str(tmp_path / "none"), "-o", "third", cwd=tmp_path)
-    assert missing.returncode == 1 and "holds no CA certificate" in missing.stderr
+    assert missing.returncode == 1
+    assert f"--ca {tmp_path / 'none'} does not exist — give the directory" in missing.stderr
+    (tmp_path / "empty").mkdir()
+    empty = run("generate", "--ca", "empty", "-o", "third", cwd=tmp_path)
+    assert "k8s-cert-wizard: empty holds no CA (ca.pem, ca-key.pem)" in empty.stderr
+    a_file = run("generate", "--ca", "cluster.toml", "-o", "third", cwd=tmp_path)
+    assert "--ca cluster.toml is a file — give the directory" in a_file.stderr
+    assert not (tmp_path / "third").exists()
 
 
 def test_generate_with_a_ca_ending_sooner_caps_the_leaves_and_says_so(
@@ -213,3 +221,46 @@ def test_csr_refuses_the_kubeadm_profile(tmp_path: Path) -> None:
     assert run("init", cwd=tmp_path).returncode == 0
     result = run("csr", "--profile", "kubeadm", cwd=tmp_path)
     assert result.returncode == 1 and "no cfssl JSON" in result.stderr
+
+
+def test_a_config_before_the_command_counts(tmp_path: Path) -> None:
+    spec = ClusterSpec.example()
+    spec.hosts.masters = ["10.9.9.9"]
+    (tmp_path / "mine.toml").write_text(dump_spec(spec))
+    for argv in (["-c", "mine.toml", "csr"], ["csr", "-c", "mine.toml"]):
+        result = run(*argv, "-o", "out", "--force", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "10.9.9.9" in (tmp_path / "out" / "kubernetes-csr.json").read_text()
+    no_file = run("csr", "-o", "other", cwd=tmp_path)
+    assert "cluster.toml" in no_file.stderr and no_file.returncode == 1
+
+
+def test_the_wizard_without_a_terminal_says_so(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "wizard"],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == (
+        "k8s-cert-wizard: the wizard needs a terminal (standard input and output are not one) "
+        "— run it in a terminal, or use a command: k8s-cert-wizard --help\n"
+    )
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback(classic_set: Path, tmp_path: Path) -> None:
+    for number in range(40):  # far more JSON than a pipe holds, so the writer meets the closed end
+        shutil.copytree(classic_set, tmp_path / f"copy-{number}")
+    command = f'"{sys.executable}" -m wizard review "{tmp_path}" --json | head -1'
+    result = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=60)
+    assert result.stdout == "{\n" and result.stderr == ""
+
+
+def test_layout_checks_the_cluster_file(tmp_path: Path, capsys) -> None:
+    (tmp_path / "bad.toml").write_text('profile = "Classic"\n')
+    assert main(["layout", "-c", str(tmp_path / "bad.toml")]) == 1
+    err = capsys.readouterr().err
+    assert 'profile: "Classic"' in err and "nothing was written" in err

@@ -14,6 +14,7 @@ from wizard.store import (
     OutputFile,
     StoreError,
     conflicts,
+    target_problem,
     write_files,
 )
 
@@ -86,6 +87,63 @@ def test_target_that_is_a_file(tmp_path: Path) -> None:
     (tmp_path / "f").write_text("x")
     with pytest.raises(StoreError, match="is a file"):
         write_files(tmp_path / "f", [OutputFile("a", b"1")])
+
+
+def test_a_symlinked_directory_is_written_through(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "mine.txt").write_text("kept")
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    write_files(link, [OutputFile("a.pem", b"1")])
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert tree(real) == {"a.pem": b"1", "mine.txt": b"kept"}
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(STAGING_PREFIX)]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing a folder's owner needs root")
+def test_the_directory_keeps_its_owner_and_mode(tmp_path: Path) -> None:
+    out = tmp_path / "ssl"
+    (out / "sub").mkdir(parents=True)
+    for folder in (out, out / "sub"):
+        os.chown(folder, 65534, 65534)
+        os.chmod(folder, 0o750)
+    write_files(out, [OutputFile("a.pem", b"1")])
+    for folder in (out, out / "sub"):
+        status = folder.stat()
+        assert (status.st_uid, status.st_gid, stat.S_IMODE(status.st_mode)) == (
+            65534,
+            65534,
+            0o750,
+        )
+
+
+def test_the_folder_the_command_runs_in_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "ssl"
+    (out / "inner").mkdir(parents=True)
+    monkeypatch.chdir(out)
+    with pytest.raises(StoreError) as raised:
+        write_files(".", [OutputFile("a.pem", b"1")])
+    assert str(raised.value) == (
+        f"{out} is the folder this command runs in — the set replaces its folder as a whole, "
+        f"which would leave your shell in a deleted folder; run it from the parent "
+        f"(cd {tmp_path}; -o ssl) or give a subfolder"
+    )
+    monkeypatch.chdir(out / "inner")
+    with pytest.raises(StoreError, match="ssl holds the folder this command runs in"):
+        write_files(out, [OutputFile("a.pem", b"1")])
+    assert tree(out) == {}
+
+
+def test_target_problem_names_the_obstacle(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    assert target_problem(tmp_path / "new" / "certs") == ""
+    assert target_problem(tmp_path / "file" / "certs") == (
+        f"cannot create {tmp_path / 'file' / 'certs'}: {tmp_path / 'file'} is a file, "
+        "not a directory"
+    )
 
 
 def test_paths_must_stay_inside(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ Imports are lazy so that `certinfo` and the other plain commands never load text
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,7 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
         "layout", help="explain the eight certificate sets, who uses which file, and why"
     )
     layout.add_argument(
-        "-c", "--config", metavar="FILE", help="explain this cluster (default: the guide's)"
+        "-c",
+        "--config",
+        default=argparse.SUPPRESS,
+        metavar="FILE",
+        help="explain this cluster (default: the guide's)",
     )
     layout.add_argument(
         "--profile", choices=PROFILE_CHOICES, help="the profile to explain (default: the file's)"
@@ -174,7 +179,7 @@ def _add_spec_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-c",
         "--config",
-        default="cluster.toml",
+        default=argparse.SUPPRESS,  # a -c before the command counts too (see main)
         metavar="FILE",
         help="the cluster file (default: cluster.toml)",
     )
@@ -194,6 +199,8 @@ def _add_spec_arguments(parser: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
+    if args.command in ("csr", "generate", "renew") and args.config is None:
+        args.config = "cluster.toml"
     handlers = {
         None: run_wizard,
         "init": run_init,
@@ -209,6 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted — nothing was written", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader (`| head`) left: say nothing more, and keep Python from complaining at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_REFUSED
 
 
 def refuse(message: str, stream: TextIO | None = None) -> int:
@@ -221,6 +232,11 @@ def run_wizard(args: argparse.Namespace) -> int:
     """Open the Textual wizard."""
     from wizard.spec import ClusterSpec, SpecError, load_spec
 
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return refuse(
+            "the wizard needs a terminal (standard input and output are not one) — run it in "
+            "a terminal, or use a command: k8s-cert-wizard --help"
+        )
     spec = ClusterSpec.example()
     if args.config:
         try:
@@ -308,7 +324,7 @@ def run_csr(args: argparse.Namespace) -> int:
 
 def run_generate(args: argparse.Namespace) -> int:
     """Write the whole set: JSON, keys, CSRs, certificates and the cluster.toml used."""
-    from wizard.catalog import get_profile
+    from wizard.catalog import files_of, get_profile
     from wizard.distribution import per_host_files, plan_distribution
     from wizard.generate import (
         Cancelled,
@@ -318,17 +334,24 @@ def run_generate(args: argparse.Namespace) -> int:
         generate_files,
         load_existing_cas,
     )
-    from wizard.store import ExistingFilesError, StoreError, write_files
+    from wizard.store import ExistingFilesError, StoreError, target_problem, write_files
 
     spec = _load_valid_spec(args.config, args.profile)
     if isinstance(spec, int):
         return spec
     output: Path = args.output
     profile = get_profile(spec.profile)
+    problem = target_problem(output)  # before any key is made
+    if problem:
+        return refuse(problem)
+    if args.ca and not args.ca.is_dir():
+        what = "is a file" if args.ca.exists() else "does not exist"
+        return refuse(f"--ca {args.ca} {what} — give the directory that holds the CA's files")
     try:
         existing = load_existing_cas(args.ca if args.ca else output, profile)
         if args.ca and not existing:
-            return refuse(f"{args.ca} holds no CA certificate and key — give the CA's directory")
+            ca = files_of(profile.cas()[0], profile)
+            return refuse(f"{args.ca} holds no CA ({ca.cert}, {ca.key}) — give the CA's directory")
         replaced = files_to_replace(spec, output, existing)
         if replaced and not args.force:
             raise ExistingFilesError(output.absolute(), replaced)
@@ -365,15 +388,14 @@ def _print_result(result) -> None:
 def run_layout(args: argparse.Namespace) -> int:
     """Print the teaching text: the eight sets, components and files, identities, bootstrap."""
     from wizard.layout import layout_text, pick_language
-    from wizard.spec import ClusterSpec, SpecError, load_spec
+    from wizard.spec import ClusterSpec
 
     spec = ClusterSpec.example()
     if args.config:
-        try:
-            spec = load_spec(args.config)
-        except SpecError as error:
-            return refuse(str(error))
-    if args.profile:
+        spec = _load_valid_spec(args.config, args.profile)
+        if isinstance(spec, int):
+            return spec
+    elif args.profile:
         spec.profile = args.profile
     sys.stdout.write(layout_text(spec, pick_language(args.lang)))
     return EXIT_OK
@@ -479,10 +501,16 @@ def run_review_command(args: argparse.Namespace) -> int:
     """Review a certificate directory: the TUI in a terminal, else a table (--plain) or JSON."""
     import json
 
+    from wizard.expiry import MAX_DAYS
     from wizard.review import ReviewError, review_directory, review_to_json
 
     if args.warn_days < 0:
         return refuse(f"--warn-days {args.warn_days} is negative — give a number of days, e.g. 30")
+    if args.warn_days > MAX_DAYS:
+        return refuse(
+            f"--warn-days {args.warn_days} is more than {MAX_DAYS} days (100 years) — give a "
+            "number of days, e.g. 30"
+        )
     spec = None
     config = getattr(args, "config", None)
     if config:

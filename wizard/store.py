@@ -4,11 +4,14 @@ A run builds the complete new directory beside the target (same filesystem), the
 with one atomic rename (`renameat2(RENAME_EXCHANGE)` when the target exists). So an interrupted
 run leaves the old directory or the complete new one — never a key beside a certificate it does
 not match. Files the run does not replace are carried over as hard links; files it replaces are
-kept in `backup-<timestamp>/` inside the new directory.
+kept in `backup-<timestamp>/` inside the new directory. The new directory takes the old one's
+mode and, where the process may set it, its owner; a symlinked output directory is written
+through (the link stays).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import os
@@ -78,6 +81,46 @@ def conflicts(directory: Path, files: Iterable[OutputFile]) -> list[str]:
     return found
 
 
+def output_directory(directory: str | Path) -> Path:
+    """The directory a run writes: absolute, a symlink to a directory followed (the link stays)."""
+    path = Path(directory).absolute()
+    return path.resolve() if path.is_symlink() and path.is_dir() else path
+
+
+def target_problem(directory: str | Path) -> str:
+    """Why a set cannot be written into this directory, in one sentence, or "" (nothing is made).
+
+    The new set is built beside the directory and swapped in, so the parent must be writable;
+    and the directory must not be the one this command runs in (the shell that started it
+    would be left in a folder that no longer exists).
+    """
+    target = output_directory(directory)
+    if target.exists() and not target.is_dir():
+        return f"{target} is a file, not a directory — choose a directory"
+    here = Path.cwd().resolve()
+    if target == here or target in here.parents:
+        relation = "is" if target == here else "holds"
+        return (
+            f"{target} {relation} the folder this command runs in — the set replaces its folder "
+            "as a whole, which would leave your shell in a deleted folder; run it from the "
+            f"parent (cd {target.parent}; -o {target.name}) or give a subfolder"
+        )
+    existing = target.parent
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"cannot create {target}: {existing} is a file, not a directory"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        if existing == target.parent:
+            return (
+                f"cannot write {target}: its parent {existing} is not writable, and the set is "
+                "built beside the folder and swapped in — run as a user who may write "
+                f"{existing}, or write elsewhere and copy"
+            )
+        return f"cannot create {target}: {existing} is not writable — choose another directory"
+    return ""
+
+
 def write_files(
     directory: str | Path,
     files: list[OutputFile],
@@ -91,7 +134,7 @@ def write_files(
     `remove` names files to take out in the same step; like replaced files, they are kept in
     the backup folder (and need `force`).
     """
-    directory = Path(directory).absolute()
+    directory = output_directory(directory)
     remove = list(remove)
     _check_paths(files)
     _check_paths([OutputFile(name, b"") for name in remove])
@@ -106,8 +149,9 @@ def write_files(
     replaced += removing
     if replaced and not force:
         raise ExistingFilesError(directory, replaced)
-    if directory.exists() and not directory.is_dir():
-        raise StoreError(f"{directory} is a file, not a directory — choose a directory")
+    problem = target_problem(directory)
+    if problem:
+        raise StoreError(problem)
     parent = directory.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -121,7 +165,7 @@ def write_files(
         staging.mkdir(mode=DIR_MODE)
         writing |= set(removing)
         if directory.exists():
-            os.chmod(staging, stat.S_IMODE(directory.stat().st_mode))
+            _copy_owner_and_mode(directory, staging)
             _carry_over(directory, staging, skip=writing)
         if replaced:
             stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
@@ -192,6 +236,16 @@ def _link_or_copy(source: Path, target: Path) -> None:
         shutil.copy2(source, target)
 
 
+def _copy_owner_and_mode(source: Path, target: Path) -> None:
+    """Give a staged folder the mode, and where allowed the owner, of the folder it replaces."""
+    status = source.stat()
+    if (status.st_uid, status.st_gid) != (os.getuid(), os.getgid()):
+        # not root: the folder becomes the running user's, as any new folder would
+        with contextlib.suppress(PermissionError):
+            os.chown(target, status.st_uid, status.st_gid)
+    os.chmod(target, stat.S_IMODE(status.st_mode))
+
+
 def _carry_over(directory: Path, staging: Path, skip: set[str]) -> None:
     """Hard-link everything the run does not replace into the staging copy."""
     for root, dirs, names in os.walk(directory):
@@ -203,7 +257,7 @@ def _carry_over(directory: Path, staging: Path, skip: set[str]) -> None:
                 os.symlink(os.readlink(source), target)
             else:
                 target.mkdir(exist_ok=True)
-                os.chmod(target, stat.S_IMODE(source.stat().st_mode))
+                _copy_owner_and_mode(source, target)
         for name in names:
             relative = str(relative_root / name) if str(relative_root) != "." else name
             if relative in skip:
