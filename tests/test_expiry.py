@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from wizard.expiry import DurationError, describe_duration, parse_go_duration
+from wizard.expiry import DurationError, describe_duration, parse_go_duration, parse_lifetime
 
 
 @pytest.mark.parametrize(
@@ -46,3 +46,23 @@ def test_bad_durations_explain_hours(text: str, words: str) -> None:
 def test_describe() -> None:
     assert describe_duration(timedelta(days=3650)) == "3650 days (about 10 years)"
     assert describe_duration(timedelta(days=3)) == "3 days"
+    assert describe_duration(timedelta(days=365)) == "365 days (about 1 year)"
+    assert describe_duration(timedelta(days=548)) == "548 days (about 1.5 years)"
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("99999999999999999h", "longer than Go can count (2562047h, about 292 years)"),
+        ("2562048h", "longer than Go can count"),
+        ("1m", '"1m" is under an hour — certificates are backdated five minutes'),
+        ("59m59s", "is under an hour"),
+        ("1ns", "is under an hour"),
+    ],
+)
+def test_lifetimes_go_cannot_hold_or_too_short_to_use_are_refused(text: str, words: str) -> None:
+    with pytest.raises(DurationError) as caught:
+        parse_lifetime(text)
+    assert words in str(caught.value)
+    assert parse_lifetime("1h") == timedelta(hours=1)
+    assert parse_lifetime("2562047h") == timedelta(hours=2562047)

@@ -212,3 +212,23 @@ def test_reusing_a_ca_made_minutes_ago_keeps_the_full_lifetime_capped_at_the_ca(
     leaf = x509.load_pem_x509_certificate({f.path: f.content for f in later}["admin.pem"])
     assert leaf.not_valid_after_utc == ca.certificate.not_valid_after_utc
     assert leaf.not_valid_before_utc == datetime(2026, 1, 1, 12, 5, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("made", "words"),
+    [
+        (timedelta(days=-800), "expired on"),
+        (timedelta(days=2), "is not valid until"),
+        (timedelta(minutes=-90), "in under an hour"),
+    ],
+)
+def test_a_ca_that_cannot_sign_now_is_refused_in_words(
+    tmp_path: Path, made: timedelta, words: str
+) -> None:
+    spec = ClusterSpec.example()
+    spec.expiry.ca = spec.expiry.cert = "2h" if words == "in under an hour" else "8760h"
+    write_files(tmp_path / "c", generate_files(spec, now=datetime.now(UTC) + made))
+    with pytest.raises(GenerationError) as raised:
+        load_existing_ca(tmp_path / "c")
+    assert str(raised.value).startswith(f"{tmp_path / 'c' / 'ca.pem'} ")
+    assert words in str(raised.value)

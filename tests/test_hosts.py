@@ -142,10 +142,31 @@ def test_any_string_is_classified_or_refused_in_words(text: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.ip_addresses())
-def test_every_ip_address_is_accepted(address) -> None:
+@given(st.ip_addresses().filter(lambda address: not address.is_unspecified))
+def test_every_ip_address_but_the_unspecified_is_accepted(address) -> None:
     host = parse_host(str(address))
     assert host.ip() == address
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("0.0.0.0", '"0.0.0.0" is the unspecified address (every interface), which no client '),
+        ("::", '"::" is the unspecified address'),
+        ("192.168.1", '"192.168.1" has 3 parts — an IPv4 address has four'),
+        ("1.2.3.4.5", '"1.2.3.4.5" has 5 parts'),
+        (
+            "01.02.03.04",
+            '"01.02.03.04" has a leading zero, which IP addresses do not allow — write 1.2.3.4',
+        ),
+        ("10.0.0.1.", '"10.0.0.1." ends in a dot — write 10.0.0.1'),
+        ("host.123", '"host.123" ends in a number, which no DNS name does'),
+    ],
+)
+def test_mistyped_addresses_never_become_dns_names(text: str, message: str) -> None:
+    with pytest.raises(HostError) as caught:
+        parse_host(text)
+    assert str(caught.value).startswith(message)
 
 
 @settings(max_examples=200, deadline=None)

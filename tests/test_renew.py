@@ -359,6 +359,19 @@ def test_a_lifetime_past_the_ca_is_capped_with_a_note(workdir: Path) -> None:
     assert kept.lifetime == timedelta(hours=8760) and kept.notes == []
 
 
+@pytest.mark.parametrize(
+    ("within", "words"),
+    [
+        (-1, "--within -1 is negative — give a number of days, e.g. 30"),
+        (99999999999, "--within 99999999999 is more than 36500 days (100 years)"),
+    ],
+)
+def test_within_out_of_range_is_refused(workdir: Path, within: int, words: str) -> None:
+    with pytest.raises(RenewError) as raised:
+        plan_renewal(ClusterSpec.example(), workdir, within=within)
+    assert words in str(raised.value)
+
+
 def test_subject_and_key_type_changes_are_diffed(workdir: Path) -> None:
     spec = ClusterSpec.example()
     spec.subject.O = "k9s"
@@ -737,3 +750,18 @@ def test_files_of_a_removed_node_are_reported_not_touched(tmp_path: Path) -> Non
         assert name in note
     assert "kubelet-node-1.pem" not in note
     assert not [c for c in plan.changes if "node-2" in c.name]
+
+
+def test_keep_key_refuses_a_key_that_is_not_the_certificates(workdir: Path) -> None:
+    shutil.copy(workdir / "kube-proxy-key.pem", workdir / "admin-key.pem")
+    before = snapshot(workdir)
+    with pytest.raises(RenewError) as raised:
+        plan_renewal(ClusterSpec.example(), workdir, only=["admin"], keep_key=True)
+    assert str(raised.value) == (
+        f"--keep-key: {workdir / 'admin-key.pem'} does not belong to admin.pem — it may be "
+        "another certificate's key, and keeping it would give that key this identity; restore "
+        "the right key, or run without --keep-key to make a new one"
+    )
+    assert snapshot(workdir) == before
+    plan = plan_renewal(ClusterSpec.example(), workdir, only=["admin"])
+    assert [c.key for c in plan.changes if c.name == "admin"] == ["new"]

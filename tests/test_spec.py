@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from wizard import pki
 from wizard.spec import (
     ClusterSpec,
+    Node,
     SpecError,
     dump_spec,
     errors_of,
@@ -17,6 +19,7 @@ from wizard.spec import (
     save_spec,
     spec_from_dict,
     validate,
+    validate_nodes,
 )
 
 
@@ -169,3 +172,44 @@ def test_node_lines_round_trip() -> None:
         Node("lonely", ""),
     ]
     assert parse_node_lines(format_node_lines(nodes)) == nodes
+
+
+def test_node_problems_name_the_node_and_the_fix() -> None:
+    nodes = [
+        Node("n" * 53, "10.0.0.1"),
+        Node("node-1", "10.0.0.2"),
+        Node("node-1", "10.0.0.3"),
+        Node("node-3", "10.0.0.2"),
+        Node("Node_4", "10.0.0.4"),
+        Node("node-5", "node-5.example.com"),
+        Node("n" * 52, "10.0.0.6"),
+    ]
+    assert [(p.path, p.message) for p in validate_nodes(nodes)] == [
+        (
+            "nodes[0].name",
+            f'"{"n" * 53}" is 53 characters — the kubelet\'s certificate names it '
+            "system:node:<name>, and a CN holds at most 64, so at most 52",
+        ),
+        ("nodes[2].name", '"node-1" repeats nodes[1] — node names are unique'),
+        (
+            "nodes[3].address",
+            '"10.0.0.2" repeats nodes[1] — each node has its own address (its files go to that '
+            "host)",
+        ),
+        (
+            "nodes[4].name",
+            '"Node_4" is not a node name — lower-case letters, digits, "-" and ".", exactly as '
+            "the kubelet registers (hostname or --hostname-override)",
+        ),
+        (
+            "nodes[5].address",
+            '"node-5.example.com" is a name — write the node\'s IP address; its name is already '
+            "in the certificate",
+        ),
+    ]
+
+
+def test_a_name_too_long_for_a_certificate_is_refused_in_words() -> None:
+    with pytest.raises(pki.PKIError) as raised:
+        pki.build_name({}, "x" * 65)
+    assert str(raised.value) == f'"{"x" * 65}" is 65 characters — a name in a certificate holds 64'

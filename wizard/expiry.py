@@ -27,12 +27,18 @@ _WORDS = {
 }
 
 
+GO_MAX_DURATION = timedelta(microseconds=(2**63 - 1) // 1000)  # Go's int64 nanoseconds
+SHORTEST_LIFETIME = timedelta(hours=1)
+MAX_DAYS = 36500  # for --warn-days and --within: a century is more than any certificate here
+
+
 class DurationError(ValueError):
     """A duration cfssl would not read; the message explains the hours-only form."""
 
 
 def parse_go_duration(text: str) -> timedelta:
-    """Parse a Go duration such as `87600h` or `1h30m`; days and years are refused with a hint."""
+    """Parse a Go duration such as `87600h` or `1h30m`; days and years are refused with a hint,
+    and so are durations Go cannot hold (cfssl would refuse them)."""
     if not isinstance(text, str):
         raise DurationError(f'{text!r} is not text — write a duration in hours, e.g. "87600h"')
     value = text.strip()
@@ -49,7 +55,25 @@ def parse_go_duration(text: str) -> timedelta:
         position = match.end()
     if total_ns <= 0:
         raise DurationError(f'"{value}" is zero — a certificate needs a lifetime, e.g. "87600h"')
+    if total_ns >= 2**63:
+        longest = int(GO_MAX_DURATION.total_seconds() // 3600)
+        raise DurationError(
+            f'"{value}" is longer than Go can count ({longest}h, about 292 years), so cfssl '
+            'would refuse it — write e.g. "87600h" (10 years)'
+        )
     return timedelta(microseconds=total_ns / 1000)
+
+
+def parse_lifetime(text: str) -> timedelta:
+    """A certificate lifetime: a Go duration of at least an hour (with cfssl's five-minute
+    backdate, a shorter one is expired, or nearly, when it is made)."""
+    lifetime = parse_go_duration(text)
+    if lifetime < SHORTEST_LIFETIME:
+        raise DurationError(
+            f'"{text.strip()}" is under an hour — certificates are backdated five minutes, so it '
+            'would be expired or nearly so when made; write at least "1h", e.g. "8760h" (1 year)'
+        )
+    return lifetime
 
 
 def _explain(value: str) -> str:
@@ -72,7 +96,8 @@ def describe_duration(delta: timedelta) -> str:
     """A human reading of a lifetime: `3650 days (about 10 years)`."""
     days = delta.total_seconds() / 86400
     if days >= 365:
-        return f"{days:g} days (about {days / 365.25:.1f} years)".replace(".0 years", " years")
+        years = f"{days / 365.25:.1f}".removesuffix(".0")
+        return f"{days:g} days (about {years} year{'' if years == '1' else 's'})"
     if days >= 1:
         return f"{days:g} days"
     return f"{delta.total_seconds() / 3600:g} hours"

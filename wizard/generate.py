@@ -33,6 +33,7 @@ from wizard.catalog import (
     usages_for,
 )
 from wizard.cfssl import ca_config, csr_hosts, csr_request, dump_json
+from wizard.expiry import SHORTEST_LIFETIME
 from wizard.kubeconfig import Credentials, dump_kubeconfig, kubeconfig_document
 from wizard.spec import ClusterSpec, dump_spec
 from wizard.store import FILE_MODE, KEY_MODE, OutputFile
@@ -151,7 +152,32 @@ def load_existing_ca(
         )
     if not pki.is_ca_certificate(certificate):
         raise GenerationError(f"{cert_path} is not a CA certificate (CA:FALSE)")
+    problem = _ca_time_problem(certificate, datetime.now(UTC))
+    if problem:
+        raise GenerationError(f"{cert_path} {problem}")
     return ExistingCA(name, certificate, key, directory, files)
+
+
+def _ca_time_problem(certificate: x509.Certificate, now: datetime) -> str:
+    """Why a CA cannot sign certificates now, or "": expired, not yet valid, or ending within
+    the shortest lifetime a certificate may have."""
+    start, end = certificate.not_valid_before_utc, certificate.not_valid_after_utc
+    if end <= now:
+        return (
+            f"expired on {end:%Y-%m-%d %H:%M} UTC — it cannot sign anything; make a new CA "
+            "(move its certificate and key away) and hand the new CA to every component"
+        )
+    if start > now:
+        return (
+            f"is not valid until {start:%Y-%m-%d %H:%M} UTC — check this machine's clock "
+            "(date -u), or the clock of the machine that made it"
+        )
+    if end - pki.not_before(now) < SHORTEST_LIFETIME:
+        return (
+            f"ends at {end:%Y-%m-%d %H:%M} UTC, in under an hour — certificates it signs would "
+            "end with it; make a new CA"
+        )
+    return ""
 
 
 def load_existing_cas(directory: Path, profile: Profile) -> dict[str, ExistingCA]:
@@ -297,11 +323,11 @@ def issue_leaf_files(
     """Sign a leaf of the catalogue for this key: the certificate, and its files (certificate,
     key, CSR) as `certificate_files` names them. Raises GenerationError naming the file."""
     files = files_of(entry, profile)
-    subject = pki.build_name(subject_of(entry, spec), entry.cn)
-    csr = pki.build_csr(key, subject, csr_hosts(entry, spec))
     signing = profile.signing_profile(entry.signing_profile or "")
     ca_certificate, ca_key = ca
     try:
+        subject = pki.build_name(subject_of(entry, spec), entry.cn)
+        csr = pki.build_csr(key, subject, csr_hosts(entry, spec))
         certificate = pki.issue_leaf(
             csr, usages_for(signing, key_algo), lifetime, ca_certificate, ca_key, now
         )

@@ -85,6 +85,11 @@ def parse_host(text: str) -> Host:
     else:
         kind = HostKind.IPV4 if address.version == 4 else HostKind.IPV6
         canonical = str(address)
+        if address.is_unspecified:
+            raise HostError(
+                f'"{text}" is the unspecified address (every interface), which no client '
+                "connects to — write the host's own address"
+            )
         note = "" if canonical == text else f"written as {canonical}"
         return Host(canonical, kind, note)
     ported = _PORT_SUFFIX.match(text)
@@ -99,8 +104,9 @@ def parse_host(text: str) -> Host:
             f'"{text}" is an e-mail address — Kubernetes certificates need IP addresses or '
             "DNS names"
         )
-    if _looks_like_bad_ipv4(text):
-        raise HostError(f'"{text}" is not a valid IPv4 address — each of the four parts is 0-255')
+    numeric = _numeric_problem(text)
+    if numeric:
+        raise HostError(numeric)
     return _parse_dns_name(text)
 
 
@@ -160,9 +166,36 @@ def _suggest(candidate: str) -> str:
     return f"write {host.value}"
 
 
-def _looks_like_bad_ipv4(text: str) -> bool:
-    parts = text.split(".")
-    return len(parts) == 4 and all(part.isdigit() for part in parts)
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _numeric_problem(text: str) -> str:
+    """What is wrong with digits and dots that are not an IPv4 address, or "" for other text.
+
+    cfssl would take "192.168.1" for a DNS name; no DNS name ends in an all-digit label, so
+    such an entry is always a mistyped address.
+    """
+    parts = text.removesuffix(".").split(".")
+    if not parts[-1].isdigit():
+        return ""
+    if text.endswith(".") and _is_ip(text[:-1]):
+        return f'"{text}" ends in a dot — write {text[:-1]}'
+    if not all(part.isdigit() for part in parts):
+        return f'"{text}" ends in a number, which no DNS name does — write an IP address or a name'
+    if len(parts) != 4:
+        return (
+            f'"{text}" has {len(parts)} part{"s" if len(parts) > 1 else ""} — an IPv4 address '
+            "has four, such as 192.168.1.10 (as a DNS name it would be useless)"
+        )
+    if any(len(part) > 1 and part.startswith("0") for part in parts):
+        fixed = ".".join(str(int(part)) for part in parts)
+        return f'"{text}" has a leading zero, which IP addresses do not allow — write {fixed}'
+    return f'"{text}" is not a valid IPv4 address — each of the four parts is 0-255'
 
 
 # --- the service network ---------------------------------------------------------------------

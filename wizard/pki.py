@@ -90,6 +90,8 @@ def build_name(names: dict[str, str], common_name: str) -> x509.Name:
 
 
 def _attribute(oid: x509.ObjectIdentifier, value: str) -> x509.NameAttribute:
+    if len(value) > 64:  # X.520's upper bound for CN, O, OU, L and ST
+        raise PKIError(f'"{value}" is {len(value)} characters — a name in a certificate holds 64')
     if _PRINTABLE.match(value):
         return x509.NameAttribute(oid, value, x509.name._ASN1Type.PrintableString)
     return x509.NameAttribute(oid, value, x509.name._ASN1Type.UTF8String)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import tomli_w
 
-from wizard.expiry import DurationError, parse_go_duration
+from wizard.expiry import DurationError, parse_lifetime
 from wizard.hosts import (
     Host,
     HostError,
@@ -170,11 +170,11 @@ class ClusterSpec:
 
     def ca_lifetime(self) -> timedelta:
         """The CA's lifetime."""
-        return parse_go_duration(self.expiry.ca)
+        return parse_lifetime(self.expiry.ca)
 
     def cert_lifetime(self) -> timedelta:
         """Every leaf certificate's lifetime."""
-        return parse_go_duration(self.expiry.cert)
+        return parse_lifetime(self.expiry.cert)
 
     def cluster_domain(self) -> str:
         """The cluster domain, lower case, without a trailing dot."""
@@ -338,6 +338,7 @@ def format_node_lines(nodes: list[Node]) -> str:
     return "\n".join(f"{node.name} {node.address}".strip() for node in nodes)
 
 
+MAX_NODE_NAME = 64 - len("system:node:")
 _NODE_NAME = re.compile(r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$")
 
 
@@ -345,9 +346,19 @@ def validate_nodes(nodes: list[Node]) -> list[Problem]:
     """Problems of the node list: names as Kubernetes accepts them, usable addresses, no repeats."""
     problems: list[Problem] = []
     names: dict[str, int] = {}
+    addresses: dict[str, int] = {}
     for index, node in enumerate(nodes):
         path = f"nodes[{index}]"
-        if not _NODE_NAME.match(node.name or ""):
+        if len(node.name or "") > MAX_NODE_NAME:
+            problems.append(
+                Problem(
+                    f"{path}.name",
+                    f'"{node.name}" is {len(node.name)} characters — the kubelet\'s certificate '
+                    f"names it system:node:<name>, and a CN holds at most 64, so at most "
+                    f"{MAX_NODE_NAME}",
+                )
+            )
+        elif not _NODE_NAME.match(node.name or ""):
             problems.append(
                 Problem(
                     f"{path}.name",
@@ -377,6 +388,16 @@ def validate_nodes(nodes: list[Node]) -> list[Problem]:
                         "IP address; its name is already in the certificate",
                     )
                 )
+            elif host.value in addresses:
+                problems.append(
+                    Problem(
+                        f"{path}.address",
+                        f'"{node.address}" repeats nodes[{addresses[host.value]}] — each node '
+                        "has its own address (its files go to that host)",
+                    )
+                )
+            else:
+                addresses[host.value] = index
     return problems
 
 
@@ -501,7 +522,7 @@ def validate_expiry(expiry: Expiry) -> list[Problem]:
     lifetimes: dict[str, timedelta] = {}
     for name in ("ca", "cert"):
         try:
-            lifetimes[name] = parse_go_duration(getattr(expiry, name))
+            lifetimes[name] = parse_lifetime(getattr(expiry, name))
         except DurationError as error:
             problems.append(Problem(f"expiry.{name}", str(error)))
     if len(lifetimes) == 2 and lifetimes["cert"] > lifetimes["ca"]:

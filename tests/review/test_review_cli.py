@@ -130,3 +130,18 @@ def test_console_script(engine_set: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["findings"] == []
+
+
+@pytest.mark.parametrize(
+    ("days", "words"),
+    [
+        ("-1", "--warn-days -1 is negative — give a number of days, e.g. 30"),
+        ("99999999999", "--warn-days 99999999999 is more than 36500 days (100 years)"),
+    ],
+)
+def test_warn_days_out_of_range_is_refused(
+    engine_set: Path, capsys: pytest.CaptureFixture[str], days: str, words: str
+) -> None:
+    code, out, err = run(capsys, str(engine_set), "--plain", "--warn-days", days)
+    assert code == 1 and out == "" and words in err
+    assert run(capsys, str(engine_set), "--plain", "--warn-days", "36500")[0] in (0, 1)

@@ -136,7 +136,10 @@ def test_unreadable_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
     monkeypatch.setattr(scan.os, "scandir", denied)
     review = review_directory(tmp_path)
-    assert [(f.path, f.check) for f in review.findings] == [("sub", "unreadable")]
+    assert [(f.path, f.check) for f in review.findings] == [
+        (".", "no-certificates"),
+        ("sub", "unreadable"),
+    ]
 
 
 def test_symlinks_loops_and_broken(tmp_path: Path) -> None:
@@ -205,9 +208,16 @@ def test_missing_or_non_directory_root(tmp_path: Path) -> None:
         review_directory(tmp_path / "file.pem")
 
 
-def test_empty_directory(tmp_path: Path) -> None:
+def test_empty_directory_is_probably_the_wrong_one(tmp_path: Path) -> None:
     review = review_directory(tmp_path)
-    assert review.files == [] and review.findings == []
+    assert review.files == []
+    assert [(f.path, f.severity, f.check) for f in review.findings] == [
+        (".", "warning", "no-certificates")
+    ]
+    assert "(it is empty) — is this the certificate directory?" in review.findings[0].message
+    (tmp_path / "notes.txt").write_text("hello")
+    (message,) = [f.message for f in review_directory(tmp_path).findings]
+    assert "(1 file looked at)" in message
 
 
 # --- mutations of real files ----------------------------------------------------------------

@@ -30,7 +30,7 @@ from wizard.catalog import (
 )
 from wizard.certdetails import ext_key_usage_words, key_description, key_usage_words, signed_by
 from wizard.cfssl import EXT_KEY_USAGE_WORDS, KEY_USAGE_WORDS, ca_config, csr_hosts, dump_json
-from wizard.expiry import DurationError, parse_go_duration
+from wizard.expiry import MAX_DAYS, DurationError, parse_lifetime
 from wizard.generate import (
     CA_CONFIG_FILE,
     DISTRIBUTION_FILE,
@@ -393,6 +393,12 @@ def _compare_certificate(
             reasons.append(f"{files.key} {key_problem}")
         elif not pki.key_matches_certificate(key, certificate):
             reasons.append(f"{files.key} does not belong to {files.cert}")
+            if keep:  # it may be another identity's key: signing it would hand that identity over
+                change.problem = (
+                    f"--keep-key: {directory / files.key} does not belong to {files.cert} — it "
+                    "may be another certificate's key, and keeping it would give that key this "
+                    "identity; restore the right key, or run without --keep-key to make a new one"
+                )
         if not keep:
             on_disk = key_algo_size(certificate.public_key())
             if on_disk != (spec.key.algo, spec.key.size):
@@ -577,10 +583,15 @@ def plan_renewal(
         )
     if within is not None and within < 0:
         raise RenewError(f"--within {within} is negative — give a number of days, e.g. 30")
+    if within is not None and within > MAX_DAYS:
+        raise RenewError(
+            f"--within {within} is more than {MAX_DAYS} days (100 years) — give a number of "
+            "days, e.g. 30"
+        )
     override = None
     if expiry is not None:
         try:
-            override = (expiry, parse_go_duration(expiry))
+            override = (expiry, parse_lifetime(expiry))
         except DurationError as error:
             raise RenewError(f"--expiry {error}") from None
     profile = get_profile(spec.profile)

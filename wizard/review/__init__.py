@@ -20,7 +20,18 @@ from wizard.certdetails import identity_of, key_id_text
 from wizard.review.chains import link_issuers
 from wizard.review.expiry import check_expiry
 from wizard.review.lints import lint
-from wizard.review.model import SEVERITIES, Finding, Review, ReviewedFile, certificate_holders
+from wizard.review.model import (
+    KIND_CERTIFICATE,
+    KIND_CSR,
+    KIND_KUBECONFIG,
+    KIND_PRIVATE_KEY,
+    KIND_PUBLIC_KEY,
+    SEVERITIES,
+    Finding,
+    Review,
+    ReviewedFile,
+    certificate_holders,
+)
 from wizard.review.pairing import pair_keys
 from wizard.review.roles import assign_roles, check_roles
 from wizard.review.scan import scan_directory
@@ -95,10 +106,29 @@ def _review(path: str, config: ClusterSpec | None, warn_days: int, now: datetime
     findings += check_roles(records, matches, config)
     findings += lint(records, matches, holders)
     findings += check_expiry(records, now, warn_days, holders)
+    if not any(record.kind in _PKI_KINDS for record in records):
+        findings.append(_nothing_found(records))
     rank = {severity: index for index, severity in enumerate(SEVERITIES)}
     unique = list(dict.fromkeys(findings))
     unique.sort(key=lambda f: (rank[f.severity], f.path, f.check))
     return Review(scan.root, records, unique, now, warn_days)
+
+
+_PKI_KINDS = {KIND_CERTIFICATE, KIND_PRIVATE_KEY, KIND_PUBLIC_KEY, KIND_CSR, KIND_KUBECONFIG}
+
+
+def _nothing_found(records: list[ReviewedFile]) -> Finding:
+    """A warning for a directory without a certificate, key, CSR or kubeconfig: most likely
+    the wrong directory."""
+    files = len({r.path for r in records})
+    looked_at = f"{files} file{'s' if files != 1 else ''} looked at" if files else "it is empty"
+    return Finding(
+        ".",
+        "warning",
+        "no-certificates",
+        f"no certificate, key, CSR or kubeconfig here ({looked_at}) — is this the certificate "
+        "directory? On a node it is often /etc/kubernetes/ssl or /etc/kubernetes/pki",
+    )
 
 
 def review_to_json(review: Review) -> dict[str, Any]:
