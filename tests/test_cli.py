@@ -264,3 +264,15 @@ def test_layout_checks_the_cluster_file(tmp_path: Path, capsys) -> None:
     assert main(["layout", "-c", str(tmp_path / "bad.toml")]) == 1
     err = capsys.readouterr().err
     assert 'profile: "Classic"' in err and "nothing was written" in err
+
+
+def test_a_terminal_without_unicode_gets_escapes_not_a_traceback(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "wizard", "layout", "--lang", "zh"],
+        cwd=tmp_path,
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": "latin-1"},
+        timeout=60,
+    )
+    assert result.returncode == 0 and result.stderr == b""
+    assert b"\\u" in result.stdout  # the Chinese text, escaped

@@ -213,3 +213,25 @@ def test_a_name_too_long_for_a_certificate_is_refused_in_words() -> None:
     with pytest.raises(pki.PKIError) as raised:
         pki.build_name({}, "x" * 65)
     assert str(raised.value) == f'"{"x" * 65}" is 65 characters — a name in a certificate holds 64'
+
+
+def test_a_system_group_as_subject_o_is_refused() -> None:
+    spec = ClusterSpec.example()
+    spec.subject.O = "system:masters"
+    (problem,) = [p for p in validate(spec) if p.path == "subject.O"]
+    assert problem.severity == "error"
+    assert "cluster-admin" in problem.message and 'e.g. "k8s"' in problem.message
+
+
+def test_nodes_the_profile_ignores_or_misses_are_pointed_out() -> None:
+    spec = ClusterSpec.example()
+    spec.nodes = [Node("node-1", "192.168.214.101")]
+    (ignored,) = [p for p in validate(spec) if p.path == "nodes"]
+    assert ignored.severity == "warning" and "classic profile makes no per-node files" in str(
+        ignored
+    )
+    spec.profile, spec.nodes = "complete", []
+    (missing,) = [p for p in validate(spec) if p.path == "nodes"]
+    assert missing.severity == "note" and "no kubelet certificate or kubeconfig" in str(missing)
+    spec.kubelet = "bootstrap"
+    assert not [p for p in validate(spec) if p.path == "nodes"]

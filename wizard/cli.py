@@ -6,6 +6,7 @@ Imports are lazy so that `certinfo` and the other plain commands never load text
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 from datetime import UTC, datetime
@@ -199,6 +200,9 @@ def _add_spec_arguments(parser: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show 简体中文 or "—"
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     if args.command in ("csr", "generate", "renew") and args.config is None:
         args.config = "cluster.toml"
     handlers = {

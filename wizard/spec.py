@@ -240,10 +240,36 @@ def validate(spec: ClusterSpec) -> list[Problem]:
     problems += validate_network(spec.network)
     problems += _validate_hosts_against_network(spec)
     problems += validate_nodes(spec.nodes)
+    problems += _validate_nodes_for_profile(spec)
     problems += validate_subject(spec.subject)
     problems += validate_key(spec.key)
     problems += validate_expiry(spec.expiry)
     return problems
+
+
+def _validate_nodes_for_profile(spec: ClusterSpec) -> list[Problem]:
+    """Nodes the profile ignores, or a profile that wants nodes and has none."""
+    if spec.profile == "classic" and spec.nodes:
+        return [
+            Problem(
+                "nodes",
+                f"the classic profile makes no per-node files, so these {len(spec.nodes)} nodes "
+                "are left out — choose the complete or kubeadm profile for kubelet "
+                "certificates and kubeconfigs",
+                "warning",
+            )
+        ]
+    wants_nodes = spec.profile in ("complete", "kubeadm") and spec.kubelet == "certificates"
+    if wants_nodes and not spec.nodes:
+        return [
+            Problem(
+                "nodes",
+                "no [[nodes]]: no kubelet certificate or kubeconfig is made — list the nodes "
+                '(masters may be nodes too), or set kubelet = "bootstrap"',
+                "note",
+            )
+        ]
+    return []
 
 
 def errors_of(problems: list[Problem]) -> list[Problem]:
@@ -485,6 +511,17 @@ def validate_subject(subject: Subject) -> list[Problem]:
             problems.append(
                 Problem(f"subject.{name}", f'"{value}" is longer than 64 characters — shorten it')
             )
+    group = subject.O
+    if isinstance(group, str) and group.startswith("system:"):
+        problems.append(
+            Problem(
+                "subject.O",
+                f'"{group}" is a Kubernetes system group — O is the group of kube-proxy and the '
+                "apiserver's kubelet client, so they would get its rights (system:masters: "
+                'cluster-admin); use your own, e.g. "k8s" (admin.pem gets system:masters '
+                "anyway)",
+            )
+        )
     country = subject.C
     if (
         isinstance(country, str)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import pytest
@@ -277,3 +278,13 @@ def test_mutated_files_never_break_the_review(case: tuple[str, bytes]) -> None:
 def test_random_bytes_never_break_the_parser(data: bytes) -> None:
     scan.parse_objects(data)
     scan.parse_objects(b"-----BEGIN CERTIFICATE-----\n" + data)
+
+
+def test_parser_warnings_stay_out_of_the_output(tmp_path: Path) -> None:
+    from tests.der import pem, raw_cert
+
+    (tmp_path / "negative-serial.pem").write_bytes(pem(raw_cert(serial=-5)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning that escapes the review fails the test
+        review = review_directory(tmp_path)
+    assert [r.kind for r in review.files] == ["certificate"]

@@ -10,11 +10,14 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from cryptography.utils import CryptographyDeprecationWarning
 
 from wizard.certdetails import identity_of, key_id_text
 from wizard.review.chains import link_issuers
@@ -75,7 +78,9 @@ def review_directory(
     except OSError as error:
         raise ReviewError(f"cannot read {path}: {error.strerror or error}") from None
     now = now or datetime.now(UTC)
-    with _collector_paused():
+    with _collector_paused(), warnings.catch_warnings():
+        # cryptography warns while parsing what the lints report anyway (negative serials, …)
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
         return _review(path, config, warn_days, now)
 
 
