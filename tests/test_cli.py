@@ -276,3 +276,15 @@ def test_a_terminal_without_unicode_gets_escapes_not_a_traceback(tmp_path: Path)
     )
     assert result.returncode == 0 and result.stderr == b""
     assert b"\\u" in result.stdout  # the Chinese text, escaped
+
+
+def test_the_config_inside_the_output_keeps_its_comments(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    assert run("init", "-o", "out/cluster.toml", cwd=tmp_path).returncode == 0
+    commented = (tmp_path / "out" / "cluster.toml").read_bytes()
+    assert b"#" in commented
+    for extra in ([], ["--force"]):
+        result = run("generate", "-c", "out/cluster.toml", "-o", "out", *extra, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / "out" / "cluster.toml").read_bytes() == commented
+    assert "cluster.toml" not in result.stdout

@@ -28,6 +28,7 @@ from wizard.renew import (
     RenewError,
     apply_renewal,
     apply_undo,
+    plan_lines,
     plan_renewal,
     plan_undo,
 )
@@ -765,3 +766,15 @@ def test_keep_key_refuses_a_key_that_is_not_the_certificates(workdir: Path) -> N
     assert snapshot(workdir) == before
     plan = plan_renewal(ClusterSpec.example(), workdir, only=["admin"])
     assert [c.key for c in plan.changes if c.name == "admin"] == ["new"]
+
+
+def test_nothing_to_renew_says_what_keep_key_left_uncompared(workdir: Path) -> None:
+    spec = ClusterSpec.example()
+    assert plan_lines(plan_renewal(spec, workdir))[-1] == (
+        "Nothing to renew: every certificate matches cluster.toml. Nothing was written."
+    )
+    spec.key.algo, spec.key.size = "ecdsa", 256
+    assert plan_lines(plan_renewal(spec, workdir, keep_key=True))[-1] == (
+        "Nothing to renew: every certificate matches cluster.toml (key types not compared: "
+        "--keep-key keeps each key). Nothing was written."
+    )

@@ -194,3 +194,15 @@ def test_a_crash_while_staging_leaves_the_old_directory(
     write_files(out, files, force=True)  # the next run cleans up and succeeds
     assert (out / "b-key.pem").read_bytes() == b"new"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(STAGING_PREFIX)]
+
+
+def test_a_folder_where_a_file_goes_is_refused_even_with_force(tmp_path: Path) -> None:
+    (tmp_path / "out" / "admin.pem").mkdir(parents=True)
+    for force in (False, True):
+        with pytest.raises(StoreError) as raised:
+            write_files(tmp_path / "out", [OutputFile("admin.pem", b"1")], force=force)
+        assert str(raised.value) == (
+            f"{tmp_path / 'out' / 'admin.pem'} is a folder where the set puts a file — move it "
+            "away and run again (--force replaces files, never folders)"
+        )
+    assert (tmp_path / "out" / "admin.pem").is_dir()

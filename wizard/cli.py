@@ -331,6 +331,7 @@ def run_generate(args: argparse.Namespace) -> int:
     from wizard.catalog import files_of, get_profile
     from wizard.distribution import per_host_files, plan_distribution
     from wizard.generate import (
+        SPEC_FILE,
         Cancelled,
         GenerationError,
         capped_lifetime,
@@ -338,7 +339,13 @@ def run_generate(args: argparse.Namespace) -> int:
         generate_files,
         load_existing_cas,
     )
-    from wizard.store import ExistingFilesError, StoreError, target_problem, write_files
+    from wizard.store import (
+        ExistingFilesError,
+        StoreError,
+        folder_in_the_way,
+        target_problem,
+        write_files,
+    )
 
     spec = _load_valid_spec(args.config, args.profile)
     if isinstance(spec, int):
@@ -356,10 +363,15 @@ def run_generate(args: argparse.Namespace) -> int:
         if args.ca and not existing:
             ca = files_of(profile.cas()[0], profile)
             return refuse(f"{args.ca} holds no CA ({ca.cert}, {ca.key}) — give the CA's directory")
-        replaced = files_to_replace(spec, output, existing)
+        # the -c file may be the output's cluster.toml: keep it, comments and all
+        own = [SPEC_FILE] if _same_file(Path(args.config), output / SPEC_FILE) else []
+        replaced = [name for name in files_to_replace(spec, output, existing) if name not in own]
+        in_the_way = folder_in_the_way(output.absolute(), replaced)
+        if in_the_way:
+            return refuse(in_the_way)
         if replaced and not args.force:
             raise ExistingFilesError(output.absolute(), replaced)
-        files = generate_files(spec, existing)
+        files = [f for f in generate_files(spec, existing) if f.path not in own]
         if args.per_host:
             files += per_host_files(plan_distribution(spec), files)
         result = write_files(output, files, force=args.force)
@@ -378,6 +390,13 @@ def run_generate(args: argparse.Namespace) -> int:
     _print_result(result)
     _print_set_notes(spec)
     return EXIT_OK
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    try:
+        return os.path.samefile(first, second)
+    except OSError:
+        return False
 
 
 def _print_result(result) -> None:

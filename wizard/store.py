@@ -81,6 +81,18 @@ def conflicts(directory: Path, files: Iterable[OutputFile]) -> list[str]:
     return found
 
 
+def folder_in_the_way(directory: Path, names: Iterable[str]) -> str:
+    """The refusal when a folder stands where the set puts one of these files, or ""."""
+    for name in names:
+        path = directory / name
+        if path.is_dir() and not path.is_symlink():
+            return (
+                f"{path} is a folder where the set puts a file — move it away and run again "
+                "(--force replaces files, never folders)"
+            )
+    return ""
+
+
 def output_directory(directory: str | Path) -> Path:
     """The directory a run writes: absolute, a symlink to a directory followed (the link stays)."""
     path = Path(directory).absolute()
@@ -147,6 +159,9 @@ def write_files(
         if name not in writing and ((directory / name).is_file() or (directory / name).is_symlink())
     ]
     replaced += removing
+    in_the_way = folder_in_the_way(directory, replaced)
+    if in_the_way:
+        raise StoreError(in_the_way)
     if replaced and not force:
         raise ExistingFilesError(directory, replaced)
     problem = target_problem(directory)

@@ -35,7 +35,7 @@ from wizard.renew.model import (
     RenewError,
     RenewPlan,
 )
-from wizard.renew.plan import read_key, render_kubeconfig
+from wizard.renew.plan import missing_ca_key_message, read_key, render_kubeconfig
 from wizard.spec import KeySpec
 from wizard.store import (
     BACKUP_PREFIX,
@@ -59,11 +59,8 @@ def _ca_keys(plan: RenewPlan) -> dict[str, tuple[x509.Certificate, pki.PrivateKe
         entry = plan.profile.entry(name)
         files = files_of(entry, plan.profile)
         key_path = plan.directory / files.key
-        if not key_path.exists():
-            raise RenewError(
-                f"{key_path} is missing — renew signs with the CA's key; copy it into "
-                f"{plan.directory} for the renewal (the CA itself stays byte-identical)"
-            )
+        if not key_path.exists():  # it was there when the plan was made
+            raise RenewError(missing_ca_key_message(key_path, plan.directory))
         try:
             ca = load_existing_ca(plan.directory, name, plan.profile)
         except GenerationError as error:

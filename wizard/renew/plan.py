@@ -632,6 +632,7 @@ def plan_renewal(
             raise RenewError(change.problem)
     support, notes = _support_files(profile, spec, directory, selected, not_selected)
     notes += _stale_instance_notes(profile, entries, spec, directory)
+    notes += _missing_ca_key_notes(directory, profile, selected)
     selection = "+".join(
         word for word, used in (("only", bool(named)), ("within", within is not None)) if used
     )
@@ -648,6 +649,27 @@ def plan_renewal(
         support_notes=notes,
         ca_certificates=cas,
         selection=selection or "differs",
+    )
+
+
+def _missing_ca_key_notes(directory: Path, profile: Profile, selected: list[Change]) -> list[str]:
+    """The diff needs only the CA certificates, the renewal their keys: say so up front (a
+    dry run on a machine without the CA key must not look like a run that would work)."""
+    signers = {c.entry.signer or "ca" for c in selected if c.kind == KIND_CERTIFICATE and c.entry}
+    notes = []
+    for name in sorted(signers):
+        key_path = directory / files_of(profile.entry(name), profile).key
+        if not key_path.exists():
+            refusal = missing_ca_key_message(key_path, directory)
+            notes.append(f"The renewal will be refused: {refusal}")
+    return notes
+
+
+def missing_ca_key_message(key_path: Path, directory: Path) -> str:
+    """The refusal for a CA key that is not in the directory."""
+    return (
+        f"{key_path} is missing — renew signs with the CA's key; copy it into {directory} for "
+        "the renewal (the CA itself stays byte-identical)"
     )
 
 

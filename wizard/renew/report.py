@@ -332,8 +332,10 @@ def plan_lines(plan: RenewPlan) -> list[str]:
     if plan.nothing_to_do:
         lines.append("")
         if plan.selection == "differs":
+            kept = " (key types not compared: --keep-key keeps each key)" if plan.keep_key else ""
             lines.append(
-                "Nothing to renew: every certificate matches cluster.toml. Nothing was written."
+                f"Nothing to renew: every certificate matches cluster.toml{kept}. "
+                "Nothing was written."
             )
         else:
             lines.append("Nothing to renew for the selection. Nothing was written.")
