@@ -288,3 +288,18 @@ def test_the_config_inside_the_output_keeps_its_comments(tmp_path: Path) -> None
         assert result.returncode == 0, result.stderr
         assert (tmp_path / "out" / "cluster.toml").read_bytes() == commented
     assert "cluster.toml" not in result.stdout
+
+
+def test_init_refuses_a_directory_or_no_name(tmp_path: Path, capsys) -> None:
+    assert main(["init", "-o", str(tmp_path)]) == 1
+    assert f"{tmp_path} is a directory — give a file name, e.g. -o {tmp_path / 'cluster.toml'}" in (
+        capsys.readouterr().err
+    )
+    assert main(["init", "-o", ""]) == 1
+    assert '-o "" names no file' in capsys.readouterr().err
+
+
+def test_a_wrong_type_gets_an_example_of_its_own_field(tmp_path: Path) -> None:
+    (tmp_path / "cluster.toml").write_text("[network]\napiserver_port = true\n")
+    result = run("csr", cwd=tmp_path)
+    assert "network.apiserver_port: True should be a whole number, e.g. 6443" in result.stderr

@@ -188,3 +188,20 @@ def test_service_cidr_parser_never_raises_anything_else(text: str) -> None:
     except HostError:
         return
     assert network.num_addresses >= 4
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("10.0.0.0/8", '"10.0.0.0/8" is too large — kube-apiserver refuses a service range'),
+        ("10.254.0.0/0", "use a prefix of at least /12, e.g. 10.254.0.0/16"),
+        ("fd00::/64", "use a prefix of at least /108, e.g. fd00:10:96::/112"),
+        ("abc", '"abc" has no prefix length — write a network such as 10.254.0.0/16 '),
+        ("10.254.0.0", "write a network such as 10.254.0.0/16 "),
+    ],
+)
+def test_service_ranges_kube_apiserver_refuses_are_refused(text: str, message: str) -> None:
+    with pytest.raises(HostError) as caught:
+        parse_service_cidr(text)
+    assert message in str(caught.value)
+    assert str(parse_service_cidr("10.96.0.0/12")) == "10.96.0.0/12"

@@ -778,3 +778,10 @@ def test_nothing_to_renew_says_what_keep_key_left_uncompared(workdir: Path) -> N
         "Nothing to renew: every certificate matches cluster.toml (key types not compared: "
         "--keep-key keeps each key). Nothing was written."
     )
+
+
+def test_undo_of_the_directory_or_a_parent_says_which(workdir: Path) -> None:
+    with pytest.raises(RenewError, match="out: is the certificate directory itself — give one"):
+        plan_undo(workdir, str(workdir))
+    with pytest.raises(RenewError, match=": holds the certificate directory — give one of its"):
+        plan_undo(workdir, str(workdir.parent))

@@ -259,7 +259,11 @@ def run_init(args: argparse.Namespace) -> int:
     """Write the commented example cluster.toml, refusing to overwrite."""
     from wizard.spec import example_toml
 
+    if not args.output:
+        return refuse('-o "" names no file — give a file name, e.g. -o cluster.toml')
     path = Path(args.output)
+    if path.is_dir():
+        return refuse(f"{path} is a directory — give a file name, e.g. -o {path / 'cluster.toml'}")
     try:
         with path.open("x", encoding="utf-8") as handle:
             handle.write(example_toml())

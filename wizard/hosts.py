@@ -201,14 +201,18 @@ def _numeric_problem(text: str) -> str:
 # --- the service network ---------------------------------------------------------------------
 
 
+MAX_SERVICE_HOST_BITS = 20  # kube-apiserver: "specified --service-cluster-ip-range is too large"
+
+
 def parse_service_cidr(text: str) -> IPNetwork:
     """Parse the service CIDR, refusing host bits and networks too small to hold a service IP."""
     text = text.strip() if isinstance(text, str) else text
     if not isinstance(text, str) or not text:
         raise HostError('"" is empty — write the service CIDR, e.g. 10.254.0.0/16')
     if "/" not in text:
+        example = f"{text}/16" if _is_ip(text) else "10.254.0.0/16"
         raise HostError(
-            f'"{text}" has no prefix length — write a network such as {text}/16 '
+            f'"{text}" has no prefix length — write a network such as {example} '
             "(the same value as kube-apiserver's --service-cluster-ip-range)"
         )
     try:
@@ -217,6 +221,13 @@ def parse_service_cidr(text: str) -> IPNetwork:
         raise HostError(
             f'"{text}" is not a network — write it as ADDRESS/PREFIX, e.g. 10.254.0.0/16'
         ) from None
+    smallest_prefix = network.max_prefixlen - MAX_SERVICE_HOST_BITS
+    if network.prefixlen < smallest_prefix:
+        raise HostError(
+            f'"{text}" is too large — kube-apiserver refuses a service range of more than 2^20 '
+            f"addresses; use a prefix of at least /{smallest_prefix}, e.g. "
+            + ("10.254.0.0/16" if network.version == 4 else "fd00:10:96::/112")
+        )
     if ipaddress.ip_interface(text).ip != network.network_address:
         raise HostError(f'"{text}" has host bits set — write {network} (the network address)')
     if network.num_addresses < 4:

@@ -626,7 +626,8 @@ def spec_from_dict(data: dict[str, Any], source: str = "cluster.toml") -> Cluste
                     continue
             elif expected is int:
                 if isinstance(item, bool) or not isinstance(item, int):
-                    messages.append(f"{path}: {item!r} should be a whole number, e.g. 2048")
+                    example = getattr(section, name)
+                    messages.append(f"{path}: {item!r} should be a whole number, e.g. {example}")
                     continue
             elif not isinstance(item, str):
                 messages.append(

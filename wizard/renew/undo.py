@@ -90,10 +90,14 @@ def plan_undo(directory: str | Path, backup: str | Path) -> UndoPlan:
     if not directory.is_dir():
         raise RenewError(f"{directory} is not a directory — give the -o DIR the backup is in")
     folder = _find_backup(directory, backup)
-    if directory.resolve() == folder.resolve() or folder.resolve() in directory.resolve().parents:
+    if directory.resolve() == folder.resolve():
         raise RenewError(
             f"{backup}: is the certificate directory itself — give one of its backup-<time>/ "
             "folders"
+        )
+    if folder.resolve() in directory.resolve().parents:
+        raise RenewError(
+            f"{backup}: holds the certificate directory — give one of its backup-<time>/ folders"
         )
     manifest: dict = {}
     try:
