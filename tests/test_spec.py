@@ -235,3 +235,26 @@ def test_nodes_the_profile_ignores_or_misses_are_pointed_out() -> None:
     assert missing.severity == "note" and "no kubelet certificate or kubeconfig" in str(missing)
     spec.kubelet = "bootstrap"
     assert not [p for p in validate(spec) if p.path == "nodes"]
+
+
+def test_a_byte_order_mark_is_fine_and_a_repeated_key_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "cluster.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + example_toml().encode())
+    assert load_spec(path) == ClusterSpec.example()
+    path.write_text('profile = "classic"\nprofile = "complete"\n')
+    with pytest.raises(SpecError, match="a key or \\[section\\] is given twice — keep one"):
+        load_spec(path)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("L", "Bei\nJing", "holds a control character"),
+        ("O", "k8s\t", "holds a control character"),
+        ("C", "cn", "is not a two-letter country code in capitals"),
+    ],
+)
+def test_subject_values_certificates_should_not_carry(field: str, value: str, words: str) -> None:
+    spec = ClusterSpec.example()
+    setattr(spec.subject, field, value)
+    assert any(words in m and m.startswith(f"subject.{field}") for m in messages(spec))

@@ -511,6 +511,14 @@ def validate_subject(subject: Subject) -> list[Problem]:
             problems.append(
                 Problem(f"subject.{name}", f'"{value}" is longer than 64 characters — shorten it')
             )
+        if any(ord(character) < 32 or ord(character) == 127 for character in value):
+            problems.append(
+                Problem(
+                    f"subject.{name}",
+                    f"{value!r} holds a control character (a tab, a line break, …) — certificates "
+                    "would carry it into every subject; remove it",
+                )
+            )
     group = subject.O
     if isinstance(group, str) and group.startswith("system:"):
         problems.append(
@@ -526,13 +534,13 @@ def validate_subject(subject: Subject) -> list[Problem]:
     if (
         isinstance(country, str)
         and country
-        and not (len(country) == 2 and country.isascii() and country.isalpha())
+        and not (len(country) == 2 and country.isascii() and country.isupper())
     ):
         problems.append(
             Problem(
                 "subject.C",
-                f'"{country}" is not a two-letter country code — write one such as CN, US or DE, '
-                "or leave it empty",
+                f'"{country}" is not a two-letter country code in capitals — write one such as '
+                "CN, US or DE, or leave it empty",
             )
         )
     return problems
@@ -669,7 +677,7 @@ def load_spec(path: str | Path) -> ClusterSpec:
     """Read cluster.toml; unreadable files and TOML errors raise SpecError in one sentence."""
     path = Path(path)
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = path.read_bytes().decode("utf-8-sig")  # Notepad's byte-order mark is fine
     except FileNotFoundError:
         raise SpecError(
             f"{path}: no such file — create one with `k8s-cert-wizard init -o {path}`"
@@ -683,8 +691,11 @@ def load_spec(path: str | Path) -> ClusterSpec:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
+        hint = ""
+        if str(error).startswith("Cannot overwrite a value") or "Cannot declare" in str(error):
+            hint = "a key or [section] is given twice — keep one; "
         raise SpecError(
-            f"{path}: not valid TOML ({error}) — compare with `k8s-cert-wizard init`"
+            f"{path}: not valid TOML ({error}) — {hint}compare with `k8s-cert-wizard init`"
         ) from None
     return spec_from_dict(data, str(path))
 
