@@ -11,7 +11,10 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from wizard.spec import ClusterSpec
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -277,7 +280,8 @@ def run_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _load_valid_spec(config: str, profile: str | None = None):  # -> ClusterSpec | int
+def _load_valid_spec(config: str, profile: str | None = None) -> ClusterSpec | int:
+    """The validated spec, or the exit code after printing why it cannot be used."""
     from wizard.spec import SpecError, errors_of, load_spec, validate
 
     try:
@@ -396,6 +400,14 @@ def run_generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _print_json(document: object) -> None:
+    """One JSON document on stdout, for scripts: indented, UTF-8 as is, a final newline."""
+    import json
+
+    json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
 def _same_file(first: Path, second: Path) -> bool:
     try:
         return os.path.samefile(first, second)
@@ -431,7 +443,6 @@ def run_layout(args: argparse.Namespace) -> int:
 def run_renew(args: argparse.Namespace) -> int:
     """Re-issue what differs from cluster.toml (or --only / --within) under the existing CA,
     or restore a backup folder (--undo); prints the diff, then the redistribution plan."""
-    import json
 
     from wizard.renew import (
         RenewError,
@@ -469,8 +480,7 @@ def run_renew(args: argparse.Namespace) -> int:
             return refuse(str(error))
         if args.json:
             document = undo_to_json(undo, dry_run=args.dry_run, result=restored)
-            json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
-            sys.stdout.write("\n")
+            _print_json(document)
             return EXIT_OK
         print("\n".join(undo_lines(undo, dry_run=args.dry_run)))
         if restored is not None:
@@ -494,8 +504,7 @@ def run_renew(args: argparse.Namespace) -> int:
         return refuse(str(error))
     if args.json:
         document = plan_to_json(plan, redistribution, dry_run=args.dry_run, result=result)
-        json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
+        _print_json(document)
         return EXIT_OK
     print("\n".join(plan_lines(plan)))
     if not plan.nothing_to_do:
@@ -526,7 +535,6 @@ EXIT_REVIEW_ERRORS = 2
 
 def run_review_command(args: argparse.Namespace) -> int:
     """Review a certificate directory: the TUI in a terminal, else a table (--plain) or JSON."""
-    import json
 
     from wizard.expiry import MAX_DAYS
     from wizard.review import ReviewError, review_directory, review_to_json
@@ -549,8 +557,7 @@ def run_review_command(args: argparse.Namespace) -> int:
     except ReviewError as error:
         return refuse(str(error))
     if args.json:
-        json.dump(review_to_json(review), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        _print_json(review_to_json(review))
     elif args.plain or not _open_review_screen(review, spec, Path(config) if config else None):
         print_review(review)
     if review.worst == "error":

@@ -22,6 +22,7 @@ from wizard.catalog import (
     get_profile,
 )
 from wizard.spec import ClusterSpec
+from wizard.store import OutputFile
 
 ROLE_COMPONENTS: dict[str, tuple[str, ...]] = {
     "etcd": ("etcd", "etcdctl"),
@@ -313,10 +314,8 @@ def distribution_markdown(plans: list[HostPlan], spec: ClusterSpec) -> str:
     return "\n".join(lines)
 
 
-def per_host_files(plans: list[HostPlan], files: list) -> list:
+def per_host_files(plans: list[HostPlan], files: list[OutputFile]) -> list[OutputFile]:
     """Copies of every host's files under hosts/<address>/<destination>, ready for `rsync -a`."""
-    from wizard.store import OutputFile
-
     contents = {f.path: f.content for f in files}
     copies = []
     for plan in plans:

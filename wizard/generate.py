@@ -33,6 +33,7 @@ from wizard.catalog import (
     usages_for,
 )
 from wizard.cfssl import ca_config, csr_hosts, csr_request, dump_json
+from wizard.distribution import distribution_json, distribution_markdown, plan_distribution
 from wizard.expiry import SHORTEST_LIFETIME
 from wizard.kubeconfig import Credentials, dump_kubeconfig, kubeconfig_document
 from wizard.spec import ClusterSpec, dump_spec
@@ -264,15 +265,21 @@ def generate_files(
     for item in kubeconfigs:
         files.append(kubeconfig_file(item, profile, spec, by_name, contents, token_value))
         step(f"wrote {item.name}")
-    if profile.kubeconfigs:
-        from wizard.distribution import distribution_json, distribution_markdown, plan_distribution
-
-        plan = plan_distribution(spec)
-        files.append(OutputFile(DISTRIBUTION_FILE, distribution_markdown(plan, spec).encode()))
-        files.append(OutputFile(DISTRIBUTION_JSON, dump_json(distribution_json(plan)).encode()))
+    files += distribution_files(profile, spec)
     files.append(OutputFile(SPEC_FILE, dump_spec(spec).encode()))
     step("ready to write")
     return files
+
+
+def distribution_files(profile: Profile, spec: ClusterSpec) -> list[OutputFile]:
+    """DISTRIBUTION.md and distribution.json, for profiles with kubeconfigs (else none)."""
+    if not profile.kubeconfigs:
+        return []
+    plan = plan_distribution(spec)
+    return [
+        OutputFile(DISTRIBUTION_FILE, distribution_markdown(plan, spec).encode()),
+        OutputFile(DISTRIBUTION_JSON, dump_json(distribution_json(plan)).encode()),
+    ]
 
 
 def _as_mapping(

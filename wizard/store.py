@@ -81,6 +81,11 @@ def conflicts(directory: Path, files: Iterable[OutputFile]) -> list[str]:
     return found
 
 
+def backup_name(moment: datetime) -> str:
+    """`backup-20261128T164020Z`: the folder a run keeps the files it replaces in."""
+    return f"{BACKUP_PREFIX}{moment:%Y%m%dT%H%M%SZ}"
+
+
 def folder_in_the_way(directory: Path, names: Iterable[str]) -> str:
     """The refusal when a folder stands where the set puts one of these files, or ""."""
     for name in names:
@@ -183,14 +188,13 @@ def write_files(
             _copy_owner_and_mode(directory, staging)
             _carry_over(directory, staging, skip=writing)
         if replaced:
-            stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
-            backup_name = _unique(staging, f"{BACKUP_PREFIX}{stamp}")
+            backup = _unique(staging, backup_name(now or datetime.now(UTC)))
             for name in replaced:
                 source = directory / name
-                target = staging / backup_name / name
+                target = staging / backup / name
                 target.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
                 _link_or_copy(source, target)
-            result.backup = directory / backup_name
+            result.backup = directory / backup
             result.backed_up = replaced
         for item in files:
             target = staging / item.path

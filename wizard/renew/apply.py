@@ -38,12 +38,13 @@ from wizard.renew.model import (
 from wizard.renew.plan import missing_ca_key_message, read_key, render_kubeconfig
 from wizard.spec import KeySpec
 from wizard.store import (
-    BACKUP_PREFIX,
     FILE_MODE,
     KEY_MODE,
     OutputFile,
     StoreError,
     WriteResult,
+    backup_name,
+    conflicts,
     remove_stale_staging,
 )
 from wizard.store import write_files as store_write_files
@@ -176,20 +177,6 @@ def _backup_moment(directory: Path) -> datetime:
     return moment
 
 
-def backup_name(moment: datetime) -> str:
-    """`backup-20261128T164020Z`: the folder `store.write_files` keeps the old files in."""
-    return f"{BACKUP_PREFIX}{moment:%Y%m%dT%H%M%SZ}"
-
-
-def _differs(path: Path, content: bytes) -> bool:
-    try:
-        return path.read_bytes() != content
-    except FileNotFoundError:
-        return False
-    except OSError:
-        return True
-
-
 def apply_renewal(plan: RenewPlan, *, workers: int | None = None) -> WriteResult:
     """Issue and write: the old files go to `backup-<timestamp>/` (with a `renew.json` saying what
     was renewed and which files were added), the new ones are swapped in atomically."""
@@ -203,7 +190,7 @@ def apply_renewal(plan: RenewPlan, *, workers: int | None = None) -> WriteResult
         "created": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "profile": plan.profile.name,
         "renewed": [c.name for c in plan.changes],
-        "replaced": [f.path for f in files if _differs(plan.directory / f.path, f.content)],
+        "replaced": conflicts(plan.directory, files),
         "added": [f.path for f in files if not (plan.directory / f.path).exists()],
     }
     files.append(

@@ -33,11 +33,10 @@ from wizard.cfssl import EXT_KEY_USAGE_WORDS, KEY_USAGE_WORDS, ca_config, csr_ho
 from wizard.expiry import MAX_DAYS, DurationError, parse_lifetime
 from wizard.generate import (
     CA_CONFIG_FILE,
-    DISTRIBUTION_FILE,
-    DISTRIBUTION_JSON,
     SPEC_FILE,
     TOKEN_FILE,
     capped_lifetime,
+    distribution_files,
     kubeconfig_file,
 )
 from wizard.renew.model import (
@@ -801,12 +800,7 @@ def _support_files(
     wanted = [OutputFile(SPEC_FILE, dump_spec(spec).encode())]
     if profile.naming == "cfssl":
         wanted.append(OutputFile(CA_CONFIG_FILE, dump_json(ca_config(profile, spec)).encode()))
-    if profile.kubeconfigs:
-        from wizard.distribution import distribution_json, distribution_markdown, plan_distribution
-
-        plan = plan_distribution(spec)
-        wanted.append(OutputFile(DISTRIBUTION_FILE, distribution_markdown(plan, spec).encode()))
-        wanted.append(OutputFile(DISTRIBUTION_JSON, dump_json(distribution_json(plan)).encode()))
+    wanted += distribution_files(profile, spec)
     differing = []
     for item in wanted:
         try:

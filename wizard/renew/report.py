@@ -9,6 +9,7 @@ from typing import Any
 
 from wizard.catalog import concrete_entries, concrete_kubeconfigs, files_of, get_profile
 from wizard.distribution import RESTARTS, plan_distribution
+from wizard.generate import SPEC_FILE
 from wizard.renew.model import (
     KIND_CERTIFICATE,
     KIND_KEY_PAIR,
@@ -20,7 +21,7 @@ from wizard.renew.model import (
     UndoPlan,
 )
 from wizard.renew.plan import when_text
-from wizard.spec import ClusterSpec
+from wizard.spec import ClusterSpec, SpecError, errors_of, spec_from_dict, validate
 from wizard.store import BACKUP_PREFIX, WriteResult
 
 # --- redistribution ----------------------------------------------------------------------------
@@ -127,8 +128,6 @@ def undo_redistribution(plan: UndoPlan) -> Redistribution | None:
     directory; None when there is no readable copy."""
     import tomllib
 
-    from wizard.generate import SPEC_FILE
-    from wizard.spec import SpecError, errors_of, spec_from_dict, validate
 
     restored = {f.path: f.content for f in plan.files}
     try:

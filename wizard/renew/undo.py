@@ -11,22 +11,18 @@ from pathlib import Path
 
 from wizard import pki
 from wizard.renew.model import MANIFEST_FILE, RenewError, UndoPlan
+from wizard.review.pairing import certificate_names_for_key, key_names_for_certificate
 from wizard.store import BACKUP_PREFIX, OutputFile, StoreError, WriteResult, write_files
 
 
 def _partner(path: str) -> str | None:
     """The certificate of a key file or the key of a certificate file, by cfssl/kubeadm names."""
-    for key_end, cert_end in (("-key.pem", ".pem"), (".key", ".crt")):
-        if path.endswith(key_end):
-            return path[: -len(key_end)] + cert_end
-    for key_end, cert_end in (("-key.pem", ".pem"), (".key", ".crt")):
-        if path.endswith(cert_end):
-            return path[: -len(cert_end)] + key_end
-    return None
+    names = certificate_names_for_key(path) or key_names_for_certificate(path)
+    return names[0] if names else None
 
 
 def _is_key_name(path: str) -> bool:
-    return path.endswith(("-key.pem", ".key"))
+    return bool(certificate_names_for_key(path))
 
 
 def _find_backup(directory: Path, backup: str | Path) -> Path:
