@@ -15,6 +15,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, SignatureAlgorithmOID
 
+from wizard.expiry import WARN_DAYS, days_until
 from wizard.pki import public_key_bytes
 
 _NAME_LABELS = {
@@ -117,12 +118,12 @@ class CertDetails:
 
     @property
     def status(self) -> str:
-        """`expired`, `not yet valid`, `expiring` (30 days or less) or `valid`."""
+        """`expired`, `not yet valid`, `expiring` (WARN_DAYS or less) or `valid`."""
         if self.days_left < 0:
             return "expired"
         if self.elapsed_fraction < 0:
             return "not yet valid"
-        if self.days_left <= 30:
+        if self.days_left <= WARN_DAYS:
             return "expiring"
         return "valid"
 
@@ -317,7 +318,7 @@ def describe_certificate(
         other_sans=sans[2],
         not_before=start,
         not_after=end,
-        days_left=int((end - now).total_seconds() // 86400),
+        days_left=days_until(end, now),
         lifetime_days=int(lifetime // 86400),
         elapsed_fraction=(now - start).total_seconds() / lifetime,
         sigalg=signature_algorithm_name(certificate),

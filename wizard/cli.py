@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-c", "--config", metavar="FILE", help="cluster.toml to prefill the wizard")
     from wizard import __version__
+    from wizard.expiry import WARN_DAYS
 
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -164,9 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument(
         "--warn-days",
         type=int,
-        default=30,
+        default=WARN_DAYS,
         metavar="N",
-        help="warn about certificates expiring within N days (default: 30)",
+        help=f"warn about certificates expiring within N days (default: {WARN_DAYS})",
     )
     review.add_argument(
         "-c",

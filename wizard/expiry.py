@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 _UNITS_NS = {
     "ns": 1,
@@ -29,6 +30,7 @@ _WORDS = {
 
 GO_MAX_DURATION = timedelta(microseconds=(2**63 - 1) // 1000)  # Go's int64 nanoseconds
 SHORTEST_LIFETIME = timedelta(hours=1)
+WARN_DAYS = 30  # "expiring" from this many days before the end, unless told otherwise
 MAX_DAYS = 36500  # for --warn-days and --within: a century is more than any certificate here
 
 
@@ -101,3 +103,22 @@ def describe_duration(delta: timedelta) -> str:
     if days >= 1:
         return f"{days:g} days"
     return f"{delta.total_seconds() / 3600:g} hours"
+
+
+def days_until(moment: datetime, now: datetime) -> int:
+    """Whole days from now until the moment (negative once it has passed)."""
+    return math.floor((moment - now).total_seconds() / 86400)
+
+
+def when_text(moment: datetime, now: datetime) -> str:
+    """`in 12 days`, `in 5 hours` or `3 minutes ago`."""
+    seconds = (moment - now).total_seconds()
+    amount = abs(seconds)
+    if amount < 3600:
+        count, unit = max(1, round(amount / 60)), "minute"
+    elif amount < 2 * 86400:
+        count, unit = round(amount / 3600), "hour"
+    else:
+        count, unit = int(amount // 86400), "day"
+    text = f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"in {text}" if seconds >= 0 else f"{text} ago"

@@ -7,7 +7,6 @@ Nothing here makes a key or writes a file: `--dry-run` and `--json` print this p
 from __future__ import annotations
 
 import ipaddress
-import math
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,7 +29,7 @@ from wizard.catalog import (
 )
 from wizard.certdetails import ext_key_usage_words, key_description, key_usage_words, signed_by
 from wizard.cfssl import EXT_KEY_USAGE_WORDS, KEY_USAGE_WORDS, ca_config, csr_hosts, dump_json
-from wizard.expiry import MAX_DAYS, DurationError, parse_lifetime
+from wizard.expiry import MAX_DAYS, DurationError, days_until, parse_lifetime, when_text
 from wizard.generate import (
     CA_CONFIG_FILE,
     SPEC_FILE,
@@ -154,25 +153,6 @@ def expected_usages(words: Iterable[str]) -> list[str]:
         elif word in EXT_KEY_USAGE_WORDS:
             labels.append(EXT_KEY_USAGE_WORDS[word].replace("_", " "))
     return _canonical_usages(labels)
-
-
-def days_until(moment: datetime, now: datetime) -> int:
-    """Whole days from now until the moment (negative once it has passed)."""
-    return math.floor((moment - now).total_seconds() / 86400)
-
-
-def when_text(moment: datetime, now: datetime) -> str:
-    """`in 12 days`, `in 5 hours` or `3 minutes ago`."""
-    seconds = (moment - now).total_seconds()
-    amount = abs(seconds)
-    if amount < 3600:
-        count, unit = max(1, round(amount / 60)), "minute"
-    elif amount < 2 * 86400:
-        count, unit = round(amount / 3600), "hour"
-    else:
-        count, unit = int(amount // 86400), "day"
-    text = f"{count} {unit}{'' if count == 1 else 's'}"
-    return f"in {text}" if seconds >= 0 else f"{text} ago"
 
 
 # --- the CAs -----------------------------------------------------------------------------------

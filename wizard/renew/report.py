@@ -9,6 +9,7 @@ from typing import Any
 
 from wizard.catalog import concrete_entries, concrete_kubeconfigs, files_of, get_profile
 from wizard.distribution import RESTARTS, plan_distribution
+from wizard.expiry import when_text
 from wizard.generate import SPEC_FILE
 from wizard.renew.model import (
     KIND_CERTIFICATE,
@@ -20,7 +21,6 @@ from wizard.renew.model import (
     RenewPlan,
     UndoPlan,
 )
-from wizard.renew.plan import when_text
 from wizard.spec import ClusterSpec, SpecError, errors_of, spec_from_dict, validate
 from wizard.store import BACKUP_PREFIX, WriteResult
 
@@ -127,7 +127,6 @@ def undo_redistribution(plan: UndoPlan) -> Redistribution | None:
     """Where the restored files go, read from the cluster.toml copy the restore leaves in the
     directory; None when there is no readable copy."""
     import tomllib
-
 
     restored = {f.path: f.content for f in plan.files}
     try:

@@ -20,6 +20,7 @@ from typing import Any
 from cryptography.utils import CryptographyDeprecationWarning
 
 from wizard.certdetails import identity_of, key_id_text
+from wizard.expiry import WARN_DAYS
 from wizard.review.chains import link_issuers
 from wizard.review.expiry import check_expiry
 from wizard.review.lints import lint
@@ -58,7 +59,7 @@ def review_directory(
     root: str | Path,
     *,
     config: ClusterSpec | None = None,
-    warn_days: int = 30,
+    warn_days: int = WARN_DAYS,
     now: datetime | None = None,
 ) -> Review:
     """Scan `root` and check every certificate, key and kubeconfig under it.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from wizard.expiry import days_until
 from wizard.review.model import CertFacts, Finding, ReviewedFile, certificate_holders, report
 
 
@@ -31,7 +32,7 @@ def _check(
 ) -> list[Finding]:
     end = f"{facts.not_after:%Y-%m-%d %H:%M} UTC"
     if facts.not_after < now:
-        days = int((now - facts.not_after).total_seconds() // 86400)
+        days = days_until(now, facts.not_after)
         return report(
             these,
             "error",
@@ -50,7 +51,7 @@ def _check(
             "issued on a machine whose clock runs ahead — fix the clocks (timedatectl, chrony) "
             "or re-issue it",
         )
-    days = int((facts.not_after - now).total_seconds() // 86400)
+    days = days_until(facts.not_after, now)
     if days > warn_days:
         return []
     return report(

@@ -10,6 +10,7 @@ from typing import Literal
 from cryptography import x509
 
 from wizard.certdetails import CertDetails, describe_certificate, signature_algorithm_name
+from wizard.expiry import WARN_DAYS, days_until
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -232,7 +233,7 @@ class Review:
     files: list[ReviewedFile]
     findings: list[Finding]
     now: datetime
-    warn_days: int = 30
+    warn_days: int = WARN_DAYS
 
     def count(self, severity: Severity) -> int:
         """How many findings have this severity."""
@@ -255,7 +256,7 @@ class Review:
         """Whole days until a certificate record expires (negative once expired)."""
         if record.cert is None:
             return None
-        return int((record.cert.not_after - self.now).total_seconds() // 86400)
+        return days_until(record.cert.not_after, self.now)
 
     def status(self, record: ReviewedFile) -> str:
         """`expired`, `not yet valid`, `expiring`, `valid` — or the kind of a non-certificate."""
