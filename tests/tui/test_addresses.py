@@ -140,3 +140,33 @@ async def test_warnings_are_shown_but_do_not_block() -> None:
         assert "1 warning" in str(app.screen.query_one("#addresses-count").render())
         await pilot.press("ctrl+n")
         assert isinstance(app.screen, IdentityScreen)
+
+
+async def test_at_80_by_24_a_blocked_next_says_what_in_a_line_that_fits() -> None:
+    """The status names the count and the field; the Checks list keeps the error in sight."""
+    spec = ClusterSpec.example()
+    spec.hosts.vip = ["192.168.214.1/24"]
+    app = wizard(spec)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+n")
+        assert isinstance(app.screen, AddressesScreen)
+        status = app.screen.nav.query_one("#nav-status")
+        text = str(status.render())
+        assert text == "✗ 1 error — fix hosts.vip[0] first"
+        assert len(text) <= status.content_region.width
+        assert "is a network, not an address" in str(status.tooltip)
+        problems = app.screen.query_one("#addresses-problems-scroll")
+        assert problems.region.height >= 1
+        assert problems.region in app.screen.region
+        assert "is a network" in str(app.screen.query_one("#addresses-problems").render())
+
+
+async def test_what_is_typed_in_the_add_field_is_counted() -> None:
+    """The group's border counts an entry typed but not yet added, as the answers do."""
+    app = wizard()
+    async with app.run_test(size=(100, 32)) as pilot:
+        etcd = app.screen.editor("etcd")
+        assert etcd.border_subtitle == "3 entries"
+        await type_into(pilot, etcd.add_field, "10.0.0.9")
+        assert len(app.state.spec.hosts.etcd) == 4
+        assert etcd.border_subtitle == "4 entries"

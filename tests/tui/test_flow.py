@@ -62,9 +62,9 @@ async def test_the_guide_from_empty_answers_to_a_verified_set(tmp_path: Path) ->
         await pilot.press("ctrl+n")
         assert isinstance(app.screen, AddressesScreen)
         assert app.focused is vip.rows[0].field
-        assert "is a network, not an address" in str(
-            app.screen.nav.query_one("#nav-status").render()
-        )
+        status = app.screen.nav.query_one("#nav-status")
+        assert str(status.render()) == "✗ 1 error — fix hosts.vip[0] first"
+        assert "is a network, not an address" in str(status.tooltip)
 
         # Fix it as the message says.
         await type_into(pilot, vip.rows[0].field, "192.168.214.100")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from textual.widgets import Input, RadioButton
+from textual.geometry import Region
+from textual.widget import Widget
+from textual.widgets import Input, RadioButton, RichLog
 
 from tests.tui.wizard_pilot import fast_spec, jump_to, paste_into, settle, wizard
 from wizard.spec import ClusterSpec
@@ -27,6 +29,16 @@ def _result(app: WizardApp) -> str:
     return str(app.screen.query_one("#result").render())
 
 
+def _note(screen: GenerateScreen, selector: str) -> str:
+    return str(screen.query_one(selector).render())
+
+
+def _lines(widget: Widget) -> list[str]:
+    """The widget's text as drawn on the screen, line by line."""
+    region = Region(0, 0, widget.size.width, widget.size.height)
+    return [strip.text.rstrip() for strip in widget.render_lines(region)]
+
+
 def _snapshot(directory: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}
 
@@ -44,7 +56,9 @@ async def test_refuse_then_reuse_the_existing_ca(tmp_path: Path) -> None:
         first = _snapshot(directory)
         assert "wrote 18 files" in _result(app)
         await settle(pilot)
-        assert "refuse:" in str(screen.query_one("#existing-note").render())
+        # The directory holds what was just written: said in green, no refusal in red.
+        assert "holds the set just written" in _note(screen, "#dir-note")
+        assert _note(screen, "#existing-note") == ""
 
         await pilot.press("ctrl+g")
         await settle(pilot)
@@ -52,9 +66,12 @@ async def test_refuse_then_reuse_the_existing_ca(tmp_path: Path) -> None:
         assert "Traceback" not in _result(app)
         assert _snapshot(directory) == first
 
+        # A new choice makes the refusal stale: it goes, and the note looks ahead again.
         await pilot.click("#existing-reuse")
         await settle(pilot)
         assert screen.query_one("#existing-reuse", RadioButton).value
+        assert not screen.query_one("#result").display and _result(app) == ""
+        assert "holds the set just written" not in _note(screen, "#dir-note")
         assert "signs with the existing ca.pem" in str(screen.query_one("#existing-note").render())
         await pilot.press("ctrl+g")
         await settle(pilot)
@@ -101,11 +118,26 @@ async def test_refusals_before_any_key_is_made(tmp_path: Path) -> None:
     app = wizard(fast_spec())
     async with app.run_test(size=(100, 32)) as pilot:
         screen = await _to_generate(app, pilot, in_the_way)
-        assert "is a file — choose a directory" in str(screen.query_one("#dir-note").render())
+        assert "is a file, not a directory" in _note(screen, "#dir-note")
         await pilot.press("ctrl+g")
         await settle(pilot)
-        assert "is a file — choose a directory" in _result(app)
+        assert "is a file, not a directory" in _result(app)
         assert not screen.running
+
+        # A directory that cannot be created (store.target_problem) is refused in red by the
+        # survey, and Generate stops before the first key is made.
+        beyond = in_the_way / "certs"
+        field = screen.query_one("#output-dir", Input)
+        field.value = ""
+        await paste_into(pilot, field, str(beyond))
+        await settle(pilot)
+        assert f"cannot create {beyond}" in _note(screen, "#dir-note")
+        assert "does not exist yet" not in _note(screen, "#dir-note")
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        assert f"cannot create {beyond}" in _result(app)
+        assert not any("key for" in line for line in _lines(screen.query_one("#log")))
+        assert app.state.result is None
 
         directory = tmp_path / "out"
         field = screen.query_one("#output-dir", Input)
@@ -122,3 +154,73 @@ async def test_refusals_before_any_key_is_made(tmp_path: Path) -> None:
         await pilot.press("ctrl+g")
         await settle(pilot)
         assert directory.is_dir()
+
+
+async def test_a_refusal_is_shown_whole_at_80_by_24(tmp_path: Path) -> None:
+    """The refusal and its fix wrap under the buttons and in the log; the status bar keeps a
+    short line that fits."""
+    directory = tmp_path / "k8s-certs"
+    app = wizard(fast_spec())
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _to_generate(app, pilot, directory)
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        await pilot.press("ctrl+g")  # refused: the directory now holds a set
+        await settle(pilot)
+        result = screen.query_one("#result")
+        shown = " ".join(_lines(result))
+        assert result.size.height >= 2
+        assert "choose “back up and replace” or “reuse the existing CA”, or another" in shown
+        log = screen.query_one("#log", RichLog)
+        assert all(strip.cell_length <= log.scrollable_content_region.width for strip in log.lines)
+        assert "or another directory" in " ".join(strip.text.strip() for strip in log.lines)
+        status = screen.nav.query_one("#nav-status")
+        assert len(str(status.render())) <= status.content_region.width
+        assert "another directory" in str(status.tooltip)
+
+
+async def test_focus_follows_the_run_and_esc_shows_only_while_running(tmp_path: Path) -> None:
+    """ctrl+g from the directory field: Cancel takes the focus during the run (Esc is in the
+    footer only then); a cancelled run gives the focus back, a finished one moves it to
+    Inspect."""
+    spec = ClusterSpec.example()
+    spec.key.size = 4096
+    app = wizard(spec)
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await _to_generate(app, pilot, tmp_path / "slow")
+        field = screen.query_one("#output-dir", Input)
+        assert app.focused is field
+        assert "escape" not in screen.active_bindings
+        screen.action_generate()
+        await pilot.pause()
+        assert app.focused is screen.query_one("#cancel")
+        assert "escape" in screen.active_bindings
+        screen.action_cancel()
+        await settle(pilot)
+        assert app.focused is field
+        assert "escape" not in screen.active_bindings
+
+    app = wizard(fast_spec())
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await _to_generate(app, pilot, tmp_path / "fast")
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        assert "wrote 18 files" in _result(app)
+        assert app.focused is screen.nav.query_one("#next")
+
+
+async def test_a_focused_button_stands_out() -> None:
+    """Focus lightens and underlines a button; it is not drawn reversed (which made the
+    focused Generate look dimmer than an unfocused one)."""
+    app = wizard(fast_spec())
+    async with app.run_test(size=(100, 32)) as pilot:
+        await jump_to(pilot, 4)
+        generate = app.screen.query_one("#generate")
+        app.screen.set_focus(app.screen.query_one("#output-dir"))
+        await pilot.pause()
+        plain = generate.rich_style
+        app.screen.set_focus(generate)
+        await pilot.pause()
+        focused = generate.rich_style
+        assert focused.underline and not focused.reverse
+        assert focused.bgcolor != plain.bgcolor

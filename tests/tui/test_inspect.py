@@ -93,3 +93,15 @@ async def test_an_expired_set_says_expired(inspect_set: Path) -> None:
         screen = await _to_inspect(app, pilot)
         bar = _value(screen.query_one(CertificatePanel), "bar")
         assert "✗ expired" in bar and "days ago" in bar
+
+
+async def test_the_panel_shows_when_it_has_the_focus(inspect_set: Path) -> None:
+    """Tab to the panel (it scrolls with the arrows): its left bar lights up."""
+    app = make_app(ClusterSpec.example(), now=FIXED_NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _to_inspect(app, pilot)
+        panel = screen.query_one(CertificatePanel)
+        plain = panel.styles.border_left
+        await pilot.press("tab")
+        assert panel.has_focus
+        assert panel.styles.border_left != plain and panel.styles.border_left[0] != ""

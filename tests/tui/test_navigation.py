@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Input
+from textual.widgets import Footer, Input
 
-from tests.tui.wizard_pilot import set_field, wizard
+from tests.tui.wizard_pilot import jump_to, set_field, wizard
 from wizard.spec import ClusterSpec, load_spec, save_spec
 from wizard.tui.dialogs.confirm import ConfirmDialog
 from wizard.tui.dialogs.help import HelpDialog
@@ -188,6 +188,52 @@ async def test_help_theme_and_command_palette() -> None:
         assert isinstance(app.screen, HelpDialog)
 
 
+async def test_question_mark_is_help_only_outside_a_text_field() -> None:
+    """In a text field `?` is typed (help stays shut); elsewhere it opens the help. The help,
+    the palette and the footer's tooltip say so."""
+    app = wizard()
+    async with app.run_test(size=(80, 24)) as pilot:
+        field = app.screen.editor("etcd").add_field
+        field.focus()
+        await pilot.press("question_mark")
+        assert not isinstance(app.screen, HelpDialog)
+        assert field.value == "?"
+        field.value = ""
+
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpDialog)
+        text = "\n".join(str(w.render()) for w in app.screen.query(".help-rows"))
+        assert "f1 / ?" in text and "? only outside a text field" in text
+        assert "ctrl+l" in text and "f2" in text
+        await pilot.press("escape")
+
+        help_command = next(
+            c for c in app.get_system_commands(app.screen) if c.title == "Help: keys"
+        )
+        assert "? outside a text field" in help_command.help
+
+        app.screen.query_one("#next").focus()
+        await pilot.pause()
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpDialog)
+
+
+async def test_the_footer_fits_80_columns_on_every_step(in_tmp: Path) -> None:
+    """At 80 columns no key runs under the palette key: Help, Layout (ctrl+l) and Review (F2)
+    show on every step, and Esc "Cancel run" only while a run goes."""
+    app = wizard()
+    async with app.run_test(size=(80, 24)) as pilot:
+        for step in range(1, 6):
+            await jump_to(pilot, step)
+            footer = app.screen.query_one(Footer)
+            palette = footer.query_one("FooterKey.-command-palette")
+            keys = [key for key in footer.query("FooterKey") if key is not palette]
+            assert all(key.region.right <= palette.region.x for key in keys), step
+            shown = {key.key for key in keys}
+            assert {"f1", "ctrl+l", "f2"} <= shown, step
+            assert "escape" not in shown, step
+
+
 async def test_steps_work_at_80_by_24(in_tmp: Path) -> None:
     """The narrow layout reaches every step; with nothing generated, step 5 says what to do."""
     app = wizard()
@@ -214,3 +260,28 @@ async def test_learn_the_layout_opens_from_the_wizard_and_esc_comes_back() -> No
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, AddressesScreen)
+
+
+async def test_the_file_detail_shows_when_it_has_the_focus() -> None:
+    """The preview's scrolling file detail lights its left bar when focused (arrows scroll it)."""
+    app = wizard()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await jump_to(pilot, 3)
+        detail = app.screen.query_one("#file-detail")
+        plain = detail.styles.border_left
+        detail.focus()
+        await pilot.pause()
+        assert detail.has_focus
+        assert detail.styles.border_left != plain
+        assert detail.styles.border_left[0] != ""
+
+
+async def test_the_saved_notice_leaves_next_uncovered(tmp_path: Path) -> None:
+    """At 80×24 the "Saved" notification sits above the navigation bar."""
+    app = wizard(ClusterSpec.example(), tmp_path / "cluster.toml")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.pause()
+        toast = app.screen.query_one("Toast")
+        assert not toast.region.overlaps(app.screen.query_one("#next").region)

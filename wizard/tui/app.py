@@ -44,6 +44,8 @@ def _step_factory(step: int) -> StepScreen:
 
 
 DARK_THEME = "textual-dark"
+HELP_KEY_NOTE = "Help (? only outside a text field: in one it types ?)"
+"""How the help keys are described: F1 anywhere, ? wherever it is not typed as text."""
 LIGHT_THEME = "textual-light"
 
 
@@ -58,15 +60,27 @@ class WizardApp(App[None]):
         (140, "-xwide"),
     ]
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "Help"),
+        # A text field takes `?` as a character, so there it types `?` and help stays shut.
+        Binding("question_mark", "help", "Help", show=False, tooltip=HELP_KEY_NOTE),
         Binding("ctrl+n", "next", "Next", priority=True),
         Binding("ctrl+b", "back", "Back", priority=True),
         Binding("ctrl+s", "save", "Save"),
-        Binding("ctrl+o", "load", "Load"),
-        Binding("f1", "help", "Help"),
-        Binding("question_mark", "help", "Help", show=False),
+        # Load gives its footer place to Layout and Review (80 columns); help and palette list it.
+        Binding("ctrl+o", "load", "Load", show=False),
+        Binding(
+            "ctrl+l",
+            "learn_layout",
+            "Layout",
+            tooltip="Learn the layout of a set: who uses which file, and why",
+        ),
+        Binding(
+            "f2",
+            "review_directory",
+            "Review",
+            tooltip="Review a directory: what each file is, what expires",
+        ),
         Binding("ctrl+t", "toggle_theme", "Theme", show=False),
-        Binding("ctrl+l", "learn_layout", "Learn the layout", show=False),
-        Binding("f2", "review_directory", "Review a directory", show=False),
     ]
 
     def __init__(self, state: WizardState) -> None:
@@ -125,7 +139,7 @@ class WizardApp(App[None]):
         if step == current or not 1 <= step <= len(STEP_TITLES):
             return
         if current == 4 and self.generating:
-            self.step_screen(4).set_status("⚠ generation is running — cancel it first (Esc)")
+            self.step_screen(4).set_status("⚠ a run is going — Esc cancels it")
             return
         target = step
         for leaving in range(current, step):
@@ -141,9 +155,9 @@ class WizardApp(App[None]):
         screen = self.step_screen(step)
         errors = self.state.blocking(step)
         if errors:
-            screen.show_blocked(errors[0])
+            screen.show_blocked(errors)
         elif step == 3:
-            screen.set_status("Look over the files to be written, then Next (ctrl+n)")
+            screen.set_status("Look over the files, then Next (ctrl+n)")
 
     async def action_next(self) -> None:
         """Next step (ctrl+n)."""
@@ -320,7 +334,9 @@ class WizardApp(App[None]):
         yield SystemCommand(
             "Toggle light/dark theme", "Switch themes (ctrl+t)", self.action_toggle_theme
         )
-        yield SystemCommand("Help: keys", "List every key (F1 or ?)", self.action_help)
+        yield SystemCommand(
+            "Help: keys", "List every key (F1, or ? outside a text field)", self.action_help
+        )
         yield SystemCommand(
             "Review a directory…",
             "What each file is, which key fits, who signed what, what expires (F2)",
@@ -361,7 +377,8 @@ class WizardApp(App[None]):
 HELP_INTRO = (
     "Each step checks its fields as you type; Next (ctrl+n) is blocked while an error remains "
     "and the cursor goes to the field to fix. Back (ctrl+b) keeps every answer. Nothing is "
-    "generated until you have seen the preview."
+    "generated until you have seen the preview. ctrl+l explains the layout of a set; F2 "
+    "reviews a directory that already holds one."
 )
 HOST_KEYS = [
     ("Enter", "Add what you typed (spaces, commas and newlines split several entries)"),
@@ -377,7 +394,8 @@ MOVING_KEYS = [
 
 
 def _rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
-    """(keys, description) per action; several bindings of one action share a row."""
+    """(keys, what they do) per action, the longer tooltip when there is one; several bindings
+    of one action share a row (the last one's words)."""
     rows: dict[str, tuple[str, str]] = {}
     for binding in bindings:
         if not isinstance(binding, Binding) or not binding.description:
@@ -385,7 +403,7 @@ def _rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
         keys = _key_name(binding.key)
         if binding.action in rows:
             keys = f"{rows[binding.action][0]} / {keys}"
-        rows[binding.action] = (keys, binding.description)
+        rows[binding.action] = (keys, binding.tooltip or binding.description)
     return list(rows.values())
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -20,7 +21,16 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Button, Input, Label, Log, ProgressBar, RadioButton, RadioSet, Static
+from textual.widgets import (
+    Button,
+    Input,
+    Label,
+    ProgressBar,
+    RadioButton,
+    RadioSet,
+    RichLog,
+    Static,
+)
 from textual.worker import get_current_worker
 
 from wizard.catalog import files_of, get_profile
@@ -34,7 +44,14 @@ from wizard.generate import (
     load_existing_cas,
 )
 from wizard.spec import ClusterSpec
-from wizard.store import DIR_MODE, ExistingFilesError, StoreError, WriteResult, write_files
+from wizard.store import (
+    DIR_MODE,
+    ExistingFilesError,
+    StoreError,
+    WriteResult,
+    target_problem,
+    write_files,
+)
 from wizard.tui.screens.step import StepScreen
 from wizard.tui.state import ExistingPolicy
 from wizard.tui.widgets.fields import Note, TextField
@@ -55,6 +72,8 @@ class GenerationJob:
     policy: ExistingPolicy
     now: datetime | None
     cancel: threading.Event
+    revision: int
+    """The answers' revision the run was started with (WizardState.revision)."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +83,7 @@ class DirectoryReport:
     directory: Path
     policy: ExistingPolicy
     exists: bool
-    is_dir: bool
+    problem: str
     ca_files: list[str]
     cas: dict[str, ExistingCA]
     ca_error: str
@@ -72,9 +91,14 @@ class DirectoryReport:
 
 
 def survey_directory(spec: ClusterSpec, directory: Path, policy: ExistingPolicy) -> DirectoryReport:
-    """Look at the directory as a run would (reads and checks the CA's key: a thread's job)."""
-    if not directory.is_dir():
-        return DirectoryReport(directory, policy, directory.exists(), False, {}, "", [], [])
+    """Look at the directory as a run would (reads and checks the CA's key: a thread's job).
+
+    `problem` says why nothing can be written there (a file in the way, a parent that cannot
+    be written), or is "".
+    """
+    problem = target_problem(directory)
+    if problem or not directory.is_dir():
+        return DirectoryReport(directory, policy, directory.exists(), problem, [], {}, "", [])
     profile = get_profile(spec.profile)
     ca_files = [files_of(ca, profile).cert for ca in profile.cas()]
     present = [name for name in ca_files if (directory / name).exists()]
@@ -86,7 +110,7 @@ def survey_directory(spec: ClusterSpec, directory: Path, policy: ExistingPolicy)
         except GenerationError as error:
             ca_error = str(error)
     replaced = files_to_replace(spec, directory, cas or None)
-    return DirectoryReport(directory, policy, True, True, present, cas, ca_error, replaced)
+    return DirectoryReport(directory, policy, True, "", present, cas, ca_error, replaced)
 
 
 def _shorten(names: list[str], count: int) -> str:
@@ -143,14 +167,23 @@ class GenerateScreen(StepScreen):
     def __init__(self) -> None:
         super().__init__()
         self._job: GenerationJob | None = None
+        self._written: tuple[Path, ExistingPolicy, int] | None = None
+        """Directory, choice and answers' revision of the last run that wrote its set."""
+        self._focus_before: Widget | None = None
 
     @property
     def running(self) -> bool:
         """True while a generation runs."""
         return self._job is not None
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Esc (Cancel run) exists, and shows in the footer, only while a run is going."""
+        if action == "cancel":
+            return self.running
+        return True
+
     def compose_body(self) -> ComposeResult:
-        """Directory, choice, buttons, progress, log, result."""
+        """Directory, choice, buttons, result, progress, log."""
         with VerticalScroll(id="generate-body"):
             yield Static("Where to write", classes="section-title")
             with Horizontal(classes="form-row"):
@@ -169,30 +202,35 @@ class GenerateScreen(StepScreen):
                 yield Button(
                     "Cancel (Esc)", id="cancel", variant="error", compact=True, disabled=True
                 )
-                yield Note("", id="result", fixed=True)
+            result = Note("", id="result")
+            result.display = False  # until a run has an outcome (show_result)
+            yield result
             yield ProgressBar(total=1, show_eta=False, id="progress")
-            yield Log(id="log", auto_scroll=True)
+            yield RichLog(id="log", wrap=True, min_width=20, auto_scroll=True)
 
     def on_mount(self) -> None:
-        """Say what the log will hold (progress and log stay in place, so a run starts without
-        a layout pass)."""
-        self.query_one("#log", Log).write_line(
-            "Each step of a run appears here; nothing is written until the last one."
-        )
+        """Say what the log will hold."""
+        self.log_line("Each step of a run appears here; nothing is written until the last one.")
+
+    def log_line(self, text: str) -> None:
+        """Add a line to the run's log (long lines wrap)."""
+        self.query_one("#log", RichLog).write(Text(text))
 
     def on_screen_resume(self) -> None:
         """Re-check the directory (files may have changed) and the preview gate."""
         super().on_screen_resume()
         self.check_directory()
-        if self.running:
-            return
+        if not self.running:
+            self._show_ready()
+
+    def _show_ready(self) -> None:
+        """Say what to do next in the status bar (short: it is one line at 80 columns)."""
         if self.state.preview_is_current:
-            self.set_status("Choose where to write, then Generate (ctrl+g)")
+            self.set_status("Choose where to write, then ctrl+g")
         else:
             self.set_status(
-                Content.from_markup(
-                    "[$error]✗[/] the answers changed since the preview — look at it first (ctrl+b)"
-                )
+                Content.from_markup("[$error]✗[/] see the new preview first (ctrl+b)"),
+                tooltip="The answers changed since the preview — look at it first (ctrl+b)",
             )
 
     # --- choices ---
@@ -204,13 +242,24 @@ class GenerateScreen(StepScreen):
 
     @on(Input.Changed, "#output-dir")
     def _directory_changed(self, event: Input.Changed) -> None:
-        self.state.output_dir = event.value
+        if event.value != self.state.output_dir:
+            self.state.output_dir = event.value
+            self._options_changed()
         self.check_directory()
 
     @on(RadioSet.Changed, "#existing")
     def _policy_changed(self, event: RadioSet.Changed) -> None:
-        self.state.existing = (event.pressed.id or "existing-refuse").split("-", 1)[1]  # type: ignore[assignment]
+        policy = (event.pressed.id or "existing-refuse").split("-", 1)[1]
+        if policy != self.state.existing:
+            self.state.existing = policy  # type: ignore[assignment]
+            self._options_changed()
         self.check_directory()
+
+    def _options_changed(self) -> None:
+        """A new directory or choice: the last run's result no longer applies to it."""
+        self._written = None
+        self.show_result("")
+        self._show_ready()
 
     def check_directory(self) -> None:
         """Look at the directory in a thread; `_surveyed` says what the choice will do."""
@@ -231,20 +280,25 @@ class GenerateScreen(StepScreen):
         note = self.query_one("#dir-note", Note)
         existing = self.query_one("#existing-note", Note)
         directory = str(report.directory)
+        if self._written == (report.directory, report.policy, self.state.revision):
+            note.say(
+                Content.from_markup(
+                    "[$success]✓ $dir holds the set just written[/] — Next (ctrl+n) inspects it",
+                    dir=directory,
+                )
+            )
+            existing.say("")
+            return
+        if report.problem:
+            note.say(Content.from_markup("[$error]✗ $msg[/]", msg=report.problem))
+            existing.say("")
+            return
         if not report.exists:
             note.say(
                 Content.from_markup(
                     "[$success]✓[/] $dir does not exist yet — it will be created (mode $mode)",
                     dir=directory,
                     mode=f"{DIR_MODE:o}",
-                )
-            )
-            existing.say("")
-            return
-        if not report.is_dir:
-            note.say(
-                Content.from_markup(
-                    "[$error]✗ $dir is a file — choose a directory[/]", dir=directory
                 )
             )
             existing.say("")
@@ -321,8 +375,9 @@ class GenerateScreen(StepScreen):
             self._fail("the answers changed since the preview — look at it first (ctrl+b)")
             return
         directory = self.directory
-        if directory.exists() and not directory.is_dir():
-            self._fail(f"{directory} is a file — choose a directory")
+        problem = target_problem(directory)
+        if problem:
+            self._fail(problem)
             return
         job = GenerationJob(
             spec=self.state.snapshot(),
@@ -330,6 +385,7 @@ class GenerateScreen(StepScreen):
             policy=self.state.existing,
             now=self.state.now,
             cancel=threading.Event(),
+            revision=self.state.revision,
         )
         # A full garbage collection scans every widget and holds the GIL for 100-300 ms; freezing
         # what exists now keeps collections during the run to the run's own objects.
@@ -341,7 +397,7 @@ class GenerateScreen(StepScreen):
         """Stop the run at the next step; nothing is written."""
         if self._job is not None:
             self._job.cancel.set()
-            self.query_one("#log", Log).write_line("… cancelling after the key being made")
+            self.log_line("… cancelling after the key being made")
 
     def action_cancel(self) -> None:
         """Cancel a running generation (Esc)."""
@@ -350,27 +406,43 @@ class GenerateScreen(StepScreen):
     def _start(self, job: GenerationJob) -> None:
         self._job = job
         self.state.result = None
+        self._focus_before = self.focused
+        cancel = self.query_one("#cancel", Button)
+        cancel.disabled = False
+        self.set_focus(cancel)
         for widget in self._locked_widgets():
             widget.disabled = True
-        self.query_one("#cancel", Button).disabled = False
+        self.refresh_bindings()
         self.query_one("#progress", ProgressBar).update(total=1, progress=0)
-        log = self.query_one("#log", Log)
-        log.clear()
+        self.query_one("#log", RichLog).clear()
         key = f"{job.spec.key.algo.upper()} {job.spec.key.size}"
-        log.write_line(f"generating {key} keys for {job.directory}")
-        self.query_one("#result", Note).say("")
-        self.set_status("Generating — Esc cancels; nothing is written until the end")
+        self.log_line(f"generating {key} keys for {job.directory}")
+        self.show_result("")
+        self.set_status("Generating — Esc cancels")
+
+    def show_result(self, content: Content | str) -> None:
+        """Show the outcome of the last run under the buttons, wrapped to its full length (or
+        hide the line when there is none)."""
+        result = self.query_one("#result", Note)
+        result.say(content)
+        result.display = bool(content)
+        if content:
+            result.scroll_visible(animate=False)
 
     def _locked_widgets(self) -> list[Widget]:
-        """What may not change during a run (Generate itself stays, and does nothing then,
-        so the focus does not jump while keys are being made)."""
-        return [self.query_one("#output-dir"), self.query_one("#existing")]
+        """What may not be used during a run (Cancel has the focus meanwhile)."""
+        return [self.query_one(selector) for selector in ("#output-dir", "#existing", "#generate")]
 
-    def _stop(self) -> None:
+    def _stop(self, focus: Widget) -> None:
+        """Unlock the choices after a run; the focus goes to `focus` unless the user moved it."""
         self._job = None
         for widget in self._locked_widgets():
             widget.disabled = False
-        self.query_one("#cancel", Button).disabled = True
+        cancel = self.query_one("#cancel", Button)
+        if self.focused in (None, cancel):
+            self.set_focus(focus)
+        cancel.disabled = True
+        self.refresh_bindings()
 
     @work(thread=True, exclusive=True, group="generate", exit_on_error=False)
     def run_generation(self, job: GenerationJob) -> None:
@@ -406,6 +478,8 @@ class GenerateScreen(StepScreen):
     def _existing_cas(job: GenerationJob) -> dict[str, ExistingCA]:
         """The CAs to reuse, after refusing what the chosen policy does not allow."""
         report = survey_directory(job.spec, job.directory, job.policy)
+        if report.problem:
+            raise GenerationError(report.problem)
         if report.ca_error and job.policy == "reuse":
             raise GenerationError(report.ca_error)
         if job.policy == "reuse" and not report.cas:
@@ -420,42 +494,47 @@ class GenerateScreen(StepScreen):
     def _advanced(self, event: Advanced) -> None:
         step = event.progress
         self.query_one("#progress", ProgressBar).update(total=step.total, progress=step.done)
-        self.query_one("#log", Log).write_line(f"✓ {step.message}")
+        self.log_line(f"✓ {step.message}")
 
     @on(Finished)
     def _finished(self, event: Finished) -> None:
-        self._stop()
+        job = self._job
+        self._stop(focus=self.nav.query_one("#next"))
         result = event.result
         self.state.result = result
-        log = self.query_one("#log", Log)
+        if job is not None:
+            self._written = (job.directory, job.policy, job.revision)
         if result.backup is not None:
-            log.write_line(f"✓ moved {len(result.backed_up)} old files to {result.backup.name}/")
-        log.write_line(f"✓ wrote {len(result.written)} files into {self.state.output_dir}")
+            self.log_line(f"✓ moved {len(result.backed_up)} old files to {result.backup.name}/")
+        self.log_line(f"✓ wrote {len(result.written)} files into {self.state.output_dir}")
         if result.unchanged:
-            log.write_line(
+            self.log_line(
                 f"✓ kept {len(result.unchanged)} unchanged: {', '.join(result.unchanged)}"
             )
-        self.query_one("#result", Note).say(
+        self.show_result(
             Content.from_markup(
                 "[$success]✓ wrote $n files[/] into $dir",
                 n=str(len(result.written)),
                 dir=self.state.output_dir,
             )
         )
-        self.set_status(
-            Content.from_markup("[$success]✓[/] set written — Next (ctrl+n) inspects it")
-        )
+        self.set_status(Content.from_markup("[$success]✓[/] set written — Next inspects it"))
         self.check_directory()
 
     @on(Failed)
     def _failed(self, event: Failed) -> None:
-        self._stop()
+        self._stop(focus=self._focus_before or self.query_one("#generate"))
         self._fail(event.message, cancelled=event.cancelled)
 
     def _fail(self, message: str, *, cancelled: bool = False) -> None:
+        """Say why nothing was written: in full under the buttons and in the log, in short in
+        the status bar (one line at 80 columns)."""
         style = "$warning" if cancelled else "$error"
         symbol = "⚠" if cancelled else "✗"
-        line = Content.from_markup(f"[{style}]$sym $msg[/]", sym=symbol, msg=message)
-        self.query_one("#result", Note).say(line)
-        self.set_status(line)
-        self.query_one("#log", Log).write_line(f"{symbol} {message}")
+        self.show_result(Content.from_markup(f"[{style}]$sym $msg[/]", sym=symbol, msg=message))
+        short = "cancelled" if cancelled else "nothing written — see why above"
+        self.set_status(
+            Content.from_markup(f"[{style}]$sym[/] $short", sym=symbol, short=short),
+            tooltip=message,
+        )
+        self.log_line(f"{symbol} {message}")

@@ -96,9 +96,8 @@ class InspectScreen(StepScreen):
             )
         else:
             self.set_status(
-                Content.from_markup(
-                    "[$success]✓[/] every certificate verifies, its key matches, and it is valid"
-                )
+                Content.from_markup("[$success]✓[/] every certificate checks out"),
+                tooltip="Every certificate verifies, its key matches, and it is valid",
             )
 
     @staticmethod

@@ -92,11 +92,7 @@ class PreviewScreen(StepScreen):
         self.show_file(self._files[names.index(self._selected)])
         warnings = [p for p in problems if p.severity != "note"] + shared_subject_warnings(spec)
         warnings_list.show(warnings)
-        self.set_status(
-            Content("Look over the plan  ")
-            + count_words(warnings)
-            + Content(" — Next (ctrl+n) to generate")
-        )
+        self.set_status(Content("Plan: ") + count_words(warnings) + Content(" — Next (ctrl+n)"))
 
     @on(OptionList.OptionHighlighted, "#files")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:

@@ -16,7 +16,7 @@ from wizard.spec import Problem
 from wizard.tui.state import STEP_TITLES, WizardState
 from wizard.tui.widgets.fields import Note
 from wizard.tui.widgets.nav_bar import NavBar
-from wizard.tui.widgets.problems import ProblemList, count_words, problem_content
+from wizard.tui.widgets.problems import ProblemList, count_words
 from wizard.tui.widgets.step_indicator import StepIndicator
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ class StepScreen(Screen[None]):
         yield NavBar(
             first=self.STEP == 1, last=len(STEP_TITLES) == self.STEP, next_label=self.NEXT_LABEL
         )
-        yield Footer()
+        yield Footer(compact=True)
 
     def compose_body(self) -> ComposeResult:
         """The step's own widgets."""
@@ -87,9 +87,15 @@ class StepScreen(Screen[None]):
         """The widget where the problem with this path is fixed."""
         return None
 
-    def show_blocked(self, problem: Problem) -> None:
-        """Say what blocks leaving this step and put the focus on that field."""
-        self.nav.set_status(Content("Next is blocked: ") + problem_content(problem))
+    def show_blocked(self, errors: list[Problem]) -> None:
+        """Say in a few words what blocks leaving this step (the whole first error is the
+        status's tooltip, and shown beside its field) and put the focus on that field."""
+        problem = errors[0]
+        word = f"{len(errors)} error{'' if len(errors) == 1 else 's'}"
+        self.set_status(
+            Content.from_markup("[$error]✗ $n[/] — fix $path first", n=word, path=problem.path),
+            tooltip=str(problem),
+        )
         widget = self.field_for(problem.path)
         if widget is not None:
             widget.focus()
@@ -108,9 +114,9 @@ class StepScreen(Screen[None]):
         else:
             self.set_status(Content.from_markup("[$success]✓[/] $what — Next (ctrl+n)", what=ready))
 
-    def set_status(self, content: Content | str) -> None:
-        """Show a line in the navigation bar."""
-        self.nav.set_status(content)
+    def set_status(self, content: Content | str, tooltip: str = "") -> None:
+        """Show a line in the navigation bar; the tooltip may say more."""
+        self.nav.set_status(content, tooltip)
 
     @on(Button.Pressed, "#back")
     async def _back(self, event: Button.Pressed) -> None:

@@ -208,7 +208,7 @@ class HostListEditor(Vertical):
         message = self.query_one(".group-message", ProblemList)
         message.show(group_problems)
         message.display = bool(group_problems)
-        count = len(self.rows)
+        count = len(self.values)  # what is typed in the add field counts already
         self.border_subtitle = f"{count} entr{'y' if count == 1 else 'ies'}"
         errors = [p for p in [*problems, *group_problems] if p.severity == "error"]
         self.set_class(any(p.path.startswith(prefix) for p in errors), "-error")

@@ -30,9 +30,11 @@ class NavBar(Horizontal):
             f"{self.next_label} ▶", id="next", compact=True, variant="primary", disabled=self.last
         )
 
-    def set_status(self, content: Content | str) -> None:
-        """Show a status line (plain text or styled content)."""
-        self.query_one("#nav-status", Note).say(content)
+    def set_status(self, content: Content | str, tooltip: str = "") -> None:
+        """Show a status line (plain text or styled content); the tooltip may say more."""
+        status = self.query_one("#nav-status", Note)
+        status.say(content)
+        status.tooltip = tooltip or None
 
     def set_file(self, text: str, dirty: bool) -> None:
         """Show the cluster file's name and whether the answers are saved."""
