@@ -9,33 +9,43 @@ Regenerate the snapshots after a deliberate change: `pytest tests/tui/test_layou
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
+from rich.cells import cell_len
 from rich.console import Console
+from rich.text import Text
 from textual.app import App
 from textual.content import Content
+from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import OptionList, Static, TabbedContent
 
 from wizard.catalog import concrete_entries, files_of, get_profile
 from wizard.distribution import component_flags
 from wizard.layout import BOOTSTRAP_STEPS, PURPOSE_ZH, teaching_spec
 from wizard.spec import ClusterSpec, Node
-from wizard.tui.screens.layout import LayoutHelp, LayoutScreen, make_layout_app
+from wizard.tui.screens.layout import LayoutHelp, LayoutScreen, make_layout_app, wrap_words
 
 SIZE = (100, 32)
 
 
 def text_of(screen: LayoutScreen, selector: str) -> str:
     """What a Static shows, as plain text (a Rich table or group is rendered wide)."""
-    content = screen.query_one(selector, Static).content
+    return plain(screen.query_one(selector, Static))
+
+
+def plain(static: Static) -> str:
+    """A Static's content as plain text (a Rich table or group is rendered wide)."""
+    content = static.content
     if isinstance(content, Content):
         return content.plain
     if isinstance(content, str):
         return content
     console = Console(width=300, record=True, file=io.StringIO())
     console.print(content)
-    return console.export_text()
+    return console.export_text().rstrip("\n")
 
 
 def option_ids(screen: LayoutScreen, selector: str) -> list[str]:
@@ -125,7 +135,7 @@ async def test_a_component_without_files_in_the_profile_says_why() -> None:
         await pick(pilot, "#component-list", "kube-scheduler")
         screen = layout_screen(pilot)
         assert "makes no file for kube-scheduler" in text_of(screen, "#component-reads")
-        assert not screen.query_one("#component-flags").display
+        assert not screen.query_one("#component-flags-scroll").display
 
 
 async def test_admin_pem_is_used_by_kubectl_as_system_masters() -> None:
@@ -251,6 +261,22 @@ async def test_help_and_escape() -> None:
     assert app.return_code == 0
 
 
+async def test_help_descriptions_wrap_under_themselves() -> None:
+    """At 80 columns, in Chinese, a long description goes on under itself, not under the keys."""
+    app = make_layout_app(language="zh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f1")
+        keys = {"1 … 5", "l", "p", "Esc", "F1 / ?", "← →", "Tab / shift+Tab", "↑ ↓", "mouse"}
+        lines = [
+            line
+            for static in app.screen.query(".help-rows").results(Static)
+            for line in rendered(static).splitlines()
+        ]
+        assert len(lines) > len(keys)  # a description wrapped
+        for line in lines:
+            assert line.startswith(" ") or line.split("  ")[0] in keys, line
+
+
 class Host(App[None]):
     """An app that pushes the screen the way the wizard's command palette will."""
 
@@ -326,3 +352,79 @@ def test_snapshot_admin_pem_narrow(snap_compare) -> None:
     assert snap_compare(
         make_layout_app(language="zh"), terminal_size=(80, 24), run_before=run_before
     )
+
+
+# --- 80 columns: flags and file names are never split -----------------------------------------
+
+WHOLE_WORDS = re.compile(
+    r"--[a-z0-9-]+|[\w./-]+\.(?:pem|key|crt|pub|kubeconfig|csv)\b|system:[\w:-]+|\w+(?:-\w+)+"
+)
+"""What must never be split across lines: flags, file names, identities, component names."""
+
+
+def rendered(widget: Widget) -> str:
+    """What a widget draws, every line of it (also the lines scrolled out of sight)."""
+    lines = widget.render_lines(Region(0, 0, *widget.outer_size))
+    return "\n".join(line.text for line in lines)
+
+
+def assert_words_whole(screen: LayoutScreen, where: str) -> None:
+    """Every flag, file name and component name of each shown text is drawn on one line."""
+    for static in screen.query(Static):
+        if not static.display or not static.size.width or static.id == "component-flags":
+            continue
+        drawn = rendered(static)
+        for word in set(WHOLE_WORDS.findall(plain(static))):
+            assert word in drawn, f"{where}: {word} split in {static}:\n{drawn}"
+
+
+@pytest.mark.parametrize(
+    ("profile", "language"), [("classic", "en"), ("complete", "zh"), ("kubeadm", "en")]
+)
+async def test_flags_and_file_names_stay_whole_at_80_columns(profile: str, language: str) -> None:
+    """At 80×24, in every section, for every component and file: no flag, file name or
+    component name is folded mid-word; the host flags are one a line and scroll sideways."""
+    app = make_layout_app(spec_with(profile), language=language)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = layout_screen(pilot)
+        for tab in ("1", "4", "5"):
+            await pilot.press(tab)
+            await pilot.pause()
+            assert_words_whole(screen, f"tab {tab}")
+        await pilot.press("2")
+        flags_view = screen.query_one("#component-flags", Static)
+        for component in option_ids(screen, "#component-list"):
+            await pick(pilot, "#component-list", component)
+            assert_words_whole(screen, component)
+            flags = component_flags(screen.spec).get(component, [])
+            if flags:
+                assert rendered(flags_view).split("\n") == [
+                    f" {flag}".ljust(flags_view.outer_size.width) for flag in flags
+                ]
+                box = screen.query_one("#component-flags-scroll")
+                if max(map(len, flags)) + 2 > box.size.width:
+                    assert box.max_scroll_x > 0
+        every = component_flags(screen.spec)
+        widest = max(every, key=lambda name: max(map(len, every[name]), default=0))
+        await pick(pilot, "#component-list", widest)
+        await pilot.press("tab", "tab", "right")  # Tab reaches the flags, → scrolls them
+        assert app.focused is screen.query_one("#component-flags-scroll")
+        assert app.focused.scroll_x > 0
+        await pilot.press("3")
+        file_list = screen.query_one("#file-list", OptionList)
+        assert file_list.virtual_size.height == file_list.option_count  # one line a file
+        for name in option_ids(screen, "#file-list"):
+            await pick(pilot, "#file-list", name)
+            assert_words_whole(screen, name)
+
+
+def test_wrap_words_breaks_between_words_and_chinese_characters() -> None:
+    """A flag or a file name beside a Chinese comma or character is never cut, at any width
+    that can hold it; Chinese text itself may break between characters."""
+    text = Text("kubectl、controller-manager、scheduler、kube-proxy 的 kubeconfig——按 p 切换")
+    words = re.findall(r"[a-z-]+", text.plain)
+    for width in range(max(map(len, words)), 60):
+        lines = [line.plain for line in wrap_words(text, width)]
+        assert all(cell_len(line) <= width for line in lines), (width, lines)
+        for word in words:
+            assert any(word in line for line in lines), (width, word, lines)

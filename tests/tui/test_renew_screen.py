@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from textual.geometry import Region
 from textual.pilot import Pilot
-from textual.widgets import Button, Static
+from textual.widgets import Button, Checkbox, Static
 
 from tests.tui.review_shots import (
     NEW_MASTER,
@@ -207,3 +208,69 @@ def test_snapshot_renew_diff(snap_compare, in_tmp: Path) -> None:
 
     app = review_set_app(stage_review_set(in_tmp))
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+async def test_in_the_wizard_the_renewal_speaks_of_the_wizard(in_tmp: Path) -> None:
+    """Opened from the wizard (F2, Enter, space, n): the comparison is with the wizard's
+    answers and the certificate is the one picked, in those words — no -c, no --only; the
+    wizard's keys stay off the footer and open nothing."""
+    from tests.tui.wizard_pilot import INSPECT_SET, wizard
+
+    shutil.copytree(INSPECT_SET, in_tmp / "k8s-certs")
+    spec = load_spec(in_tmp / "k8s-certs" / "cluster.toml")
+    spec.hosts.masters.append(NEW_MASTER)
+    app = wizard(spec)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot)
+        await open_renewal(pilot, "kubernetes.pem")
+        screen = app.screen
+        assert isinstance(screen, RenewScreen)
+        source, diff = text_of(pilot, "#renew-source"), text_of(pilot, "#renew-diff")
+        assert "Compared with the wizard's answers" in source and "-c" not in source
+        assert "kubernetes — SANs differ from cluster.toml; you picked it" in diff
+        assert "--only" not in diff
+        shown = {k for k, a in screen.active_bindings.items() if a.binding.show}
+        assert not {"ctrl+n", "ctrl+b", "ctrl+s", "ctrl+o", "ctrl+l", "f2"} & shown
+        for key in ("ctrl+s", "ctrl+o", "f2"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.screen is screen, f"{key} opened {app.screen}"
+
+
+async def test_keep_key_says_its_state_in_words(grown: Path) -> None:
+    """The checkbox's mark differs only by colour, so its label says no / yes, as the plan
+    does (a new key / kept)."""
+    app = make_review_app(grown)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_renewal(pilot, "kubernetes.pem")
+        box = app.screen.query_one("#renew-keep-key", Checkbox)
+        assert str(box.label).endswith("(k): no") and not box.value
+        await pilot.press("k")
+        await pilot.pause()
+        assert str(box.label).endswith("(k): yes") and box.value
+        assert "kept (the private key file is not touched)" in text_of(pilot, "#renew-diff")
+        await pilot.click("#renew-keep-key")  # the mouse works too
+        await pilot.pause()
+        assert str(box.label).endswith("(k): no") and not box.value
+
+
+async def test_the_diff_wraps_under_its_values_at_80_columns(in_tmp: Path) -> None:
+    """At 80×24 a long diff line goes on under its value (after `  files     `), never back at
+    column 0."""
+    app = review_set_app(stage_review_set(in_tmp))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await open_renewal(pilot, "kubernetes.pem")
+        diff = app.screen.query_one("#renew-diff", Static)
+        starts = [line.strip()[:12] for line in text_of(pilot, "#renew-diff").splitlines()]
+        rows = [line.text for line in diff.render_lines(Region(0, 0, *diff.outer_size))]
+        for row in rows:  # a row at column 0 begins a line of the diff
+            if row[:1].strip():
+                assert any(start and row.startswith(start) for start in starts), row
+        files = next(i for i, row in enumerate(rows) if row.startswith("  files     "))
+        assert rows[files + 1].startswith(" " * 12 + "kubernetes")  # wrapped under its value

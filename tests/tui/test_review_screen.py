@@ -19,7 +19,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import ContentSwitcher, DataTable, Input, Static, Tree
 
 from tests.tui.review_shots import (
@@ -163,6 +165,11 @@ def _status_of(pilot: Pilot, name: str) -> str:
         if str(cells[1]) == name:
             return str(cells[2])
     raise AssertionError(f"{name} is not in the table")
+
+
+def drawn(widget: Widget) -> list[str]:
+    """The lines a widget draws, padding included."""
+    return [line.text for line in widget.render_lines(Region(0, 0, *widget.outer_size))]
 
 
 def _findings_text(pilot: Pilot) -> str:
@@ -331,26 +338,139 @@ async def test_help_lists_the_keys(in_tmp: Path) -> None:
         assert not isinstance(app.screen, HelpDialog)
 
 
+def _footer(pilot: Pilot) -> dict[str, str]:
+    """The keys the footer shows, with their labels."""
+    return {
+        key: active.binding.description
+        for key, active in pilot.app.screen.active_bindings.items()
+        if active.binding.show
+    }
+
+
+async def _review_in_the_wizard(pilot: Pilot) -> None:
+    """F2 in the wizard, Enter on the path dialog (./k8s-certs): the review opens."""
+    from wizard.tui.screens.review import ReviewScreen
+
+    await settle(pilot)
+    await pilot.press("f2")  # the wizard's key for open_review_dialog
+    await pilot.pause()
+    await pilot.press("enter")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, ReviewScreen)
+
+
 async def test_inside_the_wizard(in_tmp: Path) -> None:
     """The wizard can open the review (a path dialog, then the screen); q goes back to it."""
     from tests.tui.wizard_pilot import wizard
-    from wizard.tui.screens.review import ReviewScreen
 
     stage_inspect_set(in_tmp / "k8s-certs")
     app = wizard()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
         under = app.screen
-        await pilot.press("f2")  # the wizard's key for open_review_dialog
-        await pilot.pause()
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, ReviewScreen)
+        await _review_in_the_wizard(pilot)
         assert _table(pilot).row_count == len(app.screen.review.files)
         assert "k8s-certs" in str(app.screen.query_one("#review-summary", Static).render())
         await pilot.press("q")
         await pilot.pause()
         assert app.screen is under
+
+
+async def test_over_the_wizard_only_the_reviews_keys_work(in_tmp: Path) -> None:
+    """Over the wizard the footer lists the review's keys, not Next/Back/Save/Load, and those
+    keys open nothing; Esc is "Back to wizard" and goes back, once the filter is left."""
+    from tests.tui.wizard_pilot import wizard
+    from wizard.tui.screens.review import ReviewScreen
+
+    stage_inspect_set(in_tmp / "k8s-certs")
+    app = wizard()
+    async with app.run_test(size=NARROW) as pilot:
+        under = app.screen
+        await _review_in_the_wizard(pilot)
+        review = app.screen
+        shown = _footer(pilot)
+        assert not {"ctrl+n", "ctrl+b", "ctrl+s", "ctrl+o", "ctrl+l", "f2"} & set(shown)
+        assert shown["escape"] == "Back to wizard" and "Quit" not in shown.values()
+        for key in ("ctrl+s", "ctrl+o", "ctrl+n", "ctrl+b", "ctrl+l", "f2"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.screen is review, f"{key} opened {app.screen}"
+        await pilot.press("slash", "a")
+        assert "escape" not in _footer(pilot)  # Esc now leaves the filter
+        await pilot.press("escape")  # leave the filter
+        await pilot.press("escape")  # clear it
+        assert isinstance(app.screen, ReviewScreen)
+        assert app.screen.query_one("#review-filter", Input).value == ""
+        assert _footer(pilot)["escape"] == "Back to wizard"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is under
+
+
+async def test_alone_q_quits_and_esc_does_not(inspect_set: Path) -> None:
+    """Run alone the key is "q Quit"; Esc only leaves the filter, it never quits."""
+    app = make_review_app(inspect_set, now=FIXED_NOW)
+    async with app.run_test(size=NARROW) as pilot:
+        await settle(pilot)
+        shown = _footer(pilot)
+        assert shown["q"] == "Quit" and "escape" not in shown
+        assert "Back to wizard" not in shown.values()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.is_running and isinstance(app.screen, review_module.ReviewScreen)
+        await pilot.press("question_mark")
+        help_text = "\n".join(str(s.render()) for s in app.screen.query(".help-rows"))
+        assert "Quit the review" in help_text and "Back to the wizard" not in help_text
+
+
+async def test_help_rows_wrap_under_their_description(in_tmp: Path) -> None:
+    """At 80 columns a long description wraps under itself, not back under the keys, and the
+    keys stand apart from it."""
+    app = review_set_app(stage_review_set(in_tmp))
+    async with app.run_test(size=NARROW) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpDialog)
+        lines: list[str] = []
+        wrapped = 0
+        for static, (_heading, rows) in zip(
+            app.screen.query(".help-rows").results(Static), app.screen.sections, strict=True
+        ):
+            hang = max(len(keys) for keys, _ in rows) + 2
+            for line in drawn(static):
+                if line[:hang].strip():  # a row's first line: its keys, then 2 spaces or more
+                    assert line[:hang].rstrip() in {keys for keys, _ in rows}, line
+                else:  # a description wrapped under itself
+                    wrapped += 1
+                lines.append(line)
+        assert wrapped  # some descriptions are longer than the dialog at 80 columns
+        assert any(line.startswith("↑ ↓ PgUp PgDn  Move;") for line in lines)
+
+
+async def test_summary_shows_the_whole_path_or_its_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The title names the directory in full; when that is too long for the line, its start
+    gives way to …, and the counts stay."""
+    monkeypatch.chdir(tmp_path)
+    deep = tmp_path / "clusters" / "production-eu-west" / "kubernetes" / "2026-renewal"
+    deep.mkdir(parents=True)
+    directory = stage_review_set(deep)
+    app = review_set_app(directory)
+    async with app.run_test(size=(200, 32)) as pilot:
+        await settle(pilot)
+        summary = drawn(review_screen(pilot).query_one("#review-summary", Static))[0]
+        assert f" Review of {directory} — 22 files: " in summary
+    app = review_set_app(directory)
+    async with app.run_test(size=NARROW) as pilot:
+        await settle(pilot)
+        summary = drawn(review_screen(pilot).query_one("#review-summary", Static))[0]
+        assert summary.startswith(" Review of …/") and "/review-set — 22 files: " in summary
+        assert summary.rstrip().endswith("2 info")  # the counts are not cut
+        await pilot.resize_terminal(200, 32)
+        await pilot.pause()
+        summary = drawn(review_screen(pilot).query_one("#review-summary", Static))[0]
+        assert f" Review of {directory} — 22 files: " in summary
 
 
 @pytest.fixture(scope="module")
@@ -429,19 +549,26 @@ def test_cli_review_in_a_terminal_calls_run_review(
 # --- snapshots ---------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def home_in_tmp(in_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """HOME is the scratch directory: the title shows the set as ~/review-set on every run."""
+    monkeypatch.setenv("HOME", str(in_tmp))
+    return in_tmp
+
+
 async def _on_kubernetes(pilot: Pilot) -> None:
     await settle(pilot)
     await select_file(pilot, "kubernetes.pem")
 
 
 @pytest.mark.parametrize("size", [SIZE, NARROW], ids=["100x32", "80x24"])
-def test_snapshot_review(size: tuple[int, int], snap_compare, in_tmp: Path) -> None:
+def test_snapshot_review(size: tuple[int, int], snap_compare, home_in_tmp: Path) -> None:
     """The review set with its cluster file: kubernetes.pem selected, its missing SAN below."""
-    app = review_set_app(stage_review_set(in_tmp))
+    app = review_set_app(stage_review_set(home_in_tmp))
     assert snap_compare(app, terminal_size=size, run_before=_on_kubernetes)
 
 
-def test_snapshot_review_tree(snap_compare, in_tmp: Path) -> None:
+def test_snapshot_review_tree(snap_compare, home_in_tmp: Path) -> None:
     """The tree of who signed what."""
 
     async def run_before(pilot: Pilot) -> None:
@@ -449,5 +576,5 @@ def test_snapshot_review_tree(snap_compare, in_tmp: Path) -> None:
         await pilot.press("t")
         await settle(pilot)
 
-    app = review_set_app(stage_review_set(in_tmp))
+    app = review_set_app(stage_review_set(home_in_tmp))
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

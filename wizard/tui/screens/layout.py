@@ -8,16 +8,17 @@ tests, screenshots and a standalone run.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator, Sequence
 from typing import ClassVar
 
-from rich import box
-from rich.console import Group
-from rich.table import Table
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group
 from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import ActiveBinding, Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, HorizontalScroll, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
@@ -115,7 +116,7 @@ UI: dict[str, dict[str, str]] = {
         "help_keys": "On this screen",
         "help_moving": "Moving around",
         "k_sections": "Go to a section",
-        "k_tabs": "Previous / next section (on the tabs)",
+        "k_tabs": "Previous / next section (on the tabs); scroll wide flags (on the flags)",
         "k_tab": "Move between the tabs, the lists and the text",
         "k_updown": "Pick a component or a file; scroll the text",
         "k_mouse": "Click a tab, a component, a file or a key below",
@@ -185,7 +186,7 @@ UI: dict[str, dict[str, str]] = {
         "help_keys": "本页按键",
         "help_moving": "移动",
         "k_sections": "转到某个部分",
-        "k_tabs": "上一个 / 下一个部分（焦点在标签上时）",
+        "k_tabs": "上一个 / 下一个部分（焦点在标签上时）；左右滚动较长的参数（焦点在参数上时）",
         "k_tab": "在标签、列表和正文之间移动",
         "k_updown": "选择组件或文件；滚动正文",
         "k_mouse": "点击标签、组件、文件或下方的按键",
@@ -210,6 +211,169 @@ LOCALIZED_ACTIONS = {
 """Actions whose footer label follows the language: one binding per language, one shown."""
 
 LOCALIZED_KEYS = {"close": "escape", "switch_language": "l", "cycle_profile": "p", "help": "f1"}
+
+
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
+_OPENING = "（「『《"
+_CLOSING = "，。、：；）」』》！？"
+_WORD = re.compile(rf"[{_OPENING}]*(?:[{_CJK}]|[^\s{_CJK}]+)[{_CLOSING}]*")
+"""What a line may not be broken inside: a run without spaces (a flag, a file name, an English
+word) or one CJK character, with the punctuation that sticks to it."""
+
+
+def longest_word(text: Text) -> int:
+    """The width of the longest piece of `text` that wrap_words never breaks."""
+    return max((cell_len(word) for word in _WORD.findall(text.plain)), default=0)
+
+
+def widest_line(text: Text) -> int:
+    """The width of the longest line of `text`, unwrapped."""
+    return max(cell_len(line) for line in text.plain.split("\n"))
+
+
+def wrap_words(text: Text, width: int) -> list[Text]:
+    """Lines of `text` no wider than `width`, broken only between words or CJK characters.
+
+    Rich and Textual break at spaces and fold anything longer, so a flag beside a Chinese comma
+    (`kubelet、--cert-file`) could be split mid-word; here only a word wider than the whole
+    width is cut, as a last resort.
+    """
+    lines: list[Text] = []
+    for paragraph in text.split("\n", allow_blank=True):
+        plain = paragraph.plain
+        breaks: list[int] = []
+        used = 0  # cells on the current line, to the end of its last word
+        end = 0
+        for match in _WORD.finditer(plain):
+            start = match.start()
+            gap, size = cell_len(plain[end:start]), cell_len(match.group())
+            if used and used + gap + size > width:
+                breaks.append(start)
+                used = gap = 0
+            if not used and size > width:  # a word wider than the line: cut it
+                for offset, character in enumerate(match.group()):
+                    if used and used + cell_len(character) > width:
+                        breaks.append(start + offset)
+                        used = 0
+                    used += cell_len(character)
+            else:
+                used += gap + size
+            end = match.end()
+        for line in paragraph.divide(breaks):
+            line.rstrip()
+            lines.append(line)
+    return lines
+
+
+class WordGrid:
+    """Rows of cells in columns, each column at least as wide as its longest word, so that no
+    flag or file name is ever split across lines.
+
+    When the width cannot hold every column's longest word side by side (even without the
+    indent), each row is stacked instead: its first `lead` cells on a line, then each other cell
+    under it, after its header.
+    """
+
+    def __init__(
+        self,
+        rows: Sequence[Sequence[Text | str]],
+        *,
+        headers: Sequence[str] = (),
+        styles: Sequence[str] = (),
+        indent: int = 0,
+        gap: int = 2,
+        lead: int = 1,
+    ) -> None:
+        self.rows = [
+            [Text(cell) if isinstance(cell, str) else cell for cell in row] for row in rows
+        ]
+        self.headers = [Text(header, style="bold") for header in headers]
+        self.styles = list(styles)
+        self.indent, self.gap, self.lead = indent, gap, lead
+
+    def column_widths(self, width: int) -> tuple[int, list[int]] | None:
+        """The indent and the column widths at this width, or None to stack the rows.
+
+        Each column holds its longest word (the indent gives way first); the room left goes to
+        the narrowest column that would use it, up to its widest line.
+        """
+        columns = list(zip(*([self.headers] if self.headers else []), *self.rows, strict=True))
+        widths = [max(longest_word(cell) for cell in column) for column in columns]
+        most = [max(widest_line(cell) for cell in column) for column in columns]
+        needed = sum(widths) + self.gap * (len(columns) - 1)
+        if needed > width:
+            return None if len(columns) > self.lead else (0, [width])
+        indent = min(self.indent, width - needed)
+        spare = width - needed - indent
+        growing = [index for index, least in enumerate(widths) if least < most[index]]
+        while spare and growing:
+            narrowest = min(growing, key=lambda index: widths[index])
+            widths[narrowest] += 1
+            spare -= 1
+            if widths[narrowest] == most[narrowest]:
+                growing.remove(narrowest)
+        return indent, widths
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Text]:
+        """The grid, or the stacked rows, at the width the console gives."""
+        layout = self.column_widths(options.max_width)
+        lines = self._columns(*layout) if layout else self._stacked(options.max_width)
+        yield Text("\n").join(lines)
+
+    def _styled(self, row: list[Text], column: int) -> Text:
+        """A copy of a cell in its column's style (under the cell's own styles)."""
+        cell = row[column].copy()
+        if column < len(self.styles):
+            cell.stylize_before(self.styles[column])
+        return cell
+
+    def _columns(self, indent: int, widths: list[int]) -> list[Text]:
+        lines: list[Text] = []
+        rows = ([self.headers] if self.headers else []) + self.rows
+        for number, row in enumerate(rows):
+            header = bool(self.headers) and number == 0
+            cells = [
+                wrap_words(cell if header else self._styled(row, column), width)
+                for column, (cell, width) in enumerate(zip(row, widths, strict=True))
+            ]
+            for index in range(max(len(cell) for cell in cells)):
+                line = Text(" " * indent)
+                for column, (cell, width) in enumerate(zip(cells, widths, strict=True)):
+                    part = cell[index] if index < len(cell) else Text()
+                    line.append_text(part)
+                    if column < len(widths) - 1:
+                        line.append(" " * (width - part.cell_len + self.gap))
+                lines.append(line)
+            if header:
+                rule = sum(widths) + self.gap * (len(widths) - 1)
+                lines.append(Text(" " * indent + "─" * rule, style="dim"))
+        return lines
+
+    def _stacked(self, width: int) -> list[Text]:
+        label = max((header.cell_len for header in self.headers[self.lead :]), default=0)
+        hang = 2 + label + 2  # where the values start: after the headers, or 4 in
+        lines: list[Text] = []
+        for row in self.rows:
+            if lines and self.headers:
+                lines.append(Text())
+            heading = Text(" ").join(self._styled(row, column) for column in range(self.lead))
+            if self.headers:
+                heading.stylize("bold")
+            lines += wrap_words(heading, width)
+            for column in range(self.lead, len(row)):
+                value = wrap_words(self._styled(row, column), max(width - hang, 1))
+                for number, line in enumerate(value):
+                    prefix = Text("  ")
+                    if number == 0 and self.headers:
+                        prefix.append_text(self.headers[column])
+                    prefix.pad_right(hang - prefix.cell_len)
+                    lines.append(prefix + line)
+        return lines
+
+
+def wrapped(text: Text | str) -> WordGrid:
+    """A paragraph wrapped between words only (see wrap_words)."""
+    return WordGrid([[text]])
 
 
 def _localized_bindings() -> list[BindingType]:
@@ -290,7 +454,8 @@ class LayoutScreen(Screen[None]):
                     yield Static("", id="component-reads-title", classes="layout-subheading")
                     yield Static("", id="component-reads", markup=False)
                     yield Static("", id="component-flags-title", classes="layout-subheading")
-                    yield Static("", id="component-flags", classes="layout-code", markup=False)
+                    with HorizontalScroll(id="component-flags-scroll", classes="layout-code"):
+                        yield Static("", id="component-flags", markup=False)
             with TabPane("", id="tab-files"), Horizontal(classes="layout-columns"):
                 with Vertical(id="file-pick", classes="layout-pick"):
                     yield Static("", id="file-list-title", classes="layout-heading")
@@ -358,28 +523,17 @@ class LayoutScreen(Screen[None]):
         await self.render_bootstrap()
         self.refresh_bindings()
 
-    def _table(self, header: str, ratios: tuple[int, ...]) -> Table:
-        table = Table(
-            box=box.SIMPLE_HEAD,
-            expand=True,
-            show_edge=False,
-            pad_edge=False,
-            header_style="bold",
-        )
-        for title, ratio in zip(header.split("|"), ratios, strict=True):
-            table.add_column(title, ratio=ratio or None, no_wrap=not ratio, overflow="fold")
-        return table
-
     def render_sets(self) -> None:
         """The eight sets; then, for this profile, the files presented in each and their CAs."""
         text, ui = self.text, self.ui
         self.query_one("#sets-title", Static).update(text["sets"])
         self.query_one("#sets-intro", Static).update(text["sets_intro"])
-        sets = self._table(text["set_columns"], (0, 3, 4, 4, 3))
-        for kube_set in EIGHT_SETS:
-            name, presented, verified, eku = set_text(kube_set, self.language)
-            sets.add_row(str(kube_set.number), name, presented, verified, eku)
-        self.query_one("#sets-table", Static).update(sets)
+        sets = [
+            [str(kube_set.number), *set_text(kube_set, self.language)] for kube_set in EIGHT_SETS
+        ]
+        self.query_one("#sets-table", Static).update(
+            WordGrid(sets, headers=text["set_columns"].split("|"), lead=2)
+        )
 
         profile = get_profile(self.spec.profile)
         self.query_one("#profile-title", Static).update(text["files"].format(profile=profile.name))
@@ -389,7 +543,7 @@ class LayoutScreen(Screen[None]):
         if self.example_node:
             description += "\n" + ui["example_node"]
         self.query_one("#profile-intro", Static).update(description)
-        table = self._table(ui["in_profile_columns"], (0, 3, 5, 3))
+        rows = []
         for row in sets_in_profile(self.spec):
             name = _set_name(row.number, self.language)
             if row.presented:
@@ -397,8 +551,10 @@ class LayoutScreen(Screen[None]):
             else:
                 presented = ui.get(f"none_made_{row.number}", ui["none_made"])
             ca = ui["key_pair"] if row.key_pair else self.comma.join(row.cas) or text["none"]
-            table.add_row(str(row.number or "+"), name, presented, ca)
-        self.query_one("#profile-table", Static).update(table)
+            rows.append([str(row.number or "+"), name, presented, ca])
+        self.query_one("#profile-table", Static).update(
+            WordGrid(rows, headers=ui["in_profile_columns"].split("|"), lead=2)
+        )
 
     def render_components(self) -> None:
         """The component list; the highlighted one's files and flags."""
@@ -448,14 +604,15 @@ class LayoutScreen(Screen[None]):
         reads = self.query_one("#component-reads", Static)
         flags_title = self.query_one("#component-flags-title", Static)
         flags_view = self.query_one("#component-flags", Static)
+        flags_box = self.query_one("#component-flags-scroll")
         if not uses and not flags:
             reads.update(
-                Content(ui["no_files"].format(profile=self.spec.profile, component=component))
+                wrapped(ui["no_files"].format(profile=self.spec.profile, component=component))
             )
-            flags_title.display = flags_view.display = False
+            flags_title.display = flags_box.display = False
             return
         reads.update(self._component_reads(uses))
-        flags_title.display = flags_view.display = True
+        flags_title.display = flags_box.display = True
         flags_title.update(ui["flags"])
         flags_view.update(Content("\n".join(flags)))
 
@@ -469,19 +626,13 @@ class LayoutScreen(Screen[None]):
 
     def _bullets(
         self, items: list[tuple[Text, list[tuple[str, ...]]]], styles: tuple[str, ...]
-    ) -> list[Text | Table]:
-        """Bulleted headings, each over an indented grid whose columns wrap on their own."""
-        accent = f"bold {self.app.current_theme.accent}"
-        blocks: list[Text | Table] = []
+    ) -> list[WordGrid]:
+        """Bulleted headings, each over an indented grid of flags and files kept whole."""
+        bullet = Text("•", style=f"bold {self.app.current_theme.accent}")
+        blocks = []
         for heading, rows in items:
-            blocks.append(Text.assemble(("• ", accent), heading))
-            grid = Table.grid(padding=(0, 2), pad_edge=False)
-            grid.add_column(width=2)
-            for style in styles:
-                grid.add_column(overflow="fold", style=style)
-            for row in rows:
-                grid.add_row("", *row)
-            blocks.append(grid)
+            blocks.append(WordGrid([[bullet, heading]], gap=1))
+            blocks.append(WordGrid(rows, styles=styles, indent=4))
         return blocks
 
     def _component_reads(self, uses: list[FileUse]) -> Group:
@@ -514,8 +665,10 @@ class LayoutScreen(Screen[None]):
             blocks.append(self._warning(note))
         return Group(*blocks)
 
-    def _warning(self, note: str) -> Text:
-        return Text.assemble(("⚠ ", f"bold {self.app.current_theme.warning}"), note)
+    def _warning(self, note: str) -> WordGrid:
+        """A note after a warning sign, its lines under its first word."""
+        sign = Text("⚠", style=f"bold {self.app.current_theme.warning}")
+        return WordGrid([[sign, Text(note)]], gap=1)
 
     def show_file(self, name: str) -> None:
         """Explain one file: what it is, its subject and CA, and who reads it and why."""
@@ -527,7 +680,7 @@ class LayoutScreen(Screen[None]):
         self.query_one("#file-name", Static).update(Content(name))
         self.query_one("#file-facts", Static).update(self._facts(layout_file))
         self.query_one("#file-what-title", Static).update(ui["what"])
-        self.query_one("#file-what", Static).update(purpose_of(entry, self.language))
+        self.query_one("#file-what", Static).update(wrapped(purpose_of(entry, self.language)))
         self.query_one("#file-who-title", Static).update(ui["who"])
         uses = uses_of_file(self.spec, name)
         who = self.query_one("#file-who", Static)
@@ -572,12 +725,14 @@ class LayoutScreen(Screen[None]):
         text, ui = self.text, self.ui
         self.query_one("#identity-title", Static).update(text["identities"])
         self.query_one("#identity-intro", Static).update(text["identities_intro"])
-        table = self._table(ui["identity_columns"], (4, 3, 6))
+        rows = []
         for row in identity_rows(self.spec, self.language):
             cn = Text(row.cn)
             cn.append(f"\n{row.file}", style="dim")
-            table.add_row(cn, row.organization, row.rbac)
-        self.query_one("#identity-table", Static).update(table)
+            rows.append([cn, row.organization, row.rbac])
+        self.query_one("#identity-table", Static).update(
+            WordGrid(rows, headers=ui["identity_columns"].split("|"))
+        )
 
     async def render_bootstrap(self) -> None:
         """The TLS-bootstrap sequence, numbered, and the cluster's own kubelet mode."""
@@ -717,16 +872,11 @@ class LayoutHelp(ModalScreen[None]):
             yield Static(ui["help_title"], classes="dialog-title", markup=False)
             with VerticalScroll(id="help-body"):
                 yield Static(ui["help_intro"], classes="dialog-text", markup=False)
+                keys_style = f"bold {self.app.current_theme.accent}"
                 for heading, rows in sections:
                     yield Static(heading, classes="help-heading", markup=False)
-                    width = max(len(keys) for keys, _ in rows)
-                    lines = [
-                        Content.from_markup(
-                            "[b $accent]$keys[/]  $what", keys=keys.ljust(width), what=what
-                        )
-                        for keys, what in rows
-                    ]
-                    yield Static(Content("\n").join(lines), classes="help-rows")
+                    # the keys in a column of their own: a description wraps under itself
+                    yield Static(WordGrid(rows, styles=(keys_style, "")), classes="help-rows")
             yield Button(ui["close"], id="close", compact=True)
 
     def on_mount(self) -> None:

@@ -38,29 +38,60 @@ from wizard.renew import (
 from wizard.spec import ClusterSpec
 from wizard.store import WriteResult
 from wizard.tui.dialogs.confirm import ConfirmDialog
-from wizard.tui.dialogs.help import HelpDialog
-from wizard.tui.screens.review import display_path
+from wizard.tui.screens.review import WIZARD_KEYS_OFF, Hanging, ReviewHelp, display_path
 
 __all__ = ["RENEW_KEYS", "RenewScreen", "diff_content", "diff_lines"]
 
 RENEW_KEYS: list[tuple[str, str]] = [
     ("r", "Renew: asks once more, then writes (the old files go to backup-<time>/)"),
-    ("k", "Keep the existing private keys (--keep-key) or make new ones"),
+    ("k", "Keep the existing private keys, or make new ones"),
     ("Esc", "Cancel and go back to the review (nothing is written)"),
-    ("↑ ↓  PgUp PgDn", "Scroll the diff"),
+    ("↑ ↓ PgUp PgDn", "Scroll the diff"),
 ]
+
+TUI_WORDS = {
+    "named with --only (it matches cluster.toml)": "you picked it (it matches cluster.toml)",
+    "named with --only": "you picked it",
+}
+"""The CLI's words in the diff, as the screen says them: here the certificates were picked in
+the review, not named with --only."""
 
 _ADDED = re.compile(r"^  (SANs)?\s+\+ ")
 _REMOVED = re.compile(r"^  (SANs)?\s+- ")
+_LABEL = re.compile(r"(\s*)(\S+(?: \S+)*\s{2,})?")
+"""The indent and label of a diff line (`  files     `): its wrapped rows go on under them."""
 _STEPS = 3
 
 
 def diff_lines(plan: RenewPlan, shown_directory: str) -> list[str]:
-    """The CLI's diff (`plan_lines`), naming the directory as the screen shows it."""
+    """The CLI's diff (`plan_lines`) in the screen's words, naming the directory as it shows
+    it."""
     lines = plan_lines(plan)
     if lines:
         lines[0] = lines[0].replace(str(plan.directory), shown_directory, 1)
+    for cli, tui in TUI_WORDS.items():
+        lines = [line.replace(cli, tui) for line in lines]
     return lines
+
+
+def keep_key_label(keep: bool) -> str:
+    """The checkbox's label, saying its state in words: its mark alone is told apart only by
+    colour."""
+    return f"keep the private keys (k): {'yes' if keep else 'no'}"
+
+
+def hanging(lines: list[Content]) -> Hanging:
+    """Lines whose wrapped rows go on under their value (after `  files     `), or two cells
+    in from the line's start when it has no label."""
+    return Hanging((line, _hang(line.plain)) for line in lines)
+
+
+def _hang(line: str) -> int:
+    match = _LABEL.match(line)
+    if match is None:
+        return 2
+    indent, label = match.groups()
+    return match.end() if label else len(indent) + 2
 
 
 def _styled(line: str, first: bool) -> Content:
@@ -77,10 +108,11 @@ def _styled(line: str, first: bool) -> Content:
     return Content(line)
 
 
-def diff_content(plan: RenewPlan, shown_directory: str) -> Content:
+def diff_content(plan: RenewPlan, shown_directory: str) -> Hanging:
     """The diff in colour: added SANs (+) green, removed ones (-) red, notes and CA warnings in
     the warning colour; the + and - stay, so colour is never the only sign. Then, as the CLI's
-    --dry-run says it, the redistribution the renewal would need."""
+    --dry-run says it, the redistribution the renewal would need. Wrapped rows stay under
+    their value."""
     lines = diff_lines(plan, shown_directory)
     parts = [_styled(line, index == 0) for index, line in enumerate(lines)]
     if not plan.nothing_to_do:
@@ -89,7 +121,7 @@ def diff_content(plan: RenewPlan, shown_directory: str) -> Content:
             Content.from_markup("[b]Redistribution it would need — only the changed files:[/]"),
             *(Content(line) for line in redistribution_lines(redistribution_of(plan))),
         ]
-    return Content("\n").join(parts)
+    return hanging(parts)
 
 
 class RenewScreen(Screen[bool]):
@@ -106,6 +138,7 @@ class RenewScreen(Screen[bool]):
         Binding("k", "toggle_keep_key", "Keep keys"),
         Binding("escape", "close", "Back"),
         Binding("question_mark,f1", "help", "Help"),
+        WIZARD_KEYS_OFF,
     ]
 
     @dataclass
@@ -162,7 +195,7 @@ class RenewScreen(Screen[bool]):
             yield Static("", id="renew-diff")
         with Horizontal(id="renew-actions"):
             yield Checkbox(
-                "keep the private keys (k)", self.keep_key, id="renew-keep-key", compact=True
+                keep_key_label(self.keep_key), self.keep_key, id="renew-keep-key", compact=True
             )
             yield Button("Renew… (r)", id="renew-go", variant="success", compact=True)
             yield Button("Cancel (Esc)", id="renew-cancel", variant="primary", compact=True)
@@ -251,6 +284,7 @@ class RenewScreen(Screen[bool]):
 
     @on(Checkbox.Changed, "#renew-keep-key")
     def _keep_key_changed(self, event: Checkbox.Changed) -> None:
+        event.checkbox.label = keep_key_label(event.value)
         if self.state not in ("planned", "refused") or event.value == self.keep_key:
             return
         self.keep_key = event.value
@@ -361,7 +395,7 @@ class RenewScreen(Screen[bool]):
             lines += [Content(line) for line in redistribution_lines(event.redistribution)]
         else:
             lines.append(Content.from_markup("[$text-warning]⚠ $note[/]", note=event.note))
-        self.query_one("#renew-diff", Static).update(Content("\n").join(lines))
+        self.query_one("#renew-diff", Static).update(hanging(lines))
         self.query_one("#renew-body", VerticalScroll).scroll_home(animate=False)
         self.query_one("#renew-actions").display = False
         cancel = self.query_one("#renew-cancel", Button)
@@ -394,4 +428,7 @@ class RenewScreen(Screen[bool]):
 
     def action_help(self) -> None:
         """List the keys (? or F1)."""
-        self.app.push_screen(HelpDialog([("Renew", RENEW_KEYS)]))
+        self.app.push_screen(ReviewHelp([("Renew", RENEW_KEYS)]))
+
+    def action_wizard_key(self) -> None:
+        """A key of the wizard behind the review: nothing to do here."""

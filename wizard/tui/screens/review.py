@@ -20,14 +20,19 @@ from pathlib import Path
 from typing import ClassVar
 
 from cryptography import x509
+from rich.cells import cell_len
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.css.styles import RulesMap
 from textual.message import Message
 from textual.screen import Screen
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import RenderOptions, Visual
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
@@ -40,7 +45,10 @@ from wizard.tui.dialogs.help import HelpDialog, KeySection
 from wizard.tui.widgets.certificate_panel import CertificatePanel
 
 __all__ = [
+    "WIZARD_KEYS_OFF",
+    "Hanging",
     "ReviewApp",
+    "ReviewHelp",
     "ReviewScreen",
     "exit_code",
     "make_review_app",
@@ -107,6 +115,25 @@ def display_path(path: str | Path) -> str:
     if home not in ("", "/") and (text == home or text.startswith(home + os.sep)):
         return "~" + text[len(home) :]
     return text
+
+
+def full_path(path: str | Path) -> str:
+    """A directory in full: absolute, with `~` for the home directory."""
+    text = os.path.abspath(path)
+    home = os.path.expanduser("~")
+    if home not in ("", "/") and (text == home or text.startswith(home + os.sep)):
+        return "~" + text[len(home) :]
+    return text
+
+
+def shorten_left(path: str, width: int) -> str:
+    """`path` cut from the left to fit `width` cells, `…` in front, at a `/` when there is one:
+    the end of a path is the part that names it."""
+    if cell_len(path) <= width:
+        return path
+    tail = path[-max(width - 1, 1) :]
+    slash = tail.find("/")
+    return "…" + (tail[slash:] if slash > 0 else tail)
 
 
 def _plural(count: int, word: str) -> str:
@@ -293,15 +320,21 @@ def describe_other(record: ReviewedFile) -> str:
 
 
 def load_cluster_file(
-    directory: Path, config: ClusterSpec | None, config_path: Path | None = None
+    directory: Path,
+    config: ClusterSpec | None,
+    config_path: Path | None = None,
+    config_source: str = "",
 ) -> tuple[ClusterSpec | None, str, str]:
     """The cluster file a renewal compares with: `(spec, where it came from, problem)`.
 
-    The `config` given to the review first, else `DIR/cluster.toml`; without either, `problem`
-    says in words what renewing needs and how to give it.
+    The `config` given to the review first (named by `config_source`, else its path), else
+    `DIR/cluster.toml`; without either, `problem` says in words what renewing needs and how to
+    give it.
     """
     shown = display_path(directory)
     if config is not None:
+        if config_source:
+            return config, config_source, ""
         label = display_path(config_path) if config_path else "the cluster file given with -c"
         return config, label, ""
     path = directory / SPEC_FILE
@@ -328,21 +361,98 @@ def load_cluster_file(
     return spec, display_path(path), ""
 
 
+# --- text that wraps under its value -------------------------------------------------------------
+
+
+class Hanging(Visual):
+    """Lines whose wrapped rows start under the line's value instead of back at column 0.
+
+    Each line comes with its hang: the width of its label or key, `  files     ` or `n  `.
+    The first row shows the whole line; the rows it wraps onto are indented by the hang.
+    """
+
+    def __init__(self, lines: Iterable[tuple[Content, int]]) -> None:
+        self.lines = list(lines)
+
+    def __str__(self) -> str:
+        return "\n".join(line.plain for line, _ in self.lines)
+
+    def wrapped(self, width: int) -> Content:
+        """The lines wrapped at `width`, each continuation under its value."""
+        rows: list[Content] = []
+        for line, hang in self.lines:
+            hang = min(hang, width // 2)
+            value = line[hang:].wrap(max(width - hang, 1)) or [Content()]
+            rows.append(line[:hang] + value[0])
+            rows += [Content(" " * hang) + row for row in value[1:]]
+        return Content("\n").join(rows)
+
+    def render_strips(
+        self, width: int, height: int | None, style: Style, options: RenderOptions
+    ) -> list[Strip]:
+        """Draw the wrapped lines (part of the Visual protocol)."""
+        return self.wrapped(width).render_strips(width, height, style, options)
+
+    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
+        """The widest line, unwrapped."""
+        return max((line.cell_length for line, _ in self.lines), default=0)
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        """How many rows the lines take at `width`."""
+        return self.wrapped(width).get_height(rules, width)
+
+
+def key_rows(rows: list[tuple[str, str]]) -> Hanging:
+    """(keys, what they do) in two columns: a long description wraps under itself."""
+    width = max((cell_len(keys) for keys, _ in rows), default=0) + 2  # then two spaces
+    return Hanging(
+        (Content.from_markup("[b $accent]$keys[/]$what", keys=keys.ljust(width), what=what), width)
+        for keys, what in rows
+    )
+
+
+class ReviewHelp(HelpDialog):
+    """The key help of the review and renew screens: each description wraps under itself, so
+    the keys stay in a column of their own at 80 columns."""
+
+    def on_mount(self) -> None:
+        """Lay the rows out in two columns, then focus the body."""
+        statics = self.query(".help-rows").results(Static)
+        for static, (_heading, rows) in zip(statics, self.sections, strict=True):
+            static.update(key_rows(rows))
+        super().on_mount()
+
+
 # --- the screen -----------------------------------------------------------------------------------
 
 
-REVIEW_KEYS: list[tuple[str, str]] = [
-    ("/", "Filter the table: text in any column, error, warning, expired, a check's slug"),
-    ("Esc", "Leave the filter (twice: clear it)"),
-    ("t", "Switch between the table and the tree of CAs and what each signed"),
-    ("↑ ↓  PgUp PgDn", "Move; the panel explains the selected file"),
-    ("space", "Mark / unmark the selected certificate for renewal"),
-    ("n", "Renew the marked certificates (or the selected one)…"),
-    ("r", "The panel: details or the raw cfssl-certinfo JSON"),
-    ("? / F1", "This help"),
-    ("q", "Quit the review"),
-    ("mouse", "Click rows, tree nodes and the keys in the footer"),
-]
+WIZARD_KEYS_OFF = Binding(
+    "ctrl+n,ctrl+b,ctrl+s,ctrl+o,ctrl+l,f2", "wizard_key", show=False, priority=True
+)
+"""The wizard's keys for its steps, its cluster file and its other screens. Over the review
+they would act on the wizard behind it (a Save dialog on top of the review), so the review and
+renew screens take them: they do nothing there and stay off the footer."""
+
+
+def review_keys(alone: bool) -> list[tuple[str, str]]:
+    """The review's keys; Esc and q depend on whether it runs alone or over the wizard."""
+    leaving = (
+        [("q", "Quit the review")]
+        if alone
+        else [("Esc / q", "Back to the wizard (Esc leaves the filter first)")]
+    )
+    return [
+        ("/", "Filter the table: text in any column, error, warning, expired, a check's slug"),
+        ("Esc", "Leave the filter (twice: clear it)"),
+        ("t", "Switch between the table and the tree of CAs and what each signed"),
+        ("↑ ↓ PgUp PgDn", "Move; the panel explains the selected file"),
+        ("space", "Mark / unmark the selected certificate for renewal"),
+        ("n", "Renew the marked certificates (or the selected one)…"),
+        ("r", "The panel: details or the raw cfssl-certinfo JSON"),
+        ("? / F1", "This help"),
+        *leaving,
+        ("mouse", "Click rows, tree nodes and the keys in the footer"),
+    ]
 
 
 class ReviewScreen(Screen[None]):
@@ -360,10 +470,16 @@ class ReviewScreen(Screen[None]):
         Binding("t", "toggle_view", "Tree"),
         Binding("space", "toggle_mark", "Mark"),
         Binding("n", "renew", "Renew…"),
-        Binding("r", "toggle_raw", "JSON"),
+        # The panel's title says "press r for the raw cfssl-certinfo JSON": r leaves the footer
+        # room for "esc Back to wizard" at 80 columns.
+        Binding("r", "toggle_raw", "JSON", show=False),
         Binding("question_mark,f1", "help", "Help"),
-        Binding("q", "close", "Quit"),
-        Binding("escape", "escape", "Leave filter", show=False),
+        # Esc leaves the filter first. Over the wizard, Esc and q go back to it; run alone, q
+        # quits. check_action keeps the binding that applies, so the footer names what it does.
+        Binding("escape", "leave_filter", "Leave filter", show=False),
+        Binding("escape,q", "close('wizard')", "Back to wizard"),
+        Binding("q", "close('alone')", "Quit"),
+        WIZARD_KEYS_OFF,
     ]
 
     @dataclass
@@ -380,14 +496,18 @@ class ReviewScreen(Screen[None]):
         directory: str | Path | None = None,
         config: ClusterSpec | None = None,
         config_path: Path | None = None,
+        config_source: str = "",
         warn_days: int | None = None,
         now: datetime | None = None,
     ) -> None:
+        """`config_source` names the `config` in the renew screen ("the wizard's answers");
+        without it, its path does."""
         super().__init__()
         self.review = review
         self.directory = Path(directory if directory is not None else review.root)
         self.config = config
         self.config_path = config_path
+        self.config_source = config_source
         self.warn_days = review.warn_days if warn_days is None else warn_days
         self.now = now
         self.rows: list[Row] = build_rows(review)
@@ -404,6 +524,7 @@ class ReviewScreen(Screen[None]):
         *,
         config: ClusterSpec | None = None,
         config_path: Path | None = None,
+        config_source: str = "",
         warn_days: int = 30,
         now: datetime | None = None,
     ) -> ReviewScreen:
@@ -415,6 +536,7 @@ class ReviewScreen(Screen[None]):
             directory=directory,
             config=config,
             config_path=config_path,
+            config_source=config_source,
             warn_days=warn_days,
             now=now,
         )
@@ -468,7 +590,12 @@ class ReviewScreen(Screen[None]):
         self._fill_table()
         self._fill_tree()
 
+    def on_resize(self, _event: events.Resize) -> None:
+        """Fit the directory's path to the new width."""
+        self._update_summary()
+
     def _update_summary(self) -> None:
+        """`Review of <path> — n files: …`, the path shortened from the left to fit one line."""
         review = self.review
         files = len({r.path for r in review.files})
         parts = []
@@ -481,14 +608,13 @@ class ReviewScreen(Screen[None]):
                 if count and severity != "info"
                 else Content(words)
             )
-        summary = Content.from_markup(
-            "[b]Review of $root[/] — $files: ",
-            root=display_path(self.directory),
-            files=_plural(files, "file"),
-        )
-        summary += Content(", ").join(parts)
+        counts = Content.from_markup(" — $files: ", files=_plural(files, "file"))
+        counts += Content(", ").join(parts)
         if review.worst in (None, "info"):
-            summary += Content.from_markup(" — [$text-success]✓ nothing to fix[/]")
+            counts += Content.from_markup(" — [$text-success]✓ nothing to fix[/]")
+        room = self.size.width - 2 - cell_len("Review of ") - counts.cell_length
+        path = shorten_left(full_path(self.directory), max(room, 12))
+        summary = Content.from_markup("[b]Review of $path[/]", path=path) + counts
         self.query_one("#review-summary", Static).update(summary)
 
     # --- the table ---
@@ -542,6 +668,7 @@ class ReviewScreen(Screen[None]):
     def _filter_changed(self) -> None:
         self.query_one("#review-views", ContentSwitcher).current = "review-table"
         self._fill_table()
+        self.refresh_bindings()  # Esc clears a filter that holds text
 
     @on(Input.Submitted, "#review-filter")
     def _filter_submitted(self) -> None:
@@ -674,13 +801,31 @@ class ReviewScreen(Screen[None]):
         self.query_one("#review-views", ContentSwitcher).current = "review-table"
         self.query_one("#review-filter", Input).focus()
 
-    def action_escape(self) -> None:
-        """Leave the filter; from the table, clear it."""
+    @property
+    def runs_alone(self) -> bool:
+        """True when the review is the app (`k8s-cert-wizard review DIR`), not over the wizard."""
+        return isinstance(self.app, ReviewApp)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Esc leaves the filter while it is in use; `close('alone')` (q: Quit) applies when the
+        review runs alone, `close('wizard')` (Esc, q: Back to wizard) over the wizard."""
+        if action == "leave_filter":
+            fields = self.query("#review-filter").results(Input)
+            return any(field.has_focus or field.value for field in fields)
+        if action == "close" and parameters:
+            return parameters[0] == ("alone" if self.runs_alone else "wizard")
+        return True
+
+    def action_leave_filter(self) -> None:
+        """Leave the filter (Esc); from the table, clear it."""
         field = self.query_one("#review-filter", Input)
         if field.has_focus:
             self.query_one("#review-table").focus()
-        elif field.value:
+        else:
             field.value = ""
+
+    def action_wizard_key(self) -> None:
+        """A key of the wizard behind the review: nothing to do here."""
 
     def action_toggle_view(self) -> None:
         """Switch between the table and the tree (t)."""
@@ -761,7 +906,9 @@ class ReviewScreen(Screen[None]):
             if refusal:
                 self.notify(refusal, title="Nothing to renew", severity="warning")
                 return
-        spec, source, problem = load_cluster_file(self.directory, self.config, self.config_path)
+        spec, source, problem = load_cluster_file(
+            self.directory, self.config, self.config_path, self.config_source
+        )
         self.app.push_screen(
             RenewScreen(
                 self.directory,
@@ -820,14 +967,14 @@ class ReviewScreen(Screen[None]):
         from wizard.tui.screens.renew import RENEW_KEYS
 
         sections: list[KeySection] = [
-            ("Review", REVIEW_KEYS),
+            ("Review", review_keys(self.runs_alone)),
             ("Renew (n)", RENEW_KEYS),
             ("Moving around", [("Tab / shift+Tab", "Next / previous area")]),
         ]
-        self.app.push_screen(HelpDialog(sections, intro=HELP_INTRO))
+        self.app.push_screen(ReviewHelp(sections, intro=HELP_INTRO))
 
-    def action_close(self) -> None:
-        """Quit the review (q): the app when it runs alone, else back to where it was opened."""
+    def action_close(self, _where: str = "") -> None:
+        """Quit the review when it runs alone (q), else go back to the wizard (Esc or q)."""
         if isinstance(self.app, ReviewApp):
             self.app.exit(exit_code(self.app.review))
         else:
@@ -925,14 +1072,20 @@ def open_review_dialog(
     warn_days: int = 30,
 ) -> None:
     """Ask for a directory (the wizard's PathDialog) and push its ReviewScreen; an unreadable
-    directory is said in the dialog, which stays open."""
+    directory is said in the dialog, which stays open. `config` is the wizard's answers: a
+    renewal compares with them, and says so."""
     from wizard.tui.dialogs.path import PathDialog
 
     made: list[ReviewScreen] = []
+    source = "the wizard's answers (cluster.toml)" if config is not None else ""
 
     def review(path: Path) -> str | None:
         try:
-            made.append(ReviewScreen.from_directory(path, config=config, warn_days=warn_days))
+            made.append(
+                ReviewScreen.from_directory(
+                    path, config=config, config_source=source, warn_days=warn_days
+                )
+            )
         except ReviewError as error:
             return str(error)
         return None
