@@ -39,7 +39,7 @@ _EKU_NAMES = {
     ExtendedKeyUsageOID.OCSP_SIGNING: "ocsp signing",
     ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE: "any",
 }
-_KEY_USAGE_NAMES = (
+KEY_USAGE_NAMES = (  # cryptography's KeyUsage attribute, and cfssl's word for it
     ("digital_signature", "digital signature"),
     ("content_commitment", "content commitment"),
     ("key_encipherment", "key encipherment"),
@@ -164,7 +164,7 @@ def key_usage_words(certificate: x509.Certificate) -> list[str]:
         usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         return []
-    words = [word for attr, word in _KEY_USAGE_NAMES if getattr(usage, attr)]
+    words = [word for attr, word in KEY_USAGE_NAMES if getattr(usage, attr)]
     if usage.key_agreement:
         if usage.encipher_only:
             words.append("encipher only")

@@ -27,7 +27,14 @@ from wizard.catalog import (
     subject_of,
     usages_for,
 )
-from wizard.certdetails import ext_key_usage_words, key_description, key_usage_words, signed_by
+from wizard.certdetails import (
+    KEY_USAGE_NAMES,
+    ext_key_usage_words,
+    key_description,
+    key_usage_words,
+    signed_by,
+    subject_alternative_names,
+)
 from wizard.cfssl import EXT_KEY_USAGE_WORDS, KEY_USAGE_WORDS, ca_config, csr_hosts, dump_json
 from wizard.expiry import MAX_DAYS, DurationError, days_until, parse_lifetime, when_text
 from wizard.generate import (
@@ -51,15 +58,7 @@ from wizard.renew.model import (
 from wizard.spec import ClusterSpec, SpecError, dump_spec, load_spec
 from wizard.store import OutputFile
 
-_KEY_USAGE_LABELS = {
-    "digital_signature": "digital signature",
-    "content_commitment": "content commitment",
-    "key_encipherment": "key encipherment",
-    "data_encipherment": "data encipherment",
-    "key_agreement": "key agreement",
-    "key_cert_sign": "cert sign",
-    "crl_sign": "crl sign",
-}
+_KEY_USAGE_LABELS = dict(KEY_USAGE_NAMES)
 _USAGE_ORDER = [*_KEY_USAGE_LABELS.values(), "encipher only", "decipher only"]
 _USAGE_ORDER += ["server auth", "client auth"]
 
@@ -102,11 +101,10 @@ def read_key(path: Path) -> tuple[pki.PrivateKey | None, str]:
 
 def key_algo_size(key: object) -> tuple[str, int]:
     """("rsa", 2048) or ("ecdsa", 256) for a private or public key."""
-    if isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
-        return "rsa", key.key_size
-    if isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
-        return "ecdsa", key.curve.key_size
-    kind, size = key_description(key)
+    public = (
+        key.public_key() if isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) else key
+    )
+    kind, size = key_description(public)
     return kind.lower(), size
 
 
@@ -124,12 +122,7 @@ def _normal_san(value: str) -> str:
 
 def certificate_sans(certificate: x509.Certificate) -> list[str]:
     """DNS names then IP addresses, as written in the certificate."""
-    try:
-        sans = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        return []
-    dns = [str(n) for n in sans.get_values_for_type(x509.DNSName)]
-    ips = [str(a) for a in sans.get_values_for_type(x509.IPAddress)]
+    dns, ips, _other = subject_alternative_names(certificate) or ([], [], [])
     return dns + ips
 
 
@@ -601,7 +594,7 @@ def plan_renewal(
             )
         )
     selected, not_selected = _select(candidates, named, within, now)
-    kubeconfig_changes = _kubeconfigs(profile, spec, directory, selected)
+    kubeconfig_changes = _kubeconfigs(profile, spec, directory, selected, by_name)
     if not named and within is None:
         selected += kubeconfig_changes
     else:
@@ -732,12 +725,15 @@ def _select(
 
 
 def _kubeconfigs(
-    profile: Profile, spec: ClusterSpec, directory: Path, selected: list[Change]
+    profile: Profile,
+    spec: ClusterSpec,
+    directory: Path,
+    selected: list[Change],
+    entries: dict[str, CertEntry],
 ) -> list[Change]:
     """Attach dependent kubeconfigs to the renewed certificates; return the other kubeconfigs
     that differ from what the files and cluster.toml give (a new VIP, a missing file)."""
     renewed = {c.name: c for c in selected if c.kind == KIND_CERTIFICATE}
-    entries = {e.name: e for e in concrete_entries(profile, spec)}
     others = []
     for item in concrete_kubeconfigs(profile, spec):
         path = directory / item.name
@@ -745,12 +741,11 @@ def _kubeconfigs(
             current = path.read_bytes()
         except OSError:
             current = None
+        rendered = render_kubeconfig(item, profile, spec, directory, {}, entries)
         if item.user in renewed:
-            rendered = render_kubeconfig(item, profile, spec, directory, {}, entries)
             if spec.kubeconfig.embed or rendered is None or rendered != current:
                 renewed[item.user].files.append(item.name)
             continue
-        rendered = render_kubeconfig(item, profile, spec, directory, {}, entries)
         if rendered is None or rendered == current:
             continue
         reason = "missing" if current is None else _kubeconfig_reason(current, rendered)
