@@ -641,3 +641,11 @@ def test_module_imports_no_ui_or_cryptography() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_an_endless_input_is_refused_not_read_forever() -> None:
+    code, out, err = run(path="/dev/zero")
+    assert (code, out) == (1, b"")
+    assert b"read /dev/zero: more than 64 MiB" in err
+    code, out, err = run(data=b"\0" * (64 * 2**20 + 1))
+    assert code == 1 and b"read stdin: more than 64 MiB" in err

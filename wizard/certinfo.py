@@ -1133,12 +1133,16 @@ def _go_errno_text(error: OSError) -> str:
     return text[:1].lower() + text[1:]
 
 
+MAX_INPUT = 64 * 2**20
+
+
 def _read_input(path: str, stdin: BinaryIO | TextIO) -> bytes:
     """Go's ``os.ReadFile`` (``-``: all of stdin), errors as Go's ``*os.PathError`` text."""
     if path == "-":
         stream = getattr(stdin, "buffer", stdin)
-        data = stream.read()
-        return data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
+        data = stream.read(MAX_INPUT + 1)
+        data = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
+        return _within_limit(data, "stdin")
     try:
         handle = open(path, "rb")  # noqa: SIM115 - open and read errors differ
     except IsADirectoryError as error:
@@ -1150,9 +1154,19 @@ def _read_input(path: str, stdin: BinaryIO | TextIO) -> bytes:
         raise CertinfoError(f"open {path}: {_go_errno_text(error)}") from None
     with handle:
         try:
-            return handle.read()
+            return _within_limit(handle.read(MAX_INPUT + 1), path)
         except OSError as error:
             raise CertinfoError(f"read {path}: {_go_errno_text(error)}") from None
+
+
+def _within_limit(data: bytes, name: str) -> bytes:
+    # cfssl-certinfo reads without a limit (`certinfo -cert /dev/zero` fills the memory); a
+    # certificate is a few kilobytes, so past MAX_INPUT it is refused instead.
+    if len(data) > MAX_INPUT:
+        raise CertinfoError(
+            f"read {name}: more than {MAX_INPUT // 2**20} MiB — not a certificate file"
+        )
+    return data
 
 
 def _write(stream: TextIO | BinaryIO, data: bytes) -> None:
