@@ -48,6 +48,9 @@ def test_describe() -> None:
     assert describe_duration(timedelta(days=3)) == "3 days"
     assert describe_duration(timedelta(days=365)) == "365 days (about 1 year)"
     assert describe_duration(timedelta(days=548)) == "548 days (about 1.5 years)"
+    assert describe_duration(timedelta(days=1)) == "1 day"
+    assert describe_duration(timedelta(hours=1)) == "1 hour"
+    assert describe_duration(timedelta(hours=36)) == "1.5 days"
 
 
 @pytest.mark.parametrize(

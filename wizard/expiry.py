@@ -99,10 +99,14 @@ def describe_duration(delta: timedelta) -> str:
     days = delta.total_seconds() / 86400
     if days >= 365:
         years = f"{days / 365.25:.1f}".removesuffix(".0")
-        return f"{days:g} days (about {years} year{'' if years == '1' else 's'})"
+        return f"{_count(days, 'day')} (about {_count(float(years), 'year')})"
     if days >= 1:
-        return f"{days:g} days"
-    return f"{delta.total_seconds() / 3600:g} hours"
+        return _count(days, "day")
+    return _count(delta.total_seconds() / 3600, "hour")
+
+
+def _count(amount: float, unit: str) -> str:
+    return f"{amount:g} {unit}{'' if amount == 1 else 's'}"
 
 
 def days_until(moment: datetime, now: datetime) -> int:
