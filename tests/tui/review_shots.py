@@ -104,20 +104,30 @@ async def _renew(pilot: Pilot) -> None:
     await open_renewal(pilot)
 
 
-async def shoot(name: str, drive, size: tuple[int, int] = WIDE) -> Path:
-    """Stage the set in a scratch directory, drive the app, save what it shows."""
+async def shoot(name: str, drive, size: tuple[int, int] = WIDE, out: Path = OUT) -> Path:
+    """Stage the set in a scratch directory, drive the app, save what it shows in `out`.
+
+    The scratch directory is the working directory and HOME meanwhile (as in the review's
+    snapshot tests), so the title names the set `~/review-set` on every machine and run.
+    """
     here = Path.cwd()
+    home = os.environ.get("HOME")
     with tempfile.TemporaryDirectory() as scratch:
         os.chdir(scratch)
+        os.environ["HOME"] = scratch
         try:
             app = review_set_app(stage_review_set(Path(scratch)))
             async with app.run_test(size=size) as pilot:
                 await settle(pilot)
                 await drive(pilot)
                 await settle(pilot)
-                return Path(app.save_screenshot(filename=name, path=str(OUT)))
+                return Path(app.save_screenshot(filename=name, path=str(out)))
         finally:
             os.chdir(here)
+            if home is None:
+                os.environ.pop("HOME", None)
+            else:
+                os.environ["HOME"] = home
 
 
 async def main() -> None:

@@ -46,6 +46,26 @@ async def test_lifetimes_show_their_end_and_refuse_what_cfssl_cannot_read() -> N
         assert app.focused is app.screen.query_one("#expiry-cert")
 
 
+async def test_a_lifetime_under_an_hour_is_refused_as_typed() -> None:
+    """`1m` is a Go duration but no lifetime (certificates are backdated five minutes): the
+    note under the field says so, as validation does, and never shows it as fine."""
+    app = wizard()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await _on_identity(app, pilot)
+        field = app.screen.query_one("#expiry-cert", Input)
+        await type_into(pilot, field, "1m")
+        note = _note(app, "expiry-cert")
+        assert '"1m" is under an hour' in note and "✓" not in note
+        assert field.has_class("-invalid")
+        # the lifetime the note describes is the domain's lifetime, not any Go duration
+        described = str(app.screen._lifetime("cert"))
+        assert "under an hour" in described and "✓" not in described
+        await type_into(pilot, field, "1h")
+        note = _note(app, "expiry-cert")
+        assert note.startswith("✓") and "ends 2026-11-28" in note, note
+        assert not field.has_class("-invalid")
+
+
 async def test_country_and_key_choices() -> None:
     """subject.C gets the core's message; ECDSA offers its own sizes; the kubelet mode is a
     choice; then Next goes on."""

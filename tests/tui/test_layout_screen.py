@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 from rich.cells import cell_len
@@ -22,6 +23,7 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import OptionList, Static, TabbedContent
 
+from tests.tui.wizard_pilot import help_lines
 from wizard.catalog import concrete_entries, files_of, get_profile
 from wizard.distribution import component_flags
 from wizard.layout import BOOTSTRAP_STEPS, PURPOSE_ZH, teaching_spec
@@ -275,6 +277,9 @@ async def test_help_descriptions_wrap_under_themselves() -> None:
         assert len(lines) > len(keys)  # a description wrapped
         for line in lines:
             assert line.startswith(" ") or line.split("  ")[0] in keys, line
+        assert help_lines(app.screen)  # the wizard's help, in two columns
+        # a Chinese description breaks between characters: it fills the line beside its keys
+        assert any(line.startswith("← →") and "下一个部分" in line for line in lines), lines
 
 
 class Host(App[None]):
@@ -306,14 +311,46 @@ async def test_inside_the_wizard() -> None:
         step = app.screen
         await app.push_screen(LayoutScreen(app.state.spec, "en"))
         await pilot.pause()
-        shown = app.screen.active_bindings
+        shown = {key: a for key, a in app.screen.active_bindings.items() if a.binding.show}
         assert "ctrl+n" not in shown and "ctrl+s" not in shown
         assert shown["f1"].binding.action.startswith("help")
+        footer = {key.key for key in app.screen.query("FooterKey")}
+        assert "f1" in footer and not footer & {"ctrl+n", "ctrl+b", "ctrl+s", "ctrl+l", "f2"}
         await pilot.press("p", "l")
         assert app.state.spec.profile == "classic"
         app.theme = "textual-light"  # the coloured parts are drawn again
         await pilot.pause()
         await pilot.press("escape")
+        assert app.screen is step
+
+
+async def test_the_wizards_keys_do_nothing_over_it(in_tmp: Path) -> None:
+    """Off the footer and inert too: Save, Load, Next, Back, Review and Layout act neither on
+    the wizard behind the screen nor open a dialog over it; Esc still goes back."""
+    from tests.tui.wizard_pilot import wizard
+
+    app = wizard()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        step = app.screen
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        layout = app.screen
+        assert isinstance(layout, LayoutScreen)
+        stack = list(app.screen_stack)
+        for key in ("ctrl+s", "ctrl+o", "ctrl+n", "ctrl+b", "f2", "ctrl+l"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.screen_stack == stack, key
+        assert app.current_step == 1 and app.state.spec_path is None
+        assert not list(in_tmp.iterdir())  # nothing saved
+        await pilot.press("3", "f1")  # its own keys still work
+        assert isinstance(app.screen, LayoutHelp)
+        await pilot.press("ctrl+s", "f2")  # nor over its help
+        await pilot.pause()
+        assert isinstance(app.screen, LayoutHelp)
+        await pilot.press("escape", "escape")
+        await pilot.pause()
         assert app.screen is step
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from textual.widgets import Footer, Input
 
-from tests.tui.wizard_pilot import jump_to, set_field, wizard
+from tests.tui.wizard_pilot import help_lines, jump_to, set_field, wizard
 from wizard.spec import ClusterSpec, load_spec, save_spec
 from wizard.tui.dialogs.confirm import ConfirmDialog
 from wizard.tui.dialogs.help import HelpDialog
@@ -216,6 +216,93 @@ async def test_question_mark_is_help_only_outside_a_text_field() -> None:
         await pilot.pause()
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpDialog)
+
+
+async def test_the_help_keeps_the_keys_in_a_column_at_80_columns() -> None:
+    """At 80 columns a long description wraps under itself, never back under the keys."""
+    app = wizard()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpDialog)
+        wrapped = help_lines(app.screen)
+        assert wrapped  # some descriptions are longer than the dialog at 80 columns
+        await pilot.press("escape")
+        assert isinstance(app.screen, AddressesScreen)
+
+
+STEP_COMMANDS = ("Go to step 1: ", "Next step", "Previous step", "Save cluster.toml", "Save as…")
+"""Commands that act on the steps or the cluster file (and Load cluster.toml)."""
+
+
+def _titles(app) -> list[str]:
+    return [command.title for command in app.get_system_commands(app.screen)]
+
+
+async def test_the_palette_offers_the_step_commands_only_over_a_step(inspect_set: Path) -> None:
+    """Over the review, renew and Learn the layout, Next, Back, Save and Load would act on the
+    wizard behind them: the palette leaves them out there, as their keys do nothing there."""
+    from textual.command import CommandList, CommandPalette
+
+    from tests.tui.review_shots import select_file
+    from wizard.tui.screens.layout import LayoutScreen
+    from wizard.tui.screens.renew import RenewScreen
+    from wizard.tui.screens.review import ReviewScreen
+
+    app = wizard()
+    async with app.run_test(size=(100, 32)) as pilot:
+        titles = _titles(app)
+        assert all(any(t.startswith(c) for t in titles) for c in STEP_COMMANDS)
+        assert "Load cluster.toml" in titles
+
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert isinstance(app.screen, LayoutScreen)
+        titles = _titles(app)
+        for command in (*STEP_COMMANDS, "Load cluster.toml"):
+            assert not any(t.startswith(command) for t in titles), command
+        assert "Help: keys" in titles and "Toggle light/dark theme" in titles
+        # the palette itself, opened over the layout: nothing to save from there
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"save")
+        for _ in range(10):
+            await pilot.pause(0.05)
+        found = app.screen.query_one(CommandList)
+        prompts = [str(found.get_option_at_index(i).prompt) for i in range(found.option_count)]
+        assert not any("Save" in prompt for prompt in prompts), prompts
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, LayoutScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+
+        await pilot.press("f2")
+        await pilot.pause()
+        await pilot.press("enter")  # review ./k8s-certs
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+        titles = _titles(app)
+        assert not any(t.startswith(c) for c in STEP_COMMANDS for t in titles), titles
+        assert "Load cluster.toml" not in titles
+        help_command = next(
+            c for c in app.get_system_commands(app.screen) if c.title == "Help: keys"
+        )
+        help_command.callback()  # the review's own help, not the wizard's
+        await pilot.pause()
+        assert isinstance(app.screen, HelpDialog)
+        assert "Review" in [heading for heading, _rows in app.screen.sections]
+        await pilot.press("escape")
+
+        await select_file(pilot, "kubernetes.pem")
+        await pilot.press("n")  # renew it
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, RenewScreen)
+        titles = _titles(app)
+        assert not any(t.startswith(c) for c in STEP_COMMANDS for t in titles), titles
+        assert "Load cluster.toml" not in titles
 
 
 async def test_the_footer_fits_80_columns_on_every_step(in_tmp: Path) -> None:

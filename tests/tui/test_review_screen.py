@@ -9,6 +9,7 @@ fixed clock. Regenerate after a deliberate change:
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from datetime import UTC, datetime, timedelta
@@ -30,6 +31,7 @@ from tests.tui.review_shots import (
     review_set_app,
     select_file,
     settle,
+    shoot,
     stage_review_set,
 )
 from tests.tui.wizard_pilot import INSPECT_SET
@@ -544,6 +546,23 @@ def test_cli_review_in_a_terminal_calls_run_review(
     (directory / "cluster.toml").write_text((INSPECT_SET / "cluster.toml").read_text())
     assert main(["review", str(directory), "-c", str(directory / "cluster.toml")]) == 0
     assert called[1][1] is not None and called[1][2] == directory / "cluster.toml"
+
+
+async def test_review_shots_name_the_set_under_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README screenshots (review_shots.py) make their scratch folder HOME, as the snapshot
+    tests do: the title says ~/review-set whoever runs it, and HOME is given back after."""
+    monkeypatch.setenv("HOME", str(tmp_path / "someone"))
+    titles: list[str] = []
+
+    async def drive(pilot: Pilot) -> None:
+        titles.append(drawn(review_screen(pilot).query_one("#review-summary", Static))[0])
+
+    shot = await shoot("review.svg", drive, size=NARROW, out=tmp_path)
+    assert titles[0].startswith(" Review of ~/review-set — 22 files: "), titles[0]
+    assert "~/review-set" in shot.read_text()
+    assert os.environ["HOME"] == str(tmp_path / "someone")
 
 
 # --- snapshots ---------------------------------------------------------------------------------

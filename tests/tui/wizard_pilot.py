@@ -6,11 +6,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from textual import events
+from textual.geometry import Region
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.screen import Screen
+from textual.widgets import Input, Static
 
 from wizard.spec import ClusterSpec
 from wizard.tui.app import WizardApp, make_app
+from wizard.tui.dialogs.help import HelpDialog
 
 FIXED_NOW = datetime(2026, 11, 28, 16, 40, 20, tzinfo=UTC)
 """The instant every wizard under test lives at (end dates, days left)."""
@@ -78,3 +81,23 @@ async def settle(pilot: Pilot) -> None:
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     await pilot.pause()
+
+
+def help_lines(dialog: Screen) -> list[str]:
+    """Every line the key help draws, checked to be in two columns: a row's first line starts
+    with its keys (then two spaces or more), a wrapped line of its description starts blank,
+    under the description, never back under the keys. Returns the wrapped lines."""
+    assert isinstance(dialog, HelpDialog)
+    wrapped: list[str] = []
+    statics = dialog.query(".help-rows").results(Static)
+    for static, (_heading, rows) in zip(statics, dialog.sections, strict=True):
+        hang = max(len(keys) for keys, _ in rows) + 2
+        region = Region(0, 0, *static.outer_size)
+        for line in (strip.text for strip in static.render_lines(region)):
+            if line[:hang].strip():  # a row's first line: its keys, then its description
+                assert line[:hang].rstrip() in {keys for keys, _ in rows}, line
+                assert line[hang : hang + 1].strip(), line  # the description starts in its column
+            else:  # a description wrapped under itself
+                assert line[hang : hang + 1].strip() or not line.strip(), line
+                wrapped.append(line)
+    return wrapped

@@ -317,7 +317,36 @@ class WizardApp(App[None]):
     # --- command palette ---
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Every wizard action in the command palette (ctrl+p), then Textual's own."""
+        """Every wizard action in the command palette (ctrl+p), then Textual's own.
+
+        `screen` is the screen the palette was opened over. The step commands (go to a step,
+        Next, Back, Save, Load, Generate…) are offered only over a step: over the review, renew
+        or Learn the layout they would act on the wizard behind it, as their keys would.
+        """
+        on_a_step = isinstance(screen, StepScreen)
+        if on_a_step:
+            yield from self._step_commands()
+        if self.generating:
+            yield SystemCommand(
+                "Cancel generation",
+                "Stop; nothing is written (Esc)",
+                self.step_screen(4).cancel,
+            )
+        yield SystemCommand(
+            "Toggle light/dark theme", "Switch themes (ctrl+t)", self.action_toggle_theme
+        )
+        if on_a_step or not hasattr(screen, "action_help"):
+            yield SystemCommand(
+                "Help: keys", "List every key (F1, or ? outside a text field)", self.action_help
+            )
+        else:  # the review, renew and Learn the layout have their own help
+            yield SystemCommand(
+                "Help: keys", "List this screen's keys (F1 or ?)", screen.action_help
+            )
+        yield from super().get_system_commands(screen)
+
+    def _step_commands(self) -> Iterable[SystemCommand]:
+        """The palette's commands for the steps, the cluster file and the other screens."""
         for step, title in enumerate(STEP_TITLES, start=1):
             yield SystemCommand(
                 f"Go to step {step}: {title}",
@@ -330,12 +359,6 @@ class WizardApp(App[None]):
         yield SystemCommand("Save as…", "Save the answers under a new name", self.action_save_as)
         yield SystemCommand(
             "Load cluster.toml", "Read answers from a file (ctrl+o)", self.action_load
-        )
-        yield SystemCommand(
-            "Toggle light/dark theme", "Switch themes (ctrl+t)", self.action_toggle_theme
-        )
-        yield SystemCommand(
-            "Help: keys", "List every key (F1, or ? outside a text field)", self.action_help
         )
         yield SystemCommand(
             "Review a directory…",
@@ -352,16 +375,9 @@ class WizardApp(App[None]):
             "Step 4: make and write the set (ctrl+g)",
             self._palette_generate,
         )
-        if self.generating:
-            yield SystemCommand(
-                "Cancel generation",
-                "Stop; nothing is written (Esc)",
-                self.step_screen(4).cancel,
-            )
         yield SystemCommand(
             "Toggle raw cfssl-certinfo JSON", "Step 5: the panel or the JSON (r)", self._palette_raw
         )
-        yield from super().get_system_commands(screen)
 
     async def _palette_generate(self) -> None:
         await self.goto(4)

@@ -225,7 +225,13 @@ class GenerateScreen(StepScreen):
 
     def _show_ready(self) -> None:
         """Say what to do next in the status bar (short: it is one line at 80 columns)."""
-        if self.state.preview_is_current:
+        errors = self.answer_errors()
+        if errors:
+            self.set_status(
+                Content.from_markup("[$error]✗[/] fix the answers first (ctrl+b)"),
+                tooltip=self.errors_message(errors),
+            )
+        elif self.state.preview_is_current:
             self.set_status("Choose where to write, then ctrl+g")
         else:
             self.set_status(
@@ -262,7 +268,17 @@ class GenerateScreen(StepScreen):
         self._show_ready()
 
     def check_directory(self) -> None:
-        """Look at the directory in a thread; `_surveyed` says what the choice will do."""
+        """Look at the directory in a thread; `_surveyed` says what the choice will do. With
+        errors in the answers (no profile to plan from) it says that instead."""
+        errors = self.answer_errors()
+        if errors:
+            self.workers.cancel_group(self, "survey")
+            message = self.errors_message(errors)
+            self.query_one("#dir-note", Note).say(
+                Content.from_markup("[$error]✗ $msg[/]", msg=message)
+            )
+            self.query_one("#existing-note", Note).say("")
+            return
         self.survey(self.state.snapshot(), self.directory, self.state.existing)
 
     @work(thread=True, exclusive=True, group="survey", exit_on_error=False)
@@ -277,6 +293,8 @@ class GenerateScreen(StepScreen):
         report = event.report
         if (report.directory, report.policy) != (self.directory, self.state.existing):
             return  # the user has typed on since
+        if self.answer_errors():
+            return  # the answers changed since: check_directory says what to fix
         note = self.query_one("#dir-note", Note)
         existing = self.query_one("#existing-note", Note)
         directory = str(report.directory)
@@ -370,6 +388,10 @@ class GenerateScreen(StepScreen):
     def action_generate(self) -> None:
         """Check what can be checked at once, then make and write the set in a worker thread."""
         if self.running:
+            return
+        errors = self.answer_errors()
+        if errors:
+            self._fail(self.errors_message(errors))
             return
         if not self.state.preview_is_current:
             self._fail("the answers changed since the preview — look at it first (ctrl+b)")

@@ -11,7 +11,7 @@ from textual.widgets import Input, Label, RadioButton, RadioSet, Select, Static,
 
 from wizard import pki
 from wizard.catalog import PROFILES
-from wizard.expiry import DurationError, describe_duration, parse_go_duration
+from wizard.expiry import DurationError, describe_duration, parse_lifetime
 from wizard.spec import (
     KEY_SIZES,
     KUBELET_MODES,
@@ -111,6 +111,11 @@ class IdentityScreen(StepScreen):
                 yield Note("", id="identity-count", classes="section-title")
                 yield ProblemList("", id="identity-problems")
 
+    def _choices_fit(self) -> bool:
+        """True when the key, profile and kubelet answers are among the choices offered."""
+        spec = self.state.spec
+        return self._size_ok() and spec.profile in PROFILES and spec.kubelet in KUBELET_MODES
+
     def _size_ok(self) -> bool:
         key = self.state.spec.key
         return key.size in KEY_SIZES.get(key.algo, ())
@@ -126,6 +131,14 @@ class IdentityScreen(StepScreen):
     async def sync_from_spec(self) -> None:
         """Show the answers of a loaded file."""
         spec = self.state.spec
+        if not self._choices_fit():
+            # A value no radio button or list entry stands for (a broken cluster file): build
+            # the fields again, as for a new screen, so that none shows a stale choice; the
+            # notes under them say what is wrong.
+            await self.recompose()
+            self.set_focus(self.query_one(self.AUTO_FOCUS))
+            self.revalidate()
+            return
         with self.prevent(Input.Changed, RadioSet.Changed, Select.Changed):
             for name in SUBJECT_FIELDS:
                 self.query_one(f"#subject-{name}", Input).value = getattr(spec.subject, name)
@@ -234,11 +247,13 @@ class IdentityScreen(StepScreen):
         self.report_checks(problems, "#identity-count", "#identity-problems", "identity ready")
 
     def _lifetime(self, name: str) -> Content | str:
-        """`✓ 3650 days (about 10 years) — ends 2036-11-26` for a valid duration."""
+        """`✓ 3650 days (about 10 years) — ends 2036-11-26` for a valid lifetime; the domain's
+        refusal for one it would not use (not a Go duration, or under an hour)."""
         try:
-            lifetime = parse_go_duration(getattr(self.state.spec.expiry, name))
-        except DurationError:
-            return ""
+            lifetime = parse_lifetime(getattr(self.state.spec.expiry, name))
+        except DurationError as error:
+            refusal = Problem(f"expiry.{name}", str(error), "error")
+            return problem_content(refusal, with_path=False)
         try:
             end = (pki.not_before(self.state.clock()) + lifetime).strftime("%Y-%m-%d")
         except OverflowError:

@@ -53,8 +53,21 @@ class InspectScreen(StepScreen):
         return Path(self.state.output_dir.strip() or ".").expanduser()
 
     def load(self) -> None:
-        """List the certificates found, each with a symbol and a word for its state."""
+        """List the certificates found, each with a symbol and a word for its state; with
+        errors in the answers (no profile to read the set by), say what to fix instead."""
         spec = self.state.spec
+        errors = self.answer_errors()
+        if errors:
+            self.members, self.verdicts = [], []
+            self.query_one("#certificates", OptionList).clear_options()
+            self.query_one("#certs-title", Static).update("Nothing to inspect")
+            message = self.errors_message(errors)
+            self.query_one(CertificatePanel).show_message(message)
+            self.set_status(
+                Content.from_markup("[$error]✗[/] fix the answers first (ctrl+b)"),
+                tooltip=message,
+            )
+            return
         self.members = load_set(self.directory, spec)
         now = self.state.clock()
         self.verdicts = [

@@ -8,7 +8,6 @@ tests, screenshots and a standalone run.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from typing import ClassVar
 
@@ -20,9 +19,8 @@ from textual.app import App, ComposeResult
 from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import Horizontal, HorizontalScroll, Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
-from textual.widgets import Button, Footer, OptionList, Static, TabbedContent, TabPane
+from textual.widgets import Footer, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
 from wizard.catalog import EIGHT_SETS, CertEntry, get_profile, organization_of
@@ -49,6 +47,9 @@ from wizard.layout import (
     why_of,
 )
 from wizard.spec import PROFILES, ClusterSpec
+from wizard.tui.dialogs.help import HelpDialog, KeySection
+from wizard.tui.screens.over_wizard import OverWizardScreen
+from wizard.tui.widgets.wrapping import WORD, word_breaks
 
 TABS = ("sets", "components", "files", "identity", "bootstrap")
 """The sections, in tab order (keys 1–5)."""
@@ -213,17 +214,9 @@ LOCALIZED_ACTIONS = {
 LOCALIZED_KEYS = {"close": "escape", "switch_language": "l", "cycle_profile": "p", "help": "f1"}
 
 
-_CJK = "\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
-_OPENING = "（「『《"
-_CLOSING = "，。、：；）」』》！？"
-_WORD = re.compile(rf"[{_OPENING}]*(?:[{_CJK}]|[^\s{_CJK}]+)[{_CLOSING}]*")
-"""What a line may not be broken inside: a run without spaces (a flag, a file name, an English
-word) or one CJK character, with the punctuation that sticks to it."""
-
-
 def longest_word(text: Text) -> int:
     """The width of the longest piece of `text` that wrap_words never breaks."""
-    return max((cell_len(word) for word in _WORD.findall(text.plain)), default=0)
+    return max((cell_len(word) for word in WORD.findall(text.plain)), default=0)
 
 
 def widest_line(text: Text) -> int:
@@ -232,34 +225,11 @@ def widest_line(text: Text) -> int:
 
 
 def wrap_words(text: Text, width: int) -> list[Text]:
-    """Lines of `text` no wider than `width`, broken only between words or CJK characters.
-
-    Rich and Textual break at spaces and fold anything longer, so a flag beside a Chinese comma
-    (`kubelet、--cert-file`) could be split mid-word; here only a word wider than the whole
-    width is cut, as a last resort.
-    """
+    """Lines of `text` no wider than `width`, broken only between words or CJK characters
+    (see wizard.tui.widgets.wrapping)."""
     lines: list[Text] = []
     for paragraph in text.split("\n", allow_blank=True):
-        plain = paragraph.plain
-        breaks: list[int] = []
-        used = 0  # cells on the current line, to the end of its last word
-        end = 0
-        for match in _WORD.finditer(plain):
-            start = match.start()
-            gap, size = cell_len(plain[end:start]), cell_len(match.group())
-            if used and used + gap + size > width:
-                breaks.append(start)
-                used = gap = 0
-            if not used and size > width:  # a word wider than the line: cut it
-                for offset, character in enumerate(match.group()):
-                    if used and used + cell_len(character) > width:
-                        breaks.append(start + offset)
-                        used = 0
-                    used += cell_len(character)
-            else:
-                used += gap + size
-            end = match.end()
-        for line in paragraph.divide(breaks):
+        for line in paragraph.divide(word_breaks(paragraph.plain, width)):
             line.rstrip()
             lines.append(line)
     return lines
@@ -385,7 +355,7 @@ def _localized_bindings() -> list[BindingType]:
     return bindings
 
 
-class LayoutScreen(Screen[None]):
+class LayoutScreen(OverWizardScreen[None]):
     """How a cluster's certificates fit together, for one cluster spec and one language.
 
     The spec is copied: switching the profile here never changes the wizard's answers.
@@ -832,22 +802,12 @@ def _set_name(number: int, language: str) -> str:
     return EIGHT_SETS[number - 1].name
 
 
-class LayoutHelp(ModalScreen[None]):
+class LayoutHelp(HelpDialog):
     """The teaching screen's keys, in its language; Esc, F1, ? or q closes it."""
 
-    CSS_PATH = "../layout.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,f1,question_mark,q", "close", "Close"),
-    ]
-
     def __init__(self, language: str) -> None:
-        super().__init__(classes="dialog-screen")
-        self.language = language
-
-    def compose(self) -> ComposeResult:
-        """Sections of (keys, what they do)."""
-        ui = UI[self.language]
-        sections = [
+        ui = UI[language]
+        sections: list[KeySection] = [
             (
                 ui["help_keys"],
                 [
@@ -868,28 +828,8 @@ class LayoutHelp(ModalScreen[None]):
                 ],
             ),
         ]
-        with Vertical(classes="dialog help-dialog", id="layout-help"):
-            yield Static(ui["help_title"], classes="dialog-title", markup=False)
-            with VerticalScroll(id="help-body"):
-                yield Static(ui["help_intro"], classes="dialog-text", markup=False)
-                keys_style = f"bold {self.app.current_theme.accent}"
-                for heading, rows in sections:
-                    yield Static(heading, classes="help-heading", markup=False)
-                    # the keys in a column of their own: a description wraps under itself
-                    yield Static(WordGrid(rows, styles=(keys_style, "")), classes="help-rows")
-            yield Button(ui["close"], id="close", compact=True)
-
-    def on_mount(self) -> None:
-        """Focus the body so arrows scroll it."""
-        self.query_one("#help-body").focus()
-
-    def on_button_pressed(self) -> None:
-        """The Close button."""
-        self.dismiss(None)
-
-    def action_close(self) -> None:
-        """Close the help."""
-        self.dismiss(None)
+        super().__init__(sections, ui["help_intro"], title=ui["help_title"], close=ui["close"])
+        self.language = language
 
 
 class LayoutApp(App[None]):

@@ -21,7 +21,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, ProgressBar, Static
 
 from wizard.renew import (
@@ -38,7 +37,10 @@ from wizard.renew import (
 from wizard.spec import ClusterSpec
 from wizard.store import WriteResult
 from wizard.tui.dialogs.confirm import ConfirmDialog
-from wizard.tui.screens.review import WIZARD_KEYS_OFF, Hanging, ReviewHelp, display_path
+from wizard.tui.dialogs.help import HelpDialog
+from wizard.tui.screens.over_wizard import OverWizardScreen
+from wizard.tui.screens.review import display_path
+from wizard.tui.widgets.hanging import Hanging
 
 __all__ = ["RENEW_KEYS", "RenewScreen", "diff_content", "diff_lines"]
 
@@ -124,7 +126,7 @@ def diff_content(plan: RenewPlan, shown_directory: str) -> Hanging:
     return hanging(parts)
 
 
-class RenewScreen(Screen[bool]):
+class RenewScreen(OverWizardScreen[bool]):
     """Renew some certificates of a directory: diff, --keep-key, confirm, run, redistribution.
 
     Dismisses with True when files were written (the review then reads the directory again),
@@ -138,7 +140,6 @@ class RenewScreen(Screen[bool]):
         Binding("k", "toggle_keep_key", "Keep keys"),
         Binding("escape", "close", "Back"),
         Binding("question_mark,f1", "help", "Help"),
-        WIZARD_KEYS_OFF,
     ]
 
     @dataclass
@@ -428,7 +429,4 @@ class RenewScreen(Screen[bool]):
 
     def action_help(self) -> None:
         """List the keys (? or F1)."""
-        self.app.push_screen(ReviewHelp([("Renew", RENEW_KEYS)]))
-
-    def action_wizard_key(self) -> None:
-        """A key of the wizard behind the review: nothing to do here."""
+        self.app.push_screen(HelpDialog([("Renew", RENEW_KEYS)]))

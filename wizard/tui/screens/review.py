@@ -27,12 +27,8 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.css.styles import RulesMap
 from textual.message import Message
 from textual.screen import Screen
-from textual.strip import Strip
-from textual.style import Style
-from textual.visual import RenderOptions, Visual
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
@@ -42,13 +38,11 @@ from wizard.review.model import SEVERITIES, certificate_holders, primary
 from wizard.review.pairing import key_names_for_certificate
 from wizard.spec import ClusterSpec, SpecError, errors_of, load_spec, validate
 from wizard.tui.dialogs.help import HelpDialog, KeySection
+from wizard.tui.screens.over_wizard import OverWizardScreen
 from wizard.tui.widgets.certificate_panel import CertificatePanel
 
 __all__ = [
-    "WIZARD_KEYS_OFF",
-    "Hanging",
     "ReviewApp",
-    "ReviewHelp",
     "ReviewScreen",
     "exit_code",
     "make_review_app",
@@ -361,77 +355,7 @@ def load_cluster_file(
     return spec, display_path(path), ""
 
 
-# --- text that wraps under its value -------------------------------------------------------------
-
-
-class Hanging(Visual):
-    """Lines whose wrapped rows start under the line's value instead of back at column 0.
-
-    Each line comes with its hang: the width of its label or key, `  files     ` or `n  `.
-    The first row shows the whole line; the rows it wraps onto are indented by the hang.
-    """
-
-    def __init__(self, lines: Iterable[tuple[Content, int]]) -> None:
-        self.lines = list(lines)
-
-    def __str__(self) -> str:
-        return "\n".join(line.plain for line, _ in self.lines)
-
-    def wrapped(self, width: int) -> Content:
-        """The lines wrapped at `width`, each continuation under its value."""
-        rows: list[Content] = []
-        for line, hang in self.lines:
-            hang = min(hang, width // 2)
-            value = line[hang:].wrap(max(width - hang, 1)) or [Content()]
-            rows.append(line[:hang] + value[0])
-            rows += [Content(" " * hang) + row for row in value[1:]]
-        return Content("\n").join(rows)
-
-    def render_strips(
-        self, width: int, height: int | None, style: Style, options: RenderOptions
-    ) -> list[Strip]:
-        """Draw the wrapped lines (part of the Visual protocol)."""
-        return self.wrapped(width).render_strips(width, height, style, options)
-
-    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
-        """The widest line, unwrapped."""
-        return max((line.cell_length for line, _ in self.lines), default=0)
-
-    def get_height(self, rules: RulesMap, width: int) -> int:
-        """How many rows the lines take at `width`."""
-        return self.wrapped(width).get_height(rules, width)
-
-
-def key_rows(rows: list[tuple[str, str]]) -> Hanging:
-    """(keys, what they do) in two columns: a long description wraps under itself."""
-    width = max((cell_len(keys) for keys, _ in rows), default=0) + 2  # then two spaces
-    return Hanging(
-        (Content.from_markup("[b $accent]$keys[/]$what", keys=keys.ljust(width), what=what), width)
-        for keys, what in rows
-    )
-
-
-class ReviewHelp(HelpDialog):
-    """The key help of the review and renew screens: each description wraps under itself, so
-    the keys stay in a column of their own at 80 columns."""
-
-    def on_mount(self) -> None:
-        """Lay the rows out in two columns, then focus the body."""
-        statics = self.query(".help-rows").results(Static)
-        for static, (_heading, rows) in zip(statics, self.sections, strict=True):
-            static.update(key_rows(rows))
-        super().on_mount()
-
-
 # --- the screen -----------------------------------------------------------------------------------
-
-
-WIZARD_KEYS_OFF = Binding(
-    "ctrl+n,ctrl+b,ctrl+s,ctrl+o,ctrl+l,f2", "wizard_key", show=False, priority=True
-)
-"""The wizard's keys for its steps, its cluster file and its other screens. Over the review
-they would act on the wizard behind it (a Save dialog on top of the review), so the review and
-renew screens take them: they do nothing there and stay off the footer."""
 
 
 def review_keys(alone: bool) -> list[tuple[str, str]]:
@@ -455,7 +379,7 @@ def review_keys(alone: bool) -> list[tuple[str, str]]:
     ]
 
 
-class ReviewScreen(Screen[None]):
+class ReviewScreen(OverWizardScreen[None]):
     """A reviewed directory: table or tree, the panel, the findings; marks and renew."""
 
     CSS_PATH = "../review.tcss"
@@ -479,7 +403,6 @@ class ReviewScreen(Screen[None]):
         Binding("escape", "leave_filter", "Leave filter", show=False),
         Binding("escape,q", "close('wizard')", "Back to wizard"),
         Binding("q", "close('alone')", "Quit"),
-        WIZARD_KEYS_OFF,
     ]
 
     @dataclass
@@ -824,9 +747,6 @@ class ReviewScreen(Screen[None]):
         else:
             field.value = ""
 
-    def action_wizard_key(self) -> None:
-        """A key of the wizard behind the review: nothing to do here."""
-
     def action_toggle_view(self) -> None:
         """Switch between the table and the tree (t)."""
         switcher = self.query_one("#review-views", ContentSwitcher)
@@ -971,7 +891,7 @@ class ReviewScreen(Screen[None]):
             ("Renew (n)", RENEW_KEYS),
             ("Moving around", [("Tab / shift+Tab", "Next / previous area")]),
         ]
-        self.app.push_screen(ReviewHelp(sections, intro=HELP_INTRO))
+        self.app.push_screen(HelpDialog(sections, intro=HELP_INTRO))
 
     def action_close(self, _where: str = "") -> None:
         """Quit the review when it runs alone (q), else go back to the wizard (Esc or q)."""

@@ -13,7 +13,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Footer
 
 from wizard.spec import Problem
-from wizard.tui.state import STEP_TITLES, WizardState
+from wizard.tui.state import STEP_TITLES, WizardState, step_of_path
 from wizard.tui.widgets.fields import Note
 from wizard.tui.widgets.nav_bar import NavBar
 from wizard.tui.widgets.problems import ProblemList, count_words
@@ -82,6 +82,23 @@ class StepScreen(Screen[None]):
 
     async def sync_from_spec(self) -> None:
         """Show the answers again after a cluster file was loaded."""
+
+    def answer_errors(self) -> list[Problem]:
+        """The errors of the answers (a bad cluster file, say): while one remains, the later
+        steps plan, write and read nothing, and say so instead."""
+        return [p for p in self.state.problems() if p.severity == "error"]
+
+    def errors_message(self, errors: list[Problem]) -> str:
+        """`2 errors in the answers (step 2), first profile: … — fix them first (ctrl+b)`:
+        the first error of the earliest step, where the fixing starts."""
+        word = f"{len(errors)} error{'' if len(errors) == 1 else 's'}"
+        first = min(errors, key=lambda problem: step_of_path(problem.path))
+        steps = sorted({step_of_path(problem.path) for problem in errors})
+        where = " and ".join(str(step) for step in steps)
+        return (
+            f"{word} in the answers (step{'s' if len(steps) > 1 else ''} {where}), first "
+            f"{first} — fix them first (ctrl+b)"
+        )
 
     def field_for(self, path: str) -> Widget | None:
         """The widget where the problem with this path is fixed."""
