@@ -307,7 +307,7 @@ async def test_the_palette_offers_the_step_commands_only_over_a_step(inspect_set
 
 async def test_the_footer_fits_80_columns_on_every_step(in_tmp: Path) -> None:
     """At 80 columns no key runs under the palette key: Help, Layout (ctrl+l) and Review (F2)
-    show on every step, and Esc "Cancel run" only while a run goes."""
+    show on every step; Esc "Cancel run" never (the Cancel (Esc) button names it)."""
     app = wizard()
     async with app.run_test(size=(80, 24)) as pilot:
         for step in range(1, 6):

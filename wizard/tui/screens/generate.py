@@ -136,7 +136,9 @@ class GenerateScreen(StepScreen):
     NEXT_LABEL = "Inspect"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+g", "generate", "Generate"),
-        Binding("escape", "cancel", "Cancel run"),
+        # Not in the footer: showing it only during a run would rebuild the footer as the run
+        # starts, a 100+ ms freeze; the Cancel (Esc) button and the status line name the key.
+        Binding("escape", "cancel", "Cancel run", show=False),
     ]
 
     @dataclass
@@ -177,7 +179,7 @@ class GenerateScreen(StepScreen):
         return self._job is not None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Esc (Cancel run) exists, and shows in the footer, only while a run is going."""
+        """Esc (Cancel run) does something only while a run is going."""
         if action == "cancel":
             return self.running
         return True
@@ -429,12 +431,12 @@ class GenerateScreen(StepScreen):
         self._job = job
         self.state.result = None
         self._focus_before = self.focused
-        cancel = self.query_one("#cancel", Button)
-        cancel.disabled = False
-        self.set_focus(cancel)
-        for widget in self._locked_widgets():
+        self.query_one("#cancel", Button).disabled = False
+        locked = self._locked_widgets()
+        if self.focused in locked:  # a disabled widget cannot keep the focus
+            self.set_focus(self.query_one("#generate"))
+        for widget in locked:
             widget.disabled = True
-        self.refresh_bindings()
         self.query_one("#progress", ProgressBar).update(total=1, progress=0)
         self.query_one("#log", RichLog).clear()
         key = f"{job.spec.key.algo.upper()} {job.spec.key.size}"
@@ -452,8 +454,10 @@ class GenerateScreen(StepScreen):
             result.scroll_visible(animate=False)
 
     def _locked_widgets(self) -> list[Widget]:
-        """What may not be used during a run (Cancel has the focus meanwhile)."""
-        return [self.query_one(selector) for selector in ("#output-dir", "#existing", "#generate")]
+        """What may not be used during a run. Generate stays (it does nothing meanwhile) and
+        keeps or takes the focus: moving the focus rebuilds the footer, which with the key
+        threads running froze the screen for 100-150 ms."""
+        return [self.query_one(selector) for selector in ("#output-dir", "#existing")]
 
     def _stop(self, focus: Widget) -> None:
         """Unlock the choices after a run; the focus goes to `focus` unless the user moved it."""
@@ -461,10 +465,9 @@ class GenerateScreen(StepScreen):
         for widget in self._locked_widgets():
             widget.disabled = False
         cancel = self.query_one("#cancel", Button)
-        if self.focused in (None, cancel):
+        if self.focused in (None, cancel, self.query_one("#generate")):
             self.set_focus(focus)
         cancel.disabled = True
-        self.refresh_bindings()
 
     @work(thread=True, exclusive=True, group="generate", exit_on_error=False)
     def run_generation(self, job: GenerationJob) -> None:
