@@ -444,7 +444,6 @@ def run_layout(args: argparse.Namespace) -> int:
 def run_renew(args: argparse.Namespace) -> int:
     """Re-issue what differs from cluster.toml (or --only / --within) under the existing CA,
     or restore a backup folder (--undo); prints the diff, then the redistribution plan."""
-
     from wizard.renew import (
         RenewError,
         apply_renewal,

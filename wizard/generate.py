@@ -97,7 +97,10 @@ def plan_json_files(spec: ClusterSpec) -> list[OutputFile]:
 def planned_file_names(spec: ClusterSpec) -> list[str]:
     """Every file `generate` writes for this spec, in writing order."""
     profile = get_profile(spec.profile)
-    entries = concrete_entries(profile, spec)
+    return _planned_file_names(profile, spec, concrete_entries(profile, spec))
+
+
+def _planned_file_names(profile: Profile, spec: ClusterSpec, entries: list[CertEntry]) -> list[str]:
     names = _json_file_names(profile, entries)
     for entry in entries:
         files = files_of(entry, profile)
@@ -441,13 +444,14 @@ def files_to_replace(
     reused: set[str] = set()
     for ca in _as_mapping(existing_ca).values():
         reused |= {ca.files.cert, ca.files.key, ca.files.csr, ca.files.request} - {""}
+    entries = concrete_entries(profile, spec)
     present = [
         name
-        for name in planned_file_names(spec)
+        for name in _planned_file_names(profile, spec, entries)
         if name not in reused and os.path.lexists(os.path.join(directory, name))
     ]
     planned_text: dict[str, bytes] = {}
-    comparable = {SPEC_FILE, *_json_file_names(profile, concrete_entries(profile, spec))}
+    comparable = {SPEC_FILE, *_json_file_names(profile, entries)}
     if comparable.intersection(present):  # render the JSON only when there is some to compare
         planned_text = {f.path: f.content for f in plan_json_files(spec)}
         planned_text[SPEC_FILE] = dump_spec(spec).encode()

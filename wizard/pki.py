@@ -17,8 +17,10 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from wizard.cfssl import EXT_KEY_USAGE_WORDS, KEY_USAGE_WORDS
@@ -274,27 +276,42 @@ def public_key_bytes(public_key: object) -> bytes:
     )
 
 
-def load_private_key(data: bytes, name: str) -> PrivateKey:
-    """Load an unencrypted PEM private key (PKCS#1, SEC1 or PKCS#8).
+class DamagedKeyError(ValueError):
+    """An RSA key whose numbers do not fit together; the message says which."""
+
+
+def parse_private_key(data: bytes, *, pem: bool = True) -> PrivateKeyTypes:
+    """Any unencrypted private key, PEM or DER (PKCS#1, SEC1 or PKCS#8).
 
     cryptography's own RSA check holds the GIL for ~35 ms per RSA 2048 key and ~300 ms per RSA
     4096 key (it tests p and q for primality), which freezes the screen; the key is loaded
     without it and its numbers are checked for consistency here instead, in microseconds.
+    Raises TypeError when the key is encrypted, DamagedKeyError for a damaged RSA key, and
+    ValueError (or UnsupportedAlgorithm) when the bytes are not a key.
     """
-    try:
-        key = serialization.load_pem_private_key(
-            data, password=None, unsafe_skip_rsa_key_validation=True
-        )
-    except TypeError:
-        raise PKIError(f"{name}: the key is encrypted — decrypt it first (openssl pkey)") from None
-    except ValueError:
-        raise PKIError(f"{name}: not a PEM private key") from None
-    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
-        raise PKIError(f"{name}: only RSA and ECDSA keys are supported")
+    load = serialization.load_pem_private_key if pem else serialization.load_der_private_key
+    key = load(data, password=None, unsafe_skip_rsa_key_validation=True)
     if isinstance(key, rsa.RSAPrivateKey):
         problem = rsa_key_problem(key.private_numbers())
         if problem:
-            raise PKIError(f"{name}: the RSA key is damaged ({problem}) — restore it from a backup")
+            raise DamagedKeyError(problem)
+    return key
+
+
+def load_private_key(data: bytes, name: str) -> PrivateKey:
+    """Load an unencrypted PEM RSA or ECDSA private key; PKIError says, naming the file, why not."""
+    try:
+        key = parse_private_key(data)
+    except TypeError:
+        raise PKIError(f"{name}: the key is encrypted — decrypt it first (openssl pkey)") from None
+    except DamagedKeyError as error:
+        raise PKIError(
+            f"{name}: the RSA key is damaged ({error}) — restore it from a backup"
+        ) from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise PKIError(f"{name}: not a PEM private key") from None
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise PKIError(f"{name}: only RSA and ECDSA keys are supported")
     return key
 
 

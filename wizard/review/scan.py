@@ -22,11 +22,10 @@ import yaml
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from wizard import certdetails
-from wizard.pki import public_key_bytes, rsa_key_problem
+from wizard.pki import parse_private_key, public_key_bytes
 from wizard.review.model import (
     KIND_BROKEN_SYMLINK,
     KIND_CA_CONFIG,
@@ -630,16 +629,12 @@ def cert_facts(certificate: x509.Certificate, der: bytes) -> CertFacts:
 
 
 def _private_key_item(data: bytes, *, pem: bool) -> _Item | None:
-    # cryptography's RSA check (tens of milliseconds a key) is replaced by pki's arithmetic one.
-    load = serialization.load_pem_private_key if pem else serialization.load_der_private_key
     try:
-        key = load(data, password=None, unsafe_skip_rsa_key_validation=True)
+        key = parse_private_key(data, pem=pem)
     except TypeError:  # cryptography's way of saying "this key needs a password"
         return _Item(KIND_PRIVATE_KEY, key=KeyFacts(None, "encrypted", 0, True, encrypted=True))
-    except (ValueError, UnsupportedAlgorithm):
+    except (ValueError, UnsupportedAlgorithm):  # not a key, or a damaged RSA key
         return None
-    if isinstance(key, rsa.RSAPrivateKey) and rsa_key_problem(key.private_numbers()):
-        return None  # damaged: as before, when cryptography's own check refused it
     return _Item(KIND_PRIVATE_KEY, key=_key_facts(key.public_key(), private=True))
 
 
