@@ -111,10 +111,12 @@ def read_limited(
     data, status = read_regular(path, limit, follow_symlinks=True)
     if data is not None:
         return data
+    if stat.S_ISDIR(status.st_mode):
+        raise InputRefused(f"is a directory — give the path of a {what} file")
     if not stat.S_ISREG(status.st_mode):
         raise InputRefused(
             f"is {file_type_words(status.st_mode)}, not a regular file — not read; give the "
-            f"path of a {what}"
+            f"path of a {what} file"
         )
     raise InputRefused(
         f"is larger than {size_words(limit)} — not read; a {what} is a few KiB, so this is not one"
@@ -245,6 +247,14 @@ def quote(value: object, limit: int = QUOTE_CHARS) -> str:
         return '"' + "".join(_escaped(c) for c in value) + '"'
     head = "".join(_escaped(c) for c in value[:limit])
     return f'"{head}…" ({len(value):,} characters)'
+
+
+def quote_repr(value: object, limit: int = QUOTE_CHARS) -> str:
+    """Python's repr of a value (controls escaped, strings in single quotes), bounded: a long
+    string is cut after `limit` characters with its length said, a big list after a few items."""
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]!r}… ({len(value):,} characters)"
+    return _SHORT_REPR.repr(value) if not isinstance(value, str) else repr(value)
 
 
 def bare(text: str, limit: int = 200) -> str:

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import tomli_w
 
+from wizard.bounds import InputRefused, bare, quote, quote_repr, read_limited
 from wizard.expiry import DurationError, parse_lifetime
 from wizard.hosts import (
     Host,
@@ -225,15 +226,16 @@ def validate(spec: ClusterSpec) -> list[Problem]:
     if spec.profile not in PROFILES:
         problems.append(
             Problem(
-                "profile", f'"{spec.profile}" is not a profile — use one of: {", ".join(PROFILES)}'
+                "profile",
+                f"{quote(spec.profile)} is not a profile — use one of: {', '.join(PROFILES)}",
             )
         )
     if spec.kubelet not in KUBELET_MODES:
         problems.append(
             Problem(
                 "kubelet",
-                f'"{spec.kubelet}" is not a kubelet mode — use "certificates" (one per node) or '
-                '"bootstrap" (a TLS-bootstrap token)',
+                f"{quote(spec.kubelet)} is not a kubelet mode — use "
+                '"certificates" (one per node) or "bootstrap" (a TLS-bootstrap token)',
             )
         )
     problems += validate_hosts(spec.hosts)
@@ -284,7 +286,7 @@ def validate_host_entry(group: str, index: int, text: str) -> Problem | None:
     except HostError as error:
         return Problem(f"hosts.{group}[{index}]", str(error))
     if host.note:
-        return Problem(f"hosts.{group}[{index}]", f'"{text}" {host.note}', "note")
+        return Problem(f"hosts.{group}[{index}]", f"{quote(text)} {host.note}", "note")
     return None
 
 
@@ -305,7 +307,7 @@ def validate_hosts(hosts: HostLists) -> list[Problem]:
                 problems.append(
                     Problem(
                         f"hosts.{group}[{index}]",
-                        f'"{text}" repeats hosts.{group}[{seen[value]}] — it is kept once',
+                        f"{quote(text)} repeats hosts.{group}[{seen[value]}] — it is kept once",
                         "warning",
                     )
                 )
@@ -336,8 +338,8 @@ def validate_hosts(hosts: HostLists) -> list[Problem]:
             problems.append(
                 Problem(
                     f"hosts.vip[{index}]",
-                    f'"{text}" is a name — the VIP list holds load-balancer addresses; put DNS '
-                    "names in hosts.extra",
+                    f"{quote(text)} is a name — the VIP list holds load-balancer addresses; put "
+                    "DNS names in hosts.extra",
                     "warning",
                 )
             )
@@ -379,16 +381,17 @@ def validate_nodes(nodes: list[Node]) -> list[Problem]:
             problems.append(
                 Problem(
                     f"{path}.name",
-                    f'"{node.name}" is {len(node.name)} characters — the kubelet\'s certificate '
-                    f"names it system:node:<name>, and a CN holds at most 64, so at most "
-                    f"{MAX_NODE_NAME}",
+                    f"{quote(node.name)} is {len(node.name)} characters — the kubelet's "
+                    "certificate names it system:node:<name>, and a CN holds at most 64, so "
+                    f"at most {MAX_NODE_NAME}",
                 )
             )
         elif not _NODE_NAME.match(node.name or ""):
             problems.append(
                 Problem(
                     f"{path}.name",
-                    f'"{node.name}" is not a node name — lower-case letters, digits, "-" and ".", '
+                    f'{quote(node.name)} is not a node name — lower-case letters, digits, "-" '
+                    f'and ".", '
                     "exactly as the kubelet registers (hostname or --hostname-override)",
                 )
             )
@@ -396,7 +399,7 @@ def validate_nodes(nodes: list[Node]) -> list[Problem]:
             problems.append(
                 Problem(
                     f"{path}.name",
-                    f'"{node.name}" repeats nodes[{names[node.name]}] — node names are unique',
+                    f"{quote(node.name)} repeats nodes[{names[node.name]}] — node names are unique",
                 )
             )
         else:
@@ -410,7 +413,7 @@ def validate_nodes(nodes: list[Node]) -> list[Problem]:
                 problems.append(
                     Problem(
                         f"{path}.address",
-                        f'"{node.address}" is a name — write the node\'s '
+                        f"{quote(node.address)} is a name — write the node's "
                         "IP address; its name is already in the certificate",
                     )
                 )
@@ -418,7 +421,7 @@ def validate_nodes(nodes: list[Node]) -> list[Problem]:
                 problems.append(
                     Problem(
                         f"{path}.address",
-                        f'"{node.address}" repeats nodes[{addresses[host.value]}] — each node '
+                        f"{quote(node.address)} repeats nodes[{addresses[host.value]}] — each node "
                         "has its own address (its files go to that host)",
                     )
                 )
@@ -433,7 +436,10 @@ def validate_network(network: Network) -> list[Problem]:
     port = network.apiserver_port
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
         problems.append(
-            Problem("network.apiserver_port", f"{port!r} is not a port — use 1-65535, e.g. 6443")
+            Problem(
+                "network.apiserver_port",
+                f"{quote_repr(port)} is not a port — use 1-65535, e.g. 6443",
+            )
         )
     try:
         parse_service_cidr(network.service_cidr)
@@ -456,13 +462,14 @@ def validate_network(network: Network) -> list[Problem]:
             problems.append(
                 Problem(
                     "network.cluster_domain",
-                    f'"{domain}" is an address — write a DNS domain such as cluster.local',
+                    f"{quote(domain)} is an address — write a DNS domain such as cluster.local",
                 )
             )
         elif host.value.startswith("*"):
             problems.append(
                 Problem(
-                    "network.cluster_domain", f'"{domain}" has a wildcard — write cluster.local'
+                    "network.cluster_domain",
+                    f"{quote(domain)} has a wildcard — write cluster.local",
                 )
             )
     return problems
@@ -485,7 +492,7 @@ def _validate_hosts_against_network(spec: ClusterSpec) -> list[Problem]:
                 problems.append(
                     Problem(
                         f"hosts.{group}[{index}]",
-                        f'"{text}" lies inside the service CIDR {network} — service IPs are '
+                        f"{quote(text)} lies inside the service CIDR {network} — service IPs are "
                         "virtual; use the host's real address, or choose another service CIDR",
                         severity,
                     )
@@ -500,23 +507,25 @@ def validate_subject(subject: Subject) -> list[Problem]:
         value = getattr(subject, name)
         if not isinstance(value, str):
             problems.append(
-                Problem(f"subject.{name}", f"{value!r} is not text — write it in quotes")
+                Problem(f"subject.{name}", f"{quote_repr(value)} is not text — write it in quotes")
             )
             continue
         if value != value.strip():
             problems.append(
-                Problem(f"subject.{name}", f'"{value}" has spaces at its ends — remove them')
+                Problem(f"subject.{name}", f"{quote(value)} has spaces at its ends — remove them")
             )
         if len(value) > 64:
             problems.append(
-                Problem(f"subject.{name}", f'"{value}" is longer than 64 characters — shorten it')
+                Problem(
+                    f"subject.{name}", f"{quote(value)} is longer than 64 characters — shorten it"
+                )
             )
         if any(ord(character) < 32 or ord(character) == 127 for character in value):
             problems.append(
                 Problem(
                     f"subject.{name}",
-                    f"{value!r} holds a control character (a tab, a line break, …) — certificates "
-                    "would carry it into every subject; remove it",
+                    f"{quote_repr(value)} holds a control character (a tab, a line break, …) — "
+                    "certificates would carry it into every subject; remove it",
                 )
             )
     group = subject.O
@@ -524,8 +533,8 @@ def validate_subject(subject: Subject) -> list[Problem]:
         problems.append(
             Problem(
                 "subject.O",
-                f'"{group}" is a Kubernetes system group — O is the group of kube-proxy and the '
-                "apiserver's kubelet client, so they would get its rights (system:masters: "
+                f"{quote(group)} is a Kubernetes system group — O is the group of kube-proxy "
+                "and the apiserver's kubelet client, so they would get its rights (system:masters: "
                 'cluster-admin); use your own, e.g. "k8s" (admin.pem gets system:masters '
                 "anyway)",
             )
@@ -539,8 +548,8 @@ def validate_subject(subject: Subject) -> list[Problem]:
         problems.append(
             Problem(
                 "subject.C",
-                f'"{country}" is not a two-letter country code in capitals — write one such as '
-                "CN, US or DE, or leave it empty",
+                f"{quote(country)} is not a two-letter country code in capitals — write one "
+                "such as CN, US or DE, or leave it empty",
             )
         )
     return problems
@@ -549,13 +558,14 @@ def validate_subject(subject: Subject) -> list[Problem]:
 def validate_key(key: KeySpec) -> list[Problem]:
     """Problems of the key algorithm and size."""
     if key.algo not in KEY_SIZES:
-        return [Problem("key.algo", f'"{key.algo}" is not supported — use "rsa" or "ecdsa"')]
+        return [Problem("key.algo", f'{quote(key.algo)} is not supported — use "rsa" or "ecdsa"')]
     sizes = KEY_SIZES[key.algo]
     if isinstance(key.size, bool) or not isinstance(key.size, int) or key.size not in sizes:
         allowed = ", ".join(str(s) for s in sizes)
         return [
             Problem(
-                "key.size", f"{key.size!r} is not a {key.algo} key size — use one of: {allowed}"
+                "key.size",
+                f"{quote_repr(key.size)} is not a {key.algo} key size — use one of: {allowed}",
             )
         ]
     return []
@@ -574,8 +584,9 @@ def validate_expiry(expiry: Expiry) -> list[Problem]:
         problems.append(
             Problem(
                 "expiry.cert",
-                f'"{expiry.cert}" is longer than the CA\'s "{expiry.ca}" — a certificate must not '
-                "outlive the CA that signed it; shorten it or lengthen expiry.ca",
+                f"{quote(expiry.cert)} is longer than the CA's {quote(expiry.ca)} — a "
+                "certificate must not outlive the CA that signed it; shorten it or lengthen "
+                "expiry.ca",
             )
         )
     return problems
@@ -604,13 +615,15 @@ def spec_from_dict(data: dict[str, Any], source: str = "cluster.toml") -> Cluste
                 setattr(spec, key, value)
             else:
                 current = getattr(spec, key)
-                messages.append(f'{key}: {value!r} is not text — write {key} = "{current}"')
+                messages.append(
+                    f'{key}: {quote_repr(value)} is not text — write {key} = "{current}"'
+                )
             continue
         if key == "nodes":
             spec.nodes = _nodes_from(value, messages)
             continue
         if key not in _SECTIONS:
-            messages.append(f"{key}: unknown key — the file has {', '.join(_TOP_LEVEL)}")
+            messages.append(f"{bare(key)}: unknown key — the file has {', '.join(_TOP_LEVEL)}")
             continue
         if not isinstance(value, dict):
             messages.append(f"{key}: should be a table — write [{key}] on a line of its own")
@@ -618,7 +631,7 @@ def spec_from_dict(data: dict[str, Any], source: str = "cluster.toml") -> Cluste
         section = getattr(spec, key)
         known = {f.name: f for f in fields(section)}
         for name, item in value.items():
-            path = f"{key}.{name}"
+            path = f"{key}.{bare(name)}"
             if name not in known:
                 messages.append(f"{path}: unknown key — {key} has {', '.join(known)}")
                 continue
@@ -630,16 +643,19 @@ def spec_from_dict(data: dict[str, Any], source: str = "cluster.toml") -> Cluste
                 item = list(item)
             elif expected is bool:
                 if not isinstance(item, bool):
-                    messages.append(f"{path}: {item!r} should be true or false")
+                    messages.append(f"{path}: {quote_repr(item)} should be true or false")
                     continue
             elif expected is int:
                 if isinstance(item, bool) or not isinstance(item, int):
                     example = getattr(section, name)
-                    messages.append(f"{path}: {item!r} should be a whole number, e.g. {example}")
+                    messages.append(
+                        f"{path}: {quote_repr(item)} should be a whole number, e.g. {example}"
+                    )
                     continue
             elif not isinstance(item, str):
                 messages.append(
-                    f'{path}: {item!r} should be text in quotes, e.g. "{getattr(section, name)}"'
+                    f"{path}: {quote_repr(item)} should be text in quotes, e.g. "
+                    f'"{getattr(section, name)}"'
                 )
                 continue
             setattr(section, name, item)
@@ -659,7 +675,9 @@ def _nodes_from(value: object, messages: list[str]) -> list[Node]:
             continue
         unknown = sorted(set(item) - {"name", "address"})
         if unknown:
-            messages.append(f"nodes[{index}].{unknown[0]}: unknown key — a node has name, address")
+            messages.append(
+                f"nodes[{index}].{bare(unknown[0])}: unknown key — a node has name, address"
+            )
         name, address = item.get("name", ""), item.get("address", "")
         if not isinstance(name, str) or not isinstance(address, str):
             messages.append(f"nodes[{index}]: name and address should be text in quotes")
@@ -677,7 +695,7 @@ def load_spec(path: str | Path) -> ClusterSpec:
     """Read cluster.toml; unreadable files and TOML errors raise SpecError in one sentence."""
     path = Path(path)
     try:
-        text = path.read_bytes().decode("utf-8-sig")  # Notepad's byte-order mark is fine
+        text = read_limited(path, what="cluster.toml").decode("utf-8-sig")  # Notepad's BOM is fine
     except FileNotFoundError:
         raise SpecError(
             f"{path}: no such file — create one with `k8s-cert-wizard init -o {path}`"
@@ -686,6 +704,10 @@ def load_spec(path: str | Path) -> ClusterSpec:
         raise SpecError(f"{path}: is a directory — give the path of a cluster.toml file") from None
     except PermissionError:
         raise SpecError(f"{path}: permission denied — check the file's mode and owner") from None
+    except OSError as error:
+        raise SpecError(f"{path}: cannot be read ({error.strerror or error})") from None
+    except InputRefused as error:
+        raise SpecError(f"{path}: {error}") from None
     except UnicodeDecodeError:
         raise SpecError(f"{path}: is not UTF-8 text — save it as UTF-8") from None
     try:
@@ -696,6 +718,11 @@ def load_spec(path: str | Path) -> ClusterSpec:
             hint = "a key or [section] is given twice — keep one; "
         raise SpecError(
             f"{path}: not valid TOML ({error}) — {hint}compare with `k8s-cert-wizard init`"
+        ) from None
+    except RecursionError:  # tomllib recurses into nested arrays and inline tables
+        raise SpecError(
+            f"{path}: arrays or inline tables nested hundreds deep — not read; a cluster.toml "
+            "nests at most two levels, compare with `k8s-cert-wizard init`"
         ) from None
     return spec_from_dict(data, str(path))
 

@@ -71,7 +71,7 @@ def _read_bytes(path: Path) -> tuple[bytes | None, str]:
     """A file's bytes, or None and what is wrong ("is missing", "cannot be read (…)", "is a
     named pipe (FIFO), not a regular file — …"); never more than bounds.MAX_FILE_BYTES."""
     try:
-        return read_limited(path, what="certificate or key file"), ""
+        return read_limited(path, what="certificate or key"), ""
     except FileNotFoundError:
         return None, "is missing"
     except OSError as error:
