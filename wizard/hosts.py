@@ -187,22 +187,36 @@ def _numeric_problem(text: str) -> str:
     such an entry is always a mistyped address.
     """
     parts = text.removesuffix(".").split(".")
-    if not parts[-1].isdigit():
+    if not _digits(parts[-1]):
+        if any(ch.isdigit() and not ch.isascii() for ch in text):
+            return (
+                f"{quote(text)} holds digits other than 0-9, which no IP address or DNS name "
+                "has — write it with 0-9"
+            )
         return ""
     if text.endswith(".") and _is_ip(text[:-1]):
         return f"{quote(text)} ends in a dot — write {text[:-1]}"
-    if not all(part.isdigit() for part in parts):
-        return f"{quote(text)} ends in a number, which no DNS name does — write an IP address "
-        "or a name"
+    if not all(_digits(part) for part in parts):
+        return (
+            f"{quote(text)} ends in a number, which no DNS name does — write an IP address or "
+            "a name"
+        )
     if len(parts) != 4:
         return (
-            f"{quote(text)} has {len(parts)} part{'s' if len(parts) > 1 else ''} — an IPv4 address "
-            "has four, such as 192.168.1.10 (as a DNS name it would be useless)"
+            f"{quote(text)} has {len(parts)} part{'s' if len(parts) > 1 else ''} — an IPv4 "
+            "address has four, such as 192.168.1.10 (as a DNS name it would be useless)"
         )
-    if any(len(part) > 1 and part.startswith("0") for part in parts):
-        fixed = ".".join(str(int(part)) for part in parts)
+    if all(len(part) <= 3 for part in parts) and any(
+        len(part) > 1 and part.startswith("0") for part in parts
+    ):
+        fixed = ".".join(part.lstrip("0") or "0" for part in parts)
         return f"{quote(text)} has a leading zero, which IP addresses do not allow — write {fixed}"
     return f"{quote(text)} is not a valid IPv4 address — each of the four parts is 0-255"
+
+
+def _digits(text: str) -> bool:
+    """Only 0-9: str.isdigit also takes "²" and Arabic-Indic digits, which int() may refuse."""
+    return text.isascii() and text.isdigit()
 
 
 # --- the service network ---------------------------------------------------------------------
@@ -222,6 +236,20 @@ def parse_service_cidr(text: str) -> IPNetwork:
             f"{quote(text)} has no prefix length — write a network such as {example} "
             "(the same value as kube-apiserver's --service-cluster-ip-range)"
         )
+    address_part, _, prefix = text.partition("/")
+    if _is_ip(address_part):
+        longest = ipaddress.ip_address(address_part).max_prefixlen
+        if not _digits(prefix):
+            raise HostError(
+                f"{quote(text)}: the prefix length {quote(prefix)} is not a number — write "
+                f"{address_part}/16 or another prefix from 0 to {longest}"
+            )
+        if len(prefix) > 3 or int(prefix) > longest:
+            raise HostError(
+                f"{quote(text)}: the prefix length /{prefix[:10]} is longer than {longest}, the "
+                f"bits of an IPv{4 if longest == 32 else 6} address — write e.g. "
+                + (f"{address_part}/16" if longest == 32 else f"{address_part}/112")
+            )
     try:
         network = ipaddress.ip_network(text, strict=False)
     except ValueError:

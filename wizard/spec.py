@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
@@ -295,6 +296,15 @@ def validate_hosts(hosts: HostLists) -> list[Problem]:
     problems: list[Problem] = []
     for group in HOST_GROUPS:
         entries = getattr(hosts, group)
+        if len(entries) > MAX_HOST_ENTRIES:
+            problems.append(
+                Problem(
+                    f"hosts.{group}",
+                    f"lists {len(entries):,} entries — at most {MAX_HOST_ENTRIES:,}: every one "
+                    "goes into a certificate, and no cluster needs so many; list its own hosts",
+                )
+            )
+            continue
         seen: dict[str, int] = {}
         for index, text in enumerate(entries):
             problem = validate_host_entry(group, index, text)
@@ -329,7 +339,7 @@ def validate_hosts(hosts: HostLists) -> list[Problem]:
                 "warning",
             )
         )
-    for index, text in enumerate(hosts.vip):
+    for index, text in enumerate(hosts.vip[:MAX_HOST_ENTRIES]):
         try:
             host = parse_host(text)
         except HostError:
@@ -367,12 +377,40 @@ def format_node_lines(nodes: list[Node]) -> str:
 
 
 MAX_NODE_NAME = 64 - len("system:node:")
-_NODE_NAME = re.compile(r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$")
+# A DNS-1123 subdomain, as the API server validates Node names (fullmatch: `$` would let a
+# trailing newline through).
+_NODE_LABEL = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?"
+_NODE_NAME = re.compile(rf"{_NODE_LABEL}(\.{_NODE_LABEL})*")
+MAX_NODES = 5000  # the largest cluster Kubernetes supports
+MAX_HOST_ENTRIES = 1000  # per list; a certificate with more SANs is no cluster's
+
+
+_NODE_NAME_CHARS = re.compile(r"[a-z0-9.-]+")
+
+
+def _node_name_reason(name: str) -> str:
+    """Why a name of the right characters is still not a node name."""
+    if ".." in name or name.startswith(".") or name.endswith("."):
+        what = "has an empty part (two dots in a row, or a dot at an end)"
+    else:
+        what = 'has a part between dots that starts or ends with "-"'
+    return (
+        f"{quote(name)} {what} — Kubernetes refuses such a node name; write it as the kubelet "
+        "registers (hostname or --hostname-override), e.g. node-1 or node-1.example.com"
+    )
 
 
 def validate_nodes(nodes: list[Node]) -> list[Problem]:
     """Problems of the node list: names as Kubernetes accepts them, usable addresses, no repeats."""
     problems: list[Problem] = []
+    if len(nodes) > MAX_NODES:
+        return [
+            Problem(
+                "nodes",
+                f"lists {len(nodes):,} nodes — Kubernetes supports at most {MAX_NODES:,} in one "
+                "cluster; list the cluster's own nodes",
+            )
+        ]
     names: dict[str, int] = {}
     addresses: dict[str, int] = {}
     for index, node in enumerate(nodes):
@@ -386,11 +424,13 @@ def validate_nodes(nodes: list[Node]) -> list[Problem]:
                     f"at most {MAX_NODE_NAME}",
                 )
             )
-        elif not _NODE_NAME.match(node.name or ""):
+        elif not _NODE_NAME.fullmatch(node.name or ""):
             problems.append(
                 Problem(
                     f"{path}.name",
-                    f'{quote(node.name)} is not a node name — lower-case letters, digits, "-" '
+                    _node_name_reason(node.name)
+                    if node.name and _NODE_NAME_CHARS.fullmatch(node.name)
+                    else f'{quote(node.name)} is not a node name — lower-case letters, digits, "-" '
                     f'and ".", '
                     "exactly as the kubelet registers (hostname or --hostname-override)",
                 )
@@ -404,6 +444,15 @@ def validate_nodes(nodes: list[Node]) -> list[Problem]:
             )
         else:
             names[node.name] = index
+        if isinstance(node.address, str) and not node.address.strip():
+            problems.append(
+                Problem(
+                    f"{path}.address",
+                    f"node {quote(node.name)} has no address — write its IP address (one node "
+                    "a line: NAME ADDRESS, e.g. node-1 192.168.214.101)",
+                )
+            )
+            continue
         try:
             host = parse_host(node.address)
         except HostError as error:
@@ -428,6 +477,10 @@ def validate_nodes(nodes: list[Node]) -> list[Problem]:
             else:
                 addresses[host.value] = index
     return problems
+
+
+SERVICE_NAME_PREFIX = "kubernetes.default.svc."  # the longest service name in the apiserver cert
+MAX_CLUSTER_DOMAIN = 253 - len(SERVICE_NAME_PREFIX)
 
 
 def validate_network(network: Network) -> list[Problem]:
@@ -472,6 +525,15 @@ def validate_network(network: Network) -> list[Problem]:
                     f"{quote(domain)} has a wildcard — write cluster.local",
                 )
             )
+        elif len(host.value) > MAX_CLUSTER_DOMAIN:
+            problems.append(
+                Problem(
+                    "network.cluster_domain",
+                    f"{quote(domain)} is {len(host.value)} characters — the apiserver "
+                    f"certificate names {SERVICE_NAME_PREFIX}<domain>, and a DNS name holds at "
+                    f"most 253, so at most {MAX_CLUSTER_DOMAIN}; write e.g. cluster.local",
+                )
+            )
     return problems
 
 
@@ -482,7 +544,7 @@ def _validate_hosts_against_network(spec: ClusterSpec) -> list[Problem]:
         return []
     problems = []
     for group in ("vip", "masters", "etcd", "registry"):
-        for index, text in enumerate(getattr(spec.hosts, group)):
+        for index, text in enumerate(getattr(spec.hosts, group)[:MAX_HOST_ENTRIES]):
             try:
                 host = parse_host(text)
             except HostError:
@@ -498,6 +560,18 @@ def _validate_hosts_against_network(spec: ClusterSpec) -> list[Problem]:
                     )
                 )
     return problems
+
+
+def _is_control(character: str) -> bool:
+    """C0 and C1 controls (tab, newline, NEL, CSI, …), line and paragraph separators and the
+    bidirectional overrides: each would reshape or hide text in every certificate's subject."""
+    code = ord(character)
+    return (
+        unicodedata.category(character) in ("Cc", "Zl", "Zp")
+        or 0x202A <= code <= 0x202E
+        or 0x2066 <= code <= 0x2069
+        or code == 0xFEFF
+    )
 
 
 def validate_subject(subject: Subject) -> list[Problem]:
@@ -520,7 +594,7 @@ def validate_subject(subject: Subject) -> list[Problem]:
                     f"subject.{name}", f"{quote(value)} is longer than 64 characters — shorten it"
                 )
             )
-        if any(ord(character) < 32 or ord(character) == 127 for character in value):
+        if any(_is_control(character) for character in value):
             problems.append(
                 Problem(
                     f"subject.{name}",
