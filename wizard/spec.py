@@ -584,7 +584,7 @@ def validate_subject(subject: Subject) -> list[Problem]:
                 Problem(f"subject.{name}", f"{quote_repr(value)} is not text — write it in quotes")
             )
             continue
-        if value != value.strip():
+        if any(c.isspace() and not _is_control(c) for c in value[:1] + value[-1:]):
             problems.append(
                 Problem(f"subject.{name}", f"{quote(value)} has spaces at its ends — remove them")
             )
