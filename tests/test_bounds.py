@@ -286,3 +286,25 @@ def test_dev_zero_and_a_fifo_as_cluster_file_are_refused_without_blocking(
         assert words in result.stderr and "Traceback" not in result.stderr
         assert seconds < 30
     assert not (tmp_path / "out").exists()
+
+
+def test_a_fifo_where_the_ca_or_a_certificate_should_be_does_not_block(tmp_path: Path) -> None:
+    spec = ClusterSpec.example()
+    spec.key.algo, spec.key.size = "ecdsa", 256
+    (tmp_path / "cluster.toml").write_text(dump_spec(spec))
+    out = tmp_path / "k8s-certs"
+    out.mkdir()
+    os.mkfifo(out / "ca.pem")
+    os.mkfifo(out / "ca-key.pem")
+    result, seconds = run_cli("generate", "-o", "k8s-certs", cwd=tmp_path, timeout=30)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "is a named pipe (FIFO), not a regular file" in result.stderr
+    assert seconds < 30
+    (out / "ca.pem").unlink()
+    (out / "ca-key.pem").unlink()
+    write_files(out, generate_files(spec))
+    (out / "admin.pem").unlink()
+    os.mkfifo(out / "admin.pem")
+    result, seconds = run_cli("renew", "-o", "k8s-certs", "--dry-run", cwd=tmp_path, timeout=30)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "admin.pem is a named pipe (FIFO), not a regular file" in result.stdout + result.stderr
