@@ -417,7 +417,7 @@ def _reused_ca_files(ca: ExistingCA) -> list[OutputFile]:
         OutputFile(ca.files.cert, (ca.source / ca.files.cert).read_bytes(), FILE_MODE),
         OutputFile(ca.files.key, (ca.source / ca.files.key).read_bytes(), KEY_MODE),
     ]
-    if ca.files.csr and (ca.source / ca.files.csr).exists():
+    if ca.files.csr and (ca.source / ca.files.csr).is_file():  # a FIFO would block the read
         files.append(OutputFile(ca.files.csr, (ca.source / ca.files.csr).read_bytes(), FILE_MODE))
     return files
 
@@ -463,9 +463,9 @@ def files_to_replace(
         path = directory / name
         if name in planned_text:
             try:
-                if path.read_bytes() == planned_text[name]:
+                if read_limited(path) == planned_text[name]:
                     continue
-            except OSError:
+            except (OSError, InputRefused):
                 pass
         replaced.append(name)
     return replaced

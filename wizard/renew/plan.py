@@ -782,11 +782,8 @@ def _support_files(
     wanted += distribution_files(profile, spec)
     differing = []
     for item in wanted:
-        try:
-            if (directory / item.path).read_bytes() == item.content:
-                continue
-        except OSError:
-            pass
+        if _read_or_none(directory / item.path) == item.content:
+            continue
         differing.append(item)
     if not differing:
         return [], []
