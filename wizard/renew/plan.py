@@ -459,8 +459,8 @@ def _resolve_only(names: Iterable[str], entries: list[CertEntry], profile: Profi
         if entry is None:
             example = files_of(entries[-1], profile).cert if entries else ""
             raise RenewError(
-                f"--only {raw}: no certificate of that name in the {profile.name} profile — use "
-                f"one of: {', '.join(leaves)} (or a file name such as {example})"
+                f"--only {bare(raw)}: no certificate of that name in the {profile.name} profile "
+                f"— use one of: {', '.join(leaves)} (or a file name such as {example})"
             )
         if entry.is_ca:
             raise RenewError(
