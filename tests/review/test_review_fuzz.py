@@ -14,6 +14,7 @@ import os
 import re
 import tempfile
 import time
+import warnings
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
@@ -21,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from review_pki import ec_key, kubeconfig, make_ca, make_leaf, pem, write
@@ -215,10 +216,13 @@ def fuzzed_directories(draw: st.DrawFn) -> dict[str, bytes]:
 
 
 def review_quietly(directory: Path) -> float:
-    """Review a directory; return the seconds taken, failing on any internal error."""
+    """Review a directory; return the seconds taken, failing on any internal error or warning."""
     start = time.perf_counter()
-    review = review_directory(directory)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # a warning escaping the review would reach stderr
+        review = review_directory(directory)
     elapsed = time.perf_counter() - start
+    assert [str(w.message) for w in caught] == []
     internal = [f.message for f in review.findings if f.check == "internal-error"]
     assert internal == []
     return elapsed
@@ -318,3 +322,17 @@ def test_an_issuer_with_an_invalid_public_key_is_reported(tmp_path: Path) -> Non
 def test_mutated_kubeconfigs_are_reported_within_a_second(tmp_path: Path, content: bytes) -> None:
     write(tmp_path / "admin.kubeconfig", content)
     assert review_quietly(tmp_path) < PER_DIRECTORY_SECONDS
+
+
+def test_a_csr_with_a_three_letter_country_warns_nobody(tmp_path: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # cryptography warns while building it, too
+        country = x509.NameAttribute(x509.NameOID.COUNTRY_NAME, "CNX", _validate=False)
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([country]))
+        .sign(ec_key(), hashes.SHA256())
+    )
+    write(tmp_path / "admin.csr", csr.public_bytes(serialization.Encoding.PEM))
+    review_quietly(tmp_path)  # the fuzzer's runs printed "UserWarning: Attribute's length …"
+    assert [r.kind for r in review_directory(tmp_path).files] == ["csr"]
