@@ -308,3 +308,12 @@ def test_a_fifo_where_the_ca_or_a_certificate_should_be_does_not_block(tmp_path:
     result, seconds = run_cli("renew", "-o", "k8s-certs", "--dry-run", cwd=tmp_path, timeout=30)
     assert "Traceback" not in result.stderr, result.stderr
     assert "admin.pem is a named pipe (FIFO), not a regular file" in result.stdout + result.stderr
+
+
+def test_a_cluster_file_path_with_a_nul_or_a_line_break_is_one_line() -> None:
+    for path in ("a\0b.toml", "no\nsuch.toml"):
+        with pytest.raises(SpecError) as caught:
+            load_spec(path)
+        message = str(caught.value)
+        assert "\n" not in message and "\0" not in message, message
+        assert "no such file" in message

@@ -768,22 +768,23 @@ def _expected_type(section: object, name: str) -> type:
 def load_spec(path: str | Path) -> ClusterSpec:
     """Read cluster.toml; unreadable files and TOML errors raise SpecError in one sentence."""
     path = Path(path)
+    shown = bare(str(path), 300)  # a path typed with a NUL or a line break stays one line
     try:
         text = read_limited(path, what="cluster.toml").decode("utf-8-sig")  # Notepad's BOM is fine
     except FileNotFoundError:
         raise SpecError(
-            f"{path}: no such file — create one with `k8s-cert-wizard init -o {path}`"
+            f"{shown}: no such file — create one with `k8s-cert-wizard init -o {shown}`"
         ) from None
     except IsADirectoryError:
-        raise SpecError(f"{path}: is a directory — give the path of a cluster.toml file") from None
+        raise SpecError(f"{shown}: is a directory — give the path of a cluster.toml file") from None
     except PermissionError:
-        raise SpecError(f"{path}: permission denied — check the file's mode and owner") from None
+        raise SpecError(f"{shown}: permission denied — check the file's mode and owner") from None
     except OSError as error:
-        raise SpecError(f"{path}: cannot be read ({error.strerror or error})") from None
+        raise SpecError(f"{shown}: cannot be read ({error.strerror or error})") from None
     except InputRefused as error:
-        raise SpecError(f"{path}: {error}") from None
+        raise SpecError(f"{shown}: {error}") from None
     except UnicodeDecodeError:
-        raise SpecError(f"{path}: is not UTF-8 text — save it as UTF-8") from None
+        raise SpecError(f"{shown}: is not UTF-8 text — save it as UTF-8") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -791,14 +792,14 @@ def load_spec(path: str | Path) -> ClusterSpec:
         if str(error).startswith("Cannot overwrite a value") or "Cannot declare" in str(error):
             hint = "a key or [section] is given twice — keep one; "
         raise SpecError(
-            f"{path}: not valid TOML ({error}) — {hint}compare with `k8s-cert-wizard init`"
+            f"{shown}: not valid TOML ({error}) — {hint}compare with `k8s-cert-wizard init`"
         ) from None
     except RecursionError:  # tomllib recurses into nested arrays and inline tables
         raise SpecError(
-            f"{path}: arrays or inline tables nested hundreds deep — not read; a cluster.toml "
+            f"{shown}: arrays or inline tables nested hundreds deep — not read; a cluster.toml "
             "nests at most two levels, compare with `k8s-cert-wizard init`"
         ) from None
-    return spec_from_dict(data, str(path))
+    return spec_from_dict(data, shown)
 
 
 def dump_spec(spec: ClusterSpec) -> str:
