@@ -1,6 +1,9 @@
 """Bounds on what operators hand us: every file the domain reads (cluster.toml, kubeconfigs,
-token files, JSON, certificates and keys) goes through `read_regular`/`read_limited`, every
-YAML document through `load_yaml`, and every value echoed into a message through `quote`.
+token files, JSON, certificates and keys) goes through `read_regular` (the review's scanner:
+no symlink followed, a record for whatever it finds) or `read_limited` (everything else: a
+refusal in words), every YAML document through `load_yaml`, and every value echoed into a
+message through `quote` ("value"), `quote_repr` ('value', for a value of any type) or `bare`
+(a path or URL, unquoted when it is short and printable).
 
 The limits, and why they are safe:
 
@@ -66,8 +69,8 @@ def read_regular(
     path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES, *, follow_symlinks: bool = False
 ) -> tuple[bytes | None, os.stat_result]:
     """The bytes of a regular file (None when it is larger than `limit`, or not a regular file)
-    and its status. Raises OSError when it cannot be opened or read (ValueError-free: a path
-    with a NUL byte raises OSError too).
+    and its status. Raises OSError when it cannot be opened or read — also for a path with a
+    NUL byte, where `os.open` would raise ValueError.
 
     Never blocks on a FIFO and never reads more than `limit` + 1 bytes, even from a file that
     grows while it is read.
