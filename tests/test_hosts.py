@@ -105,7 +105,7 @@ def test_first_service_ip(cidr: str, first: str) -> None:
         ("10.254.0.0/31", "too small"),
         ("10.254.0.0", "no prefix length"),
         ("banana", "no prefix length"),
-        ("10.254.0.0/33", "is not a network"),
+        ("10.254.0.0/33", "the prefix length /33 is longer than 32"),
         ("", "empty"),
     ],
 )

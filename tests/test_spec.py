@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import ipaddress
+import os
+import re
+import tempfile
+import time
 import tomllib
+import unicodedata
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import tomli_w
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from wizard import pki
 from wizard.spec import (
@@ -258,3 +268,223 @@ def test_subject_values_certificates_should_not_carry(field: str, value: str, wo
     spec = ClusterSpec.example()
     setattr(spec.subject, field, value)
     assert any(words in m and m.startswith(f"subject.{field}") for m in messages(spec))
+
+
+# --- hostile cluster files (issue 12) ----------------------------------------------------------
+
+LONG_DOMAIN = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 48])  # 240 characters, labels valid
+HOSTILE_CHARACTERS = (
+    "0123456789abcxyzABC.-/:*@_ h"
+    "\u0661\u0662\u0663\uff18\uff17\u096e"  # Arabic-Indic, fullwidth and Devanagari digits
+    "\t\n\r\x00\x1b\x7f\x85\x9b\u2028\u2029\u202e\ufeff"  # C0, C1, separators, bidi, BOM
+    "é中"
+)
+hostile_text = st.text(st.sampled_from(HOSTILE_CHARACTERS), max_size=30)
+sized_text = st.builds(lambda n, c: c * n, st.integers(0, 600), st.sampled_from("a1.-"))
+hostile_values = st.one_of(
+    hostile_text,
+    sized_text,
+    st.sampled_from(
+        [
+            "87600h",
+            " 87600h",
+            "87600h\n",
+            "\u0668\u0667\u0666\u0660\u0660h",
+            "８７６００h",
+            "10.96.0.0/33",
+            "10.96.0.0/12",
+            "node..1",
+            "node-.a",
+            "-node",
+            "node-1\n",
+            LONG_DOMAIN,
+            "a" * 240,
+            "192.168.1.1",
+            "::1",
+            "x.example.com",
+        ]
+    ),
+    st.integers(-(2**70), 2**70),
+    st.booleans(),
+    st.lists(hostile_text, max_size=4),
+    st.dictionaries(hostile_text, hostile_text, max_size=2),
+)
+FIELDS = [
+    ("profile",),
+    ("kubelet",),
+    *[("hosts", group) for group in ("etcd", "masters", "registry", "vip", "extra")],
+    ("network", "service_cidr"),
+    ("network", "cluster_domain"),
+    ("network", "apiserver_port"),
+    *[("subject", name) for name in ("C", "ST", "L", "O", "OU")],
+    ("key", "algo"),
+    ("key", "size"),
+    ("expiry", "ca"),
+    ("expiry", "cert"),
+    ("kubeconfig", "embed"),
+    ("nodes", 0, "name"),
+    ("nodes", 0, "address"),
+    ("nodes", 1, "name"),
+    ("nodes", 1, "address"),
+]
+GO_DURATION = re.compile(r"(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+")
+DNS_1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+DNS_LABEL = re.compile(r"\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+
+
+def _hostile_document(data: st.DataObject) -> dict:
+    spec = ClusterSpec.example()
+    spec.profile = "complete"
+    spec.nodes = [Node("node-1", "192.168.214.101"), Node("node-2", "192.168.214.102")]
+    document = spec.to_dict()
+    for _ in range(data.draw(st.integers(1, 3))):
+        path = data.draw(st.sampled_from(FIELDS))
+        value = data.draw(hostile_values)
+        if path[0] == "hosts" and data.draw(st.booleans()):
+            value = data.draw(st.lists(hostile_text | st.sampled_from(["10.0.0.1"]), max_size=5))
+        if path[0] == "hosts" and data.draw(st.integers(0, 9)) == 0:
+            value = [f"10.0.{i // 256}.{i % 256}" for i in range(data.draw(st.integers(0, 1500)))]
+        target = document
+        for step in path[:-1]:
+            target = target.setdefault(step, {}) if isinstance(step, str) else target[step]
+        target[path[-1]] = value
+    return document
+
+
+def _is_control(character: str) -> bool:
+    return unicodedata.category(character) in ("Cc", "Zl", "Zp", "Cf")
+
+
+def _cfssl_and_kubernetes_accept(spec: ClusterSpec) -> None:
+    """What Go, cfssl and Kubernetes require of the values, written from their rules."""
+    for name in ("ca", "cert"):
+        assert GO_DURATION.fullmatch(getattr(spec.expiry, name)), name  # time.ParseDuration
+    for name in ("C", "ST", "L", "O", "OU"):
+        value = getattr(spec.subject, name)
+        assert len(value) <= 64 and not any(_is_control(c) for c in value), name
+    for node in spec.nodes:  # the API server's Node name validation, and a CN of 64
+        assert DNS_1123_SUBDOMAIN.fullmatch(node.name) and len(node.name) <= 52, node.name
+        ipaddress.ip_address(node.address.strip())
+    for group in ("etcd", "masters", "registry", "vip", "extra"):
+        entries = getattr(spec.hosts, group)
+        assert len(entries) <= 1000
+        for entry in entries:  # an IP SAN, or a DNS SAN Go's verifier can match
+            entry = entry.strip()  # written canonical, as host_entries() gives them
+            try:
+                ipaddress.ip_address(entry)
+                continue
+            except ValueError:
+                pass
+            name = entry.removesuffix(".").lower()
+            assert name.isascii() and len(name) <= 253, entry
+            assert all(DNS_LABEL.fullmatch(label) for label in name.split(".")), entry
+    domain = spec.network.cluster_domain.strip().removesuffix(".").lower()
+    assert len(f"kubernetes.default.svc.{domain}") <= 253 and domain.isascii()
+    assert all(DNS_LABEL.fullmatch(label) for label in domain.lower().split("."))
+    network = ipaddress.ip_network(spec.network.service_cidr.strip())  # strict: no host bits
+    assert network.prefixlen <= network.max_prefixlen
+    assert 1 <= spec.network.apiserver_port <= 65535
+
+
+@settings(
+    max_examples=int(os.environ.get("K8S_FUZZ_EXAMPLES", "300")),
+    deadline=timedelta(seconds=5),
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(st.data())
+def test_hostile_cluster_files_are_refused_in_words_or_valid(data: st.DataObject) -> None:
+    document = _hostile_document(data)
+    try:
+        text = tomli_w.dumps(document)
+    except (TypeError, ValueError):
+        return  # not expressible in TOML (e.g. a NUL in a key)
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "cluster.toml"
+        path.write_text(text, encoding="utf-8")
+        start = time.perf_counter()
+        try:
+            spec = load_spec(path)
+        except SpecError as error:
+            assert str(error).startswith(f"{path}: ") and len(str(error)) < 4000
+            return
+        problems = validate(spec)
+        assert time.perf_counter() - start < 2
+    for problem in problems:
+        assert problem.path and 20 < len(problem.message) < 1000, problem
+        assert "\n" not in problem.message and "\u2028" not in problem.message, problem
+    if not errors_of(problems):
+        _cfssl_and_kubernetes_accept(spec)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("a = " + "[" * 50_000 + "]" * 50_000, "nested hundreds deep"),
+        ("a = " + "{b = " * 50_000 + "}" * 50_000, "nested hundreds deep"),
+        ("[hosts]\nextra = [" + "[" * 200 + "]" * 200 + "]", "should be a list of strings"),
+    ],
+    ids=["arrays", "inline-tables", "nested-in-a-list"],
+)
+def test_deep_nesting_is_refused_without_a_recursion_error(
+    tmp_path: Path, text: str, words: str
+) -> None:
+    path = tmp_path / "cluster.toml"
+    path.write_text(text)
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    assert words in str(caught.value) and len(str(caught.value)) < 1000
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("expiry.cert", "\u0668\u0667\u0666\u0660\u0660h", "non-ASCII digits"),
+        ("expiry.cert", "８７６００h", "non-ASCII digits"),
+        ("expiry.cert", "\u096e\u096d\u096c\u0966\u0966h", "non-ASCII digits"),
+        (
+            "expiry.cert",
+            " 87600h",
+            'spaces or a line break at its ends, which cfssl refuses — write "87600h"',
+        ),
+        (
+            "expiry.ca",
+            "87600h\n",
+            'spaces or a line break at its ends, which cfssl refuses — write "87600h"',
+        ),
+        ("subject.O", "k8s\x85", "control character"),
+        ("subject.OU", "Sys\x9b31m", "control character"),
+        ("subject.L", "Bei\u2028Jing", "control character"),
+        ("network.cluster_domain", LONG_DOMAIN, "so at most 230"),
+        ("network.service_cidr", "10.96.0.0/33", "the prefix length /33 is longer than 32"),
+        ("nodes[0].name", "node..1", "has an empty part"),
+        ("nodes[0].name", "node-.one", 'starts or ends with "-"'),
+        ("nodes[0].name", "node-1\n", "is not a node name"),
+        ("nodes[0].address", "", 'node "node-1" has no address'),
+    ],
+)
+def test_values_go_cfssl_or_kubernetes_refuse_are_refused(
+    field: str, value: str, words: str
+) -> None:
+    spec = ClusterSpec.example()
+    spec.profile = "complete"
+    spec.nodes = [Node("node-1", "192.168.214.101")]
+    section, name = field.split(".")
+    if section == "nodes[0]":
+        setattr(spec.nodes[0], name, value)
+    else:
+        setattr(getattr(spec, section), name, value)
+    errors = [str(p) for p in errors_of(validate(spec)) if p.path == field]
+    assert any(words in error for error in errors), errors
+
+
+def test_a_hundred_thousand_hosts_are_refused_quickly() -> None:
+    spec = ClusterSpec.example()
+    spec.hosts.extra = [f"h{i}.example.com" for i in range(100_000)]
+    spec.nodes = [Node(f"n{i}", "10.0.0.1") for i in range(6000)]
+    start = time.perf_counter()
+    errors = [str(p) for p in errors_of(validate(spec))]
+    assert time.perf_counter() - start < 0.5
+    assert "hosts.extra: lists 100,000 entries — at most 1,000" in errors[0]
+    assert any(e.startswith("nodes: lists 6,000 nodes") for e in errors)

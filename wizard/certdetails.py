@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, SignatureAlgorithmOID
 
@@ -239,9 +239,10 @@ def signature_algorithm_name(certificate: x509.Certificate) -> str:
 
 
 def signed_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
-    """True when the issuer's public key verifies the certificate's signature."""
-    public_key = issuer.public_key()
+    """True when the issuer's public key verifies the certificate's signature (False when
+    the key or the signature cannot even be read)."""
     try:
+        public_key = issuer.public_key()
         if isinstance(public_key, rsa.RSAPublicKey):
             params = certificate.signature_algorithm_parameters
             pad = params if isinstance(params, padding.PSS) else padding.PKCS1v15()
@@ -261,7 +262,7 @@ def signed_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
             public_key.verify(certificate.signature, certificate.tbs_certificate_bytes)
         else:
             return False
-    except (InvalidSignature, ValueError, TypeError):
+    except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):
         return False
     return True
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from cryptography import x509
 
 from wizard import pki
+from wizard.bounds import InputRefused, read_limited
 from wizard.catalog import CertEntry, concrete_entries, files_of, get_profile
 from wizard.spec import ClusterSpec
 
@@ -44,19 +45,23 @@ def load_set(directory: Path, spec: ClusterSpec) -> list[SetMember]:
         certificate = key = None
         errors = []
         try:
-            certificate = pki.load_certificate(cert_path.read_bytes(), files.cert)
+            certificate = pki.load_certificate(read_limited(cert_path), files.cert)
             loaded[entry.name] = certificate
         except pki.PKIError as error:
             errors.append(str(error))
         except OSError as error:
             errors.append(f"cannot read {files.cert}: {error.strerror}")
+        except InputRefused as error:
+            errors.append(f"{files.cert} {error}")
         if key_path.exists():
             try:
-                key = pki.load_private_key(key_path.read_bytes(), files.key)
+                key = pki.load_private_key(read_limited(key_path), files.key)
             except pki.PKIError as error:
                 errors.append(str(error))
             except OSError as error:
                 errors.append(f"cannot read {files.key}: {error.strerror}")
+            except InputRefused as error:
+                errors.append(f"{files.key} {error}")
         else:
             errors.append(f"{files.key} is missing")
         issuer = loaded.get(entry.signer) if entry.signer else None

@@ -6,6 +6,8 @@ import math
 import re
 from datetime import datetime, timedelta
 
+from wizard.bounds import quote, quote_repr
+
 _UNITS_NS = {
     "ns": 1,
     "us": 1_000,
@@ -16,7 +18,8 @@ _UNITS_NS = {
     "m": 60 * 1_000_000_000,
     "h": 3600 * 1_000_000_000,
 }
-_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+# ASCII digits only: Python's \d and int() take Arabic-Indic or fullwidth digits, Go's not.
+_PART = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h)")
 _WORDS = {
     "d": 24,
     "day": 24,
@@ -42,10 +45,19 @@ def parse_go_duration(text: str) -> timedelta:
     """Parse a Go duration such as `87600h` or `1h30m`; days and years are refused with a hint,
     and so are durations Go cannot hold (cfssl would refuse them)."""
     if not isinstance(text, str):
-        raise DurationError(f'{text!r} is not text — write a duration in hours, e.g. "87600h"')
-    value = text.strip()
-    if not value:
-        raise DurationError('"" is empty — write a duration in hours, e.g. "87600h" (10 years)')
+        raise DurationError(
+            f'{quote_repr(text)} is not text — write a duration in hours, e.g. "87600h"'
+        )
+    value = text
+    if not value.strip():
+        raise DurationError(
+            f'{quote(value)} is empty — write a duration in hours, e.g. "87600h" (10 years)'
+        )
+    if value != value.strip():  # Go's time.ParseDuration, which cfssl uses, takes no spaces
+        raise DurationError(
+            f"{quote(value)} has spaces or a line break at its ends, which cfssl refuses — "
+            f"write {quote(value.strip())}"
+        )
     position = 0
     total_ns = 0.0
     while position < len(value):
@@ -56,11 +68,13 @@ def parse_go_duration(text: str) -> timedelta:
         total_ns += float(number) * _UNITS_NS[unit]
         position = match.end()
     if total_ns <= 0:
-        raise DurationError(f'"{value}" is zero — a certificate needs a lifetime, e.g. "87600h"')
+        raise DurationError(
+            f'{quote(value)} is zero — a certificate needs a lifetime, e.g. "87600h"'
+        )
     if total_ns >= 2**63:
         longest = int(GO_MAX_DURATION.total_seconds() // 3600)
         raise DurationError(
-            f'"{value}" is longer than Go can count ({longest}h, about 292 years), so cfssl '
+            f"{quote(value)} is longer than Go can count ({longest}h, about 292 years), so cfssl "
             'would refuse it — write e.g. "87600h" (10 years)'
         )
     return timedelta(microseconds=total_ns / 1000)
@@ -72,25 +86,30 @@ def parse_lifetime(text: str) -> timedelta:
     lifetime = parse_go_duration(text)
     if lifetime < SHORTEST_LIFETIME:
         raise DurationError(
-            f'"{text.strip()}" is under an hour — certificates are backdated five minutes, so it '
+            f"{quote(text)} is under an hour — certificates are backdated five minutes, so it "
             'would be expired or nearly so when made; write at least "1h", e.g. "8760h" (1 year)'
         )
     return lifetime
 
 
 def _explain(value: str) -> str:
-    match = re.fullmatch(r"(\d+)\s*([a-zA-Z]+)", value)
+    match = re.fullmatch(r"([0-9]{1,9})\s*([a-zA-Z]+)", value)
     if match and match.group(2).lower() in _WORDS:
         hours = int(match.group(1)) * _WORDS[match.group(2).lower()]
         return (
-            f'"{value}" is not a Go duration — cfssl counts only hours, minutes and seconds; '
-            f'write "{hours}h"'
+            f"{quote(value)} is not a Go duration — cfssl counts only hours, minutes and "
+            f'seconds; write "{hours}h"'
         )
-    if value.isdigit():
-        return f'"{value}" has no unit — write "{value}h" for hours'
+    if re.fullmatch(r"[0-9]{1,40}", value):
+        return f'{quote(value)} has no unit — write "{value}h" for hours'
+    if any(c.isdigit() and not c.isascii() for c in value):
+        return (
+            f"{quote(value)} is written with non-ASCII digits, which Go's duration parser "
+            'refuses — write it with 0-9, e.g. "87600h"'
+        )
     return (
-        f'"{value}" is not a Go duration — write hours such as "87600h" (10 years) or "8760h" '
-        "(1 year); units are h, m and s"
+        f'{quote(value)} is not a Go duration — write hours such as "87600h" (10 years) or '
+        '"8760h" (1 year); units are h, m and s'
     )
 
 

@@ -20,6 +20,7 @@ from cryptography import x509
 
 from wizard import pki
 from wizard.bootstrap import new_bootstrap_token, rbac_manifest, token_csv
+from wizard.bounds import InputRefused, read_limited
 from wizard.catalog import (
     CertEntry,
     EntryFiles,
@@ -144,10 +145,12 @@ def load_existing_ca(
             "missing file, or move the other away to make a new CA"
         )
     try:
-        certificate = pki.load_certificate(cert_path.read_bytes(), str(cert_path))
-        key = pki.load_private_key(key_path.read_bytes(), str(key_path))
+        certificate = pki.load_certificate(read_limited(cert_path), str(cert_path))
+        key = pki.load_private_key(read_limited(key_path), str(key_path))
     except pki.PKIError as error:
         raise GenerationError(str(error)) from None
+    except InputRefused as error:  # a FIFO, a device or a huge file where the CA should be
+        raise GenerationError(f"the CA in {directory}: {error}") from None
     except OSError as error:
         raise GenerationError(f"cannot read the CA in {directory}: {error.strerror}") from None
     if not pki.key_matches_certificate(key, certificate):
@@ -414,7 +417,7 @@ def _reused_ca_files(ca: ExistingCA) -> list[OutputFile]:
         OutputFile(ca.files.cert, (ca.source / ca.files.cert).read_bytes(), FILE_MODE),
         OutputFile(ca.files.key, (ca.source / ca.files.key).read_bytes(), KEY_MODE),
     ]
-    if ca.files.csr and (ca.source / ca.files.csr).exists():
+    if ca.files.csr and (ca.source / ca.files.csr).is_file():  # a FIFO would block the read
         files.append(OutputFile(ca.files.csr, (ca.source / ca.files.csr).read_bytes(), FILE_MODE))
     return files
 
@@ -460,9 +463,9 @@ def files_to_replace(
         path = directory / name
         if name in planned_text:
             try:
-                if path.read_bytes() == planned_text[name]:
+                if read_limited(path) == planned_text[name]:
                     continue
-            except OSError:
+            except (OSError, InputRefused):
                 pass
         replaced.append(name)
     return replaced

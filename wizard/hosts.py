@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import NoReturn
 
+from wizard.bounds import quote, quote_repr
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -54,13 +56,15 @@ class Host:
 def parse_host(text: str) -> Host:
     """Classify one host entry, or raise HostError saying what is wrong and how to fix it."""
     if not isinstance(text, str):
-        raise HostError(f"{text!r} is not text — write an IP address or a DNS name in quotes")
+        raise HostError(
+            f"{quote_repr(text)} is not text — write an IP address or a DNS name in quotes"
+        )
     raw = text
     text = text.strip()
     if not text:
         raise HostError('"" is empty — write an IP address or a DNS name, or remove the entry')
     if any(ch.isspace() for ch in text):
-        raise HostError(f'"{raw}" contains spaces — put each address in its own entry')
+        raise HostError(f"{quote(raw)} contains spaces — put each address in its own entry")
     if "://" in text:
         inner = text.split("://", 1)[1].split("/", 1)[0]
         return _refuse(text, "is a URL, not a host", _suggest(inner))
@@ -87,7 +91,7 @@ def parse_host(text: str) -> Host:
         canonical = str(address)
         if address.is_unspecified:
             raise HostError(
-                f'"{text}" is the unspecified address (every interface), which no client '
+                f"{quote(text)} is the unspecified address (every interface), which no client "
                 "connects to — write the host's own address"
             )
         note = "" if canonical == text else f"written as {canonical}"
@@ -101,7 +105,7 @@ def parse_host(text: str) -> Host:
         )
     if "@" in text:
         raise HostError(
-            f'"{text}" is an e-mail address — Kubernetes certificates need IP addresses or '
+            f"{quote(text)} is an e-mail address — Kubernetes certificates need IP addresses or "
             "DNS names"
         )
     numeric = _numeric_problem(text)
@@ -117,23 +121,25 @@ def _parse_dns_name(text: str) -> Host:
     if folded != name:
         note = f"folded to lower case: {folded}"
     if len(folded) > 253:
-        raise HostError(f'"{text}" is longer than 253 characters, the limit for a DNS name')
+        raise HostError(f"{quote(text)} is longer than 253 characters, the limit for a DNS name")
     labels = folded.split(".")
     for index, label in enumerate(labels):
         if label == "*" and index == 0 and len(labels) > 2:
             continue
         if not label:
-            raise HostError(f'"{text}" has an empty label (two dots in a row, or a leading dot)')
+            raise HostError(
+                f"{quote(text)} has an empty label (two dots in a row, or a leading dot)"
+            )
         if len(label) > 63:
-            raise HostError(f'"{text}": the label "{label}" is longer than 63 characters')
+            raise HostError(f"{quote(text)}: the label {quote(label)} is longer than 63 characters")
         if not _LABEL.match(label):
             bad = sorted({ch for ch in label if not (ch.isascii() and (ch.isalnum() or ch == "-"))})
             if bad:
                 shown = " ".join(repr(ch) for ch in bad)
                 reason = f"contains {shown}; DNS names use only letters, digits, '-' and '.'"
             else:
-                reason = f'the label "{label}" starts or ends with "-"'
-            raise HostError(f'"{text}" is not a valid DNS name: {reason}')
+                reason = f'the label {quote(label)} starts or ends with "-"'
+            raise HostError(f"{quote(text)} is not a valid DNS name: {reason}")
     return Host(folded, HostKind.DNS, note)
 
 
@@ -148,14 +154,14 @@ def _refuse_slash(text: str) -> NoReturn:
         return _refuse(text, "is an address with a prefix length", f"write {address}")
     if address == network.network.network_address:
         raise HostError(
-            f'"{text}" is a network, not an address — a certificate holds single addresses; '
+            f"{quote(text)} is a network, not an address — a certificate holds single addresses; "
             "list each host's address instead"
         )
     return _refuse(text, "is a network, not an address", f"write {address}")
 
 
 def _refuse(text: str, what: str, fix: str) -> NoReturn:
-    raise HostError(f'"{text}" {what} — {fix}')
+    raise HostError(f"{quote(text)} {what} — {fix}")
 
 
 def _suggest(candidate: str) -> str:
@@ -181,21 +187,36 @@ def _numeric_problem(text: str) -> str:
     such an entry is always a mistyped address.
     """
     parts = text.removesuffix(".").split(".")
-    if not parts[-1].isdigit():
+    if not _digits(parts[-1]):
+        if any(ch.isdigit() and not ch.isascii() for ch in text):
+            return (
+                f"{quote(text)} holds digits other than 0-9, which no IP address or DNS name "
+                "has — write it with 0-9"
+            )
         return ""
     if text.endswith(".") and _is_ip(text[:-1]):
-        return f'"{text}" ends in a dot — write {text[:-1]}'
-    if not all(part.isdigit() for part in parts):
-        return f'"{text}" ends in a number, which no DNS name does — write an IP address or a name'
+        return f"{quote(text)} ends in a dot — write {text[:-1]}"
+    if not all(_digits(part) for part in parts):
+        return (
+            f"{quote(text)} ends in a number, which no DNS name does — write an IP address or "
+            "a name"
+        )
     if len(parts) != 4:
         return (
-            f'"{text}" has {len(parts)} part{"s" if len(parts) > 1 else ""} — an IPv4 address '
-            "has four, such as 192.168.1.10 (as a DNS name it would be useless)"
+            f"{quote(text)} has {len(parts)} part{'s' if len(parts) > 1 else ''} — an IPv4 "
+            "address has four, such as 192.168.1.10 (as a DNS name it would be useless)"
         )
-    if any(len(part) > 1 and part.startswith("0") for part in parts):
-        fixed = ".".join(str(int(part)) for part in parts)
-        return f'"{text}" has a leading zero, which IP addresses do not allow — write {fixed}'
-    return f'"{text}" is not a valid IPv4 address — each of the four parts is 0-255'
+    if all(len(part) <= 3 for part in parts) and any(
+        len(part) > 1 and part.startswith("0") for part in parts
+    ):
+        fixed = ".".join(part.lstrip("0") or "0" for part in parts)
+        return f"{quote(text)} has a leading zero, which IP addresses do not allow — write {fixed}"
+    return f"{quote(text)} is not a valid IPv4 address — each of the four parts is 0-255"
+
+
+def _digits(text: str) -> bool:
+    """Only 0-9: str.isdigit also takes "²" and Arabic-Indic digits, which int() may refuse."""
+    return text.isascii() and text.isdigit()
 
 
 # --- the service network ---------------------------------------------------------------------
@@ -212,27 +233,41 @@ def parse_service_cidr(text: str) -> IPNetwork:
     if "/" not in text:
         example = f"{text}/16" if _is_ip(text) else "10.254.0.0/16"
         raise HostError(
-            f'"{text}" has no prefix length — write a network such as {example} '
+            f"{quote(text)} has no prefix length — write a network such as {example} "
             "(the same value as kube-apiserver's --service-cluster-ip-range)"
         )
+    address_part, _, prefix = text.partition("/")
+    if _is_ip(address_part):
+        longest = ipaddress.ip_address(address_part).max_prefixlen
+        if not _digits(prefix):
+            raise HostError(
+                f"{quote(text)}: the prefix length {quote(prefix)} is not a number — write "
+                f"{address_part}/16 or another prefix from 0 to {longest}"
+            )
+        if len(prefix) > 3 or int(prefix) > longest:
+            raise HostError(
+                f"{quote(text)}: the prefix length /{prefix[:10]} is longer than {longest}, the "
+                f"bits of an IPv{4 if longest == 32 else 6} address — write e.g. "
+                + (f"{address_part}/16" if longest == 32 else f"{address_part}/112")
+            )
     try:
         network = ipaddress.ip_network(text, strict=False)
     except ValueError:
         raise HostError(
-            f'"{text}" is not a network — write it as ADDRESS/PREFIX, e.g. 10.254.0.0/16'
+            f"{quote(text)} is not a network — write it as ADDRESS/PREFIX, e.g. 10.254.0.0/16"
         ) from None
     smallest_prefix = network.max_prefixlen - MAX_SERVICE_HOST_BITS
     if network.prefixlen < smallest_prefix:
         raise HostError(
-            f'"{text}" is too large — kube-apiserver refuses a service range of more than 2^20 '
-            f"addresses; use a prefix of at least /{smallest_prefix}, e.g. "
+            f"{quote(text)} is too large — kube-apiserver refuses a service range of more than "
+            f"2^20 addresses; use a prefix of at least /{smallest_prefix}, e.g. "
             + ("10.254.0.0/16" if network.version == 4 else "fd00:10:96::/112")
         )
     if ipaddress.ip_interface(text).ip != network.network_address:
-        raise HostError(f'"{text}" has host bits set — write {network} (the network address)')
+        raise HostError(f"{quote(text)} has host bits set — write {network} (the network address)")
     if network.num_addresses < 4:
         raise HostError(
-            f'"{text}" is too small to hold a service IP — use a prefix of at most '
+            f"{quote(text)} is too small to hold a service IP — use a prefix of at most "
             f"/{network.max_prefixlen - 2}"
         )
     return network

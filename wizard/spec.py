@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any, Literal
 
 import tomli_w
 
+from wizard.bounds import InputRefused, bare, quote, quote_repr, read_limited
 from wizard.expiry import DurationError, parse_lifetime
 from wizard.hosts import (
     Host,
@@ -225,15 +227,16 @@ def validate(spec: ClusterSpec) -> list[Problem]:
     if spec.profile not in PROFILES:
         problems.append(
             Problem(
-                "profile", f'"{spec.profile}" is not a profile — use one of: {", ".join(PROFILES)}'
+                "profile",
+                f"{quote(spec.profile)} is not a profile — use one of: {', '.join(PROFILES)}",
             )
         )
     if spec.kubelet not in KUBELET_MODES:
         problems.append(
             Problem(
                 "kubelet",
-                f'"{spec.kubelet}" is not a kubelet mode — use "certificates" (one per node) or '
-                '"bootstrap" (a TLS-bootstrap token)',
+                f"{quote(spec.kubelet)} is not a kubelet mode — use "
+                '"certificates" (one per node) or "bootstrap" (a TLS-bootstrap token)',
             )
         )
     problems += validate_hosts(spec.hosts)
@@ -284,7 +287,7 @@ def validate_host_entry(group: str, index: int, text: str) -> Problem | None:
     except HostError as error:
         return Problem(f"hosts.{group}[{index}]", str(error))
     if host.note:
-        return Problem(f"hosts.{group}[{index}]", f'"{text}" {host.note}', "note")
+        return Problem(f"hosts.{group}[{index}]", f"{quote(text)} {host.note}", "note")
     return None
 
 
@@ -293,6 +296,15 @@ def validate_hosts(hosts: HostLists) -> list[Problem]:
     problems: list[Problem] = []
     for group in HOST_GROUPS:
         entries = getattr(hosts, group)
+        if len(entries) > MAX_HOST_ENTRIES:
+            problems.append(
+                Problem(
+                    f"hosts.{group}",
+                    f"lists {len(entries):,} entries — at most {MAX_HOST_ENTRIES:,}: every one "
+                    "goes into a certificate, and no cluster needs so many; list its own hosts",
+                )
+            )
+            continue
         seen: dict[str, int] = {}
         for index, text in enumerate(entries):
             problem = validate_host_entry(group, index, text)
@@ -305,7 +317,7 @@ def validate_hosts(hosts: HostLists) -> list[Problem]:
                 problems.append(
                     Problem(
                         f"hosts.{group}[{index}]",
-                        f'"{text}" repeats hosts.{group}[{seen[value]}] — it is kept once',
+                        f"{quote(text)} repeats hosts.{group}[{seen[value]}] — it is kept once",
                         "warning",
                     )
                 )
@@ -327,7 +339,7 @@ def validate_hosts(hosts: HostLists) -> list[Problem]:
                 "warning",
             )
         )
-    for index, text in enumerate(hosts.vip):
+    for index, text in enumerate(hosts.vip[:MAX_HOST_ENTRIES]):
         try:
             host = parse_host(text)
         except HostError:
@@ -336,8 +348,8 @@ def validate_hosts(hosts: HostLists) -> list[Problem]:
             problems.append(
                 Problem(
                     f"hosts.vip[{index}]",
-                    f'"{text}" is a name — the VIP list holds load-balancer addresses; put DNS '
-                    "names in hosts.extra",
+                    f"{quote(text)} is a name — the VIP list holds load-balancer addresses; put "
+                    "DNS names in hosts.extra",
                     "warning",
                 )
             )
@@ -365,12 +377,40 @@ def format_node_lines(nodes: list[Node]) -> str:
 
 
 MAX_NODE_NAME = 64 - len("system:node:")
-_NODE_NAME = re.compile(r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$")
+# A DNS-1123 subdomain, as the API server validates Node names (fullmatch: `$` would let a
+# trailing newline through).
+_NODE_LABEL = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?"
+_NODE_NAME = re.compile(rf"{_NODE_LABEL}(\.{_NODE_LABEL})*")
+MAX_NODES = 5000  # the largest cluster Kubernetes supports
+MAX_HOST_ENTRIES = 1000  # per list; a certificate with more SANs is no cluster's
+
+
+_NODE_NAME_CHARS = re.compile(r"[a-z0-9.-]+")
+
+
+def _node_name_reason(name: str) -> str:
+    """Why a name of the right characters is still not a node name."""
+    if ".." in name or name.startswith(".") or name.endswith("."):
+        what = "has an empty part (two dots in a row, or a dot at an end)"
+    else:
+        what = 'has a part between dots that starts or ends with "-"'
+    return (
+        f"{quote(name)} {what} — Kubernetes refuses such a node name; write it as the kubelet "
+        "registers (hostname or --hostname-override), e.g. node-1 or node-1.example.com"
+    )
 
 
 def validate_nodes(nodes: list[Node]) -> list[Problem]:
     """Problems of the node list: names as Kubernetes accepts them, usable addresses, no repeats."""
     problems: list[Problem] = []
+    if len(nodes) > MAX_NODES:
+        return [
+            Problem(
+                "nodes",
+                f"lists {len(nodes):,} nodes — Kubernetes supports at most {MAX_NODES:,} in one "
+                "cluster; list the cluster's own nodes",
+            )
+        ]
     names: dict[str, int] = {}
     addresses: dict[str, int] = {}
     for index, node in enumerate(nodes):
@@ -379,16 +419,19 @@ def validate_nodes(nodes: list[Node]) -> list[Problem]:
             problems.append(
                 Problem(
                     f"{path}.name",
-                    f'"{node.name}" is {len(node.name)} characters — the kubelet\'s certificate '
-                    f"names it system:node:<name>, and a CN holds at most 64, so at most "
-                    f"{MAX_NODE_NAME}",
+                    f"{quote(node.name)} is {len(node.name)} characters — the kubelet's "
+                    "certificate names it system:node:<name>, and a CN holds at most 64, so "
+                    f"at most {MAX_NODE_NAME}",
                 )
             )
-        elif not _NODE_NAME.match(node.name or ""):
+        elif not _NODE_NAME.fullmatch(node.name or ""):
             problems.append(
                 Problem(
                     f"{path}.name",
-                    f'"{node.name}" is not a node name — lower-case letters, digits, "-" and ".", '
+                    _node_name_reason(node.name)
+                    if node.name and _NODE_NAME_CHARS.fullmatch(node.name)
+                    else f'{quote(node.name)} is not a node name — lower-case letters, digits, "-" '
+                    f'and ".", '
                     "exactly as the kubelet registers (hostname or --hostname-override)",
                 )
             )
@@ -396,11 +439,20 @@ def validate_nodes(nodes: list[Node]) -> list[Problem]:
             problems.append(
                 Problem(
                     f"{path}.name",
-                    f'"{node.name}" repeats nodes[{names[node.name]}] — node names are unique',
+                    f"{quote(node.name)} repeats nodes[{names[node.name]}] — node names are unique",
                 )
             )
         else:
             names[node.name] = index
+        if isinstance(node.address, str) and not node.address.strip():
+            problems.append(
+                Problem(
+                    f"{path}.address",
+                    f"node {quote(node.name)} has no address — write its IP address (one node "
+                    "a line: NAME ADDRESS, e.g. node-1 192.168.214.101)",
+                )
+            )
+            continue
         try:
             host = parse_host(node.address)
         except HostError as error:
@@ -410,7 +462,7 @@ def validate_nodes(nodes: list[Node]) -> list[Problem]:
                 problems.append(
                     Problem(
                         f"{path}.address",
-                        f'"{node.address}" is a name — write the node\'s '
+                        f"{quote(node.address)} is a name — write the node's "
                         "IP address; its name is already in the certificate",
                     )
                 )
@@ -418,7 +470,7 @@ def validate_nodes(nodes: list[Node]) -> list[Problem]:
                 problems.append(
                     Problem(
                         f"{path}.address",
-                        f'"{node.address}" repeats nodes[{addresses[host.value]}] — each node '
+                        f"{quote(node.address)} repeats nodes[{addresses[host.value]}] — each node "
                         "has its own address (its files go to that host)",
                     )
                 )
@@ -427,13 +479,20 @@ def validate_nodes(nodes: list[Node]) -> list[Problem]:
     return problems
 
 
+SERVICE_NAME_PREFIX = "kubernetes.default.svc."  # the longest service name in the apiserver cert
+MAX_CLUSTER_DOMAIN = 253 - len(SERVICE_NAME_PREFIX)
+
+
 def validate_network(network: Network) -> list[Problem]:
     """Problems of the service CIDR, the cluster domain and the apiserver port."""
     problems: list[Problem] = []
     port = network.apiserver_port
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
         problems.append(
-            Problem("network.apiserver_port", f"{port!r} is not a port — use 1-65535, e.g. 6443")
+            Problem(
+                "network.apiserver_port",
+                f"{quote_repr(port)} is not a port — use 1-65535, e.g. 6443",
+            )
         )
     try:
         parse_service_cidr(network.service_cidr)
@@ -456,13 +515,23 @@ def validate_network(network: Network) -> list[Problem]:
             problems.append(
                 Problem(
                     "network.cluster_domain",
-                    f'"{domain}" is an address — write a DNS domain such as cluster.local',
+                    f"{quote(domain)} is an address — write a DNS domain such as cluster.local",
                 )
             )
         elif host.value.startswith("*"):
             problems.append(
                 Problem(
-                    "network.cluster_domain", f'"{domain}" has a wildcard — write cluster.local'
+                    "network.cluster_domain",
+                    f"{quote(domain)} has a wildcard — write cluster.local",
+                )
+            )
+        elif len(host.value) > MAX_CLUSTER_DOMAIN:
+            problems.append(
+                Problem(
+                    "network.cluster_domain",
+                    f"{quote(domain)} is {len(host.value)} characters — the apiserver "
+                    f"certificate names {SERVICE_NAME_PREFIX}<domain>, and a DNS name holds at "
+                    f"most 253, so at most {MAX_CLUSTER_DOMAIN}; write e.g. cluster.local",
                 )
             )
     return problems
@@ -475,7 +544,7 @@ def _validate_hosts_against_network(spec: ClusterSpec) -> list[Problem]:
         return []
     problems = []
     for group in ("vip", "masters", "etcd", "registry"):
-        for index, text in enumerate(getattr(spec.hosts, group)):
+        for index, text in enumerate(getattr(spec.hosts, group)[:MAX_HOST_ENTRIES]):
             try:
                 host = parse_host(text)
             except HostError:
@@ -485,12 +554,24 @@ def _validate_hosts_against_network(spec: ClusterSpec) -> list[Problem]:
                 problems.append(
                     Problem(
                         f"hosts.{group}[{index}]",
-                        f'"{text}" lies inside the service CIDR {network} — service IPs are '
+                        f"{quote(text)} lies inside the service CIDR {network} — service IPs are "
                         "virtual; use the host's real address, or choose another service CIDR",
                         severity,
                     )
                 )
     return problems
+
+
+def _is_control(character: str) -> bool:
+    """C0 and C1 controls (tab, newline, NEL, CSI, …), line and paragraph separators and the
+    bidirectional overrides: each would reshape or hide text in every certificate's subject."""
+    code = ord(character)
+    return (
+        unicodedata.category(character) in ("Cc", "Zl", "Zp")
+        or 0x202A <= code <= 0x202E
+        or 0x2066 <= code <= 0x2069
+        or code == 0xFEFF
+    )
 
 
 def validate_subject(subject: Subject) -> list[Problem]:
@@ -500,23 +581,25 @@ def validate_subject(subject: Subject) -> list[Problem]:
         value = getattr(subject, name)
         if not isinstance(value, str):
             problems.append(
-                Problem(f"subject.{name}", f"{value!r} is not text — write it in quotes")
+                Problem(f"subject.{name}", f"{quote_repr(value)} is not text — write it in quotes")
             )
             continue
-        if value != value.strip():
+        if any(c.isspace() and not _is_control(c) for c in value[:1] + value[-1:]):
             problems.append(
-                Problem(f"subject.{name}", f'"{value}" has spaces at its ends — remove them')
+                Problem(f"subject.{name}", f"{quote(value)} has spaces at its ends — remove them")
             )
         if len(value) > 64:
             problems.append(
-                Problem(f"subject.{name}", f'"{value}" is longer than 64 characters — shorten it')
+                Problem(
+                    f"subject.{name}", f"{quote(value)} is longer than 64 characters — shorten it"
+                )
             )
-        if any(ord(character) < 32 or ord(character) == 127 for character in value):
+        if any(_is_control(character) for character in value):
             problems.append(
                 Problem(
                     f"subject.{name}",
-                    f"{value!r} holds a control character (a tab, a line break, …) — certificates "
-                    "would carry it into every subject; remove it",
+                    f"{quote_repr(value)} holds a control character (a tab, a line break, …) — "
+                    "certificates would carry it into every subject; remove it",
                 )
             )
     group = subject.O
@@ -524,8 +607,8 @@ def validate_subject(subject: Subject) -> list[Problem]:
         problems.append(
             Problem(
                 "subject.O",
-                f'"{group}" is a Kubernetes system group — O is the group of kube-proxy and the '
-                "apiserver's kubelet client, so they would get its rights (system:masters: "
+                f"{quote(group)} is a Kubernetes system group — O is the group of kube-proxy "
+                "and the apiserver's kubelet client, so they would get its rights (system:masters: "
                 'cluster-admin); use your own, e.g. "k8s" (admin.pem gets system:masters '
                 "anyway)",
             )
@@ -539,8 +622,8 @@ def validate_subject(subject: Subject) -> list[Problem]:
         problems.append(
             Problem(
                 "subject.C",
-                f'"{country}" is not a two-letter country code in capitals — write one such as '
-                "CN, US or DE, or leave it empty",
+                f"{quote(country)} is not a two-letter country code in capitals — write one "
+                "such as CN, US or DE, or leave it empty",
             )
         )
     return problems
@@ -549,13 +632,14 @@ def validate_subject(subject: Subject) -> list[Problem]:
 def validate_key(key: KeySpec) -> list[Problem]:
     """Problems of the key algorithm and size."""
     if key.algo not in KEY_SIZES:
-        return [Problem("key.algo", f'"{key.algo}" is not supported — use "rsa" or "ecdsa"')]
+        return [Problem("key.algo", f'{quote(key.algo)} is not supported — use "rsa" or "ecdsa"')]
     sizes = KEY_SIZES[key.algo]
     if isinstance(key.size, bool) or not isinstance(key.size, int) or key.size not in sizes:
         allowed = ", ".join(str(s) for s in sizes)
         return [
             Problem(
-                "key.size", f"{key.size!r} is not a {key.algo} key size — use one of: {allowed}"
+                "key.size",
+                f"{quote_repr(key.size)} is not a {key.algo} key size — use one of: {allowed}",
             )
         ]
     return []
@@ -574,8 +658,9 @@ def validate_expiry(expiry: Expiry) -> list[Problem]:
         problems.append(
             Problem(
                 "expiry.cert",
-                f'"{expiry.cert}" is longer than the CA\'s "{expiry.ca}" — a certificate must not '
-                "outlive the CA that signed it; shorten it or lengthen expiry.ca",
+                f"{quote(expiry.cert)} is longer than the CA's {quote(expiry.ca)} — a "
+                "certificate must not outlive the CA that signed it; shorten it or lengthen "
+                "expiry.ca",
             )
         )
     return problems
@@ -604,13 +689,15 @@ def spec_from_dict(data: dict[str, Any], source: str = "cluster.toml") -> Cluste
                 setattr(spec, key, value)
             else:
                 current = getattr(spec, key)
-                messages.append(f'{key}: {value!r} is not text — write {key} = "{current}"')
+                messages.append(
+                    f'{key}: {quote_repr(value)} is not text — write {key} = "{current}"'
+                )
             continue
         if key == "nodes":
             spec.nodes = _nodes_from(value, messages)
             continue
         if key not in _SECTIONS:
-            messages.append(f"{key}: unknown key — the file has {', '.join(_TOP_LEVEL)}")
+            messages.append(f"{bare(key)}: unknown key — the file has {', '.join(_TOP_LEVEL)}")
             continue
         if not isinstance(value, dict):
             messages.append(f"{key}: should be a table — write [{key}] on a line of its own")
@@ -618,7 +705,7 @@ def spec_from_dict(data: dict[str, Any], source: str = "cluster.toml") -> Cluste
         section = getattr(spec, key)
         known = {f.name: f for f in fields(section)}
         for name, item in value.items():
-            path = f"{key}.{name}"
+            path = f"{key}.{bare(name)}"
             if name not in known:
                 messages.append(f"{path}: unknown key — {key} has {', '.join(known)}")
                 continue
@@ -630,16 +717,19 @@ def spec_from_dict(data: dict[str, Any], source: str = "cluster.toml") -> Cluste
                 item = list(item)
             elif expected is bool:
                 if not isinstance(item, bool):
-                    messages.append(f"{path}: {item!r} should be true or false")
+                    messages.append(f"{path}: {quote_repr(item)} should be true or false")
                     continue
             elif expected is int:
                 if isinstance(item, bool) or not isinstance(item, int):
                     example = getattr(section, name)
-                    messages.append(f"{path}: {item!r} should be a whole number, e.g. {example}")
+                    messages.append(
+                        f"{path}: {quote_repr(item)} should be a whole number, e.g. {example}"
+                    )
                     continue
             elif not isinstance(item, str):
                 messages.append(
-                    f'{path}: {item!r} should be text in quotes, e.g. "{getattr(section, name)}"'
+                    f"{path}: {quote_repr(item)} should be text in quotes, e.g. "
+                    f'"{getattr(section, name)}"'
                 )
                 continue
             setattr(section, name, item)
@@ -659,7 +749,9 @@ def _nodes_from(value: object, messages: list[str]) -> list[Node]:
             continue
         unknown = sorted(set(item) - {"name", "address"})
         if unknown:
-            messages.append(f"nodes[{index}].{unknown[0]}: unknown key — a node has name, address")
+            messages.append(
+                f"nodes[{index}].{bare(unknown[0])}: unknown key — a node has name, address"
+            )
         name, address = item.get("name", ""), item.get("address", "")
         if not isinstance(name, str) or not isinstance(address, str):
             messages.append(f"nodes[{index}]: name and address should be text in quotes")
@@ -676,18 +768,23 @@ def _expected_type(section: object, name: str) -> type:
 def load_spec(path: str | Path) -> ClusterSpec:
     """Read cluster.toml; unreadable files and TOML errors raise SpecError in one sentence."""
     path = Path(path)
+    shown = bare(str(path), 300)  # a path typed with a NUL or a line break stays one line
     try:
-        text = path.read_bytes().decode("utf-8-sig")  # Notepad's byte-order mark is fine
+        text = read_limited(path, what="cluster.toml").decode("utf-8-sig")  # Notepad's BOM is fine
     except FileNotFoundError:
         raise SpecError(
-            f"{path}: no such file — create one with `k8s-cert-wizard init -o {path}`"
+            f"{shown}: no such file — create one with `k8s-cert-wizard init -o {shown}`"
         ) from None
     except IsADirectoryError:
-        raise SpecError(f"{path}: is a directory — give the path of a cluster.toml file") from None
+        raise SpecError(f"{shown}: is a directory — give the path of a cluster.toml file") from None
     except PermissionError:
-        raise SpecError(f"{path}: permission denied — check the file's mode and owner") from None
+        raise SpecError(f"{shown}: permission denied — check the file's mode and owner") from None
+    except OSError as error:
+        raise SpecError(f"{shown}: cannot be read ({error.strerror or error})") from None
+    except InputRefused as error:
+        raise SpecError(f"{shown}: {error}") from None
     except UnicodeDecodeError:
-        raise SpecError(f"{path}: is not UTF-8 text — save it as UTF-8") from None
+        raise SpecError(f"{shown}: is not UTF-8 text — save it as UTF-8") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -695,9 +792,14 @@ def load_spec(path: str | Path) -> ClusterSpec:
         if str(error).startswith("Cannot overwrite a value") or "Cannot declare" in str(error):
             hint = "a key or [section] is given twice — keep one; "
         raise SpecError(
-            f"{path}: not valid TOML ({error}) — {hint}compare with `k8s-cert-wizard init`"
+            f"{shown}: not valid TOML ({error}) — {hint}compare with `k8s-cert-wizard init`"
         ) from None
-    return spec_from_dict(data, str(path))
+    except RecursionError:  # tomllib recurses into nested arrays and inline tables
+        raise SpecError(
+            f"{shown}: arrays or inline tables nested hundreds deep — not read; a cluster.toml "
+            "nests at most two levels, compare with `k8s-cert-wizard init`"
+        ) from None
+    return spec_from_dict(data, shown)
 
 
 def dump_spec(spec: ClusterSpec) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
@@ -288,3 +289,30 @@ def test_parser_warnings_stay_out_of_the_output(tmp_path: Path) -> None:
         warnings.simplefilter("error")  # any warning that escapes the review fails the test
         review = review_directory(tmp_path)
     assert [r.kind for r in review.files] == ["certificate"]
+
+
+@pytest.mark.parametrize(
+    ("target", "words"),
+    [
+        ("/dev/zero", "is a character device — not read"),
+        ("pipe", "is a named pipe (FIFO) — not read"),
+        ("huge.pem", "is larger than 1 MiB — not read"),
+    ],
+)
+def test_a_kubeconfig_naming_a_device_fifo_or_huge_file(
+    tmp_path: Path, target: str, words: str
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    os.mkfifo(outside / "pipe")
+    write(outside / "huge.pem", b"\n" * (MAX_BYTES + 1))
+    ssl = tmp_path / "ssl"
+    ca = make_ca("ca")
+    path = target if target.startswith("/") else str(outside / target)
+    write(ssl / "admin.kubeconfig", kubeconfig(ca.cert, "admin", cert_path=path, key_path=path))
+    start = time.perf_counter()
+    review = review_directory(ssl)
+    assert time.perf_counter() - start < 1
+    notes = [r.note for r in review.files if r.embedded and r.kind == "damaged"]
+    assert notes and all(note == words for note in notes), notes
+    assert [f for f in review.findings if f.check == "internal-error"] == []

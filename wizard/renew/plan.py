@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from wizard import pki
+from wizard.bounds import InputRefused, bare, load_yaml, read_limited
 from wizard.catalog import (
     CertEntry,
     KubeconfigEntry,
@@ -67,13 +68,21 @@ _USAGE_ORDER += ["server auth", "client auth"]
 
 
 def _read_bytes(path: Path) -> tuple[bytes | None, str]:
-    """A file's bytes, or None and what is wrong ("is missing", "cannot be read (…)")."""
+    """A file's bytes, or None and what is wrong ("is missing", "cannot be read (…)", "is a
+    named pipe (FIFO), not a regular file — …"); never more than bounds.MAX_FILE_BYTES."""
     try:
-        return path.read_bytes(), ""
+        return read_limited(path, what="certificate or key"), ""
     except FileNotFoundError:
         return None, "is missing"
     except OSError as error:
         return None, f"cannot be read ({error.strerror or error})"
+    except InputRefused as error:
+        return None, str(error)
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    """A file's bytes, or None when it is missing, unreadable, not a regular file or too large."""
+    return _read_bytes(path)[0]
 
 
 def read_certificate(path: Path) -> tuple[x509.Certificate | None, str]:
@@ -403,10 +412,7 @@ def _compare_key_pair(entry: CertEntry, profile: Profile, directory: Path) -> Ch
             )
         change.files = [files.key, files.public_key]
         return change
-    try:
-        current = public.read_bytes()
-    except OSError:
-        current = None
+    current = _read_or_none(public)
     if current is not None and _same_public_key(current, key):
         return None
     change.key = "kept"
@@ -453,8 +459,8 @@ def _resolve_only(names: Iterable[str], entries: list[CertEntry], profile: Profi
         if entry is None:
             example = files_of(entries[-1], profile).cert if entries else ""
             raise RenewError(
-                f"--only {raw}: no certificate of that name in the {profile.name} profile — use "
-                f"one of: {', '.join(leaves)} (or a file name such as {example})"
+                f"--only {bare(raw)}: no certificate of that name in the {profile.name} profile "
+                f"— use one of: {', '.join(leaves)} (or a file name such as {example})"
             )
         if entry.is_ca:
             raise RenewError(
@@ -497,35 +503,36 @@ def render_kubeconfig(
         user_files = files_of(user, profile)
         needed += [user_files.cert, user_files.key]
     else:
+        data = _read_or_none(directory / TOKEN_FILE)
         try:
-            token = (directory / TOKEN_FILE).read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError):
+            token = data.decode("utf-8").strip() if data is not None else None
+        except UnicodeDecodeError:
+            return None
+        if token is None:
             return None
     contents: dict[str, bytes] = {}
     for name in needed:
         if name in new_files:
             contents[name] = new_files[name]
             continue
-        try:
-            contents[name] = (directory / name).read_bytes()
-        except OSError:
+        data = _read_or_none(directory / name)
+        if data is None:
             return None
+        contents[name] = data
     return kubeconfig_file(item, profile, spec, entries, contents, token).content
 
 
 def _kubeconfig_reason(old: bytes, new: bytes) -> str:
-    import yaml
-
     def server(data: bytes) -> str | None:
         try:
-            document = yaml.safe_load(data)
-            return document["clusters"][0]["cluster"]["server"]
-        except Exception:  # noqa: BLE001 - any unreadable kubeconfig just differs
+            value = load_yaml(data, "kubeconfig")["clusters"][0]["cluster"]["server"]
+        except Exception:  # noqa: BLE001 - any unreadable kubeconfig (or a YAML bomb) just differs
             return None
+        return value if isinstance(value, str) else None
 
     before, after = server(old), server(new)
     if before and after and before != after:
-        return f"server {before} → {after}"
+        return f"server {bare(before)} → {bare(after)}"
     return "its certificates or settings differ from the files and cluster.toml"
 
 
@@ -737,10 +744,7 @@ def _kubeconfigs(
     others = []
     for item in concrete_kubeconfigs(profile, spec):
         path = directory / item.name
-        try:
-            current = path.read_bytes()
-        except OSError:
-            current = None
+        current = _read_or_none(path)
         rendered = render_kubeconfig(item, profile, spec, directory, {}, entries)
         if item.user in renewed:
             if spec.kubeconfig.embed or rendered is None or rendered != current:
@@ -778,11 +782,8 @@ def _support_files(
     wanted += distribution_files(profile, spec)
     differing = []
     for item in wanted:
-        try:
-            if (directory / item.path).read_bytes() == item.content:
-                continue
-        except OSError:
-            pass
+        if _read_or_none(directory / item.path) == item.content:
+            continue
         differing.append(item)
     if not differing:
         return [], []

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from wizard.bounds import InputRefused, read_limited
 from wizard.catalog import concrete_entries, concrete_kubeconfigs, files_of, get_profile
 from wizard.distribution import RESTARTS, plan_distribution
 from wizard.expiry import when_text
@@ -130,9 +131,16 @@ def undo_redistribution(plan: UndoPlan) -> Redistribution | None:
 
     restored = {f.path: f.content for f in plan.files}
     try:
-        data = restored.get(SPEC_FILE) or (plan.directory / SPEC_FILE).read_bytes()
+        data = restored.get(SPEC_FILE) or read_limited(plan.directory / SPEC_FILE)
         spec = spec_from_dict(tomllib.loads(data.decode("utf-8")), SPEC_FILE)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, SpecError):
+    except (
+        OSError,
+        InputRefused,
+        UnicodeDecodeError,
+        tomllib.TOMLDecodeError,
+        SpecError,
+        RecursionError,  # tomllib on arrays nested hundreds deep
+    ):
         return None
     if errors_of(validate(spec)):
         return None

@@ -10,6 +10,7 @@ import stat
 from pathlib import Path
 
 from wizard import pki
+from wizard.bounds import InputRefused, read_limited
 from wizard.renew.model import MANIFEST_FILE, RenewError, UndoPlan
 from wizard.review.pairing import certificate_names_for_key, key_names_for_certificate
 from wizard.store import BACKUP_PREFIX, OutputFile, StoreError, WriteResult, write_files
@@ -48,17 +49,19 @@ def _backup_files(folder: Path) -> list[OutputFile]:
             if not stat.S_ISREG(info.st_mode):
                 continue
             try:
-                content = path.read_bytes()
+                content = read_limited(path)
             except OSError as error:
                 raise RenewError(f"cannot read {path}: {error.strerror or error}") from None
+            except InputRefused as error:
+                raise RenewError(f"{path} {error}") from None
             files.append(OutputFile(relative, content, stat.S_IMODE(info.st_mode)))
     return files
 
 
 def _current(directory: Path, relative: str) -> bytes | None:
     try:
-        return (directory / relative).read_bytes()
-    except OSError:
+        return read_limited(directory / relative)
+    except (OSError, InputRefused):
         return None
 
 
@@ -97,8 +100,8 @@ def plan_undo(directory: str | Path, backup: str | Path) -> UndoPlan:
         )
     manifest: dict = {}
     try:
-        manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        manifest = json.loads(read_limited(folder / MANIFEST_FILE).decode("utf-8"))
+    except (OSError, ValueError, RecursionError):  # InputRefused is a ValueError
         manifest = {}
     files = _backup_files(folder)
     result = {f.path: f.content for f in files}

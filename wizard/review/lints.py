@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from cryptography.x509.oid import SignatureAlgorithmOID
 
+from wizard.bounds import quote_repr
 from wizard.hosts import HostError, parse_host
 from wizard.review.model import (
     KIND_CSR_JSON,
@@ -138,8 +139,8 @@ def _lint_csr_json(record: ReviewedFile) -> list[Finding]:
                     record.path,
                     "warning",
                     "cidr-san",
-                    f"{record.path} lists the host {host!r}, which cfssl turns into a useless "
-                    f"DNS SAN: {error}",
+                    f"{record.path} lists the host {quote_repr(host)}, which cfssl turns into a "
+                    f"useless DNS SAN: {error}",
                 )
             )
     return findings

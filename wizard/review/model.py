@@ -80,15 +80,21 @@ class CertFacts:
 
     @cached_property
     def subject_der(self) -> bytes:
-        """The subject DN's DER, for comparing names byte for byte as Go does."""
-        return self.certificate.subject.public_bytes()
+        """The subject DN's DER, for comparing names byte for byte as Go does (when it cannot
+        be decoded, bytes no name's DER equals)."""
+        try:
+            return self.certificate.subject.public_bytes()
+        # cryptography raises TypeError for a name attribute of an odd string type (a BIT
+        # STRING CN), ValueError for the rest
+        except (ValueError, TypeError):
+            return b"undecodable:" + self.der
 
     @cached_property
     def issuer_der(self) -> bytes | None:
         """The issuer DN's DER; None when it cannot be decoded."""
         try:
             return self.certificate.issuer.public_bytes()
-        except ValueError:
+        except (ValueError, TypeError):  # as for subject_der
             return None
 
     def __getstate__(self) -> dict[str, object]:
@@ -108,14 +114,17 @@ class CertFacts:
     @property
     def subject_text(self) -> str:
         """The subject DN as RFC 4514 text, for messages."""
-        return self.certificate.subject.rfc4514_string() or "(an empty name)"
+        try:
+            return self.certificate.subject.rfc4514_string() or "(an empty name)"
+        except (ValueError, TypeError):
+            return "(an undecodable name)"
 
     @property
     def issuer_text(self) -> str:
         """The issuer DN as RFC 4514 text, for messages."""
         try:
             return self.certificate.issuer.rfc4514_string() or "(an empty name)"
-        except ValueError:
+        except (ValueError, TypeError):
             return "(an undecodable name)"
 
     @cached_property

@@ -18,13 +18,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
-import yaml
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
 from wizard import certdetails
+from wizard.bounds import (
+    MAX_FILE_BYTES,
+    YAMLRefused,
+    bare,
+    file_type_words,
+    load_yaml,
+    quote,
+    read_regular,
+    size_words,
+)
 from wizard.pki import parse_private_key, public_key_bytes
 from wizard.review.model import (
     KIND_BROKEN_SYMLINK,
@@ -54,7 +63,7 @@ from wizard.review.model import (
 )
 from wizard.review.parallel import run_split
 
-MAX_BYTES = 1 << 20  # no certificate, key or kubeconfig comes near a mebibyte
+MAX_BYTES = MAX_FILE_BYTES  # no certificate, key or kubeconfig comes near a mebibyte
 
 CERT_LABELS = frozenset({b"CERTIFICATE", b"X509 CERTIFICATE"})
 KEY_LABELS = frozenset(
@@ -71,8 +80,6 @@ CSR_LABELS = frozenset({b"CERTIFICATE REQUEST", b"NEW CERTIFICATE REQUEST"})
 # File name endings that promise a certificate or key: such a file holding neither is a finding.
 CERT_LIKE_SUFFIXES = (".pem", ".crt", ".cer", ".cert", ".der", ".key", ".pub", ".csr")
 KUBECONFIG_SUFFIXES = (".conf", ".kubeconfig", ".yaml", ".yml")
-
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -137,28 +144,8 @@ class _Scan:
 
 def read_file(path: str, limit: int = MAX_BYTES) -> tuple[bytes | None, os.stat_result]:
     """The bytes of a regular file (None when it is larger than `limit`, or not a regular file)
-    and its status. Raises OSError when it cannot be opened or read."""
-    # O_NONBLOCK: opening a FIFO must not hang the review.
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
-    descriptor = os.open(path, flags)
-    try:
-        status = os.fstat(descriptor)
-        if not stat.S_ISREG(status.st_mode) or status.st_size > limit:
-            return None, status
-        want = status.st_size + 1  # one byte more, to notice a file that grew meanwhile
-        parts = [os.read(descriptor, want)]
-        total = len(parts[0])
-        while total == want and total <= limit:
-            chunk = os.read(descriptor, limit + 1 - total)
-            if not chunk:
-                break
-            parts.append(chunk)
-            total += len(chunk)
-        if total > limit:
-            return None, status
-        return (parts[0] if len(parts) == 1 else b"".join(parts)), status
-    finally:
-        os.close(descriptor)
+    and its status, not following a symlink. Raises OSError when it cannot be opened or read."""
+    return read_regular(path, limit)
 
 
 def printable(name: str) -> str:
@@ -734,7 +721,10 @@ def _may_be_kubeconfig(lower_name: str, data: bytes) -> bool:
 
 def _kubeconfig(scan: _Scan, shown: str, data: bytes, os_path: str) -> ReviewedFile | None:
     try:
-        document = yaml.load(data, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+        document = load_yaml(data, shown)
+    except YAMLRefused as error:  # a YAML bomb, or junk nested hundreds deep
+        scan.flag(shown, "warning", "unparsable", str(error))
+        return scan.add(ReviewedFile(shown, KIND_DAMAGED, note="YAML past the alias/depth limits"))
     except Exception:  # noqa: BLE001 - PyYAML raises many types on junk; then it isn't YAML
         return None
     if not isinstance(document, dict) or not (
@@ -772,7 +762,8 @@ def _named(section: object, inner: str) -> list[tuple[str, dict]]:
         return result
     for item in section:
         if isinstance(item, dict) and isinstance(item.get(inner), dict):
-            result.append((str(item.get("name", "?"))[:100], item[inner]))
+            name = item.get("name", "?")
+            result.append(((name if isinstance(name, str) else quote(name))[:100], item[inner]))
     return result
 
 
@@ -817,13 +808,16 @@ def _resolve_references(scan: _Scan) -> None:
     for reference in scan.references:
         kubeconfig = reference.kubeconfig
         try:
+            if "\0" in reference.os_path:  # os.stat would raise ValueError
+                raise FileNotFoundError(errno.ENOENT, "the path holds a NUL byte")
             status = os.stat(reference.os_path)
         except OSError as error:
+            named = bare(printable(reference.path))
             scan.flag(
                 kubeconfig.path,
                 "warning",
                 "missing-file",
-                f"{kubeconfig.path} names {reference.field_name} {printable(reference.path)}, "
+                f"{kubeconfig.path} names {reference.field_name} {named}, "
                 f"which cannot be read ({_os_reason(error)}) — fix the path, or embed the file "
                 f"as {reference.field_name}-data",
             )
@@ -837,10 +831,18 @@ def _resolve_references(scan: _Scan) -> None:
         except OSError as error:
             _unreadable(scan, kubeconfig.path, error)
             continue
-        where = f"{reference.field_name} {printable(reference.path)}"
-        items = parse_objects(data or b"", scan.certs) or [
-            _Item(KIND_DAMAGED, note="holds no certificate or key")
-        ]
+        where = f"{reference.field_name} {bare(printable(reference.path))}"
+        if data is None:
+            why = (
+                f"is {file_type_words(status.st_mode)} — not read"
+                if not stat.S_ISREG(status.st_mode)
+                else f"is larger than {size_words(MAX_BYTES)} — not read"
+            )
+            items = [_Item(KIND_DAMAGED, note=why)]
+        else:
+            items = parse_objects(data, scan.certs) or [
+                _Item(KIND_DAMAGED, note="holds no certificate or key")
+            ]
         hint = None
         if reference.user is not None and reference.field_name == "client-certificate":
             hint = os.path.basename(kubeconfig.os_path)
