@@ -18,7 +18,7 @@ from pathlib import Path
 
 from cryptography import x509
 
-from wizard import pki
+from wizard import pki, store, trust
 from wizard.bootstrap import new_bootstrap_token, rbac_manifest, token_csv
 from wizard.catalog import (
     CertEntry,
@@ -130,8 +130,15 @@ def load_existing_ca(
     """The CA `name` in a directory (ca.pem + ca-key.pem, or pki/ca.crt + pki/ca.key), or None
     when neither file is there.
 
-    Raises GenerationError when only one of the two is there, or they do not belong together.
+    A swap a killed run left beside the directory is finished first, so the CA is looked for
+    where it belongs. Raises GenerationError when only one of the two is there, they do not
+    belong together, or someone other than the running user or root could have planted them
+    (see `wizard.trust`).
     """
+    try:
+        store.recover(directory)
+    except store.StoreError as error:
+        raise GenerationError(str(error)) from None
     profile = profile or get_profile("classic")
     files = files_of(profile.entry(name), profile)
     cert_path, key_path = directory / files.cert, directory / files.key
@@ -144,8 +151,12 @@ def load_existing_ca(
             "missing file, or move the other away to make a new CA"
         )
     try:
-        certificate = pki.load_certificate(cert_path.read_bytes(), str(cert_path))
-        key = pki.load_private_key(key_path.read_bytes(), str(key_path))
+        certificate_bytes, cert_problem = trust.read_checked(directory, cert_path, key=False)
+        key_bytes, key_problem = trust.read_checked(directory, key_path, key=True)
+        certificate = pki.load_certificate(certificate_bytes, str(cert_path))
+        key = pki.load_private_key(key_bytes, str(key_path))
+    except trust.TrustError as error:
+        raise GenerationError(f"the CA is not reused: {error}") from None
     except pki.PKIError as error:
         raise GenerationError(str(error)) from None
     except OSError as error:
@@ -159,6 +170,8 @@ def load_existing_ca(
     problem = _ca_time_problem(certificate, datetime.now(UTC))
     if problem:
         raise GenerationError(f"{cert_path} {problem}")
+    if cert_problem or key_problem:
+        raise GenerationError(f"the CA is not reused: {cert_problem or key_problem}")
     return ExistingCA(name, certificate, key, directory, files)
 
 
