@@ -285,12 +285,9 @@ def _write(
         raise ExistingFilesError(directory, replaced)
     parent = directory.parent
     _make_folders(Path("/"), parent)
-    staging = parent / swap.staging_name("new", directory.name)
-    if os.path.lexists(staging):
-        raise StoreError(
-            f"{staging} is left from an earlier run and could not be removed — look inside, "
-            "then remove it by hand"
-        )
+    staging = parent / swap.staging_name(
+        "new", directory.name, swap.free_run(parent, directory.name)
+    )
     reserved: tuple[str, str] | None = None
     swap.register(staging.name)
     try:

@@ -6,7 +6,7 @@ some kernels: EINVAL, ENOSYS, EOPNOTSUPP) the swap takes two renames, and a jour
 before the first one makes an interruption recoverable:
 
 1. the staged set is complete and durable, then the journal is written and made durable;
-2. the old directory is renamed to `<prefix>-was-<name>-<pid>`;
+2. the old directory is renamed to `<prefix>-was-<name>-<run>` (the run: `<pid>` or `<pid>.<n>`);
 3. the staged set is renamed to the directory's name;
 4. the old copy is removed, then the journal.
 
@@ -42,9 +42,25 @@ def step(name: str) -> None:
     """A point where the write path may be interrupted; tests replace this to kill it there."""
 
 
-def staging_name(kind: str, target: str, pid: int | None = None) -> str:
+def staging_name(kind: str, target: str, run: str | None = None) -> str:
     """`.k8s-cert-wizard-staging-new-certs-4711`: the names a write uses beside its target."""
-    return f"{STAGING_PREFIX}-{kind}-{target}-{pid or os.getpid()}"
+    return f"{STAGING_PREFIX}-{kind}-{target}-{run or os.getpid()}"
+
+
+def run_of(path: Path) -> str:
+    """The run part (`4711`, `4711.2`) of a name made by `staging_name`."""
+    return path.name.rsplit("-", 1)[1]
+
+
+def free_run(parent: Path, target: str) -> str:
+    """A run part no name beside the target uses yet: this process id, then `<pid>.2` …"""
+    pid, number = os.getpid(), 1
+    while True:
+        run = str(pid) if number == 1 else f"{pid}.{number}"
+        names = [staging_name(kind, target, run) for kind in (_NEW, _WAS, _JOURNAL)]
+        if not any(os.path.lexists(parent / name) for name in names):
+            return run
+        number += 1
 
 
 def register(name: str) -> None:
@@ -158,9 +174,9 @@ def swap_into_place(
         notes = _tidy_copy(staging, directory)
         _fsync_quietly(parent, notes)
         return SwapOutcome(True, notes)
-    pid = int(staging.name.rsplit("-", 1)[1])
-    old = parent / staging_name(_WAS, directory.name, pid)
-    journal = write_journal(parent, directory.name, pid)
+    run = run_of(staging)
+    old = parent / staging_name(_WAS, directory.name, run)
+    journal = write_journal(parent, directory.name, run)
     os.rename(directory, old)
     step("moved-old")
     fsync_directory(parent)
@@ -202,11 +218,11 @@ def _unlink_quietly(path: Path, notes: list[str]) -> None:
         notes.append(f"could not remove {path}: {error.strerror}")
 
 
-def write_journal(parent: Path, target: str, pid: int) -> Path:
+def write_journal(parent: Path, target: str, run: str) -> Path:
     """Record, durably, that the staged set for `target` is complete and about to go in."""
-    journal = parent / staging_name(_JOURNAL, target, pid)
+    journal = parent / staging_name(_JOURNAL, target, run)
     scratch = parent / (journal.name + ".tmp")
-    record = {"target": target, "pid": pid, "new": staging_name(_NEW, target, pid)}
+    record = {"target": target, "run": run, "new": staging_name(_NEW, target, run)}
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
     descriptor = os.open(scratch, flags, 0o600)
     try:
@@ -223,10 +239,10 @@ def write_journal(parent: Path, target: str, pid: int) -> Path:
 
 def abandon(staging: Path, directory: Path) -> None:
     """Undo a swap that failed with an error before the new set had the directory's name."""
-    pid = int(staging.name.rsplit("-", 1)[1])
+    run = run_of(staging)
     parent = directory.parent
-    old = parent / staging_name(_WAS, directory.name, pid)
-    journal = parent / staging_name(_JOURNAL, directory.name, pid)
+    old = parent / staging_name(_WAS, directory.name, run)
+    journal = parent / staging_name(_JOURNAL, directory.name, run)
     if os.path.lexists(old) and not os.path.lexists(directory):
         os.rename(old, directory)
     if os.path.lexists(staging):
@@ -249,21 +265,21 @@ class _Leftovers:
     legacy_old: Path | None = None
 
 
-def _parse(name: str) -> tuple[str, str, int] | None:
-    """(kind, target, pid) of a name the store uses beside a target, or None."""
+def _parse(name: str) -> tuple[str, str, str] | None:
+    """(kind, target, run) of a name the store uses beside a target, or None."""
     if not name.startswith(STAGING_PREFIX + "-"):
         return None
     rest = name[len(STAGING_PREFIX) + 1 :]
     scratch = rest.endswith(".tmp")
     if scratch:
         rest = rest[: -len(".tmp")]
-    head, _, pid_text = rest.rpartition("-")
-    if not head or not pid_text.isdigit():
+    head, _, run = rest.rpartition("-")
+    if not head or not all(part.isdigit() for part in run.split(".", 1)):
         return None
     kind, _, target = head.partition("-")
     if kind in (_NEW, _WAS, _JOURNAL, _LEGACY_OLD) and target:
-        return ("scratch" if scratch else kind), target, int(pid_text)
-    return "legacy_new", head, int(pid_text)  # `<prefix>-<target>-<pid>`, before journals
+        return ("scratch" if scratch else kind), target, run
+    return "legacy_new", head, run  # `<prefix>-<target>-<pid>`, before journals
 
 
 def _alive(pid: int) -> bool:
@@ -293,8 +309,8 @@ def recover(parent: Path) -> list[str]:
         entries = list(os.scandir(parent))
     except OSError:
         return []
-    groups: dict[tuple[str, int], _Leftovers] = {}
-    names: dict[tuple[str, int], list[str]] = {}
+    groups: dict[tuple[str, str], _Leftovers] = {}
+    names: dict[tuple[str, str], list[str]] = {}
     for entry in entries:
         parsed = _parse(entry.name)
         if parsed is None:
@@ -305,13 +321,13 @@ def recover(parent: Path) -> list[str]:
             continue
         if not trusted_owner(info.st_uid) or stat.S_ISLNK(info.st_mode):
             continue  # not ours: someone else's name is never acted on
-        kind, target, pid = parsed
-        key = (target, pid)
+        kind, target, run = parsed
+        key = (target, run)
         setattr(groups.setdefault(key, _Leftovers()), kind, Path(entry.path))
         names.setdefault(key, []).append(entry.name)
     notes: list[str] = []
-    for (target, pid), found in sorted(groups.items()):
-        if _running(pid, names[(target, pid)]):
+    for (target, run), found in sorted(groups.items()):
+        if _running(int(run.split(".")[0]), names[(target, run)]):
             continue
         notes += _recover_one(parent / target, found)
     return notes
@@ -332,7 +348,7 @@ def _recover_one(directory: Path, found: _Leftovers) -> list[str]:
                         "interrupted run — compare them and keep the right one by hand",
                     )
                 found.was = found.journal.with_name(
-                    staging_name(_WAS, directory.name, int(found.journal.name.rsplit("-", 1)[1]))
+                    staging_name(_WAS, directory.name, run_of(found.journal))
                 )
                 os.rename(directory, found.was)
                 step("recover-moved-old")
