@@ -32,8 +32,9 @@ def _owner_problem(path: Path, info: os.stat_result, what: str) -> str:
     if trusted_owner(info.st_uid):
         return ""
     me = _user(os.geteuid())
+    owners = "root" if os.geteuid() == 0 else f"{me} or root"
     return (
-        f"{path} belongs to {_user(info.st_uid)}, not to {me} or root — that user could have "
+        f"{path} belongs to {_user(info.st_uid)}, not to {owners} — that user could have "
         f"replaced the CA's {what}; check it, then `chown {me} {path}` (or make a new CA)"
     )
 

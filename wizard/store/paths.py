@@ -102,11 +102,15 @@ def resolve(given: str | Path) -> Path:
         if problem:
             raise PathProblem(problem)
         target = os.readlink(candidate)
-        if not os.path.exists(candidate):
+        try:
+            os.stat(candidate)
+        except OSError as error:
+            if error.errno != errno.ENOENT:
+                raise PathProblem(describe_os_error(error, candidate)) from None
             raise PathProblem(
                 f"{candidate} is a symbolic link to {target}, which does not exist — create "
                 f"{target} or remove the link"
-            )
+            ) from None
         if os.path.isabs(target):
             current = Path("/")
         pending.extend(reversed([p for p in Path(target).parts if p != "/"]))

@@ -278,7 +278,9 @@ def _parse(name: str) -> tuple[str, str, str] | None:
         return None
     kind, _, target = head.partition("-")
     if kind in (_NEW, _WAS, _JOURNAL, _LEGACY_OLD) and target:
-        return ("scratch" if scratch else kind), target, run
+        if scratch:
+            return "scratch", target, run
+        return ("legacy_old" if kind == _LEGACY_OLD else kind), target, run
     return "legacy_new", head, run  # `<prefix>-<target>-<pid>`, before journals
 
 
