@@ -142,10 +142,14 @@ def load_existing_ca(
     profile = profile or get_profile("classic")
     files = files_of(profile.entry(name), profile)
     cert_path, key_path = directory / files.cert, directory / files.key
-    if not cert_path.exists() and not key_path.exists():
+    try:
+        cert_there, key_there = cert_path.exists(), key_path.exists()
+    except OSError as error:
+        raise GenerationError(store.describe_os_error(error, directory)) from None
+    if not cert_there and not key_there:
         return None
-    if not cert_path.exists() or not key_path.exists():
-        present, missing = (cert_path, key_path) if cert_path.exists() else (key_path, cert_path)
+    if not cert_there or not key_there:
+        present, missing = (cert_path, key_path) if cert_there else (key_path, cert_path)
         raise GenerationError(
             f"{present} is there but {missing.name} is not — a CA needs both; restore the "
             "missing file, or move the other away to make a new CA"

@@ -79,16 +79,34 @@ def test_a_kill_between_the_renames_keeps_the_ca_and_the_next_run_reuses_it(
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert not out.exists()  # the moment the issue found: no output directory at all
     assert ca_key in all_bytes(tmp_path)
-    # the next run, even without --force, finishes the swap and finds the old CA
-    again = wizard("generate", cwd=tmp_path)
-    assert again.returncode == 1
-    assert "already holds" in again.stderr and "--force" in again.stderr
-    assert (out / "ca-key.pem").read_bytes() == ca_key and (out / "ca.pem").read_bytes() == ca
-    assert leftovers(tmp_path) == []
+    # the next run finishes the swap before it looks for a CA: it reuses the old one
     forced = wizard("generate", "--force", cwd=tmp_path)
     assert forced.returncode == 0, forced.stderr
     assert "reused the existing CA k8s-certs/ca.pem" in forced.stdout
-    assert (out / "ca-key.pem").read_bytes() == ca_key
+    assert (out / "ca-key.pem").read_bytes() == ca_key and (out / "ca.pem").read_bytes() == ca
+    assert leftovers(tmp_path) == []
+    # killed again, then a run without --force: the set comes back and nothing is replaced
+    killed = wizard("generate", "--force", cwd=tmp_path, prelude=KILL_BETWEEN_RENAMES)
+    assert killed.returncode == -signal.SIGKILL and not out.exists()
+    again = wizard("generate", cwd=tmp_path)
+    assert again.returncode == 1 and "already holds" in again.stderr
+    assert (out / "ca-key.pem").read_bytes() == ca_key and leftovers(tmp_path) == []
+
+
+def test_a_journal_of_a_live_process_with_the_directory_missing_is_shown(tmp_path: Path) -> None:
+    out = tmp_path / "certs"
+    make_old(out)
+    old = tree(out)
+    was = tmp_path / f"{STAGING_PREFIX}-was-certs-1"  # process 1 is always alive
+    out.rename(was)
+    (tmp_path / f"{STAGING_PREFIX}-journal-certs-1").write_text("{}")
+    with pytest.raises(StoreError) as raised:
+        write_files(out, [OutputFile("x.json", b"{}")])
+    assert str(raised.value).startswith(f"cannot use {tmp_path}: {out} is missing while process 1")
+    assert f"the old in {was}: rename the one you want to certs" in str(raised.value)
+    with pytest.raises(GenerationError, match="is missing while process 1"):
+        load_existing_cas(out, get_profile("classic"))
+    assert tree(was) == old and not out.exists()
 
 
 def test_leftovers_of_the_old_two_rename_swap_are_recovered_not_deleted(tmp_path: Path) -> None:

@@ -46,6 +46,7 @@ __all__ = [
     "WriteResult",
     "backup_name",
     "conflicts",
+    "describe_os_error",
     "folder_in_the_way",
     "linked_folder",
     "output_directory",

@@ -329,7 +329,17 @@ def recover(parent: Path) -> list[str]:
         names.setdefault(key, []).append(entry.name)
     notes: list[str] = []
     for (target, run), found in sorted(groups.items()):
-        if _running(int(run.split(".")[0]), names[(target, run)]):
+        pid = int(run.split(".")[0])
+        if _running(pid, names[(target, run)]):
+            directory = parent / target
+            if found.journal is not None and not os.path.lexists(directory):
+                raise OSError(
+                    errno.EBUSY,
+                    f"{directory} is missing while process {pid} swaps it in ({found.journal}) "
+                    "— wait for that run; if there is none (its process id was reused), the "
+                    f"new set is in {found.new or directory} and the old in "
+                    f"{found.was or directory}: rename the one you want to {target}",
+                )
             continue
         notes += _recover_one(parent / target, found)
     return notes
