@@ -385,3 +385,15 @@ def test_other_processes_in_the_same_second_choose_other_names(tmp_path: Path) -
         names.append(process.stdout.strip())
     assert len(set(names)) == 3 and all(n.startswith("backup-20261202T203000Z-") for n in names)
     assert sorted((out / n / "a.pem").read_bytes() for n in names) == [b"old a", b"one", b"two"]
+
+
+def test_a_linked_folder_the_run_does_not_write_into_is_carried_as_a_link(tmp_path: Path) -> None:
+    out, elsewhere = tmp_path / "certs", tmp_path / "elsewhere"
+    make_old(out)
+    elsewhere.mkdir()
+    (elsewhere / "theirs.txt").write_text("t")
+    (out / "shared").symlink_to(elsewhere)
+    write_files(out, [OutputFile("a.pem", b"new a")], force=True)
+    assert os.readlink(out / "shared") == str(elsewhere)
+    assert [p.name for p in elsewhere.iterdir()] == ["theirs.txt"]
+    assert os.readlink(out / "a-link.pem") == "a.pem" and (out / "a.pem").read_bytes() == b"new a"

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
-import shutil
 import stat
 import threading
 from collections.abc import Iterable
@@ -304,7 +303,7 @@ def _write(
             for name in replaced:
                 copy = staging / reserved[1] / name
                 _make_folders(staging, copy.parent)
-                _link_or_copy(directory / name, copy)
+                _link_or_copy(directory, name, copy)
                 swap.step("backed-up")
             result.backup = directory / reserved[1]
             result.backed_up = replaced
@@ -312,7 +311,7 @@ def _write(
             path = staging / item.path
             _make_folders(staging, path.parent)
             if exists and item.path not in replaced and os.path.lexists(directory / item.path):
-                _link_or_copy(directory / item.path, path)
+                _link_or_copy(directory, item.path, path)
                 result.unchanged.append(item.path)
                 swap.step("kept")
                 continue
@@ -397,17 +396,54 @@ def _write_new(path: Path, content: bytes, mode: int) -> None:
         os.close(descriptor)
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
-    info = os.lstat(source)
+def _open_folder(directory: Path, relative: Path) -> int:
+    """A descriptor of a folder inside the directory, walked to one component at a time
+    without following a link (openat with O_NOFOLLOW), so no swap on the way can redirect it."""
+    descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for part in relative.parts:
+            inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=descriptor)
+            os.close(descriptor)
+            descriptor = inner
+    except OSError:
+        os.close(descriptor)
+        raise
+    return descriptor
+
+
+def _link_or_copy(directory: Path, relative: str, target: Path) -> None:
+    """Carry one entry of the directory into the staged copy: a hard link, a link as a link,
+    or (where linking is not allowed: an immutable file) a copy with its mode and times."""
+    folder = _open_folder(directory, Path(relative).parent)
+    try:
+        _link_or_copy_at(folder, Path(relative).name, target)
+    finally:
+        os.close(folder)
+
+
+def _link_or_copy_at(folder: int, name: str, target: Path) -> None:
+    info = os.lstat(name, dir_fd=folder)
     if stat.S_ISLNK(info.st_mode):
-        os.symlink(os.readlink(source), target)
+        os.symlink(os.readlink(name, dir_fd=folder), target)
         return
     try:
-        os.link(source, target, follow_symlinks=False)
+        os.link(name, target, src_dir_fd=folder, follow_symlinks=False)
+        return
     except OSError:
         if not stat.S_ISREG(info.st_mode):
             raise
-        shutil.copy2(source, target, follow_symlinks=False)
+    source = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=folder)
+    try:
+        copy = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            while chunk := os.read(source, 1 << 20):
+                os.write(copy, chunk)
+            os.fchmod(copy, stat.S_IMODE(info.st_mode))
+            os.utime(copy, ns=(info.st_atime_ns, info.st_mtime_ns))
+        finally:
+            os.close(copy)
+    finally:
+        os.close(source)
 
 
 def _copy_owner_and_mode(status: os.stat_result, target: Path) -> None:
@@ -422,15 +458,15 @@ def _copy_owner_and_mode(status: os.stat_result, target: Path) -> None:
 def _carry_over(
     directory: Path, staging: Path, skip: set[str], owners: list[tuple[Path, os.stat_result]]
 ) -> None:
-    """Hard-link everything the run does not replace into the staging copy (links as links)."""
-    for root, dirs, names in os.walk(directory):
+    """Hard-link everything the run does not replace into the staging copy (links as links),
+    walking the directory by descriptors (fwalk) so a swapped folder cannot redirect it."""
+    for root, dirs, names, folder in os.fwalk(directory, follow_symlinks=False):
         relative_root = Path(root).relative_to(directory)
         for name in dirs:
-            source = Path(root) / name
             target = staging / relative_root / name
-            info = os.lstat(source)
+            info = os.lstat(name, dir_fd=folder)
             if stat.S_ISLNK(info.st_mode):
-                os.symlink(os.readlink(source), target)
+                os.symlink(os.readlink(name, dir_fd=folder), target)
             else:
                 os.mkdir(target, DIR_MODE)
                 os.chmod(target, DIR_MODE)
@@ -440,9 +476,8 @@ def _carry_over(
             relative = (relative_root / name).as_posix()
             if relative in skip:
                 continue
-            _link_or_copy(Path(root) / name, staging / relative)
+            _link_or_copy_at(folder, name, staging / relative)
             swap.step("carried")
-        dirs[:] = [d for d in dirs if not (Path(root) / d).is_symlink()]
 
 
 def _fsync_tree(root: Path) -> None:
