@@ -397,3 +397,15 @@ def test_a_linked_folder_the_run_does_not_write_into_is_carried_as_a_link(tmp_pa
     assert os.readlink(out / "shared") == str(elsewhere)
     assert [p.name for p in elsewhere.iterdir()] == ["theirs.txt"]
     assert os.readlink(out / "a-link.pem") == "a.pem" and (out / "a.pem").read_bytes() == b"new a"
+
+
+def test_a_directory_others_may_write_is_kept_with_a_note(tmp_path: Path) -> None:
+    out = tmp_path / "certs"
+    out.mkdir()
+    os.chmod(out, 0o777)
+    result = write_files(out, [OutputFile("a.json", b"{}")])
+    assert result.notes == [
+        f"{out} (mode 0777) may be written by others, who could replace its keys and CA — "
+        f"`chmod go-w {out}`"
+    ]
+    assert stat.S_IMODE(out.stat().st_mode) == 0o777  # its mode is kept, as promised

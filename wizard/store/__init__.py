@@ -333,8 +333,19 @@ def _write(
         if reserved is not None:
             with _reserved_lock:
                 _reserved.discard(reserved)
-    result.notes = outcome.notes
+    result.notes = outcome.notes + _loose_directory(directory)
     return result
+
+
+def _loose_directory(directory: Path) -> list[str]:
+    """A note when the directory (kept with its mode and owner) lets others change the set."""
+    info = os.stat(directory)
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not info.st_mode & stat.S_ISVTX:
+        return [
+            f"{directory} (mode {stat.S_IMODE(info.st_mode):04o}) may be written by others, "
+            f"who could replace its keys and CA — `chmod go-w {directory}`"
+        ]
+    return []
 
 
 def _is_file_or_link(path: Path) -> bool:
