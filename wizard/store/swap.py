@@ -128,17 +128,17 @@ def fsync_directory(path: Path) -> None:
 
 
 def remove_tree(path: Path) -> None:
-    """Remove a folder we made (no link is followed), one entry at a time."""
-    for root, dirs, names in os.walk(path, topdown=False):
+    """Remove a folder we made, one entry at a time, by descriptors (fwalk, unlinkat): no link
+    is followed, even one the owner of a carried-over subfolder swaps in while we remove it."""
+    for _root, dirs, names, folder in os.fwalk(path, topdown=False, follow_symlinks=False):
         for name in names:
-            os.unlink(os.path.join(root, name))
+            os.unlink(name, dir_fd=folder)
             step("remove")
         for name in dirs:
-            full = os.path.join(root, name)
-            if os.path.islink(full):
-                os.unlink(full)
+            if stat.S_ISLNK(os.lstat(name, dir_fd=folder).st_mode):
+                os.unlink(name, dir_fd=folder)
             else:
-                os.rmdir(full)
+                os.rmdir(name, dir_fd=folder)
             step("remove")
     os.rmdir(path)
 
