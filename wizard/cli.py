@@ -423,6 +423,8 @@ def _print_result(result) -> None:
         print(f"wrote {result.directory / name}")
     if result.unchanged:
         print(f"kept {len(result.unchanged)} unchanged files: {', '.join(result.unchanged)}")
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
 
 
 def run_layout(args: argparse.Namespace) -> int:

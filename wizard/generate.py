@@ -18,7 +18,7 @@ from pathlib import Path
 
 from cryptography import x509
 
-from wizard import pki
+from wizard import pki, store, trust
 from wizard.bootstrap import new_bootstrap_token, rbac_manifest, token_csv
 from wizard.bounds import InputRefused, read_limited
 from wizard.catalog import (
@@ -131,26 +131,39 @@ def load_existing_ca(
     """The CA `name` in a directory (ca.pem + ca-key.pem, or pki/ca.crt + pki/ca.key), or None
     when neither file is there.
 
-    Raises GenerationError when only one of the two is there, or they do not belong together.
+    A swap a killed run left beside the directory is finished first, so the CA is looked for
+    where it belongs. Raises GenerationError when only one of the two is there, they do not
+    belong together, or someone other than the running user or root could have planted them
+    (see `wizard.trust`).
     """
+    try:
+        store.recover(directory)
+    except store.StoreError as error:
+        raise GenerationError(str(error)) from None
     profile = profile or get_profile("classic")
     files = files_of(profile.entry(name), profile)
     cert_path, key_path = directory / files.cert, directory / files.key
-    if not cert_path.exists() and not key_path.exists():
+    try:
+        cert_there, key_there = cert_path.exists(), key_path.exists()
+    except OSError as error:
+        raise GenerationError(store.describe_os_error(error, directory)) from None
+    if not cert_there and not key_there:
         return None
-    if not cert_path.exists() or not key_path.exists():
-        present, missing = (cert_path, key_path) if cert_path.exists() else (key_path, cert_path)
+    if not cert_there or not key_there:
+        present, missing = (cert_path, key_path) if cert_there else (key_path, cert_path)
         raise GenerationError(
             f"{present} is there but {missing.name} is not — a CA needs both; restore the "
             "missing file, or move the other away to make a new CA"
         )
     try:
-        certificate = pki.load_certificate(read_limited(cert_path), str(cert_path))
-        key = pki.load_private_key(read_limited(key_path), str(key_path))
+        certificate_bytes, cert_problem = trust.read_checked(directory, cert_path, key=False)
+        key_bytes, key_problem = trust.read_checked(directory, key_path, key=True)
+        certificate = pki.load_certificate(certificate_bytes, str(cert_path))
+        key = pki.load_private_key(key_bytes, str(key_path))
+    except trust.TrustError as error:
+        raise GenerationError(f"the CA is not reused: {error}") from None
     except pki.PKIError as error:
         raise GenerationError(str(error)) from None
-    except InputRefused as error:  # a FIFO, a device or a huge file where the CA should be
-        raise GenerationError(f"the CA in {directory}: {error}") from None
     except OSError as error:
         raise GenerationError(f"cannot read the CA in {directory}: {error.strerror}") from None
     if not pki.key_matches_certificate(key, certificate):
@@ -162,6 +175,8 @@ def load_existing_ca(
     problem = _ca_time_problem(certificate, datetime.now(UTC))
     if problem:
         raise GenerationError(f"{cert_path} {problem}")
+    if cert_problem or key_problem:
+        raise GenerationError(f"the CA is not reused: {cert_problem or key_problem}")
     return ExistingCA(name, certificate, key, directory, files)
 
 

@@ -57,7 +57,7 @@ from wizard.renew.model import (
     RenewPlan,
 )
 from wizard.spec import ClusterSpec, SpecError, dump_spec, load_spec
-from wizard.store import OutputFile
+from wizard.store import OutputFile, remove_stale_staging
 
 _KEY_USAGE_LABELS = dict(KEY_USAGE_NAMES)
 _USAGE_ORDER = [*_KEY_USAGE_LABELS.values(), "encipher only", "decipher only"]
@@ -555,6 +555,7 @@ def plan_renewal(
     """
     directory = Path(directory).absolute()
     now = now or datetime.now(UTC)
+    remove_stale_staging(directory.parent)  # finish a swap a killed run left
     if not directory.is_dir():
         raise RenewError(
             f"{directory} is not a certificate directory — give the -o DIR that generate wrote "

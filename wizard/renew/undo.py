@@ -13,7 +13,14 @@ from wizard import pki
 from wizard.bounds import InputRefused, read_limited
 from wizard.renew.model import MANIFEST_FILE, RenewError, UndoPlan
 from wizard.review.pairing import certificate_names_for_key, key_names_for_certificate
-from wizard.store import BACKUP_PREFIX, OutputFile, StoreError, WriteResult, write_files
+from wizard.store import (
+    BACKUP_PREFIX,
+    OutputFile,
+    StoreError,
+    WriteResult,
+    remove_stale_staging,
+    write_files,
+)
 
 
 def _partner(path: str) -> str | None:
@@ -86,6 +93,7 @@ def _key(data: bytes | None):
 def plan_undo(directory: str | Path, backup: str | Path) -> UndoPlan:
     """What restoring the backup folder would do; RenewError when it must not be done."""
     directory = Path(directory).absolute()
+    remove_stale_staging(directory.parent)  # finish a swap a killed run left
     if not directory.is_dir():
         raise RenewError(f"{directory} is not a directory — give the -o DIR the backup is in")
     folder = _find_backup(directory, backup)
