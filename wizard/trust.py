@@ -14,6 +14,7 @@ import pwd
 import stat
 from pathlib import Path
 
+from wizard.bounds import file_type_words
 from wizard.store.paths import trusted_owner
 
 
@@ -88,7 +89,10 @@ def read_checked(directory: Path, path: Path, *, key: bool) -> tuple[bytes, str]
     try:
         info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
-            raise TrustError(f"{path} is not a regular file — give the CA's own file")
+            raise TrustError(
+                f"{path} is {file_type_words(info.st_mode)}, not a regular file — "
+                "give the CA's own file"
+            )
         problem = problem or file_problem(path, info, key=key)
         chunks = []
         while chunk := os.read(descriptor, 1 << 20):
