@@ -28,14 +28,13 @@ from wizard.catalog import (
     usages_for,
 )
 from wizard.certdetails import (
-    KEY_USAGE_NAMES,
     ext_key_usage_words,
     key_description,
     key_usage_words,
     signed_by,
     subject_alternative_names,
 )
-from wizard.cfssl import EXT_KEY_USAGE_WORDS, KEY_USAGE_WORDS, ca_config, csr_hosts, dump_json
+from wizard.cfssl import ca_config, csr_hosts, dump_json
 from wizard.expiry import MAX_DAYS, DurationError, days_until, parse_lifetime, when_text
 from wizard.generate import (
     CA_CONFIG_FILE,
@@ -45,6 +44,7 @@ from wizard.generate import (
     distribution_files,
     kubeconfig_file,
 )
+from wizard.pki.usages import ISSUED_WORDS, canonical_order, shown_word
 from wizard.renew.model import (
     CA_WARN_DAYS,
     KIND_CERTIFICATE,
@@ -57,11 +57,6 @@ from wizard.renew.model import (
 )
 from wizard.spec import ClusterSpec, SpecError, dump_spec, load_spec
 from wizard.store import OutputFile
-
-_KEY_USAGE_LABELS = dict(KEY_USAGE_NAMES)
-_USAGE_ORDER = [*_KEY_USAGE_LABELS.values(), "encipher only", "decipher only"]
-_USAGE_ORDER += ["server auth", "client auth"]
-
 
 # --- reading what is on disk -------------------------------------------------------------------
 
@@ -126,26 +121,14 @@ def certificate_sans(certificate: x509.Certificate) -> list[str]:
     return dns + ips
 
 
-def _canonical_usages(words: Iterable[str]) -> list[str]:
-    unique = list(dict.fromkeys(words))
-    known = [w for w in _USAGE_ORDER if w in unique]
-    return known + sorted(w for w in unique if w not in _USAGE_ORDER)
-
-
 def certificate_usages(certificate: x509.Certificate) -> list[str]:
     """Key usage and EKU of a certificate, in one canonical order of cfssl-style words."""
-    return _canonical_usages(key_usage_words(certificate) + ext_key_usage_words(certificate))
+    return canonical_order(key_usage_words(certificate) + ext_key_usage_words(certificate))
 
 
 def expected_usages(words: Iterable[str]) -> list[str]:
     """A signing profile's cfssl usage words as the certificate will show them."""
-    labels = []
-    for word in words:
-        if word in KEY_USAGE_WORDS:
-            labels.append(_KEY_USAGE_LABELS[KEY_USAGE_WORDS[word]])
-        elif word in EXT_KEY_USAGE_WORDS:
-            labels.append(EXT_KEY_USAGE_WORDS[word].replace("_", " "))
-    return _canonical_usages(labels)
+    return canonical_order([shown_word(word) for word in words if word in ISSUED_WORDS])
 
 
 # --- the CAs -----------------------------------------------------------------------------------
