@@ -1,0 +1,152 @@
+"""The certificate catalogue: declarative entries that every screen and command reads.
+
+Like kubeadm's certlist.go, a profile is a table of entries. Generation, the CSR preview, the
+teaching screen, distribution and the review's role checks all read these entries, so they
+cannot disagree. The package holds the schema (`model`), the profiles as data (`profiles`),
+file names both ways (`naming`), the components (`components`), the Chinese teaching text
+(`text`), names seen on real machines (`aliases`) and the expansion for a cluster
+(`for_cluster`); this module re-exports all of them.
+"""
+
+from __future__ import annotations
+
+from wizard.catalog.aliases import (
+    ALSO_ACCEPTED_GROUPS,
+    OTHER_FILE_NAMES,
+    OTHER_FILE_PREFIXES,
+    OTHER_KUBECONFIG_NAMES,
+    SOFT_IDENTITY_CNS,
+)
+from wizard.catalog.components import ALWAYS_LISTED, COMPONENT_ORDER, RESTARTS, ROLE_COMPONENTS
+from wizard.catalog.for_cluster import (
+    cluster_dns_names,
+    concrete_entries,
+    concrete_kubeconfigs,
+    instances_for,
+    organization_of,
+    sans_of,
+    shared_subject_leaves,
+    subject_of,
+    usages_for,
+)
+from wizard.catalog.model import (
+    EIGHT_SETS,
+    SAN_REASONS,
+    CatalogError,
+    CertEntry,
+    ComponentUse,
+    Eku,
+    FlagKind,
+    Instance,
+    KubeconfigEntry,
+    KubeletMode,
+    KubeSet,
+    Naming,
+    Part,
+    Per,
+    Profile,
+    San,
+    SanSource,
+    SigningProfile,
+    flag_kind,
+)
+from wizard.catalog.naming import (
+    CA_CONFIG_FILE,
+    DISTRIBUTION_FILE,
+    DISTRIBUTION_JSON,
+    FILE_FIELDS,
+    KUBELET_KUBECONFIG,
+    RBAC_FILE,
+    SPEC_FILE,
+    TOKEN_CSV_FILE,
+    TOKEN_FILE,
+    EntryFiles,
+    FileMatch,
+    certificate_names_for_key,
+    entry_for_file,
+    file_of_part,
+    files_of,
+    key_names_for_certificate,
+)
+from wizard.catalog.profiles import PROFILE_NAMES, PROFILES, get_profile
+from wizard.catalog.profiles.classic import CLASSIC
+from wizard.catalog.profiles.complete import COMPLETE
+from wizard.catalog.profiles.kubeadm import KUBEADM
+from wizard.catalog.profiles.shared import (
+    APISERVER_SANS,
+    CLASSIC_USAGES,
+    CLIENT_USAGES,
+    CLUSTER_CA,
+    PEER_USAGES,
+    SERVER_USAGES,
+    SERVICE_ACCOUNT_KEY,
+)
+
+__all__ = [
+    "ALSO_ACCEPTED_GROUPS",
+    "ALWAYS_LISTED",
+    "APISERVER_SANS",
+    "CA_CONFIG_FILE",
+    "CLASSIC",
+    "CLASSIC_USAGES",
+    "CLIENT_USAGES",
+    "CLUSTER_CA",
+    "COMPLETE",
+    "COMPONENT_ORDER",
+    "DISTRIBUTION_FILE",
+    "DISTRIBUTION_JSON",
+    "EIGHT_SETS",
+    "FILE_FIELDS",
+    "KUBEADM",
+    "KUBELET_KUBECONFIG",
+    "OTHER_FILE_NAMES",
+    "OTHER_FILE_PREFIXES",
+    "OTHER_KUBECONFIG_NAMES",
+    "PEER_USAGES",
+    "PROFILES",
+    "PROFILE_NAMES",
+    "RBAC_FILE",
+    "RESTARTS",
+    "ROLE_COMPONENTS",
+    "SAN_REASONS",
+    "SERVER_USAGES",
+    "SERVICE_ACCOUNT_KEY",
+    "SOFT_IDENTITY_CNS",
+    "SPEC_FILE",
+    "TOKEN_CSV_FILE",
+    "TOKEN_FILE",
+    "CatalogError",
+    "CertEntry",
+    "ComponentUse",
+    "Eku",
+    "EntryFiles",
+    "FileMatch",
+    "FlagKind",
+    "Instance",
+    "KubeSet",
+    "KubeconfigEntry",
+    "KubeletMode",
+    "Naming",
+    "Part",
+    "Per",
+    "Profile",
+    "San",
+    "SanSource",
+    "SigningProfile",
+    "certificate_names_for_key",
+    "cluster_dns_names",
+    "concrete_entries",
+    "concrete_kubeconfigs",
+    "entry_for_file",
+    "file_of_part",
+    "files_of",
+    "flag_kind",
+    "get_profile",
+    "instances_for",
+    "key_names_for_certificate",
+    "organization_of",
+    "sans_of",
+    "shared_subject_leaves",
+    "subject_of",
+    "usages_for",
+]
