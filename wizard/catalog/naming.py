@@ -48,11 +48,13 @@ def files_of(entry: CertEntry, profile: Profile) -> EntryFiles:
         )
     if profile.naming is Naming.KUBEADM:
         return EntryFiles(cert=f"pki/{entry.name}.crt", key=f"pki/{entry.name}.key")
+    return cfssl_files(entry.name)
+
+
+def cfssl_files(name: str) -> EntryFiles:
+    """What `cfssljson -bare NAME` writes (and the CSR JSON it reads): NAME.pem, NAME-key.pem…"""
     return EntryFiles(
-        cert=f"{entry.name}.pem",
-        key=f"{entry.name}-key.pem",
-        csr=f"{entry.name}.csr",
-        request=f"{entry.name}-csr.json",
+        cert=f"{name}.pem", key=f"{name}-key.pem", csr=f"{name}.csr", request=f"{name}-csr.json"
     )
 
 

@@ -19,9 +19,11 @@ from wizard import pki
 from wizard.catalog import (
     CertEntry,
     KubeconfigEntry,
+    Part,
     Profile,
     concrete_entries,
     concrete_kubeconfigs,
+    file_of_part,
     files_of,
     get_profile,
     subject_of,
@@ -239,10 +241,10 @@ def _lifetime(
     now: datetime,
     override: tuple[str, timedelta] | None,
 ) -> None:
-    signer = entries.get(entry.signer or "ca")
-    ca_file = files_of(signer, profile).cert if signer else f"{entry.signer}"
+    signer = profile.signer_of(entry)
+    ca_file = files_of(signer, profile).cert
     cert_file = files_of(entry, profile).cert
-    ca_certificate = cas.get(entry.signer or "ca")
+    ca_certificate = cas.get(signer.name)
     if ca_certificate is None:
         change.problem = (
             f"{ca_file} is missing — renew re-issues {cert_file} under the existing CA and never "
@@ -338,11 +340,11 @@ def _compare_certificate(
         change.usages_old = certificate_usages(certificate)
         if change.usages_changed:
             reasons.append(f"usages differ from signing profile {signing.name!r}")
-        ca_certificate = cas.get(entry.signer or "ca")
+        ca_certificate = cas.get(profile.signer_of(entry).name)
         if ca_certificate is not None and not (
             certificate.issuer == ca_certificate.subject and signed_by(certificate, ca_certificate)
         ):
-            signer_file = files_of(entries[entry.signer or "ca"], profile).cert
+            signer_file = file_of_part(entry, Part.CA_CERT, profile)
             reasons.append(f"not signed by {signer_file}")
         if key is None:
             reasons.append(f"{files.key} {key_problem}")
@@ -471,7 +473,7 @@ def render_kubeconfig(
     None when a file it needs is not there (or, for the bootstrap kubeconfig, the token)."""
     if entries is None:
         entries = {e.name: e for e in concrete_entries(profile, spec)}
-    needed = [files_of(entries["ca"], profile).cert]
+    needed = [files_of(profile.cluster_ca, profile).cert]
     token = None
     if item.user:
         user = entries.get(item.user)
@@ -610,7 +612,9 @@ def plan_renewal(
 def _missing_ca_key_notes(directory: Path, profile: Profile, selected: list[Change]) -> list[str]:
     """The diff needs only the CA certificates, the renewal their keys: say so up front (a
     dry run on a machine without the CA key must not look like a run that would work)."""
-    signers = {c.entry.signer or "ca" for c in selected if c.kind == KIND_CERTIFICATE and c.entry}
+    signers = {
+        profile.signer_of(c.entry).name for c in selected if c.kind == KIND_CERTIFICATE and c.entry
+    }
     notes = []
     for name in sorted(signers):
         key_path = directory / files_of(profile.entry(name), profile).key
