@@ -16,13 +16,13 @@ from functools import lru_cache
 
 from wizard.catalog import (
     ALSO_ACCEPTED_GROUPS,
-    EIGHT_SETS,
     OTHER_FILE_NAMES,
     OTHER_FILE_PREFIXES,
     OTHER_KUBECONFIG_NAMES,
     PROFILES,
     SOFT_IDENTITY_CNS,
     CertEntry,
+    Eku,
     Profile,
     files_of,
     instances_for,
@@ -80,12 +80,7 @@ def role_of(entry: CertEntry, profile: Profile) -> Role:
         return Role(entry.name, entry.title, entry, profile.name, ca=True)
     if entry.key_only:
         return Role(entry.name, entry.title, entry, profile.name, key_pair=True)
-    words = " ".join(s.eku for s in EIGHT_SETS if s.number in entry.sets)
-    if not words and entry.signing_profile:  # in no set (front-proxy-client): its profile says
-        try:
-            words = " ".join(profile.signing_profile(entry.signing_profile).usages)
-        except KeyError:
-            words = ""
+    ekus = profile.ekus_of(entry)  # its sets', or (front-proxy-client) its signing profile's
     cn: str | None = entry.cn
     prefix = ""
     if "{name}" in entry.cn:
@@ -101,8 +96,8 @@ def role_of(entry: CertEntry, profile: Profile) -> Role:
         title=entry.title,
         entry=entry,
         profile=profile.name,
-        server_auth="server auth" in words,
-        client_auth="client auth" in words,
+        server_auth=Eku.SERVER_AUTH in ekus,
+        client_auth=Eku.CLIENT_AUTH in ekus,
         needs_sans=entry.is_server,
         cn=cn,
         cn_prefix=prefix,
