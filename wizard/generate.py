@@ -30,6 +30,7 @@ from wizard.catalog import (
     concrete_kubeconfigs,
     files_of,
     get_profile,
+    kubeconfig_server,
     subject_of,
     usages_for,
 )
@@ -389,9 +390,7 @@ def kubeconfig_file(
     token: str | None,
 ) -> OutputFile:
     """One kubeconfig, embedding (or naming) the CA and the user's certificate and key."""
-    server = (
-        f"https://127.0.0.1:{spec.network.apiserver_port}" if item.local else spec.apiserver_url()
-    )
+    server = kubeconfig_server(item, spec)
     ca_files = files_of(profile.cluster_ca, profile)
     if item.user:
         user_entry = entries[item.user]

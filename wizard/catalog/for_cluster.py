@@ -173,3 +173,10 @@ def shared_subject_leaves(profile: Profile, spec: ClusterSpec) -> list[tuple[Cer
         if (subject_of(entry, spec), entry.cn) == (subject_of(signer, spec), signer.cn):
             pairs.append((signer, entry))
     return pairs
+
+
+def kubeconfig_server(item: KubeconfigEntry, spec: ClusterSpec) -> str:
+    """The server a kubeconfig dials: the local apiserver on a master, else the VIP's URL."""
+    if item.local:
+        return f"https://127.0.0.1:{spec.network.apiserver_port}"
+    return spec.apiserver_url()

@@ -10,7 +10,6 @@ import enum
 from dataclasses import dataclass
 
 from wizard.hosts import HostKind
-from wizard.pki.usages import usage_of
 
 
 class Part(enum.StrEnum):
@@ -355,6 +354,8 @@ class Profile:
                             f"{self.name}: {use.component} {flag} reads a public key of "
                             f"{entry.name}, which is a certificate"
                         )
+        from wizard.pki.usages import usage_of  # here: the catalogue itself needs no crypto
+
         for signing_profile in self.signing_profiles:
             for word in signing_profile.usages:
                 if usage_of(word) is None:
