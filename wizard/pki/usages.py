@@ -48,8 +48,17 @@ USAGES: tuple[Usage, ...] = (
     Usage("any", eku=ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE),
 )
 
-ALIASES: dict[str, str] = {"signing": "digital signature"}
-"""cfssl's other words for a usage: the guide's `signing` is the digital signature bit."""
+ALIASES: dict[str, str] = {
+    "signing": "digital signature",  # the guide's word for the digital signature bit
+    "content committment": "content commitment",  # sic: cfssl's config.go spells it so
+}
+"""cfssl's other words for a usage (and its spelling where it differs from the bit's name)."""
+
+CFSSL_WORDS: tuple[str, ...] = (
+    *(u.word for u in USAGES if u.word not in ALIASES.values() or u.word == "digital signature"),
+    *ALIASES,
+)
+"""Every word cfssl accepts in a signing profile's `usages` that this table knows."""
 
 ISSUED_WORDS: frozenset[str] = frozenset(
     {
