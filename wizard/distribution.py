@@ -63,11 +63,15 @@ def base_directory(profile: Profile) -> str:
 
 
 def _generic(path: str, entry: CertEntry | None) -> str:
-    """The destination name of a per-host file: kubelet-node-1.pem → kubelet.pem."""
+    """The destination name of a per-host file: kubelet-node-1.pem → kubelet.pem, so every
+    host's flags name the same path."""
     if entry is None or entry.instance is None:
         return path
     name = entry.instance.name
-    return path.replace(f"-{name}", "").replace(f"/{name}/", "/").replace(f"{name}/", "")
+    generic = path.replace(f"-{name}", "").replace(f"/{name}/", "/")
+    # kubeadm's kubelet files: pki/kubelet/node-1.crt → pki/kubelet.crt, …/node-1-client.crt
+    generic = generic.replace(f"/{name}.", ".").replace(f"/{name}-", "-")
+    return generic.replace(f"{name}/", "")
 
 
 def destination_of(source: str, profile: Profile, entry: CertEntry | None = None) -> str:
@@ -105,6 +109,7 @@ def plan_distribution(spec: ClusterSpec) -> list[HostPlan]:
     profile = get_profile(spec.profile)
     entries = {e.name: e for e in concrete_entries(profile, spec)}
     kubeconfigs = concrete_kubeconfigs(profile, spec)
+    in_kubeconfigs = {k.component for k in kubeconfigs}
     shared = [e for e in entries.values() if e.instance is None]
     own: dict[str, list[CertEntry]] = {}
     for entry in entries.values():
@@ -125,7 +130,7 @@ def plan_distribution(spec: ClusterSpec) -> list[HostPlan]:
             for use in entry.used_by:
                 if use.component not in plan.components:
                     continue
-                for source, mode, why in _sources(entry, use, profile):
+                for source, mode, why in _sources(entry, use, profile, in_kubeconfigs):
                     placed.setdefault(
                         source,
                         PlacedFile(source, destination_of(source, profile, entry), mode, why),
@@ -173,12 +178,17 @@ def plan_distribution(spec: ClusterSpec) -> list[HostPlan]:
     return plans
 
 
-def _sources(entry: CertEntry, use: ComponentUse, profile: Profile) -> list[tuple[str, int, str]]:
-    """The files a component's use of an entry needs on its host: (source, mode, why)."""
+def _sources(
+    entry: CertEntry, use: ComponentUse, profile: Profile, in_kubeconfigs: set[str]
+) -> list[tuple[str, int, str]]:
+    """The files a component's use of an entry needs on its host: (source, mode, why).
+
+    A kubeconfig field's file travels inside (or beside) the kubeconfig when the profile makes
+    one for the component; otherwise (classic) the file itself goes, to build the kubeconfig."""
     result = []
     for flag, part in use.flags:
-        if flag_kind(flag) is FlagKind.KUBECONFIG_FIELD:
-            continue  # lives inside the component's kubeconfig
+        if flag_kind(flag) is FlagKind.KUBECONFIG_FIELD and use.component in in_kubeconfigs:
+            continue
         mode = KEY_MODE if part in (Part.KEY, Part.CA_KEY) else FILE_MODE
         result.append((file_of_part(entry, part, profile), mode, f"{use.component} {flag}"))
     return result
