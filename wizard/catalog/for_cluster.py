@@ -6,8 +6,9 @@ alone and `wizard.spec` may import the catalogue (PROFILE_NAMES, the profile fac
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from wizard.catalog.model import (
     CertEntry,
@@ -24,6 +25,8 @@ from wizard.hosts import Host, HostError, parse_host
 if TYPE_CHECKING:
     from wizard.spec import ClusterSpec
 
+_Item = TypeVar("_Item", CertEntry, KubeconfigEntry)
+
 
 def instances_for(per: Per | str | None, spec: ClusterSpec) -> list[Instance]:
     """The hosts a `per` template is made for: the nodes, or the etcd members (etcd-1, …)."""
@@ -37,48 +40,51 @@ def instances_for(per: Per | str | None, spec: ClusterSpec) -> list[Instance]:
     return []
 
 
+def _for_this_cluster(
+    items: Iterable[_Item], spec: ClusterSpec
+) -> Iterator[tuple[_Item, Instance | None]]:
+    """The items of this kubelet mode, each once, or once per host for a `per` template."""
+    for item in items:
+        if item.when_kubelet and item.when_kubelet != spec.kubelet:
+            continue
+        if item.per is None:
+            yield item, None
+            continue
+        for instance in instances_for(item.per, spec):
+            yield item, instance
+
+
 def concrete_entries(profile: Profile, spec: ClusterSpec) -> list[CertEntry]:
     """The profile's entries for this cluster: templates expanded per node or etcd member,
     and entries of the other kubelet mode left out. CAs come first, then in catalogue order."""
-    result: list[CertEntry] = []
-    for entry in profile.entries:
-        if entry.when_kubelet and entry.when_kubelet != spec.kubelet:
-            continue
-        if entry.per is None:
-            result.append(entry)
-            continue
-        for instance in instances_for(entry.per, spec):
-            result.append(
-                replace(
-                    entry,
-                    slug=entry.text_key,
-                    name=entry.name.format(name=instance.name),
-                    cn=entry.cn.format(name=instance.name),
-                    instance=instance,
-                )
-            )
+    result = [
+        entry
+        if instance is None
+        else replace(
+            entry,
+            slug=entry.text_key,
+            name=entry.name.format(name=instance.name),
+            cn=entry.cn.format(name=instance.name),
+            instance=instance,
+        )
+        for entry, instance in _for_this_cluster(profile.entries, spec)
+    ]
     return sorted(result, key=lambda e: not e.is_ca)
 
 
 def concrete_kubeconfigs(profile: Profile, spec: ClusterSpec) -> list[KubeconfigEntry]:
     """The profile's kubeconfigs for this cluster, expanded per node like the certificates."""
-    result = []
-    for item in profile.kubeconfigs:
-        if item.when_kubelet and item.when_kubelet != spec.kubelet:
-            continue
-        if item.per is None:
-            result.append(item)
-            continue
-        for instance in instances_for(item.per, spec):
-            result.append(
-                replace(
-                    item,
-                    name=item.name.format(name=instance.name),
-                    user=item.user.format(name=instance.name),
-                    per=None,
-                )
-            )
-    return result
+    return [
+        item
+        if instance is None
+        else replace(
+            item,
+            name=item.name.format(name=instance.name),
+            user=item.user.format(name=instance.name),
+            per=None,
+        )
+        for item, instance in _for_this_cluster(profile.kubeconfigs, spec)
+    ]
 
 
 def organization_of(entry: CertEntry, spec: ClusterSpec) -> str:
