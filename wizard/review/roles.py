@@ -248,8 +248,9 @@ def _by_identity(
 
 
 def _has(eku: tuple[str, ...], role: Role, usage: str) -> bool:
-    wanted = role.server_auth if usage == "server" else role.client_auth
-    return not wanted or f"{usage} auth" in eku
+    if usage == "server":
+        return not role.server_auth or Eku.SERVER_AUTH in eku
+    return not role.client_auth or Eku.CLIENT_AUTH in eku
 
 
 def recognise(record: ReviewedFile, preferred: str | None = None) -> Match | None:
@@ -363,7 +364,7 @@ def _unknown_server(record: ReviewedFile) -> bool:
     if facts.is_ca or facts.has_san_extension:
         return False
     eku = facts.ext_key_usage or ()
-    return "server auth" in eku and "client auth" not in eku
+    return Eku.SERVER_AUTH in eku and Eku.CLIENT_AUTH not in eku
 
 
 def _no_san(record: ReviewedFile, what: str) -> Finding:
@@ -383,7 +384,12 @@ def _check_eku(record: ReviewedFile, role: Role, label: str) -> list[Finding]:
     if eku is None or "any" in eku:  # no EKU extension: good for any use
         return []
     wanted = [
-        u for u, w in (("server auth", role.server_auth), ("client auth", role.client_auth)) if w
+        eku_word.value
+        for eku_word, needed in (
+            (Eku.SERVER_AUTH, role.server_auth),
+            (Eku.CLIENT_AUTH, role.client_auth),
+        )
+        if needed
     ]
     missing = [usage for usage in wanted if usage not in eku]
     if not missing:
