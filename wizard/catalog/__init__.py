@@ -72,12 +72,15 @@ from wizard.catalog.naming import (
 from wizard.catalog.profiles import PROFILE_NAMES, PROFILES, get_profile
 from wizard.catalog.profiles.classic import CLASSIC
 from wizard.catalog.profiles.complete import COMPLETE
-from wizard.catalog.profiles.kubeadm import KUBEADM
+from wizard.catalog.profiles.kubeadm import ETCD_MEMBER_SANS, KUBEADM, KUBEADM_APISERVER_SANS
 from wizard.catalog.profiles.shared import (
     APISERVER_SANS,
     CLASSIC_USAGES,
     CLIENT_USAGES,
     CLUSTER_CA,
+    GUIDE_ADMIN,
+    GUIDE_KUBE_PROXY,
+    GUIDE_KUBERNETES,
     PEER_USAGES,
     SERVER_USAGES,
     SERVICE_ACCOUNT_KEY,
@@ -97,8 +100,13 @@ __all__ = [
     "DISTRIBUTION_FILE",
     "DISTRIBUTION_JSON",
     "EIGHT_SETS",
+    "ETCD_MEMBER_SANS",
+    "GUIDE_ADMIN",
+    "GUIDE_KUBERNETES",
+    "GUIDE_KUBE_PROXY",
     "FILE_FIELDS",
     "KUBEADM",
+    "KUBEADM_APISERVER_SANS",
     "KUBELET_KUBECONFIG",
     "OTHER_FILE_NAMES",
     "OTHER_FILE_PREFIXES",
