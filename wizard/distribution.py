@@ -13,7 +13,7 @@ from typing import Any
 
 from wizard.catalog import (
     KUBELET_KUBECONFIG,
-    RESTARTS,
+    RESTARTS,  # noqa: F401  (re-exported: renew's report reads it from here)
     ROLE_COMPONENTS,
     TOKEN_CSV_FILE,
     CertEntry,
@@ -32,8 +32,6 @@ from wizard.catalog import (
 )
 from wizard.spec import ClusterSpec
 from wizard.store import FILE_MODE, KEY_MODE, OutputFile
-
-__all__ = ["RESTARTS", "ROLE_COMPONENTS"]  # re-exported from the catalogue
 
 
 @dataclass(frozen=True)

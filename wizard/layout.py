@@ -28,12 +28,12 @@ from wizard.catalog import (
     get_profile,
     organization_of,
 )
-from wizard.catalog.text import (  # re-exported: the teaching screen reads them from here
+from wizard.catalog.text import (  # the teaching screen reads these from here too
     CA_CERT_WHY,
     LANGUAGES,
-    PROFILE_DESCRIPTION_ZH,
-    PURPOSE_ZH,
-    SET_NAMES_ZH,
+    PROFILE_DESCRIPTION_ZH,  # noqa: F401  (re-exported)
+    PURPOSE_ZH,  # noqa: F401  (re-exported)
+    SET_NAMES_ZH,  # noqa: F401  (re-exported)
     WHY_ZH,
     description_text,
     identity_text,
@@ -41,8 +41,6 @@ from wizard.catalog.text import (  # re-exported: the teaching screen reads them
     set_text,
 )
 from wizard.spec import ClusterSpec, Node
-
-__all__ = ["LANGUAGES", "PROFILE_DESCRIPTION_ZH", "PURPOSE_ZH", "SET_NAMES_ZH", "set_text"]
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
