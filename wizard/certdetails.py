@@ -13,41 +13,13 @@ from datetime import UTC, datetime
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, SignatureAlgorithmOID
+from cryptography.x509.oid import NameOID, SignatureAlgorithmOID
 
 from wizard.expiry import WARN_DAYS, days_until
 from wizard.pki import public_key_bytes
-
-_NAME_LABELS = {
-    NameOID.COUNTRY_NAME: "C",
-    NameOID.STATE_OR_PROVINCE_NAME: "ST",
-    NameOID.LOCALITY_NAME: "L",
-    NameOID.ORGANIZATION_NAME: "O",
-    NameOID.ORGANIZATIONAL_UNIT_NAME: "OU",
-    NameOID.COMMON_NAME: "CN",
-    NameOID.SERIAL_NUMBER: "serialNumber",
-    NameOID.EMAIL_ADDRESS: "emailAddress",
-    NameOID.STREET_ADDRESS: "street",
-    NameOID.POSTAL_CODE: "postalCode",
-}
-_EKU_NAMES = {
-    ExtendedKeyUsageOID.SERVER_AUTH: "server auth",
-    ExtendedKeyUsageOID.CLIENT_AUTH: "client auth",
-    ExtendedKeyUsageOID.CODE_SIGNING: "code signing",
-    ExtendedKeyUsageOID.EMAIL_PROTECTION: "email protection",
-    ExtendedKeyUsageOID.TIME_STAMPING: "timestamping",
-    ExtendedKeyUsageOID.OCSP_SIGNING: "ocsp signing",
-    ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE: "any",
-}
-KEY_USAGE_NAMES = (  # cryptography's KeyUsage attribute, and cfssl's word for it
-    ("digital_signature", "digital signature"),
-    ("content_commitment", "content commitment"),
-    ("key_encipherment", "key encipherment"),
-    ("data_encipherment", "data encipherment"),
-    ("key_agreement", "key agreement"),
-    ("key_cert_sign", "cert sign"),
-    ("crl_sign", "crl sign"),
-)
+from wizard.pki.names import short_name
+from wizard.pki.usages import eku_word
+from wizard.pki.usages import key_usage_words as _key_usage_words
 
 _SIGNATURE_NAMES = {
     SignatureAlgorithmOID.RSA_WITH_MD5: "MD5-RSA",
@@ -132,7 +104,7 @@ def name_fields(name: x509.Name) -> dict[str, str]:
     """A DN as label → value (repeated attributes joined with ', '), in DN order."""
     result: dict[str, str] = {}
     for attribute in name:
-        label = _NAME_LABELS.get(attribute.oid, attribute.oid.dotted_string)
+        label = short_name(attribute.oid)
         value = attribute.value if isinstance(attribute.value, str) else attribute.value.hex()
         result[label] = f"{result[label]}, {value}" if label in result else value
     return result
@@ -164,13 +136,7 @@ def key_usage_words(certificate: x509.Certificate) -> list[str]:
         usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         return []
-    words = [word for attr, word in KEY_USAGE_NAMES if getattr(usage, attr)]
-    if usage.key_agreement:
-        if usage.encipher_only:
-            words.append("encipher only")
-        if usage.decipher_only:
-            words.append("decipher only")
-    return words
+    return _key_usage_words(usage)
 
 
 def ext_key_usage_words(certificate: x509.Certificate) -> list[str]:
@@ -179,7 +145,7 @@ def ext_key_usage_words(certificate: x509.Certificate) -> list[str]:
         usages = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound:
         return []
-    return [_EKU_NAMES.get(oid, oid.dotted_string) for oid in usages]
+    return [eku_word(oid) for oid in usages]
 
 
 def subject_alternative_names(

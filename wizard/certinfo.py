@@ -43,7 +43,6 @@ __all__ = [
     "certinfo_document",
     "certinfo_document_from_der",
     "certinfo_json",
-    "certinfo_json_from_der",
     "load_certificate_for_certinfo",
     "run_certinfo",
 ]
@@ -1087,11 +1086,6 @@ def _document(cert: _GoCertificate) -> dict[str, object]:
         }
     )
     return document
-
-
-def certinfo_json_from_der(der: bytes) -> str:
-    """cfssl-certinfo's stdout for a DER certificate (with its trailing newline)."""
-    return gojson.marshal_indent(certinfo_document_from_der(der)) + "\n"
 
 
 def certinfo_document(cert: x509.Certificate) -> dict[str, object]:

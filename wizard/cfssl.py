@@ -10,20 +10,9 @@ import json
 from typing import Any
 
 from wizard.catalog import CertEntry, Profile, sans_of, subject_of, usages_for
+from wizard.catalog.naming import CA_CONFIG_FILE, cfssl_files
 from wizard.hosts import HostKind
 from wizard.spec import ClusterSpec
-
-# cfssl's usage words and the X.509 bits they become (cfssl-compat.md §3).
-KEY_USAGE_WORDS = {
-    "signing": "digital_signature",
-    "digital signature": "digital_signature",
-    "key encipherment": "key_encipherment",
-    "key agreement": "key_agreement",
-    "data encipherment": "data_encipherment",
-    "cert sign": "key_cert_sign",
-    "crl sign": "crl_sign",
-}
-EXT_KEY_USAGE_WORDS = {"server auth": "server_auth", "client auth": "client_auth"}
 
 
 def csr_request(entry: CertEntry, spec: ClusterSpec) -> dict[str, Any]:
@@ -68,12 +57,13 @@ def dump_json(document: dict[str, Any]) -> str:
 
 
 def gencert_command(entry: CertEntry, profile: Profile) -> str:
-    """The cfssl command line that makes this entry from its JSON, for cfssl users."""
+    """The cfssl command line that makes this entry from its JSON, in cfssl's file names."""
+    files = cfssl_files(entry.name)
     if entry.is_ca:
-        return f"cfssl gencert -initca {entry.name}-csr.json | cfssljson -bare {entry.name}"
-    signer = profile.entry(entry.signer or "ca")
+        return f"cfssl gencert -initca {files.request} | cfssljson -bare {entry.name}"
+    signer = cfssl_files(profile.signer_of(entry).name)
     return (
-        f"cfssl gencert -ca={signer.name}.pem -ca-key={signer.name}-key.pem "
-        f"-config=ca-config.json -profile={entry.signing_profile} "
-        f"{entry.name}-csr.json | cfssljson -bare {entry.name}"
+        f"cfssl gencert -ca={signer.cert} -ca-key={signer.key} "
+        f"-config={CA_CONFIG_FILE} -profile={entry.signing_profile} "
+        f"{files.request} | cfssljson -bare {entry.name}"
     )

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from wizard.catalog import PROFILE_NAMES
+
 if TYPE_CHECKING:
     from wizard.spec import ClusterSpec
 
@@ -20,7 +22,7 @@ EXIT_OK = 0
 EXIT_REFUSED = 1
 
 DEFAULT_OUTPUT = "k8s-certs"
-PROFILE_CHOICES = ("classic", "complete", "kubeadm")
+PROFILE_CHOICES = PROFILE_NAMES
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,32 +12,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wizard.catalog import (
+    KUBELET_KUBECONFIG,
+    RESTARTS,  # noqa: F401  (re-exported: renew's report reads it from here)
+    ROLE_COMPONENTS,
+    TOKEN_CSV_FILE,
     CertEntry,
     ComponentUse,
+    FlagKind,
     KubeconfigEntry,
+    Naming,
+    Part,
     Profile,
     concrete_entries,
     concrete_kubeconfigs,
+    file_of_part,
     files_of,
+    flag_kind,
     get_profile,
 )
 from wizard.spec import ClusterSpec
-from wizard.store import OutputFile
-
-ROLE_COMPONENTS: dict[str, tuple[str, ...]] = {
-    "etcd": ("etcd", "etcdctl"),
-    "master": ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl"),
-    "node": ("kubelet", "kube-proxy"),
-    "registry": (),
-}
-RESTARTS: dict[str, str] = {
-    "etcd": "systemctl restart etcd",
-    "kube-apiserver": "systemctl restart kube-apiserver",
-    "kube-controller-manager": "systemctl restart kube-controller-manager",
-    "kube-scheduler": "systemctl restart kube-scheduler",
-    "kubelet": "systemctl restart kubelet",
-    "kube-proxy": "systemctl restart kube-proxy",
-}
+from wizard.store import FILE_MODE, KEY_MODE, OutputFile
 
 
 @dataclass(frozen=True)
@@ -63,23 +57,25 @@ class HostPlan:
 
 def base_directory(profile: Profile) -> str:
     """Where certificates live on the hosts: the guide's /etc/kubernetes/ssl, or kubeadm's pki."""
-    return "/etc/kubernetes" if profile.naming == "kubeadm" else "/etc/kubernetes/ssl"
+    return "/etc/kubernetes" if profile.naming is Naming.KUBEADM else "/etc/kubernetes/ssl"
 
 
-def _generic(path: str, entry: CertEntry | None, template: str) -> str:
-    """The destination name of a per-host file: kubelet-node-1.pem → kubelet.pem."""
+def _generic(path: str, entry: CertEntry | None) -> str:
+    """The destination name of a per-host file: kubelet-node-1.pem → kubelet.pem, so every
+    host's flags name the same path."""
     if entry is None or entry.instance is None:
         return path
     name = entry.instance.name
-    return path.replace(f"-{name}", "").replace(f"/{name}/", "/").replace(f"{name}/", "")
+    generic = path.replace(f"-{name}", "").replace(f"/{name}/", "/")
+    # kubeadm's kubelet files: pki/kubelet/node-1.crt → pki/kubelet.crt, …/node-1-client.crt
+    generic = generic.replace(f"/{name}.", ".").replace(f"/{name}-", "-")
+    return generic.replace(f"{name}/", "")
 
 
 def destination_of(source: str, profile: Profile, entry: CertEntry | None = None) -> str:
     """The absolute path of an output file on its host."""
-    relative = _generic(source, entry, "")
-    if source.endswith((".kubeconfig", ".conf")):
-        return f"/etc/kubernetes/{relative}"
-    if profile.naming == "kubeadm":
+    relative = _generic(source, entry)
+    if source.endswith((".kubeconfig", ".conf")):  # kubeconfigs sit beside the pki directory
         return f"/etc/kubernetes/{relative}"
     return f"{base_directory(profile)}/{relative}"
 
@@ -111,6 +107,7 @@ def plan_distribution(spec: ClusterSpec) -> list[HostPlan]:
     profile = get_profile(spec.profile)
     entries = {e.name: e for e in concrete_entries(profile, spec)}
     kubeconfigs = concrete_kubeconfigs(profile, spec)
+    in_kubeconfigs = {k.component for k in kubeconfigs}
     shared = [e for e in entries.values() if e.instance is None]
     own: dict[str, list[CertEntry]] = {}
     for entry in entries.values():
@@ -131,7 +128,7 @@ def plan_distribution(spec: ClusterSpec) -> list[HostPlan]:
             for use in entry.used_by:
                 if use.component not in plan.components:
                     continue
-                for source, mode, why in _sources(entry, use, entries, profile):
+                for source, mode, why in _sources(entry, use, profile, in_kubeconfigs):
                     placed.setdefault(
                         source,
                         PlacedFile(source, destination_of(source, profile, entry), mode, why),
@@ -144,34 +141,34 @@ def plan_distribution(spec: ClusterSpec) -> list[HostPlan]:
                     PlacedFile(
                         item.name,
                         destination_of(item.name, profile, user_entry),
-                        0o600,
+                        KEY_MODE,
                         f"{item.component}'s kubeconfig",
                     ),
                 )
                 if not spec.kubeconfig.embed:
-                    for source in _kubeconfig_references(item, entries, profile):
+                    for source, mode in _kubeconfig_references(item, entries, profile):
                         placed.setdefault(
                             source,
                             PlacedFile(
                                 source,
                                 destination_of(source, profile),
-                                0o600 if source.endswith(("-key.pem", ".key")) else 0o644,
+                                mode,
                                 f"referenced by {item.name}",
                             ),
                         )
         if spec.kubelet == "bootstrap" and profile.kubeconfigs and "master" in roles:
-            placed["token.csv"] = PlacedFile(
-                "token.csv",
-                destination_of("token.csv", profile),
-                0o600,
+            placed[TOKEN_CSV_FILE] = PlacedFile(
+                TOKEN_CSV_FILE,
+                destination_of(TOKEN_CSV_FILE, profile),
+                KEY_MODE,
                 "kube-apiserver --token-auth-file",
             )
         if "registry" in roles and not placed:
-            ca_files = files_of(entries["ca"], profile)
-            placed[ca_files.cert] = PlacedFile(
-                ca_files.cert,
-                destination_of(ca_files.cert, profile),
-                0o644,
+            ca_cert = files_of(profile.cluster_ca, profile).cert
+            placed[ca_cert] = PlacedFile(
+                ca_cert,
+                destination_of(ca_cert, profile),
+                FILE_MODE,
                 "to trust the cluster CA (the guide also lists the registry in kubernetes.pem)",
             )
         plan.files = sorted(placed.values(), key=lambda f: f.destination)
@@ -180,22 +177,18 @@ def plan_distribution(spec: ClusterSpec) -> list[HostPlan]:
 
 
 def _sources(
-    entry: CertEntry, use: ComponentUse, entries: dict[str, CertEntry], profile: Profile
+    entry: CertEntry, use: ComponentUse, profile: Profile, in_kubeconfigs: set[str]
 ) -> list[tuple[str, int, str]]:
-    files = files_of(entry, profile)
+    """The files a component's use of an entry needs on its host: (source, mode, why).
+
+    A kubeconfig field's file travels inside (or beside) the kubeconfig when the profile makes
+    one for the component; otherwise (classic) the file itself goes, to build the kubeconfig."""
     result = []
     for flag, part in use.flags:
-        if flag.endswith(":") and flag.startswith(("client-", "certificate-authority")):
-            continue  # lives inside the component's kubeconfig
-        if part == "cert":
-            result.append((files.cert, 0o644, f"{use.component} {flag}"))
-        elif part == "key":
-            result.append((files.key, 0o600, f"{use.component} {flag}"))
-        elif part == "pub":
-            result.append((files.public_key, 0o644, f"{use.component} {flag}"))
-        elif part == "ca-cert":
-            signer = files_of(entries[entry.signer or "ca"], profile)
-            result.append((signer.cert, 0o644, f"{use.component} {flag}"))
+        if flag_kind(flag) is FlagKind.KUBECONFIG_FIELD and use.component in in_kubeconfigs:
+            continue
+        mode = KEY_MODE if part in (Part.KEY, Part.CA_KEY) else FILE_MODE
+        result.append((file_of_part(entry, part, profile), mode, f"{use.component} {flag}"))
     return result
 
 
@@ -207,12 +200,13 @@ def _kubeconfig_belongs(item: KubeconfigEntry, entries: dict[str, CertEntry], ad
 
 def _kubeconfig_references(
     item: KubeconfigEntry, entries: dict[str, CertEntry], profile: Profile
-) -> list[str]:
-    references = [files_of(entries["ca"], profile).cert]
+) -> list[tuple[str, int]]:
+    """The files a kubeconfig names when it does not embed them: (source, mode)."""
+    references = [(files_of(profile.cluster_ca, profile).cert, FILE_MODE)]
     user = entries.get(item.user)
     if user is not None:
         files = files_of(user, profile)
-        references += [files.cert, files.key]
+        references += [(files.cert, FILE_MODE), (files.key, KEY_MODE)]
     return references
 
 
@@ -226,28 +220,21 @@ def component_flags(spec: ClusterSpec) -> dict[str, list[str]]:
     for entry in entries.values():
         for use in entry.used_by:
             for flag, part in use.flags:
-                if (
-                    flag.endswith(":")
-                    and use.component in kubeconfigs
-                    and flag.startswith(("client-", "certificate-authority"))
-                ):
+                kind = flag_kind(flag)
+                if kind is FlagKind.KUBECONFIG_FIELD and use.component in kubeconfigs:
                     continue
-                files = files_of(entry, profile)
-                if part == "ca-cert":
-                    source = files_of(entries[entry.signer or "ca"], profile).cert
-                else:
-                    source = {"cert": files.cert, "key": files.key, "pub": files.public_key}[part]
+                source = file_of_part(entry, part, profile)
                 destination = destination_of(source, profile, entry)
                 if (use.component, flag) in seen_templates:
                     continue
                 seen_templates.add((use.component, flag))
-                text = f"{flag} {destination}" if flag.endswith(":") else f"{flag}={destination}"
+                text = f"{flag}={destination}" if kind is FlagKind.FLAG else f"{flag} {destination}"
                 flags.setdefault(use.component, []).append(text)
     if spec.kubelet == "bootstrap" and profile.kubeconfigs:
         flags.setdefault("kube-apiserver", []).extend(
             [
                 "--enable-bootstrap-token-auth=true",
-                f"--token-auth-file={destination_of('token.csv', profile)}",
+                f"--token-auth-file={destination_of(TOKEN_CSV_FILE, profile)}",
             ]
         )
     for component, item in kubeconfigs.items():
@@ -258,7 +245,7 @@ def component_flags(spec: ClusterSpec) -> dict[str, list[str]]:
         if item.user == "" and component == "kubelet":
             flags[component][0] = (
                 f"--bootstrap-kubeconfig={destination_of(item.name, profile)} "
-                "--kubeconfig=/etc/kubernetes/kubelet.kubeconfig"
+                f"--kubeconfig={KUBELET_KUBECONFIG}"
             )
     return flags
 

@@ -22,6 +22,7 @@ from wizard import pki, store, trust
 from wizard.bootstrap import new_bootstrap_token, rbac_manifest, token_csv
 from wizard.bounds import InputRefused, read_limited
 from wizard.catalog import (
+    CLASSIC,
     CertEntry,
     EntryFiles,
     KubeconfigEntry,
@@ -30,8 +31,18 @@ from wizard.catalog import (
     concrete_kubeconfigs,
     files_of,
     get_profile,
+    kubeconfig_server,
     subject_of,
     usages_for,
+)
+from wizard.catalog.naming import (  # re-exported: the output directory's fixed names
+    CA_CONFIG_FILE,
+    DISTRIBUTION_FILE,
+    DISTRIBUTION_JSON,
+    RBAC_FILE,
+    SPEC_FILE,
+    TOKEN_CSV_FILE,
+    TOKEN_FILE,
 )
 from wizard.cfssl import ca_config, csr_hosts, csr_request, dump_json
 from wizard.distribution import distribution_json, distribution_markdown, plan_distribution
@@ -67,15 +78,6 @@ class ExistingCA:
     key: pki.PrivateKey
     source: Path
     files: EntryFiles
-
-
-CA_CONFIG_FILE = "ca-config.json"
-SPEC_FILE = "cluster.toml"
-TOKEN_FILE = "bootstrap-token"
-TOKEN_CSV_FILE = "token.csv"
-RBAC_FILE = "bootstrap-rbac.yaml"
-DISTRIBUTION_FILE = "DISTRIBUTION.md"
-DISTRIBUTION_JSON = "distribution.json"
 
 
 def plan_json_files(spec: ClusterSpec) -> list[OutputFile]:
@@ -126,7 +128,7 @@ def _uses_bootstrap(profile: Profile, spec: ClusterSpec) -> bool:
 
 
 def load_existing_ca(
-    directory: Path, name: str = "ca", profile: Profile | None = None
+    directory: Path, name: str = "ca", profile: Profile = CLASSIC
 ) -> ExistingCA | None:
     """The CA `name` in a directory (ca.pem + ca-key.pem, or pki/ca.crt + pki/ca.key), or None
     when neither file is there.
@@ -140,7 +142,6 @@ def load_existing_ca(
         store.recover(directory)
     except store.StoreError as error:
         raise GenerationError(str(error)) from None
-    profile = profile or get_profile("classic")
     files = files_of(profile.entry(name), profile)
     cert_path, key_path = directory / files.cert, directory / files.key
     try:
@@ -329,7 +330,7 @@ def _issue_entry(
         certificate = pki.issue_ca(key, subject, spec.ca_lifetime(), now)
         written = certificate_files(files_of(entry, profile), certificate, key, csr)
     else:
-        ca_certificate, ca_key = issued[entry.signer or "ca"]
+        ca_certificate, ca_key = issued[profile.signer_of(entry).name]
         lifetime = capped_lifetime(spec, ca_certificate, now)
         certificate, written = issue_leaf_files(
             entry, profile, spec, key, spec.key.algo, (ca_certificate, ca_key), lifetime, now
@@ -407,10 +408,8 @@ def kubeconfig_file(
     token: str | None,
 ) -> OutputFile:
     """One kubeconfig, embedding (or naming) the CA and the user's certificate and key."""
-    server = (
-        f"https://127.0.0.1:{spec.network.apiserver_port}" if item.local else spec.apiserver_url()
-    )
-    ca_files = files_of(profile.entry("ca"), profile)
+    server = kubeconfig_server(item, spec)
+    ca_files = files_of(profile.cluster_ca, profile)
     if item.user:
         user_entry = entries[item.user]
         user_files = files_of(user_entry, profile)

@@ -10,19 +10,37 @@ from __future__ import annotations
 import copy
 import os
 from dataclasses import dataclass
+from functools import cache
 
 from wizard.catalog import (
+    ALWAYS_LISTED,
+    COMPONENT_ORDER,
     EIGHT_SETS,
+    PROFILE_NAMES,
+    PROFILES,
+    TOKEN_CSV_FILE,
     CertEntry,
-    KubeSet,
+    KubeletMode,
+    Part,
     concrete_entries,
+    file_of_part,
     files_of,
     get_profile,
     organization_of,
 )
-from wizard.spec import PROFILES, ClusterSpec, Node
-
-LANGUAGES = ("en", "zh")
+from wizard.catalog.text import (  # the teaching screen reads these from here too
+    CA_CERT_WHY,
+    LANGUAGES,
+    PROFILE_DESCRIPTION_ZH,  # noqa: F401  (re-exported)
+    PURPOSE_ZH,  # noqa: F401  (re-exported)
+    SET_NAMES_ZH,  # noqa: F401  (re-exported)
+    WHY_ZH,
+    description_text,
+    identity_text,
+    purpose_text,
+    set_text,
+)
+from wizard.spec import ClusterSpec, Node
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
@@ -43,6 +61,8 @@ TEXT: dict[str, dict[str, str]] = {
         "components": "Who uses what",
         "bootstrap": "TLS bootstrapping, step by step",
         "purpose": "why",
+        "identity_columns": "CN|O|RBAC",
+        "component_columns": "component|flags → files",
         "none": "—",
     },
     "zh": {
@@ -63,163 +83,9 @@ TEXT: dict[str, dict[str, str]] = {
         "components": "各组件使用哪些文件",
         "bootstrap": "TLS bootstrapping 的步骤",
         "purpose": "原因",
+        "identity_columns": "CN（用户）|O（组）|RBAC 给它的权限",
+        "component_columns": "组件|参数 → 文件",
         "none": "—",
-    },
-}
-
-SET_NAMES_ZH = {
-    1: (
-        "etcd server 证书",
-        "etcd --cert-file",
-        "kube-apiserver --etcd-cafile、etcdctl --cacert",
-        "server auth 和 client auth",
-    ),
-    2: (
-        "etcd peer 证书",
-        "etcd --peer-cert-file",
-        "其他 etcd 成员 --peer-trusted-ca-file",
-        "server auth 和 client auth",
-    ),
-    3: (
-        "etcd client 证书",
-        "kube-apiserver --etcd-certfile",
-        "etcd --trusted-ca-file",
-        "client auth",
-    ),
-    4: (
-        "kube-apiserver server 证书",
-        "kube-apiserver --tls-cert-file",
-        "各客户端 kubeconfig 中的 CA",
-        "server auth",
-    ),
-    5: (
-        "kube-apiserver client 证书",
-        "kubectl、controller-manager、scheduler、kube-proxy、kubelet 的 kubeconfig",
-        "kube-apiserver --client-ca-file",
-        "client auth",
-    ),
-    6: (
-        "service account 密钥对",
-        "kube-controller-manager --service-account-private-key-file",
-        "kube-apiserver --service-account-key-file",
-        "普通密钥对，不是证书",
-    ),
-    7: (
-        "kubelet server 证书",
-        "kubelet tlsCertFile（或 TLS bootstrap）",
-        "kube-apiserver --kubelet-certificate-authority",
-        "server auth",
-    ),
-    8: (
-        "kubelet client 证书",
-        "kube-apiserver --kubelet-client-certificate",
-        "kubelet clientCAFile",
-        "client auth",
-    ),
-}
-
-# fmt: off
-PURPOSE_ZH = {
-    "ca": "根证书：所有组件都信任它，它的私钥签署其他所有证书；kube-controller-manager 用它签发 kubelet 证书。",
-    "kubernetes": "本指南唯一的服务端证书：kube-apiserver 和 etcd 都用它，所以要包含所有 etcd、master、"
-    "镜像仓库和 VIP 地址，以及 service 网段的第一个 IP。",
-    "admin": "kubectl 的客户端证书。O=system:masters 绑定 cluster-admin，完全绕过 RBAC：不要放到 node 上。",
-    "kube-proxy": "每个节点上 kube-proxy 的客户端证书。CN system:kube-proxy 被内置绑定 system:node-proxier 授权。",
-    "kube-controller-manager": "kube-controller-manager 的客户端证书（kubeconfig）。Kubernetes 1.20 "
-    "去掉非安全端口后必须有。",
-    "controller-manager": "kube-controller-manager 的客户端证书（kubeconfig）。",
-    "kube-scheduler": "kube-scheduler 的客户端证书（kubeconfig）。Kubernetes 1.20 去掉非安全端口后必须有。",
-    "scheduler": "kube-scheduler 的客户端证书（kubeconfig）。",
-    "kube-apiserver-kubelet-client": "kube-apiserver 访问 kubelet（logs、exec）时出示的证书；没有足够的 RBAC "
-    "权限时 kubectl logs 会 Forbidden。",
-    "apiserver-kubelet-client": "kube-apiserver 访问 kubelet（logs、exec）时出示的证书。",
-    "front-proxy-client": "聚合层：kube-apiserver 用它代理到扩展 API 服务器（如 metrics-server）。",
-    "sa": "不是证书：kube-apiserver 用 sa.key 签署、用 sa.pub 验证 service account token。",
-    "apiserver": "kube-apiserver 在 6443 端口出示的服务端证书。",
-    "etcd/ca": "etcd 自己的 CA：签署 etcd 的 server、peer 和 client 证书。",
-    "front-proxy-ca": "只签署 front-proxy-client；扩展 API 服务器信任它。",
-    "etcd/healthcheck-client": "etcd 健康检查和 etcdctl 使用的客户端证书。",
-    "apiserver-etcd-client": "kube-apiserver 访问 etcd 时出示的证书。",
-    "kubelet-{name}": "kubelet 在 10250 端口出示的服务端证书；kube-apiserver 用 --kubelet-certificate-authority 验证它。",
-    "kubelet/{name}": "kubelet 在 10250 端口出示的服务端证书；kube-apiserver 用 --kubelet-certificate-authority 验证它。",
-    "kubelet-{name}-client": "kubelet 在 kube-apiserver 的身份。CN 必须正好是节点注册时的名字，否则 Node 授权器会拒绝。",
-    "kubelet/{name}-client": "kubelet 在 kube-apiserver 的身份。CN 必须正好是节点注册时的名字，否则 Node 授权器会拒绝。",
-    "etcd/{name}/server": "一个 etcd 成员向客户端出示的证书。需要 server auth 和 client auth：etcd 的 gRPC 网关用它连接本成员。",
-    "etcd/{name}/peer": "一个 etcd 成员与其他成员通信（监听和连接）时出示的证书：server auth 和 client auth，SAN 含自己的地址。",
-}
-
-WHY_ZH = {
-    "authenticates kube-proxy to the apiserver": "kube-proxy 向 kube-apiserver 认证",
-    "authenticates the administrator": "管理员的身份认证",
-    "authenticates the kubelet to the apiserver": "kubelet 向 kube-apiserver 认证",
-    "authenticates to aggregated API servers": "向聚合的扩展 API 服务器认证",
-    "authenticates to etcd": "向 etcd 认证",
-    "authenticates to kubelets": "向 kubelet 认证",
-    "authenticates to the local apiserver": "向本机的 kube-apiserver 认证",
-    "checks etcd's health": "检查 etcd 的健康状态",
-    "serves clients": "向客户端提供服务",
-    "serves clients and talks to the other members": "向客户端提供服务，并与其他成员通信",
-    "serves the API": "提供 API 服务",
-    "serves the API and authenticates to etcd": "提供 API 服务，并向 etcd 认证",
-    "serves the kubelet API": "提供 kubelet API 服务",
-    "signs and verifies service-account tokens": "签署和验证 service account token",
-    "signs kubelet certificates (TLS bootstrap) and puts the CA in service-account secrets": "签发 kubelet 证书（TLS bootstrap），并把 CA 放进 service account secret",
-    "signs service-account token secrets": "签署 service account token secret",
-    "talks to the other members": "与其他成员通信",
-    "verifies client certificates and etcd's certificate": "验证客户端证书和 etcd 的证书",
-    "verifies clients and peers": "验证客户端和其他成员",
-    "verifies etcd's server certificate": "验证 etcd 的服务端证书",
-    "verifies the apiserver (in its kubeconfig)": "验证 kube-apiserver（写在它的 kubeconfig 里）",
-    "verifies the apiserver's client certificate": "验证 kube-apiserver 的客户端证书",
-}
-
-# What RBAC (or the verifying side) gives each client identity, keyed by the catalogue's
-# English `identity`.
-RBAC_TEXT: dict[str, dict[str, str]] = {
-    "user admin, group system:masters → ClusterRole cluster-admin": {
-        "en": "group system:masters is bound to cluster-admin: every right, RBAC bypassed",
-        "zh": "system:masters 组绑定 cluster-admin：拥有全部权限，绕过 RBAC",
-    },
-    "user kubernetes-admin, group system:masters → cluster-admin": {
-        "en": "group system:masters is bound to cluster-admin: every right, RBAC bypassed",
-        "zh": "system:masters 组绑定 cluster-admin：拥有全部权限，绕过 RBAC",
-    },
-    "user system:kube-controller-manager → ClusterRole system:kube-controller-manager": {
-        "en": "user bound to ClusterRole system:kube-controller-manager",
-        "zh": "用户绑定 ClusterRole system:kube-controller-manager",
-    },
-    "user system:kube-scheduler → ClusterRole system:kube-scheduler": {
-        "en": "user bound to ClusterRole system:kube-scheduler",
-        "zh": "用户绑定 ClusterRole system:kube-scheduler",
-    },
-    "user system:kube-proxy → ClusterRole system:node-proxier": {
-        "en": "user bound to ClusterRole system:node-proxier",
-        "zh": "用户绑定 ClusterRole system:node-proxier",
-    },
-    "user system:node:<name>, group system:nodes → Node authorizer": {
-        "en": "Node authorizer and NodeRestriction: only its own node and its pods",
-        "zh": "Node 授权器和 NodeRestriction：只能操作自己的节点和其上的 pod",
-    },
-    "user kube-apiserver-kubelet-client, group system:masters": {
-        "en": "group system:masters: kubelets allow logs, exec, port-forward "
-        "(or bind the user to system:kubelet-api-admin)",
-        "zh": "system:masters 组：kubelet 允许 logs、exec、port-forward"
-        "（或把用户绑定到 system:kubelet-api-admin）",
-    },
-    "user front-proxy-client (trusted through --requestheader-allowed-names)": {
-        "en": "not RBAC: extension API servers trust it through --requestheader-allowed-names",
-        "zh": "不经过 RBAC：扩展 API 服务器通过 --requestheader-allowed-names 信任它",
-    },
-    "user kubernetes when used as a client (kube-apiserver → kubelet, etcd)": {
-        "en": "kube-apiserver's identity at etcd and kubelets; bind user kubernetes to "
-        "system:kubelet-api-admin or kubectl logs/exec get Forbidden",
-        "zh": "kube-apiserver 访问 etcd 和 kubelet 时的身份；把用户 kubernetes 绑定到 "
-        "system:kubelet-api-admin，否则 kubectl logs/exec 会 Forbidden",
-    },
-    "an etcd client": {
-        "en": "no RBAC: etcd lets in any certificate its CA signed (with etcd auth on, "
-        "the CN is the etcd user)",
-        "zh": "不经过 RBAC：etcd 接受它的 CA 签署的任何证书（开启 etcd 认证时 CN 是 etcd 用户）",
     },
 }
 
@@ -227,8 +93,7 @@ BOOTSTRAP_IDENTITY = {
     "en": (
         "kubelet-bootstrap / system:bootstrap:<id> (a token, not a certificate)",
         "system:bootstrappers",
-        "bind the group to system:node-bootstrapper (create CSRs) and "
-        "…:nodeclient (auto-approval)",
+        "bind the group to system:node-bootstrapper (create CSRs) and …:nodeclient (auto-approval)",
     ),
     "zh": (
         "kubelet-bootstrap / system:bootstrap:<id>（token，不是证书）",
@@ -236,21 +101,6 @@ BOOTSTRAP_IDENTITY = {
         "把该组绑定到 system:node-bootstrapper（创建 CSR）和 …:nodeclient（自动批准）",
     ),
 }
-
-COMPONENT_ORDER = (
-    "etcd",
-    "etcdctl",
-    "kube-apiserver",
-    "kube-controller-manager",
-    "kube-scheduler",
-    "kubelet",
-    "kube-proxy",
-    "kubectl",
-)
-"""The components the teaching screen lists, in the order a cluster is started."""
-
-ALWAYS_LISTED = tuple(c for c in COMPONENT_ORDER if c != "etcdctl")
-"""Listed even when a profile makes no file for them (classic has none for kube-scheduler)."""
 
 OUTSIDE_SETS = {
     "en": "outside the eight: the aggregation layer (front proxy)",
@@ -261,11 +111,6 @@ OUTSIDE_SETS = {
 EXAMPLE_NODE = Node("node-1", "192.168.214.101")
 """The node shown when cluster.toml lists none, so per-node certificates can be explained."""
 
-PROFILE_DESCRIPTION_ZH = {
-    "classic": "与指南完全一致：一个 CA 签署 kubernetes（etcd 和 kube-apiserver）、admin（kubectl）和 kube-proxy。适用于 Kubernetes 1.20 之前；现在的集群还需要 controller-manager、scheduler 证书和 service account 密钥。",
-    "complete": "指南的四对密钥，加上 Kubernetes 1.20 以后需要的：controller-manager、scheduler 证书，service account 密钥对，kube-apiserver 访问 kubelet 和 front-proxy 的证书，每个节点的 kubelet 证书（或 bootstrap token）以及 kubeconfig——全部由一个 CA 签署。",
-    "kubeadm": "kubeadm 的布局：集群、etcd、front proxy 三个 CA；pki/ 下的 .crt/.key 文件；每个 etcd 成员自己的 server 和 peer 证书；admin.conf 等 kubeconfig。",
-}
 # fmt: on
 BOOTSTRAP_STEPS = {
     "en": [
@@ -319,20 +164,25 @@ class Section:
     rows: list[list[str]]
 
 
-def set_text(kube_set: KubeSet, language: str) -> tuple[str, str, str, str]:
-    """A set's (name, presented by, verified by, EKU it needs) in the language."""
-    if language == "zh":
-        return SET_NAMES_ZH[kube_set.number]
-    return kube_set.name, kube_set.presented_by, kube_set.verified_by, kube_set.eku
-
-
-CA_CERT_WHY = {"certificate-authority:": "verifies the apiserver (in its kubeconfig)"}
-"""The reason a kubeconfig holds its CA's certificate, whatever its client certificate is for."""
-
-
 def why_of(why: str, language: str) -> str:
-    """A component's reason for using a file, in the language (falls back to English)."""
-    return WHY_ZH.get(why, why) if language == "zh" else why
+    """A component's reason for using a file, in the language (falls back to English).
+
+    The screens hold a FileUse's English reason; its Chinese is found through the catalogue's
+    text, which is keyed by entry and component (see wizard.catalog.text)."""
+    return _whys_zh().get(why, why) if language == "zh" else why
+
+
+@cache
+def _whys_zh() -> dict[str, str]:
+    """English reason → Chinese, over every use of every profile's entries."""
+    table = {text.en: text.zh for text in CA_CERT_WHY.values()}
+    for profile in PROFILES.values():
+        for entry in profile.entries:
+            for use in entry.used_by:
+                zh = WHY_ZH.get((entry.text_key, use.component))
+                if zh:
+                    table.setdefault(use.why, zh)
+    return table
 
 
 def teaching_spec(spec: ClusterSpec) -> tuple[ClusterSpec, bool]:
@@ -343,8 +193,8 @@ def teaching_spec(spec: ClusterSpec) -> tuple[ClusterSpec, bool]:
     """
     copied = copy.deepcopy(spec)
     if copied.profile not in PROFILES:
-        copied.profile = PROFILES[0]
-    if copied.kubelet == "certificates" and not copied.nodes:
+        copied.profile = PROFILE_NAMES[0]
+    if copied.kubelet == KubeletMode.CERTIFICATES and not copied.nodes:
         copied.nodes = [copy.copy(EXAMPLE_NODE)]
         return copied, True
     return copied, False
@@ -413,23 +263,20 @@ def profile_files(spec: ClusterSpec) -> list[LayoutFile]:
 def file_uses(spec: ClusterSpec) -> list[FileUse]:
     """Every component's use of every file, flags grouped per (component, file, reason)."""
     profile = get_profile(spec.profile)
-    entries = {e.name: e for e in concrete_entries(profile, spec)}
     grouped: dict[tuple[str, str, str], list[str]] = {}
     owners: dict[tuple[str, str, str], CertEntry] = {}
     seen: set[tuple[str, str, str]] = set()
-    for entry in entries.values():  # CAs first: their own reasons win over a kubeconfig's
-        files = files_of(entry, profile)
+    for entry in concrete_entries(
+        profile, spec
+    ):  # CAs first: their reasons win over a kubeconfig's
         for use in entry.used_by:
             for flag, part in use.flags:
-                why = use.why
-                if part == "ca-cert":
-                    signer = entries.get(entry.signer or "ca")
-                    name = files_of(signer, profile).cert if signer else ""
-                    why = CA_CERT_WHY.get(flag, why)
-                else:
-                    name = {"cert": files.cert, "key": files.key, "pub": files.public_key}.get(
-                        part, ""
-                    )
+                name = file_of_part(entry, part, profile)
+                why = (
+                    CA_CERT_WHY[flag].en
+                    if part is Part.CA_CERT and flag in CA_CERT_WHY
+                    else use.why
+                )
                 if not name or (name, use.component, flag) in seen:
                     continue
                 seen.add((name, use.component, flag))
@@ -496,31 +343,25 @@ def identity_rows(spec: ClusterSpec, language: str = "en") -> list[IdentityRow]:
     profile = get_profile(spec.profile)
     rows = []
     for entry in concrete_entries(profile, spec):
-        if not entry.signer or entry.key_only or entry.identity.startswith("not "):
+        if not entry.is_client_identity:
             continue
-        rbac = RBAC_TEXT.get(entry.identity, {}).get(language, entry.identity)
         rows.append(
             IdentityRow(
                 entry.cn,
                 organization_of(entry, spec) or TEXT[language]["none"],
-                rbac,
+                identity_text(entry, language),
                 files_of(entry, profile).cert,
             )
         )
     cn, organization, rbac = BOOTSTRAP_IDENTITY[language]
-    token_file = "bootstrap.kubeconfig, token.csv"
+    token_file = f"bootstrap.kubeconfig, {TOKEN_CSV_FILE}"
     rows.append(IdentityRow(cn, organization, rbac, token_file))
     return rows
 
 
 def purpose_of(entry: CertEntry, language: str) -> str:
     """An entry's purpose in the language (falls back to English)."""
-    if language == "zh":
-        template = entry.name
-        if entry.instance:
-            template = entry.name.replace(entry.instance.name, "{name}")
-        return PURPOSE_ZH.get(template, entry.purpose)
-    return entry.purpose
+    return purpose_text(entry, language)
 
 
 def layout_sections(spec: ClusterSpec, language: str = "en") -> list[Section]:
@@ -528,46 +369,31 @@ def layout_sections(spec: ClusterSpec, language: str = "en") -> list[Section]:
     text = TEXT[language]
     profile = get_profile(spec.profile)
     sets = [text["set_columns"].split("|")]
-    for kube_set in EIGHT_SETS:
-        if language == "zh":
-            name, presented, verified, eku = SET_NAMES_ZH[kube_set.number]
-        else:
-            name, presented, verified, eku = (
-                kube_set.name,
-                kube_set.presented_by,
-                kube_set.verified_by,
-                kube_set.eku,
-            )
-        sets.append([str(kube_set.number), name, presented, verified, eku])
+    sets += [[str(s.number), *set_text(s, language)] for s in EIGHT_SETS]
     entries = concrete_entries(profile, spec)
     files_rows = [text["file_columns"].split("|")]
-    identity_rows = [["CN", "O", "RBAC"]]
     for entry in entries:
         files = files_of(entry, profile)
         shown = files.cert or f"{files.key}, {files.public_key}"
         users = ", ".join(dict.fromkeys(u.component for u in entry.used_by)) or text["none"]
-        organization = organization_of(entry, spec)
         files_rows.append(
             [
                 shown,
                 purpose_of(entry, language),
                 entry.cn or text["none"],
-                organization or text["none"],
+                organization_of(entry, spec) or text["none"],
                 users,
             ]
         )
-        if entry.signer and not entry.key_only:
-            identity_rows.append([entry.cn, organization or text["none"], entry.identity])
+    identities = [text["identity_columns"].split("|")]
+    identities += [[row.cn, row.organization, row.rbac] for row in identity_rows(spec, language)]
     components: dict[str, list[str]] = {}
     for entry in entries:
         for use in entry.used_by:
-            files = files_of(entry, profile)
             for flag, part in use.flags:
-                name = {"cert": files.cert, "key": files.key, "pub": files.public_key}.get(part)
-                if part == "ca-cert":
-                    name = files_of(profile.entry(entry.signer or "ca"), profile).cert
+                name = file_of_part(entry, part, profile)
                 components.setdefault(use.component, []).append(f"{flag} {name}")
-    component_rows = [["component", "flags → files"]]
+    component_rows = [text["component_columns"].split("|")]
     component_rows += [[c, "; ".join(dict.fromkeys(f))] for c, f in components.items()]
     bootstrap_rows = [["#", text["purpose"]]]
     bootstrap_rows += [[str(i), step] for i, step in enumerate(BOOTSTRAP_STEPS[language], 1)]
@@ -575,10 +401,10 @@ def layout_sections(spec: ClusterSpec, language: str = "en") -> list[Section]:
         Section(text["sets"], text["sets_intro"], sets),
         Section(
             text["files"].format(profile=profile.name),
-            PROFILE_DESCRIPTION_ZH[profile.name] if language == "zh" else profile.description,
+            description_text(profile, language),
             files_rows,
         ),
-        Section(text["identities"], text["identities_intro"], identity_rows),
+        Section(text["identities"], text["identities_intro"], identities),
         Section(text["components"], "", component_rows),
         Section(text["bootstrap"], "", bootstrap_rows),
     ]

@@ -15,6 +15,7 @@ from wizard.catalog import (
     concrete_kubeconfigs,
     files_of,
     get_profile,
+    kubeconfig_server,
     shared_subject_leaves,
 )
 from wizard.generate import (
@@ -106,11 +107,7 @@ def describe(planned: PlannedFile, spec: ClusterSpec) -> str:
         return f"PKCS#10 request of the {title}, kept so it can be signed again"
     if kind == "kubeconfig" and planned.kubeconfig is not None:
         item = planned.kubeconfig
-        server = (
-            f"https://127.0.0.1:{spec.network.apiserver_port}"
-            if item.local
-            else spec.apiserver_url()
-        )
+        server = kubeconfig_server(item, spec)
         who = f"the {item.user} certificate" if item.user else "the bootstrap token"
         return f"kubeconfig of {item.component}: {who}, server {server}, mode {KEY_MODE:o}"
     if planned.name == TOKEN_FILE:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import tomli_w
 
 from wizard.bounds import InputRefused, bare, quote, quote_repr, read_limited
+from wizard.catalog import PROFILE_NAMES, get_profile
 from wizard.expiry import DurationError, parse_lifetime
 from wizard.hosts import (
     Host,
@@ -30,7 +31,7 @@ from wizard.hosts import (
 
 Severity = Literal["error", "warning", "note"]
 
-PROFILES = ("classic", "complete", "kubeadm")
+PROFILES = PROFILE_NAMES  # the catalogue's profile names
 KUBELET_MODES = ("certificates", "bootstrap")
 KEY_SIZES: dict[str, tuple[int, ...]] = {"rsa": (2048, 3072, 4096), "ecdsa": (256, 384)}
 HOST_GROUPS = ("etcd", "masters", "registry", "vip", "extra")
@@ -252,17 +253,20 @@ def validate(spec: ClusterSpec) -> list[Problem]:
 
 def _validate_nodes_for_profile(spec: ClusterSpec) -> list[Problem]:
     """Nodes the profile ignores, or a profile that wants nodes and has none."""
-    if spec.profile == "classic" and spec.nodes:
+    if spec.profile not in PROFILE_NAMES:
+        return []  # reported as an unknown profile
+    profile = get_profile(spec.profile)
+    if not profile.makes_per_node_files and spec.nodes:
         return [
             Problem(
                 "nodes",
-                f"the classic profile makes no per-node files, so these {len(spec.nodes)} nodes "
-                "are left out — choose the complete or kubeadm profile for kubelet "
-                "certificates and kubeconfigs",
+                f"the {profile.name} profile makes no per-node files, so these "
+                f"{len(spec.nodes)} nodes are left out — choose the complete or kubeadm "
+                "profile for kubelet certificates and kubeconfigs",
                 "warning",
             )
         ]
-    wants_nodes = spec.profile in ("complete", "kubeadm") and spec.kubelet == "certificates"
+    wants_nodes = profile.makes_per_node_files and spec.kubelet == "certificates"
     if wants_nodes and not spec.nodes:
         return [
             Problem(

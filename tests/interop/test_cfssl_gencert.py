@@ -77,3 +77,62 @@ def test_cfssl_reads_our_csr_files(classic_set: Path) -> None:
     document = json.loads(result.stdout)
     assert document["Subject"]["CommonName"] == "kubernetes"
     assert "kubernetes.default.svc.cluster.local" in document["DNSNames"]
+
+
+def test_cfssl_gives_every_usage_word_the_meaning_of_our_table(tmp_path: Path) -> None:
+    """One signing profile per word of wizard.pki.usages: cfssl's certificate shows exactly
+    the bit or EKU our table maps the word to."""
+    from wizard.pki.usages import CFSSL_WORDS, usage_of
+
+    cfssl, cfssljson = need_tool("cfssl"), need_tool("cfssljson")
+    words = list(CFSSL_WORDS)
+    profiles = {f"p{i}": {"usages": [word], "expiry": "24h"} for i, word in enumerate(words)}
+    (tmp_path / "config.json").write_text(json.dumps({"signing": {"profiles": profiles}}))
+    request = {"CN": "usage-test", "key": {"algo": "ecdsa", "size": 256}}
+    (tmp_path / "csr.json").write_text(json.dumps(request))
+    ca = subprocess.run(
+        [cfssl, "gencert", "-initca", "csr.json"], cwd=tmp_path, capture_output=True, check=True
+    )
+    subprocess.run([cfssljson, "-bare", "ca"], cwd=tmp_path, input=ca.stdout, check=True)
+    for index, word in enumerate(words):
+        made = subprocess.run(
+            [
+                cfssl,
+                "gencert",
+                "-ca=ca.pem",
+                "-ca-key=ca-key.pem",
+                "-config=config.json",
+                f"-profile=p{index}",
+                "csr.json",
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            check=True,
+        )
+        subprocess.run(
+            [cfssljson, "-bare", f"leaf{index}"], cwd=tmp_path, input=made.stdout, check=True
+        )
+        usage = usage_of(word)
+        assert usage is not None, word
+        if usage.word in ("encipher only", "decipher only"):
+            # defined only with key agreement, so cryptography refuses the bit alone: ask openssl
+            shown = subprocess.run(
+                [
+                    need_tool("openssl"),
+                    "x509",
+                    "-noout",
+                    "-ext",
+                    "keyUsage",
+                    "-in",
+                    f"leaf{index}.pem",
+                ],
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            assert usage.word.title() in shown, (word, shown)
+            continue
+        certificate = load(tmp_path / f"leaf{index}.pem")
+        shown_words = key_usage_words(certificate) + ext_key_usage_words(certificate)
+        assert shown_words == [usage.word], (word, shown_words)

@@ -53,7 +53,9 @@ from wizard.store import write_files as store_write_files
 def _ca_keys(plan: RenewPlan) -> dict[str, tuple[x509.Certificate, pki.PrivateKey]]:
     """The signing CAs, with their keys; each must be the very CA the plan compared against."""
     signers = {
-        c.entry.signer or "ca" for c in plan.changes if c.kind == KIND_CERTIFICATE and c.entry
+        plan.profile.signer_of(c.entry).name
+        for c in plan.changes
+        if c.kind == KIND_CERTIFICATE and c.entry
     }
     found = {}
     for name in sorted(signers):
@@ -143,8 +145,10 @@ def renewal_files(plan: RenewPlan, *, workers: int | None = None) -> list[Output
     files: list[OutputFile] = []
     for change in plan.changes:
         if change.kind == KIND_CERTIFICATE:
-            signer = change.entry.signer if change.entry else None
-            files += _issue_certificate(plan, change, keys[change.name], cas[signer or "ca"])
+            signer = (
+                plan.profile.signer_of(change.entry) if change.entry else plan.profile.cluster_ca
+            )
+            files += _issue_certificate(plan, change, keys[change.name], cas[signer.name])
         elif change.kind == KIND_KEY_PAIR:
             files += _key_pair(plan, change, keys[change.name])
     new_contents = {f.path: f.content for f in files}

@@ -20,23 +20,24 @@ from wizard.bounds import InputRefused, bare, load_yaml, read_limited
 from wizard.catalog import (
     CertEntry,
     KubeconfigEntry,
+    Part,
     Profile,
     concrete_entries,
     concrete_kubeconfigs,
+    file_of_part,
     files_of,
     get_profile,
     subject_of,
     usages_for,
 )
 from wizard.certdetails import (
-    KEY_USAGE_NAMES,
     ext_key_usage_words,
     key_description,
     key_usage_words,
     signed_by,
     subject_alternative_names,
 )
-from wizard.cfssl import EXT_KEY_USAGE_WORDS, KEY_USAGE_WORDS, ca_config, csr_hosts, dump_json
+from wizard.cfssl import ca_config, csr_hosts, dump_json
 from wizard.expiry import MAX_DAYS, DurationError, days_until, parse_lifetime, when_text
 from wizard.generate import (
     CA_CONFIG_FILE,
@@ -46,6 +47,7 @@ from wizard.generate import (
     distribution_files,
     kubeconfig_file,
 )
+from wizard.pki.usages import ISSUED_WORDS, canonical_order, shown_word
 from wizard.renew.model import (
     CA_WARN_DAYS,
     KIND_CERTIFICATE,
@@ -58,11 +60,6 @@ from wizard.renew.model import (
 )
 from wizard.spec import ClusterSpec, SpecError, dump_spec, load_spec
 from wizard.store import OutputFile, remove_stale_staging
-
-_KEY_USAGE_LABELS = dict(KEY_USAGE_NAMES)
-_USAGE_ORDER = [*_KEY_USAGE_LABELS.values(), "encipher only", "decipher only"]
-_USAGE_ORDER += ["server auth", "client auth"]
-
 
 # --- reading what is on disk -------------------------------------------------------------------
 
@@ -135,26 +132,14 @@ def certificate_sans(certificate: x509.Certificate) -> list[str]:
     return dns + ips
 
 
-def _canonical_usages(words: Iterable[str]) -> list[str]:
-    unique = list(dict.fromkeys(words))
-    known = [w for w in _USAGE_ORDER if w in unique]
-    return known + sorted(w for w in unique if w not in _USAGE_ORDER)
-
-
 def certificate_usages(certificate: x509.Certificate) -> list[str]:
     """Key usage and EKU of a certificate, in one canonical order of cfssl-style words."""
-    return _canonical_usages(key_usage_words(certificate) + ext_key_usage_words(certificate))
+    return canonical_order(key_usage_words(certificate) + ext_key_usage_words(certificate))
 
 
 def expected_usages(words: Iterable[str]) -> list[str]:
     """A signing profile's cfssl usage words as the certificate will show them."""
-    labels = []
-    for word in words:
-        if word in KEY_USAGE_WORDS:
-            labels.append(_KEY_USAGE_LABELS[KEY_USAGE_WORDS[word]])
-        elif word in EXT_KEY_USAGE_WORDS:
-            labels.append(EXT_KEY_USAGE_WORDS[word].replace("_", " "))
-    return _canonical_usages(labels)
+    return canonical_order([shown_word(word) for word in words if word in ISSUED_WORDS])
 
 
 # --- the CAs -----------------------------------------------------------------------------------
@@ -265,10 +250,10 @@ def _lifetime(
     now: datetime,
     override: tuple[str, timedelta] | None,
 ) -> None:
-    signer = entries.get(entry.signer or "ca")
-    ca_file = files_of(signer, profile).cert if signer else f"{entry.signer}"
+    signer = profile.signer_of(entry)
+    ca_file = files_of(signer, profile).cert
     cert_file = files_of(entry, profile).cert
-    ca_certificate = cas.get(entry.signer or "ca")
+    ca_certificate = cas.get(signer.name)
     if ca_certificate is None:
         change.problem = (
             f"{ca_file} is missing — renew re-issues {cert_file} under the existing CA and never "
@@ -364,11 +349,11 @@ def _compare_certificate(
         change.usages_old = certificate_usages(certificate)
         if change.usages_changed:
             reasons.append(f"usages differ from signing profile {signing.name!r}")
-        ca_certificate = cas.get(entry.signer or "ca")
+        ca_certificate = cas.get(profile.signer_of(entry).name)
         if ca_certificate is not None and not (
             certificate.issuer == ca_certificate.subject and signed_by(certificate, ca_certificate)
         ):
-            signer_file = files_of(entries[entry.signer or "ca"], profile).cert
+            signer_file = file_of_part(entry, Part.CA_CERT, profile)
             reasons.append(f"not signed by {signer_file}")
         if key is None:
             reasons.append(f"{files.key} {key_problem}")
@@ -494,7 +479,7 @@ def render_kubeconfig(
     None when a file it needs is not there (or, for the bootstrap kubeconfig, the token)."""
     if entries is None:
         entries = {e.name: e for e in concrete_entries(profile, spec)}
-    needed = [files_of(entries["ca"], profile).cert]
+    needed = [files_of(profile.cluster_ca, profile).cert]
     token = None
     if item.user:
         user = entries.get(item.user)
@@ -635,7 +620,9 @@ def plan_renewal(
 def _missing_ca_key_notes(directory: Path, profile: Profile, selected: list[Change]) -> list[str]:
     """The diff needs only the CA certificates, the renewal their keys: say so up front (a
     dry run on a machine without the CA key must not look like a run that would work)."""
-    signers = {c.entry.signer or "ca" for c in selected if c.kind == KIND_CERTIFICATE and c.entry}
+    signers = {
+        profile.signer_of(c.entry).name for c in selected if c.kind == KIND_CERTIFICATE and c.entry
+    }
     notes = []
     for name in sorted(signers):
         key_path = directory / files_of(profile.entry(name), profile).key

@@ -8,7 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from wizard.bounds import InputRefused, read_limited
-from wizard.catalog import concrete_entries, concrete_kubeconfigs, files_of, get_profile
+from wizard.catalog import (
+    Part,
+    concrete_entries,
+    concrete_kubeconfigs,
+    file_of_part,
+    files_of,
+    get_profile,
+)
 from wizard.distribution import RESTARTS, plan_distribution
 from wizard.expiry import when_text
 from wizard.generate import SPEC_FILE
@@ -34,10 +41,11 @@ def _readers(spec: ClusterSpec) -> tuple[dict[str, list[str]], set[str]]:
     readers: dict[str, list[str]] = {}
     through_kubeconfig: set[str] = set()
     for entry in concrete_entries(profile, spec):
-        files = files_of(entry, profile)
         for use in entry.used_by:
             for flag, part in use.flags:
-                source = {"cert": files.cert, "key": files.key, "pub": files.public_key}.get(part)
+                if part in (Part.CA_CERT, Part.CA_KEY):
+                    continue  # the CA's files: renew never changes them
+                source = file_of_part(entry, part, profile)
                 if not source:
                     continue
                 readers.setdefault(source, [])

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from wizard import pki
 from wizard.bounds import InputRefused, read_limited
+from wizard.catalog.naming import certificate_names_for_key, key_names_for_certificate
 from wizard.renew.model import MANIFEST_FILE, RenewError, UndoPlan
-from wizard.review.pairing import certificate_names_for_key, key_names_for_certificate
 from wizard.store import (
     BACKUP_PREFIX,
     OutputFile,

@@ -7,6 +7,7 @@ import posixpath
 import re
 from functools import lru_cache
 
+from cryptography import x509
 from cryptography.x509.oid import SignatureAlgorithmOID
 
 from wizard.bounds import quote_repr
@@ -29,7 +30,8 @@ WEAK_SIGNATURES = frozenset(
         SignatureAlgorithmOID.RSA_WITH_SHA1,
         SignatureAlgorithmOID.ECDSA_WITH_SHA1,
         SignatureAlgorithmOID.DSA_WITH_SHA1,
-        SignatureAlgorithmOID._RSA_WITH_SHA1,  # the old OIW OID some tools still write
+        # sha1WithRSASignature under the old OIW arc, which some tools still write
+        x509.ObjectIdentifier("1.3.14.3.2.29"),
     )
 )
 MIN_KEY_BITS = {"RSA": 2048, "ECDSA": 256, "DSA": 2048}

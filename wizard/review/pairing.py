@@ -10,6 +10,12 @@ from __future__ import annotations
 from collections import defaultdict
 
 from wizard.catalog import SERVICE_ACCOUNT_KEY
+from wizard.catalog.naming import (  # re-exported for the review screen
+    certificate_names_for_key,
+)
+from wizard.catalog.naming import (
+    key_names_for_certificate as key_names_for_certificate,
+)
 from wizard.review.model import CertFacts, Finding, ReviewedFile, primary
 
 
@@ -88,28 +94,6 @@ def _orphan(key: ReviewedFile, csrs: list[ReviewedFile]) -> Finding:
         "certificate lives elsewhere this is fine; otherwise it is a stray secret: move it "
         "out of the directory",
     )
-
-
-def certificate_names_for_key(key_path: str) -> list[str]:
-    """The certificate files a key's name promises: `X-key.pem` → `X.pem`, `X.key` → `X.crt`."""
-    lower = key_path.lower()
-    if lower.endswith("-key.pem"):
-        stem = key_path[: -len("-key.pem")]
-        return [f"{stem}.pem", f"{stem}.crt"]
-    if lower.endswith(".key"):
-        stem = key_path[: -len(".key")]
-        return [f"{stem}.crt", f"{stem}.pem", f"{stem}.cert"]
-    return []
-
-
-def key_names_for_certificate(path: str) -> list[str]:
-    """The key files a certificate's name promises: `X.pem` → `X-key.pem`, `X.crt` → `X.key`."""
-    lower = path.lower()
-    if lower.endswith(".pem") and not lower.endswith("-key.pem"):
-        return [path[: -len(".pem")] + "-key.pem"]
-    if lower.endswith((".crt", ".cert")):
-        return [path.rsplit(".", 1)[0] + ".key"]
-    return []
 
 
 def _named_mismatch(

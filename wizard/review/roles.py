@@ -16,13 +16,13 @@ from functools import lru_cache
 
 from wizard.catalog import (
     ALSO_ACCEPTED_GROUPS,
-    EIGHT_SETS,
     OTHER_FILE_NAMES,
     OTHER_FILE_PREFIXES,
     OTHER_KUBECONFIG_NAMES,
     PROFILES,
     SOFT_IDENTITY_CNS,
     CertEntry,
+    Eku,
     Profile,
     files_of,
     instances_for,
@@ -80,12 +80,7 @@ def role_of(entry: CertEntry, profile: Profile) -> Role:
         return Role(entry.name, entry.title, entry, profile.name, ca=True)
     if entry.key_only:
         return Role(entry.name, entry.title, entry, profile.name, key_pair=True)
-    words = " ".join(s.eku for s in EIGHT_SETS if s.number in entry.sets)
-    if not words and entry.signing_profile:  # in no set (front-proxy-client): its profile says
-        try:
-            words = " ".join(profile.signing_profile(entry.signing_profile).usages)
-        except KeyError:
-            words = ""
+    ekus = profile.ekus_of(entry)  # its sets', or (front-proxy-client) its signing profile's
     cn: str | None = entry.cn
     prefix = ""
     if "{name}" in entry.cn:
@@ -101,8 +96,8 @@ def role_of(entry: CertEntry, profile: Profile) -> Role:
         title=entry.title,
         entry=entry,
         profile=profile.name,
-        server_auth="server auth" in words,
-        client_auth="client auth" in words,
+        server_auth=Eku.SERVER_AUTH in ekus,
+        client_auth=Eku.CLIENT_AUTH in ekus,
         needs_sans=entry.is_server,
         cn=cn,
         cn_prefix=prefix,
@@ -253,8 +248,9 @@ def _by_identity(
 
 
 def _has(eku: tuple[str, ...], role: Role, usage: str) -> bool:
-    wanted = role.server_auth if usage == "server" else role.client_auth
-    return not wanted or f"{usage} auth" in eku
+    if usage == "server":
+        return not role.server_auth or Eku.SERVER_AUTH in eku
+    return not role.client_auth or Eku.CLIENT_AUTH in eku
 
 
 def recognise(record: ReviewedFile, preferred: str | None = None) -> Match | None:
@@ -368,7 +364,7 @@ def _unknown_server(record: ReviewedFile) -> bool:
     if facts.is_ca or facts.has_san_extension:
         return False
     eku = facts.ext_key_usage or ()
-    return "server auth" in eku and "client auth" not in eku
+    return Eku.SERVER_AUTH in eku and Eku.CLIENT_AUTH not in eku
 
 
 def _no_san(record: ReviewedFile, what: str) -> Finding:
@@ -388,7 +384,12 @@ def _check_eku(record: ReviewedFile, role: Role, label: str) -> list[Finding]:
     if eku is None or "any" in eku:  # no EKU extension: good for any use
         return []
     wanted = [
-        u for u, w in (("server auth", role.server_auth), ("client auth", role.client_auth)) if w
+        eku_word.value
+        for eku_word, needed in (
+            (Eku.SERVER_AUTH, role.server_auth),
+            (Eku.CLIENT_AUTH, role.client_auth),
+        )
+        if needed
     ]
     missing = [usage for usage in wanted if usage not in eku]
     if not missing:

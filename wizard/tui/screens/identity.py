@@ -233,15 +233,15 @@ class IdentityScreen(StepScreen):
         profile = PROFILES.get(spec.profile)
         self._note(["profile"], "#profile", by_path, profile.description if profile else "")
         kubelet_hint = KUBELET_HINTS.get(spec.kubelet, "")
-        if spec.profile == "classic":
-            kubelet_hint += " (the classic profile makes no kubelet files)"
+        if profile and not profile.makes_per_node_files:
+            kubelet_hint += f" (the {profile.name} profile makes no kubelet files)"
         self._note(["kubelet"], "#kubelet", by_path, kubelet_hint)
         node_paths = [path for path in by_path if path.startswith("nodes")]
         count = len(spec.nodes)
         nodes_hint = (
             f"{count} node{'s' if count != 1 else ''}: the name exactly as the kubelet registers"
-            if spec.profile != "classic"
-            else "the classic profile makes no per-node files"
+            if not profile or profile.makes_per_node_files
+            else f"the {profile.name} profile makes no per-node files"
         )
         self._note(node_paths, "#nodes", by_path, nodes_hint)
         self.report_checks(problems, "#identity-count", "#identity-problems", "identity ready")

@@ -1,9 +1,9 @@
 """Keys, CSRs and certificates, issued the way cfssl 1.2 issues them — minus its bugs.
 
-Followed from cfssl (reference/cfssl-compat.md §4): 20-byte positive serials, notBefore rounded to
-the minute and backdated five minutes, exact-hour lifetimes, the hash chosen by the CA's key,
-SHA-1 subject key ids, critical key usage and basic constraints, DN order C, ST, L, O, OU, CN with
-PrintableString where possible, PKCS#1 / SEC1 private keys.
+Followed from cfssl (§4 of the team's cfssl-compat notes): 20-byte positive serials,
+notBefore rounded to the minute and backdated five minutes, exact-hour lifetimes, the hash
+chosen by the CA's key, SHA-1 subject key ids, critical key usage and basic constraints, DN
+order C, ST, L, O, OU, CN with PrintableString where possible, PKCS#1 / SEC1 private keys.
 Not followed: every certificate carries an Authority Key Identifier (the root: its own), so a
 leaf whose subject equals the CA's still verifies; and no leaf outlives its CA.
 """
@@ -21,21 +21,15 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import NameOID
 
-from wizard.cfssl import EXT_KEY_USAGE_WORDS, KEY_USAGE_WORDS
+from wizard.pki.names import SUBJECT_OIDS, name_attribute
+from wizard.pki.usages import extended_key_usages, key_usage_flags
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 
 _CURVES = {256: ec.SECP256R1, 384: ec.SECP384R1, 521: ec.SECP521R1}
-_NAME_OIDS = {
-    "C": NameOID.COUNTRY_NAME,
-    "ST": NameOID.STATE_OR_PROVINCE_NAME,
-    "L": NameOID.LOCALITY_NAME,
-    "O": NameOID.ORGANIZATION_NAME,
-    "OU": NameOID.ORGANIZATIONAL_UNIT_NAME,
-}
 _PRINTABLE = re.compile(r"^[A-Za-z0-9 '()+,\-./:=?]*$")
 BACKDATE = timedelta(minutes=5)
 
@@ -82,7 +76,7 @@ def csr_pem(csr: x509.CertificateSigningRequest) -> bytes:
 def build_name(names: dict[str, str], common_name: str) -> x509.Name:
     """A DN in cfssl's order C, ST, L, O, OU, CN; empty values are left out."""
     attributes = []
-    for key, oid in _NAME_OIDS.items():
+    for key, oid in SUBJECT_OIDS.items():
         value = names.get(key, "")
         if value:
             attributes.append(_attribute(oid, value))
@@ -94,9 +88,7 @@ def build_name(names: dict[str, str], common_name: str) -> x509.Name:
 def _attribute(oid: x509.ObjectIdentifier, value: str) -> x509.NameAttribute:
     if len(value) > 64:  # X.520's upper bound for CN, O, OU, L and ST
         raise PKIError(f'"{value}" is {len(value)} characters — a name in a certificate holds 64')
-    if _PRINTABLE.match(value):
-        return x509.NameAttribute(oid, value, x509.name._ASN1Type.PrintableString)
-    return x509.NameAttribute(oid, value, x509.name._ASN1Type.UTF8String)
+    return name_attribute(oid, value, printable=bool(_PRINTABLE.match(value)))
 
 
 def san_extension(hosts: list[str]) -> x509.SubjectAlternativeName | None:
@@ -157,33 +149,8 @@ def not_before(now: datetime | None = None) -> datetime:
     return rounded - BACKDATE
 
 
-def _key_usage(words: tuple[str, ...], is_ca: bool) -> x509.KeyUsage:
-    flags = dict.fromkeys(
-        (
-            "digital_signature",
-            "content_commitment",
-            "key_encipherment",
-            "data_encipherment",
-            "key_agreement",
-            "key_cert_sign",
-            "crl_sign",
-        ),
-        False,
-    )
-    if is_ca:
-        flags["key_cert_sign"] = flags["crl_sign"] = True
-    for word in words:
-        if word in KEY_USAGE_WORDS:
-            flags[KEY_USAGE_WORDS[word]] = True
-    return x509.KeyUsage(**flags, encipher_only=False, decipher_only=False)
-
-
 def _ext_key_usage(words: tuple[str, ...]) -> x509.ExtendedKeyUsage | None:
-    oids = {
-        "server_auth": ExtendedKeyUsageOID.SERVER_AUTH,
-        "client_auth": ExtendedKeyUsageOID.CLIENT_AUTH,
-    }
-    usages = [oids[EXT_KEY_USAGE_WORDS[w]] for w in words if w in EXT_KEY_USAGE_WORDS]
+    usages = extended_key_usages(words)
     return x509.ExtendedKeyUsage(usages) if usages else None
 
 
@@ -201,7 +168,7 @@ def issue_ca(
         .serial_number(random_serial())
         .not_valid_before(start)
         .not_valid_after(start + lifetime)
-        .add_extension(_key_usage((), is_ca=True), critical=True)
+        .add_extension(key_usage_flags((), is_ca=True), critical=True)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(ski, critical=False)
         .add_extension(x509.AuthorityKeyIdentifier(ski.digest, None, None), critical=False)
@@ -234,7 +201,7 @@ def issue_leaf(
         .serial_number(random_serial())
         .not_valid_before(start)
         .not_valid_after(end)
-        .add_extension(_key_usage(usages, is_ca=False), critical=True)
+        .add_extension(key_usage_flags(usages, is_ca=False), critical=True)
     )
     eku = _ext_key_usage(usages)
     if eku is not None:

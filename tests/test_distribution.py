@@ -1,0 +1,127 @@
+"""wizard.distribution: each host gets the files its components read, where their flags say."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from wizard.catalog import KUBELET_KUBECONFIG, PROFILE_NAMES, TOKEN_CSV_FILE, get_profile
+from wizard.distribution import (
+    component_flags,
+    destination_of,
+    distribution_json,
+    distribution_markdown,
+    per_host_files,
+    plan_distribution,
+)
+from wizard.generate import generate_files
+from wizard.spec import ClusterSpec, Node
+from wizard.store import FILE_MODE, KEY_MODE
+
+PATH = re.compile(r"(/etc/kubernetes/\S+)")
+
+
+def spec_for(profile: str, kubelet: str = "certificates", embed: bool = True) -> ClusterSpec:
+    spec = ClusterSpec.example()
+    spec.profile, spec.kubelet = profile, kubelet
+    spec.key.algo, spec.key.size = "ecdsa", 256
+    spec.kubeconfig.embed = embed
+    spec.nodes = [Node("node-1", "192.168.214.101"), Node("master-1", "192.168.214.200")]
+    return spec
+
+
+CASES = [
+    pytest.param(profile, kubelet, embed, id=f"{profile}-{kubelet}-{'embed' if embed else 'refs'}")
+    for profile in PROFILE_NAMES
+    for kubelet in ("certificates", "bootstrap")
+    for embed in (True, False)
+    if not (profile == "classic" and (kubelet, embed) != ("certificates", True))
+]
+
+
+@pytest.mark.parametrize(("profile", "kubelet", "embed"), CASES)
+def test_every_path_a_hosts_flags_name_is_placed_on_it(profile, kubelet, embed) -> None:
+    spec = spec_for(profile, kubelet, embed)
+    flags = component_flags(spec)
+    for plan in plan_distribution(spec):
+        placed = {f.destination for f in plan.files}
+        for component in plan.components:
+            for text in flags.get(component, []):
+                for path in PATH.findall(text):
+                    if path == KUBELET_KUBECONFIG:  # the kubelet writes it after bootstrapping
+                        continue
+                    assert path in placed, (plan.address, component, text)
+
+
+@pytest.mark.parametrize(("profile", "kubelet", "embed"), CASES)
+def test_placed_files_are_generated_and_copied_with_their_modes(profile, kubelet, embed) -> None:
+    spec = spec_for(profile, kubelet, embed)
+    files = generate_files(spec)
+    contents = {f.path: f for f in files}
+    plans = plan_distribution(spec)
+    for plan in plans:
+        for placed in plan.files:
+            assert placed.source in contents, (plan.address, placed.source)
+            private = placed.source.endswith(("-key.pem", ".key", ".kubeconfig", ".conf"))
+            private = private or placed.source == TOKEN_CSV_FILE
+            assert placed.mode == (KEY_MODE if private else FILE_MODE), placed
+    copies = per_host_files(plans, files)
+    assert len(copies) == sum(len(p.files) for p in plans)
+    for copy in copies:
+        address, destination = re.fullmatch(r"hosts/([^/]+)(/.*)", copy.path).groups()
+        plan = next(p for p in plans if p.address == address)
+        placed = next(f for f in plan.files if f.destination == destination)
+        assert copy.content == contents[placed.source].content and copy.mode == placed.mode
+
+
+def test_a_kubeconfig_that_names_its_files_brings_them_along() -> None:
+    spec = spec_for("complete", embed=False)
+    plans = {p.address: p for p in plan_distribution(spec)}
+    node = {f.source: f for f in plans["192.168.214.101"].files}
+    assert node["kube-proxy-key.pem"].why == "referenced by kube-proxy.kubeconfig"
+    assert node["kube-proxy-key.pem"].mode == KEY_MODE
+    assert node["ca.pem"].mode == FILE_MODE
+    embedded = {f.source for f in plan_distribution(spec_for("complete"))[0].files}
+    assert "kube-proxy-key.pem" not in embedded
+
+
+def test_bootstrap_puts_the_token_on_the_masters_and_flags_it() -> None:
+    spec = spec_for("complete", "bootstrap")
+    for plan in plan_distribution(spec):
+        has_token = any(f.source == TOKEN_CSV_FILE for f in plan.files)
+        assert has_token is ("master" in plan.roles), plan.address
+    flags = component_flags(spec)
+    assert "--token-auth-file=/etc/kubernetes/ssl/token.csv" in flags["kube-apiserver"]
+    bootstrap = "--bootstrap-kubeconfig=/etc/kubernetes/bootstrap.kubeconfig"
+    assert flags["kubelet"][0] == f"{bootstrap} --kubeconfig={KUBELET_KUBECONFIG}"
+
+
+def test_a_registry_only_host_gets_the_cluster_ca() -> None:
+    spec = spec_for("kubeadm")
+    spec.hosts.registry = ["192.168.214.250"]
+    registry = next(p for p in plan_distribution(spec) if p.address == "192.168.214.250")
+    assert [(f.source, f.destination, f.mode) for f in registry.files] == [
+        ("pki/ca.crt", "/etc/kubernetes/pki/ca.crt", FILE_MODE)
+    ]
+
+
+def test_destinations() -> None:
+    classic, kubeadm = get_profile("classic"), get_profile("kubeadm")
+    assert destination_of("ca.pem", classic) == "/etc/kubernetes/ssl/ca.pem"
+    assert destination_of("admin.kubeconfig", classic) == "/etc/kubernetes/admin.kubeconfig"
+    assert destination_of("pki/ca.crt", kubeadm) == "/etc/kubernetes/pki/ca.crt"
+    assert destination_of("admin.conf", kubeadm) == "/etc/kubernetes/admin.conf"
+
+
+def test_json_and_markdown_say_the_same() -> None:
+    spec = spec_for("complete")
+    plans = plan_distribution(spec)
+    document = distribution_json(plans)
+    assert [h["address"] for h in document["hosts"]] == [p.address for p in plans]
+    modes = {f["mode"] for h in document["hosts"] for f in h["files"]}
+    assert modes == {"0600", "0644"}
+    markdown = distribution_markdown(plans, spec)
+    for plan in plans:
+        for placed in plan.files:
+            assert f"| `{placed.source}` | `{placed.destination}` | {placed.mode:04o} |" in markdown
