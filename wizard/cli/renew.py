@@ -1,0 +1,168 @@
+"""`renew`: re-issue what differs from cluster.toml under the existing CA, or `--undo` a backup."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from wizard.cli.common import (
+    add_spec_arguments,
+    add_wait_argument,
+    busy_words,
+    load_valid_spec,
+    print_json,
+    print_result,
+    refuse,
+    say_takeover,
+    say_waiting,
+    stop,
+)
+from wizard.exit_codes import OK
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    """The `renew` subcommand."""
+    renew = commands.add_parser(
+        "renew",
+        help="re-issue what changed in cluster.toml, under the existing CA, with a backup",
+        description="Compare the certificates in DIR with what cluster.toml asks for now (SANs, "
+        "subject, usages, key, validity) and re-issue what differs — always under the existing "
+        "CA, which is never touched. Prints a diff first, writes atomically with the old files "
+        "moved to DIR/backup-<timestamp>/, then says which hosts get which files and what "
+        "restarts. Exit code: 0 done or nothing to do, 1 refused.",
+    )
+    add_spec_arguments(renew)
+    renew.add_argument(
+        "--only",
+        nargs="+",
+        action="extend",
+        metavar="NAME",
+        help="re-issue just these (entry names such as kubernetes, or file names such as "
+        "kubernetes.pem), even when they match cluster.toml",
+    )
+    renew.add_argument(
+        "--keep-key",
+        action="store_true",
+        help="sign the existing private keys again instead of making new ones",
+    )
+    renew.add_argument(
+        "--expiry",
+        metavar="DUR",
+        help="lifetime of the renewed certificates as a Go duration (e.g. 8760h); refused if "
+        "they would outlive their CA (default: expiry.cert, capped at the CA's end)",
+    )
+    renew.add_argument(
+        "--within",
+        type=int,
+        metavar="DAYS",
+        help="re-issue the certificates that expire within DAYS days",
+    )
+    renew.add_argument(
+        "--dry-run", action="store_true", help="print the diff and the plan; write nothing"
+    )
+    renew.add_argument("--json", action="store_true", help="print one JSON object for scripts")
+    renew.add_argument(
+        "--undo",
+        metavar="BACKUP",
+        help="restore DIR/BACKUP (a backup-<timestamp> folder), the current files going to a "
+        "new backup first",
+    )
+    add_wait_argument(renew)
+
+
+@contextlib.contextmanager
+def _writing(directory: Path, dry_run: bool, wait: bool) -> Iterator[None]:
+    """Hold the directory's lock from the plan to the write (a dry run is a reader)."""
+    if dry_run:
+        yield
+        return
+    from wizard.jobs.lock import DirectoryBusy, LockError, directory_lock
+
+    try:
+        with directory_lock(directory, wait=wait, on_wait=say_waiting) as held:
+            say_takeover(held)
+            yield
+    except DirectoryBusy as busy:
+        stop(busy_words(busy))
+    except LockError as error:
+        stop(str(error))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Plan, print the diff, write (unless --dry-run), then the redistribution."""
+    if args.undo is not None:
+        return _undo(args)
+    from wizard.renew import (
+        RenewError,
+        apply_renewal,
+        plan_lines,
+        plan_renewal,
+        plan_to_json,
+        redistribution_lines,
+        redistribution_of,
+        result_lines,
+    )
+
+    output: Path = args.output
+    spec = load_valid_spec(args.config, args.profile)
+    with _writing(output, args.dry_run, args.wait):
+        try:
+            plan = plan_renewal(
+                spec,
+                output,
+                only=args.only or (),
+                keep_key=args.keep_key,
+                expiry=args.expiry,
+                within=args.within,
+            )
+            redistribution = redistribution_of(plan)
+            result = None if args.dry_run else apply_renewal(plan)
+        except RenewError as error:
+            return refuse(str(error))
+    if args.json:
+        print_json(plan_to_json(plan, redistribution, dry_run=args.dry_run, result=result))
+        return OK
+    print("\n".join(plan_lines(plan)))
+    if not plan.nothing_to_do:
+        print()
+        print(
+            "Redistribution — only the changed files:"
+            if result
+            else "Redistribution it would need — only the changed files:"
+        )
+        print("\n".join(redistribution_lines(redistribution)))
+        print()
+        print("\n".join(result_lines(result)) if result else "Dry run: nothing was written.")
+    return OK
+
+
+def _undo(args: argparse.Namespace) -> int:
+    from wizard.renew import RenewError, apply_undo, plan_undo, undo_lines, undo_to_json
+
+    extra = [
+        flag
+        for flag, used in (
+            ("--only", args.only),
+            ("--keep-key", args.keep_key),
+            ("--expiry", args.expiry),
+            ("--within", args.within is not None),
+        )
+        if used
+    ]
+    if extra:
+        return refuse(f"--undo restores a backup as it is — drop {', '.join(extra)}")
+    with _writing(args.output, args.dry_run, args.wait):
+        try:
+            undo = plan_undo(args.output, args.undo)
+            restored = None if args.dry_run else apply_undo(undo)
+        except RenewError as error:
+            return refuse(str(error))
+    if args.json:
+        print_json(undo_to_json(undo, dry_run=args.dry_run, result=restored))
+        return OK
+    print("\n".join(undo_lines(undo, dry_run=args.dry_run)))
+    if restored is not None:
+        print_result(restored)
+    return OK
