@@ -67,9 +67,9 @@ async def test_refuse_then_reuse_the_existing_ca(tmp_path: Path) -> None:
         assert _snapshot(directory) == first
 
         # A new choice makes the refusal stale: it goes, and the note looks ahead again.
-        await pilot.click("#existing-reuse")
+        await pilot.click("#existing-replace")
         await settle(pilot)
-        assert screen.query_one("#existing-reuse", RadioButton).value
+        assert screen.query_one("#existing-replace", RadioButton).value
         assert not screen.query_one("#result").display and _result(app) == ""
         assert "holds the set just written" not in _note(screen, "#dir-note")
         assert "signs with the existing ca.pem" in str(screen.query_one("#existing-note").render())
@@ -170,7 +170,7 @@ async def test_a_refusal_is_shown_whole_at_80_by_24(tmp_path: Path) -> None:
         result = screen.query_one("#result")
         shown = " ".join(_lines(result))
         assert result.size.height >= 2
-        assert "choose “back up and replace” or “reuse the existing CA”, or another" in shown
+        assert "choose “back up and replace” (keeps the CA) or “make a new CA”, or" in shown
         log = screen.query_one("#log", RichLog)
         assert all(strip.cell_length <= log.scrollable_content_region.width for strip in log.lines)
         assert "or another directory" in " ".join(strip.text.strip() for strip in log.lines)

@@ -162,6 +162,50 @@ def _open_lock_file(lock_file: Path, directory: Path) -> int:
     return descriptor
 
 
+def _is_current(descriptor: int, lock_file: Path) -> bool:
+    """True when the locked descriptor is still the file at the lock's path (not one a
+    finishing run has just removed)."""
+    try:
+        on_disk = os.stat(lock_file, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(descriptor)
+    return (held.st_dev, held.st_ino) == (on_disk.st_dev, on_disk.st_ino)
+
+
+def _acquire(
+    lock_file: Path,
+    target: Path,
+    wait: bool,
+    on_wait: Callable[[LockHolder | None, float], None] | None,
+    cancel: threading.Event | None,
+    started: float,
+) -> int:
+    """An open, exclusively locked descriptor of the lock file (see directory_lock)."""
+    last_said = -1.0
+    while True:
+        descriptor = _open_lock_file(lock_file, target)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            holder = read_holder(lock_file)
+            if holder is None:  # the holder may be between its lock and its record
+                time.sleep(0.05)
+                holder = read_holder(lock_file)
+            waited = time.monotonic() - started
+            if not wait or (cancel is not None and cancel.is_set()):
+                raise DirectoryBusy(target, lock_file, holder) from None
+            if on_wait is not None and waited - last_said >= 1.0:
+                on_wait(holder, waited)
+                last_said = waited
+            time.sleep(WAIT_POLL)
+            continue
+        if _is_current(descriptor, lock_file):
+            return descriptor
+        os.close(descriptor)  # the run before removed it as we locked it: open the new one
+
+
 @contextmanager
 def directory_lock(
     directory: str | Path,
@@ -192,23 +236,9 @@ def directory_lock(
             with _held_guard:
                 _held[lock_file] -= 1
         return
-    descriptor = _open_lock_file(lock_file, target)
+    started = time.monotonic()
+    descriptor = _acquire(lock_file, target, wait, on_wait, cancel, started)
     try:
-        started = time.monotonic()
-        last_said = -1.0
-        while True:
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                holder = read_holder(lock_file)
-                waited = time.monotonic() - started
-                if not wait or (cancel is not None and cancel.is_set()):
-                    raise DirectoryBusy(target, lock_file, holder) from None
-                if on_wait is not None and waited - last_said >= 1.0:
-                    on_wait(holder, waited)
-                    last_said = waited
-                time.sleep(WAIT_POLL)
         previous = _parse_record(os.pread(descriptor, 8192, 0).decode("utf-8", "replace"))
         took_over = (
             previous
@@ -225,8 +255,10 @@ def directory_lock(
         finally:
             with _held_guard:
                 del _held[lock_file]
-            # Clear the record before unlocking: a record left behind means a run that died.
-            os.ftruncate(descriptor, 0)
+            # Remove the file while still holding it: a lock file left behind means a run that
+            # died. A run that opened the old file meanwhile sees it unlinked and opens anew.
+            with suppress(OSError):
+                os.unlink(lock_file)
             fcntl.flock(descriptor, fcntl.LOCK_UN)
     finally:
         os.close(descriptor)
