@@ -162,9 +162,9 @@ def _review_summary(review: Review) -> Text:
 
 
 def _review_expires(review: Review, record: ReviewedFile) -> str:
-    if record.cert is None:
-        return ""
     days = review.days_left(record)
+    if record.cert is None or days is None:
+        return ""
     when = f"{-days} d ago" if days < 0 else f"{days} d"
     return f"{record.cert.not_after:%Y-%m-%d} ({when})"
 

@@ -220,9 +220,9 @@ def survey(request: GenerationRequest) -> DirectoryReport:
         refusal = Refusal(RefusalKind.TARGET, directory, problem)
         return DirectoryReport(request, directory, directory.exists(), refusal=refusal)
     exists = directory.is_dir()
-    source, refusal = _ca_source(request, directory)
-    if refusal:
-        return DirectoryReport(request, directory, exists, refusal=refusal)
+    source, ca_refusal = _ca_source(request, directory)
+    if ca_refusal:
+        return DirectoryReport(request, directory, exists, refusal=ca_refusal)
     ca_files = tuple(
         files_of(ca, profile).cert
         for ca in profile.cas()
