@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-from collections.abc import Iterator
-from pathlib import Path
 
 from wizard.cli.common import (
     add_spec_arguments,
@@ -17,7 +14,6 @@ from wizard.cli.common import (
     refuse,
     say_takeover,
     say_waiting,
-    stop,
 )
 from wizard.exit_codes import OK
 
@@ -72,55 +68,37 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     add_wait_argument(renew)
 
 
-@contextlib.contextmanager
-def _writing(directory: Path, dry_run: bool, wait: bool) -> Iterator[None]:
-    """Hold the directory's lock from the plan to the write (a dry run is a reader)."""
-    if dry_run:
-        yield
-        return
-    from wizard.jobs.lock import DirectoryBusy, LockError, directory_lock
-
-    try:
-        with directory_lock(directory, wait=wait, on_wait=say_waiting) as held:
-            say_takeover(held)
-            yield
-    except DirectoryBusy as busy:
-        stop(busy_words(busy))
-    except LockError as error:
-        stop(str(error))
-
-
 def run(args: argparse.Namespace) -> int:
     """Plan, print the diff, write (unless --dry-run), then the redistribution."""
-    if args.undo is not None:
-        return _undo(args)
-    from wizard.renew import (
-        RenewError,
-        apply_renewal,
-        plan_lines,
-        plan_renewal,
-        plan_to_json,
-        redistribution_lines,
-        redistribution_of,
-        result_lines,
-    )
+    from wizard.jobs.lock import DirectoryBusy, LockError
+    from wizard.renew import RenewError
 
-    output: Path = args.output
+    try:
+        return _undo(args) if args.undo is not None else _renew(args)
+    except DirectoryBusy as busy:
+        return refuse(busy_words(busy))
+    except (RenewError, LockError) as error:
+        return refuse(str(error))
+
+
+def _renew(args: argparse.Namespace) -> int:
+    from wizard.jobs.renewal import RenewalRequest, run_renewal
+    from wizard.renew import plan_lines, plan_to_json, redistribution_lines, result_lines
+
     spec = load_valid_spec(args.config, args.profile)
-    with _writing(output, args.dry_run, args.wait):
-        try:
-            plan = plan_renewal(
-                spec,
-                output,
-                only=args.only or (),
-                keep_key=args.keep_key,
-                expiry=args.expiry,
-                within=args.within,
-            )
-            redistribution = redistribution_of(plan)
-            result = None if args.dry_run else apply_renewal(plan)
-        except RenewError as error:
-            return refuse(str(error))
+    request = RenewalRequest(
+        spec,
+        args.output,
+        only=tuple(args.only or ()),
+        keep_key=args.keep_key,
+        expiry=args.expiry,
+        within=args.within,
+        dry_run=args.dry_run,
+    )
+    outcome = run_renewal(request, wait=args.wait, on_wait=say_waiting)
+    if outcome.lock is not None:
+        say_takeover(outcome.lock)
+    plan, redistribution, result = outcome.plan, outcome.redistribution, outcome.result
     if args.json:
         print_json(plan_to_json(plan, redistribution, dry_run=args.dry_run, result=result))
         return OK
@@ -139,7 +117,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _undo(args: argparse.Namespace) -> int:
-    from wizard.renew import RenewError, apply_undo, plan_undo, undo_lines, undo_to_json
+    from wizard.jobs.renewal import run_undo
+    from wizard.renew import undo_lines, undo_to_json
 
     extra = [
         flag
@@ -153,16 +132,15 @@ def _undo(args: argparse.Namespace) -> int:
     ]
     if extra:
         return refuse(f"--undo restores a backup as it is — drop {', '.join(extra)}")
-    with _writing(args.output, args.dry_run, args.wait):
-        try:
-            undo = plan_undo(args.output, args.undo)
-            restored = None if args.dry_run else apply_undo(undo)
-        except RenewError as error:
-            return refuse(str(error))
+    outcome = run_undo(
+        args.output, args.undo, dry_run=args.dry_run, wait=args.wait, on_wait=say_waiting
+    )
+    if outcome.lock is not None:
+        say_takeover(outcome.lock)
     if args.json:
-        print_json(undo_to_json(undo, dry_run=args.dry_run, result=restored))
+        print_json(undo_to_json(outcome.plan, dry_run=args.dry_run, result=outcome.result))
         return OK
-    print("\n".join(undo_lines(undo, dry_run=args.dry_run)))
-    if restored is not None:
-        print_result(restored)
+    print("\n".join(undo_lines(outcome.plan, dry_run=args.dry_run)))
+    if outcome.result is not None:
+        print_result(outcome.result)
     return OK
