@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from wizard.exit_codes import REFUSED
+from wizard.spec import PROFILES
 
 if TYPE_CHECKING:
     from wizard.jobs.generation import Refusal
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 PROG = "k8s-cert-wizard"
 DEFAULT_OUTPUT = "k8s-certs"
-PROFILE_CHOICES = ("classic", "complete", "kubeadm")
+PROFILE_CHOICES = PROFILES
 
 
 class Refused(Exception):

@@ -53,8 +53,6 @@ from wizard.store import (
     write_files,
 )
 
-PROFILES = ("classic", "complete", "kubeadm")
-
 
 class Policy(Enum):
     """What a run does with files already in the directory (see the module docstring)."""
@@ -391,7 +389,6 @@ def write_json_files(
 
 
 __all__ = [
-    "PROFILES",
     "Cancelled",
     "DirectoryReport",
     "GenerationError",
