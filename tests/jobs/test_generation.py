@@ -97,6 +97,9 @@ def test_a_ca_from_another_directory(tmp_path: Path, monkeypatch: pytest.MonkeyP
             "ca.pem",
             "ca-key.pem",
         )
+    with pytest.raises(GenerationRefused):
+        run(GenerationRequest(fast_spec(), tmp_path / "a" / "b", ca_directory=tmp_path / "no"))
+    assert not (tmp_path / "a").exists()  # refused before the lock made any folder
 
 
 def test_half_a_ca_is_refused_unless_a_new_one_is_asked_for(tmp_path: Path) -> None:

@@ -306,6 +306,9 @@ def run(
     problem = target_problem(directory)  # before the lock creates the parent
     if problem:
         raise GenerationRefused(Refusal(RefusalKind.TARGET, directory, problem))
+    _source, ca_refusal = _ca_source(request, directory)  # before the lock makes folders
+    if ca_refusal is not None:
+        raise GenerationRefused(ca_refusal)
     with directory_lock(
         directory, wait=wait, on_wait=on_wait, command=command, cancel=cancel
     ) as held:
