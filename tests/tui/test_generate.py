@@ -7,9 +7,10 @@ from pathlib import Path
 
 from textual.geometry import Region
 from textual.widget import Widget
-from textual.widgets import Input, RadioButton, RichLog
+from textual.widgets import Input, ProgressBar, RadioButton, RichLog
 
 from tests.tui.wizard_pilot import fast_spec, jump_to, paste_into, settle, wizard
+from wizard.generate import Progress
 from wizard.spec import ClusterSpec
 from wizard.tui.app import WizardApp
 from wizard.tui.screens.generate import GenerateScreen
@@ -43,9 +44,10 @@ def _snapshot(directory: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}
 
 
-async def test_refuse_then_reuse_the_existing_ca(tmp_path: Path) -> None:
-    """A second run with "refuse" writes nothing and says why in words; "reuse the existing
-    CA" then signs new leaves with the old CA and backs up what it replaces."""
+async def test_refuse_then_replace_keeping_the_existing_ca(tmp_path: Path) -> None:
+    """A second run with "refuse" writes nothing and says why in words; "back up and replace"
+    then signs new leaves with the old CA (as `generate --force` does) and backs up what it
+    replaces."""
     directory = tmp_path / "k8s-certs"
     app = wizard(fast_spec())
     async with app.run_test(size=(100, 32)) as pilot:
@@ -67,9 +69,9 @@ async def test_refuse_then_reuse_the_existing_ca(tmp_path: Path) -> None:
         assert _snapshot(directory) == first
 
         # A new choice makes the refusal stale: it goes, and the note looks ahead again.
-        await pilot.click("#existing-reuse")
+        await pilot.click("#existing-replace")
         await settle(pilot)
-        assert screen.query_one("#existing-reuse", RadioButton).value
+        assert screen.query_one("#existing-replace", RadioButton).value
         assert not screen.query_one("#result").display and _result(app) == ""
         assert "holds the set just written" not in _note(screen, "#dir-note")
         assert "signs with the existing ca.pem" in str(screen.query_one("#existing-note").render())
@@ -170,7 +172,7 @@ async def test_a_refusal_is_shown_whole_at_80_by_24(tmp_path: Path) -> None:
         result = screen.query_one("#result")
         shown = " ".join(_lines(result))
         assert result.size.height >= 2
-        assert "choose “back up and replace” or “reuse the existing CA”, or another" in shown
+        assert "choose “back up and replace” (keeps the CA) or “make a new CA”, or" in shown
         log = screen.query_one("#log", RichLog)
         assert all(strip.cell_length <= log.scrollable_content_region.width for strip in log.lines)
         assert "or another directory" in " ".join(strip.text.strip() for strip in log.lines)
@@ -227,3 +229,23 @@ async def test_a_focused_button_stands_out() -> None:
         focused = generate.rich_style
         assert focused.underline and not focused.reverse
         assert focused.bgcolor != plain.bgcolor
+
+
+async def test_progress_coalesces_but_the_log_keeps_every_step(tmp_path: Path) -> None:
+    """Advanced messages replace each other in the queue; the log still shows every step of
+    the job, in order, and the bar ends full."""
+    app = wizard(fast_spec())
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await _to_generate(app, pilot, tmp_path / "k8s-certs")
+        first = GenerateScreen.Advanced(Progress(1, 9, "one"))
+        assert first.can_replace(GenerateScreen.Advanced(Progress(2, 9, "two")))
+        assert not first.can_replace(GenerateScreen.Failed("no"))
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        lines = [strip.text.strip() for strip in screen.query_one("#log", RichLog).lines]
+        steps = [line for line in lines if line.startswith("✓ ") and "wrote 18 files" not in line]
+        keys = [line for line in steps if "key for" in line]
+        assert len(keys) == 4  # ca, kubernetes, admin, kube-proxy
+        assert any(line == "✓ ready to write" for line in steps)
+        bar = screen.query_one("#progress", ProgressBar)
+        assert bar.total is not None and bar.progress == bar.total

@@ -5,7 +5,9 @@ that moves the old files into `backup-<timestamp>/` first."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +28,7 @@ from wizard.generate import (
     key_pair_files,
     load_existing_ca,
 )
+from wizard.jobs.lock import DirectoryBusy, LockError, directory_lock
 from wizard.renew.model import (
     KIND_CERTIFICATE,
     KIND_KEY_PAIR,
@@ -181,12 +184,30 @@ def _backup_moment(directory: Path) -> datetime:
     return moment
 
 
+@contextmanager
+def writing_lock(directory: Path) -> Iterator[None]:
+    """Hold the directory's lock (re-entrant: the command line takes it before planning);
+    another run writing it becomes a RenewError in words."""
+    try:
+        with directory_lock(directory):
+            yield
+    except DirectoryBusy as busy:
+        raise RenewError(f"{busy} — nothing was written; let it finish, then try again") from None
+    except LockError as error:
+        raise RenewError(str(error)) from None
+
+
 def apply_renewal(plan: RenewPlan, *, workers: int | None = None) -> WriteResult:
     """Issue and write: the old files go to `backup-<timestamp>/` (with a `renew.json` saying what
     was renewed and which files were added), the new ones are swapped in atomically."""
     if plan.nothing_to_do:
         remove_stale_staging(plan.directory.parent)  # what a killed run may have left
         return WriteResult(plan.directory)
+    with writing_lock(plan.directory):
+        return _apply(plan, workers)
+
+
+def _apply(plan: RenewPlan, workers: int | None) -> WriteResult:
     files = renewal_files(plan, workers=workers)
     moment = _backup_moment(plan.directory)
     manifest = {

@@ -12,6 +12,7 @@ from pathlib import Path
 from wizard import pki
 from wizard.bounds import InputRefused, read_limited
 from wizard.catalog.naming import certificate_names_for_key, key_names_for_certificate
+from wizard.renew.apply import writing_lock
 from wizard.renew.model import MANIFEST_FILE, RenewError, UndoPlan
 from wizard.store import (
     BACKUP_PREFIX,
@@ -176,7 +177,8 @@ def _safe(name: str) -> bool:
 def apply_undo(plan: UndoPlan) -> WriteResult:
     """Write the backup's files back and take out the files the renewal added, in one atomic
     step; the current versions of all of them go to a new backup first."""
-    try:
-        return write_files(plan.directory, plan.files, force=True, remove=plan.removed)
-    except StoreError as error:
-        raise RenewError(str(error)) from None
+    with writing_lock(plan.directory):
+        try:
+            return write_files(plan.directory, plan.files, force=True, remove=plan.removed)
+        except StoreError as error:
+            raise RenewError(str(error)) from None

@@ -9,12 +9,11 @@ import copy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from wizard.jobs.generation import Policy
 from wizard.spec import ClusterSpec, Problem, validate
 from wizard.store import WriteResult
-
-ExistingPolicy = Literal["refuse", "replace", "reuse"]
 
 STEP_TITLES = ("Addresses", "Identity", "Preview", "Generate", "Inspect")
 """The five steps, in order; step numbers start at 1."""
@@ -47,7 +46,8 @@ class WizardState:
     revision: int = 0
     previewed_revision: int | None = None
     output_dir: str = DEFAULT_OUTPUT
-    existing: ExistingPolicy = "refuse"
+    existing: Policy = Policy.REFUSE
+    """What Generate does with files already in the directory (the job's policy)."""
     result: WriteResult | None = None
     saved: dict[str, Any] = field(default_factory=dict)
 

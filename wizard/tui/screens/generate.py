@@ -6,10 +6,7 @@ written in one atomic step at the end, so cancelling leaves nothing behind.
 
 from __future__ import annotations
 
-import gc
-import threading
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
@@ -31,100 +28,91 @@ from textual.widgets import (
     RichLog,
     Static,
 )
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
-from wizard.catalog import files_of, get_profile
-from wizard.generate import (
-    Cancelled,
-    ExistingCA,
-    GenerationError,
-    Progress,
-    files_to_replace,
-    generate_files,
-    load_existing_cas,
+from wizard.generate import Cancelled, GenerationError, Progress
+from wizard.jobs.generation import (
+    DirectoryReport,
+    GenerationOutcome,
+    GenerationRefused,
+    GenerationRequest,
+    Policy,
+    Refusal,
+    RefusalKind,
+    run,
+    survey,
 )
-from wizard.spec import ClusterSpec
-from wizard.store import (
-    DIR_MODE,
-    ExistingFilesError,
-    StoreError,
-    WriteResult,
-    target_problem,
-    write_files,
-)
+from wizard.jobs.lock import DirectoryBusy, LockError
+from wizard.store import DIR_MODE, StoreError
 from wizard.tui.screens.step import StepScreen
-from wizard.tui.state import ExistingPolicy
 from wizard.tui.widgets.fields import Note, TextField
 
-POLICIES: dict[ExistingPolicy, str] = {
-    "refuse": "refuse — write nothing if a file there would change",
-    "replace": "back up and replace — move the old files to backup-<time>/ first",
-    "reuse": "reuse the existing CA — keep its certificate and key, sign new certificates",
+POLICIES: dict[Policy, str] = {
+    Policy.REFUSE: "refuse — write nothing if a file there would change (a CA there is reused)",
+    Policy.REPLACE: "back up and replace — old files to backup-<time>/ first; the CA is kept",
+    Policy.NEW_CA: "make a new CA — back up everything, the CA too, and start a new one",
 }
+
+WIZARD_COMMAND = "k8s-cert-wizard (the wizard, step 4)"
+"""What the lock file records for a run started here."""
 
 
 @dataclass(frozen=True)
 class GenerationJob:
-    """What one run makes, where it writes, and what it does with files already there."""
+    """One run started from this screen: the job's request and the answers' revision."""
 
-    spec: ClusterSpec
-    directory: Path
-    policy: ExistingPolicy
-    now: datetime | None
-    cancel: threading.Event
+    request: GenerationRequest
     revision: int
     """The answers' revision the run was started with (WizardState.revision)."""
 
 
-@dataclass(frozen=True)
-class DirectoryReport:
-    """What the output directory holds, and what a run with this choice would replace."""
-
-    directory: Path
-    policy: ExistingPolicy
-    exists: bool
-    problem: str
-    ca_files: list[str]
-    cas: dict[str, ExistingCA]
-    ca_error: str
-    replaced: list[str]
-
-
-def survey_directory(spec: ClusterSpec, directory: Path, policy: ExistingPolicy) -> DirectoryReport:
-    """Look at the directory as a run would (reads and checks the CA's key: a thread's job).
-
-    `problem` says why nothing can be written there (a file in the way, a parent that cannot
-    be written), or is "".
-    """
-    problem = target_problem(directory)
-    if problem or not directory.is_dir():
-        return DirectoryReport(directory, policy, directory.exists(), problem, [], {}, "", [])
-    profile = get_profile(spec.profile)
-    ca_files = [files_of(ca, profile).cert for ca in profile.cas()]
-    present = [name for name in ca_files if (directory / name).exists()]
-    cas: dict[str, ExistingCA] = {}
-    ca_error = ""
-    if policy == "reuse":
-        try:
-            cas = load_existing_cas(directory, profile)
-        except GenerationError as error:
-            ca_error = str(error)
-    replaced = files_to_replace(spec, directory, cas or None)
-    return DirectoryReport(directory, policy, True, "", present, cas, ca_error, replaced)
-
-
-def _shorten(names: list[str], count: int) -> str:
+def _shorten(names: tuple[str, ...] | list[str], count: int) -> str:
     """`a, b, c and 4 more`."""
     shown = ", ".join(names[:count])
     return shown + (f" and {len(names) - count} more" if len(names) > count else "")
 
 
-def existing_files_message(directory: Path, names: list[str]) -> str:
-    """The refusal in the wizard's words (the core's mentions the CLI's --force)."""
-    shown = _shorten(names, 5)
+def existing_files_message(directory: Path, names: tuple[str, ...] | list[str]) -> str:
+    """Files that would change under "refuse", in the wizard's words."""
     return (
-        f"{directory} already holds {shown} — nothing was written; choose “back up and replace” "
-        "or “reuse the existing CA”, or another directory"
+        f"{directory} already holds {_shorten(names, 5)} — nothing was written; choose “back up "
+        "and replace” (keeps the CA) or “make a new CA”, or another directory"
+    )
+
+
+def refusal_message(refusal: Refusal, profile: str) -> str:
+    """A refusal of the generation job, in the wizard's words (its choices, not CLI flags)."""
+    kind, directory, names = refusal.kind, refusal.directory, refusal.names
+    if kind is RefusalKind.TARGET:
+        return refusal.detail
+    if kind is RefusalKind.CA_DIRECTORY:
+        return f"{directory} holds no usable CA ({', '.join(names[:2])})"
+    if kind is RefusalKind.CA_UNUSABLE:
+        return (
+            f"{refusal.detail} — or choose “make a new CA” (the old files move to a backup; "
+            "everything the old CA signed stops being trusted)"
+        )
+    if kind is RefusalKind.OTHER_PROFILE:
+        return (
+            f"{directory} holds a {refusal.held_profile} set ({_shorten(names, 3)}), and these "
+            f"answers use the {profile} profile — its files would stay beside the new set, so "
+            f"nothing is made. Choose another directory, the {refusal.held_profile} profile "
+            "(step 2), or move the old set away"
+        )
+    if kind is RefusalKind.FOLDER_IN_THE_WAY:
+        return (
+            f"{directory / names[0]} is a folder where the set puts a file — move it away and "
+            "try again (replacing never removes folders)"
+        )
+    return existing_files_message(directory, names)
+
+
+def busy_message(busy: DirectoryBusy) -> str:
+    """Another run is writing the directory, in the wizard's words."""
+    who = busy.holder.describe() if busy.holder else "a process that left no record"
+    return (
+        f"{busy.directory} is being written by another run — {who}; nothing was done. Let it "
+        "finish, then press Generate again"
     )
 
 
@@ -143,15 +131,20 @@ class GenerateScreen(StepScreen):
 
     @dataclass
     class Advanced(Message):
-        """A step of the run finished."""
+        """A step of the run finished. A newer one replaces one not yet handled: the steps
+        themselves are kept in the screen's list, so the log misses none."""
 
         progress: Progress
+
+        def can_replace(self, message: Message) -> bool:
+            """Progress coalesces: only the latest count matters for the bar."""
+            return isinstance(message, GenerateScreen.Advanced)
 
     @dataclass
     class Finished(Message):
         """The set was written."""
 
-        result: WriteResult
+        outcome: GenerationOutcome
 
     @dataclass
     class Surveyed(Message):
@@ -169,8 +162,12 @@ class GenerateScreen(StepScreen):
     def __init__(self) -> None:
         super().__init__()
         self._job: GenerationJob | None = None
-        self._written: tuple[Path, ExistingPolicy, int] | None = None
+        self._written: tuple[Path, Policy, int] | None = None
         """Directory, choice and answers' revision of the last run that wrote its set."""
+        self._worker: Worker[None] | None = None
+        self._steps: list[Progress] = []
+        """The run's steps, appended by the worker thread; the log shows those not yet shown."""
+        self._logged = 0
         self._focus_before: Widget | None = None
 
     @property
@@ -196,7 +193,7 @@ class GenerateScreen(StepScreen):
             with RadioSet(id="existing", compact=True):
                 for policy, label in POLICIES.items():
                     yield RadioButton(
-                        label, value=self.state.existing == policy, id=f"existing-{policy}"
+                        label, value=self.state.existing is policy, id=f"existing-{policy.value}"
                     )
             yield Note("", id="existing-note", classes="field-note")
             with Horizontal(id="actions"):
@@ -257,9 +254,9 @@ class GenerateScreen(StepScreen):
 
     @on(RadioSet.Changed, "#existing")
     def _policy_changed(self, event: RadioSet.Changed) -> None:
-        policy = (event.pressed.id or "existing-refuse").split("-", 1)[1]
-        if policy != self.state.existing:
-            self.state.existing = policy  # type: ignore[assignment]
+        policy = Policy((event.pressed.id or "existing-refuse").split("-", 1)[1])
+        if policy is not self.state.existing:
+            self.state.existing = policy
             self._options_changed()
         self.check_directory()
 
@@ -281,26 +278,39 @@ class GenerateScreen(StepScreen):
             )
             self.query_one("#existing-note", Note).say("")
             return
-        self.survey(self.state.snapshot(), self.directory, self.state.existing)
+        self.survey(self.request())
+
+    def request(self) -> GenerationRequest:
+        """The job's request for the answers and choices as they are now. The loaded cluster
+        file is kept as written (comments and all) when it is the directory's own and the
+        answers have not changed since it was read."""
+        return GenerationRequest(
+            self.state.snapshot(),
+            self.directory,
+            self.state.existing,
+            spec_file=None if self.state.dirty else self.state.spec_path,
+            now=self.state.now,
+        )
 
     @work(thread=True, exclusive=True, group="survey", exit_on_error=False)
-    def survey(self, spec: ClusterSpec, directory: Path, policy: ExistingPolicy) -> None:
-        """The worker: survey_directory, posted back unless a newer survey replaced this one."""
-        report = survey_directory(spec, directory, policy)
+    def survey(self, request: GenerationRequest) -> None:
+        """The worker: the job's survey, posted back unless a newer one replaced this one."""
+        report = survey(request)
         if not get_current_worker().is_cancelled:
             self.post_message(self.Surveyed(report))
 
     @on(Surveyed)
     def _surveyed(self, event: Surveyed) -> None:
         report = event.report
-        if (report.directory, report.policy) != (self.directory, self.state.existing):
+        request = report.request
+        if (request.directory, request.policy) != (self.directory, self.state.existing):
             return  # the user has typed on since
         if self.answer_errors():
             return  # the answers changed since: check_directory says what to fix
         note = self.query_one("#dir-note", Note)
         existing = self.query_one("#existing-note", Note)
-        directory = str(report.directory)
-        if self._written == (report.directory, report.policy, self.state.revision):
+        directory = str(request.directory)
+        if self._written == (request.directory, request.policy, self.state.revision):
             note.say(
                 Content.from_markup(
                     "[$success]✓ $dir holds the set just written[/] — Next (ctrl+n) inspects it",
@@ -309,8 +319,9 @@ class GenerateScreen(StepScreen):
             )
             existing.say("")
             return
-        if report.problem:
-            note.say(Content.from_markup("[$error]✗ $msg[/]", msg=report.problem))
+        refusal = report.refusal
+        if refusal is not None and refusal.kind is RefusalKind.TARGET:
+            note.say(Content.from_markup("[$error]✗ $msg[/]", msg=refusal.detail))
             existing.say("")
             return
         if not report.exists:
@@ -323,56 +334,66 @@ class GenerateScreen(StepScreen):
             )
             existing.say("")
             return
-        held = f"holds {', '.join(report.ca_files)}" if report.ca_files else "holds no CA"
-        note.say(
-            Content.from_markup(
-                "[$warning]⚠[/] $dir exists and $held; $n of the planned files would change",
-                dir=directory,
-                held=held,
-                n=str(len(report.replaced)),
-            )
-            if report.replaced or report.ca_files
-            else Content.from_markup(
-                "[$success]✓[/] $dir exists; no planned file would change", dir=directory
-            )
-        )
+        note.say(self._directory_note(report))
         existing.say(self._policy_note(report))
 
+    def _directory_note(self, report: DirectoryReport) -> Content:
+        """What the directory holds: its CA, another profile's set, how much would change."""
+        directory = str(report.request.directory)
+        refusal = report.refusal
+        if refusal is not None and refusal.kind is RefusalKind.OTHER_PROFILE:
+            return Content.from_markup(
+                "[$error]✗[/] $dir holds a $held set, not a $profile one",
+                dir=directory,
+                held=refusal.held_profile,
+                profile=report.request.spec.profile,
+            )
+        if not (report.replaced or report.ca_files):
+            return Content.from_markup(
+                "[$success]✓[/] $dir exists; no planned file would change", dir=directory
+            )
+        held = f"holds {', '.join(report.ca_files)}" if report.ca_files else "holds no CA"
+        return Content.from_markup(
+            "[$warning]⚠[/] $dir exists and $held; $n of the planned files would change",
+            dir=directory,
+            held=held,
+            n=str(len(report.replaced)),
+        )
+
     def _policy_note(self, report: DirectoryReport) -> Content:
-        policy, cas, replaced = report.policy, report.cas, report.replaced
-        shown = _shorten(replaced, 4)
-        if policy == "reuse":
-            if report.ca_error:
-                return Content.from_markup("[$error]✗ $msg[/]", msg=report.ca_error)
-            if not cas:
+        """What the chosen policy does here: the CA it signs with, what moves to a backup, what
+        a new CA breaks, or why Generate will write nothing."""
+        refusal = report.refusal
+        profile = report.request.spec.profile
+        if refusal is not None:
+            if refusal.kind is RefusalKind.WOULD_CHANGE:
                 return Content.from_markup(
-                    "[$error]✗ there is no CA in $dir to reuse — choose another option[/]",
-                    dir=str(report.directory),
+                    "[$error]✗ refuse: $shown would change — Generate will write nothing[/]",
+                    shown=_shorten(refusal.names, 4),
                 )
+            return Content.from_markup("[$error]✗ $msg[/]", msg=refusal_message(refusal, profile))
+        shown = _shorten(report.replaced, 4)
+        tail = f"; {shown} move to backup-<time>/ first" if report.replaced else ""
+        if report.cas:
             reused = ", ".join(
                 f"{ca.files.cert} (until {ca.certificate.not_valid_after_utc:%Y-%m-%d})"
-                for ca in cas.values()
+                for ca in report.cas.values()
             )
-            tail = f"; {shown} move to a backup first" if replaced else ""
             return Content.from_markup(
                 "[$success]✓[/] signs with the existing $reused$tail", reused=reused, tail=tail
             )
-        if not replaced:
-            return Content("")
-        if policy == "refuse":
+        if report.replaces_ca:
             return Content.from_markup(
-                "[$error]✗ refuse: $shown would change — Generate will write nothing[/]",
+                "[$warning]⚠ $shown move to backup-<time>/ first — a NEW CA replaces the old one: "
+                "everything it signed stops being trusted, and every component needs the new "
+                "$ca[/]",
                 shown=shown,
+                ca=report.ca_files[0],
             )
-        profile = get_profile(self.state.spec.profile)
-        ca_files = {files_of(ca, profile).cert for ca in profile.cas()}
-        extra = (
-            " — a NEW CA replaces the old one: everything it signed stops being trusted"
-            if ca_files & set(replaced)
-            else ""
-        )
+        if not report.replaced:
+            return Content("")
         return Content.from_markup(
-            "[$warning]⚠ $shown move to backup-<time>/ first$extra[/]", shown=shown, extra=extra
+            "[$warning]⚠ $shown move to backup-<time>/ first[/]", shown=shown
         )
 
     # --- running ---
@@ -398,29 +419,15 @@ class GenerateScreen(StepScreen):
         if not self.state.preview_is_current:
             self._fail("the answers changed since the preview — look at it first (ctrl+b)")
             return
-        directory = self.directory
-        problem = target_problem(directory)
-        if problem:
-            self._fail(problem)
-            return
-        job = GenerationJob(
-            spec=self.state.snapshot(),
-            directory=directory,
-            policy=self.state.existing,
-            now=self.state.now,
-            cancel=threading.Event(),
-            revision=self.state.revision,
-        )
-        # A full garbage collection scans every widget and holds the GIL for 100-300 ms; freezing
-        # what exists now keeps collections during the run to the run's own objects.
-        gc.freeze()
+        job = GenerationJob(self.request(), self.state.revision)
         self._start(job)
-        self.run_generation(job)
+        self._worker = self.run_generation(job)
 
     def cancel(self) -> None:
-        """Stop the run at the next step; nothing is written."""
-        if self._job is not None:
-            self._job.cancel.set()
+        """Stop the run at the next step (through the worker's own cancelled event); nothing
+        is written."""
+        if self._job is not None and self._worker is not None:
+            self._worker.cancelled_event.set()
             self.log_line("… cancelling after the key being made")
 
     def action_cancel(self) -> None:
@@ -439,8 +446,10 @@ class GenerateScreen(StepScreen):
             widget.disabled = True
         self.query_one("#progress", ProgressBar).update(total=1, progress=0)
         self.query_one("#log", RichLog).clear()
-        key = f"{job.spec.key.algo.upper()} {job.spec.key.size}"
-        self.log_line(f"generating {key} keys for {job.directory}")
+        self._steps, self._logged = [], 0
+        spec = job.request.spec
+        key = f"{spec.key.algo.upper()} {spec.key.size}"
+        self.log_line(f"generating {key} keys for {job.request.directory}")
         self.show_result("")
         self.set_status("Generating — Esc cancels")
 
@@ -462,6 +471,7 @@ class GenerateScreen(StepScreen):
     def _stop(self, focus: Widget) -> None:
         """Unlock the choices after a run; the focus goes to `focus` unless the user moved it."""
         self._job = None
+        self._worker = None
         for widget in self._locked_widgets():
             widget.disabled = False
         cancel = self.query_one("#cancel", Button)
@@ -471,64 +481,66 @@ class GenerateScreen(StepScreen):
 
     @work(thread=True, exclusive=True, group="generate", exit_on_error=False)
     def run_generation(self, job: GenerationJob) -> None:
-        """The worker: look at the directory, generate in memory (posting progress), then write
-        atomically. Every refusal and failure is posted in words; nothing is half written."""
+        """The worker: the generation job (survey under the directory's lock, keys, one atomic
+        write), posting progress. Every refusal and failure is posted in words; nothing is
+        half written."""
+        steps = self._steps
+
+        def progress(step: Progress) -> None:
+            steps.append(step)
+            self.post_message(self.Advanced(step))
+
+        profile = job.request.spec.profile
         try:
-            existing = self._existing_cas(job)
-            files = generate_files(
-                job.spec,
-                existing or None,
-                progress=lambda step: self.post_message(self.Advanced(step)),
-                cancel=job.cancel,
-                now=job.now,
+            outcome = run(
+                job.request,
+                progress=progress,
+                cancel=get_current_worker().cancelled_event,
+                command=WIZARD_COMMAND,
             )
-            if job.cancel.is_set():
-                raise Cancelled("cancelled before anything was written")
-            force = job.policy != "refuse"
-            result = write_files(job.directory, files, force=force, now=job.now)
         except Cancelled:
             self.post_message(self.Failed("cancelled — nothing was written", cancelled=True))
-        except ExistingFilesError as error:
-            self.post_message(self.Failed(existing_files_message(error.directory, error.names)))
-        except (GenerationError, StoreError) as error:
+        except GenerationRefused as error:
+            self.post_message(self.Failed(refusal_message(error.refusal, profile)))
+        except DirectoryBusy as busy:
+            self.post_message(self.Failed(busy_message(busy)))
+        except (GenerationError, StoreError, LockError) as error:
             self.post_message(self.Failed(str(error)))
         except Exception as error:  # a bug: say it in words rather than crash the screen
             self.post_message(
                 self.Failed(f"unexpected {type(error).__name__}: {error} — nothing was written")
             )
         else:
-            self.post_message(self.Finished(result))
-
-    @staticmethod
-    def _existing_cas(job: GenerationJob) -> dict[str, ExistingCA]:
-        """The CAs to reuse, after refusing what the chosen policy does not allow."""
-        report = survey_directory(job.spec, job.directory, job.policy)
-        if report.problem:
-            raise GenerationError(report.problem)
-        if report.ca_error and job.policy == "reuse":
-            raise GenerationError(report.ca_error)
-        if job.policy == "reuse" and not report.cas:
-            raise GenerationError(
-                f"there is no CA in {job.directory} to reuse — choose another option"
-            )
-        if job.policy == "refuse" and report.replaced:
-            raise GenerationError(existing_files_message(job.directory, report.replaced))
-        return report.cas if job.policy == "reuse" else {}
+            self.post_message(self.Finished(outcome))
 
     @on(Advanced)
     def _advanced(self, event: Advanced) -> None:
         step = event.progress
         self.query_one("#progress", ProgressBar).update(total=step.total, progress=step.done)
-        self.log_line(f"✓ {step.message}")
+        self._log_steps()
+
+    def _log_steps(self) -> None:
+        """Log the steps the worker added since the last call (Advanced messages coalesce)."""
+        steps = self._steps
+        for step in steps[self._logged : len(steps)]:
+            self.log_line(f"✓ {step.message}")
+        self._logged = len(steps)
 
     @on(Finished)
     def _finished(self, event: Finished) -> None:
         job = self._job
         self._stop(focus=self.nav.query_one("#next"))
-        result = event.result
+        self._log_steps()
+        outcome = event.outcome
+        result = outcome.result
         self.state.result = result
         if job is not None:
-            self._written = (job.directory, job.policy, job.revision)
+            self._written = (job.request.directory, job.request.policy, job.revision)
+        if outcome.lock.took_over is not None:
+            self.log_line(
+                f"⚠ the last run writing {result.directory} ({outcome.lock.took_over.describe()}) "
+                "ended without finishing; its lock was taken over"
+            )
         if result.backup is not None:
             self.log_line(f"✓ moved {len(result.backed_up)} old files to {result.backup.name}/")
         self.log_line(f"✓ wrote {len(result.written)} files into {self.state.output_dir}")
@@ -548,6 +560,7 @@ class GenerateScreen(StepScreen):
 
     @on(Failed)
     def _failed(self, event: Failed) -> None:
+        self._log_steps()
         self._stop(focus=self._focus_before or self.query_one("#generate"))
         self._fail(event.message, cancelled=event.cancelled)
 

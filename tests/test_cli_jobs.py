@@ -1,0 +1,154 @@
+"""The command line over the jobs: --new-ca, --wait, a busy directory, another profile's set,
+usage errors (exit 1, one line naming the flag), and the --help examples."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.tui.wizard_pilot import fast_spec
+from wizard.cli import main
+from wizard.spec import dump_spec
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """cluster.toml with ECDSA keys, in the working directory."""
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "cluster.toml"
+    path.write_text(dump_spec(fast_spec()))
+    return path
+
+
+def _generate(capsys, *flags: str) -> tuple[int, str, str]:
+    code = main(["generate", *flags])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_usage_errors_exit_1_with_one_line_naming_the_flag(capsys) -> None:
+    for argv, flag in (
+        (["generate", "--profile", "nope"], "--profile"),
+        (["review"], "DIR"),
+        (["generate", "--new-ca", "--ca", "x"], "--ca"),
+        (["generate", "--bogus"], "--bogus"),
+    ):
+        with pytest.raises(SystemExit) as leaving:
+            main(argv)
+        assert leaving.value.code == 1, argv
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and flag in err, err
+        assert err.startswith("k8s-cert-wizard") and "--help" in err
+
+
+def test_help_names_the_exit_codes_and_shows_examples(capsys) -> None:
+    with pytest.raises(SystemExit) as leaving:
+        main(["--help"])
+    assert leaving.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("init", "csr", "generate", "certinfo", "layout"):
+        assert f"k8s-cert-wizard {command} " in out
+    assert "exit codes: 0 success; 1 refused" in out and "--new-ca" in out
+
+
+def test_new_ca_backs_up_the_old_one_and_says_what_it_breaks(config: Path, capsys) -> None:
+    assert _generate(capsys)[0] == 0
+    old_ca = (config.parent / "k8s-certs" / "ca.pem").read_bytes()
+    code, out, err = _generate(capsys, "--new-ca")
+    assert code == 0, err
+    assert "a new CA replaced the old one" in out and "stops being trusted" in out
+    assert "reused the existing CA" not in out
+    directory = config.parent / "k8s-certs"
+    assert (directory / "ca.pem").read_bytes() != old_ca
+    (backup,) = [p for p in directory.iterdir() if p.name.startswith("backup-")]
+    assert (backup / "ca.pem").read_bytes() == old_ca
+
+
+def test_force_keeps_the_ca(config: Path, capsys) -> None:
+    assert _generate(capsys)[0] == 0
+    old_ca = (config.parent / "k8s-certs" / "ca.pem").read_bytes()
+    code, out, err = _generate(capsys)
+    assert code == 1 and "--force" in err and "--new-ca" in err
+    code, out, err = _generate(capsys, "--force")
+    assert code == 0 and "reused the existing CA" in out
+    assert (config.parent / "k8s-certs" / "ca.pem").read_bytes() == old_ca
+
+
+def test_a_kubeadm_set_is_not_mixed_with_the_complete_profile(config: Path, capsys) -> None:
+    """The issue's case: 'holds no CA', then two layouts and four CAs side by side."""
+    assert _generate(capsys, "--profile", "kubeadm")[0] == 0
+    directory = config.parent / "k8s-certs"
+    before = sorted(str(p.relative_to(directory)) for p in directory.rglob("*"))
+    code, _out, err = _generate(capsys, "--profile", "complete", "--force")
+    assert code == 1
+    assert "holds a kubeadm set (pki/ca.crt" in err and "this is the complete profile" in err
+    assert "-o NEWDIR" in err and "--profile kubeadm" in err and "holds no CA" not in err
+    assert sorted(str(p.relative_to(directory)) for p in directory.rglob("*")) == before
+
+
+_HOLD = """
+import sys, time
+from wizard.jobs.lock import directory_lock
+with directory_lock(sys.argv[1], command="k8s-cert-wizard renew -o k8s-certs"):
+    print("locked", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def _holder(directory: Path, seconds: float) -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(directory), str(seconds)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stdout.readline().strip() == "locked"
+    return process
+
+
+@pytest.mark.parametrize("command", ["generate", "csr", "renew"])
+def test_a_directory_another_run_writes_is_refused_in_words(
+    config: Path, capsys, command: str
+) -> None:
+    assert _generate(capsys)[0] == 0
+    directory = config.parent / "k8s-certs"
+    holder = _holder(directory, 10)
+    try:
+        argv = [command, "--force"] if command != "renew" else [command, "--only", "admin"]
+        code = main(argv)
+        err = capsys.readouterr().err
+    finally:
+        holder.kill()
+        holder.wait()
+    assert code == 1
+    assert f"{directory} is being written by another run — PID {holder.pid} " in err
+    assert "(k8s-cert-wizard renew -o k8s-certs)" in err and "--wait" in err
+
+
+def test_wait_queues_behind_the_other_run(config: Path, capsys) -> None:
+    directory = config.parent / "k8s-certs"
+    holder = _holder(directory, 1.5)
+    code, out, err = _generate(capsys, "--wait")
+    holder.wait()
+    assert code == 0, err
+    assert f"waiting for PID {holder.pid} (k8s-cert-wizard renew -o k8s-certs)" in err
+    assert (directory / "ca.pem").is_file()
+
+
+def test_a_dry_run_needs_no_lock(config: Path, capsys) -> None:
+    assert _generate(capsys)[0] == 0
+    directory = config.parent / "k8s-certs"
+    holder = _holder(directory, 10)
+    try:
+        code = main(["renew", "--only", "admin", "--dry-run"])
+        review = main(["review", str(directory), "--json"])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert code == 0 and review in (0, 1, 2)
+    assert "being written" not in capsys.readouterr().err

@@ -1,0 +1,100 @@
+"""The command line: one module per command (smallstep's layout), each parsing its flags and
+rendering what the jobs in `wizard.jobs` return.
+
+Imports are lazy so that `certinfo` and the other plain commands never load textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+from collections.abc import Callable
+from typing import NoReturn
+
+from wizard.cli import certinfo, csr, generate, init, interactive, layout, renew, review
+from wizard.cli.common import PROG, Refused, refuse
+from wizard.cli.review import print_review
+from wizard.exit_codes import INTERRUPTED, OK, REFUSED, USAGE
+
+EPILOG = """\
+examples:
+  k8s-cert-wizard init                                  write cluster.toml (the guide's cluster)
+  k8s-cert-wizard csr -c cluster.toml -o k8s-certs      the cfssl JSON only
+  k8s-cert-wizard generate -c cluster.toml -o k8s-certs keys and certificates
+  k8s-cert-wizard generate --force                      back up and replace, keeping the CA
+  k8s-cert-wizard generate --new-ca                     back up everything, make a new CA
+  k8s-cert-wizard certinfo -cert k8s-certs/ca.pem       as cfssl-certinfo prints it
+  k8s-cert-wizard layout --profile complete             who uses which file, and why
+
+exit codes: 0 success; 1 refused (bad input or usage, files that would change, a directory
+another run is writing) — one line on stderr says what and how to fix it; review: 1 warnings
+only, 2 errors; 130 interrupted.
+"""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line naming the flag, and exit code 1 (refused)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print `k8s-cert-wizard generate: <message> — see … --help` and exit 1."""
+        print(f"{self.prog}: {message} — see {self.prog} --help", file=sys.stderr)
+        raise SystemExit(USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser for every subcommand."""
+    from wizard import __version__
+
+    parser = Parser(
+        prog=PROG,
+        description=(
+            "Make, explain and review the certificates of a Kubernetes cluster installed from "
+            "binaries. With no command, opens the wizard."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-c", "--config", metavar="FILE", help="cluster.toml to prefill the wizard")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in (init, csr, generate, layout, renew, certinfo, review):
+        module.add_parser(commands)
+    return parser
+
+
+HANDLERS: dict[str | None, Callable[[argparse.Namespace], int]] = {
+    None: interactive.run,
+    "init": init.run,
+    "csr": csr.run,
+    "generate": generate.run,
+    "renew": renew.run,
+    "certinfo": certinfo.run,
+    "review": review.run,
+    "layout": layout.run,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show 简体中文 or "—"
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+    if args.command in ("csr", "generate", "renew") and args.config is None:
+        args.config = "cluster.toml"
+    try:
+        return HANDLERS[args.command](args)
+    except Refused as refused:
+        return refused.code
+    except KeyboardInterrupt:
+        print("interrupted — nothing was written", file=sys.stderr)
+        return INTERRUPTED
+    except BrokenPipeError:
+        # the reader (`| head`) left: say nothing more, and keep Python from complaining at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return REFUSED
+
+
+__all__ = ["OK", "REFUSED", "Refused", "build_parser", "main", "print_review", "refuse"]

@@ -1,0 +1,186 @@
+"""`review`: what each file of a certificate directory is, and what is wrong with it — the TUI
+in a terminal, else a table (`--plain`) or one JSON object (`--json`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from wizard.cli.common import load_valid_spec, print_json, refuse
+from wizard.exit_codes import review_exit_code
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    from wizard.review import Review
+    from wizard.review.model import ReviewedFile
+    from wizard.spec import ClusterSpec
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    """The `review` subcommand."""
+    from wizard.expiry import WARN_DAYS
+
+    review = commands.add_parser(
+        "review",
+        help="review a certificate directory (a TUI in a terminal; --plain, --json)",
+        description="Review a certificate directory: what each file is, which key belongs to "
+        "which certificate, who signed what, what expires when and what is wrong for its "
+        "Kubernetes role. Exit code: 0 clean, 1 warnings only, 2 errors.",
+    )
+    review.add_argument("directory", metavar="DIR", type=Path, help="e.g. /etc/kubernetes/ssl")
+    review_output = review.add_mutually_exclusive_group()
+    review_output.add_argument("--plain", action="store_true", help="print a table report")
+    review_output.add_argument("--json", action="store_true", help="print one JSON object")
+    review.add_argument(
+        "--warn-days",
+        type=int,
+        default=WARN_DAYS,
+        metavar="N",
+        help=f"warn about certificates expiring within N days (default: {WARN_DAYS})",
+    )
+    review.add_argument(
+        "-c",
+        "--config",
+        default=argparse.SUPPRESS,
+        metavar="FILE",
+        help="cluster.toml: also check that server certificates cover the cluster's addresses",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Review the directory; the exit code says how bad the worst finding is."""
+    from wizard.expiry import MAX_DAYS
+    from wizard.review import ReviewError, review_directory, review_to_json
+
+    if args.warn_days < 0:
+        return refuse(f"--warn-days {args.warn_days} is negative — give a number of days, e.g. 30")
+    if args.warn_days > MAX_DAYS:
+        return refuse(
+            f"--warn-days {args.warn_days} is more than {MAX_DAYS} days (100 years) — give a "
+            "number of days, e.g. 30"
+        )
+    spec = None
+    config = getattr(args, "config", None)
+    if config:
+        spec = load_valid_spec(config)
+    try:
+        review = review_directory(args.directory, config=spec, warn_days=args.warn_days)
+    except ReviewError as error:
+        return refuse(str(error))
+    if args.json:
+        print_json(review_to_json(review))
+    elif args.plain or not _open_review_screen(review, spec, Path(config) if config else None):
+        print_review(review)
+    return review_exit_code(review)
+
+
+def _open_review_screen(
+    review: Review, spec: ClusterSpec | None = None, config_path: Path | None = None
+) -> bool:
+    """Show the review in the TUI when stdout is a terminal (False: print it instead)."""
+    if not sys.stdout.isatty():
+        return False
+    try:
+        # TODO(tui surface): `from wizard.tui import run_review` once wizard/tui/__init__ has it
+        from wizard.tui.screens.review import run_review
+    except ImportError:
+        return False
+    run_review(review, config=spec, config_path=config_path)
+    return True
+
+
+_SEVERITY_STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+_STATUS_STYLES = {
+    "valid": "green",
+    "expiring": "yellow",
+    "expired": "bold red",
+    "not yet valid": "bold red",
+}
+
+
+def print_review(review: Review, stream: TextIO | None = None) -> None:
+    """The --plain report: a table of the files, a table of the findings, then a summary."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    stream = stream or sys.stdout
+    console = Console(file=stream, highlight=False)
+    if not console.is_terminal:
+        console = Console(file=stream, highlight=False, width=160)
+    severities_by_path: dict[str, list[str]] = {}
+    for finding in review.findings:
+        severities_by_path.setdefault(finding.path, []).append(finding.severity)
+
+    files = Table(title=f"Files in {review.root}", title_justify="left")
+    for column in ("file", "kind", "role", "subject / key", "issued by", "expires", "status"):
+        files.add_column(column, overflow="fold", no_wrap=column in ("kind", "expires"))
+    for record in review.files:
+        files.add_row(
+            Text(record.ref),
+            Text(record.kind),
+            Text(record.role or "—"),
+            Text(record.subject_summary()),
+            Text(record.issuer_summary()),
+            Text(_review_expires(review, record)),
+            _review_status(review, record, severities_by_path.get(record.path, [])),
+        )
+    console.print(files)
+    if review.findings:
+        findings = Table(title="Findings", title_justify="left")
+        for column in ("severity", "check", "file", "what it means and what to do"):
+            findings.add_column(column, overflow="fold")
+        for finding in review.findings:
+            findings.add_row(
+                Text(finding.severity, style=_SEVERITY_STYLES[finding.severity]),
+                Text(finding.check),
+                Text(finding.path),
+                Text(finding.message),
+            )
+        console.print(findings)
+    console.print(_review_summary(review))
+
+
+def _review_summary(review: Review) -> Text:
+    from rich.text import Text
+
+    summary = Text(f"{len({r.path for r in review.files})} files: ")
+    parts = []
+    for severity in ("error", "warning", "info"):
+        count = review.count(severity)
+        word = severity if severity == "info" or count == 1 else f"{severity}s"
+        parts.append((f"{count} {word}", _SEVERITY_STYLES[severity] if count else ""))
+    for index, (words, style) in enumerate(parts):
+        summary.append(words, style=style)
+        summary.append(", " if index < len(parts) - 1 else "")
+    if review.worst in (None, "info"):
+        summary.append(" — nothing to fix", style="green")
+    return summary
+
+
+def _review_expires(review: Review, record: ReviewedFile) -> str:
+    days = review.days_left(record)
+    if record.cert is None or days is None:
+        return ""
+    when = f"{-days} d ago" if days < 0 else f"{days} d"
+    return f"{record.cert.not_after:%Y-%m-%d} ({when})"
+
+
+def _review_status(review: Review, record: ReviewedFile, severities: list[str]) -> Text:
+    from rich.text import Text
+
+    text = Text()
+    if record.cert is not None:
+        status = review.status(record)
+        text.append(status, style=_STATUS_STYLES.get(status, ""))
+    for severity in ("error", "warning"):
+        count = severities.count(severity)
+        if count:
+            word = severity if count == 1 else f"{severity}s"
+            text.append(f"{', ' if text else ''}{count} {word}", style=_SEVERITY_STYLES[severity])
+    if not text:
+        text.append("ok", style="green")
+    return text
