@@ -28,6 +28,12 @@ class HostField(TextField):
 
     BINDINGS = [Binding("ctrl+r", "remove_entry", "Remove entry")]
 
+    def __init__(self, value: str = "", **kwargs: object) -> None:
+        super().__init__(value, **kwargs)
+        self.successor: HostField | None = None
+        """Set when this entry is removed: the field that took the focus. Keys already queued
+        for this field (a burst, ctrl+r held) go there instead of into a field that is gone."""
+
     class PastedMany(Message):
         """Several entries were pasted at once."""
 
@@ -36,14 +42,49 @@ class HostField(TextField):
             self.field = field
             self.entries = entries
 
-    class RemoveRequested(Message):
-        """The user asked to remove this entry."""
+    async def _on_key(self, event: events.Key) -> None:
+        successor = self.live_successor()
+        if successor is not self:
+            event.stop()
+            event.prevent_default()
+            if successor is not None:
+                successor.post_message(events.Key(event.key, event.character))
+            return
+        if event.key == "ctrl+r":
+            # Here rather than through the binding, which the App runs when the key has bubbled
+            # up to it: by then the keys behind ctrl+r are typed into this doomed field.
+            event.stop()
+            event.prevent_default()
+            self.action_remove_entry()
+            return
+        if event.key == "enter" and self.has_class("add-field"):
+            # Enter ends the entries typed so far, like a separator typed at the end, and at
+            # once: a newline of a paste sent as keys is followed by the next entry's keys.
+            event.stop()
+            event.prevent_default()
+            if self.value.strip():
+                self.cursor_position = len(self.value)
+                self.insert_text_at_cursor(" ")
+            return
+        await super()._on_key(event)
 
-        def __init__(self, field: HostField) -> None:
-            super().__init__()
-            self.field = field
+    def live_successor(self) -> HostField | None:
+        """This field, or (once it was removed) the field its keys now go to."""
+        field: HostField | None = self
+        seen: set[int] = set()
+        while field is not None and field.successor is not None and id(field) not in seen:
+            seen.add(id(field))
+            field = field.successor
+        return field
 
     def _on_paste(self, event: events.Paste) -> None:
+        successor = self.live_successor()
+        if successor is not self:
+            event.stop()
+            event.prevent_default()
+            if successor is not None:
+                successor.post_message(events.Paste(event.text))
+            return
         entries = split_host_list(event.text)
         if len(entries) > 1 or (entries and self.has_class("add-field")):
             event.prevent_default()
@@ -51,8 +92,14 @@ class HostField(TextField):
             self.post_message(self.PastedMany(self, entries))
 
     def action_remove_entry(self) -> None:
-        """Remove this entry (or clear the field where new entries are typed)."""
-        self.post_message(self.RemoveRequested(self))
+        """Remove this entry (or clear the field where new entries are typed).
+
+        At once, not through a message: the keys queued behind ctrl+r must find the entry gone
+        and the focus moved, or they would be typed into a field about to disappear.
+        """
+        editor = next((a for a in self.ancestors if isinstance(a, HostListEditor)), None)
+        if editor is not None:
+            editor.remove_entry(self)
 
 
 class HostRow(Vertical):
@@ -160,8 +207,8 @@ class HostListEditor(Vertical):
 
     @property
     def rows(self) -> list[HostRow]:
-        """The entry rows, in order."""
-        return list(self.query(HostRow))
+        """The entry rows, in order (not those removed and still leaving the screen)."""
+        return [row for row in self.query(HostRow) if row.field.successor is None]
 
     @property
     def add_field(self) -> HostField:
@@ -227,28 +274,50 @@ class HostListEditor(Vertical):
         else:
             await rows.mount_all(new, after=after)
 
-    async def _remove(self, row: HostRow) -> None:
+    def remove_entry(self, field: HostField) -> None:
+        """Remove the entry of `field`, or clear the add field.
+
+        A request from an entry already removed (ctrl+r held: the repeats were queued for the
+        first field) removes the entry that took its focus: one entry per press, as when typed
+        slowly.
+        """
+        target = field.live_successor()
+        if target is self.add_field:
+            target.value = ""
+            return
+        row = self._row_of(target) if target is not None else None
+        if row is not None:
+            self._remove(row)
+
+    def _remove(self, row: HostRow) -> None:
         rows = self.rows
+        if row not in rows:
+            return  # already removed: a second request that was queued behind the first
         index = rows.index(row)
         following = rows[index + 1].field if index + 1 < len(rows) else self.add_field
-        refocus = row.field.has_focus or row.has_focus_within
-        await row.remove()
-        if refocus:
-            following.focus()
+        row.field.successor = following
+        if row.field.has_focus or row.has_focus_within:
+            # At once, not after the removal: keys pressed meanwhile must reach `following`.
+            self.screen.set_focus(following, scroll_visible=True)
+        row.remove()  # the pruning runs on its own; `rows` leaves the row out already
         self._changed()
 
     @on(Input.Changed, ".add-field")
     async def _typed_in_add_field(self, event: Input.Changed) -> None:
         event.stop()
-        text = event.value
+        # The field's value now, not the event's: in a burst of keys the field is ahead of
+        # its queued Changed messages, and an old value would add its entries a second time.
+        # It is read and cut in one go, before any await lets another key in.
+        field = self.add_field
+        text = field.value
         if not text and not self._pending:
             return
         self._pending = text
         if _SEPARATOR.search(text):  # a separator typed: what comes before it is an entry
             entries = split_host_list(text)
             finished = bool(_SEPARATOR.match(text[-1]))
+            field.value = self._pending = "" if finished or not entries else entries[-1]
             await self._add(entries if finished else entries[:-1])
-            self.add_field.value = "" if finished or not entries else entries[-1]
         self._changed()
 
     @on(Input.Submitted, ".add-field")
@@ -256,16 +325,18 @@ class HostListEditor(Vertical):
     async def _commit_add_field(self, event: Input.Submitted | Input.Blurred) -> None:
         """Enter, or leaving the field, adds what was typed in it."""
         event.stop()
-        entries = split_host_list(event.value)
+        entries = split_host_list(self.add_field.value)
         if entries:
-            await self._add(entries)
             self.add_field.value = ""
+            await self._add(entries)
             self._changed()
 
     @on(Input.Changed, ".entry-field")
     def _typed_in_entry(self, event: Input.Changed) -> None:
         event.stop()
         row = self._row_of(event.input)
+        if row is None:
+            return  # a Changed queued by an entry removed since
         if event.value != row.shown_value:  # not the Changed an Input posts when mounted
             row.shown_value = event.value
             self._changed()
@@ -274,9 +345,11 @@ class HostListEditor(Vertical):
     async def _submitted_entry(self, event: Input.Submitted) -> None:
         event.stop()
         row = self._row_of(event.input)
-        parts = split_host_list(event.value)
+        if row is None:
+            return
+        parts = split_host_list(row.field.value)
         if not parts:
-            await self._remove(row)
+            self._remove(row)
             return
         if len(parts) > 1:
             row.field.value = parts[0]
@@ -289,29 +362,28 @@ class HostListEditor(Vertical):
         event.stop()
         if event.field is self.add_field:
             pending = split_host_list(self.add_field.value)
-            await self._add(pending + event.entries)
             self.add_field.value = ""
+            await self._add(pending + event.entries)
         else:
             row = self._row_of(event.field)
+            if row is None:
+                return
             entries = list(event.entries)
             if not row.field.value.strip():
                 row.field.value = entries.pop(0)
             await self._add(entries, after=row)
         self._changed()
 
-    @on(HostField.RemoveRequested)
-    async def _remove_requested(self, event: HostField.RemoveRequested) -> None:
-        event.stop()
-        if event.field is self.add_field:
-            self.add_field.value = ""
-        else:
-            await self._remove(self._row_of(event.field))
-
     @on(RemoveButton.Pressed)
-    async def _remove_pressed(self, event: RemoveButton.Pressed) -> None:
+    def _remove_pressed(self, event: RemoveButton.Pressed) -> None:
         event.stop()
-        row = next(a for a in event.button.ancestors if isinstance(a, HostRow))
-        await self._remove(row)
+        row = next((a for a in event.button.ancestors if isinstance(a, HostRow)), None)
+        if row is not None:
+            self._remove(row)
 
-    def _row_of(self, field: Widget) -> HostRow:
-        return next(a for a in field.ancestors if isinstance(a, HostRow))
+    def _row_of(self, field: Widget) -> HostRow | None:
+        """The live row of an entry field (None once the row is removed or being removed)."""
+        row = next((a for a in field.ancestors if isinstance(a, HostRow)), None)
+        if row is None or row not in self.rows:
+            return None
+        return row
