@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual.pilot import Pilot
 
 from tests.tui.wizard_pilot import GUIDE_HOSTS, burst, wizard
-from wizard.tui.app import WizardApp
+from wizard.tui.apps import WizardApp
 from wizard.tui.widgets.host_list import HostListEditor
 
 

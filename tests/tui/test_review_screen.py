@@ -39,16 +39,10 @@ from wizard.generate import generate_files
 from wizard.review import review_directory
 from wizard.spec import ClusterSpec
 from wizard.store import write_files
+from wizard.tui.apps import ReviewApp, make_review_app, run_review
 from wizard.tui.dialogs.help import HelpDialog
 from wizard.tui.screens import review as review_module
-from wizard.tui.screens.review import (
-    ReviewApp,
-    build_rows,
-    exit_code,
-    filter_rows,
-    make_review_app,
-    run_review,
-)
+from wizard.tui.screens.review import build_rows, exit_code, filter_rows
 from wizard.tui.widgets.certificate_panel import CertificatePanel
 
 SIZE = (100, 32)

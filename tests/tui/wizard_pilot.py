@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from wizard.spec import ClusterSpec
-from wizard.tui.app import WizardApp, make_app
+from wizard.tui.apps import WizardApp, make_app
 from wizard.tui.dialogs.help import HelpDialog
 
 FIXED_NOW = datetime(2026, 11, 28, 16, 40, 20, tzinfo=UTC)

@@ -2,8 +2,8 @@
 
 A teaching screen over the catalogue (wizard.catalog) and its explanations (wizard.layout), in
 English or Simplified Chinese. Five sections in tabs; `l` switches the language, `p` the profile
-(classic → complete → kubeadm), Esc closes the screen. `make_layout_app` hosts it alone, for
-tests, screenshots and a standalone run.
+(classic → complete → kubeadm), Esc closes the screen. `wizard.tui.make_layout_app` hosts it
+alone, for tests, screenshots and a standalone run.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group
 from rich.text import Text
 from textual import on
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import Horizontal, HorizontalScroll, Vertical, VerticalScroll
 from textual.content import Content
@@ -830,34 +830,3 @@ class LayoutHelp(HelpDialog):
         ]
         super().__init__(sections, ui["help_intro"], title=ui["help_title"], close=ui["close"])
         self.language = language
-
-
-class LayoutApp(App[None]):
-    """The teaching screen on its own; closing it quits."""
-
-    TITLE = "k8s-cert-wizard"
-    CSS_PATH = "../wizard.tcss"
-
-    def __init__(self, spec: ClusterSpec | None = None, language: str = "en") -> None:
-        super().__init__()
-        self.layout_spec = spec
-        self.layout_language = language
-        self.theme = "textual-dark"
-
-    def on_mount(self) -> None:
-        """Open the screen; quit when it is closed."""
-        self.push_screen(
-            LayoutScreen(self.layout_spec, self.layout_language), callback=self._screen_closed
-        )
-
-    def _screen_closed(self, _result: None) -> None:
-        self.exit()
-
-
-def make_layout_app(spec: ClusterSpec | None = None, language: str = "en") -> App[None]:
-    """A small app hosting LayoutScreen: for tests, screenshots and a standalone run."""
-    return LayoutApp(spec, language)
-
-
-if __name__ == "__main__":
-    make_layout_app(language=pick_language(None)).run()

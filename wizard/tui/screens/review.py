@@ -5,9 +5,8 @@ issuer) that a filter narrows as you type; a tree of the CAs and what each signe
 CertificatePanel for the selected certificate with the findings about its file listed under it.
 Space marks rows, `n` opens the renewal of the marked certificates (screens/renew.py).
 
-`run_review(review)` is what `k8s-cert-wizard review DIR` calls in a terminal; `ReviewApp` runs
-the screen on its own, and `make_review_app` is the factory shared by tests and screenshots.
-The domain is `wizard.review`; this module only shows it.
+The screen runs alone in `wizard.tui.apps.ReviewApp` (`k8s-cert-wizard review DIR`) or over the
+wizard (F2). The domain is `wizard.review`; this module only shows it.
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
@@ -41,14 +39,20 @@ from wizard.tui.dialogs.help import HelpDialog, KeySection
 from wizard.tui.screens.over_wizard import OverWizardScreen
 from wizard.tui.widgets.certificate_panel import CertificatePanel
 
-__all__ = [
-    "ReviewApp",
-    "ReviewScreen",
-    "exit_code",
-    "make_review_app",
-    "open_review_dialog",
-    "run_review",
-]
+__all__ = ["ReviewScreen", "exit_code", "open_review_dialog"]
+
+_MOVED_TO_APPS = {"ReviewApp", "make_review_app", "run_review"}
+
+
+def __getattr__(name: str) -> object:
+    """`run_review` and the review App moved to `wizard.tui` (import them from there); the old
+    names answer until cli.py has switched."""
+    if name in _MOVED_TO_APPS:
+        from wizard.tui import apps
+
+        return getattr(apps, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 SPEC_FILE = "cluster.toml"
 
@@ -727,7 +731,7 @@ class ReviewScreen(OverWizardScreen[None]):
     @property
     def runs_alone(self) -> bool:
         """True when the review is the app (`k8s-cert-wizard review DIR`), not over the wizard."""
-        return isinstance(self.app, ReviewApp)
+        return bool(self.app.screen_stack) and self.app.screen_stack[0] is self
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Esc leaves the filter while it is in use; `close('alone')` (q: Quit) applies when the
@@ -895,8 +899,8 @@ class ReviewScreen(OverWizardScreen[None]):
 
     def action_close(self, _where: str = "") -> None:
         """Quit the review when it runs alone (q), else go back to the wizard (Esc or q)."""
-        if isinstance(self.app, ReviewApp):
-            self.app.exit(exit_code(self.app.review))
+        if self.runs_alone:
+            self.app.exit(exit_code(self.review))
         else:
             self.dismiss(None)
 
@@ -906,82 +910,6 @@ HELP_INTRO = (
     "a symbol: ✓ valid, ⚠ expiring or a warning, ✗ expired or an error. Renewing (n) shows the "
     "diff first and writes nothing until you confirm; the old files go to a backup folder."
 )
-
-
-# --- running it -----------------------------------------------------------------------------------
-
-
-class ReviewApp(App[int]):
-    """The review screen on its own, as `k8s-cert-wizard review DIR` opens it; exits with the
-    code `--plain` would give for the review it was opened with."""
-
-    TITLE = "k8s-cert-wizard review"
-    # The wizard's stylesheet (dialogs) and the review's: a default screen's own CSS_PATH is
-    # not loaded by Textual, so the app names it too.
-    CSS_PATH: ClassVar[list[str]] = ["../wizard.tcss", "../review.tcss"]
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = ReviewScreen.HORIZONTAL_BREAKPOINTS
-
-    def __init__(
-        self,
-        review: Review,
-        *,
-        directory: str | Path | None = None,
-        config: ClusterSpec | None = None,
-        config_path: Path | None = None,
-        warn_days: int | None = None,
-        now: datetime | None = None,
-    ) -> None:
-        super().__init__()
-        self.review = review
-        self.theme = "textual-dark"
-        self._screen_arguments = {
-            "directory": directory,
-            "config": config,
-            "config_path": config_path,
-            "warn_days": warn_days,
-            "now": now,
-        }
-
-    def get_default_screen(self) -> Screen:
-        """The review screen is the app."""
-        return ReviewScreen(self.review, **self._screen_arguments)  # type: ignore[arg-type]
-
-
-def make_review_app(
-    root: str | Path,
-    *,
-    config: ClusterSpec | None = None,
-    warn_days: int = 30,
-    now: datetime | None = None,
-    config_path: Path | None = None,
-) -> ReviewApp:
-    """Review `root` and return the app showing it (tests, screenshots). `now` fixes the clock
-    of the review and of a renewal made from it. Raises ReviewError like review_directory."""
-    review = review_directory(root, config=config, warn_days=warn_days, now=now)
-    return ReviewApp(
-        review,
-        directory=root,
-        config=config,
-        config_path=config_path,
-        warn_days=warn_days,
-        now=now,
-    )
-
-
-def run_review(
-    review: Review,
-    *,
-    config: ClusterSpec | None = None,
-    config_path: Path | None = None,
-) -> int:
-    """Show a review in the terminal until the user quits; returns the exit code `review
-    --plain` gives for it (0 clean, 1 warnings only, 2 errors).
-
-    `k8s-cert-wizard review DIR` calls `run_review(review)`; pass the `-c` cluster file as
-    `config` so that renewing uses it (without it, DIR/cluster.toml is used when present).
-    """
-    ReviewApp(review, config=config, config_path=config_path).run()
-    return exit_code(review)
 
 
 def open_review_dialog(
