@@ -3,11 +3,14 @@ terminal without bracketed paste, ctrl+r held) gives the exact entries, no dupli
 
 from __future__ import annotations
 
+import time
+
 from textual.pilot import Pilot
 
-from tests.tui.wizard_pilot import GUIDE_HOSTS, burst, wizard
+from tests.tui.wizard_pilot import GUIDE_HOSTS, burst, paste_into, wizard
 from wizard.tui.apps import WizardApp
-from wizard.tui.widgets.host_list import HostListEditor
+from wizard.tui.widgets.fields import MAX_FIELD_LENGTH
+from wizard.tui.widgets.host_list import MAX_ENTRIES, HostListEditor
 
 
 def _alive(app: WizardApp) -> None:
@@ -93,3 +96,39 @@ async def test_typing_right_after_removals_goes_to_the_field_that_took_the_focus
         assert etcd.values == GUIDE_HOSTS["etcd"][:2] + ["10.0.0.7"]
         await burst(pilot, "enter")
         assert app.state.spec.hosts.etcd == GUIDE_HOSTS["etcd"][:2] + ["10.0.0.7"]
+
+
+async def test_a_10_kb_paste_of_addresses_adds_the_first_hundred_quickly() -> None:
+    """10 KB of addresses used to freeze the wizard for minutes (a query of every row per
+    mounted row); now the group takes MAX_ENTRIES of them, says so, and answers at once."""
+    app = wizard()
+    async with app.run_test(size=(100, 32)) as pilot:
+        etcd = app.screen.editor("etcd")
+        text = " ".join(f"10.{i // 250}.{i % 250}.1" for i in range(1000))
+        assert len(text) > 10_000
+        started = time.monotonic()
+        await paste_into(pilot, etcd.add_field, text)
+        await pilot.pause()
+        took = time.monotonic() - started
+        _alive(app)
+        given = text.split()
+        assert etcd.values == GUIDE_HOSTS["etcd"] + given[: MAX_ENTRIES - 3]
+        assert any("at most 100" in n.message for n in app._notifications)
+        assert took < 20, f"{took:.1f} s"  # 2 s on an idle machine; minutes before
+
+
+async def test_a_100_kb_paste_into_a_field_is_cut_with_a_message() -> None:
+    app = wizard()
+    async with app.run_test(size=(100, 32)) as pilot:
+        etcd = app.screen.editor("etcd")
+        field = etcd.rows[0].field
+        field.value = ""
+        started = time.monotonic()
+        await paste_into(pilot, field, "a" * 100_000)
+        took = time.monotonic() - started
+        _alive(app)
+        assert len(field.value) == MAX_FIELD_LENGTH
+        assert any("at most 1,000" in n.message for n in app._notifications)
+        assert took < 10, f"{took:.1f} s"
+        await burst(pilot, "b")  # the field is full: the key is refused, nothing breaks
+        assert len(field.value) == MAX_FIELD_LENGTH

@@ -16,10 +16,14 @@ from textual.widgets import Input, Static
 from wizard.catalog import SAN_REASONS, SanSource
 from wizard.hosts import HostError, parse_host, split_host_list
 from wizard.spec import Problem, validate_host_entry
-from wizard.tui.widgets.fields import Note, TextField
+from wizard.tui.widgets.fields import MAX_FIELD_LENGTH, Note, TextField
 from wizard.tui.widgets.problems import STYLES, SYMBOLS, ProblemList, sort_problems
 
 _SEPARATOR = re.compile(r"[\s,;]")
+
+MAX_ENTRIES = 100
+"""The most entries one host group takes: a paste beyond it (10 KB of addresses) adds the first
+ones and says so, instead of mounting thousands of rows."""
 
 
 class HostField(TextField):
@@ -182,6 +186,8 @@ class HostListEditor(Vertical):
         self.border_title = group
         self._problems: list[Problem] = []
         self._pending = ""
+        self._rows: list[HostRow] = []
+        """The live rows in order, kept here: a query per typed key made a paste quadratic."""
 
     def compose(self) -> ComposeResult:
         """Title, the entries, the field for new ones, the group's message."""
@@ -190,8 +196,8 @@ class HostListEditor(Vertical):
             Content(reason.partition(": ")[2] or reason), classes="group-hint", markup=False
         )
         with Vertical(classes="rows"):
-            for value in self.initial:
-                yield HostRow(self.group, value)
+            self._rows = [HostRow(self.group, value) for value in self.initial[:MAX_ENTRIES]]
+            yield from self._rows
         yield HostField(
             placeholder="add: type or paste addresses, Enter",
             classes="add-field",
@@ -208,7 +214,7 @@ class HostListEditor(Vertical):
     @property
     def rows(self) -> list[HostRow]:
         """The entry rows, in order (not those removed and still leaving the screen)."""
-        return [row for row in self.query(HostRow) if row.field.successor is None]
+        return list(self._rows)
 
     @property
     def add_field(self) -> HostField:
@@ -226,7 +232,8 @@ class HostListEditor(Vertical):
         """Replace every entry (after loading a cluster file)."""
         rows = self.query_one(".rows", Vertical)
         await rows.remove_children()
-        await rows.mount_all(HostRow(self.group, value) for value in values)
+        self._rows = [HostRow(self.group, value) for value in self._capped(values, 0)]
+        await rows.mount_all(self._rows)
         self.add_field.value = ""
         self.show_problems(self._problems)
 
@@ -266,12 +273,37 @@ class HostListEditor(Vertical):
 
     # --- editing ---
 
+    def _capped(self, entries: list[str], present: int) -> list[str]:
+        """The entries that fit under MAX_ENTRIES; says when some do not."""
+        room = max(0, MAX_ENTRIES - present)
+        if len(entries) > room:
+            self.app.notify(
+                f"hosts.{self.group}: {len(entries)} entries given, {room} added — a host group "
+                f"holds at most {MAX_ENTRIES}; the other {len(entries) - room} were left out",
+                title="Too many entries",
+                severity="warning",
+            )
+        kept = entries[:room]
+        if any(len(entry) > MAX_FIELD_LENGTH for entry in kept):
+            self.app.notify(
+                f"hosts.{self.group}: an entry longer than {MAX_FIELD_LENGTH:,} characters was "
+                "cut to that length (no address or DNS name is that long)",
+                title="Entry cut",
+                severity="warning",
+            )
+        return [entry[:MAX_FIELD_LENGTH] for entry in kept]
+
     async def _add(self, entries: list[str], after: HostRow | None = None) -> None:
         rows = self.query_one(".rows", Vertical)
-        new = [HostRow(self.group, entry) for entry in entries]
-        if after is None:
+        new = [HostRow(self.group, e) for e in self._capped(entries, len(self._rows))]
+        if not new:
+            return
+        if after is None or after not in self._rows:
+            self._rows.extend(new)
             await rows.mount_all(new)
         else:
+            index = self._rows.index(after) + 1
+            self._rows[index:index] = new
             await rows.mount_all(new, after=after)
 
     def remove_entry(self, field: HostField) -> None:
@@ -291,11 +323,12 @@ class HostListEditor(Vertical):
 
     def _remove(self, row: HostRow) -> None:
         rows = self.rows
-        if row not in rows:
+        if not any(row is live for live in rows):
             return  # already removed: a second request that was queued behind the first
         index = rows.index(row)
         following = rows[index + 1].field if index + 1 < len(rows) else self.add_field
         row.field.successor = following
+        self._rows.remove(row)
         if row.field.has_focus or row.has_focus_within:
             # At once, not after the removal: keys pressed meanwhile must reach `following`.
             self.screen.set_focus(following, scroll_visible=True)
@@ -384,6 +417,6 @@ class HostListEditor(Vertical):
     def _row_of(self, field: Widget) -> HostRow | None:
         """The live row of an entry field (None once the row is removed or being removed)."""
         row = next((a for a in field.ancestors if isinstance(a, HostRow)), None)
-        if row is None or row not in self.rows:
+        if row is None or not any(row is live for live in self._rows):
             return None
         return row
