@@ -19,6 +19,7 @@ from wizard.tui.app_base import CRASH_EXIT, AppBase
 from wizard.tui.dialogs.confirm import ConfirmDialog
 from wizard.tui.dialogs.help import HelpDialog, KeySection
 from wizard.tui.dialogs.path import PathDialog
+from wizard.tui.paths import display_path, elide_middle
 from wizard.tui.screens.addresses import AddressesScreen
 from wizard.tui.screens.step import StepScreen
 from wizard.tui.state import STEP_TITLES, WizardState, step_of_path
@@ -46,6 +47,8 @@ def _step_factory(step: int) -> StepScreen:
     return InspectScreen()
 
 
+NOTICE_PATH_WIDTH = 36
+"""The widest a path gets in a notice: the toast then stays on two lines at 80 columns."""
 HELP_KEY_NOTE = "Help (? only outside a text field: in one it types ?)"
 """How the help keys are described: F1 anywhere, ? wherever it is not typed as text."""
 
@@ -208,7 +211,10 @@ class WizardApp(AppBase[None]):
         self._refresh_file_labels()
         errors = sum(1 for p in self.state.problems() if p.severity == "error")
         left = f" ({errors} error{'s' if errors != 1 else ''} still to fix)" if errors else ""
-        self.notify(f"saved {path}{left}", title="Saved")
+        # The path elided in the middle: a long one wrapped the notice over the Next button.
+        self.notify(
+            f"saved {elide_middle(display_path(path), NOTICE_PATH_WIDTH)}{left}", title="Saved"
+        )
         return None
 
     def action_load(self) -> None:
@@ -240,7 +246,7 @@ class WizardApp(AppBase[None]):
             if screen.is_mounted:
                 await screen.sync_from_spec()
         self._refresh_file_labels()
-        self.notify(f"loaded {path}", title="Loaded")
+        self.notify(f"loaded {elide_middle(display_path(path), NOTICE_PATH_WIDTH)}", title="Loaded")
         errors = [p for p in self.state.problems() if p.severity == "error"]
         if errors and step_of_path(errors[0].path) < self.current_step:
             await self.switch_screen(self.step_screen(step_of_path(errors[0].path)))

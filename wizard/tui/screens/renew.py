@@ -38,8 +38,8 @@ from wizard.spec import ClusterSpec
 from wizard.store import WriteResult
 from wizard.tui.dialogs.confirm import ConfirmDialog
 from wizard.tui.dialogs.help import HelpDialog
+from wizard.tui.paths import display_path
 from wizard.tui.screens.over_wizard import OverWizardScreen
-from wizard.tui.screens.review import display_path
 from wizard.tui.widgets.hanging import Hanging
 
 __all__ = ["RENEW_KEYS", "RenewScreen", "diff_content", "diff_lines"]

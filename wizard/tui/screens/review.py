@@ -11,7 +11,6 @@ wizard (F2). The domain is `wizard.review`; this module only shows it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -36,6 +35,7 @@ from wizard.review.model import SEVERITIES, certificate_holders, primary
 from wizard.review.pairing import key_names_for_certificate
 from wizard.spec import ClusterSpec, SpecError, errors_of, load_spec, validate
 from wizard.tui.dialogs.help import HelpDialog, KeySection
+from wizard.tui.paths import display_path, full_path, shorten_left
 from wizard.tui.screens.over_wizard import OverWizardScreen
 from wizard.tui.widgets.certificate_panel import CertificatePanel
 
@@ -97,41 +97,6 @@ def exit_code(review: Review) -> int:
     if review.worst == "warning":
         return 1
     return 0
-
-
-def display_path(path: str | Path) -> str:
-    """A directory as the user likely typed it: relative to the working directory when inside
-    it, else absolute with `~` for the home directory."""
-    text = os.path.abspath(path)
-    try:
-        relative = os.path.relpath(text)
-    except ValueError:  # another drive (Windows)
-        relative = text
-    if relative == "." or not relative.startswith(".."):
-        return relative
-    home = os.path.expanduser("~")
-    if home not in ("", "/") and (text == home or text.startswith(home + os.sep)):
-        return "~" + text[len(home) :]
-    return text
-
-
-def full_path(path: str | Path) -> str:
-    """A directory in full: absolute, with `~` for the home directory."""
-    text = os.path.abspath(path)
-    home = os.path.expanduser("~")
-    if home not in ("", "/") and (text == home or text.startswith(home + os.sep)):
-        return "~" + text[len(home) :]
-    return text
-
-
-def shorten_left(path: str, width: int) -> str:
-    """`path` cut from the left to fit `width` cells, `…` in front, at a `/` when there is one:
-    the end of a path is the part that names it."""
-    if cell_len(path) <= width:
-        return path
-    tail = path[-max(width - 1, 1) :]
-    slash = tail.find("/")
-    return "…" + (tail[slash:] if slash > 0 else tail)
 
 
 def _plural(count: int, word: str) -> str:
