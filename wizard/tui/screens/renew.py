@@ -40,7 +40,7 @@ from wizard.tui.dialogs.confirm import ConfirmDialog
 from wizard.tui.dialogs.help import HelpDialog
 from wizard.tui.paths import display_path
 from wizard.tui.screens.over_wizard import OverWizardScreen
-from wizard.tui.widgets.hanging import Hanging
+from wizard.tui.widgets.hanging_indent import HangingIndent
 
 __all__ = ["RENEW_KEYS", "RenewScreen", "diff_content", "diff_lines"]
 
@@ -82,10 +82,10 @@ def keep_key_label(keep: bool) -> str:
     return f"keep the private keys (k): {'yes' if keep else 'no'}"
 
 
-def hanging(lines: list[Content]) -> Hanging:
+def hanging(lines: list[Content]) -> HangingIndent:
     """Lines whose wrapped rows go on under their value (after `  files     `), or two cells
     in from the line's start when it has no label."""
-    return Hanging((line, _hang(line.plain)) for line in lines)
+    return HangingIndent((line, _hang(line.plain)) for line in lines)
 
 
 def _hang(line: str) -> int:
@@ -110,7 +110,7 @@ def _styled(line: str, first: bool) -> Content:
     return Content(line)
 
 
-def diff_content(plan: RenewPlan, shown_directory: str) -> Hanging:
+def diff_content(plan: RenewPlan, shown_directory: str) -> HangingIndent:
     """The diff in colour: added SANs (+) green, removed ones (-) red, notes and CA warnings in
     the warning colour; the + and - stay, so colour is never the only sign. Then, as the CLI's
     --dry-run says it, the redistribution the renewal would need. Wrapped rows stay under
