@@ -16,8 +16,10 @@ from textual.widgets.option_list import Option
 from wizard.catalog import files_of, get_profile
 from wizard.certdetails import CertDetails, describe_certificate
 from wizard.certset import SetMember, load_set
+from wizard.marks import mark_of
+from wizard.tui.looks import style as look_style
 from wizard.tui.screens.step import StepScreen
-from wizard.tui.widgets.certificate_panel import STATUS_LOOK, CertificatePanel
+from wizard.tui.widgets.certificate_panel import CertificatePanel
 
 
 class InspectScreen(StepScreen):
@@ -124,7 +126,7 @@ class InspectScreen(StepScreen):
         if details is None:
             return Content.from_markup("[$error]✗[/] $name [$error]unreadable[/]", name=name)
         worst = self._worst(details)
-        style, symbol = STATUS_LOOK.get(worst, ("$error", "✗"))
+        style, symbol = look_style(worst), mark_of(worst).symbol
         return Content.from_markup(
             f"[{style}]$symbol[/] $name [dim]$word[/]", symbol=symbol, name=name, word=worst
         )

@@ -30,11 +30,14 @@ from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static, T
 from textual.widgets.tree import TreeNode
 
 from wizard.certdetails import CertDetails, describe_certificate
+from wizard.marks import mark_of
 from wizard.review import Finding, Review, ReviewedFile, ReviewError, review_directory
-from wizard.review.model import SEVERITIES, certificate_holders, primary
+from wizard.review.model import SEVERITIES
 from wizard.review.pairing import key_names_for_certificate
+from wizard.review.tree import CaNode, ca_tree
 from wizard.spec import ClusterSpec, SpecError, errors_of, load_spec, validate
 from wizard.tui.dialogs.help import HelpDialog, KeySection
+from wizard.tui.looks import colour_name, text_style
 from wizard.tui.paths import display_path, full_path, shorten_left
 from wizard.tui.screens.over_wizard import OverWizardScreen
 from wizard.tui.widgets.certificate_panel import CertificatePanel
@@ -55,21 +58,6 @@ def __getattr__(name: str) -> object:
 
 
 SPEC_FILE = "cluster.toml"
-
-CERT_STATUS_LOOK: dict[str, tuple[str, str]] = {
-    "valid": ("success", "✓"),
-    "expiring": ("warning", "⚠"),
-    "expired": ("error", "✗"),
-    "not yet valid": ("error", "✗"),
-}
-"""Look (theme colour name) and symbol of a certificate's validity; the word is always shown."""
-
-SEVERITY_LOOK: dict[str, tuple[str, str]] = {
-    "error": ("error", "✗"),
-    "warning": ("warning", "⚠"),
-    "info": ("primary", "i"),
-}
-"""Look and symbol of a finding's severity; the word is always shown."""
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("mark", ""),
@@ -131,11 +119,8 @@ def row_status(review: Review, record: ReviewedFile, findings: Iterable[Finding]
     """(words, look, symbol) of a row: the validity of a certificate (`ok` for other files) and
     how many errors and warnings its file has, e.g. `valid · 1 error`."""
     severities = [f.severity for f in findings]
-    if record.cert is not None:
-        word = review.status(record)
-        look, symbol = CERT_STATUS_LOOK.get(word, ("error", "✗"))
-    else:
-        word, look, symbol = "ok", "success", "✓"
+    word = review.status(record) if record.cert is not None else "ok"
+    look, symbol = colour_name(word), mark_of(word).symbol
     words = [word]
     for severity in ("error", "warning"):
         count = severities.count(severity)
@@ -195,42 +180,6 @@ def filter_rows(rows: list[Row], query: str) -> list[Row]:
     if not words:
         return list(rows)
     return [row for row in rows if all(word in row.search for word in words)]
-
-
-@dataclass
-class CaNode:
-    """A certificate in the tree of who signed what, with what it signed."""
-
-    index: int
-    record: ReviewedFile
-    copies: list[str]
-    children: list[CaNode] = field(default_factory=list)
-
-
-def ca_tree(review: Review) -> tuple[list[CaNode], list[CaNode]]:
-    """The self-signed certificates with everything they signed, and the certificates whose
-    issuer is not in the directory. Each distinct certificate appears once, under the file that
-    holds it on its own (copies inside kubeconfigs are listed as `copies`)."""
-    position = {id(record): index for index, record in enumerate(review.files)}
-    nodes: dict[str, CaNode] = {}
-    order: list[CaNode] = []
-    for holders in certificate_holders(review.files).values():
-        first = primary(holders)
-        copies = list(dict.fromkeys(r.ref for r in holders if r is not first))
-        node = CaNode(position[id(first)], first, copies)
-        nodes.setdefault(first.ref, node)
-        order.append(node)
-    roots, orphans = [], []
-    for node in order:
-        record = node.record
-        parent = nodes.get(record.issued_by or "")
-        if record.self_signed or (parent is None and record.issued_by is None):
-            (roots if record.self_signed else orphans).append(node)
-        elif parent is not None and parent is not node:
-            parent.children.append(node)
-        else:
-            orphans.append(node)
-    return roots, orphans
 
 
 def certificate_details(review: Review, record: ReviewedFile) -> tuple[CertDetails, str, str]:
@@ -493,10 +442,10 @@ class ReviewScreen(OverWizardScreen[None]):
         parts = []
         for severity in SEVERITIES:
             count = review.count(severity)
-            look, symbol = SEVERITY_LOOK[severity]
+            look, symbol = text_style(severity), mark_of(severity).symbol
             words = _plural(count, severity)
             parts.append(
-                Content.from_markup(f"[$text-{look}]$symbol $words[/]", symbol=symbol, words=words)
+                Content.from_markup(f"[{look}]$symbol $words[/]", symbol=symbol, words=words)
                 if count and severity != "info"
                 else Content(words)
             )
@@ -674,10 +623,10 @@ class ReviewScreen(OverWizardScreen[None]):
             )
         ]
         for finding in row.findings:
-            look, symbol = SEVERITY_LOOK[finding.severity]
+            look, symbol = text_style(finding.severity), mark_of(finding.severity).symbol
             lines.append(
                 Content.from_markup(
-                    f"[$text-{look}]$symbol $severity[/] [b]$check[/] $message",
+                    f"[{look}]$symbol $severity[/] [b]$check[/] $message",
                     symbol=symbol,
                     severity=finding.severity,
                     check=finding.check,

@@ -15,9 +15,11 @@ from textual.widgets import Input, Static
 
 from wizard.catalog import SAN_REASONS, SanSource
 from wizard.hosts import HostError, parse_host, split_host_list
+from wizard.marks import mark_of
 from wizard.spec import Problem, validate_host_entry
+from wizard.tui.looks import style
 from wizard.tui.widgets.fields import MAX_FIELD_LENGTH, Note, TextField
-from wizard.tui.widgets.problems import STYLES, SYMBOLS, ProblemList, sort_problems
+from wizard.tui.widgets.problems import ProblemList, sort_problems
 
 _SEPARATOR = re.compile(r"[\s,;]")
 
@@ -131,7 +133,9 @@ class HostRow(Vertical):
         worst = problems[0].severity if problems else None
         if worst in ("error", "warning"):
             self.status.say(
-                Content.from_markup(f"[{STYLES[worst]}]$text[/]", text=f"{SYMBOLS[worst]} {worst}")
+                Content.from_markup(
+                    f"[{style(worst)}]$text[/]", text=f"{mark_of(worst).symbol} {worst}"
+                )
             )
         else:
             try:
