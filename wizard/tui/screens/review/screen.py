@@ -11,13 +11,11 @@ wizard (F2). The domain is `wizard.review`; this module only shows it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
-from cryptography import x509
 from rich.cells import cell_len
 from rich.text import Text
 from textual import events, on, work
@@ -29,33 +27,28 @@ from textual.message import Message
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
-from wizard.certdetails import CertDetails, describe_certificate
+from wizard.certdetails import CertDetails
 from wizard.marks import mark_of
-from wizard.review import Finding, Review, ReviewedFile, ReviewError, review_directory
+from wizard.review import Review, ReviewError, review_directory
 from wizard.review.model import SEVERITIES
-from wizard.review.pairing import key_names_for_certificate
 from wizard.review.tree import CaNode, ca_tree
 from wizard.spec import ClusterSpec, SpecError, errors_of, load_spec, validate
 from wizard.tui.dialogs.help import HelpDialog, KeySection
-from wizard.tui.looks import colour_name, text_style
+from wizard.tui.looks import text_style
 from wizard.tui.paths import display_path, full_path, shorten_left
 from wizard.tui.screens.over_wizard import OverWizardScreen
+from wizard.tui.screens.review.rows import (
+    Row,
+    build_rows,
+    certificate_details,
+    describe_other,
+    exit_code,
+    filter_rows,
+    plural,
+)
 from wizard.tui.widgets.certificate_panel import CertificatePanel
 
-__all__ = ["ReviewScreen", "exit_code", "open_review_dialog"]
-
-_MOVED_TO_APPS = {"ReviewApp", "make_review_app", "run_review"}
-
-
-def __getattr__(name: str) -> object:
-    """`run_review` and the review App moved to `wizard.tui` (import them from there); the old
-    names answer until cli.py has switched."""
-    if name in _MOVED_TO_APPS:
-        from wizard.tui import apps
-
-        return getattr(apps, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+__all__ = ["ReviewScreen", "load_cluster_file", "open_review_dialog", "review_keys"]
 
 SPEC_FILE = "cluster.toml"
 
@@ -76,159 +69,6 @@ MARK = "●"
 
 
 # --- what the screen shows, as plain data (no widgets) -------------------------------------------
-
-
-def exit_code(review: Review) -> int:
-    """The exit code `review --plain` gives: 0 clean, 1 warnings only, 2 errors."""
-    if review.worst == "error":
-        return 2
-    if review.worst == "warning":
-        return 1
-    return 0
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 or word == 'info' else 's'}"
-
-
-@dataclass(frozen=True)
-class Row:
-    """One object of the review as the table shows it; `search` is what the filter looks in."""
-
-    index: int
-    record: ReviewedFile
-    file: str
-    status: str
-    look: str
-    symbol: str
-    expires: str
-    kind: str
-    role: str
-    subject: str
-    issuer: str
-    findings: tuple[Finding, ...] = field(repr=False)
-    search: str = field(repr=False)
-
-    @property
-    def is_certificate(self) -> bool:
-        """True for a certificate (the only thing a renewal re-issues)."""
-        return self.record.cert is not None
-
-
-def row_status(review: Review, record: ReviewedFile, findings: Iterable[Finding]) -> tuple:
-    """(words, look, symbol) of a row: the validity of a certificate (`ok` for other files) and
-    how many errors and warnings its file has, e.g. `valid · 1 error`."""
-    severities = [f.severity for f in findings]
-    word = review.status(record) if record.cert is not None else "ok"
-    look, symbol = colour_name(word), mark_of(word).symbol
-    words = [word]
-    for severity in ("error", "warning"):
-        count = severities.count(severity)
-        if count:
-            words.append(_plural(count, severity))
-    if "error" in severities:
-        look, symbol = "error", "✗"
-    elif "warning" in severities and look == "success":
-        look, symbol = "warning", "⚠"
-    return " · ".join(words), look, symbol
-
-
-def expires_text(review: Review, record: ReviewedFile) -> str:
-    """`3649 d`, `35 d ago`, or nothing for a file that is not a certificate."""
-    days = review.days_left(record)
-    if days is None:
-        return ""
-    return f"{-days} d ago" if days < 0 else f"{days} d"
-
-
-def build_rows(review: Review) -> list[Row]:
-    """One row per object found, in the review's order."""
-    by_path: dict[str, list[Finding]] = {}
-    for finding in review.findings:
-        by_path.setdefault(finding.path, []).append(finding)
-    rows = []
-    for index, record in enumerate(review.files):
-        findings = tuple(by_path.get(record.path, ()))
-        status, look, symbol = row_status(review, record, findings)
-        cells = {
-            "file": record.ref,
-            "status": status,
-            "expires": expires_text(review, record),
-            "kind": record.kind,
-            "role": record.role or "—",
-            "subject": record.subject_summary(),
-            "issuer": record.issuer_summary(),
-        }
-        words = [*cells.values(), *(f.check for f in findings), *(f.severity for f in findings)]
-        rows.append(
-            Row(
-                index=index,
-                record=record,
-                look=look,
-                symbol=symbol,
-                findings=findings,
-                search="\n".join(words).lower(),
-                **cells,
-            )
-        )
-    return rows
-
-
-def filter_rows(rows: list[Row], query: str) -> list[Row]:
-    """The rows holding every word of the query (any column, a finding's slug or severity)."""
-    words = query.lower().split()
-    if not words:
-        return list(rows)
-    return [row for row in rows if all(word in row.search for word in words)]
-
-
-def certificate_details(review: Review, record: ReviewedFile) -> tuple[CertDetails, str, str]:
-    """The panel's description of a certificate record, with the chain checked against the CA
-    the review found and the key as the review paired it; also the issuer and key labels."""
-    assert record.cert is not None
-    issuer: x509.Certificate | None = None
-    if record.issued_by:
-        holder = next(
-            (r for r in review.files if r.cert is not None and r.ref == record.issued_by), None
-        )
-        issuer = holder.cert.certificate if holder and holder.cert else None
-    details = describe_certificate(record.cert.certificate, issuer=issuer, now=review.now)
-    key_matches: bool | None = None
-    key_label = ""
-    if record.paired:
-        key_matches, key_label = True, record.paired[0]
-    elif not record.embedded:
-        names = set(key_names_for_certificate(record.path))
-        named = next(
-            (r for r in review.files if r.path in names and r.key is not None and r.key.private),
-            None,
-        )
-        if named is not None:
-            key_matches, key_label = False, named.ref
-    details = replace(details, key_matches=key_matches)
-    if record.self_signed:
-        issuer_label = "itself (self-signed)"
-    else:
-        issuer_label = record.issued_by or "its issuer (not in this directory)"
-    return details, issuer_label, key_label
-
-
-def describe_other(record: ReviewedFile) -> str:
-    """One sentence about a file that is not a certificate."""
-    if record.key is not None:
-        key = record.key
-        what = "private key" if key.private else "public key"
-        size = "encrypted" if key.encrypted else f"{key.key_type} {key.key_size}"
-        pairs = (
-            f", belongs to {', '.join(record.paired)}"
-            if record.paired
-            else ", belongs to no certificate here"
-        )
-        return f"{record.ref} — {what}, {size}{pairs}"
-    if record.csr is not None:
-        return f"{record.ref} — certificate request for CN {record.csr.cn}"
-    note = f": {record.note}" if record.note else ""
-    return f"{record.ref} — {record.kind}{note}"
 
 
 def load_cluster_file(
@@ -264,7 +104,7 @@ def load_cluster_file(
         return None, display_path(path), f"{error} — fix it, or give another file with -c"
     errors = errors_of(validate(spec))
     if errors:
-        count = _plural(len(errors), "error")
+        count = plural(len(errors), "error")
         return (
             None,
             display_path(path),
@@ -300,7 +140,7 @@ def review_keys(alone: bool) -> list[tuple[str, str]]:
 class ReviewScreen(OverWizardScreen[None]):
     """A reviewed directory: table or tree, the panel, the findings; marks and renew."""
 
-    CSS_PATH = "../review.tcss"
+    CSS_PATH = "../../review.tcss"
     AUTO_FOCUS = "#review-table"
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
         (0, "-narrow"),
@@ -443,13 +283,13 @@ class ReviewScreen(OverWizardScreen[None]):
         for severity in SEVERITIES:
             count = review.count(severity)
             look, symbol = text_style(severity), mark_of(severity).symbol
-            words = _plural(count, severity)
+            words = plural(count, severity)
             parts.append(
                 Content.from_markup(f"[{look}]$symbol $words[/]", symbol=symbol, words=words)
                 if count and severity != "info"
                 else Content(words)
             )
-        counts = Content.from_markup(" — $files: ", files=_plural(files, "file"))
+        counts = Content.from_markup(" — $files: ", files=plural(files, "file"))
         counts += Content(", ").join(parts)
         if review.worst in (None, "info"):
             counts += Content.from_markup(" — [$text-success]✓ nothing to fix[/]")
@@ -618,7 +458,7 @@ class ReviewScreen(OverWizardScreen[None]):
         lines = [
             Content.from_markup(
                 "[b]$count about $file[/]",
-                count=_plural(len(row.findings), "finding"),
+                count=plural(len(row.findings), "finding"),
                 file=row.record.path,
             )
         ]
