@@ -29,7 +29,8 @@ from wizard.distribution import component_flags
 from wizard.layout import BOOTSTRAP_STEPS, PURPOSE_ZH, teaching_spec
 from wizard.spec import ClusterSpec, Node
 from wizard.tui import make_layout_app
-from wizard.tui.screens.layout import LayoutHelp, LayoutScreen, wrap_words
+from wizard.tui.screens.layout import LayoutHelp, LayoutScreen
+from wizard.tui.widgets.word_grid import wrap_words
 
 SIZE = (100, 32)
 

@@ -17,6 +17,7 @@ _HOMES = {
     "ProblemList": "problems",
     "StepIndicator": "step_indicator",
     "TextField": "fields",
+    "WordGrid": "word_grid",
 }
 
 __all__ = sorted(_HOMES)
