@@ -18,7 +18,7 @@ from textual.widgets import OptionList
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from wizard.tui.screens.layout import make_layout_app  # noqa: E402
+from wizard.tui import make_layout_app  # noqa: E402
 
 OUT = ROOT / "screenshots"
 WIDE = (120, 36)

@@ -11,7 +11,7 @@ from textual.widgets import RadioSet, Select, Static
 from tests.tui.review_shots import select_file
 from tests.tui.wizard_pilot import settle, wizard
 from wizard.spec import ClusterSpec, load_spec, save_spec
-from wizard.tui.app import WizardApp
+from wizard.tui.apps import WizardApp
 from wizard.tui.dialogs.help import HelpDialog
 from wizard.tui.screens.addresses import AddressesScreen
 from wizard.tui.screens.generate import GenerateScreen

@@ -122,3 +122,29 @@ async def test_nodes_are_typed_one_per_line_and_checked() -> None:
         await pilot.press("ctrl+n")
         await pilot.pause()
         assert isinstance(app.screen, PreviewScreen)
+
+
+async def test_kubeadm_disables_the_subject_fields_it_ignores_and_keeps_their_values(
+    tmp_path,
+) -> None:
+    """kubeadm writes only CN and O: C/ST/L/O/OU are disabled and say so, their values stay in
+    the answers (and in a saved cluster.toml); back to classic they are editable again."""
+    from wizard.spec import load_spec, save_spec
+
+    app = wizard()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await _on_identity(app, pilot)
+        before = app.state.spec.subject.as_dict()
+        assert before["L"]  # the guide's subject has values to keep
+        app.screen.query_one("#profile", Select).value = "kubeadm"
+        await pilot.pause()
+        for name in ("C", "ST", "L", "O", "OU"):
+            assert app.screen.query_one(f"#subject-{name}", Input).disabled
+            assert "not used by the kubeadm profile" in _note(app, f"subject-{name}")
+        assert app.state.spec.subject.as_dict() == before
+        save_spec(app.state.spec, tmp_path / "c.toml")
+        assert load_spec(tmp_path / "c.toml").subject.as_dict() == before
+        app.screen.query_one("#profile", Select).value = "classic"
+        await pilot.pause()
+        assert not app.screen.query_one("#subject-L", Input).disabled
+        assert "locality" in _note(app, "subject-L")

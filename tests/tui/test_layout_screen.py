@@ -28,7 +28,9 @@ from wizard.catalog import concrete_entries, files_of, get_profile
 from wizard.distribution import component_flags
 from wizard.layout import BOOTSTRAP_STEPS, PURPOSE_ZH, teaching_spec
 from wizard.spec import ClusterSpec, Node
-from wizard.tui.screens.layout import LayoutHelp, LayoutScreen, make_layout_app, wrap_words
+from wizard.tui import make_layout_app
+from wizard.tui.screens.layout import LayoutHelp, LayoutScreen
+from wizard.tui.widgets.word_grid import wrap_words
 
 SIZE = (100, 32)
 

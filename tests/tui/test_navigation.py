@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Footer, Input
 
 from tests.tui.wizard_pilot import help_lines, jump_to, set_field, wizard
@@ -363,12 +364,23 @@ async def test_the_file_detail_shows_when_it_has_the_focus() -> None:
         assert detail.styles.border_left[0] != ""
 
 
-async def test_the_saved_notice_leaves_next_uncovered(tmp_path: Path) -> None:
-    """At 80×24 the "Saved" notification sits above the navigation bar."""
-    app = wizard(ClusterSpec.example(), tmp_path / "cluster.toml")
+@pytest.mark.parametrize("folder", ["", "a-folder-with-a-long-name/" * 4])
+async def test_the_saved_notice_leaves_next_uncovered(tmp_path: Path, folder: str) -> None:
+    """At 80×24 the "Saved" notification sits above the navigation bar, even for a long path
+    (elided in the middle), with errors still to fix."""
+    (tmp_path / folder).mkdir(parents=True, exist_ok=True)
+    spec = ClusterSpec.example()
+    spec.hosts.registry = ["192.168.214.1/24"]  # an error: "(1 error still to fix)"
+    path = tmp_path / folder / "cluster.toml"
+    app = wizard(spec, path)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await pilot.press("ctrl+s")
         await pilot.pause()
         await pilot.pause()
         toast = app.screen.query_one("Toast")
         assert not toast.region.overlaps(app.screen.query_one("#next").region)
+        message = app._notifications.__iter__().__next__().message
+        assert message.startswith("saved ") and message.endswith(
+            "cluster.toml (1 error still to fix)"
+        )
+        assert path.exists()

@@ -27,9 +27,10 @@ from tests.tui.review_shots import (
 from wizard.generate import generate_files
 from wizard.spec import ClusterSpec, load_spec, save_spec
 from wizard.store import write_files
+from wizard.tui import make_review_app
 from wizard.tui.dialogs.confirm import ConfirmDialog
 from wizard.tui.screens.renew import RenewScreen
-from wizard.tui.screens.review import ReviewScreen, make_review_app
+from wizard.tui.screens.review import ReviewScreen
 
 SIZE = (100, 32)
 

@@ -25,6 +25,7 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, DataTable, Input, Static, Tree
 
+import wizard.tui
 from tests.tui.review_shots import (
     FIXED_NOW,
     review_screen,
@@ -39,16 +40,10 @@ from wizard.generate import generate_files
 from wizard.review import review_directory
 from wizard.spec import ClusterSpec
 from wizard.store import write_files
+from wizard.tui.apps import ReviewApp, make_review_app, run_review
 from wizard.tui.dialogs.help import HelpDialog
 from wizard.tui.screens import review as review_module
-from wizard.tui.screens.review import (
-    ReviewApp,
-    build_rows,
-    exit_code,
-    filter_rows,
-    make_review_app,
-    run_review,
-)
+from wizard.tui.screens.review import build_rows, exit_code, filter_rows
 from wizard.tui.widgets.certificate_panel import CertificatePanel
 
 SIZE = (100, 32)
@@ -538,6 +533,8 @@ def test_cli_review_in_a_terminal_calls_run_review(
         called.append((review, config, config_path))
         return 0
 
+    # The CLI imports run_review from wizard.tui (or, until it switches, from the screen).
+    monkeypatch.setattr(wizard.tui, "run_review", fake_run_review)
     monkeypatch.setattr(review_module, "run_review", fake_run_review)
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
     assert main(["review", str(directory)]) == 0

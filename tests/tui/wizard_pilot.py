@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from wizard.spec import ClusterSpec
-from wizard.tui.app import WizardApp, make_app
+from wizard.tui.apps import WizardApp, make_app
 from wizard.tui.dialogs.help import HelpDialog
 
 FIXED_NOW = datetime(2026, 11, 28, 16, 40, 20, tzinfo=UTC)
@@ -101,3 +101,22 @@ def help_lines(dialog: Screen) -> list[str]:
                 assert line[hang : hang + 1].strip() or not line.strip(), line
                 wrapped.append(line)
     return wrapped
+
+
+async def burst(pilot: Pilot, *keys: str) -> None:
+    """Send keys as one burst, with no pause between them (key repeat, a fast typist, or a paste
+    in a terminal without bracketed paste): every key is queued before the first is handled."""
+    app = pilot.app
+    driver = app._driver
+    assert driver is not None
+    for key in keys:
+        char = key if len(key) == 1 else None
+        name = _KEY_NAMES.get(key, key)
+        event = events.Key(name, char)
+        event.set_sender(app)
+        driver.send_message(event)
+    for _ in range(4):
+        await pilot.pause()
+
+
+_KEY_NAMES = {" ": "space", ".": "full_stop", ",": "comma", "\n": "enter", "/": "slash"}

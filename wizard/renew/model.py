@@ -6,10 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 from cryptography import x509
 
 from wizard.catalog import CertEntry, KubeconfigEntry, Profile
+from wizard.expiry import when_text
 from wizard.spec import ClusterSpec
 from wizard.store import OutputFile
 
@@ -24,6 +26,18 @@ KIND_KUBECONFIG = "kubeconfig"
 class RenewError(ValueError):
     """The renewal (or undo) was refused; the message is one sentence naming the file, the value
     and the fix. Nothing was written."""
+
+
+SELECTION_WORDS: dict[str, tuple[str, str]] = {
+    "only": ("named with --only", "named with --only (it matches cluster.toml)"),
+    "picked": ("you picked it", "you picked it (it matches cluster.toml)"),
+}
+"""The words for a change the user asked for, as each face names the asking: (when it differs,
+when it matches cluster.toml). The CLI says `only` (the flag), the TUI `picked` (in the review)."""
+
+Selection = Literal["differs", "only", "within", "picked"]
+"""Why a change is in the plan: it differs from cluster.toml; it was named (--only); it ends
+soon (--within); it was picked in the TUI's review."""
 
 
 @dataclass
@@ -46,6 +60,10 @@ class Change:
     key_text: str = ""  # "RSA 2048"
     notes: list[str] = field(default_factory=list)
     problem: str = ""  # why it cannot be renewed as asked; refused when selected
+    # How it came to be selected; each face says it in its own words (report.SELECTION_WORDS).
+    selected_by: Selection = "differs"
+    # Selected for ending within these days (--within), and the plan's clock then.
+    expiring_within: tuple[int, datetime] | None = None
     # what the issuing step needs
     entry: CertEntry | None = field(default=None, repr=False)
     kubeconfig: KubeconfigEntry | None = field(default=None, repr=False)
@@ -55,8 +73,8 @@ class Change:
 
     @property
     def reason(self) -> str:
-        """Every reason, as one line."""
-        return "; ".join(self.reasons)
+        """Every reason, as one line, in the CLI's words (`reason_text` for another face's)."""
+        return reason_text(self)
 
     @property
     def subject_changed(self) -> bool:
@@ -72,6 +90,11 @@ class Change:
     def differs(self) -> bool:
         """True when the directory does not hold what cluster.toml asks for."""
         return bool(self.reasons)
+
+    @property
+    def asked_for(self) -> bool:
+        """True when it is in the plan because the user named or picked it."""
+        return self.selected_by in ("only", "picked")
 
 
 @dataclass(frozen=True)
@@ -152,3 +175,16 @@ class UndoPlan:
     def restored(self) -> list[str]:
         """The files whose content changes."""
         return [f.path for f in self.files if f.path not in self.unchanged]
+
+
+def reason_text(change: Change, *, named_as: str = "only") -> str:
+    """Why the change is in the plan, as one line: how it differs, then how it was selected.
+    `named_as` picks the words for a change the user asked for ("only" or "picked")."""
+    reasons = list(change.reasons)
+    if change.asked_for:
+        differs, matches = SELECTION_WORDS[named_as if change.selected_by == "only" else "picked"]
+        reasons.append(differs if change.differs else matches)
+    if change.expiring_within is not None and change.not_after_old is not None:
+        days, now = change.expiring_within
+        reasons.append(f"expires {when_text(change.not_after_old, now)} (--within {days})")
+    return "; ".join(reasons)

@@ -57,6 +57,7 @@ from wizard.renew.model import (
     Change,
     RenewError,
     RenewPlan,
+    Selection,
 )
 from wizard.spec import ClusterSpec, SpecError, dump_spec, load_spec
 from wizard.store import OutputFile, remove_stale_staging
@@ -693,23 +694,23 @@ def _select(
     selected, not_selected = [], []
     for change in candidates:
         chosen = True
-        extra: list[str] = []
+        selected_by: Selection = "differs"
+        expiring_within: tuple[int, datetime] | None = None
         if named:
             chosen = change.name in named
-            if chosen and not change.differs:
-                extra.append("named with --only (it matches cluster.toml)")
-            elif chosen:
-                extra.append("named with --only")
+            selected_by = "only"
         if within is not None:
             ending = change.not_after_old
             expiring = ending is not None and ending - now <= timedelta(days=within)
             chosen = chosen and expiring
+            if not named:
+                selected_by = "within"
             if chosen and ending is not None and ending > now:
-                extra.append(f"expires {when_text(ending, now)} (--within {within})")
+                expiring_within = (within, now)
         if not named and within is None:
             chosen = change.differs
         if chosen:
-            change.reasons += extra
+            change.selected_by, change.expiring_within = selected_by, expiring_within
             selected.append(change)
         elif change.differs:
             not_selected.append(change)

@@ -4,8 +4,9 @@ plan for just the changed files — as lines of plain text and as one stable JSO
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from wizard.bounds import InputRefused, read_limited
 from wizard.catalog import (
@@ -28,6 +29,7 @@ from wizard.renew.model import (
     Redistribution,
     RenewPlan,
     UndoPlan,
+    reason_text,
 )
 from wizard.spec import ClusterSpec, SpecError, errors_of, spec_from_dict, validate
 from wizard.store import BACKUP_PREFIX, WriteResult
@@ -153,6 +155,10 @@ def undo_redistribution(plan: UndoPlan) -> Redistribution | None:
     if errors_of(validate(spec)):
         return None
     return redistribution_for(spec, plan.restored)
+
+
+DRY_RUN_REDISTRIBUTION = "Redistribution it would need — only the changed files:"
+"""The title over the redistribution a renewal would need, before it is written."""
 
 
 def redistribution_lines(redistribution: Redistribution) -> list[str]:
@@ -288,85 +294,139 @@ def _day(moment: datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else "—"
 
 
-def change_lines(change: Change, now: datetime) -> list[str]:
-    """The diff of one certificate (or key pair, or kubeconfig) as indented lines."""
-    lines = [f"{change.name} — {change.reason}"]
-    lines.append(f"  files     {', '.join(change.files)}")
+LineKind = Literal[
+    "support",
+    "heading",
+    "change",
+    "detail",
+    "added",
+    "removed",
+    "note",
+    "ca",
+    "nothing",
+    "blank",
+    "section",
+]
+"""What a report line is, so that a face styles it without reading its text: the title line,
+a change's first line, one of its details, a SAN added or removed, a change's note, a note on
+the support files, a CA warning (its plan steps are details), "nothing to renew", a blank line,
+a section's title."""
+
+
+@dataclass(frozen=True)
+class ReportLine:
+    """One line of a renewal report and what kind of line it is."""
+
+    kind: LineKind
+    text: str
+
+
+def change_report(change: Change, now: datetime, *, named_as: str = "only") -> list[ReportLine]:
+    """The diff of one certificate (or key pair, or kubeconfig), line by line."""
+    lines = [ReportLine("change", f"{change.name} — {reason_text(change, named_as=named_as)}")]
+
+    def detail(text: str) -> None:
+        lines.append(ReportLine("detail", text))
+
+    detail(f"  files     {', '.join(change.files)}")
     if change.kind == KIND_CERTIFICATE:
         if change.sans_added or change.sans_removed:
             first = True
-            for sign, values in (("+", change.sans_added), ("-", change.sans_removed)):
+            for sign, kind, values in (
+                ("+", "added", change.sans_added),
+                ("-", "removed", change.sans_removed),
+            ):
                 for value in values:
-                    lines.append(f"  {'SANs' if first else '':<9} {sign} {value}")
+                    lines.append(ReportLine(kind, f"  {'SANs' if first else '':<9} {sign} {value}"))  # type: ignore[arg-type]
                     first = False
         elif change.not_after_old is None:
-            lines.append("  SANs      none")
+            detail("  SANs      none")
         else:
-            lines.append("  SANs      unchanged")
+            detail("  SANs      unchanged")
         if change.subject_old is None:
-            lines.append(f"  subject   {change.subject_new}")
+            detail(f"  subject   {change.subject_new}")
         elif change.subject_changed:
-            lines.append(f"  subject   {change.subject_old}")
-            lines.append(f"         →  {change.subject_new}")
+            detail(f"  subject   {change.subject_old}")
+            detail(f"         →  {change.subject_new}")
         else:
-            lines.append(f"  subject   {change.subject_new} (unchanged)")
+            detail(f"  subject   {change.subject_new} (unchanged)")
         new_usages = ", ".join(change.usages_new or [])
         if change.usages_old is None:
-            lines.append(f"  usages    {new_usages}")
+            detail(f"  usages    {new_usages}")
         elif change.usages_changed:
-            lines.append(f"  usages    {', '.join(change.usages_old)} → {new_usages}")
+            detail(f"  usages    {', '.join(change.usages_old)} → {new_usages}")
         else:
-            lines.append(f"  usages    {new_usages} (unchanged)")
+            detail(f"  usages    {new_usages} (unchanged)")
         old = (
             f"until {_day(change.not_after_old)} ({when_text(change.not_after_old, now)})"
             if change.not_after_old
             else "none"
         )
-        lines.append(f"  validity  {old} → until {_day(change.not_after_new)}")
+        detail(f"  validity  {old} → until {_day(change.not_after_new)}")
     if change.kind in (KIND_CERTIFICATE, KIND_KEY_PAIR):
         if change.key == "kept":
-            lines.append("  key       kept (the private key file is not touched)")
+            detail("  key       kept (the private key file is not touched)")
         else:
-            lines.append(f"  key       new {change.key_text or 'key'}".rstrip())
+            detail(f"  key       new {change.key_text or 'key'}".rstrip())
     for note in change.notes:
-        lines.append(f"  note      {note}")
+        lines.append(ReportLine("note", f"  note      {note}"))
     return lines
 
 
-def plan_lines(plan: RenewPlan) -> list[str]:
-    """The whole diff: header, each change, what was left out, the CA warnings."""
+def change_lines(change: Change, now: datetime) -> list[str]:
+    """The diff of one certificate (or key pair, or kubeconfig) as indented lines."""
+    return [line.text for line in change_report(change, now)]
+
+
+def plan_report(
+    plan: RenewPlan, *, directory: str | None = None, named_as: str = "only"
+) -> list[ReportLine]:
+    """The whole diff, line by line: header, each change, what was left out, the CA warnings.
+    `directory` names the directory as the face shows it (default: as given)."""
     ca_files = ", ".join(
         files_of(e, plan.profile).cert for e in plan.profile.cas() if e.name in plan.ca_certificates
     )
     several = len(plan.ca_certificates) > 1
+    blank = ReportLine("blank", "")
     lines = [
-        f"Renewal of {plan.directory} (profile {plan.profile.name}) — the "
-        f"{'CAs' if several else 'CA'} {ca_files} {'are' if several else 'is'} kept byte for byte."
+        ReportLine(
+            "heading",
+            f"Renewal of {directory or plan.directory} (profile {plan.profile.name}) — the "
+            f"{'CAs' if several else 'CA'} {ca_files} {'are' if several else 'is'} kept byte "
+            "for byte.",
+        )
     ]
     if plan.nothing_to_do:
-        lines.append("")
+        lines.append(blank)
         if plan.selection == "differs":
             kept = " (key types not compared: --keep-key keeps each key)" if plan.keep_key else ""
-            lines.append(
+            text = (
                 f"Nothing to renew: every certificate matches cluster.toml{kept}. "
                 "Nothing was written."
             )
         else:
-            lines.append("Nothing to renew for the selection. Nothing was written.")
+            text = "Nothing to renew for the selection. Nothing was written."
+        lines.append(ReportLine("nothing", text))
     for change in plan.changes:
-        lines.append("")
-        lines += change_lines(change, plan.now)
+        lines.append(blank)
+        lines += change_report(change, plan.now, named_as=named_as)
     if plan.not_selected:
-        lines.append("")
-        lines.append("Not selected (they differ from cluster.toml too):")
+        lines.append(blank)
+        lines.append(ReportLine("section", "Not selected (they differ from cluster.toml too):"))
         for change in plan.not_selected:
-            lines.append(f"  {change.name} — {change.reason}")
+            lines.append(ReportLine("detail", f"  {change.name} — {reason_text(change)}"))
     for note in plan.support_notes:
-        lines += ["", note]
+        lines += [blank, ReportLine("support", note)]
     for warning in plan.ca_warnings:
-        lines += ["", f"CA {warning.file}: {warning.message}"]
-        lines += [f"  {step}" for step in warning.plan]
+        lines += [blank, ReportLine("ca", f"CA {warning.file}: {warning.message}")]
+        lines += [ReportLine("detail", f"  {step}") for step in warning.plan]
     return lines
+
+
+def plan_lines(plan: RenewPlan) -> list[str]:
+    """The whole diff as the CLI prints it: header, each change, what was left out, the CA
+    warnings."""
+    return [line.text for line in plan_report(plan)]
 
 
 def result_lines(result: WriteResult) -> list[str]:

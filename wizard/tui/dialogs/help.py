@@ -15,7 +15,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from wizard.tui.widgets.hanging import Hanging
+from wizard.tui.widgets.hanging_indent import HangingIndent
 
 __all__ = ["HelpDialog", "KeySection", "key_rows"]
 
@@ -23,7 +23,7 @@ KeySection = tuple[str, list[tuple[str, str]]]
 """A heading and its (keys, what they do) rows."""
 
 
-def key_rows(rows: list[tuple[str, str]]) -> Hanging:
+def key_rows(rows: list[tuple[str, str]]) -> HangingIndent:
     """(keys, what they do) in two columns: a long description wraps under itself."""
     width = max((cell_len(keys) for keys, _ in rows), default=0) + 2  # then two spaces
     lines = []
@@ -31,7 +31,7 @@ def key_rows(rows: list[tuple[str, str]]) -> Hanging:
         padded = keys + " " * (width - cell_len(keys))
         line = Content.from_markup("[b $accent]$keys[/]$what", keys=padded, what=what)
         lines.append((line, len(padded)))
-    return Hanging(lines)
+    return HangingIndent(lines)
 
 
 class HelpDialog(ModalScreen[None]):

@@ -43,11 +43,28 @@ KUBELET_HINTS = {
 }
 
 
+def ignored_subject_fields(profile_name: str) -> frozenset[str]:
+    """The subject fields no certificate of the profile carries, from the catalogue: kubeadm's
+    entries take only CN and their fixed O (`use_subject=False`), so C, ST, L, O and OU are
+    unused there. The one place the Identity step learns it (a profile fact may replace it)."""
+    profile = PROFILES.get(profile_name)
+    if profile is None:
+        return frozenset()
+    used: set[str] = set()
+    for entry in profile.entries:
+        if entry.key_only or not entry.use_subject:
+            continue
+        used |= set(SUBJECT_FIELDS) - {"O"}
+        if entry.organization is None:
+            used.add("O")
+    return frozenset(SUBJECT_FIELDS) - used
+
+
 class IdentityScreen(StepScreen):
     """Subject C/ST/L/O/OU, key algorithm and size, CA and certificate lifetimes, profile."""
 
     STEP = 2
-    AUTO_FOCUS = "#subject-C"
+    AUTO_FOCUS = "#subject-C, #key-algo"  # the first that is not disabled
 
     def compose_body(self) -> ComposeResult:
         """Subject and keys on the left, lifetimes and profile on the right (stacked if narrow)."""
@@ -224,9 +241,22 @@ class IdentityScreen(StepScreen):
         by_path: dict[str, list[Problem]] = {}
         for problem in problems:
             by_path.setdefault(problem.path, []).append(problem)
-        for name in SUBJECT_FIELDS:
-            self._note([f"subject.{name}"], f"#subject-{name}", by_path, SUBJECT_HINTS[name])
         spec = self.state.spec
+        ignored = ignored_subject_fields(spec.profile)
+        for name in SUBJECT_FIELDS:
+            # Disabled and said, never dropped: the value stays in cluster.toml for a profile
+            # that uses it.
+            self.query_one(f"#subject-{name}", Input).disabled = name in ignored
+            hint = (
+                Content.from_markup(
+                    "[$text-muted]not used by the $profile profile (its certificates carry only "
+                    "CN and O); kept in cluster.toml[/]",
+                    profile=spec.profile,
+                )
+                if name in ignored
+                else SUBJECT_HINTS[name]
+            )
+            self._note([f"subject.{name}"], f"#subject-{name}", by_path, hint)
         self._note(["key.algo", "key.size"], "#key", by_path, KEY_HINTS.get(spec.key.algo, ""))
         for name in EXPIRY_LABELS:
             self._note([f"expiry.{name}"], f"#expiry-{name}", by_path, self._lifetime(name))

@@ -1,7 +1,12 @@
-"""Step 5: the generated certificates read back from disk and explained one by one."""
+"""Step 5: the generated certificates read back from disk and explained one by one.
+
+What is wrong with them is the review's conclusion (`wizard.review.review_directory` with the
+answers as its cluster file), the same as `k8s-cert-wizard review DIR -c cluster.toml` says;
+this screen orders the review's certificates by the catalogue and shows them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -13,11 +18,38 @@ from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from wizard.catalog import files_of, get_profile
-from wizard.certdetails import CertDetails, describe_certificate
-from wizard.certset import SetMember, load_set
+from wizard.catalog import CertEntry, concrete_entries, files_of, get_profile
+from wizard.certdetails import CertDetails, identity_of
+from wizard.marks import mark_of
+from wizard.review import Finding, Review, ReviewedFile, ReviewError, review_directory
+from wizard.tui.looks import style as look_style
 from wizard.tui.screens.step import StepScreen
-from wizard.tui.widgets.certificate_panel import STATUS_LOOK, CertificatePanel
+from wizard.tui.widgets.certificate_panel import CertificatePanel
+
+
+@dataclass(frozen=True)
+class SetMember:
+    """One catalogue entry of the set, as the review found its certificate and key files."""
+
+    entry: CertEntry
+    record: ReviewedFile
+    findings: tuple[Finding, ...]
+    status: str
+    """The certificate's validity as the review computed it (`unreadable`: no certificate)."""
+
+    @property
+    def path(self) -> str:
+        """The certificate file, relative to the directory."""
+        return self.record.path
+
+    @property
+    def verdict(self) -> str:
+        """`broken` when the review found an error in the certificate or its key (a key that
+        does not match, a signature that does not verify, a SAN cluster.toml does not ask for…),
+        else the validity (valid, expiring, expired, not yet valid, unreadable)."""
+        if self.record.cert is not None and any(f.severity == "error" for f in self.findings):
+            return "broken"
+        return self.status
 
 
 class InspectScreen(StepScreen):
@@ -33,6 +65,8 @@ class InspectScreen(StepScreen):
         super().__init__()
         self.members: list[SetMember] = []
         self.verdicts: list[CertDetails | None] = []
+        self.review: Review | None = None
+        self._key_labels: dict[str, str] = {}
 
     def compose_body(self) -> ComposeResult:
         """Certificate list and the panel."""
@@ -68,20 +102,7 @@ class InspectScreen(StepScreen):
                 tooltip=message,
             )
             return
-        self.members = load_set(self.directory, spec)
-        now = self.state.clock()
-        self.verdicts = [
-            describe_certificate(
-                m.certificate,
-                issuer=m.issuer,
-                key=m.key,
-                now=now,
-                entry_identity=m.entry.identity,
-            )
-            if m.certificate is not None
-            else None
-            for m in self.members
-        ]
+        self.members, self.verdicts = self._read_set()
         options = self.query_one("#certificates", OptionList)
         previous = options.highlighted or 0
         options.clear_options()
@@ -102,7 +123,7 @@ class InspectScreen(StepScreen):
         )
         options.highlighted = min(previous, len(self.members) - 1)
         self.show_member(options.highlighted)
-        bad = sum(1 for v in self.verdicts if v is None or self._worst(v) != "valid")
+        bad = sum(1 for m in self.members if m.verdict != "valid")
         if bad:
             self.set_status(
                 Content.from_markup("[$error]✗[/] $n need attention", n=f"{bad} certificate(s)")
@@ -113,20 +134,55 @@ class InspectScreen(StepScreen):
                 tooltip="Every certificate verifies, its key matches, and it is valid",
             )
 
-    @staticmethod
-    def _worst(details: CertDetails) -> str:
-        if details.chain_ok is False or details.key_matches is False:
-            return "broken"
-        return details.status
+    def _read_set(self) -> tuple[list[SetMember], list[CertDetails | None]]:
+        """Review the directory against the answers; the profile's certificate files found,
+        CAs first, each with its findings and the panel's description."""
+        from wizard.tui.screens.review.rows import certificate_details
+
+        spec = self.state.spec
+        self._key_labels = {}
+        try:
+            review = review_directory(self.directory, config=spec, now=self.state.clock())
+        except ReviewError:
+            self.review = None
+            return [], []
+        self.review = review
+        records = {r.path: r for r in review.files if not r.embedded}
+        findings: dict[str, list[Finding]] = {}
+        for finding in review.findings:
+            findings.setdefault(finding.path, []).append(finding)
+        profile = get_profile(spec.profile)
+        members: list[SetMember] = []
+        verdicts: list[CertDetails | None] = []
+        for entry in concrete_entries(profile, spec):
+            files = files_of(entry, profile)
+            record = records.get(files.cert) if files.cert else None
+            if record is None:
+                continue
+            status = review.status(record) if record.cert is not None else "unreadable"
+            # The findings on the certificate and on its key file (a key that belongs to
+            # another certificate is said about the key).
+            about = [*findings.get(record.path, ()), *findings.get(files.key, ())]
+            members.append(SetMember(entry, record, tuple(about), status))
+            if record.cert is None:
+                verdicts.append(None)
+                continue
+            details, _issuer, key_label = certificate_details(review, record)
+            identity = identity_of(record.cert.certificate, entry.identity)
+            verdicts.append(replace(details, identity=identity))
+            self._key_labels[record.path] = key_label
+        return members, verdicts
 
     def _label(self, member: SetMember, details: CertDetails | None) -> Content:
-        name = member.cert_path.relative_to(self.directory).as_posix()
+        verdict = member.verdict
         if details is None:
-            return Content.from_markup("[$error]✗[/] $name [$error]unreadable[/]", name=name)
-        worst = self._worst(details)
-        style, symbol = STATUS_LOOK.get(worst, ("$error", "✗"))
+            return Content.from_markup("[$error]✗[/] $name [$error]unreadable[/]", name=member.path)
+        style, symbol = look_style(verdict), mark_of(verdict).symbol
         return Content.from_markup(
-            f"[{style}]$symbol[/] $name [dim]$word[/]", symbol=symbol, name=name, word=worst
+            f"[{style}]$symbol[/] $name [dim]$word[/]",
+            symbol=symbol,
+            name=member.path,
+            word=verdict,
         )
 
     @on(OptionList.OptionHighlighted, "#certificates")
@@ -139,20 +195,20 @@ class InspectScreen(StepScreen):
             return
         member = self.members[index]
         panel = self.query_one(CertificatePanel)
-        if member.certificate is None:
-            panel.show_message(f"{member.cert_path.name}: {member.error}")
+        if member.record.cert is None:
+            said = "; ".join(f.message for f in member.findings) or "not a certificate"
+            panel.show_message(f"{member.path}: {said}")
             return
         profile = get_profile(self.state.spec.profile)
         signer = member.entry.signer
         issuer_label = (
             files_of(profile.entry(signer), profile).cert if signer else "itself (self-signed)"
         )
-        name = member.cert_path.relative_to(self.directory).as_posix()
         panel.show_certificate(
-            member.certificate,
-            title=f"{name} — {member.entry.title}",
+            member.record.cert.certificate,
+            title=f"{member.path} — {member.entry.title}",
             issuer_label=issuer_label,
-            key_label=member.key_path.name,
+            key_label=self._key_labels.get(member.path) or files_of(member.entry, profile).key,
             details=self.verdicts[index],
         )
 

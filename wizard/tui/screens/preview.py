@@ -13,9 +13,21 @@ from textual.widgets.option_list import Option
 from wizard.catalog import CertEntry, San, files_of, get_profile, sans_of
 from wizard.cfssl import gencert_command
 from wizard.outputs import PlannedFile, describe, plan_files, shared_subject_warnings
-from wizard.tui.plan import KIND_TAGS
 from wizard.tui.screens.step import StepScreen
 from wizard.tui.widgets.problems import ProblemList, count_words
+
+KIND_TAGS = {
+    "json": "json",
+    "cert": "cert",
+    "key": "key ",
+    "csr": "csr ",
+    "pub": "pub ",
+    "kubeconfig": "conf",
+    "token": "tok ",
+    "doc": "doc ",
+    "toml": "toml",
+}
+"""A four-letter tag per kind of file, shown before its name in the list."""
 
 
 class PreviewScreen(StepScreen):

@@ -3,7 +3,7 @@ thread worker with a progress bar, and the redistribution plan (which hosts get 
 which services restart).
 
 Opened from the review screen with the marked certificates. Everything it decides comes from
-`wizard.renew` (plan_renewal, apply_renewal, plan_lines, redistribution_of …): the CA is never
+`wizard.renew` (plan_renewal, apply_renewal, plan_report, redistribution_of …): the CA is never
 touched, the old files go to `backup-<time>/`, and nothing is written before the confirmation.
 """
 
@@ -28,19 +28,19 @@ from wizard.renew import (
     RenewError,
     RenewPlan,
     apply_renewal,
-    plan_lines,
     plan_renewal,
     redistribution_lines,
     redistribution_of,
     result_lines,
 )
+from wizard.renew.report import DRY_RUN_REDISTRIBUTION, ReportLine, plan_report
 from wizard.spec import ClusterSpec
 from wizard.store import WriteResult
 from wizard.tui.dialogs.confirm import ConfirmDialog
 from wizard.tui.dialogs.help import HelpDialog
+from wizard.tui.paths import display_path
 from wizard.tui.screens.over_wizard import OverWizardScreen
-from wizard.tui.screens.review import display_path
-from wizard.tui.widgets.hanging import Hanging
+from wizard.tui.widgets.hanging_indent import HangingIndent
 
 __all__ = ["RENEW_KEYS", "RenewScreen", "diff_content", "diff_lines"]
 
@@ -51,29 +51,31 @@ RENEW_KEYS: list[tuple[str, str]] = [
     ("↑ ↓ PgUp PgDn", "Scroll the diff"),
 ]
 
-TUI_WORDS = {
-    "named with --only (it matches cluster.toml)": "you picked it (it matches cluster.toml)",
-    "named with --only": "you picked it",
-}
-"""The CLI's words in the diff, as the screen says them: here the certificates were picked in
-the review, not named with --only."""
-
-_ADDED = re.compile(r"^  (SANs)?\s+\+ ")
-_REMOVED = re.compile(r"^  (SANs)?\s+- ")
 _LABEL = re.compile(r"(\s*)(\S+(?: \S+)*\s{2,})?")
 """The indent and label of a diff line (`  files     `): its wrapped rows go on under them."""
 _STEPS = 3
 
+LINE_STYLES: dict[str, str] = {
+    "heading": "[b]$line[/]",
+    "change": "[b]$line[/]",
+    "added": "[$text-success]$line[/]",
+    "removed": "[$text-error]$line[/]",
+    "note": "[$text-warning]$line[/]",
+    "ca": "[$text-warning]$line[/]",
+    "nothing": "[$text-success]✓ $line[/]",
+}
+"""How each kind of report line looks (the + and - stay: colour is never the only sign)."""
+
+
+def diff_report(plan: RenewPlan, shown_directory: str) -> list[ReportLine]:
+    """The renewal's diff in the screen's words: the certificates were picked in the review
+    (not named with --only), and the directory is named as the screen shows it."""
+    return plan_report(plan, directory=shown_directory, named_as="picked")
+
 
 def diff_lines(plan: RenewPlan, shown_directory: str) -> list[str]:
-    """The CLI's diff (`plan_lines`) in the screen's words, naming the directory as it shows
-    it."""
-    lines = plan_lines(plan)
-    if lines:
-        lines[0] = lines[0].replace(str(plan.directory), shown_directory, 1)
-    for cli, tui in TUI_WORDS.items():
-        lines = [line.replace(cli, tui) for line in lines]
-    return lines
+    """The diff's text, line by line."""
+    return [line.text for line in diff_report(plan, shown_directory)]
 
 
 def keep_key_label(keep: bool) -> str:
@@ -82,10 +84,10 @@ def keep_key_label(keep: bool) -> str:
     return f"keep the private keys (k): {'yes' if keep else 'no'}"
 
 
-def hanging(lines: list[Content]) -> Hanging:
+def hanging(lines: list[Content]) -> HangingIndent:
     """Lines whose wrapped rows go on under their value (after `  files     `), or two cells
     in from the line's start when it has no label."""
-    return Hanging((line, _hang(line.plain)) for line in lines)
+    return HangingIndent((line, _hang(line.plain)) for line in lines)
 
 
 def _hang(line: str) -> int:
@@ -96,31 +98,21 @@ def _hang(line: str) -> int:
     return match.end() if label else len(indent) + 2
 
 
-def _styled(line: str, first: bool) -> Content:
-    if first or (line and not line.startswith(" ") and " — " in line):
-        return Content.from_markup("[b]$line[/]", line=line)
-    if _ADDED.match(line):
-        return Content.from_markup("[$text-success]$line[/]", line=line)
-    if _REMOVED.match(line):
-        return Content.from_markup("[$text-error]$line[/]", line=line)
-    if line.startswith(("CA ", "  note")):
-        return Content.from_markup("[$text-warning]$line[/]", line=line)
-    if line.startswith("Nothing to renew"):
-        return Content.from_markup("[$text-success]✓ $line[/]", line=line)
-    return Content(line)
+def _styled(line: ReportLine) -> Content:
+    markup = LINE_STYLES.get(line.kind)
+    return Content.from_markup(markup, line=line.text) if markup else Content(line.text)
 
 
-def diff_content(plan: RenewPlan, shown_directory: str) -> Hanging:
+def diff_content(plan: RenewPlan, shown_directory: str) -> HangingIndent:
     """The diff in colour: added SANs (+) green, removed ones (-) red, notes and CA warnings in
     the warning colour; the + and - stay, so colour is never the only sign. Then, as the CLI's
     --dry-run says it, the redistribution the renewal would need. Wrapped rows stay under
     their value."""
-    lines = diff_lines(plan, shown_directory)
-    parts = [_styled(line, index == 0) for index, line in enumerate(lines)]
+    parts = [_styled(line) for line in diff_report(plan, shown_directory)]
     if not plan.nothing_to_do:
         parts += [
             Content(""),
-            Content.from_markup("[b]Redistribution it would need — only the changed files:[/]"),
+            Content.from_markup("[b]$title[/]", title=DRY_RUN_REDISTRIBUTION),
             *(Content(line) for line in redistribution_lines(redistribution_of(plan))),
         ]
     return hanging(parts)

@@ -20,7 +20,7 @@ from wizard.tui.widgets.problems import ProblemList, count_words
 from wizard.tui.widgets.step_indicator import StepIndicator
 
 if TYPE_CHECKING:
-    from wizard.tui.app import WizardApp
+    from wizard.tui.apps import WizardApp
 
 
 class StepScreen(Screen[None]):

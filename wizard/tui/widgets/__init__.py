@@ -1,1 +1,29 @@
-"""Reusable widgets of the wizard (and of the review screen)."""
+"""Reusable widgets of the wizard (and of the review screen).
+
+The names below load their module when first used (`from wizard.tui.widgets import NavBar`), so
+that importing one widget does not import them all (the certificate panel pulls in certinfo).
+"""
+
+from importlib import import_module
+
+_HOMES = {
+    "CertificatePanel": "certificate_panel",
+    "HangingIndent": "hanging_indent",
+    "HostField": "host_list",
+    "HostListEditor": "host_list",
+    "MAX_FIELD_LENGTH": "fields",
+    "NavBar": "nav_bar",
+    "Note": "fields",
+    "ProblemList": "problems",
+    "StepIndicator": "step_indicator",
+    "TextField": "fields",
+    "WordGrid": "word_grid",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> object:
+    if name in _HOMES:
+        return getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

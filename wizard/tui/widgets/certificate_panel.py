@@ -24,14 +24,8 @@ from textual.widgets import Static
 
 from wizard.certdetails import CertDetails, describe_certificate
 from wizard.certinfo import certinfo_json
-
-STATUS_LOOK: dict[str, tuple[str, str]] = {
-    "valid": ("$success", "✓"),
-    "expiring": ("$warning", "⚠"),
-    "expired": ("$error", "✗"),
-    "not yet valid": ("$error", "✗"),
-}
-"""Colour and symbol of each validity status (the word is always shown too)."""
+from wizard.marks import mark_of
+from wizard.tui import looks
 
 ROWS = (
     ("subject", "Subject"),
@@ -71,7 +65,7 @@ class Shown:
 
 def validity_bar(details: CertDetails, width: int = 24) -> Content:
     """`[██████░░░░] ✓ valid · 3649 of 3650 days left` in the status colour."""
-    style, symbol = STATUS_LOOK.get(details.status, ("$error", "✗"))
+    style, symbol = looks.style(details.status), mark_of(details.status).symbol
     fraction = min(max(details.elapsed_fraction, 0.0), 1.0)
     used = round(fraction * width)
     if details.days_left < 0:

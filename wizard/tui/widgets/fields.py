@@ -2,16 +2,41 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.content import Content
 from textual.widgets import Input, Static
 
+MAX_FIELD_LENGTH = 1000
+"""The longest text a field takes (no answer comes near it; a DNS name stops at 253). Every
+change revalidates the answers, so a 100 KB paste would be checked, shown and saved whole."""
+
 
 class TextField(Input):
-    """A compact Input whose cursor stays still in headless runs, so screenshots are stable."""
+    """A compact Input, at most MAX_FIELD_LENGTH long, whose cursor stays still in headless
+    runs, so screenshots are stable."""
 
     def __init__(self, value: str = "", **kwargs: object) -> None:
         kwargs.setdefault("compact", True)
+        kwargs.setdefault("max_length", MAX_FIELD_LENGTH)
         super().__init__(value, **kwargs)  # type: ignore[arg-type]
+
+    def _on_paste(self, event: events.Paste) -> None:
+        """A paste that would pass the limit is cut to it, and the field says so (Textual's
+        Input would refuse it whole, with only a bell)."""
+        line = event.text.splitlines()[0] if event.text else ""
+        start, end = sorted(self.selection)
+        room = self.max_length - (len(self.value) - (end - start)) if self.max_length else None
+        if room is None or len(line) <= room:
+            return  # Input's own paste
+        event.prevent_default()
+        event.stop()
+        self.replace(line[: max(0, room)], start, end)
+        self.notify(
+            f"pasted {len(line):,} characters; a field takes at most {self.max_length:,}, "
+            f"so the rest was left out",
+            title="Paste cut",
+            severity="warning",
+        )
 
     def on_mount(self) -> None:
         """Freeze the cursor blink under `run_test` and screenshot scripts."""

@@ -15,11 +15,17 @@ from textual.widgets import Input, Static
 
 from wizard.catalog import SAN_REASONS, SanSource
 from wizard.hosts import HostError, parse_host, split_host_list
+from wizard.marks import mark_of
 from wizard.spec import Problem, validate_host_entry
-from wizard.tui.widgets.fields import Note, TextField
-from wizard.tui.widgets.problems import STYLES, SYMBOLS, ProblemList, sort_problems
+from wizard.tui.looks import style
+from wizard.tui.widgets.fields import MAX_FIELD_LENGTH, Note, TextField
+from wizard.tui.widgets.problems import ProblemList, sort_problems
 
 _SEPARATOR = re.compile(r"[\s,;]")
+
+MAX_ENTRIES = 100
+"""The most entries one host group takes: a paste beyond it (10 KB of addresses) adds the first
+ones and says so, instead of mounting thousands of rows."""
 
 
 class HostField(TextField):
@@ -27,6 +33,12 @@ class HostField(TextField):
     field for new entries even a single pasted entry is added at once); ctrl+r removes it."""
 
     BINDINGS = [Binding("ctrl+r", "remove_entry", "Remove entry")]
+
+    def __init__(self, value: str = "", **kwargs: object) -> None:
+        super().__init__(value, **kwargs)
+        self.successor: HostField | None = None
+        """Set when this entry is removed: the field that took the focus. Keys already queued
+        for this field (a burst, ctrl+r held) go there instead of into a field that is gone."""
 
     class PastedMany(Message):
         """Several entries were pasted at once."""
@@ -36,14 +48,49 @@ class HostField(TextField):
             self.field = field
             self.entries = entries
 
-    class RemoveRequested(Message):
-        """The user asked to remove this entry."""
+    async def _on_key(self, event: events.Key) -> None:
+        successor = self.live_successor()
+        if successor is not self:
+            event.stop()
+            event.prevent_default()
+            if successor is not None:
+                successor.post_message(events.Key(event.key, event.character))
+            return
+        if event.key == "ctrl+r":
+            # Here rather than through the binding, which the App runs when the key has bubbled
+            # up to it: by then the keys behind ctrl+r are typed into this doomed field.
+            event.stop()
+            event.prevent_default()
+            self.action_remove_entry()
+            return
+        if event.key == "enter" and self.has_class("add-field"):
+            # Enter ends the entries typed so far, like a separator typed at the end, and at
+            # once: a newline of a paste sent as keys is followed by the next entry's keys.
+            event.stop()
+            event.prevent_default()
+            if self.value.strip():
+                self.cursor_position = len(self.value)
+                self.insert_text_at_cursor(" ")
+            return
+        await super()._on_key(event)
 
-        def __init__(self, field: HostField) -> None:
-            super().__init__()
-            self.field = field
+    def live_successor(self) -> HostField | None:
+        """This field, or (once it was removed) the field its keys now go to."""
+        field: HostField | None = self
+        seen: set[int] = set()
+        while field is not None and field.successor is not None and id(field) not in seen:
+            seen.add(id(field))
+            field = field.successor
+        return field
 
     def _on_paste(self, event: events.Paste) -> None:
+        successor = self.live_successor()
+        if successor is not self:
+            event.stop()
+            event.prevent_default()
+            if successor is not None:
+                successor.post_message(events.Paste(event.text))
+            return
         entries = split_host_list(event.text)
         if len(entries) > 1 or (entries and self.has_class("add-field")):
             event.prevent_default()
@@ -51,8 +98,14 @@ class HostField(TextField):
             self.post_message(self.PastedMany(self, entries))
 
     def action_remove_entry(self) -> None:
-        """Remove this entry (or clear the field where new entries are typed)."""
-        self.post_message(self.RemoveRequested(self))
+        """Remove this entry (or clear the field where new entries are typed).
+
+        At once, not through a message: the keys queued behind ctrl+r must find the entry gone
+        and the focus moved, or they would be typed into a field about to disappear.
+        """
+        editor = next((a for a in self.ancestors if isinstance(a, HostListEditor)), None)
+        if editor is not None:
+            editor.remove_entry(self)
 
 
 class HostRow(Vertical):
@@ -80,7 +133,9 @@ class HostRow(Vertical):
         worst = problems[0].severity if problems else None
         if worst in ("error", "warning"):
             self.status.say(
-                Content.from_markup(f"[{STYLES[worst]}]$text[/]", text=f"{SYMBOLS[worst]} {worst}")
+                Content.from_markup(
+                    f"[{style(worst)}]$text[/]", text=f"{mark_of(worst).symbol} {worst}"
+                )
             )
         else:
             try:
@@ -135,6 +190,8 @@ class HostListEditor(Vertical):
         self.border_title = group
         self._problems: list[Problem] = []
         self._pending = ""
+        self._rows: list[HostRow] = []
+        """The live rows in order, kept here: a query per typed key made a paste quadratic."""
 
     def compose(self) -> ComposeResult:
         """Title, the entries, the field for new ones, the group's message."""
@@ -143,8 +200,8 @@ class HostListEditor(Vertical):
             Content(reason.partition(": ")[2] or reason), classes="group-hint", markup=False
         )
         with Vertical(classes="rows"):
-            for value in self.initial:
-                yield HostRow(self.group, value)
+            self._rows = [HostRow(self.group, value) for value in self.initial[:MAX_ENTRIES]]
+            yield from self._rows
         yield HostField(
             placeholder="add: type or paste addresses, Enter",
             classes="add-field",
@@ -160,8 +217,8 @@ class HostListEditor(Vertical):
 
     @property
     def rows(self) -> list[HostRow]:
-        """The entry rows, in order."""
-        return list(self.query(HostRow))
+        """The entry rows, in order (not those removed and still leaving the screen)."""
+        return list(self._rows)
 
     @property
     def add_field(self) -> HostField:
@@ -179,7 +236,8 @@ class HostListEditor(Vertical):
         """Replace every entry (after loading a cluster file)."""
         rows = self.query_one(".rows", Vertical)
         await rows.remove_children()
-        await rows.mount_all(HostRow(self.group, value) for value in values)
+        self._rows = [HostRow(self.group, value) for value in self._capped(values, 0)]
+        await rows.mount_all(self._rows)
         self.add_field.value = ""
         self.show_problems(self._problems)
 
@@ -219,36 +277,84 @@ class HostListEditor(Vertical):
 
     # --- editing ---
 
+    def _capped(self, entries: list[str], present: int) -> list[str]:
+        """The entries that fit under MAX_ENTRIES; says when some do not."""
+        room = max(0, MAX_ENTRIES - present)
+        if len(entries) > room:
+            self.app.notify(
+                f"hosts.{self.group}: {len(entries)} entries given, {room} added — a host group "
+                f"holds at most {MAX_ENTRIES}; the other {len(entries) - room} were left out",
+                title="Too many entries",
+                severity="warning",
+            )
+        kept = entries[:room]
+        if any(len(entry) > MAX_FIELD_LENGTH for entry in kept):
+            self.app.notify(
+                f"hosts.{self.group}: an entry longer than {MAX_FIELD_LENGTH:,} characters was "
+                "cut to that length (no address or DNS name is that long)",
+                title="Entry cut",
+                severity="warning",
+            )
+        return [entry[:MAX_FIELD_LENGTH] for entry in kept]
+
     async def _add(self, entries: list[str], after: HostRow | None = None) -> None:
         rows = self.query_one(".rows", Vertical)
-        new = [HostRow(self.group, entry) for entry in entries]
-        if after is None:
+        new = [HostRow(self.group, e) for e in self._capped(entries, len(self._rows))]
+        if not new:
+            return
+        if after is None or after not in self._rows:
+            self._rows.extend(new)
             await rows.mount_all(new)
         else:
+            index = self._rows.index(after) + 1
+            self._rows[index:index] = new
             await rows.mount_all(new, after=after)
 
-    async def _remove(self, row: HostRow) -> None:
+    def remove_entry(self, field: HostField) -> None:
+        """Remove the entry of `field`, or clear the add field.
+
+        A request from an entry already removed (ctrl+r held: the repeats were queued for the
+        first field) removes the entry that took its focus: one entry per press, as when typed
+        slowly.
+        """
+        target = field.live_successor()
+        if target is self.add_field:
+            target.value = ""
+            return
+        row = self._row_of(target) if target is not None else None
+        if row is not None:
+            self._remove(row)
+
+    def _remove(self, row: HostRow) -> None:
         rows = self.rows
+        if not any(row is live for live in rows):
+            return  # already removed: a second request that was queued behind the first
         index = rows.index(row)
         following = rows[index + 1].field if index + 1 < len(rows) else self.add_field
-        refocus = row.field.has_focus or row.has_focus_within
-        await row.remove()
-        if refocus:
-            following.focus()
+        row.field.successor = following
+        self._rows.remove(row)
+        if row.field.has_focus or row.has_focus_within:
+            # At once, not after the removal: keys pressed meanwhile must reach `following`.
+            self.screen.set_focus(following, scroll_visible=True)
+        row.remove()  # the pruning runs on its own; `rows` leaves the row out already
         self._changed()
 
     @on(Input.Changed, ".add-field")
     async def _typed_in_add_field(self, event: Input.Changed) -> None:
         event.stop()
-        text = event.value
+        # The field's value now, not the event's: in a burst of keys the field is ahead of
+        # its queued Changed messages, and an old value would add its entries a second time.
+        # It is read and cut in one go, before any await lets another key in.
+        field = self.add_field
+        text = field.value
         if not text and not self._pending:
             return
         self._pending = text
         if _SEPARATOR.search(text):  # a separator typed: what comes before it is an entry
             entries = split_host_list(text)
             finished = bool(_SEPARATOR.match(text[-1]))
+            field.value = self._pending = "" if finished or not entries else entries[-1]
             await self._add(entries if finished else entries[:-1])
-            self.add_field.value = "" if finished or not entries else entries[-1]
         self._changed()
 
     @on(Input.Submitted, ".add-field")
@@ -256,16 +362,18 @@ class HostListEditor(Vertical):
     async def _commit_add_field(self, event: Input.Submitted | Input.Blurred) -> None:
         """Enter, or leaving the field, adds what was typed in it."""
         event.stop()
-        entries = split_host_list(event.value)
+        entries = split_host_list(self.add_field.value)
         if entries:
-            await self._add(entries)
             self.add_field.value = ""
+            await self._add(entries)
             self._changed()
 
     @on(Input.Changed, ".entry-field")
     def _typed_in_entry(self, event: Input.Changed) -> None:
         event.stop()
         row = self._row_of(event.input)
+        if row is None:
+            return  # a Changed queued by an entry removed since
         if event.value != row.shown_value:  # not the Changed an Input posts when mounted
             row.shown_value = event.value
             self._changed()
@@ -274,9 +382,11 @@ class HostListEditor(Vertical):
     async def _submitted_entry(self, event: Input.Submitted) -> None:
         event.stop()
         row = self._row_of(event.input)
-        parts = split_host_list(event.value)
+        if row is None:
+            return
+        parts = split_host_list(row.field.value)
         if not parts:
-            await self._remove(row)
+            self._remove(row)
             return
         if len(parts) > 1:
             row.field.value = parts[0]
@@ -289,29 +399,28 @@ class HostListEditor(Vertical):
         event.stop()
         if event.field is self.add_field:
             pending = split_host_list(self.add_field.value)
-            await self._add(pending + event.entries)
             self.add_field.value = ""
+            await self._add(pending + event.entries)
         else:
             row = self._row_of(event.field)
+            if row is None:
+                return
             entries = list(event.entries)
             if not row.field.value.strip():
                 row.field.value = entries.pop(0)
             await self._add(entries, after=row)
         self._changed()
 
-    @on(HostField.RemoveRequested)
-    async def _remove_requested(self, event: HostField.RemoveRequested) -> None:
-        event.stop()
-        if event.field is self.add_field:
-            self.add_field.value = ""
-        else:
-            await self._remove(self._row_of(event.field))
-
     @on(RemoveButton.Pressed)
-    async def _remove_pressed(self, event: RemoveButton.Pressed) -> None:
+    def _remove_pressed(self, event: RemoveButton.Pressed) -> None:
         event.stop()
-        row = next(a for a in event.button.ancestors if isinstance(a, HostRow))
-        await self._remove(row)
+        row = next((a for a in event.button.ancestors if isinstance(a, HostRow)), None)
+        if row is not None:
+            self._remove(row)
 
-    def _row_of(self, field: Widget) -> HostRow:
-        return next(a for a in field.ancestors if isinstance(a, HostRow))
+    def _row_of(self, field: Widget) -> HostRow | None:
+        """The live row of an entry field (None once the row is removed or being removed)."""
+        row = next((a for a in field.ancestors if isinstance(a, HostRow)), None)
+        if row is None or not any(row is live for live in self._rows):
+            return None
+        return row

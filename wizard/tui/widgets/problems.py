@@ -6,24 +6,18 @@ from collections.abc import Iterable
 
 from textual.content import Content
 
+from wizard.marks import SEVERITY_ORDER, mark_of
 from wizard.spec import Problem
+from wizard.tui.looks import style
 from wizard.tui.widgets.fields import Note
-
-SYMBOLS = {"error": "✗", "warning": "⚠", "note": "ℹ"}
-"""The symbol beside each severity: colour is never the only carrier."""
-
-STYLES = {"error": "$error", "warning": "$warning", "note": "$text-muted"}
-"""The theme colour of each severity."""
-
-SEVERITY_ORDER = {"error": 0, "warning": 1, "note": 2}
 
 
 def problem_content(problem: Problem, *, with_path: bool = True) -> Content:
     """One problem as a line: symbol, severity word, then the core's `path: message`."""
     text = str(problem) if with_path else problem.message
     return Content.from_markup(
-        f"[{STYLES[problem.severity]}]$symbol $severity[/] $text",
-        symbol=SYMBOLS[problem.severity],
+        f"[{style(problem.severity)}]$symbol $severity[/] $text",
+        symbol=mark_of(problem.severity).symbol,
         severity=problem.severity,
         text=text,
     )
@@ -43,8 +37,8 @@ def count_words(problems: list[Problem]) -> Content:
             word = severity + ("s" if count > 1 else "")
             parts.append(
                 Content.from_markup(
-                    f"[{STYLES[severity]}]$symbol $count $word[/]",
-                    symbol=SYMBOLS[severity],
+                    f"[{style(severity)}]$symbol $count $word[/]",
+                    symbol=mark_of(severity).symbol,
                     count=str(count),
                     word=word,
                 )

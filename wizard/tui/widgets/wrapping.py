@@ -4,7 +4,7 @@ Rich and Textual break at spaces and fold anything longer, so a flag beside a Ch
 (`kubelet、--cert-file`) could be split mid-word, and a Chinese sentence after one space moves
 whole to the next line. `word_breaks` breaks between words and between CJK characters (keeping
 their punctuation with them); only a word wider than the whole width is cut, as a last resort.
-Learn the layout's WordGrid and the Hanging text of the help and the renewal share it.
+Learn the layout's WordGrid and the HangingIndent text of the help and the renewal share it.
 """
 
 from __future__ import annotations

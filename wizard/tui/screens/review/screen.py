@@ -5,21 +5,17 @@ issuer) that a filter narrows as you type; a tree of the CAs and what each signe
 CertificatePanel for the selected certificate with the findings about its file listed under it.
 Space marks rows, `n` opens the renewal of the marked certificates (screens/renew.py).
 
-`run_review(review)` is what `k8s-cert-wizard review DIR` calls in a terminal; `ReviewApp` runs
-the screen on its own, and `make_review_app` is the factory shared by tests and screenshots.
-The domain is `wizard.review`; this module only shows it.
+The screen runs alone in `wizard.tui.apps.ReviewApp` (`k8s-cert-wizard review DIR`) or over the
+wizard (F2). The domain is `wizard.review`; this module only shows it.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
-from cryptography import x509
 from rich.cells import cell_len
 from rich.text import Text
 from textual import events, on, work
@@ -28,44 +24,33 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
-from wizard.certdetails import CertDetails, describe_certificate
-from wizard.review import Finding, Review, ReviewedFile, ReviewError, review_directory
-from wizard.review.model import SEVERITIES, certificate_holders, primary
-from wizard.review.pairing import key_names_for_certificate
+from wizard.certdetails import CertDetails
+from wizard.marks import mark_of
+from wizard.review import Review, ReviewError, review_directory
+from wizard.review.model import SEVERITIES
+from wizard.review.tree import CaNode, ca_tree
 from wizard.spec import ClusterSpec, SpecError, errors_of, load_spec, validate
 from wizard.tui.dialogs.help import HelpDialog, KeySection
+from wizard.tui.looks import text_style
+from wizard.tui.paths import display_path, full_path, shorten_left
 from wizard.tui.screens.over_wizard import OverWizardScreen
+from wizard.tui.screens.review.rows import (
+    Row,
+    build_rows,
+    certificate_details,
+    describe_other,
+    exit_code,
+    filter_rows,
+    plural,
+)
 from wizard.tui.widgets.certificate_panel import CertificatePanel
 
-__all__ = [
-    "ReviewApp",
-    "ReviewScreen",
-    "exit_code",
-    "make_review_app",
-    "open_review_dialog",
-    "run_review",
-]
+__all__ = ["ReviewScreen", "load_cluster_file", "open_review_dialog", "review_keys"]
 
 SPEC_FILE = "cluster.toml"
-
-CERT_STATUS_LOOK: dict[str, tuple[str, str]] = {
-    "valid": ("success", "✓"),
-    "expiring": ("warning", "⚠"),
-    "expired": ("error", "✗"),
-    "not yet valid": ("error", "✗"),
-}
-"""Look (theme colour name) and symbol of a certificate's validity; the word is always shown."""
-
-SEVERITY_LOOK: dict[str, tuple[str, str]] = {
-    "error": ("error", "✗"),
-    "warning": ("warning", "⚠"),
-    "info": ("primary", "i"),
-}
-"""Look and symbol of a finding's severity; the word is always shown."""
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("mark", ""),
@@ -84,233 +69,6 @@ MARK = "●"
 
 
 # --- what the screen shows, as plain data (no widgets) -------------------------------------------
-
-
-def exit_code(review: Review) -> int:
-    """The exit code `review --plain` gives: 0 clean, 1 warnings only, 2 errors."""
-    if review.worst == "error":
-        return 2
-    if review.worst == "warning":
-        return 1
-    return 0
-
-
-def display_path(path: str | Path) -> str:
-    """A directory as the user likely typed it: relative to the working directory when inside
-    it, else absolute with `~` for the home directory."""
-    text = os.path.abspath(path)
-    try:
-        relative = os.path.relpath(text)
-    except ValueError:  # another drive (Windows)
-        relative = text
-    if relative == "." or not relative.startswith(".."):
-        return relative
-    home = os.path.expanduser("~")
-    if home not in ("", "/") and (text == home or text.startswith(home + os.sep)):
-        return "~" + text[len(home) :]
-    return text
-
-
-def full_path(path: str | Path) -> str:
-    """A directory in full: absolute, with `~` for the home directory."""
-    text = os.path.abspath(path)
-    home = os.path.expanduser("~")
-    if home not in ("", "/") and (text == home or text.startswith(home + os.sep)):
-        return "~" + text[len(home) :]
-    return text
-
-
-def shorten_left(path: str, width: int) -> str:
-    """`path` cut from the left to fit `width` cells, `…` in front, at a `/` when there is one:
-    the end of a path is the part that names it."""
-    if cell_len(path) <= width:
-        return path
-    tail = path[-max(width - 1, 1) :]
-    slash = tail.find("/")
-    return "…" + (tail[slash:] if slash > 0 else tail)
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 or word == 'info' else 's'}"
-
-
-@dataclass(frozen=True)
-class Row:
-    """One object of the review as the table shows it; `search` is what the filter looks in."""
-
-    index: int
-    record: ReviewedFile
-    file: str
-    status: str
-    look: str
-    symbol: str
-    expires: str
-    kind: str
-    role: str
-    subject: str
-    issuer: str
-    findings: tuple[Finding, ...] = field(repr=False)
-    search: str = field(repr=False)
-
-    @property
-    def is_certificate(self) -> bool:
-        """True for a certificate (the only thing a renewal re-issues)."""
-        return self.record.cert is not None
-
-
-def row_status(review: Review, record: ReviewedFile, findings: Iterable[Finding]) -> tuple:
-    """(words, look, symbol) of a row: the validity of a certificate (`ok` for other files) and
-    how many errors and warnings its file has, e.g. `valid · 1 error`."""
-    severities = [f.severity for f in findings]
-    if record.cert is not None:
-        word = review.status(record)
-        look, symbol = CERT_STATUS_LOOK.get(word, ("error", "✗"))
-    else:
-        word, look, symbol = "ok", "success", "✓"
-    words = [word]
-    for severity in ("error", "warning"):
-        count = severities.count(severity)
-        if count:
-            words.append(_plural(count, severity))
-    if "error" in severities:
-        look, symbol = "error", "✗"
-    elif "warning" in severities and look == "success":
-        look, symbol = "warning", "⚠"
-    return " · ".join(words), look, symbol
-
-
-def expires_text(review: Review, record: ReviewedFile) -> str:
-    """`3649 d`, `35 d ago`, or nothing for a file that is not a certificate."""
-    days = review.days_left(record)
-    if days is None:
-        return ""
-    return f"{-days} d ago" if days < 0 else f"{days} d"
-
-
-def build_rows(review: Review) -> list[Row]:
-    """One row per object found, in the review's order."""
-    by_path: dict[str, list[Finding]] = {}
-    for finding in review.findings:
-        by_path.setdefault(finding.path, []).append(finding)
-    rows = []
-    for index, record in enumerate(review.files):
-        findings = tuple(by_path.get(record.path, ()))
-        status, look, symbol = row_status(review, record, findings)
-        cells = {
-            "file": record.ref,
-            "status": status,
-            "expires": expires_text(review, record),
-            "kind": record.kind,
-            "role": record.role or "—",
-            "subject": record.subject_summary(),
-            "issuer": record.issuer_summary(),
-        }
-        words = [*cells.values(), *(f.check for f in findings), *(f.severity for f in findings)]
-        rows.append(
-            Row(
-                index=index,
-                record=record,
-                look=look,
-                symbol=symbol,
-                findings=findings,
-                search="\n".join(words).lower(),
-                **cells,
-            )
-        )
-    return rows
-
-
-def filter_rows(rows: list[Row], query: str) -> list[Row]:
-    """The rows holding every word of the query (any column, a finding's slug or severity)."""
-    words = query.lower().split()
-    if not words:
-        return list(rows)
-    return [row for row in rows if all(word in row.search for word in words)]
-
-
-@dataclass
-class CaNode:
-    """A certificate in the tree of who signed what, with what it signed."""
-
-    index: int
-    record: ReviewedFile
-    copies: list[str]
-    children: list[CaNode] = field(default_factory=list)
-
-
-def ca_tree(review: Review) -> tuple[list[CaNode], list[CaNode]]:
-    """The self-signed certificates with everything they signed, and the certificates whose
-    issuer is not in the directory. Each distinct certificate appears once, under the file that
-    holds it on its own (copies inside kubeconfigs are listed as `copies`)."""
-    position = {id(record): index for index, record in enumerate(review.files)}
-    nodes: dict[str, CaNode] = {}
-    order: list[CaNode] = []
-    for holders in certificate_holders(review.files).values():
-        first = primary(holders)
-        copies = list(dict.fromkeys(r.ref for r in holders if r is not first))
-        node = CaNode(position[id(first)], first, copies)
-        nodes.setdefault(first.ref, node)
-        order.append(node)
-    roots, orphans = [], []
-    for node in order:
-        record = node.record
-        parent = nodes.get(record.issued_by or "")
-        if record.self_signed or (parent is None and record.issued_by is None):
-            (roots if record.self_signed else orphans).append(node)
-        elif parent is not None and parent is not node:
-            parent.children.append(node)
-        else:
-            orphans.append(node)
-    return roots, orphans
-
-
-def certificate_details(review: Review, record: ReviewedFile) -> tuple[CertDetails, str, str]:
-    """The panel's description of a certificate record, with the chain checked against the CA
-    the review found and the key as the review paired it; also the issuer and key labels."""
-    assert record.cert is not None
-    issuer: x509.Certificate | None = None
-    if record.issued_by:
-        holder = next(
-            (r for r in review.files if r.cert is not None and r.ref == record.issued_by), None
-        )
-        issuer = holder.cert.certificate if holder and holder.cert else None
-    details = describe_certificate(record.cert.certificate, issuer=issuer, now=review.now)
-    key_matches: bool | None = None
-    key_label = ""
-    if record.paired:
-        key_matches, key_label = True, record.paired[0]
-    elif not record.embedded:
-        names = set(key_names_for_certificate(record.path))
-        named = next(
-            (r for r in review.files if r.path in names and r.key is not None and r.key.private),
-            None,
-        )
-        if named is not None:
-            key_matches, key_label = False, named.ref
-    details = replace(details, key_matches=key_matches)
-    if record.self_signed:
-        issuer_label = "itself (self-signed)"
-    else:
-        issuer_label = record.issued_by or "its issuer (not in this directory)"
-    return details, issuer_label, key_label
-
-
-def describe_other(record: ReviewedFile) -> str:
-    """One sentence about a file that is not a certificate."""
-    if record.key is not None:
-        key = record.key
-        what = "private key" if key.private else "public key"
-        size = "encrypted" if key.encrypted else f"{key.key_type} {key.key_size}"
-        pairs = (
-            f", belongs to {', '.join(record.paired)}"
-            if record.paired
-            else ", belongs to no certificate here"
-        )
-        return f"{record.ref} — {what}, {size}{pairs}"
-    if record.csr is not None:
-        return f"{record.ref} — certificate request for CN {record.csr.cn}"
-    note = f": {record.note}" if record.note else ""
-    return f"{record.ref} — {record.kind}{note}"
 
 
 def load_cluster_file(
@@ -346,7 +104,7 @@ def load_cluster_file(
         return None, display_path(path), f"{error} — fix it, or give another file with -c"
     errors = errors_of(validate(spec))
     if errors:
-        count = _plural(len(errors), "error")
+        count = plural(len(errors), "error")
         return (
             None,
             display_path(path),
@@ -382,7 +140,7 @@ def review_keys(alone: bool) -> list[tuple[str, str]]:
 class ReviewScreen(OverWizardScreen[None]):
     """A reviewed directory: table or tree, the panel, the findings; marks and renew."""
 
-    CSS_PATH = "../review.tcss"
+    CSS_PATH = "../../review.tcss"
     AUTO_FOCUS = "#review-table"
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
         (0, "-narrow"),
@@ -524,14 +282,14 @@ class ReviewScreen(OverWizardScreen[None]):
         parts = []
         for severity in SEVERITIES:
             count = review.count(severity)
-            look, symbol = SEVERITY_LOOK[severity]
-            words = _plural(count, severity)
+            look, symbol = text_style(severity), mark_of(severity).symbol
+            words = plural(count, severity)
             parts.append(
-                Content.from_markup(f"[$text-{look}]$symbol $words[/]", symbol=symbol, words=words)
+                Content.from_markup(f"[{look}]$symbol $words[/]", symbol=symbol, words=words)
                 if count and severity != "info"
                 else Content(words)
             )
-        counts = Content.from_markup(" — $files: ", files=_plural(files, "file"))
+        counts = Content.from_markup(" — $files: ", files=plural(files, "file"))
         counts += Content(", ").join(parts)
         if review.worst in (None, "info"):
             counts += Content.from_markup(" — [$text-success]✓ nothing to fix[/]")
@@ -700,15 +458,15 @@ class ReviewScreen(OverWizardScreen[None]):
         lines = [
             Content.from_markup(
                 "[b]$count about $file[/]",
-                count=_plural(len(row.findings), "finding"),
+                count=plural(len(row.findings), "finding"),
                 file=row.record.path,
             )
         ]
         for finding in row.findings:
-            look, symbol = SEVERITY_LOOK[finding.severity]
+            look, symbol = text_style(finding.severity), mark_of(finding.severity).symbol
             lines.append(
                 Content.from_markup(
-                    f"[$text-{look}]$symbol $severity[/] [b]$check[/] $message",
+                    f"[{look}]$symbol $severity[/] [b]$check[/] $message",
                     symbol=symbol,
                     severity=finding.severity,
                     check=finding.check,
@@ -727,7 +485,7 @@ class ReviewScreen(OverWizardScreen[None]):
     @property
     def runs_alone(self) -> bool:
         """True when the review is the app (`k8s-cert-wizard review DIR`), not over the wizard."""
-        return isinstance(self.app, ReviewApp)
+        return bool(self.app.screen_stack) and self.app.screen_stack[0] is self
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Esc leaves the filter while it is in use; `close('alone')` (q: Quit) applies when the
@@ -895,8 +653,8 @@ class ReviewScreen(OverWizardScreen[None]):
 
     def action_close(self, _where: str = "") -> None:
         """Quit the review when it runs alone (q), else go back to the wizard (Esc or q)."""
-        if isinstance(self.app, ReviewApp):
-            self.app.exit(exit_code(self.app.review))
+        if self.runs_alone:
+            self.app.exit(exit_code(self.review))
         else:
             self.dismiss(None)
 
@@ -906,82 +664,6 @@ HELP_INTRO = (
     "a symbol: ✓ valid, ⚠ expiring or a warning, ✗ expired or an error. Renewing (n) shows the "
     "diff first and writes nothing until you confirm; the old files go to a backup folder."
 )
-
-
-# --- running it -----------------------------------------------------------------------------------
-
-
-class ReviewApp(App[int]):
-    """The review screen on its own, as `k8s-cert-wizard review DIR` opens it; exits with the
-    code `--plain` would give for the review it was opened with."""
-
-    TITLE = "k8s-cert-wizard review"
-    # The wizard's stylesheet (dialogs) and the review's: a default screen's own CSS_PATH is
-    # not loaded by Textual, so the app names it too.
-    CSS_PATH: ClassVar[list[str]] = ["../wizard.tcss", "../review.tcss"]
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = ReviewScreen.HORIZONTAL_BREAKPOINTS
-
-    def __init__(
-        self,
-        review: Review,
-        *,
-        directory: str | Path | None = None,
-        config: ClusterSpec | None = None,
-        config_path: Path | None = None,
-        warn_days: int | None = None,
-        now: datetime | None = None,
-    ) -> None:
-        super().__init__()
-        self.review = review
-        self.theme = "textual-dark"
-        self._screen_arguments = {
-            "directory": directory,
-            "config": config,
-            "config_path": config_path,
-            "warn_days": warn_days,
-            "now": now,
-        }
-
-    def get_default_screen(self) -> Screen:
-        """The review screen is the app."""
-        return ReviewScreen(self.review, **self._screen_arguments)  # type: ignore[arg-type]
-
-
-def make_review_app(
-    root: str | Path,
-    *,
-    config: ClusterSpec | None = None,
-    warn_days: int = 30,
-    now: datetime | None = None,
-    config_path: Path | None = None,
-) -> ReviewApp:
-    """Review `root` and return the app showing it (tests, screenshots). `now` fixes the clock
-    of the review and of a renewal made from it. Raises ReviewError like review_directory."""
-    review = review_directory(root, config=config, warn_days=warn_days, now=now)
-    return ReviewApp(
-        review,
-        directory=root,
-        config=config,
-        config_path=config_path,
-        warn_days=warn_days,
-        now=now,
-    )
-
-
-def run_review(
-    review: Review,
-    *,
-    config: ClusterSpec | None = None,
-    config_path: Path | None = None,
-) -> int:
-    """Show a review in the terminal until the user quits; returns the exit code `review
-    --plain` gives for it (0 clean, 1 warnings only, 2 errors).
-
-    `k8s-cert-wizard review DIR` calls `run_review(review)`; pass the `-c` cluster file as
-    `config` so that renewing uses it (without it, DIR/cluster.toml is used when present).
-    """
-    ReviewApp(review, config=config, config_path=config_path).run()
-    return exit_code(review)
 
 
 def open_review_dialog(

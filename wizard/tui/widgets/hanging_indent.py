@@ -12,7 +12,7 @@ from textual.visual import RenderOptions, Visual
 
 from wizard.tui.widgets.wrapping import word_breaks
 
-__all__ = ["Hanging", "wrap"]
+__all__ = ["HangingIndent", "wrap"]
 
 
 def wrap(content: Content, width: int) -> list[Content]:
@@ -25,7 +25,7 @@ def wrap(content: Content, width: int) -> list[Content]:
     return rows
 
 
-class Hanging(Visual):
+class HangingIndent(Visual):
     """Lines whose wrapped rows start under the line's value instead of back at column 0,
     broken between words or CJK characters (see `wrap`).
 

@@ -1,0 +1,569 @@
+"""The three Apps: the wizard (WizardApp), a review on its own (ReviewApp) and the teaching
+screen on its own (LayoutApp), with their factories. The CLI reaches them through `wizard.tui`."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from wizard.review import Review
+from wizard.spec import ClusterSpec, SpecError, load_spec, save_spec
+from wizard.tui.app_base import CRASH_EXIT, AppBase
+from wizard.tui.dialogs.confirm import ConfirmDialog
+from wizard.tui.dialogs.help import HelpDialog, KeySection
+from wizard.tui.dialogs.path import PathDialog
+from wizard.tui.paths import display_path, elide_middle
+from wizard.tui.screens.addresses import AddressesScreen
+from wizard.tui.screens.step import StepScreen
+from wizard.tui.state import STEP_TITLES, WizardState, step_of_path
+from wizard.tui.widgets.host_list import HostField
+
+
+def _step_factory(step: int) -> StepScreen:
+    """A new screen for a step; steps 2-5 are imported when first needed (a faster start)."""
+    if step == 1:
+        return AddressesScreen()
+    if step == 2:
+        from wizard.tui.screens.identity import IdentityScreen
+
+        return IdentityScreen()
+    if step == 3:
+        from wizard.tui.screens.preview import PreviewScreen
+
+        return PreviewScreen()
+    if step == 4:
+        from wizard.tui.screens.generate import GenerateScreen
+
+        return GenerateScreen()
+    from wizard.tui.screens.inspect import InspectScreen
+
+    return InspectScreen()
+
+
+NOTICE_PATH_WIDTH = 36
+"""The widest a path gets in a notice: the toast then stays on two lines at 80 columns."""
+HELP_KEY_NOTE = "Help (? only outside a text field: in one it types ?)"
+"""How the help keys are described: F1 anywhere, ? wherever it is not typed as text."""
+
+
+class WizardApp(AppBase[None]):
+    """Five steps from a cluster's addresses to a checked certificate set."""
+
+    TITLE = "k8s-cert-wizard"
+    CSS_PATH = "wizard.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "Help"),
+        # A text field takes `?` as a character, so there it types `?` and help stays shut.
+        Binding("question_mark", "help", "Help", show=False, tooltip=HELP_KEY_NOTE),
+        Binding("ctrl+n", "next", "Next", priority=True),
+        Binding("ctrl+b", "back", "Back", priority=True),
+        Binding("ctrl+s", "save", "Save"),
+        # Load gives its footer place to Layout and Review (80 columns); help and palette list it.
+        Binding("ctrl+o", "load", "Load", show=False),
+        Binding(
+            "ctrl+l",
+            "learn_layout",
+            "Layout",
+            tooltip="Learn the layout of a set: who uses which file, and why",
+        ),
+        Binding(
+            "f2",
+            "review_directory",
+            "Review",
+            tooltip="Review a directory: what each file is, what expires",
+        ),
+        AppBase.THEME_BINDING,
+    ]
+
+    def __init__(self, state: WizardState) -> None:
+        super().__init__()
+        self.state = state
+        self._steps: dict[int, StepScreen] = {}
+
+    def unsaved_answers(self) -> tuple[ClusterSpec, Path | None] | None:
+        """The answers, when they differ from the cluster file (kept aside after a crash)."""
+        return (self.state.spec, self.state.spec_path) if self.state.dirty else None
+
+    # --- steps ---
+
+    async def on_mount(self) -> None:
+        """Open straight on step 1."""
+        await self.push_screen(self.step_screen(1))
+        gc.freeze()  # the startup objects live as long as the app: spare them every full scan
+
+    @property
+    def current_step(self) -> int:
+        """The step on screen (the one under a dialog, if a dialog is open)."""
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, StepScreen):
+                return screen.STEP
+        return 1
+
+    def step_screen(self, step: int) -> StepScreen:
+        """The screen of a step, made and installed (so it is kept, with its values) when first
+        asked for."""
+        if step not in self._steps:
+            screen = _step_factory(step)
+            self.install_screen(screen, f"step-{step}")
+            self._steps[step] = screen
+        return self._steps[step]
+
+    def made_step_screens(self) -> list[StepScreen]:
+        """The step screens made so far."""
+        return list(self._steps.values())
+
+    @property
+    def generating(self) -> bool:
+        """True while step 4 runs a generation."""
+        screen = self._steps.get(4)
+        return screen is not None and screen.running
+
+    def _blocked_leaving(self, step: int) -> bool:
+        """True when this step cannot be left forward: errors, a running generation, or (step 3)
+        a preview not seen for the current answers."""
+        if step == 4 and self.generating:
+            return True
+        errors = self.state.blocking(step)
+        if errors:
+            return True
+        return step == 3 and not self.state.preview_is_current
+
+    async def goto(self, step: int) -> None:
+        """Go to a step; going forward stops at the first step that is not finished."""
+        current = self.current_step
+        if step == current or not 1 <= step <= len(STEP_TITLES):
+            return
+        if current == 4 and self.generating:
+            self.step_screen(4).set_status("⚠ a run is going — Esc cancels it")
+            return
+        target = step
+        for leaving in range(current, step):
+            if self._blocked_leaving(leaving):
+                target = leaving
+                break
+        if target != current:
+            await self.switch_screen(self.step_screen(target))
+        if target != step:
+            self._explain_block(target)
+
+    def _explain_block(self, step: int) -> None:
+        screen = self.step_screen(step)
+        errors = self.state.blocking(step)
+        if errors:
+            screen.show_blocked(errors)
+        elif step == 3:
+            screen.set_status("Look over the files, then Next (ctrl+n)")
+
+    async def action_next(self) -> None:
+        """Next step (ctrl+n)."""
+        if not isinstance(self.screen, StepScreen):
+            return
+        await self.goto(self.current_step + 1)
+
+    async def action_back(self) -> None:
+        """Previous step (ctrl+b); every answer is kept."""
+        if not isinstance(self.screen, StepScreen):
+            return
+        await self.goto(self.current_step - 1)
+
+    async def action_goto(self, step: int) -> None:
+        """Go to a step by number."""
+        await self.goto(step)
+
+    # --- the cluster file ---
+
+    def action_save(self) -> None:
+        """Save the answers to the cluster file (asks for a name the first time)."""
+        if self.state.spec_path is not None:
+            error = self._save_to(self.state.spec_path)
+            if error:
+                self.notify(error, title="Not saved", severity="error")
+            return
+        self.action_save_as()
+
+    def action_save_as(self) -> None:
+        """Save the answers under a new name."""
+        initial = str(self.state.spec_path or "cluster.toml")
+        self.push_screen(
+            PathDialog(
+                "Save the answers as cluster.toml",
+                initial,
+                self._save_to,
+                ok="Save",
+                ask_to_replace=True,
+                own_file=self.state.spec_path,
+            )
+        )
+
+    def _save_to(self, path: Path) -> str | None:
+        try:
+            save_spec(self.state.spec, path)
+        except OSError as error:
+            return f"cannot write {path}: {error.strerror or error}"
+        self.state.mark_saved(path)
+        self._refresh_file_labels()
+        errors = sum(1 for p in self.state.problems() if p.severity == "error")
+        left = f" ({errors} error{'s' if errors != 1 else ''} still to fix)" if errors else ""
+        # The path elided in the middle: a long one wrapped the notice over the Next button.
+        self.notify(
+            f"saved {elide_middle(display_path(path), NOTICE_PATH_WIDTH)}{left}", title="Saved"
+        )
+        return None
+
+    def action_load(self) -> None:
+        """Load answers from a cluster file."""
+        note = "Unsaved answers will be replaced." if self.state.dirty else ""
+        self.push_screen(
+            PathDialog(
+                "Load a cluster.toml",
+                str(self.state.spec_path or "cluster.toml"),
+                self._load_from,
+                ok="Load",
+                note=note,
+            ),
+            callback=self._after_load,
+        )
+
+    def _load_from(self, path: Path) -> str | None:
+        try:
+            spec = load_spec(path)
+        except SpecError as error:
+            return str(error)
+        self.state.replace_spec(spec, path)
+        return None
+
+    async def _after_load(self, path: Path | None) -> None:
+        if path is None:
+            return
+        for screen in self.made_step_screens():
+            if screen.is_mounted:
+                await screen.sync_from_spec()
+        self._refresh_file_labels()
+        self.notify(f"loaded {elide_middle(display_path(path), NOTICE_PATH_WIDTH)}", title="Loaded")
+        errors = [p for p in self.state.problems() if p.severity == "error"]
+        if errors and step_of_path(errors[0].path) < self.current_step:
+            await self.switch_screen(self.step_screen(step_of_path(errors[0].path)))
+            self._explain_block(self.current_step)
+
+    def _refresh_file_labels(self) -> None:
+        for screen in self.made_step_screens():
+            if screen.is_mounted:
+                screen.show_spec_file()
+
+    # --- other screens ---
+
+    def action_learn_layout(self) -> None:
+        """Open the teaching screen for the answers so far (Esc comes back)."""
+        from wizard.tui.screens.layout import LayoutScreen
+
+        if not isinstance(self.screen, LayoutScreen):
+            self.push_screen(LayoutScreen(self.state.spec))
+
+    def action_review_directory(self) -> None:
+        """Ask for a directory and open its review (the renew flow starts there)."""
+        from wizard.tui.screens.review import open_review_dialog
+
+        open_review_dialog(self, initial=self.state.output_dir, config=self.state.spec)
+
+    # --- help, theme, quit ---
+
+    def action_help(self) -> None:
+        """Show the keys."""
+        if isinstance(self.screen, HelpDialog):
+            return
+        self.push_screen(HelpDialog(self.key_sections(), intro=HELP_INTRO))
+
+    def key_sections(self) -> list[KeySection]:
+        """The bindings of the app, the current step and the host fields, for the help."""
+        sections: list[KeySection] = [
+            ("Everywhere", _rows(self.BINDINGS) + [("ctrl+q", "Quit"), ("ctrl+p", "Commands")])
+        ]
+        screen = self.step_screen(self.current_step)
+        own = vars(type(screen)).get("BINDINGS", [])
+        if own:
+            sections.append((f"Step {screen.STEP}: {STEP_TITLES[screen.STEP - 1]}", _rows(own)))
+        sections.append(("In an address list (step 1)", _rows(HostField.BINDINGS) + HOST_KEYS))
+        sections.append(("Moving around", MOVING_KEYS))
+        return sections
+
+    async def action_quit(self) -> None:
+        """Quit; asks first when answers are unsaved or a generation is running."""
+        if isinstance(self.screen, ConfirmDialog):
+            return
+        running = self.generating
+        if not self.state.dirty and not running:
+            self.exit()
+            return
+        reason = (
+            "A generation is running; it will be cancelled and nothing written."
+            if running
+            else "Your answers are not saved (ctrl+s saves them to cluster.toml)."
+        )
+
+        def answered(quit_now: bool | None) -> None:
+            if quit_now:
+                if running:
+                    self.step_screen(4).cancel()
+                self.exit()
+
+        self.push_screen(ConfirmDialog("Quit?", reason, yes="Quit", no="Stay"), answered)
+
+    # --- command palette ---
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every wizard action in the command palette (ctrl+p), then Textual's own.
+
+        `screen` is the screen the palette was opened over. The step commands (go to a step,
+        Next, Back, Save, Load, Generate…) are offered only over a step: over the review, renew
+        or Learn the layout they would act on the wizard behind it, as their keys would.
+        """
+        on_a_step = isinstance(screen, StepScreen)
+        if on_a_step:
+            yield from self._step_commands()
+        if self.generating:
+            yield SystemCommand(
+                "Cancel generation",
+                "Stop; nothing is written (Esc)",
+                self.step_screen(4).cancel,
+            )
+        yield SystemCommand(
+            "Toggle light/dark theme", "Switch themes (ctrl+t)", self.action_toggle_theme
+        )
+        if on_a_step or not hasattr(screen, "action_help"):
+            yield SystemCommand(
+                "Help: keys", "List every key (F1, or ? outside a text field)", self.action_help
+            )
+        else:  # the review, renew and Learn the layout have their own help
+            yield SystemCommand(
+                "Help: keys", "List this screen's keys (F1 or ?)", screen.action_help
+            )
+        yield from super().get_system_commands(screen)
+
+    def _step_commands(self) -> Iterable[SystemCommand]:
+        """The palette's commands for the steps, the cluster file and the other screens."""
+        for step, title in enumerate(STEP_TITLES, start=1):
+            yield SystemCommand(
+                f"Go to step {step}: {title}",
+                f"Open step {step} (forward moves stop at the first unfinished step)",
+                lambda step=step: self.run_action(f"goto({step})"),
+            )
+        yield SystemCommand("Next step", "Check this step and go on (ctrl+n)", self.action_next)
+        yield SystemCommand("Previous step", "Go back; answers are kept (ctrl+b)", self.action_back)
+        yield SystemCommand("Save cluster.toml", "Save the answers (ctrl+s)", self.action_save)
+        yield SystemCommand("Save as…", "Save the answers under a new name", self.action_save_as)
+        yield SystemCommand(
+            "Load cluster.toml", "Read answers from a file (ctrl+o)", self.action_load
+        )
+        yield SystemCommand(
+            "Review a directory…",
+            "What each file is, which key fits, who signed what, what expires (F2)",
+            self.action_review_directory,
+        )
+        yield SystemCommand(
+            "Learn the layout",
+            "The eight sets, who uses which file, CN/O → RBAC, TLS bootstrap (ctrl+l)",
+            self.action_learn_layout,
+        )
+        yield SystemCommand(
+            "Generate certificates",
+            "Step 4: make and write the set (ctrl+g)",
+            self._palette_generate,
+        )
+        yield SystemCommand(
+            "Toggle raw cfssl-certinfo JSON", "Step 5: the panel or the JSON (r)", self._palette_raw
+        )
+
+    async def _palette_generate(self) -> None:
+        await self.goto(4)
+        if self.current_step == 4:
+            await self.run_action("screen.generate")
+
+    async def _palette_raw(self) -> None:
+        await self.goto(5)
+        if self.current_step == 5:
+            await self.run_action("screen.toggle_raw")
+
+
+HELP_INTRO = (
+    "Each step checks its fields as you type; Next (ctrl+n) is blocked while an error remains "
+    "and the cursor goes to the field to fix. Back (ctrl+b) keeps every answer. Nothing is "
+    "generated until you have seen the preview. ctrl+l explains the layout of a set; F2 "
+    "reviews a directory that already holds one."
+)
+HOST_KEYS = [
+    ("Enter", "Add what you typed (spaces, commas and newlines split several entries)"),
+    ("paste", "Pasting several addresses adds one entry each"),
+    ("✕", "Click to remove an entry"),
+]
+MOVING_KEYS = [
+    ("Tab / shift+Tab", "Next / previous field"),
+    ("↑ ↓", "Move in lists and tables"),
+    ("Enter / Space", "Press the focused button, choose the focused option"),
+    ("mouse", "Click fields, buttons, list items and the step names at the top"),
+]
+
+
+def _rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
+    """(keys, what they do) per action, the longer tooltip when there is one; several bindings
+    of one action share a row (the last one's words)."""
+    rows: dict[str, tuple[str, str]] = {}
+    for binding in bindings:
+        if not isinstance(binding, Binding) or not binding.description:
+            continue
+        keys = _key_name(binding.key)
+        if binding.action in rows:
+            keys = f"{rows[binding.action][0]} / {keys}"
+        rows[binding.action] = (keys, binding.tooltip or binding.description)
+    return list(rows.values())
+
+
+def _key_name(key: str) -> str:
+    return ", ".join("?" if k == "question_mark" else k for k in key.split(","))
+
+
+def make_app(
+    spec: ClusterSpec | None = None,
+    spec_path: Path | None = None,
+    *,
+    now: datetime | None = None,
+) -> WizardApp:
+    """The wizard, prefilled with `spec` (default: the guide's cluster) read from `spec_path`.
+
+    `now` fixes the clock (end dates, days left, generation) for tests and screenshots.
+    """
+    state = WizardState(spec or ClusterSpec.example(), spec_path, now=now)
+    return WizardApp(state)
+
+
+def run_wizard_app(spec: ClusterSpec | None = None, spec_path: Path | None = None) -> int:
+    """Run the wizard in the terminal until the user quits; the process's exit status.
+
+    0 after a normal quit. After an unhandled exception: the answers (when changed) are saved
+    aside (`save_aside`), what happened and where they are is printed, and `CRASH_EXIT`.
+    """
+    app = make_app(spec, spec_path)
+    app.run()
+    if app.crash_note is not None or app.return_code not in (None, 0):
+        return CRASH_EXIT
+    return 0
+
+
+# --- a review on its own (k8s-cert-wizard review DIR) -----------------------------------------
+
+
+class ReviewApp(AppBase[int]):
+    """The review screen on its own, as `k8s-cert-wizard review DIR` opens it."""
+
+    TITLE = "k8s-cert-wizard review"
+    # The wizard's stylesheet (dialogs) and the review's: a default screen's own CSS_PATH is
+    # not loaded by Textual, so the app names it too.
+    CSS_PATH: ClassVar[list[str]] = ["wizard.tcss", "review.tcss"]
+
+    def __init__(
+        self,
+        review: Review,
+        *,
+        directory: str | Path | None = None,
+        config: ClusterSpec | None = None,
+        config_path: Path | None = None,
+        warn_days: int | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        super().__init__()
+        self.review = review
+        self._screen_arguments = {
+            "directory": directory,
+            "config": config,
+            "config_path": config_path,
+            "warn_days": warn_days,
+            "now": now,
+        }
+
+    def get_default_screen(self) -> Screen:
+        """The review screen is the app."""
+        from wizard.tui.screens.review import ReviewScreen
+
+        return ReviewScreen(self.review, **self._screen_arguments)  # type: ignore[arg-type]
+
+
+def make_review_app(
+    root: str | Path,
+    *,
+    config: ClusterSpec | None = None,
+    warn_days: int = 30,
+    now: datetime | None = None,
+    config_path: Path | None = None,
+) -> ReviewApp:
+    """Review `root` and return the app showing it (tests, screenshots). `now` fixes the clock
+    of the review and of a renewal made from it. Raises ReviewError like review_directory."""
+    from wizard.review import review_directory
+
+    review = review_directory(root, config=config, warn_days=warn_days, now=now)
+    return ReviewApp(
+        review,
+        directory=root,
+        config=config,
+        config_path=config_path,
+        warn_days=warn_days,
+        now=now,
+    )
+
+
+def run_review(
+    review: Review,
+    *,
+    config: ClusterSpec | None = None,
+    config_path: Path | None = None,
+) -> int:
+    """Show a review in the terminal until the user quits; returns the exit code `review
+    --plain` gives for it (0 clean, 1 warnings only, 2 errors), or `CRASH_EXIT` after an
+    unhandled exception.
+
+    `k8s-cert-wizard review DIR` calls `run_review(review)`; pass the `-c` cluster file as
+    `config` so that renewing uses it (without it, DIR/cluster.toml is used when present).
+    """
+    from wizard.tui.screens.review import exit_code
+
+    app = ReviewApp(review, config=config, config_path=config_path)
+    app.run()
+    if app.crash_note is not None:
+        return CRASH_EXIT
+    return exit_code(review)
+
+
+# --- the teaching screen on its own (k8s-cert-wizard layout --tui) ----------------------------
+
+
+class LayoutApp(AppBase[None]):
+    """The teaching screen on its own; closing it quits."""
+
+    TITLE = "k8s-cert-wizard"
+    CSS_PATH = "wizard.tcss"
+
+    def __init__(self, spec: ClusterSpec | None = None, language: str = "en") -> None:
+        super().__init__()
+        self.layout_spec = spec
+        self.layout_language = language
+
+    def on_mount(self) -> None:
+        """Open the screen; quit when it is closed."""
+        from wizard.tui.screens.layout import LayoutScreen
+
+        self.push_screen(
+            LayoutScreen(self.layout_spec, self.layout_language), callback=self._screen_closed
+        )
+
+    def _screen_closed(self, _result: None) -> None:
+        self.exit()
+
+
+def make_layout_app(spec: ClusterSpec | None = None, language: str = "en") -> LayoutApp:
+    """A small app hosting LayoutScreen: for tests, screenshots and a standalone run."""
+    return LayoutApp(spec, language)
