@@ -93,7 +93,7 @@ def test_a_kubeadm_set_is_not_mixed_with_the_complete_profile(config: Path, caps
 
 _HOLD = """
 import sys, time
-from wizard.jobs.lock import directory_lock
+from wizard.store.lock import directory_lock
 with directory_lock(sys.argv[1], command="k8s-cert-wizard renew -o k8s-certs"):
     print("locked", flush=True)
     time.sleep(float(sys.argv[2]))

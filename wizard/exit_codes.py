@@ -1,7 +1,8 @@
 """The exit codes of every command, and the rule that turns a review into one.
 
 0 success; 1 refused (bad input, a usage error, a directory another run is writing, files that
-would change); `review` says 1 for warnings only and 2 for errors; 130 interrupted (Ctrl-C).
+would change); `review` says 1 for warnings only and 2 for errors; 70 the wizard or the review
+screen crashed (the answers are saved aside); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ USAGE = REFUSED
 REVIEW_WARNINGS = 1
 REVIEW_ERRORS = 2
 INTERRUPTED = 130
+CRASH_EXIT = 70
+"""A TUI ended by an unhandled exception (sysexits' EX_SOFTWARE), its answers saved aside:
+never 0, and apart from the review's 0/1/2."""
 
 
 def review_exit_code(review: Review) -> int:

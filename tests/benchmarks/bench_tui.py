@@ -32,7 +32,7 @@ async def main():
         print("ready", flush=True)
 asyncio.run(main())
 """
-WIZARD = """from wizard.tui.app import make_app
+WIZARD = """from wizard.tui import make_app
 app = make_app()"""
 BARE = """from textual.app import App
 from textual.widgets import Input
@@ -59,7 +59,7 @@ def time_to_ready(imports: str) -> float:
 async def measure_stalls(directory: Path) -> tuple[float, float, float, int]:
     """(max gap while generating, max gap while idle, generation seconds, ticks) in seconds."""
     from wizard.spec import ClusterSpec, Node
-    from wizard.tui.app import make_app
+    from wizard.tui import make_app
     from wizard.tui.screens.generate import GenerateScreen
 
     spec = ClusterSpec.example()

@@ -22,8 +22,8 @@ from wizard.jobs.generation import (
     run,
     survey,
 )
-from wizard.jobs.lock import DirectoryBusy
 from wizard.spec import dump_spec
+from wizard.store.lock import DirectoryBusy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -156,7 +156,7 @@ def test_another_writer_is_refused_before_any_key(
 ) -> None:
     directory = tmp_path / "certs"
     script = (
-        "import sys, time\nfrom wizard.jobs.lock import directory_lock\n"
+        "import sys, time\nfrom wizard.store.lock import directory_lock\n"
         "with directory_lock(sys.argv[1], command='k8s-cert-wizard renew'):\n"
         "    print('locked', flush=True); time.sleep(5)\n"
     )

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from wizard.jobs.lock import (
+from wizard.store.lock import (
     LOCK_MODE,
     DirectoryBusy,
     LockError,
@@ -151,7 +151,7 @@ def test_cancel_stops_a_wait(tmp_path: Path) -> None:
 
 _HOLD_SCRIPT = """
 import sys, time
-from wizard.jobs.lock import directory_lock
+from wizard.store.lock import directory_lock
 with directory_lock(sys.argv[1], command="holder for a test"):
     print("locked", flush=True)
     time.sleep(float(sys.argv[2]))
@@ -159,7 +159,7 @@ with directory_lock(sys.argv[1], command="holder for a test"):
 
 _TRY_SCRIPT = """
 import sys
-from wizard.jobs.lock import DirectoryBusy, directory_lock
+from wizard.store.lock import DirectoryBusy, directory_lock
 try:
     with directory_lock(sys.argv[1]):
         print("got it")
@@ -179,7 +179,7 @@ def _other_process_tries(directory: Path) -> None:
     )
     words = result.stdout.split()
     if words[0] == "busy":
-        from wizard.jobs.lock import LockHolder
+        from wizard.store.lock import LockHolder
 
         holder = LockHolder(int(words[1]), "", None) if len(words) > 1 else None
         raise DirectoryBusy(Path(directory), lock_file_for(directory), holder)

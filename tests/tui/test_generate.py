@@ -12,7 +12,7 @@ from textual.widgets import Input, ProgressBar, RadioButton, RichLog
 from tests.tui.wizard_pilot import fast_spec, jump_to, paste_into, settle, wizard
 from wizard.generate import Progress
 from wizard.spec import ClusterSpec
-from wizard.tui.app import WizardApp
+from wizard.tui.apps import WizardApp
 from wizard.tui.screens.generate import GenerateScreen
 
 

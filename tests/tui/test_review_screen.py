@@ -36,6 +36,7 @@ from tests.tui.review_shots import (
     stage_review_set,
 )
 from tests.tui.wizard_pilot import INSPECT_SET
+from wizard.exit_codes import review_exit_code as exit_code
 from wizard.generate import generate_files
 from wizard.review import review_directory
 from wizard.spec import ClusterSpec
@@ -43,7 +44,7 @@ from wizard.store import write_files
 from wizard.tui.apps import ReviewApp, make_review_app, run_review
 from wizard.tui.dialogs.help import HelpDialog
 from wizard.tui.screens import review as review_module
-from wizard.tui.screens.review import build_rows, exit_code, filter_rows
+from wizard.tui.screens.review import build_rows, filter_rows
 from wizard.tui.widgets.certificate_panel import CertificatePanel
 
 SIZE = (100, 32)

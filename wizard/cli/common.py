@@ -13,9 +13,9 @@ from wizard.exit_codes import REFUSED
 
 if TYPE_CHECKING:
     from wizard.jobs.generation import Refusal
-    from wizard.jobs.lock import DirectoryBusy, DirectoryLock, LockHolder
     from wizard.spec import ClusterSpec
     from wizard.store import WriteResult
+    from wizard.store.lock import DirectoryBusy, DirectoryLock, LockHolder
 
 PROG = "k8s-cert-wizard"
 DEFAULT_OUTPUT = "k8s-certs"

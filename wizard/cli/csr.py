@@ -33,8 +33,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Write the JSON files under the directory's lock."""
     from wizard.jobs.generation import GenerationRefused, NoJsonFiles, write_json_files
-    from wizard.jobs.lock import DirectoryBusy, LockError
     from wizard.store import StoreError
+    from wizard.store.lock import DirectoryBusy, LockError
 
     spec = load_valid_spec(args.config, args.profile)
     try:

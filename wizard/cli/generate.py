@@ -62,8 +62,8 @@ def run(args: argparse.Namespace) -> int:
     from wizard.generate import Cancelled, GenerationError
     from wizard.jobs.generation import GenerationRefused, GenerationRequest, Policy
     from wizard.jobs.generation import run as run_generation
-    from wizard.jobs.lock import DirectoryBusy, LockError
     from wizard.store import StoreError
+    from wizard.store.lock import DirectoryBusy, LockError
 
     spec = load_valid_spec(args.config, args.profile)
     if args.new_ca:

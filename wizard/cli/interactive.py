@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from wizard.cli.common import refuse
-from wizard.exit_codes import OK
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,9 +25,7 @@ def run(args: argparse.Namespace) -> int:
         except SpecError as error:
             return refuse(str(error))
     try:
-        # TODO(tui surface): `from wizard.tui import make_app` once wizard/tui/__init__ has it
-        from wizard.tui.app import make_app
+        from wizard.tui import run_wizard_app
     except ImportError as error:
         return refuse(f"the wizard is not available ({error}) — use init, csr and generate")
-    make_app(spec=spec, spec_path=Path(args.config) if args.config else None).run()
-    return OK
+    return run_wizard_app(spec, Path(args.config) if args.config else None)

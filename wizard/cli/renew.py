@@ -70,8 +70,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Plan, print the diff, write (unless --dry-run), then the redistribution."""
-    from wizard.jobs.lock import DirectoryBusy, LockError
     from wizard.renew import RenewError
+    from wizard.store.lock import DirectoryBusy, LockError
 
     try:
         return _undo(args) if args.undo is not None else _renew(args)

@@ -72,24 +72,26 @@ def run(args: argparse.Namespace) -> int:
         return refuse(str(error))
     if args.json:
         print_json(review_to_json(review))
-    elif args.plain or not _open_review_screen(review, spec, Path(config) if config else None):
+    else:
+        shown = None if args.plain else _open_review_screen(review, spec, config)
+        if shown is not None:
+            return shown
         print_review(review)
     return review_exit_code(review)
 
 
 def _open_review_screen(
-    review: Review, spec: ClusterSpec | None = None, config_path: Path | None = None
-) -> bool:
-    """Show the review in the TUI when stdout is a terminal (False: print it instead)."""
+    review: Review, spec: ClusterSpec | None = None, config: str | None = None
+) -> int | None:
+    """Show the review in the TUI when stdout is a terminal and return its exit code (None:
+    print it instead)."""
     if not sys.stdout.isatty():
-        return False
+        return None
     try:
-        # TODO(tui surface): `from wizard.tui import run_review` once wizard/tui/__init__ has it
-        from wizard.tui.screens.review import run_review
+        from wizard.tui import run_review
     except ImportError:
-        return False
-    run_review(review, config=spec, config_path=config_path)
-    return True
+        return None
+    return run_review(review, config=spec, config_path=Path(config) if config else None)
 
 
 _SEVERITY_STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}

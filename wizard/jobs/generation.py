@@ -41,7 +41,6 @@ from wizard.generate import (
     plan_json_files,
     planned_file_names,
 )
-from wizard.jobs.lock import DirectoryLock, LockHolder, directory_lock
 from wizard.spec import ClusterSpec, SpecError, load_spec
 from wizard.store import (
     ExistingFilesError,
@@ -52,6 +51,7 @@ from wizard.store import (
     target_problem,
     write_files,
 )
+from wizard.store.lock import DirectoryLock, LockHolder, directory_lock
 
 
 class Policy(Enum):

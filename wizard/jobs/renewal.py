@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from wizard.jobs.lock import DirectoryLock, LockHolder, directory_lock
 from wizard.renew import (
     Redistribution,
     RenewPlan,
@@ -21,6 +20,7 @@ from wizard.renew import (
 )
 from wizard.spec import ClusterSpec
 from wizard.store import WriteResult
+from wizard.store.lock import DirectoryLock, LockHolder, directory_lock
 
 WaitCallback = Callable[[LockHolder | None, float], None]
 

@@ -28,7 +28,6 @@ from wizard.generate import (
     key_pair_files,
     load_existing_ca,
 )
-from wizard.jobs.lock import DirectoryBusy, LockError, directory_lock
 from wizard.renew.model import (
     KIND_CERTIFICATE,
     KIND_KEY_PAIR,
@@ -51,6 +50,7 @@ from wizard.store import (
     remove_stale_staging,
 )
 from wizard.store import write_files as store_write_files
+from wizard.store.lock import DirectoryBusy, LockError, directory_lock
 
 
 def _ca_keys(plan: RenewPlan) -> dict[str, tuple[x509.Certificate, pki.PrivateKey]]:

@@ -11,7 +11,7 @@
 Importing this package imports Textual but no screen: each screen loads when first shown.
 """
 
-from wizard.tui.app_base import CRASH_EXIT
+from wizard.exit_codes import CRASH_EXIT
 from wizard.tui.apps import make_app, make_layout_app, make_review_app, run_review, run_wizard_app
 
 __all__ = [

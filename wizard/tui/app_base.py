@@ -16,6 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.driver import Driver
 from textual.drivers.linux_driver import LinuxDriver
 
+from wizard.exit_codes import CRASH_EXIT
 from wizard.spec import ClusterSpec, dump_spec
 
 ReturnType = TypeVar("ReturnType")
@@ -24,10 +25,6 @@ DARK_THEME = "textual-dark"
 LIGHT_THEME = "textual-light"
 BREAKPOINTS: list[tuple[int, str]] = [(0, "-narrow"), (96, "-wide"), (140, "-xwide")]
 """Width classes every screen styles for: narrow (80 columns), wide, extra wide."""
-
-CRASH_EXIT = 70
-"""The exit status after an unhandled exception (sysexits' EX_SOFTWARE): never 0, and apart
-from the review's 0/1/2."""
 
 MAX_PARSER_RESTARTS = 100
 """How many unreadable escape sequences the input thread survives before it gives up."""

@@ -529,13 +529,13 @@ def run_review(
     `k8s-cert-wizard review DIR` calls `run_review(review)`; pass the `-c` cluster file as
     `config` so that renewing uses it (without it, DIR/cluster.toml is used when present).
     """
-    from wizard.tui.screens.review import exit_code
+    from wizard.exit_codes import review_exit_code
 
     app = ReviewApp(review, config=config, config_path=config_path)
     app.run()
     if app.crash_note is not None:
         return CRASH_EXIT
-    return exit_code(review)
+    return review_exit_code(review)
 
 
 # --- the teaching screen on its own (k8s-cert-wizard layout --tui) ----------------------------

@@ -42,8 +42,8 @@ from wizard.jobs.generation import (
     run,
     survey,
 )
-from wizard.jobs.lock import DirectoryBusy, LockError
 from wizard.store import DIR_MODE, StoreError
+from wizard.store.lock import DirectoryBusy, LockError
 from wizard.tui.screens.step import StepScreen
 from wizard.tui.widgets.fields import Note, TextField
 

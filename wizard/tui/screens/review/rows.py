@@ -19,21 +19,11 @@ __all__ = [
     "build_rows",
     "certificate_details",
     "describe_other",
-    "exit_code",
     "expires_text",
     "filter_rows",
     "plural",
     "row_status",
 ]
-
-
-def exit_code(review: Review) -> int:
-    """The exit code `review --plain` gives: 0 clean, 1 warnings only, 2 errors."""
-    if review.worst == "error":
-        return 2
-    if review.worst == "warning":
-        return 1
-    return 0
 
 
 def plural(count: int, word: str) -> str:

@@ -28,11 +28,13 @@ from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static, T
 from textual.widgets.tree import TreeNode
 
 from wizard.certdetails import CertDetails
+from wizard.exit_codes import review_exit_code
+from wizard.jobs.cluster_file import renewal_cluster_file
 from wizard.marks import mark_of
 from wizard.review import Review, ReviewError, review_directory
 from wizard.review.model import SEVERITIES
 from wizard.review.tree import CaNode, ca_tree
-from wizard.spec import ClusterSpec, SpecError, errors_of, load_spec, validate
+from wizard.spec import ClusterSpec
 from wizard.tui.dialogs.help import HelpDialog, KeySection
 from wizard.tui.looks import text_style
 from wizard.tui.paths import display_path, full_path, shorten_left
@@ -42,7 +44,6 @@ from wizard.tui.screens.review.rows import (
     build_rows,
     certificate_details,
     describe_other,
-    exit_code,
     filter_rows,
     plural,
 )
@@ -50,7 +51,6 @@ from wizard.tui.widgets.certificate_panel import CertificatePanel
 
 __all__ = ["ReviewScreen", "load_cluster_file", "open_review_dialog", "review_keys"]
 
-SPEC_FILE = "cluster.toml"
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("mark", ""),
@@ -77,20 +77,12 @@ def load_cluster_file(
     config_path: Path | None = None,
     config_source: str = "",
 ) -> tuple[ClusterSpec | None, str, str]:
-    """The cluster file a renewal compares with: `(spec, where it came from, problem)`.
-
-    The `config` given to the review first (named by `config_source`, else its path), else
-    `DIR/cluster.toml`; without either, `problem` says in words what renewing needs and how to
-    give it.
-    """
+    """The cluster file a renewal compares with, in the screen's words: `(spec, where it came
+    from, problem)`. The rule is the job layer's (`renewal_cluster_file`); without a file,
+    `problem` says what renewing needs and how to give it."""
     shown = display_path(directory)
-    if config is not None:
-        if config_source:
-            return config, config_source, ""
-        label = display_path(config_path) if config_path else "the cluster file given with -c"
-        return config, label, ""
-    path = directory / SPEC_FILE
-    if not path.is_file():
+    loaded = renewal_cluster_file(directory, config, config_path)
+    if loaded is None:
         return (
             None,
             "",
@@ -98,19 +90,18 @@ def load_cluster_file(
             f"given, and {shown} holds none. Open the review with it — k8s-cert-wizard review "
             f"{shown} -c cluster.toml — or copy it into {shown} as cluster.toml.",
         )
-    try:
-        spec = load_spec(path)
-    except SpecError as error:
-        return None, display_path(path), f"{error} — fix it, or give another file with -c"
-    errors = errors_of(validate(spec))
-    if errors:
-        count = plural(len(errors), "error")
-        return (
-            None,
-            display_path(path),
-            f"{display_path(path)} has {count}, first {errors[0]} — fix it, then renew",
+    if config is not None:
+        label = config_source or (
+            display_path(config_path) if config_path else "the cluster file given with -c"
         )
-    return spec, display_path(path), ""
+        return config, label, ""
+    where = display_path(loaded.path) if loaded.path else ""
+    if loaded.unreadable:
+        return None, where, f"{loaded.unreadable} — fix it, or give another file with -c"
+    if loaded.errors:
+        count = plural(len(loaded.errors), "error")
+        return None, where, f"{where} has {count}, first {loaded.errors[0]} — fix it, then renew"
+    return loaded.spec, where, ""
 
 
 # --- the screen -----------------------------------------------------------------------------------
@@ -654,7 +645,7 @@ class ReviewScreen(OverWizardScreen[None]):
     def action_close(self, _where: str = "") -> None:
         """Quit the review when it runs alone (q), else go back to the wizard (Esc or q)."""
         if self.runs_alone:
-            self.app.exit(exit_code(self.review))
+            self.app.exit(review_exit_code(self.review))
         else:
             self.dismiss(None)
 
