@@ -150,7 +150,7 @@ def test_signer_of_refuses_cas_and_key_pairs() -> None:
 
 def test_profile_names_are_one_list() -> None:
     assert PROFILE_NAMES == ("classic", "complete", "kubeadm") == SPEC_PROFILES
-    from wizard.cli import PROFILE_CHOICES
+    from wizard.cli.common import PROFILE_CHOICES
 
     assert PROFILE_CHOICES == PROFILE_NAMES
 

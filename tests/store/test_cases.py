@@ -82,7 +82,7 @@ def test_a_kill_between_the_renames_keeps_the_ca_and_the_next_run_reuses_it(
     # the next run finishes the swap before it looks for a CA: it reuses the old one
     forced = wizard("generate", "--force", cwd=tmp_path)
     assert forced.returncode == 0, forced.stderr
-    assert "reused the existing CA k8s-certs/ca.pem" in forced.stdout
+    assert f"reused the existing CA {out / 'ca.pem'}" in forced.stdout
     assert (out / "ca-key.pem").read_bytes() == ca_key and (out / "ca.pem").read_bytes() == ca
     assert leftovers(tmp_path) == []
     # killed again, then a run without --force: the set comes back and nothing is replaced
@@ -218,11 +218,12 @@ def test_a_ca_someone_else_owns_is_not_reused(tmp_path: Path, ca_set: Path) -> N
         os.chown(path, NOBODY, NOBODY)
     result = wizard("generate", "--force", cwd=tmp_path)
     assert result.returncode == 1
-    assert result.stderr == (
-        "k8s-cert-wizard: the CA is not reused: k8s-certs belongs to nobody, not to root — "
-        "that user could have replaced the CA's files; check it, then `chown root k8s-certs` "
-        "(or make a new CA)\n"
+    assert result.stderr.startswith(
+        f"k8s-cert-wizard: the CA is not reused: {ca_set} belongs to nobody, not to root — "
+        f"that user could have replaced the CA's files; check it, then `chown root {ca_set}` "
+        "(or make a new CA) — nothing was made; or give --new-ca"
     )
+    assert result.stderr.count("\n") == 1
     assert (ca_set / "admin.pem").read_bytes() == admin  # nothing signed under it
     os.chown(ca_set, 0, 0)
     with pytest.raises(GenerationError, match=f"{ca_set / 'ca.pem'} belongs to nobody"):
@@ -241,7 +242,7 @@ def test_a_ca_with_loose_modes_is_not_reused(
     tmp_path: Path, ca_set: Path, path: str, mode: int, expected: str
 ) -> None:
     os.chmod(ca_set / path, mode)
-    target = os.path.normpath(f"k8s-certs/{path}")  # as the user gave it: the default -o
+    target = os.path.normpath(ca_set / path)  # the default -o, made absolute by the job
     result = wizard("generate", "--force", cwd=tmp_path)
     assert result.returncode == 1
     assert f"the CA is not reused: {target} " + expected.format(path=target) in result.stderr

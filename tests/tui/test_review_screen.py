@@ -534,9 +534,7 @@ def test_cli_review_in_a_terminal_calls_run_review(
         called.append((review, config, config_path))
         return 0
 
-    # The CLI imports run_review from wizard.tui (or, until it switches, from the screen).
     monkeypatch.setattr(wizard.tui, "run_review", fake_run_review)
-    monkeypatch.setattr(review_module, "run_review", fake_run_review)
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
     assert main(["review", str(directory)]) == 0
     assert len(called) == 1 and called[0][0].root == str(directory)
