@@ -22,6 +22,26 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), inherited]))
 
 
+SLOW_FILES = {
+    # end-to-end files that take 10 s or more on two cores: real processes racing or killed,
+    # every interruption point, the wizard driven through every step
+    "tests/jobs/test_lock.py",
+    "tests/store/test_interruptions.py",
+    "tests/test_faces.py",
+    "tests/tui/test_bad_spec.py",
+    "tests/tui/test_flow.py",
+    "tests/tui/test_layout_screen.py",
+    "tests/tui/test_crashes.py",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the slow end-to-end files `slow`, so `-m 'not slow'` gives a quick inner loop."""
+    for item in items:
+        if item.nodeid.split("::")[0] in SLOW_FILES:
+            item.add_marker(pytest.mark.slow)
+
+
 def need_tool(name: str) -> str:
     """The path of an external tool, or skip the test saying which package brings it."""
     path = shutil.which(name)
