@@ -162,6 +162,22 @@ def _open_lock_file(lock_file: Path, directory: Path) -> int:
     return descriptor
 
 
+RECORD_WAIT = 1.0
+"""Seconds a refused run waits for the holder's record: a holder writes it right after taking
+the lock, but on a loaded machine that can take a moment."""
+
+
+def _wait_for_record(lock_file: Path) -> LockHolder | None:
+    """The holder's record, polling briefly while the holder is between its lock and its
+    record; None when none appears (the holder left no record)."""
+    deadline = time.monotonic() + RECORD_WAIT
+    while True:
+        holder = read_holder(lock_file)
+        if holder is not None or time.monotonic() >= deadline:
+            return holder
+        time.sleep(0.02)
+
+
 def _is_current(descriptor: int, lock_file: Path) -> bool:
     """True when the locked descriptor is still the file at the lock's path (not one a
     finishing run has just removed)."""
@@ -189,10 +205,7 @@ def _acquire(
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(descriptor)
-            holder = read_holder(lock_file)
-            if holder is None:  # the holder may be between its lock and its record
-                time.sleep(0.05)
-                holder = read_holder(lock_file)
+            holder = _wait_for_record(lock_file)
             waited = time.monotonic() - started
             if not wait or (cancel is not None and cancel.is_set()):
                 raise DirectoryBusy(target, lock_file, holder) from None
