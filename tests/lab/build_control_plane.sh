@@ -3,7 +3,7 @@
 # in one binary) from the k8s.io/kubernetes release pinned in controlplane/go.mod.
 # The binary is cached under $K8S_LAB_CACHE (default ~/.cache/k8s-cert-wizard-lab),
 # keyed by the pinned version and a hash of go.mod + go.sum + main.go, so it is rebuilt only
-# when the pin changes. Prints the binary's path. Exits 0 without building when Go is
+# when the pin changes (`--path` prints where it goes without building). Prints the binary's path. Exits 0 without building when Go is
 # missing (the lab tests then skip with the reason).
 set -eu
 here=$(cd "$(dirname "$0")/controlplane" && pwd)
@@ -16,6 +16,10 @@ version=$(awk '{ if ($1 == "require") $1 = ""; $0 = $0 } $1 == "k8s.io/kubernete
 key=$(cat "$here/go.mod" "$here/go.sum" "$here/main.go" | sha256sum | cut -c1-12)
 cache=${K8S_LAB_CACHE:-$HOME/.cache/k8s-cert-wizard-lab}/$version-$key
 bin=$cache/controlplane
+if [ "${1:-}" = "--path" ]; then
+    echo "$bin"  # where the binary is (or would be); nothing is built
+    exit 0
+fi
 if [ ! -x "$bin" ]; then
     mkdir -p "$cache"
     echo "build_control_plane: building $version into $cache (takes a while cold)" >&2
