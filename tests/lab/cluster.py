@@ -152,8 +152,13 @@ class Cluster:
         work.mkdir(parents=True, exist_ok=True)
         (work / "cluster.toml").write_text(cluster_toml(profile, **toml))
         out = work / "certs"
-        result = lab.run(JUMP, *product_argv("generate", "-c", str(work / "cluster.toml"),
-                         "-o", str(out), "--per-host"), cwd=REPO)  # fmt: skip
+        result = lab.run(
+            JUMP,
+            *product_argv(
+                "generate", "-c", str(work / "cluster.toml"), "-o", str(out), "--per-host"
+            ),
+            cwd=REPO,
+        )
         assert result.returncode == 0, (
             f"jump: `generate --per-host` failed\n{result.stdout}{result.stderr}"
         )
@@ -205,16 +210,34 @@ backend masters
 
     def start_apiservers(self, tls: list[str]) -> None:
         for master in MASTERS:
-            self.start(master, "kube-apiserver", [str(self.binary), "kube-apiserver", *tls,
-                       *apiserver_lab_flags(master)])  # fmt: skip
+            self.start(
+                master,
+                "kube-apiserver",
+                [str(self.binary), "kube-apiserver", *tls, *apiserver_lab_flags(master)],
+            )
 
     def start_controllers(self) -> None:
         for master in MASTERS:
-            self.start(master, "kube-controller-manager", [str(self.binary),
-                       "kube-controller-manager", *self.tls("kube-controller-manager"),
-                       *controller_manager_lab_flags(master)])  # fmt: skip
-            self.start(master, "kube-scheduler", [str(self.binary), "kube-scheduler",
-                       *self.tls("kube-scheduler"), *scheduler_lab_flags(master)])  # fmt: skip
+            self.start(
+                master,
+                "kube-controller-manager",
+                [
+                    str(self.binary),
+                    "kube-controller-manager",
+                    *self.tls("kube-controller-manager"),
+                    *controller_manager_lab_flags(master),
+                ],
+            )
+            self.start(
+                master,
+                "kube-scheduler",
+                [
+                    str(self.binary),
+                    "kube-scheduler",
+                    *self.tls("kube-scheduler"),
+                    *scheduler_lab_flags(master),
+                ],
+            )
 
     def logs(self, component: str, lines: int = 20) -> str:
         """The log tails of every instance of a component, for assertion messages."""
@@ -232,9 +255,17 @@ backend masters
         deadline = time.monotonic() + timeout
         result = None
         while time.monotonic() < deadline:
-            result = self.lab.run(JUMP, "etcdctl", f"--endpoints={endpoints}", f"--cacert={ca}",
-                                  f"--cert={cert}", f"--key={key}", "endpoint", "health",
-                                  env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"})  # fmt: skip
+            result = self.lab.run(
+                JUMP,
+                "etcdctl",
+                f"--endpoints={endpoints}",
+                f"--cacert={ca}",
+                f"--cert={cert}",
+                f"--key={key}",
+                "endpoint",
+                "health",
+                env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"},
+            )
             if result.returncode == 0:
                 return
             time.sleep(1)
@@ -268,9 +299,13 @@ backend masters
     # --- clients -------------------------------------------------------------------------
 
     def kubectl(
-        self, kubeconfig: Path, *args: str, server: str | None = None, timeout: float = 60,
+        self,
+        kubeconfig: Path,
+        *args: str,
+        server: str | None = None,
+        timeout: float = 60,
         stdin: str | None = None,
-    ) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    ) -> subprocess.CompletedProcess[str]:
         """kubectl on the jump host with a kubeconfig (optionally another --server)."""
         argv = ["kubectl", f"--kubeconfig={kubeconfig}", "--request-timeout=20s"]
         if server:
@@ -289,8 +324,9 @@ backend masters
 
     def review(self, directory: Path, *extra: str) -> dict:
         """The product's `review --json` of a directory."""
-        result = self.lab.run(JUMP, *product_argv("review", str(directory), "--json", *extra),
-                              cwd=REPO)  # fmt: skip
+        result = self.lab.run(
+            JUMP, *product_argv("review", str(directory), "--json", *extra), cwd=REPO
+        )
         return json.loads(result.stdout)
 
 
@@ -300,20 +336,40 @@ def product_argv(*args: str) -> list[str]:
 
 
 def client_kubeconfig(
-    lab: Lab, path: Path, *, server: str, ca: Path, cert: Path | None = None,
-    key: Path | None = None, token: str | None = None,
-) -> Path:  # fmt: skip
+    lab: Lab,
+    path: Path,
+    *,
+    server: str,
+    ca: Path,
+    cert: Path | None = None,
+    key: Path | None = None,
+    token: str | None = None,
+) -> Path:
     """A kubeconfig written with kubectl config (as the guide does for its four pairs)."""
     base = ["kubectl", f"--kubeconfig={path}", "config"]
     steps = [
-        [*base, "set-cluster", "lab", f"--server={server}", f"--certificate-authority={ca}",
-         "--embed-certs=true"],
-        [*base, "set-credentials", "user", *([f"--client-certificate={cert}",
-         f"--client-key={key}", "--embed-certs=true"] if cert else []),
-         *([f"--token={token}"] if token else [])],
+        [
+            *base,
+            "set-cluster",
+            "lab",
+            f"--server={server}",
+            f"--certificate-authority={ca}",
+            "--embed-certs=true",
+        ],
+        [
+            *base,
+            "set-credentials",
+            "user",
+            *(
+                [f"--client-certificate={cert}", f"--client-key={key}", "--embed-certs=true"]
+                if cert
+                else []
+            ),
+            *([f"--token={token}"] if token else []),
+        ],
         [*base, "set-context", "lab", "--cluster=lab", "--user=user"],
         [*base, "use-context", "lab"],
-    ]  # fmt: skip
+    ]
     for step in steps:
         result = lab.run(JUMP, *step)
         assert result.returncode == 0, f"{' '.join(step)}: {result.stderr}"

@@ -19,6 +19,7 @@ namespaces, so a crashed run never breaks the next.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -76,10 +77,8 @@ def cleanup_leftovers() -> None:
             continue
         pids = _sh("ip", "netns", "pids", name, check=False).stdout.split()
         for pid in pids:
-            try:
+            with contextlib.suppress(ProcessLookupError, ValueError):
                 os.kill(int(pid), signal.SIGKILL)
-            except (ProcessLookupError, ValueError):
-                pass
         _sh("ip", "netns", "del", name, check=False)
 
 
@@ -125,8 +124,21 @@ class Lab:
             ns = PREFIX + host.name
             _sh("ip", "netns", "add", ns)
             veth = f"v{index}"
-            _sh("ip", "-n", LAN, "link", "add", veth, "type", "veth", "peer", "name", "eth0",
-                "netns", ns)  # fmt: skip
+            _sh(
+                "ip",
+                "-n",
+                LAN,
+                "link",
+                "add",
+                veth,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                "eth0",
+                "netns",
+                ns,
+            )
             _sh("ip", "-n", LAN, "link", "set", veth, "master", "br0", "up")
             _sh("ip", "-n", ns, "link", "set", "lo", "up")
             _sh("ip", "-n", ns, "addr", "add", f"{host.address}/24", "dev", "eth0")
@@ -154,10 +166,21 @@ class Lab:
             ]
         )
         popen = subprocess.Popen(
-            ["ip", "netns", "exec", ns, "unshare", "-m", "--propagation", "private",
-             "sh", "-c", script],
+            [
+                "ip",
+                "netns",
+                "exec",
+                ns,
+                "unshare",
+                "-m",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                script,
+            ],
             start_new_session=True,
-        )  # fmt: skip
+        )
         self.anchors[host.name] = popen
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -220,8 +243,14 @@ class Lab:
         return self.run(host, "cat", path, check=True).stdout
 
     def write(self, host: Host, path: str, text: str, mode: int = 0o644) -> None:
-        self.run(host, "sh", "-c", f'mkdir -p "$(dirname {path})" && cat > {path} && '
-                 f"chmod {mode:o} {path}", input=text, check=True)  # fmt: skip
+        self.run(
+            host,
+            "sh",
+            "-c",
+            f'mkdir -p "$(dirname {path})" && cat > {path} && chmod {mode:o} {path}',
+            input=text,
+            check=True,
+        )
 
     # --- teardown ----------------------------------------------------------------------
 
@@ -232,10 +261,8 @@ class Lab:
                 os.killpg(process.popen.pid, signal.SIGTERM)
                 process.popen.wait(timeout=timeout)
             except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.popen.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 process.popen.wait(timeout=5)
         if process in self.processes:
             self.processes.remove(process)
@@ -248,17 +275,19 @@ class Lab:
     def reset_hosts(self) -> None:
         """Empty /etc/kubernetes, /etc/etcd, /var/lib/etcd and /var/lib/kubelet on every host."""
         for host in ALL_HOSTS:
-            self.run(host, "sh", "-c", "rm -rf /etc/kubernetes/* /etc/etcd/* /var/lib/etcd/* "
-                     "/var/lib/kubelet/*")  # fmt: skip
+            self.run(
+                host,
+                "sh",
+                "-c",
+                "rm -rf /etc/kubernetes/* /etc/etcd/* /var/lib/etcd/* /var/lib/kubelet/*",
+            )
 
     def stop(self) -> None:
         """Kill every process, the anchors, and delete every lab namespace."""
         self.stop_processes()
         for popen in self.anchors.values():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(popen.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             popen.wait(timeout=5)
         self.anchors.clear()
         cleanup_leftovers()
