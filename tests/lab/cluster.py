@@ -101,7 +101,9 @@ def etcd_lab_flags(member: Host) -> list[str]:
 def apiserver_lab_flags(master: Host) -> list[str]:
     return [
         f"--advertise-address={master.address}",
-        f"--bind-address={master.address}",
+        # All addresses of the host (its eth0 and loopback): the product's controller-manager and
+        # scheduler kubeconfigs name https://127.0.0.1:6443.
+        "--bind-address=0.0.0.0",
         "--secure-port=6443",
         "--etcd-servers=" + ",".join(f"https://{m.address}:2379" for m in ETCD),
         f"--service-cluster-ip-range={SERVICE_CIDR}",

@@ -6,7 +6,7 @@ own network namespace gets no interface, route or address: all lab traffic (10.2
 stays between namespaces the lab made.
 
 Filesystems. Each host has a long-lived anchor process (``sleep``) in its netns and in a
-private mount namespace where ``/etc`` and ``/var/lib`` are overlays (upper layers under the
+private mount (and UTS: its own hostname) namespace where ``/etc`` and ``/var/lib`` are overlays (upper layers under the
 lab's tmp root) and ``/run`` is a tmpfs. So ``/etc/kubernetes``, ``/etc/etcd`` and
 ``/var/lib/kubelet`` are each host's own, at the paths DISTRIBUTION.md names, and the
 machine's directories are never written. Everything a host runs is entered with
@@ -162,6 +162,7 @@ class Lab:
                 "mount -t tmpfs tmpfs /run",
                 "mkdir -p /run/sshd /etc/kubernetes /etc/etcd /var/lib/kubelet /var/lib/etcd",
                 f"echo {host.name} > /etc/hostname",
+                f"hostname {host.name}",
                 "exec sleep infinity",
             ]
         )
@@ -173,6 +174,7 @@ class Lab:
                 ns,
                 "unshare",
                 "-m",
+                "-u",
                 "--propagation",
                 "private",
                 "sh",
@@ -200,7 +202,7 @@ class Lab:
 
     def enter(self, host: Host) -> list[str]:
         """The command prefix that runs a program on the host."""
-        return ["nsenter", "-t", str(self.anchors[host.name].pid), "-n", "-m", "--"]
+        return ["nsenter", "-t", str(self.anchors[host.name].pid), "-n", "-m", "-u", "--"]
 
     def run(
         self, host: Host, *argv: str, timeout: float = 60, check: bool = False, **kwargs
