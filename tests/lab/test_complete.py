@@ -17,11 +17,10 @@ import pytest
 from tests.lab.cluster import (
     Cluster,
     client_kubeconfig,
-    command_flags,
     config_fields,
     flag_value,
 )
-from tests.lab.netlab import ETCD, JUMP, MASTERS, NODES, VIP, Host, Lab
+from tests.lab.netlab import JUMP, MASTERS, NODES, VIP, Host, Lab
 
 pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]
 HERE = Path(__file__).resolve().parent
@@ -102,8 +101,16 @@ def eventually(check, timeout: float = 90, every: float = 2):
 @pytest.mark.parametrize("component", ["kube-controller-manager", "kube-scheduler"])
 def test_leader_election_on_the_masters(full: Cluster, component: str) -> None:
     def holder() -> str:
-        result = full.kubectl(full.admin, "get", "lease", "-n", "kube-system", component,
-                              "-o", "jsonpath={.spec.holderIdentity}")  # fmt: skip
+        result = full.kubectl(
+            full.admin,
+            "get",
+            "lease",
+            "-n",
+            "kube-system",
+            component,
+            "-o",
+            "jsonpath={.spec.holderIdentity}",
+        )
         return result.stdout.strip() if result.returncode == 0 else ""
 
     leader = eventually(holder, timeout=120)
@@ -118,16 +125,21 @@ def test_leader_election_on_the_masters(full: Cluster, component: str) -> None:
 
 def sa_kubeconfig(full: Cluster, token: str, master: Host) -> Path:
     ca = on_host(full, master, flag_value(full.tls("kube-apiserver"), "--client-ca-file"))
-    return client_kubeconfig(full.lab, full.out.parent / f"sa-{master.name}.kubeconfig",
-                             server=f"https://{master.address}:6443", ca=ca, token=token)  # fmt: skip
+    return client_kubeconfig(
+        full.lab,
+        full.out.parent / f"sa-{master.name}.kubeconfig",
+        server=f"https://{master.address}:6443",
+        ca=ca,
+        token=token,
+    )
 
 
 def test_service_account_tokens_work_on_every_apiserver(full: Cluster) -> None:
     full.kubectl(full.admin, "create", "serviceaccount", "lab", "-n", "default")
     token = full.kubectl(full.admin, "create", "token", "lab", "-n", "default")
+    signing = flag_value(full.tls("kube-apiserver"), "--service-account-signing-key-file")
     assert token.returncode == 0, (
-        f"kubectl create token (kube-apiserver "
-        f"--service-account-signing-key-file={flag_value(full.tls('kube-apiserver'), '--service-account-signing-key-file')})"
+        f"kubectl create token (kube-apiserver --service-account-signing-key-file={signing})"
         f": {token.stderr}\n{full.logs('kube-apiserver', 8)}"
     )
     for master in MASTERS:
@@ -152,8 +164,16 @@ def test_controller_manager_signs_tokens_the_apiservers_accept(full: Cluster) ->
     assert created.returncode == 0, created.stderr
 
     def token() -> str:
-        result = full.kubectl(full.admin, "get", "secret", "legacy-token", "-n", "default",
-                              "-o", "jsonpath={.data.token}")  # fmt: skip
+        result = full.kubectl(
+            full.admin,
+            "get",
+            "secret",
+            "legacy-token",
+            "-n",
+            "default",
+            "-o",
+            "jsonpath={.data.token}",
+        )
         return result.stdout.strip()
 
     encoded = eventually(token, timeout=60)
@@ -291,9 +311,16 @@ def test_apiserver_reaches_each_kubelet_with_its_client_certificate(full: Cluste
                         f"(node-1's file) for every node; {node.name} has it at {generic}"
                     )
             files.append(str(on_host(full, node, destination)))
-        process = full.start(node, "kubelet-standin", [sys.executable,
-                             str(HERE / "kubelet_standin.py"), node.address, *[kubelet[f] for f
-                             in ("tlsCertFile", "tlsPrivateKeyFile", "clientCAFile")]])  # fmt: skip
+        process = full.start(
+            node,
+            "kubelet-standin",
+            [
+                sys.executable,
+                str(HERE / "kubelet_standin.py"),
+                node.address,
+                *[kubelet[f] for f in ("tlsCertFile", "tlsPrivateKeyFile", "clientCAFile")],
+            ],
+        )
         time.sleep(1)
         result = eventually(
             lambda n=node: full.kubectl(
@@ -311,8 +338,16 @@ def test_apiserver_reaches_each_kubelet_with_its_client_certificate(full: Cluste
 
 
 def test_front_proxy_settings_in_extension_apiserver_authentication(full: Cluster) -> None:
-    result = full.kubectl(full.admin, "get", "configmap", "-n", "kube-system",
-                          "extension-apiserver-authentication", "-o", "json")  # fmt: skip
+    result = full.kubectl(
+        full.admin,
+        "get",
+        "configmap",
+        "-n",
+        "kube-system",
+        "extension-apiserver-authentication",
+        "-o",
+        "json",
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)["data"]
     api = full.tls("kube-apiserver")
@@ -340,32 +375,56 @@ def test_negative_apiserver_certificate_without_the_vip(
     (other / "cluster.toml").write_text(
         (full.out / "cluster.toml").read_text().replace(f'"{VIP}"', '"10.244.77.99"')
     )
-    made = full.lab.run(JUMP, sys.executable, "-m", "wizard", "generate", "-c",
-                        str(other / "cluster.toml"), "-o", str(other / "certs"), "--ca",
-                        str(full.out), cwd=str(HERE.parents[1]))  # fmt: skip
+    made = full.lab.run(
+        JUMP,
+        sys.executable,
+        "-m",
+        "wizard",
+        "generate",
+        "-c",
+        str(other / "cluster.toml"),
+        "-o",
+        str(other / "certs"),
+        "--ca",
+        str(full.out),
+        cwd=str(HERE.parents[1]),
+    )
     assert made.returncode == 0, made.stderr
     master = MASTERS[0]
     api = full.tls("kube-apiserver")
     cert, key = flag_value(api, "--tls-cert-file"), flag_value(api, "--tls-private-key-file")
     full.lab.run(master, "mkdir", "-p", "/etc/kubernetes/novip")
-    for name, destination in ((cert, "/etc/kubernetes/novip/cert.pem"),
-                              (key, "/etc/kubernetes/novip/key.pem")):  # fmt: skip
+    for name, destination in (
+        (cert, "/etc/kubernetes/novip/cert.pem"),
+        (key, "/etc/kubernetes/novip/key.pem"),
+    ):
         full.lab.run(master, "cp", str(other / "certs" / Path(name).name), destination)
     from tests.lab.cluster import apiserver_lab_flags
 
-    process = full.start(master, "kube-apiserver-novip", [str(full.binary), "kube-apiserver",
-                         *api, *apiserver_lab_flags(master), f"--secure-port={NO_VIP_PORT}",
-                         "--tls-cert-file=/etc/kubernetes/novip/cert.pem",
-                         "--tls-private-key-file=/etc/kubernetes/novip/key.pem"])  # fmt: skip
+    process = full.start(
+        master,
+        "kube-apiserver-novip",
+        [
+            str(full.binary),
+            "kube-apiserver",
+            *api,
+            *apiserver_lab_flags(master),
+            f"--secure-port={NO_VIP_PORT}",
+            "--tls-cert-file=/etc/kubernetes/novip/cert.pem",
+            "--tls-private-key-file=/etc/kubernetes/novip/key.pem",
+        ],
+    )
 
     def attempt():
-        result = full.kubectl(full.admin, "get", "--raw", "/readyz",
-                              server=f"https://{VIP}:{NO_VIP_PORT}")  # fmt: skip
+        result = full.kubectl(
+            full.admin, "get", "--raw", "/readyz", server=f"https://{VIP}:{NO_VIP_PORT}"
+        )
         return result if "x509" in result.stderr or result.returncode == 0 else None
 
     result = eventually(attempt, timeout=90)
     assert result is not None and result.returncode != 0, f"no TLS answer\n{process.tail()}"
     assert f"not {VIP}" in result.stderr, result.stderr
     review = full.review(other / "certs", "-c", str(full.out / "cluster.toml"))
-    assert any(f["path"] == Path(cert).name and f["check"] == "missing-san"
-               for f in review["findings"]), review["findings"]  # fmt: skip
+    assert any(
+        f["path"] == Path(cert).name and f["check"] == "missing-san" for f in review["findings"]
+    ), review["findings"]
