@@ -7,10 +7,10 @@ stays between namespaces the lab made.
 
 Filesystems. Each host has a long-lived anchor process (``sleep``) in its netns and in a
 private mount namespace (and UTS namespace: its own hostname) where ``/etc`` and ``/var/lib``
-are overlays (upper layers under the lab's tmp root) and ``/run`` is a tmpfs. So ``/etc/kubernetes``, ``/etc/etcd`` and
-``/var/lib/kubelet`` are each host's own, at the paths DISTRIBUTION.md names, and the
-machine's directories are never written. Everything a host runs is entered with
-``nsenter -t <anchor> -n -m``.
+are overlays (upper layers under the lab's tmp root) and ``/run`` is a tmpfs. So
+``/etc/kubernetes``, ``/etc/etcd`` and ``/var/lib/kubelet`` are each host's own,
+at the paths DISTRIBUTION.md names, and the machine's directories are never written.
+Everything a host runs is entered with ``nsenter -t <anchor> -n -m -u``.
 
 Processes. Every process started is in its own process group and is killed at ``stop()``;
 ``cleanup_leftovers()`` kills whatever still runs in a ``kcwlab-`` namespace and deletes those
