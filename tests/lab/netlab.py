@@ -110,6 +110,7 @@ class Lab:
     root: Path
     anchors: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     processes: list[Process] = field(default_factory=list)
+    services: list[Process] = field(default_factory=list)  # sshd: lives as long as the lab
 
     # --- hosts -------------------------------------------------------------------------
 
@@ -144,6 +145,54 @@ class Lab:
             _sh("ip", "-n", ns, "addr", "add", f"{host.address}/24", "dev", "eth0")
             _sh("ip", "-n", ns, "link", "set", "eth0", "up")
             self._anchor(host, ns)
+        self.start_ssh()
+
+    # --- SSH -------------------------------------------------------------------------------
+
+    @property
+    def ssh_key(self) -> Path:
+        """The private key the jump host logs in with (root@<address> on every other host)."""
+        return self.root / "ssh" / "id_ed25519"
+
+    @property
+    def known_hosts(self) -> Path:
+        return self.root / "ssh" / "known_hosts"
+
+    def start_ssh(self) -> None:
+        """Debian's sshd on every host but the jump host, accepting the lab's key for root."""
+        sshd = shutil.which("sshd") or "/usr/sbin/sshd"
+        ssh_dir = self.root / "ssh"
+        ssh_dir.mkdir(exist_ok=True)
+        _sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "kcwlab", "-f", str(self.ssh_key))
+        (ssh_dir / "authorized_keys").write_text(self.ssh_key.with_suffix(".pub").read_text())
+        known = []
+        for host in ALL_HOSTS:
+            if host == JUMP:
+                continue
+            key = ssh_dir / f"{host.name}-host_key"
+            _sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key))
+            known.append(f"{host.address} {key.with_suffix('.pub').read_text().strip()}")
+            config = ssh_dir / f"{host.name}-sshd_config"
+            config.write_text(
+                f"ListenAddress {host.address}\nHostKey {key}\n"
+                f"AuthorizedKeysFile {ssh_dir}/authorized_keys\n"
+                "PermitRootLogin prohibit-password\nPasswordAuthentication no\n"
+                "KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\nPidFile none\n"
+            )
+            process = self.spawn(host, "sshd", sshd, "-D", "-e", "-f", str(config))
+            self.processes.remove(process)
+            self.services.append(process)
+        self.known_hosts.write_text("\n".join(known) + "\n")
+
+    def ssh(
+        self, host: Host, *command: str, timeout: float = 30
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a command on a host over SSH from the jump host, checking its host key."""
+        return self.run(JUMP, "ssh", "-i", str(self.ssh_key), "-o", "BatchMode=yes",
+                        "-o", "StrictHostKeyChecking=yes",
+                        "-o", f"UserKnownHostsFile={self.known_hosts}",
+                        "-o", "ConnectTimeout=5", f"root@{host.address}", *command,
+                        timeout=timeout)  # fmt: skip
 
     def _anchor(self, host: Host, ns: str) -> None:
         base = self.root / "hosts" / host.name
@@ -287,6 +336,9 @@ class Lab:
     def stop(self) -> None:
         """Kill every process, the anchors, and delete every lab namespace."""
         self.stop_processes()
+        for process in self.services:
+            self.kill(process, timeout=5)
+        self.services.clear()
         for popen in self.anchors.values():
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(popen.pid, signal.SIGKILL)
