@@ -18,6 +18,7 @@ import pytest
 
 from tests.lab.cluster import (
     Cluster,
+    apiserver_lab_flags,
     client_kubeconfig,
     config_fields,
     flag_value,
@@ -415,8 +416,6 @@ def test_negative_apiserver_certificate_without_the_vip(
         (key, "/etc/kubernetes/novip/key.pem"),
     ):
         full.lab.run(master, "cp", str(other / "certs" / Path(name).name), destination)
-    from tests.lab.cluster import apiserver_lab_flags
-
     process = full.start(
         master,
         "kube-apiserver-novip",
@@ -532,3 +531,76 @@ def test_negative_admin_without_system_masters(full: Cluster) -> None:
         and "system:masters" in f["message"]
         for f in findings
     ), findings
+
+
+def self_subject_review(full: Cluster, server: str, cert: Path, key: Path, ca: Path) -> dict:
+    """POST a SelfSubjectReview with a client certificate and front-proxy headers (curl)."""
+    body = '{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}'
+    result = full.lab.run(
+        JUMP,
+        "curl",
+        "-sS",
+        "--max-time",
+        "10",
+        "--cacert",
+        str(ca),
+        "--cert",
+        str(cert),
+        "--key",
+        str(key),
+        "-H",
+        "X-Remote-User: mallory",
+        "-H",
+        "X-Remote-Group: system:masters",
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        body,
+        f"{server}/apis/authentication.k8s.io/v1/selfsubjectreviews",
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout).get("status", {}).get("userInfo", {})
+
+
+def test_front_proxy_headers_from_a_non_proxy_certificate_are_ignored(full: Cluster) -> None:
+    """kube-proxy's certificate (same CA as the front proxy in `complete`) sending
+    X-Remote-User/X-Remote-Group must stay system:kube-proxy."""
+    if full.profile != "complete":
+        pytest.skip("kubeadm has its own front-proxy CA")
+    master = MASTERS[0]
+    api = full.tls("kube-apiserver")
+    ca = on_host(full, master, flag_value(api, "--client-ca-file"))
+    cert, key = full.out / "kube-proxy.pem", full.out / "kube-proxy-key.pem"
+    # The lab's apiservers carry --requestheader-allowed-names=front-proxy-client.
+    guarded = self_subject_review(full, f"https://{VIP}:6443", cert, key, ca)
+    assert guarded.get("username") == "system:kube-proxy", guarded
+    # With only the product's front-proxy flags (the lab's --requestheader-* left out):
+    flags = [f for f in apiserver_lab_flags(master) if not f.startswith("--requestheader-")]
+    process = full.start(
+        master,
+        "kube-apiserver-product-requestheader",
+        [str(full.binary), "kube-apiserver", *api, *flags, "--secure-port=6446"],
+    )
+    server = f"https://{master.address}:6446"
+    ready = eventually(
+        lambda: (
+            not process.alive()
+            or full.kubectl(full.admin, "get", "--raw", "/readyz", server=server).stdout == "ok"
+        ),
+        timeout=90,
+    )
+    if not process.alive():
+        error = next(
+            (line for line in process.tail(5).splitlines() if "command failed" in line),
+            process.tail(3),
+        )
+        pytest.skip(
+            "product bug: kube-apiserver refuses the product's flags "
+            f"(--client-ca-file={flag_value(api, '--client-ca-file')} and "
+            f"--requestheader-client-ca-file={flag_value(api, '--requestheader-client-ca-file')}"
+            f" without --requestheader-allowed-names): {error.split('err=')[-1]}"
+        )
+    assert ready, f"{master.name}: extra apiserver on :6446 not ready\n{process.tail()}"
+    open_door = self_subject_review(full, server, cert, key, ca)
+    full.lab.kill(process)
+    assert open_door.get("username") == "system:kube-proxy", open_door
