@@ -1,0 +1,72 @@
+"""The lab's session fixtures: the control-plane binary, and the namespaces of the hosts.
+
+The lab tests use the machine's namespaces, so they run in one pytest-xdist worker: every lab
+test carries ``xdist_group("lab")`` and the suite runs with ``--dist loadgroup``. A file lock
+makes a second lab on the same machine wait for the first.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.lab.netlab import Lab, cleanup_leftovers, namespaces_available
+
+HERE = Path(__file__).resolve().parent
+APT = {
+    "etcd": "etcd-server",
+    "etcdctl": "etcd-client",
+    "haproxy": "haproxy",
+    "kubectl": "kubectl",
+    "openssl": "openssl",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "lab: runs a real control plane in network namespaces (tests/lab)"
+    )
+
+
+@pytest.fixture(scope="session")
+def control_plane() -> Path:
+    """The cached kube-apiserver/controller-manager/scheduler binary, or skip saying why."""
+    if shutil.which("go") is None:
+        pytest.skip("Go is not installed: the lab's control plane is built from k8s.io/kubernetes")
+    script = HERE / "build_control_plane.sh"
+    path = Path(
+        subprocess.run(
+            [str(script), "--path"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    )
+    if not path.exists():
+        pytest.skip(f"control plane not built: run {script} (.ci/run does)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def lab(control_plane: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """The hosts of cluster.toml as network namespaces on one bridge, torn down at the end."""
+    reason = namespaces_available()
+    if reason:
+        pytest.skip(reason)
+    for tool, package in APT.items():
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed (apt-get install {package})")
+    # One lab per machine at a time: a second pytest process (or an xdist worker that got lab
+    # tests without --dist loadgroup) waits here instead of tearing down the first one's hosts.
+    lock = open("/tmp/kcwlab.lock", "w")  # noqa: SIM115
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    the_lab = Lab(tmp_path_factory.mktemp("lab"))
+    try:
+        the_lab.start()
+        yield the_lab
+    finally:
+        the_lab.stop()
+        cleanup_leftovers()
+        lock.close()
