@@ -8,6 +8,7 @@ kube-controller-manager runs: the masters.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -230,6 +231,7 @@ def component_flags(spec: ClusterSpec) -> dict[str, list[str]]:
                 seen_templates.add((use.component, flag))
                 text = f"{flag}={destination}" if kind is FlagKind.FLAG else f"{flag} {destination}"
                 flags.setdefault(use.component, []).append(text)
+    flags.setdefault("kube-apiserver", []).extend(_front_proxy_flags(entries.values()))
     if spec.kubelet == "bootstrap" and profile.kubeconfigs:
         flags.setdefault("kube-apiserver", []).extend(
             [
@@ -248,6 +250,30 @@ def component_flags(spec: ClusterSpec) -> dict[str, list[str]]:
                 f"--kubeconfig={KUBELET_KUBECONFIG}"
             )
     return flags
+
+
+REQUEST_HEADER_FLAGS = (
+    "--requestheader-username-headers=X-Remote-User",
+    "--requestheader-group-headers=X-Remote-Group",
+    "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+)
+"""The headers the aggregation layer sends (kubeadm's values)."""
+
+
+def _front_proxy_flags(entries: Iterable[CertEntry]) -> list[str]:
+    """kube-apiserver's request-header flags for the front-proxy client in the set, or none.
+
+    `--requestheader-allowed-names` is what keeps any other certificate of the same CA from
+    setting X-Remote-User; kube-apiserver refuses to start without it when the request-header CA
+    is also the client CA (one CA, the complete profile)."""
+    names = [
+        entry.cn
+        for entry in entries
+        if any(flag == "--proxy-client-cert-file" for use in entry.used_by for flag, _ in use.flags)
+    ]
+    if not names:
+        return []
+    return [f"--requestheader-allowed-names={','.join(names)}", *REQUEST_HEADER_FLAGS]
 
 
 def distribution_json(plans: list[HostPlan]) -> dict[str, Any]:

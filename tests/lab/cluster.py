@@ -111,10 +111,6 @@ def apiserver_lab_flags(master: Host) -> list[str]:
         "--enable-admission-plugins=NodeRestriction",
         f"--service-account-issuer={ISSUER}",
         "--kubelet-preferred-address-types=InternalIP",
-        "--requestheader-username-headers=X-Remote-User",
-        "--requestheader-group-headers=X-Remote-Group",
-        "--requestheader-extra-headers-prefix=X-Remote-Extra-",
-        "--requestheader-allowed-names=front-proxy-client",
         "--profiling=false",
         "--v=1",
     ]

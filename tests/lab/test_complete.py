@@ -61,10 +61,11 @@ def start_cluster(cluster: Cluster) -> None:
         f"backend no-vip-san\n  server master-1 {master.address}:{NO_VIP_PORT}\n"
     )
     cluster.start_lb(extra)
-    # Not printed by the product (see FINDINGS.md): the CA that signed the kubelets' serving
-    # certificates, so the apiserver verifies the kubelet it dials.
-    kubelet_ca = flag_value(api, "--client-ca-file")
-    cluster.start_apiservers([*api, f"--kubelet-certificate-authority={kubelet_ca}"])
+    # --kubelet-certificate-authority and the request-header flags are the product's own.
+    assert flag_value(api, "--kubelet-certificate-authority"), (
+        "DISTRIBUTION.md: kube-apiserver has no --kubelet-certificate-authority"
+    )
+    cluster.start_apiservers(api)
     cluster.admin = kubeconfig_of(cluster, "kubectl", master)
     cluster.wait_apiservers(cluster.admin)
     cluster.start_controllers()
@@ -571,7 +572,7 @@ def test_front_proxy_headers_from_a_non_proxy_certificate_are_ignored(full: Clus
     api = full.tls("kube-apiserver")
     ca = on_host(full, master, flag_value(api, "--client-ca-file"))
     cert, key = full.out / "kube-proxy.pem", full.out / "kube-proxy-key.pem"
-    # The lab's apiservers carry --requestheader-allowed-names=front-proxy-client.
+    # The apiservers run with the product's --requestheader-allowed-names=front-proxy-client.
     guarded = self_subject_review(full, f"https://{VIP}:6443", cert, key, ca)
     assert guarded.get("username") == "system:kube-proxy", guarded
     # With only the product's front-proxy flags (the lab's --requestheader-* left out):

@@ -82,6 +82,9 @@ WHY_ZH: dict[tuple[str, str], str] = {
     ("sa", "kube-apiserver"): "签署和验证 service account token",
     ("sa", "kube-controller-manager"): "签署 service account token secret",
     ("kubelet-server", "kubelet"): "提供 kubelet API 服务",
+    ("kubelet-server", "kube-apiserver"): (
+        "连接节点时验证 kubelet 的服务端证书（没有它，apiserver 接受 10250 端口上的任何证书）"
+    ),
     ("kubelet-client", "kubelet"): "kubelet 向 kube-apiserver 认证",
     ("apiserver", "kube-apiserver"): "提供 API 服务",
     ("etcd/ca", "etcd"): _VERIFIES_CLIENTS_AND_PEERS,

@@ -329,6 +329,12 @@ def kubelet_server(name: str, signer: str, use_subject: bool) -> CertEntry:
                 (("tlsCertFile:", Part.CERT), ("tlsPrivateKeyFile:", Part.KEY)),
                 "serves the kubelet API",
             ),
+            ComponentUse(
+                "kube-apiserver",
+                (("--kubelet-certificate-authority", Part.CA_CERT),),
+                "verifies the kubelet's serving certificate when it dials a node "
+                "(without it the apiserver takes any certificate on port 10250)",
+            ),
         ),
         per=Per.NODE,
         use_subject=use_subject,
