@@ -24,11 +24,11 @@ from __future__ import annotations
 import os
 import reprlib
 import stat
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import yaml
 from yaml.composer import Composer
-from yaml.events import AliasEvent, ScalarEvent
+from yaml.events import AliasEvent, Event, ScalarEvent
 from yaml.nodes import Node
 
 MAX_FILE_BYTES = 1 << 20
@@ -150,6 +150,12 @@ class _BoundedComposer(Composer):
 
     yaml_name = "the YAML document"
 
+    if TYPE_CHECKING:
+        # The event stream comes from the parser the loader mixes in (Parser or libyaml's CParser).
+        def check_event(self, *choices: type[Event]) -> bool: ...
+        def peek_event(self) -> Event: ...
+        def get_event(self) -> Event: ...
+
     def _bounds_reset(self) -> None:
         self.anchors = {}
         self._aliases = 0
@@ -161,9 +167,9 @@ class _BoundedComposer(Composer):
     def _refuse(self, what: str, why: str) -> None:
         raise YAMLRefused(f"{self.yaml_name}: {what} — not read; {why}")
 
-    def compose_node(self, parent: Node | None, index: object) -> Node:
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
         if self.check_event(AliasEvent):
-            event = self.peek_event()
+            event = cast(AliasEvent, self.peek_event())  # check_event just said so
             node = self.anchors.get(event.anchor)
             if node is None:
                 return super().compose_node(parent, index)  # PyYAML's "undefined alias" error
@@ -199,10 +205,10 @@ class _BoundedComposer(Composer):
         return node
 
 
-_BASE_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class BoundedLoader(_BoundedComposer, _BASE_LOADER):  # type: ignore[misc, valid-type]
+class BoundedLoader(_BoundedComposer, _BASE_LOADER):
     """A safe YAML loader (libyaml's when PyYAML has it) with alias and depth limits."""
 
     def __init__(self, stream: bytes | str) -> None:

@@ -6,7 +6,6 @@ whether the chain verifies and the key matches, and the Kubernetes identity (CN 
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -157,7 +156,7 @@ def subject_alternative_names(
     except x509.ExtensionNotFound:
         return None
     dns = [str(n) for n in sans.get_values_for_type(x509.DNSName)]
-    ips = [str(ipaddress.ip_address(a)) for a in sans.get_values_for_type(x509.IPAddress)]
+    ips = [str(a) for a in sans.get_values_for_type(x509.IPAddress)]
     other = [f"email:{e}" for e in sans.get_values_for_type(x509.RFC822Name)]
     other += [f"URI:{u}" for u in sans.get_values_for_type(x509.UniformResourceIdentifier)]
     return dns, ips, other
@@ -207,22 +206,24 @@ def signature_algorithm_name(certificate: x509.Certificate) -> str:
 def signed_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
     """True when the issuer's public key verifies the certificate's signature (False when
     the key or the signature cannot even be read)."""
+    hash_algorithm = certificate.signature_hash_algorithm
     try:
         public_key = issuer.public_key()
-        if isinstance(public_key, rsa.RSAPublicKey):
+        # RSA and ECDSA signatures name a hash; one that names none is not theirs (→ False).
+        if isinstance(public_key, rsa.RSAPublicKey) and hash_algorithm is not None:
             params = certificate.signature_algorithm_parameters
             pad = params if isinstance(params, padding.PSS) else padding.PKCS1v15()
             public_key.verify(
                 certificate.signature,
                 certificate.tbs_certificate_bytes,
                 pad,
-                certificate.signature_hash_algorithm,
+                hash_algorithm,
             )
-        elif isinstance(public_key, ec.EllipticCurvePublicKey):
+        elif isinstance(public_key, ec.EllipticCurvePublicKey) and hash_algorithm is not None:
             public_key.verify(
                 certificate.signature,
                 certificate.tbs_certificate_bytes,
-                ec.ECDSA(certificate.signature_hash_algorithm),
+                ec.ECDSA(hash_algorithm),
             )
         elif isinstance(public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
             public_key.verify(certificate.signature, certificate.tbs_certificate_bytes)
@@ -273,7 +274,7 @@ def describe_certificate(
     key_matches = None
     if key is not None:
         public = getattr(key, "public_key", None)
-        key_matches = bool(public) and public_key_bytes(public()) == public_key_bytes(
+        key_matches = callable(public) and public_key_bytes(public()) == public_key_bytes(
             certificate.public_key()
         )
     return CertDetails(

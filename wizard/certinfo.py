@@ -882,12 +882,12 @@ def _rfc2821_mailbox_ok(text: str) -> bool:
                 return False
     else:
         while i < len(text):
-            c = text[i]
-            if c == "\\":
+            ch = text[i]
+            if ch == "\\":
                 i += 1
                 if i >= len(text):
                     return False
-            elif c not in _ATEXT:
+            elif ch not in _ATEXT:
                 break
             local.append(text[i])
             i += 1

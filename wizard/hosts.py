@@ -71,11 +71,11 @@ def parse_host(text: str) -> Host:
     if "/" in text:
         return _refuse_slash(text)
     if "%" in text:
-        address = text.split("%", 1)[0]
+        zoneless = text.split("%", 1)[0]
         return _refuse(
             text,
             "has a zone index (%…), which a certificate cannot hold",
-            _suggest(address),
+            _suggest(zoneless),
         )
     bracketed = _BRACKETED.match(text)
     if bracketed:
@@ -148,16 +148,16 @@ def _refuse_slash(text: str) -> NoReturn:
         network = ipaddress.ip_interface(text)
     except ValueError:
         head = text.split("/", 1)[0]
-        return _refuse(text, "contains '/', which no host name or address has", _suggest(head))
+        _refuse(text, "contains '/', which no host name or address has", _suggest(head))
     address = network.ip
     if network.network.prefixlen == network.network.max_prefixlen:
-        return _refuse(text, "is an address with a prefix length", f"write {address}")
+        _refuse(text, "is an address with a prefix length", f"write {address}")
     if address == network.network.network_address:
         raise HostError(
             f"{quote(text)} is a network, not an address — a certificate holds single addresses; "
             "list each host's address instead"
         )
-    return _refuse(text, "is a network, not an address", f"write {address}")
+    _refuse(text, "is a network, not an address", f"write {address}")
 
 
 def _refuse(text: str, what: str, fix: str) -> NoReturn:

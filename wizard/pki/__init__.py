@@ -14,6 +14,7 @@ import ipaddress
 import math
 import os
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
@@ -29,7 +30,11 @@ from wizard.pki.usages import extended_key_usages, key_usage_flags
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 
-_CURVES = {256: ec.SECP256R1, 384: ec.SECP384R1, 521: ec.SECP521R1}
+_CURVES: dict[int, Callable[[], ec.EllipticCurve]] = {
+    256: ec.SECP256R1,
+    384: ec.SECP384R1,
+    521: ec.SECP521R1,
+}
 _PRINTABLE = re.compile(r"^[A-Za-z0-9 '()+,\-./:=?]*$")
 BACKDATE = timedelta(minutes=5)
 
@@ -116,7 +121,7 @@ def build_csr(
     return builder.sign(key, signature_hash(key))
 
 
-def signature_hash(signer_key: PrivateKey) -> hashes.HashAlgorithm:
+def signature_hash(signer_key: PrivateKey) -> hashes.SHA256 | hashes.SHA384 | hashes.SHA512:
     """cfssl's hash for a signing key: by RSA size or by curve."""
     if isinstance(signer_key, rsa.RSAPrivateKey):
         if signer_key.key_size >= 4096:

@@ -441,27 +441,27 @@ def _resolve_only(names: Iterable[str], entries: list[CertEntry], profile: Profi
     leaves = [e.name for e in entries if not e.is_ca and not e.key_only]
     for raw in names:
         name = raw.strip().removeprefix("./")
-        entry = index.get(name)
-        if entry is None:
+        wanted = index.get(name)
+        if wanted is None:
             example = files_of(entries[-1], profile).cert if entries else ""
             raise RenewError(
                 f"--only {bare(raw)}: no certificate of that name in the {profile.name} profile "
                 f"— use one of: {', '.join(leaves)} (or a file name such as {example})"
             )
-        if entry.is_ca:
+        if wanted.is_ca:
             raise RenewError(
-                f"--only {raw}: {files_of(entry, profile).cert} is a CA, and renew never "
+                f"--only {raw}: {files_of(wanted, profile).cert} is a CA, and renew never "
                 "replaces a CA — rotating it needs a bundle of the old and the new CA trusted "
                 "everywhere first, then leaves re-issued under the new one, then the old one "
                 "removed; kubeconfigs and service-account tokens must be handed out again"
             )
-        if entry.key_only:
+        if wanted.key_only:
             raise RenewError(
-                f"--only {raw}: {files_of(entry, profile).key} is the service-account key pair, "
+                f"--only {raw}: {files_of(wanted, profile).key} is the service-account key pair, "
                 "not a certificate — renew does not rotate it (every service-account token "
                 "signed with it would stop working); it only adds a missing pair"
             )
-        chosen.append(entry.name)
+        chosen.append(wanted.name)
     return list(dict.fromkeys(chosen))
 
 

@@ -104,17 +104,17 @@ def redistribution_for(spec: ClusterSpec, sources: Iterable[str]) -> Redistribut
     groups: dict[str, list[str]] = {}
     for source in left:
         groups.setdefault(", ".join(readers.get(source, [])), []).append(source)
-    for components, names in groups.items():
+    for readers_of, names in groups.items():
         listed = ", ".join(names)
         them = "them" if len(names) > 1 else "it"
-        if components and all(n in through_kubeconfig for n in names):
+        if readers_of and all(n in through_kubeconfig for n in names):
             unplaced.append(
-                f"{listed}: no host's plan places {them} — {components} reads {them} through "
+                f"{listed}: no host's plan places {them} — {readers_of} reads {them} through "
                 "its kubeconfig; rebuild that kubeconfig with the new files (kubectl config "
                 "set-credentials … --embed-certs=true) and hand it out again"
             )
-        elif components:
-            unplaced.append(f"{listed}: copy {them} to the hosts where {components} runs")
+        elif readers_of:
+            unplaced.append(f"{listed}: copy {them} to the hosts where {readers_of} runs")
         else:
             unplaced.append(f"{listed}: no component of the plan reads {them}")
     note = ""

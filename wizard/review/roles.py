@@ -173,13 +173,13 @@ def _index(preferred: str | None) -> _Index:
             elif entry.cn:
                 cns.setdefault((entry.cn, entry.is_ca), role)
         for kubeconfig in profile.kubeconfigs:
-            role = roles.get((profile.name, kubeconfig.user)) if kubeconfig.user else None
-            if role is None:  # the bootstrap kubeconfig holds a token, no certificate
+            user_role = roles.get((profile.name, kubeconfig.user)) if kubeconfig.user else None
+            if user_role is None:  # the bootstrap kubeconfig holds a token, no certificate
                 continue
             if "{name}" in kubeconfig.name:
-                kubeconfig_templates.append((kubeconfig.name.lower(), role))
+                kubeconfig_templates.append((kubeconfig.name.lower(), user_role))
             else:
-                kubeconfigs.setdefault(kubeconfig.name.lower(), role)
+                kubeconfigs.setdefault(kubeconfig.name.lower(), user_role)
     return _Index(
         files=files,
         file_templates=_Templates(file_templates),

@@ -202,7 +202,7 @@ def _walk(scan: _Scan) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
                 "user who may read it (root), or fix its permissions",
             )
             continue
-        subdirs = []
+        subdirs: list[tuple[str, str]] = []
         for entry in entries:
             rel = prefix + entry.name
             try:
@@ -757,7 +757,7 @@ def _kubeconfig(scan: _Scan, shown: str, data: bytes, os_path: str) -> ReviewedF
 
 def _named(section: object, inner: str) -> list[tuple[str, dict]]:
     """The (name, body) pairs of a kubeconfig's `clusters` or `users` list, skipping junk."""
-    result = []
+    result: list[tuple[str, dict]] = []
     if not isinstance(section, list):
         return result
     for item in section:

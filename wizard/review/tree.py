@@ -32,7 +32,8 @@ def ca_tree(review: Review) -> tuple[list[CaNode], list[CaNode]]:
         node = CaNode(position[id(first)], first, copies)
         nodes.setdefault(first.ref, node)
         order.append(node)
-    roots, orphans = [], []
+    roots: list[CaNode] = []
+    orphans: list[CaNode] = []
     for node in order:
         record = node.record
         parent = nodes.get(record.issued_by or "")

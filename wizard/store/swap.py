@@ -171,9 +171,9 @@ def swap_into_place(
     step("exchange")
     if exchange(staging, directory):
         step("exchanged")
-        notes = _tidy_copy(staging, directory)
-        _fsync_quietly(parent, notes)
-        return SwapOutcome(True, notes)
+        exchanged_notes = _tidy_copy(staging, directory)
+        _fsync_quietly(parent, exchanged_notes)
+        return SwapOutcome(True, exchanged_notes)
     run = run_of(staging)
     old = parent / staging_name(_WAS, directory.name, run)
     journal = write_journal(parent, directory.name, run)

@@ -37,7 +37,7 @@ class AppBase(App[ReturnType]):
     the return code is `CRASH_EXIT`.
     """
 
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = BREAKPOINTS
+    HORIZONTAL_BREAKPOINTS = BREAKPOINTS
     THEME_BINDING: ClassVar[BindingType] = Binding("ctrl+t", "toggle_theme", "Theme", show=False)
 
     def __init__(self) -> None:
@@ -159,5 +159,5 @@ def raise_into_app(driver: Driver) -> None:
     """Hand the input thread's exception to the app, as Textual's own driver does."""
     import rich.traceback
 
-    traceback = rich.traceback.Traceback.from_exception(*sys.exc_info())  # type: ignore[arg-type]
+    traceback = rich.traceback.Traceback.from_exception(*sys.exc_info())
     driver._app.call_later(driver._app.panic, traceback)

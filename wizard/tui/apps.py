@@ -464,7 +464,7 @@ class ReviewApp(AppBase[int]):
     TITLE = "k8s-cert-wizard review"
     # The wizard's stylesheet (dialogs) and the review's: a default screen's own CSS_PATH is
     # not loaded by Textual, so the app names it too.
-    CSS_PATH: ClassVar[list[str]] = ["wizard.tcss", "review.tcss"]
+    CSS_PATH = ["wizard.tcss", "review.tcss"]
 
     def __init__(
         self,

@@ -228,7 +228,7 @@ class LayoutScreen(OverWizardScreen[None]):
     """
 
     CSS_PATH = "../layout.tcss"
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
+    HORIZONTAL_BREAKPOINTS = [
         (0, "-narrow"),
         (96, "-wide"),
         (140, "-xwide"),
@@ -476,7 +476,7 @@ class LayoutScreen(OverWizardScreen[None]):
         groups: dict[str, list[tuple[str, str]]] = {}
         for use in uses:
             groups.setdefault(use.why, []).extend((flag, use.file) for flag in use.flags)
-        items = []
+        items: list[tuple[Text, list[tuple[str, ...]]]] = []
         for why, pairs in groups.items():
             text = why_of(why, self.language)
             heading = Text(text, style="bold")
@@ -488,7 +488,7 @@ class LayoutScreen(OverWizardScreen[None]):
 
     def _file_readers(self, uses: list[FileUse], note: str = "") -> Group:
         """Who reads a file: each component with its reason, then its flags; then a note."""
-        items = []
+        items: list[tuple[Text, list[tuple[str, ...]]]] = []
         for use in uses:
             text = why_of(use.why, self.language)
             heading = Text.assemble((use.component, "bold"), f" — {text}")
@@ -561,7 +561,7 @@ class LayoutScreen(OverWizardScreen[None]):
         text, ui = self.text, self.ui
         self.query_one("#identity-title", Static).update(text["identities"])
         self.query_one("#identity-intro", Static).update(text["identities_intro"])
-        rows = []
+        rows: list[list[Text | str]] = []
         for row in identity_rows(self.spec, self.language):
             cn = Text(row.cn)
             cn.append(f"\n{row.file}", style="dim")

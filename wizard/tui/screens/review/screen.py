@@ -133,7 +133,7 @@ class ReviewScreen(OverWizardScreen[None]):
 
     CSS_PATH = "../../review.tcss"
     AUTO_FOCUS = "#review-table"
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
+    HORIZONTAL_BREAKPOINTS = [
         (0, "-narrow"),
         (96, "-wide"),
         (140, "-xwide"),
