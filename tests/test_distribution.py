@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from wizard.catalog import KUBELET_KUBECONFIG, PROFILE_NAMES, TOKEN_CSV_FILE, get_profile
+from wizard.catalog import KUBELET_KUBECONFIG, PROFILE_NAMES, TOKEN_FILE, get_profile
 from wizard.distribution import (
     component_flags,
     destination_of,
@@ -64,7 +64,6 @@ def test_placed_files_are_generated_and_copied_with_their_modes(profile, kubelet
         for placed in plan.files:
             assert placed.source in contents, (plan.address, placed.source)
             private = placed.source.endswith(("-key.pem", ".key", ".kubeconfig", ".conf"))
-            private = private or placed.source == TOKEN_CSV_FILE
             assert placed.mode == (KEY_MODE if private else FILE_MODE), placed
     copies = per_host_files(plans, files)
     assert len(copies) == sum(len(p.files) for p in plans)
@@ -86,13 +85,15 @@ def test_a_kubeconfig_that_names_its_files_brings_them_along() -> None:
     assert "kube-proxy-key.pem" not in embedded
 
 
-def test_bootstrap_puts_the_token_on_the_masters_and_flags_it() -> None:
+def test_bootstrap_uses_the_token_secret_not_a_static_token_file() -> None:
+    """The token reaches kube-apiserver as a bootstrap-token Secret: a --token-auth-file with
+    the same token would authenticate first, as a plain user (the lab's finding 2)."""
     spec = spec_for("complete", "bootstrap")
     for plan in plan_distribution(spec):
-        has_token = any(f.source == TOKEN_CSV_FILE for f in plan.files)
-        assert has_token is ("master" in plan.roles), plan.address
+        assert not any(f.source in (TOKEN_FILE, "token.csv") for f in plan.files), plan.address
     flags = component_flags(spec)
-    assert "--token-auth-file=/etc/kubernetes/ssl/token.csv" in flags["kube-apiserver"]
+    assert "--enable-bootstrap-token-auth=true" in flags["kube-apiserver"]
+    assert not [f for f in flags["kube-apiserver"] if f.startswith("--token-auth-file")]
     bootstrap = "--bootstrap-kubeconfig=/etc/kubernetes/bootstrap.kubeconfig"
     assert flags["kubelet"][0] == f"{bootstrap} --kubeconfig={KUBELET_KUBECONFIG}"
 

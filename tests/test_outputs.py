@@ -15,7 +15,8 @@ def test_every_planned_file_is_classified_and_described() -> None:
     assert [p.name for p in planned] == planned_file_names(spec)
     kinds = {p.name: p.kind for p in planned}
     assert kinds["ca-key.pem"] == "key" and kinds["admin.kubeconfig"] == "kubeconfig"
-    assert kinds["token.csv"] == "token" and kinds["sa.pub"] == "pub"
+    assert kinds["bootstrap-token"] == "token" and kinds["sa.pub"] == "pub"
+    assert "token.csv" not in kinds
     for item in planned:
         assert describe(item, spec)
     assert "600" in describe(next(p for p in planned if p.name == "ca-key.pem"), spec)

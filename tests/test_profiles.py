@@ -192,10 +192,10 @@ def test_bootstrap_mode_makes_a_token_instead_of_kubelet_certificates(tmp_path: 
     assert not [p for p in files if p.startswith("kubelet-")]
     token = files["bootstrap-token"].content.decode().strip()
     assert TOKEN_PATTERN.match(token)
-    assert files["token.csv"].content.decode() == (
-        f'{token},kubelet-bootstrap,10001,"system:bootstrappers"\n'
-    )
-    assert files["token.csv"].mode == 0o600
+    assert "token.csv" not in files  # the Secret in bootstrap-rbac.yaml carries the token
+    secret = next(yaml.safe_load_all(files["bootstrap-rbac.yaml"].content))
+    assert secret["stringData"]["token-id"] == token.split(".")[0]
+    assert files["bootstrap-rbac.yaml"].mode == 0o600
     kubeconfig = yaml.safe_load(files["bootstrap.kubeconfig"].content)
     assert kubeconfig["users"][0]["user"] == {"token": token}
     manifests = list(yaml.safe_load_all(files["bootstrap-rbac.yaml"].content))
@@ -204,7 +204,8 @@ def test_bootstrap_mode_makes_a_token_instead_of_kubelet_certificates(tmp_path: 
     roles = {m["roleRef"]["name"] for m in manifests[1:]}
     assert "system:node-bootstrapper" in roles
     flags = component_flags(spec)
-    assert any(f.startswith("--token-auth-file=") for f in flags["kube-apiserver"])
+    assert "--enable-bootstrap-token-auth=true" in flags["kube-apiserver"]
+    assert not any(f.startswith("--token-auth-file=") for f in flags["kube-apiserver"])
     assert flags["kubelet"][0].startswith("--bootstrap-kubeconfig=")
 
 

@@ -1,4 +1,5 @@
-"""TLS bootstrapping: the bootstrap token, token.csv and the RBAC bindings kubelets need."""
+"""TLS bootstrapping: the bootstrap token (as a bootstrap-token Secret) and the RBAC bindings
+kubelets need."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import yaml
 
 TOKEN_PATTERN = re.compile(r"^[a-z0-9]{6}\.[a-z0-9]{16}$")
 BOOTSTRAP_USER = "kubelet-bootstrap"
+"""The user name of the bootstrap kubeconfig's credentials (a label; the apiserver names the
+user system:bootstrap:<token id>)."""
 BOOTSTRAP_GROUP = "system:bootstrappers"
 _ALPHABET = string.ascii_lowercase + string.digits
 
@@ -19,11 +22,6 @@ def new_bootstrap_token() -> str:
     token_id = "".join(secrets.choice(_ALPHABET) for _ in range(6))
     secret = "".join(secrets.choice(_ALPHABET) for _ in range(16))
     return f"{token_id}.{secret}"
-
-
-def token_csv(token: str) -> str:
-    """The line of kube-apiserver's --token-auth-file: token,user,uid,"groups"."""
-    return f'{token},{BOOTSTRAP_USER},10001,"{BOOTSTRAP_GROUP}"\n'
 
 
 def rbac_manifest(token: str) -> str:

@@ -16,7 +16,6 @@ from wizard.catalog import (
     KUBELET_KUBECONFIG,
     RESTARTS,  # noqa: F401  (re-exported: renew's report reads it from here)
     ROLE_COMPONENTS,
-    TOKEN_CSV_FILE,
     CertEntry,
     ComponentUse,
     FlagKind,
@@ -157,13 +156,6 @@ def plan_distribution(spec: ClusterSpec) -> list[HostPlan]:
                                 f"referenced by {item.name}",
                             ),
                         )
-        if spec.kubelet == "bootstrap" and profile.kubeconfigs and "master" in roles:
-            placed[TOKEN_CSV_FILE] = PlacedFile(
-                TOKEN_CSV_FILE,
-                destination_of(TOKEN_CSV_FILE, profile),
-                KEY_MODE,
-                "kube-apiserver --token-auth-file",
-            )
         if "registry" in roles and not placed:
             ca_cert = files_of(profile.cluster_ca, profile).cert
             placed[ca_cert] = PlacedFile(
@@ -233,12 +225,10 @@ def component_flags(spec: ClusterSpec) -> dict[str, list[str]]:
                 flags.setdefault(use.component, []).append(text)
     flags.setdefault("kube-apiserver", []).extend(_front_proxy_flags(entries.values()))
     if spec.kubelet == "bootstrap" and profile.kubeconfigs:
-        flags.setdefault("kube-apiserver", []).extend(
-            [
-                "--enable-bootstrap-token-auth=true",
-                f"--token-auth-file={destination_of(TOKEN_CSV_FILE, profile)}",
-            ]
-        )
+        # The token is a bootstrap-token Secret (bootstrap-rbac.yaml), not a --token-auth-file
+        # line: a static token file is checked first and would make the kubelet a plain user,
+        # so the Secret's expiry and groups would never apply.
+        flags.setdefault("kube-apiserver", []).append("--enable-bootstrap-token-auth=true")
     for component, item in kubeconfigs.items():
         user = entries.get(item.user)
         flags.setdefault(component, []).insert(

@@ -19,7 +19,7 @@ from pathlib import Path
 from cryptography import x509
 
 from wizard import pki, store, trust
-from wizard.bootstrap import new_bootstrap_token, rbac_manifest, token_csv
+from wizard.bootstrap import BOOTSTRAP_USER, new_bootstrap_token, rbac_manifest
 from wizard.bounds import InputRefused, read_limited
 from wizard.catalog import (
     CLASSIC,
@@ -41,7 +41,6 @@ from wizard.catalog.naming import (  # re-exported: the output directory's fixed
     DISTRIBUTION_JSON,
     RBAC_FILE,
     SPEC_FILE,
-    TOKEN_CSV_FILE,
     TOKEN_FILE,
 )
 from wizard.cfssl import ca_config, csr_hosts, csr_request, dump_json
@@ -110,7 +109,7 @@ def _planned_file_names(profile: Profile, spec: ClusterSpec, entries: list[CertE
         names += [n for n in (files.cert, files.key, files.csr, files.public_key) if n]
     names += [k.name for k in concrete_kubeconfigs(profile, spec)]
     if _uses_bootstrap(profile, spec):
-        names += [TOKEN_FILE, TOKEN_CSV_FILE, RBAC_FILE]
+        names += [TOKEN_FILE, RBAC_FILE]
     if profile.kubeconfigs:
         names += [DISTRIBUTION_FILE, DISTRIBUTION_JSON]
     return names + [SPEC_FILE]
@@ -279,7 +278,6 @@ def generate_files(
         token_value = token or new_bootstrap_token()
         files += [
             OutputFile(TOKEN_FILE, f"{token_value}\n".encode(), KEY_MODE),
-            OutputFile(TOKEN_CSV_FILE, token_csv(token_value).encode(), KEY_MODE),
             OutputFile(RBAC_FILE, rbac_manifest(token_value).encode(), KEY_MODE),
         ]
     by_name = {e.name: e for e in entries}
@@ -420,7 +418,7 @@ def kubeconfig_file(
         else:
             credentials = Credentials(user_entry.cn, user_files.cert, user_files.key)
     else:
-        credentials = Credentials("kubelet-bootstrap", token=token)
+        credentials = Credentials(BOOTSTRAP_USER, token=token)
     ca: bytes | str = contents[ca_files.cert] if spec.kubeconfig.embed else ca_files.cert
     document = kubeconfig_document(server, ca, credentials)
     return OutputFile(item.name, dump_kubeconfig(document).encode(), KEY_MODE)

@@ -18,7 +18,7 @@ from wizard.catalog import (
     EIGHT_SETS,
     PROFILE_NAMES,
     PROFILES,
-    TOKEN_CSV_FILE,
+    RBAC_FILE,
     CertEntry,
     KubeletMode,
     Part,
@@ -91,12 +91,12 @@ TEXT: dict[str, dict[str, str]] = {
 
 BOOTSTRAP_IDENTITY = {
     "en": (
-        "kubelet-bootstrap / system:bootstrap:<id> (a token, not a certificate)",
+        "system:bootstrap:<id> (a token, not a certificate)",
         "system:bootstrappers",
         "bind the group to system:node-bootstrapper (create CSRs) and …:nodeclient (auto-approval)",
     ),
     "zh": (
-        "kubelet-bootstrap / system:bootstrap:<id>（token，不是证书）",
+        "system:bootstrap:<id>（token，不是证书）",
         "system:bootstrappers",
         "把该组绑定到 system:node-bootstrapper（创建 CSR）和 …:nodeclient（自动批准）",
     ),
@@ -114,14 +114,16 @@ EXAMPLE_NODE = Node("node-1", "192.168.214.101")
 # fmt: on
 BOOTSTRAP_STEPS = {
     "en": [
-        "You create a bootstrap token (id.secret) and give kube-apiserver either token.csv "
-        "(--token-auth-file) or a bootstrap-token Secret (--enable-bootstrap-token-auth).",
+        "You create a bootstrap token (id.secret) as a bootstrap-token Secret "
+        "(bootstrap-rbac.yaml) and start kube-apiserver with --enable-bootstrap-token-auth; "
+        "not in a --token-auth-file, which would make the kubelet a plain user and leave the "
+        "Secret's expiry and groups unused.",
         "You apply the RBAC bindings: group system:bootstrappers may create certificate signing "
         "requests (system:node-bootstrapper) and have them approved automatically.",
         "Each node gets ca.pem and bootstrap.kubeconfig (the CA and the token) — no kubelet "
         "certificate is made by hand.",
         "At its first start the kubelet authenticates with the token as user "
-        "system:bootstrap:<id> / kubelet-bootstrap in group system:bootstrappers.",
+        "system:bootstrap:<id> in groups system:bootstrappers and system:bootstrappers:kubelet.",
         "It creates a CSR for CN system:node:<its name>, O system:nodes; "
         "kube-controller-manager approves it and signs it with ca.pem/ca-key.pem.",
         "The kubelet writes its own certificate and kubeconfig and from then on authenticates "
@@ -130,12 +132,14 @@ BOOTSTRAP_STEPS = {
         "certificates.",
     ],
     "zh": [
-        "创建一个 bootstrap token（id.secret），通过 token.csv（--token-auth-file）或 bootstrap-token "
-        "Secret（--enable-bootstrap-token-auth）交给 kube-apiserver。",
+        "创建一个 bootstrap token（id.secret），作为 bootstrap-token Secret（bootstrap-rbac.yaml），"
+        "并以 --enable-bootstrap-token-auth 启动 kube-apiserver；不要放进 --token-auth-file，"
+        "否则 kubelet 成为普通用户，Secret 的有效期和组都不起作用。",
         "应用 RBAC 绑定：system:bootstrappers 组可以创建证书签名请求（system:node-bootstrapper），"
         "并被自动批准。",
         "每个节点只需要 ca.pem 和 bootstrap.kubeconfig（CA 和 token），不用手工制作 kubelet 证书。",
-        "kubelet 第一次启动时用 token 认证，身份是 system:bootstrappers 组中的 kubelet-bootstrap。",
+        "kubelet 第一次启动时用 token 认证，身份是 system:bootstrappers 和 "
+        "system:bootstrappers:kubelet 组中的 system:bootstrap:<id>。",
         "它为 CN system:node:<节点名>、O system:nodes 创建 CSR；kube-controller-manager 批准并用 "
         "ca.pem/ca-key.pem 签署。",
         "kubelet 保存自己的证书和 kubeconfig，之后以 system:node:<节点名> 认证；开启轮替后会自动续期。",
@@ -354,7 +358,7 @@ def identity_rows(spec: ClusterSpec, language: str = "en") -> list[IdentityRow]:
             )
         )
     cn, organization, rbac = BOOTSTRAP_IDENTITY[language]
-    token_file = f"bootstrap.kubeconfig, {TOKEN_CSV_FILE}"
+    token_file = f"bootstrap.kubeconfig, {RBAC_FILE}"
     rows.append(IdentityRow(cn, organization, rbac, token_file))
     return rows
 

@@ -24,7 +24,6 @@ from wizard.generate import (
     DISTRIBUTION_JSON,
     RBAC_FILE,
     SPEC_FILE,
-    TOKEN_CSV_FILE,
     TOKEN_FILE,
     plan_json_files,
     planned_file_names,
@@ -71,7 +70,7 @@ def plan_files(spec: ClusterSpec) -> list[PlannedFile]:
             planned.append(PlannedFile(name, kind, entry, text=texts.get(name)))
         elif name in kubeconfigs:
             planned.append(PlannedFile(name, "kubeconfig", kubeconfig=kubeconfigs[name]))
-        elif name in (TOKEN_FILE, TOKEN_CSV_FILE, RBAC_FILE):
+        elif name in (TOKEN_FILE, RBAC_FILE):
             planned.append(PlannedFile(name, "token"))
         elif name in (DISTRIBUTION_FILE, DISTRIBUTION_JSON):
             planned.append(PlannedFile(name, "doc"))
@@ -112,8 +111,6 @@ def describe(planned: PlannedFile, spec: ClusterSpec) -> str:
         return f"kubeconfig of {item.component}: {who}, server {server}, mode {KEY_MODE:o}"
     if planned.name == TOKEN_FILE:
         return f"the TLS-bootstrap token kubelets present, mode {KEY_MODE:o}"
-    if planned.name == TOKEN_CSV_FILE:
-        return f"kube-apiserver --token-auth-file: the bootstrap token's user, mode {KEY_MODE:o}"
     if planned.name == RBAC_FILE:
         return "RBAC bindings that let bootstrapping kubelets ask for and renew certificates"
     if kind == "doc":

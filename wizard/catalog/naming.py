@@ -12,7 +12,6 @@ from wizard.catalog.model import CertEntry, Naming, Part, Profile
 CA_CONFIG_FILE = "ca-config.json"
 SPEC_FILE = "cluster.toml"
 TOKEN_FILE = "bootstrap-token"
-TOKEN_CSV_FILE = "token.csv"
 RBAC_FILE = "bootstrap-rbac.yaml"
 DISTRIBUTION_FILE = "DISTRIBUTION.md"
 DISTRIBUTION_JSON = "distribution.json"
