@@ -8,7 +8,9 @@ makes a second lab on the same machine wait for the first.
 from __future__ import annotations
 
 import fcntl
+import os
 import shutil
+import stat
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,6 +51,10 @@ def control_plane() -> Path:
     return path
 
 
+MACHINE_FOLDERS = ("/", "/etc", "/var", "/var/lib", "/run", "/tmp", "/usr")
+"""Folders the hosts share with the machine (or overlay): the lab leaves them as it found them."""
+
+
 @pytest.fixture(scope="session")
 def lab(control_plane: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     """The hosts of cluster.toml as network namespaces on one bridge, torn down at the end."""
@@ -63,6 +69,7 @@ def lab(control_plane: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     lock = open("/tmp/kcwlab.lock", "w")  # noqa: SIM115
     fcntl.flock(lock, fcntl.LOCK_EX)
     the_lab = Lab(tmp_path_factory.mktemp("lab"))
+    machine = {path: os.stat(path) for path in MACHINE_FOLDERS}
     try:
         the_lab.start()
         yield the_lab
@@ -70,3 +77,9 @@ def lab(control_plane: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         the_lab.stop()
         cleanup_leftovers()
         lock.close()
+    changed = [
+        f"{path} (mode {stat.S_IMODE(before.st_mode):o} → {stat.S_IMODE(after.st_mode):o})"
+        for path, before in machine.items()
+        if (after := os.stat(path)).st_mode != before.st_mode or after.st_uid != before.st_uid
+    ]
+    assert not changed, f"the lab changed the machine's own folders: {', '.join(changed)}"

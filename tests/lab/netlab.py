@@ -285,8 +285,18 @@ class Lab:
         return process
 
     def place(self, host: Host, tree: Path) -> None:
-        """Copy a per-host tree (hosts/<address>/… from --per-host) onto the host's root."""
-        result = self.run(host, "cp", "-a", f"{tree}/.", "/", check=False)
+        """Copy a per-host tree (hosts/<address>/… from --per-host) onto the host's root.
+
+        Folders that exist keep their owner and mode (tar --no-overwrite-dir): the host's / is
+        the machine's own /, and `cp -a tree/. /` once gave it the tree's 0700, locking every
+        other user out of the machine."""
+        result = self.run(
+            host,
+            "sh",
+            "-c",
+            f'tar -C "{tree}" -cf - . | tar -C / -xpf - --no-overwrite-dir',
+            check=False,
+        )
         if result.returncode != 0:
             raise RuntimeError(f"{host.name}: copying {tree} failed: {result.stderr}")
 
