@@ -24,6 +24,8 @@ def review_to_kubeadm(review: Review) -> dict[str, Any]:
         facts = record.cert
         assert facts is not None
         if facts.is_ca:
+            if record.embedded:  # a kubeconfig's copy of its CA: kubeadm lists the CA once
+                continue
             authorities.append(_entry(review, record, external=not record.paired))
             continue
         issuer = by_path.get(record.issued_by or "")
