@@ -12,10 +12,12 @@ from wizard.cli.common import load_valid_spec, refuse
 from wizard.exit_codes import review_exit_code
 
 if TYPE_CHECKING:
+    from rich.console import Group
+    from rich.table import Table
     from rich.text import Text
 
     from wizard.review import Review
-    from wizard.review.model import ReviewedFile
+    from wizard.review.model import Finding, ReviewedFile
     from wizard.spec import ClusterSpec
 
 
@@ -236,47 +238,134 @@ _STATUS_STYLES = {
 }
 
 
+def plain_width(stream: TextIO) -> int | None:
+    """The --plain width: None on a terminal (Rich measures it), else COLUMNS when it is a
+    number, else 80."""
+    import os
+
+    if stream.isatty():
+        return None
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) >= 40 else 80
+
+
 def print_review(review: Review, stream: TextIO | None = None, width: int | None = None) -> None:
-    """The --plain report: a table of the files, a table of the findings, then a summary."""
+    """The --plain report: the certificates by urgency (as `kubeadm certs check-expiration`),
+    the findings grouped by check, the files (who signed each is in the first table), then a
+    one-line summary."""
     from rich.console import Console
+
+    stream = stream or sys.stdout
+    if width is None:
+        width = plain_width(stream)
+    console = Console(file=stream, highlight=False, width=width)
+    console.print(_urgency_table(review))
+    if review.findings:
+        console.print(_findings_text(review))
+    console.print(_files_table(review))
+    console.print(_review_summary(review))
+
+
+def _urgency_table(review: Review) -> Table:
     from rich.table import Table
     from rich.text import Text
 
-    stream = stream or sys.stdout
-    console = Console(file=stream, highlight=False, width=width)
-    if not console.is_terminal and width is None:
-        console = Console(file=stream, highlight=False, width=160)
+    table = Table(title=f"Certificates in {review.root}, soonest first", title_justify="left")
+    table.add_column("certificate", overflow="fold", min_width=12)
+    table.add_column("expires", no_wrap=True)
+    table.add_column("residual", no_wrap=True, justify="right")
+    table.add_column("CA", overflow="fold")
+    table.add_column("status", no_wrap=True)
+    for record in review.certificates_by_expiry():
+        facts = record.cert
+        assert facts is not None
+        status = review.status(record)
+        table.add_row(
+            Text(record.ref),
+            Text(f"{facts.not_after:%Y-%m-%d}"),
+            Text(residual_text(_days_left(review, record))),
+            Text(record.issuer_summary()),
+            Text(status, style=_STATUS_STYLES.get(status, "")),
+        )
+    return table
+
+
+def _days_left(review: Review, record: ReviewedFile) -> int | None:
+    """Days left, counted for an expired certificate as its `expired` finding counts them."""
+    from wizard.expiry import days_until
+
+    days = review.days_left(record)
+    if days is None or days >= 0 or record.cert is None:
+        return days
+    return -days_until(review.now, record.cert.not_after)
+
+
+def residual_text(days: int | None) -> str:
+    """Days left in one wording everywhere: `365 days`, `1 day`, `3 days ago`."""
+    if days is None:
+        return ""
+    count = abs(days)
+    words = f"{count} day{'s' if count != 1 else ''}"
+    return f"{words} ago" if days < 0 else words
+
+
+def _findings_text(review: Review) -> Group:
+    """One block per check, worst first: the check, its severity and count, then the message
+    once when every file gets the same one, else one line per file — paths absolute."""
+    from rich.console import Group
+    from rich.padding import Padding
+    from rich.text import Text
+
+    order = {"error": 0, "warning": 1, "info": 2}
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for finding in review.findings:
+        groups.setdefault((finding.severity, finding.check), []).append(finding)
+    parts: list[Text | Padding] = [Text("Findings", style="italic")]
+    root = Path(review.root)
+    for (severity, check), findings in sorted(
+        groups.items(), key=lambda g: (order[g[0][0]], g[0][1])
+    ):
+        word = severity if len(findings) == 1 or severity == "info" else f"{severity}s"
+        head = Text(f"\n{check}", style="bold")
+        head.append(f" — {len(findings)} {word}", style=_SEVERITY_STYLES[severity])
+        parts.append(head)
+        shared = {f.message.replace(f.path, "{file}") for f in findings}
+        if len(shared) == 1 and len(findings) > 1:
+            parts += [
+                Padding(Text(str(root / f.path)), (0, 0, 0, 2), expand=False) for f in findings
+            ]
+            message = shared.pop().replace("{file}", "each file")
+            parts.append(Padding(Text(message), (0, 0, 0, 4), expand=False))
+            continue
+        for finding in findings:
+            parts.append(
+                Padding(Text(str(root / finding.path), style="bold"), (0, 0, 0, 2), expand=False)
+            )
+            parts.append(Padding(Text(finding.message), (0, 0, 0, 4), expand=False))
+    return Group(*parts)
+
+
+def _files_table(review: Review) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     severities_by_path: dict[str, list[str]] = {}
     for finding in review.findings:
         severities_by_path.setdefault(finding.path, []).append(finding.severity)
-
     files = Table(title=f"Files in {review.root}", title_justify="left")
-    for column in ("file", "kind", "role", "subject / key", "issued by", "expires", "status"):
-        files.add_column(column, overflow="fold", no_wrap=column in ("kind", "expires"))
+    files.add_column("file", overflow="fold", ratio=4, min_width=16)
+    files.add_column("kind / role", overflow="fold", ratio=2)
+    files.add_column("subject / key", overflow="fold", ratio=3)
+    files.add_column("status", overflow="fold", ratio=2)
     for record in review.files:
+        kind = record.kind + (f"\n{record.role}" if record.role else "")
         files.add_row(
             Text(record.ref),
-            Text(record.kind),
-            Text(record.role or "—"),
+            Text(kind),
             Text(record.subject_summary()),
-            Text(record.issuer_summary()),
-            Text(_review_expires(review, record)),
             _review_status(review, record, severities_by_path.get(record.path, [])),
         )
-    console.print(files)
-    if review.findings:
-        findings = Table(title="Findings", title_justify="left")
-        for column in ("severity", "check", "file", "what it means and what to do"):
-            findings.add_column(column, overflow="fold")
-        for finding in review.findings:
-            findings.add_row(
-                Text(finding.severity, style=_SEVERITY_STYLES[finding.severity]),
-                Text(finding.check),
-                Text(finding.path),
-                Text(finding.message),
-            )
-        console.print(findings)
-    console.print(_review_summary(review))
+    return files
 
 
 def _review_summary(review: Review) -> Text:
@@ -294,14 +383,6 @@ def _review_summary(review: Review) -> Text:
     if review.worst in (None, "info"):
         summary.append(" — nothing to fix", style="green")
     return summary
-
-
-def _review_expires(review: Review, record: ReviewedFile) -> str:
-    days = review.days_left(record)
-    if record.cert is None or days is None:
-        return ""
-    when = f"{-days} d ago" if days < 0 else f"{days} d"
-    return f"{record.cert.not_after:%Y-%m-%d} ({when})"
 
 
 def _review_status(review: Review, record: ReviewedFile, severities: list[str]) -> Text:
