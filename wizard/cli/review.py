@@ -271,11 +271,11 @@ def _urgency_table(review: Review) -> Table:
     from rich.text import Text
 
     table = Table(title=f"Certificates in {review.root}, soonest first", title_justify="left")
-    table.add_column("certificate", overflow="fold", min_width=12)
+    table.add_column("certificate", overflow="fold")
     table.add_column("expires", no_wrap=True)
-    table.add_column("residual", no_wrap=True, justify="right")
+    table.add_column("residual", overflow="fold", justify="right")
     table.add_column("CA", overflow="fold")
-    table.add_column("status", no_wrap=True)
+    table.add_column("status", overflow="fold")
     for record in review.certificates_by_expiry():
         facts = record.cert
         assert facts is not None
@@ -353,7 +353,7 @@ def _files_table(review: Review) -> Table:
     for finding in review.findings:
         severities_by_path.setdefault(finding.path, []).append(finding.severity)
     files = Table(title=f"Files in {review.root}", title_justify="left")
-    files.add_column("file", overflow="fold", ratio=4, min_width=16)
+    files.add_column("file", overflow="fold", ratio=4)
     files.add_column("kind / role", overflow="fold", ratio=2)
     files.add_column("subject / key", overflow="fold", ratio=3)
     files.add_column("status", overflow="fold", ratio=2)
