@@ -33,8 +33,19 @@ def review_to_prometheus(review: Review) -> str:
     """The exposition text: `x509_cert_not_before`, `x509_cert_not_after`, `x509_cert_expired`,
     `x509_cert_expires_in_seconds` per certificate record, `x509_read_errors`, and
     `k8s_cert_wizard_findings{check,severity}`."""
-    certs = [r for r in review.files if r.cert is not None]
-    labels = [_cert_labels(review, record) for record in certs]
+    certs: list[ReviewedFile] = []
+    labels: list[dict[str, str]] = []
+    seen: set[tuple[tuple[str, str], ...]] = set()
+    for record in review.files:
+        if record.cert is None:
+            continue
+        label_set = _cert_labels(review, record)
+        key = tuple(label_set.items())
+        if key in seen:  # the same certificate twice in one file: one series, as the exporter
+            continue
+        seen.add(key)
+        certs.append(record)
+        labels.append(label_set)
     now = review.now.timestamp()
     lines: list[str] = []
 
