@@ -120,9 +120,10 @@ def _rotated_out(root: str, records: list[ReviewedFile]) -> dict[str, str]:
 
 
 def _k3s_folders(records: list[ReviewedFile]) -> set[str]:
-    """Folders laid out as k3s's server/tls: its three CAs side by side."""
+    """Folders laid out as k3s's server/tls (its three CAs side by side), and its etcd/."""
     names: dict[str, set[str]] = {}
     for record in records:
         path = PurePosixPath(record.path)
         names.setdefault(str(path.parent), set()).add(path.name)
-    return {folder for folder, here in names.items() if here >= _K3S_MARKERS}
+    tls = {folder for folder, here in names.items() if here >= _K3S_MARKERS}
+    return tls | {"etcd" if folder == "." else f"{folder}/etcd" for folder in tls}
