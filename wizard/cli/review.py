@@ -8,15 +8,20 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from wizard.cli.common import load_valid_spec, print_json, refuse
+from wizard.cli.common import load_valid_spec, refuse
 from wizard.exit_codes import review_exit_code
 
 if TYPE_CHECKING:
+    from rich.console import Group
+    from rich.table import Table
     from rich.text import Text
 
     from wizard.review import Review
-    from wizard.review.model import ReviewedFile
+    from wizard.review.model import Finding, ReviewedFile
     from wizard.spec import ClusterSpec
+
+
+FORMATS = ("plain", "json", "prometheus", "kubeadm")
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -34,6 +39,30 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     review_output = review.add_mutually_exclusive_group()
     review_output.add_argument("--plain", action="store_true", help="print a table report")
     review_output.add_argument("--json", action="store_true", help="print one JSON object")
+    review_output.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="plain, json, prometheus (x509-certificate-exporter's metrics, for "
+        "node_exporter's textfile collector) or kubeadm (certs check-expiration's JSON)",
+    )
+    review.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write the report to FILE atomically (a temporary file in the same folder, then "
+        "renamed) instead of printing it",
+    )
+    review.add_argument(
+        "--fail-within",
+        type=int,
+        default=None,
+        metavar="DAYS",
+        help="exit 2 (and say which) when any certificate expires within DAYS days — for CI "
+        "and timers",
+    )
     review.add_argument(
         "--warn-days",
         type=int,
@@ -53,15 +82,25 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Review the directory; the exit code says how bad the worst finding is."""
     from wizard.expiry import MAX_DAYS
-    from wizard.review import ReviewError, review_directory, review_to_json
+    from wizard.review import ReviewError, review_directory
 
-    if args.warn_days < 0:
-        return refuse(f"--warn-days {args.warn_days} is negative — give a number of days, e.g. 30")
-    if args.warn_days > MAX_DAYS:
-        return refuse(
-            f"--warn-days {args.warn_days} is more than {MAX_DAYS} days (100 years) — give a "
-            "number of days, e.g. 30"
-        )
+    for option, value in (("--warn-days", args.warn_days), ("--fail-within", args.fail_within)):
+        if value is None:
+            continue
+        if value < 0:
+            return refuse(f"{option} {value} is negative — give a number of days, e.g. 30")
+        if value > MAX_DAYS:
+            return refuse(
+                f"{option} {value} is more than {MAX_DAYS} days (100 years) — give a "
+                "number of days, e.g. 30"
+            )
+    output_format = args.format or ("json" if args.json else "plain" if args.plain else None)
+    if args.output is not None:
+        if output_format is None:
+            output_format = "plain"
+        problem = _output_problem(args.output)
+        if problem:
+            return refuse(problem)
     spec = None
     config = getattr(args, "config", None)
     if config:
@@ -70,14 +109,110 @@ def run(args: argparse.Namespace) -> int:
         review = review_directory(args.directory, config=spec, warn_days=args.warn_days)
     except ReviewError as error:
         return refuse(str(error))
-    if args.json:
-        print_json(review_to_json(review))
-    else:
-        shown = None if args.plain else _open_review_screen(review, spec, config)
+    if output_format is None:
+        shown = _open_review_screen(review, spec, config)
         if shown is not None:
-            return shown
-        print_review(review)
-    return review_exit_code(review)
+            return _fail_within(review, args.fail_within, shown)
+        output_format = "plain"
+    if output_format == "plain" and args.output is None:
+        print_review(review)  # to the terminal itself: its width and colours
+        return _fail_within(review, args.fail_within, review_exit_code(review))
+    text = render_review(review, output_format, to_file=args.output is not None)
+    if args.output is not None:
+        try:
+            write_atomically(args.output, text)
+        except OSError as error:
+            return refuse(
+                f"cannot write {args.output.absolute()}: {error.strerror or error} — check "
+                "the folder exists and is writable"
+            )
+    else:
+        sys.stdout.write(text)
+    return _fail_within(review, args.fail_within, review_exit_code(review))
+
+
+def render_review(review: Review, output_format: str, *, to_file: bool = False) -> str:
+    """The report as text in one of FORMATS."""
+    import io
+    import json
+
+    from wizard.review import review_to_json
+    from wizard.review.kubeadm import review_to_kubeadm
+    from wizard.review.prometheus import review_to_prometheus
+
+    if output_format == "json":
+        return json.dumps(review_to_json(review), indent=2, ensure_ascii=False) + "\n"
+    if output_format == "kubeadm":
+        return json.dumps(review_to_kubeadm(review), indent=2) + "\n"
+    if output_format == "prometheus":
+        return review_to_prometheus(review)
+    buffer = io.StringIO()
+    print_review(review, buffer, width=None if not to_file else 80)
+    return buffer.getvalue()
+
+
+def _output_problem(target: Path) -> str | None:
+    where = target.absolute()
+    if target.is_dir():
+        return f"-o {where} is a directory — give a file name, e.g. {where / 'certs.prom'}"
+    if not where.parent.is_dir():
+        return f"-o {where}: the folder {where.parent} does not exist — create it first"
+    return None
+
+
+def write_atomically(target: Path, text: str) -> None:
+    """Write a temporary file next to `target`, then rename it over `target`: a reader (the
+    textfile collector) sees the old file or the new one, never half of one."""
+    import contextlib
+    import os
+    import tempfile
+
+    folder = target.absolute().parent
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _fail_within(review: Review, days: int | None, code: int) -> int:
+    """With --fail-within: name every certificate that expires within `days` and exit 2."""
+    from wizard.exit_codes import REVIEW_ERRORS
+
+    if days is None:
+        return code
+    soon = expiring_within(review, days)
+    if not soon:
+        return code
+    print(
+        f"{len(soon)} certificate{'s' if len(soon) != 1 else ''} expire within {days} days "
+        f"(--fail-within {days}):",
+        file=sys.stderr,
+    )
+    for record in soon:
+        left = review.days_left(record)
+        when = f"expired {-left} days ago" if left is not None and left < 0 else f"in {left} days"
+        print(
+            f"  {Path(review.root) / record.path}{f' ({record.part})' if record.part else ''}: "
+            f"{record.cert.not_after:%Y-%m-%d %H:%M} UTC, {when}",  # type: ignore[union-attr]
+            file=sys.stderr,
+        )
+    return max(code, REVIEW_ERRORS)
+
+
+def expiring_within(review: Review, days: int) -> list[ReviewedFile]:
+    """The certificate records whose end falls before now + `days`, soonest first."""
+    from datetime import timedelta
+
+    horizon = review.now + timedelta(days=days)
+    return [r for r in review.certificates_by_expiry() if r.cert.not_after < horizon]  # type: ignore[union-attr]
 
 
 def _open_review_screen(
@@ -103,47 +238,134 @@ _STATUS_STYLES = {
 }
 
 
-def print_review(review: Review, stream: TextIO | None = None) -> None:
-    """The --plain report: a table of the files, a table of the findings, then a summary."""
+def plain_width(stream: TextIO) -> int | None:
+    """The --plain width: None on a terminal (Rich measures it), else COLUMNS when it is a
+    number, else 80."""
+    import os
+
+    if stream.isatty():
+        return None
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) >= 40 else 80
+
+
+def print_review(review: Review, stream: TextIO | None = None, width: int | None = None) -> None:
+    """The --plain report: the certificates by urgency (as `kubeadm certs check-expiration`),
+    the findings grouped by check, the files (who signed each is in the first table), then a
+    one-line summary."""
     from rich.console import Console
+
+    stream = stream or sys.stdout
+    if width is None:
+        width = plain_width(stream)
+    console = Console(file=stream, highlight=False, width=width)
+    console.print(_urgency_table(review))
+    if review.findings:
+        console.print(_findings_text(review))
+    console.print(_files_table(review))
+    console.print(_review_summary(review))
+
+
+def _urgency_table(review: Review) -> Table:
     from rich.table import Table
     from rich.text import Text
 
-    stream = stream or sys.stdout
-    console = Console(file=stream, highlight=False)
-    if not console.is_terminal:
-        console = Console(file=stream, highlight=False, width=160)
+    table = Table(title=f"Certificates in {review.root}, soonest first", title_justify="left")
+    table.add_column("certificate", overflow="fold")
+    table.add_column("expires", no_wrap=True)
+    table.add_column("residual", overflow="fold", justify="right")
+    table.add_column("CA", overflow="fold")
+    table.add_column("status", overflow="fold")
+    for record in review.certificates_by_expiry():
+        facts = record.cert
+        assert facts is not None
+        status = review.status(record)
+        table.add_row(
+            Text(record.ref),
+            Text(f"{facts.not_after:%Y-%m-%d}"),
+            Text(residual_text(_days_left(review, record))),
+            Text(record.issuer_summary()),
+            Text(status, style=_STATUS_STYLES.get(status, "")),
+        )
+    return table
+
+
+def _days_left(review: Review, record: ReviewedFile) -> int | None:
+    """Days left, counted for an expired certificate as its `expired` finding counts them."""
+    from wizard.expiry import days_until
+
+    days = review.days_left(record)
+    if days is None or days >= 0 or record.cert is None:
+        return days
+    return -days_until(review.now, record.cert.not_after)
+
+
+def residual_text(days: int | None) -> str:
+    """Days left in one wording everywhere: `365 days`, `1 day`, `3 days ago`."""
+    if days is None:
+        return ""
+    count = abs(days)
+    words = f"{count} day{'s' if count != 1 else ''}"
+    return f"{words} ago" if days < 0 else words
+
+
+def _findings_text(review: Review) -> Group:
+    """One block per check, worst first: the check, its severity and count, then the message
+    once when every file gets the same one, else one line per file — paths absolute."""
+    from rich.console import Group
+    from rich.padding import Padding
+    from rich.text import Text
+
+    order = {"error": 0, "warning": 1, "info": 2}
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for finding in review.findings:
+        groups.setdefault((finding.severity, finding.check), []).append(finding)
+    parts: list[Text | Padding] = [Text("Findings", style="italic")]
+    root = Path(review.root)
+    for (severity, check), findings in sorted(
+        groups.items(), key=lambda g: (order[g[0][0]], g[0][1])
+    ):
+        word = severity if len(findings) == 1 or severity == "info" else f"{severity}s"
+        head = Text(f"\n{check}", style="bold")
+        head.append(f" — {len(findings)} {word}", style=_SEVERITY_STYLES[severity])
+        parts.append(head)
+        shared = {f.message.replace(f.path, "{file}") for f in findings}
+        if len(shared) == 1 and len(findings) > 1:
+            parts += [
+                Padding(Text(str(root / f.path)), (0, 0, 0, 2), expand=False) for f in findings
+            ]
+            message = shared.pop().replace("{file}", "each file")
+            parts.append(Padding(Text(message), (0, 0, 0, 4), expand=False))
+            continue
+        for finding in findings:
+            parts.append(
+                Padding(Text(str(root / finding.path), style="bold"), (0, 0, 0, 2), expand=False)
+            )
+            parts.append(Padding(Text(finding.message), (0, 0, 0, 4), expand=False))
+    return Group(*parts)
+
+
+def _files_table(review: Review) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     severities_by_path: dict[str, list[str]] = {}
     for finding in review.findings:
         severities_by_path.setdefault(finding.path, []).append(finding.severity)
-
     files = Table(title=f"Files in {review.root}", title_justify="left")
-    for column in ("file", "kind", "role", "subject / key", "issued by", "expires", "status"):
-        files.add_column(column, overflow="fold", no_wrap=column in ("kind", "expires"))
+    files.add_column("file", overflow="fold", ratio=4)
+    files.add_column("kind / role", overflow="fold", ratio=2)
+    files.add_column("subject / key", overflow="fold", ratio=3)
+    files.add_column("status", overflow="fold", ratio=2)
     for record in review.files:
+        kind = record.kind + (f"\n{record.role}" if record.role else "")
         files.add_row(
             Text(record.ref),
-            Text(record.kind),
-            Text(record.role or "—"),
+            Text(kind),
             Text(record.subject_summary()),
-            Text(record.issuer_summary()),
-            Text(_review_expires(review, record)),
             _review_status(review, record, severities_by_path.get(record.path, [])),
         )
-    console.print(files)
-    if review.findings:
-        findings = Table(title="Findings", title_justify="left")
-        for column in ("severity", "check", "file", "what it means and what to do"):
-            findings.add_column(column, overflow="fold")
-        for finding in review.findings:
-            findings.add_row(
-                Text(finding.severity, style=_SEVERITY_STYLES[finding.severity]),
-                Text(finding.check),
-                Text(finding.path),
-                Text(finding.message),
-            )
-        console.print(findings)
-    console.print(_review_summary(review))
+    return files
 
 
 def _review_summary(review: Review) -> Text:
@@ -161,14 +383,6 @@ def _review_summary(review: Review) -> Text:
     if review.worst in (None, "info"):
         summary.append(" — nothing to fix", style="green")
     return summary
-
-
-def _review_expires(review: Review, record: ReviewedFile) -> str:
-    days = review.days_left(record)
-    if record.cert is None or days is None:
-        return ""
-    when = f"{-days} d ago" if days < 0 else f"{days} d"
-    return f"{record.cert.not_after:%Y-%m-%d} ({when})"
 
 
 def _review_status(review: Review, record: ReviewedFile, severities: list[str]) -> Text:

@@ -23,6 +23,7 @@ from wizard.certdetails import identity_of, key_id_text
 from wizard.expiry import WARN_DAYS
 from wizard.review.chains import link_issuers
 from wizard.review.expiry import check_expiry
+from wizard.review.layouts import adjust_for_layouts
 from wizard.review.lints import lint
 from wizard.review.model import (
     KIND_CERTIFICATE,
@@ -114,6 +115,7 @@ def _review(path: str, config: ClusterSpec | None, warn_days: int, now: datetime
     findings += check_roles(records, matches, config)
     findings += lint(records, matches, holders)
     findings += check_expiry(records, now, warn_days, holders)
+    findings = adjust_for_layouts(scan.root, records, findings)
     if not any(record.kind in _PKI_KINDS for record in records):
         findings.append(_nothing_found(records))
     rank = {severity: index for index, severity in enumerate(SEVERITIES)}

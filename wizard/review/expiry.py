@@ -31,6 +31,14 @@ def _check(
     facts: CertFacts, these: list[ReviewedFile], now: datetime, warn_days: int
 ) -> list[Finding]:
     end = f"{facts.not_after:%Y-%m-%d %H:%M} UTC"
+    # a self-signed leaf (the kubelet's kubelet.crt) has no CA to renew it with
+    leaf_of_its_own = these[0].self_signed and not facts.is_ca
+    renew = (
+        "re-create it (a self-signed certificate has no CA: for the kubelet's kubelet.crt, "
+        "move kubelet.crt and kubelet.key away and restart the kubelet, which makes a new pair)"
+        if leaf_of_its_own
+        else "renew it with the same CA"
+    )
     if facts.not_after < now:
         days = days_until(now, facts.not_after)
         return report(
@@ -38,8 +46,8 @@ def _check(
             "error",
             "expired",
             f"{{ref}} expired on {end} ({days} days ago): every TLS connection using it fails "
-            "with 'x509: certificate has expired' — renew it with the same CA and restart the "
-            "components that use it",
+            f"with 'x509: certificate has expired' — {renew} and restart the components that use "
+            "it",
         )
     if facts.not_before > now:
         start = f"{facts.not_before:%Y-%m-%d %H:%M} UTC"
@@ -58,5 +66,5 @@ def _check(
         these,
         "warning",
         "expiring",
-        f"{{ref}} expires on {end}, in {days} days — renew it with the same CA before then",
+        f"{{ref}} expires on {end}, in {days} days — {renew} before then",
     )

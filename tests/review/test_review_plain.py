@@ -1,0 +1,59 @@
+"""`review --plain`: urgency first, findings grouped by check, widths that read when piped."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def plain(directory: Path, columns: str | None) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    if columns is not None:
+        env["COLUMNS"] = columns
+    done = subprocess.run(
+        [sys.executable, "-m", "wizard", "review", "--plain", str(directory)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).parents[2],
+    )
+    assert done.returncode in (0, 1, 2) and done.stderr == "", done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize(("columns", "width"), [(None, 80), ("140", 140), ("60", 60)])
+def test_piped_width_follows_columns(messy_dir: Path, columns: str | None, width: int) -> None:
+    lines = plain(messy_dir, columns).splitlines()
+    assert max(len(line) for line in lines) == width
+    # no table is cropped: every table line that opens with a border closes with one
+    for line in lines:
+        if line and line[0] in "┏┃┡│└":
+            assert line.rstrip()[-1] in "┓┃┩│┘", line
+
+
+def test_urgency_first_and_findings_grouped(messy_dir: Path) -> None:
+    out = plain(messy_dir, None)
+    assert out.index("Certificates in") < out.index("Findings") < out.index("Files in")
+    rows = [line for line in out.splitlines() if line.startswith("│ ")]
+    assert rows[0].split("│")[1].strip() == "expired.pem"
+    assert rows[1].split("│")[1].strip() == "expiring.pem"
+    assert out.count("key-mismatch — 2 errors") == 1
+    for name in ("apiserver.key", "kubernetes-key.pem", "expired.pem"):
+        assert f"  {messy_dir / name}\n" in out
+    # the table and the finding count an expired certificate's days alike
+    ago = re.search(r"expired\.pem\s+│ [0-9-]+ │ (\d+) days ago", out)
+    said = re.search(r"expired on [0-9-]+ [0-9:]+ UTC \((\d+) days ago\)", out)
+    assert ago and said and ago.group(1) == said.group(1)
+
+
+def test_clean_kubeadm_tree_reads_at_80(kubeadm_tree: Path) -> None:
+    out = plain(kubeadm_tree, None)
+    assert "nothing to fix" in out and "Findings" not in out
+    first_row = next(line for line in out.splitlines() if line.startswith("│ "))
+    assert len(first_row.split("│")[1]) >= 20  # the certificate column is not squeezed to 4
+    assert max(len(line) for line in out.splitlines()) == 80

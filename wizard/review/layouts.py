@@ -1,0 +1,129 @@
+"""The layouts of the tools operators use, so that what each tool does on purpose is not a
+problem: our own `backup-<time>/` folders, the kubelet's rotated client certificates and its
+self-signed serving pair, k3s's `server/tls` (service-account keys, ECDSA with key
+encipherment)."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import replace
+from pathlib import PurePosixPath
+
+from wizard.review.model import Finding, ReviewedFile
+from wizard.store import BACKUP_PREFIX
+
+_BACKUP = re.compile(re.escape(BACKUP_PREFIX) + r"\d{8}T\d{6}Z(-\d+)*$")
+# the kubelet's certificate manager: kubelet-client-2026-01-02-03-04-05.pem
+_ROTATED = re.compile(r"kubelet-(client|server)-\d{4}(-\d{2}){5}\.pem$")
+# k3s (pkg/daemons/control/deps): the service-account signing keys, no certificate of theirs
+K3S_SERVICE_ACCOUNT_KEYS = frozenset({"service.key", "service.current.key"})
+_K3S_MARKERS = frozenset({"server-ca.crt", "client-ca.crt", "request-header-ca.crt"})
+
+
+def adjust_for_layouts(
+    root: str, records: list[ReviewedFile], findings: list[Finding]
+) -> list[Finding]:
+    """The findings, with what a known layout does on purpose dropped or made a note."""
+    backups = _backup_folders(records)
+    rotated = _rotated_out(root, records)
+    k3s = _k3s_folders(records)
+    adjusted: list[Finding] = []
+    for finding in findings:
+        if _under(finding.path, backups):
+            continue
+        folder = str(PurePosixPath(finding.path).parent)
+        name = PurePosixPath(finding.path).name
+        if finding.path in rotated and finding.check in ("expired", "expiring", "not-yet-valid"):
+            adjusted.append(
+                replace(
+                    finding,
+                    severity="info",
+                    check="rotated-out",
+                    message=f"{finding.path} is a client certificate the kubelet rotated out "
+                    f"(kubelet-client-current.pem points at {rotated[finding.path]}); the "
+                    "kubelet no longer uses it — nothing to do (delete it when you like)",
+                )
+            )
+            continue
+        if folder in k3s and finding.check == "orphan-key" and name in K3S_SERVICE_ACCOUNT_KEYS:
+            adjusted.append(
+                Finding(
+                    finding.path,
+                    "info",
+                    "service-account-key",
+                    f"{finding.path} is k3s's service-account signing key (no certificate of "
+                    "its own by design) — keep it",
+                )
+            )
+            continue
+        if folder in k3s and finding.check == "ecdsa-key-encipherment":
+            adjusted.append(
+                replace(
+                    finding,
+                    severity="info",
+                    message=f"{finding.path}: k3s issues its ECDSA certificates with key usage "
+                    "'key encipherment'; Go's TLS (and so Kubernetes) ignores it — nothing to do",
+                )
+            )
+            continue
+        adjusted.append(finding)
+    for folder in sorted(backups):
+        adjusted.append(
+            Finding(
+                folder,
+                "info",
+                "backup-folder",
+                f"{folder}/ holds the files k8s-cert-wizard replaced on a run; they are kept "
+                "as a backup and not reviewed as live files",
+            )
+        )
+    return adjusted
+
+
+def _backup_folders(records: list[ReviewedFile]) -> set[str]:
+    folders: set[str] = set()
+    for record in records:
+        parts = PurePosixPath(record.path).parts[:-1]
+        for index, part in enumerate(parts):
+            if _BACKUP.match(part):
+                folders.add("/".join(parts[: index + 1]))
+                break
+    return folders
+
+
+def _under(path: str, folders: set[str]) -> bool:
+    return any(path == folder or path.startswith(folder + "/") for folder in folders)
+
+
+def _rotated_out(root: str, records: list[ReviewedFile]) -> dict[str, str]:
+    """The rotated kubelet certificates that `kubelet-*-current.pem` in their folder does not
+    point at, each with the name the link points at."""
+    current: dict[str, str] = {}  # folder → the real name the current link points at
+    for record in records:
+        name = PurePosixPath(record.path).name
+        if name in ("kubelet-client-current.pem", "kubelet-server-current.pem"):
+            real = os.path.realpath(os.path.join(root, record.path))
+            current[str(PurePosixPath(record.path).parent) + ":" + name.split("-")[1]] = (
+                os.path.basename(real)
+            )
+    rotated: dict[str, str] = {}
+    for record in records:
+        path = PurePosixPath(record.path)
+        match = _ROTATED.match(path.name)
+        if not match:
+            continue
+        target = current.get(f"{path.parent}:{match.group(1)}")
+        if target is not None and target != path.name:
+            rotated[record.path] = target
+    return rotated
+
+
+def _k3s_folders(records: list[ReviewedFile]) -> set[str]:
+    """Folders laid out as k3s's server/tls (its three CAs side by side), and its etcd/."""
+    names: dict[str, set[str]] = {}
+    for record in records:
+        path = PurePosixPath(record.path)
+        names.setdefault(str(path.parent), set()).add(path.name)
+    tls = {folder for folder, here in names.items() if here >= _K3S_MARKERS}
+    return tls | {"etcd" if folder == "." else f"{folder}/etcd" for folder in tls}

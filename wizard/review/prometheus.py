@@ -1,0 +1,153 @@
+"""The review as Prometheus text: x509-certificate-exporter's metrics and labels, plus a gauge
+of findings per check, for node_exporter's textfile collector (no timestamps)."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from wizard.review.model import (
+    KIND_DAMAGED,
+    KIND_UNREADABLE,
+    SEVERITIES,
+    Review,
+    ReviewedFile,
+)
+
+FINDINGS_METRIC = "k8s_cert_wizard_findings"
+
+# x509-certificate-exporter's name labels: <side>_<attribute> for the subject and the issuer
+_NAME_ATTRIBUTES = (
+    ("C", NameOID.COUNTRY_NAME),
+    ("ST", NameOID.STATE_OR_PROVINCE_NAME),
+    ("L", NameOID.LOCALITY_NAME),
+    ("O", NameOID.ORGANIZATION_NAME),
+    ("OU", NameOID.ORGANIZATIONAL_UNIT_NAME),
+    ("CN", NameOID.COMMON_NAME),
+)
+
+
+def review_to_prometheus(review: Review) -> str:
+    """The exposition text: `x509_cert_not_before`, `x509_cert_not_after`, `x509_cert_expired`,
+    `x509_cert_expires_in_seconds` per certificate record, `x509_read_errors`, and
+    `k8s_cert_wizard_findings{check,severity}`."""
+    certs: list[ReviewedFile] = []
+    labels: list[dict[str, str]] = []
+    seen: set[tuple[tuple[str, str], ...]] = set()
+    for record in review.files:
+        if record.cert is None:
+            continue
+        label_set = _cert_labels(review, record)
+        key = tuple(label_set.items())
+        if key in seen:  # the same certificate twice in one file: one series, as the exporter
+            continue
+        seen.add(key)
+        certs.append(record)
+        labels.append(label_set)
+    now = review.now.timestamp()
+    lines: list[str] = []
+
+    def family(name: str, help_text: str, values: list[tuple[dict[str, str], float]]) -> None:
+        lines.append(f"# HELP {name} {_escape_help(help_text)}")
+        lines.append(f"# TYPE {name} gauge")
+        for label_set, value in values:
+            lines.append(f"{name}{_label_text(label_set)} {_number(value)}")
+
+    not_before = [r.cert.not_before.timestamp() for r in certs]  # type: ignore[union-attr]
+    not_after = [r.cert.not_after.timestamp() for r in certs]  # type: ignore[union-attr]
+    family(
+        "x509_cert_not_before",
+        "Certificate validity start date (unix seconds)",
+        list(zip(labels, not_before, strict=True)),
+    )
+    family(
+        "x509_cert_not_after",
+        "Certificate validity end date (unix seconds)",
+        list(zip(labels, not_after, strict=True)),
+    )
+    family(
+        "x509_cert_expired",
+        "1 when the certificate has expired, else 0",
+        [(label, 1.0 if end < now else 0.0) for label, end in zip(labels, not_after, strict=True)],
+    )
+    family(
+        "x509_cert_expires_in_seconds",
+        "Seconds until the certificate expires (negative once expired)",
+        [(label, end - now) for label, end in zip(labels, not_after, strict=True)],
+    )
+    unreadable = sum(1 for r in review.files if r.kind in (KIND_DAMAGED, KIND_UNREADABLE))
+    family("x509_read_errors", "Files that could not be read or parsed", [({}, unreadable)])
+    counts: dict[tuple[str, str], int] = {}
+    for finding in review.findings:
+        counts[(finding.check, finding.severity)] = (
+            counts.get((finding.check, finding.severity), 0) + 1
+        )
+    order = {severity: index for index, severity in enumerate(SEVERITIES)}
+    family(
+        FINDINGS_METRIC,
+        "Findings of k8s-cert-wizard review, by check and severity",
+        [
+            ({"check": check, "severity": severity, "root": review.root}, count)
+            for (check, severity), count in sorted(
+                counts.items(), key=lambda item: (order[item[0][1]], item[0][0])
+            )
+        ],
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _cert_labels(review: Review, record: ReviewedFile) -> dict[str, str]:
+    facts = record.cert
+    assert facts is not None
+    certificate = facts.certificate
+    filepath = str(PurePosixPath(review.root) / record.path)
+    labels = {"filename": PurePosixPath(record.path).name, "filepath": filepath}
+    if record.embedded and record.part:
+        labels["embedded_kind"] = "user"
+        labels["embedded_key"] = record.part
+    labels["serial_number"] = str(certificate.serial_number)
+    for side, name in (
+        ("subject", _name(certificate, "subject")),
+        ("issuer", _name(certificate, "issuer")),
+    ):
+        for short, oid in _NAME_ATTRIBUTES:
+            labels[f"{side}_{short}"] = _attribute(name, oid)
+    return labels
+
+
+def _name(certificate: x509.Certificate, side: str) -> x509.Name | None:
+    try:
+        return certificate.subject if side == "subject" else certificate.issuer
+    except (ValueError, TypeError):  # an undecodable name: labels stay empty
+        return None
+
+
+def _attribute(name: x509.Name | None, oid: x509.ObjectIdentifier) -> str:
+    if name is None:
+        return ""
+    values = []
+    for attribute in name.get_attributes_for_oid(oid):
+        value = attribute.value
+        values.append(value if isinstance(value, str) else value.hex())
+    return ",".join(values)
+
+
+def _label_text(labels: dict[str, str]) -> str:
+    if not labels:
+        return ""
+    inner = ",".join(f'{key}="{_escape_label(value)}"' for key, value in labels.items())
+    return "{" + inner + "}"
+
+
+def _escape_label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _escape_help(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
