@@ -245,6 +245,14 @@ def _wrong_name(error: ParsedError, reviews: list[Review], config: str, d: Diagn
             continue
         if listed and set(names) == listed:
             found.append((review, record))
+    if not found and listed:  # a set copied since: the certificate lists those names and more
+        found = [
+            (r, f)
+            for r, f in _certs(reviews, embedded=False)
+            if not f.cert.is_ca  # type: ignore[union-attr]
+            and listed <= set(f.cert.dns_sans + f.cert.ip_sans)  # type: ignore[union-attr]
+            and not _covers(f.cert.dns_sans + f.cert.ip_sans, wanted)  # type: ignore[union-attr]
+        ]
     for review, record in found:
         d.matches.append(
             Match(
