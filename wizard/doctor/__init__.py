@@ -397,6 +397,27 @@ def _client_not_verified(error: ParsedError, reviews: list[Review], config: str,
     _peer_rejected(error, reviews, config, d)
 
 
+def _wrong_usage(error: ParsedError, reviews: list[Review], config: str, d: Diagnosis) -> None:
+    d.looked_for = "certificates whose extended key usage lacks client auth or server auth"
+    found = []
+    for review, record in _certs(reviews, embedded=False):
+        usages = record.cert.ext_key_usage  # type: ignore[union-attr]
+        if record.cert.is_ca or usages is None:  # type: ignore[union-attr]
+            continue
+        missing = [u for u in ("client auth", "server auth") if u not in usages]
+        if missing:
+            found.append((review, record))
+            d.matches.append(
+                Match(_abs(review, record),
+                      f"{record.subject_summary()} has {', '.join(usages) or 'no usage'} — "
+                      f"no {' or '.join(missing)}", record.role)
+            )
+    if found:
+        d.fix.append(f"give its signing profile in {config} the missing usage (a certificate "
+                     "used as both client and server, such as etcd's, needs both)")
+        d.fix.extend(_fix_renew(config, found))
+
+
 def _not_certificate(error: ParsedError, reviews: list[Review], config: str, d: Diagnosis) -> None:
     d.looked_for = "nothing: this error happens before any certificate is exchanged"
     d.fix.append(
@@ -416,6 +437,7 @@ _HANDLERS = {
     ErrorKind.BOOTSTRAP_EXPIRED: _bootstrap,
     ErrorKind.PEER_REJECTED: _peer_rejected,
     ErrorKind.CLIENT_NOT_VERIFIED: _client_not_verified,
+    ErrorKind.WRONG_USAGE: _wrong_usage,
     ErrorKind.NOT_CERTIFICATE: _not_certificate,
 }
 

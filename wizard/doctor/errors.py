@@ -23,6 +23,7 @@ class ErrorKind(Enum):
     BOOTSTRAP_EXPIRED = "bootstrap-client-expired"
     PEER_REJECTED = "peer-rejected-certificate"
     CLIENT_NOT_VERIFIED = "client-certificate-not-verified"
+    WRONG_USAGE = "incompatible-key-usage"
     NOT_CERTIFICATE = "not-a-certificate-problem"
 
 
@@ -46,6 +47,8 @@ ERROR_WORDS: dict[ErrorKind, str] = {
     "presented to it (its own log says why)",
     ErrorKind.CLIENT_NOT_VERIFIED: "a server could not verify the client certificate it was "
     "given",
+    ErrorKind.WRONG_USAGE: "a certificate lacks the extended key usage its use needs (client "
+    "auth for a client, server auth for a server)",
     ErrorKind.NOT_CERTIFICATE: "not a certificate problem: the connection failed before TLS "
     "(name resolution, routing, a closed port)",
 }
@@ -113,6 +116,7 @@ _PATTERNS: list[tuple[ErrorKind, re.Pattern[str]]] = [
             r"doesn't contain any IP SANs"
         ),
     ),
+    (ErrorKind.WRONG_USAGE, re.compile(r"x509: certificate specifies an incompatible key usage")),
     (ErrorKind.LEGACY_CN, re.compile(r"x509: certificate relies on legacy Common Name field")),
     (
         ErrorKind.CN_NOT_ALLOWED,
@@ -120,7 +124,7 @@ _PATTERNS: list[tuple[ErrorKind, re.Pattern[str]]] = [
     ),
     (
         ErrorKind.CLIENT_NOT_VERIFIED,
-        re.compile(r"tls: failed to verify client certificate(?P<rest>[^\n]*)", re.I),
+        re.compile(r"tls: failed to verify client(?:'s)? certificate", re.I),
     ),
     (ErrorKind.PEER_REJECTED, re.compile(r"remote error: tls: (?:bad|unknown|expired) certificate|remote error: tls: unknown certificate authority", re.I)),
 ]
@@ -187,7 +191,7 @@ def parse_errors(text: str) -> list[ParsedError]:
     """Every distinct error in `text`, in the order first seen (a log repeats one many times)."""
     seen: dict[tuple[object, ...], ParsedError] = {}
     # a pasted terminal may wrap a long line; journald escapes quotes as \"
-    for line in text.replace('\\"', '"').splitlines():
+    for line in re.sub(r'\\+"', '"', text).splitlines():
         for error in _parse_line(line):
             key = (error.kind, error.moment, error.authority, error.valid_for, error.wanted, error.cn)
             seen.setdefault(key, error)
