@@ -161,7 +161,7 @@ CASES = [
     ),
     Case(
         "rootsongjc/follow-me-install-kubernetes-cluster#1",
-        'Unable to connect to the server: x509: certificate signed by unknown authority '
+        "Unable to connect to the server: x509: certificate signed by unknown authority "
         '(possibly because of "crypto/rsa: verification error" while trying to verify candidate'
         ' authority certificate "kubernetes")',
         ErrorKind.UNKNOWN_AUTHORITY,
@@ -203,7 +203,7 @@ CASES = [
     Case(
         "rancher/rancher#26502 (etcd, escaped quotes in the journal)",
         '2020-04-06 06:58:03.644509 I | embed: rejected connection from "10.40.40.152:43068" '
-        '(error "tls: failed to verify client\'s certificate: x509: certificate signed by '
+        "(error \"tls: failed to verify client's certificate: x509: certificate signed by "
         'unknown authority (possibly because of \\"crypto/rsa: verification error\\" while '
         'trying to verify candidate authority certificate \\"kube-ca\\")", ServerName "")',
         ErrorKind.UNKNOWN_AUTHORITY,
@@ -246,8 +246,12 @@ CASES = [
         "certificate for 192.168.203.181 because it doesn't contain any IP SANs\" "
         'node="lke60627-94194-627bc558aaae"',
         ErrorKind.NO_IP_SANS,
-        lambda d: reissue(d, "kubelet", cn="system:node:lke60627-94194-627bc558aaae",
-                          hosts=["lke60627-94194-627bc558aaae"]),
+        lambda d: reissue(
+            d,
+            "kubelet",
+            cn="system:node:lke60627-94194-627bc558aaae",
+            hosts=["lke60627-94194-627bc558aaae"],
+        ),
         {"kubelet.pem"},
         "kubectl certificate approve",
     ),
@@ -292,8 +296,9 @@ CASES = [
         "E0517 10:23:23.994527    3081 bootstrap.go:265] part of the existing bootstrap client "
         "certificate in /etc/kubernetes/kubelet.conf is expired: 2022-05-17 04:45:09 +0000 UTC",
         ErrorKind.BOOTSTRAP_EXPIRED,
-        lambda d: reissue(d, "kubelet-client", cn="system:node:node1",
-                          end=utc("2022-05-17T04:45:09Z")),
+        lambda d: reissue(
+            d, "kubelet-client", cn="system:node:node1", end=utc("2022-05-17T04:45:09Z")
+        ),
         {"kubelet-client.pem"},
         "kubectl certificate approve",
     ),
@@ -339,7 +344,7 @@ CASES = [
     Case(
         "etcd-io/etcd#13630",
         '2022-01-17 21:02:17.4563 I | embed: rejected connection from "127.0.0.1:12345" (error '
-        '"tls: failed to verify client\'s certificate: x509: certificate specifies an '
+        "\"tls: failed to verify client's certificate: x509: certificate specifies an "
         'incompatible key usage", ServerName "")',
         ErrorKind.WRONG_USAGE,
         lambda d: reissue(d, "kubernetes", usages=("signing", "key encipherment", "server auth")),

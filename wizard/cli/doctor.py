@@ -29,8 +29,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "not 10.0.0.9'",
     )
     doctor.add_argument(
-        "directories", metavar="DIR", type=Path, nargs="*", help="certificate directories "
-        "(default: the current directory)"
+        "directories",
+        metavar="DIR",
+        type=Path,
+        nargs="*",
+        help="certificate directories (default: the current directory)",
     )
     source = doctor.add_mutually_exclusive_group()
     source.add_argument("-e", "--error", metavar="TEXT", help="the error text itself")
@@ -57,15 +60,19 @@ def _read_text(args: argparse.Namespace) -> str | int:
         except InputRefused as refused:
             return refuse(f"{args.file} {refused}")
         except OSError as error:
-            return refuse(f"cannot read {args.file}: {error.strerror or error} — give the file "
-                          "holding the error text")
+            return refuse(
+                f"cannot read {args.file}: {error.strerror or error} — give the file "
+                "holding the error text"
+            )
     else:
         if sys.stdin is None or sys.stdin.isatty():
             return refuse("no error text — paste it on stdin, or give -e TEXT or -f FILE")
         data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
         if len(data) > MAX_INPUT_BYTES:
-            return refuse("stdin is over 1 MiB — not read; give the lines around the error "
-                          "(journalctl -u kube-apiserver -n 200)")
+            return refuse(
+                "stdin is over 1 MiB — not read; give the lines around the error "
+                "(journalctl -u kube-apiserver -n 200)"
+            )
     text = data.decode("utf-8", "replace")
     if not text.strip():
         return refuse("the error text is empty — give the error line(s), e.g. -e 'x509: …'")
@@ -100,10 +107,12 @@ def run(args: argparse.Namespace) -> int:
             "error line"
         )
     if args.json:
-        print_json({
-            "directories": [str(Path(r.root).resolve()) for r in reviews],
-            "diagnoses": [d.to_json() for d in diagnoses],
-        })
+        print_json(
+            {
+                "directories": [str(Path(r.root).resolve()) for r in reviews],
+                "diagnoses": [d.to_json() for d in diagnoses],
+            }
+        )
         return OK
     for number, diagnosis in enumerate(diagnoses, 1):
         if number > 1:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from wizard.doctor.errors import ERROR_WORDS, ErrorKind, ParsedError, parse_errors
-from wizard.review.model import Review, ReviewedFile
+from wizard.review.model import CertFacts, Review, ReviewedFile
 
 PROG = "k8s-cert-wizard"
 MAX_INPUT_BYTES = 1024 * 1024
@@ -60,6 +60,12 @@ def diagnose(text: str, reviews: list[Review], config: str | None = None) -> lis
 
     `config` is the cluster.toml named in the fix commands (default `cluster.toml`)."""
     return [_diagnose(error, reviews, config or "cluster.toml") for error in parse_errors(text)]
+
+
+def _c(record: ReviewedFile) -> CertFacts:
+    """The certificate of a record `_certs` returned (always there)."""
+    assert record.cert is not None
+    return record.cert
 
 
 def _abs(review: Review, record: ReviewedFile) -> str:
@@ -122,18 +128,22 @@ def _expired(error: ParsedError, reviews: list[Review], config: str, d: Diagnosi
         found = [
             (r, f)
             for r, f in _certs(reviews)
-            if abs((f.cert.not_after if after else f.cert.not_before) - moment) < _SECOND  # type: ignore[union-attr]
+            if abs((_c(f).not_after if after else _c(f).not_before) - moment) < _SECOND
         ]
         why = f"{side} on {_date(moment)}, the date in the error"
     else:
-        d.looked_for = "certificates that are expired or not yet valid now (the error names no date)"
+        d.looked_for = (
+            "certificates that are expired or not yet valid now (the error names no date)"
+        )
         status = "expired" if after else "not yet valid"
         found = [(r, f) for r, f in _certs(reviews) if r.status(f) in ("expired", "not yet valid")]
         why = status
     if not found and moment is not None:
         found = [(r, f) for r, f in _certs(reviews) if r.status(f) in ("expired", "not yet valid")]
         if found:
-            d.looked_for += "; none has that date, so these are the ones expired or not yet valid now"
+            d.looked_for += (
+                "; none has that date, so these are the ones expired or not yet valid now"
+            )
         why = "expired or not yet valid now"
     for review, record in found:
         cert = record.cert
@@ -159,30 +169,36 @@ def _expired(error: ParsedError, reviews: list[Review], config: str, d: Diagnosi
         d.fix.append("check the clocks first: `timedatectl` on both hosts (NTP in sync?)")
 
 
-def _unknown_authority(error: ParsedError, reviews: list[Review], config: str, d: Diagnosis) -> None:
+def _unknown_authority(
+    error: ParsedError, reviews: list[Review], config: str, d: Diagnosis
+) -> None:
     name = error.authority
-    cas = [(r, f) for r, f in _certs(reviews, embedded=True) if f.cert.is_ca]  # type: ignore[union-attr]
-    named = [(r, f) for r, f in cas if not name or f.cert.cn == name]  # type: ignore[union-attr]
+    cas = [(r, f) for r, f in _certs(reviews, embedded=True) if _c(f).is_ca]
+    named = [(r, f) for r, f in cas if not name or _c(f).cn == name]
     d.looked_for = (
         f"CAs with CN {name!r} and certificates that name it as issuer but are not signed by a CA"
         " in the directories, or by a different CA of that name"
         if name
         else "certificates not signed by any CA in the directories, and CAs that differ"
     )
-    distinct = {f.cert.spki for _, f in named}  # type: ignore[union-attr]
+    distinct = {_c(f).spki for _, f in named}
     orphans = [
         (r, f)
         for r, f in _certs(reviews)
-        if not f.cert.is_ca  # type: ignore[union-attr]
+        if not _c(f).is_ca
         and not f.self_signed
         and f.issued_by is None
-        and (not name or f.cert.issuer_text.endswith(f"CN={name}") or f"CN={name}" in f.cert.issuer_text)  # type: ignore[union-attr]
+        and (
+            not name
+            or _c(f).issuer_text.endswith(f"CN={name}")
+            or f"CN={name}" in _c(f).issuer_text
+        )
     ]
     for review, record in orphans:
         d.matches.append(
             Match(
                 _abs(review, record),
-                f"{record.subject_summary()} names issuer {record.cert.issuer_text} "  # type: ignore[union-attr]
+                f"{record.subject_summary()} names issuer {_c(record).issuer_text} "
                 "but no CA here signed it — it was made under another CA of that name",
                 record.role,
             )
@@ -192,7 +208,7 @@ def _unknown_authority(error: ParsedError, reviews: list[Review], config: str, d
             d.matches.append(
                 Match(
                     _abs(review, record),
-                    f"one of {len(distinct)} different CAs named CN {record.cert.cn}: a client "  # type: ignore[union-attr]
+                    f"one of {len(distinct)} different CAs named CN {_c(record).cn}: a client "
                     "holding one cannot verify certificates signed by another",
                     record.role,
                 )
@@ -249,26 +265,31 @@ def _wrong_name(error: ParsedError, reviews: list[Review], config: str, d: Diagn
         found = [
             (r, f)
             for r, f in _certs(reviews, embedded=False)
-            if not f.cert.is_ca  # type: ignore[union-attr]
-            and listed <= set(f.cert.dns_sans + f.cert.ip_sans)  # type: ignore[union-attr]
-            and not _covers(f.cert.dns_sans + f.cert.ip_sans, wanted)  # type: ignore[union-attr]
+            if not _c(f).is_ca
+            and listed <= set(_c(f).dns_sans + _c(f).ip_sans)
+            and not _covers(_c(f).dns_sans + _c(f).ip_sans, wanted)
         ]
     for review, record in found:
         d.matches.append(
             Match(
                 _abs(review, record),
-                f"{record.subject_summary()} lists exactly {', '.join(record.cert.dns_sans + record.cert.ip_sans)}"  # type: ignore[union-attr]
+                f"{record.subject_summary()} lists exactly "
+                f"{', '.join(_c(record).dns_sans + _c(record).ip_sans)}"
                 f" — not {wanted}",
                 record.role,
             )
         )
     if found:
-        d.fix.append(f"add {wanted} to the hosts of the certificate in {config} (or to the "
-                     "masters/nodes it comes from)")
+        d.fix.append(
+            f"add {wanted} to the hosts of the certificate in {config} (or to the "
+            "masters/nodes it comes from)"
+        )
         d.fix.extend(_fix_renew(config, found))
     else:
-        d.fix.append(f"connect with a name the certificate lists, or add {wanted} to its hosts "
-                     f"in {config} and renew it")
+        d.fix.append(
+            f"connect with a name the certificate lists, or add {wanted} to its hosts "
+            f"in {config} and renew it"
+        )
 
 
 def _no_ip_sans(error: ParsedError, reviews: list[Review], config: str, d: Diagnosis) -> None:
@@ -277,16 +298,19 @@ def _no_ip_sans(error: ParsedError, reviews: list[Review], config: str, d: Diagn
     found = [
         (r, f)
         for r, f in _certs(reviews, embedded=False)
-        if not f.cert.is_ca  # type: ignore[union-attr]
-        and not f.cert.ip_sans  # type: ignore[union-attr]
-        and (f.cert.ext_key_usage is None or "server auth" in f.cert.ext_key_usage)  # type: ignore[union-attr]
-        and (f.cert.dns_sans or f.role in _SERVER_ROLES)  # type: ignore[union-attr]
+        if not _c(f).is_ca
+        and not _c(f).ip_sans
+        and (_c(f).ext_key_usage is None or "server auth" in _c(f).ext_key_usage)
+        and (_c(f).dns_sans or f.role in _SERVER_ROLES)
     ]
     for review, record in found:
-        names = ", ".join(record.cert.dns_sans) or "no SANs"  # type: ignore[union-attr]
+        names = ", ".join(_c(record).dns_sans) or "no SANs"
         d.matches.append(
-            Match(_abs(review, record), f"{record.subject_summary()} lists {names} — no IP address",
-                  record.role)
+            Match(
+                _abs(review, record),
+                f"{record.subject_summary()} lists {names} — no IP address",
+                record.role,
+            )
         )
     d.fix.append(f"add {wanted} to the certificate's hosts in {config}")
     if found:
@@ -299,8 +323,17 @@ def _no_ip_sans(error: ParsedError, reviews: list[Review], config: str, d: Diagn
         )
 
 
-_SERVER_ROLES = {"kubernetes", "kube-apiserver", "etcd", "etcd-server", "etcd-peer", "kubelet",
-                 "metrics-server", "kube-controller-manager", "kube-scheduler"}
+_SERVER_ROLES = {
+    "kubernetes",
+    "kube-apiserver",
+    "etcd",
+    "etcd-server",
+    "etcd-peer",
+    "kubelet",
+    "metrics-server",
+    "kube-controller-manager",
+    "kube-scheduler",
+}
 
 
 def _legacy_cn(error: ParsedError, reviews: list[Review], config: str, d: Diagnosis) -> None:
@@ -308,15 +341,18 @@ def _legacy_cn(error: ParsedError, reviews: list[Review], config: str, d: Diagno
     found = [
         (r, f)
         for r, f in _certs(reviews, embedded=False)
-        if not f.cert.is_ca and not f.cert.has_san_extension  # type: ignore[union-attr]
-        and (f.cert.ext_key_usage is None or "server auth" in f.cert.ext_key_usage)  # type: ignore[union-attr]
+        if not _c(f).is_ca
+        and not _c(f).has_san_extension
+        and (_c(f).ext_key_usage is None or "server auth" in _c(f).ext_key_usage)
         and f.role in _SERVER_ROLES
     ]
     for review, record in found:
         d.matches.append(
-            Match(_abs(review, record),
-                  f"{record.subject_summary()} has no SAN extension — only its CN names a host",
-                  record.role)
+            Match(
+                _abs(review, record),
+                f"{record.subject_summary()} has no SAN extension — only its CN names a host",
+                record.role,
+            )
         )
     d.fix.append(f"give the certificate hosts in {config} (its names and addresses)")
     if found:
@@ -325,12 +361,15 @@ def _legacy_cn(error: ParsedError, reviews: list[Review], config: str, d: Diagno
 
 def _cn_not_allowed(error: ParsedError, reviews: list[Review], config: str, d: Diagnosis) -> None:
     d.looked_for = f"client certificates with CN {error.cn}"
-    found = [(r, f) for r, f in _certs(reviews, embedded=False) if f.cert.cn == error.cn]  # type: ignore[union-attr]
+    found = [(r, f) for r, f in _certs(reviews, embedded=False) if _c(f).cn == error.cn]
     for review, record in found:
         d.matches.append(
-            Match(_abs(review, record),
-                  f"{record.subject_summary()}: kube-apiserver --requestheader-allowed-names "
-                  "does not list this CN", record.role)
+            Match(
+                _abs(review, record),
+                f"{record.subject_summary()}: kube-apiserver --requestheader-allowed-names "
+                "does not list this CN",
+                record.role,
+            )
         )
     d.fix.append(
         f"add the CN to kube-apiserver's flag: --requestheader-allowed-names={error.cn} (or "
@@ -346,15 +385,17 @@ def _bootstrap(error: ParsedError, reviews: list[Review], config: str, d: Diagno
     found = [
         (r, f)
         for r, f in _certs(reviews)
-        if abs(f.cert.not_after - moment) < _SECOND  # type: ignore[union-attr]
-        and not f.cert.is_ca  # type: ignore[union-attr]
+        if abs(_c(f).not_after - moment) < _SECOND and not _c(f).is_ca
     ]
     found.sort(key=lambda pair: not pair[1].embedded)
     for review, record in found:
         where = "inside a kubeconfig" if record.embedded else "a certificate file"
         d.matches.append(
-            Match(_abs(review, record),
-                  f"{record.subject_summary()} ({where}) ended on {_date(moment)}", record.role)
+            Match(
+                _abs(review, record),
+                f"{record.subject_summary()} ({where}) ended on {_date(moment)}",
+                record.role,
+            )
         )
     named = f" ({error.path})" if error.path else ""
     d.fix.append(
@@ -378,13 +419,19 @@ def _peer_rejected(error: ParsedError, reviews: list[Review], config: str, d: Di
         if cert.is_ca:
             continue
         if review.status(record) in ("expired", "not yet valid"):
-            found.append((review, record, f"{review.status(record)} (ends {_date(cert.not_after)})"))
+            found.append(
+                (review, record, f"{review.status(record)} (ends {_date(cert.not_after)})")
+            )
         elif record.issued_by is None and not record.self_signed:
             found.append((review, record, f"signed by {cert.issuer_text}, not by a CA here"))
         elif cert.ext_key_usage is not None and "client auth" not in cert.ext_key_usage:
-            found.append((review, record, "has no client auth usage, so a server refuses it as a client"))
+            found.append(
+                (review, record, "has no client auth usage, so a server refuses it as a client")
+            )
     for review, record, why in found:
-        d.matches.append(Match(_abs(review, record), f"{record.subject_summary()}: {why}", record.role))
+        d.matches.append(
+            Match(_abs(review, record), f"{record.subject_summary()}: {why}", record.role)
+        )
     if found:
         d.fix.extend(_fix_renew(config, [(r, f) for r, f, _ in found]))
     d.fix.append(
@@ -393,7 +440,9 @@ def _peer_rejected(error: ParsedError, reviews: list[Review], config: str, d: Di
     )
 
 
-def _client_not_verified(error: ParsedError, reviews: list[Review], config: str, d: Diagnosis) -> None:
+def _client_not_verified(
+    error: ParsedError, reviews: list[Review], config: str, d: Diagnosis
+) -> None:
     _peer_rejected(error, reviews, config, d)
 
 
@@ -401,20 +450,25 @@ def _wrong_usage(error: ParsedError, reviews: list[Review], config: str, d: Diag
     d.looked_for = "certificates whose extended key usage lacks client auth or server auth"
     found = []
     for review, record in _certs(reviews, embedded=False):
-        usages = record.cert.ext_key_usage  # type: ignore[union-attr]
-        if record.cert.is_ca or usages is None:  # type: ignore[union-attr]
+        usages = _c(record).ext_key_usage
+        if _c(record).is_ca or usages is None:
             continue
         missing = [u for u in ("client auth", "server auth") if u not in usages]
         if missing:
             found.append((review, record))
             d.matches.append(
-                Match(_abs(review, record),
-                      f"{record.subject_summary()} has {', '.join(usages) or 'no usage'} — "
-                      f"no {' or '.join(missing)}", record.role)
+                Match(
+                    _abs(review, record),
+                    f"{record.subject_summary()} has {', '.join(usages) or 'no usage'} — "
+                    f"no {' or '.join(missing)}",
+                    record.role,
+                )
             )
     if found:
-        d.fix.append(f"give its signing profile in {config} the missing usage (a certificate "
-                     "used as both client and server, such as etcd's, needs both)")
+        d.fix.append(
+            f"give its signing profile in {config} the missing usage (a certificate "
+            "used as both client and server, such as etcd's, needs both)"
+        )
         d.fix.extend(_fix_renew(config, found))
 
 

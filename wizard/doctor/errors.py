@@ -45,8 +45,7 @@ ERROR_WORDS: dict[ErrorKind, str] = {
     "expired, so it tries to bootstrap again",
     ErrorKind.PEER_REJECTED: "the other side of a TLS connection refused the certificate "
     "presented to it (its own log says why)",
-    ErrorKind.CLIENT_NOT_VERIFIED: "a server could not verify the client certificate it was "
-    "given",
+    ErrorKind.CLIENT_NOT_VERIFIED: "a server could not verify the client certificate it was given",
     ErrorKind.WRONG_USAGE: "a certificate lacks the extended key usage its use needs (client "
     "auth for a client, server auth for a server)",
     ErrorKind.NOT_CERTIFICATE: "not a certificate problem: the connection failed before TLS "
@@ -107,7 +106,10 @@ _PATTERNS: list[tuple[ErrorKind, re.Pattern[str]]] = [
     ),
     (
         ErrorKind.WRONG_NAME,
-        re.compile(r"x509: certificate is not valid for any names, but wanted to match (?P<wanted>[^\s\"',)\]]+)"),
+        re.compile(
+            r"x509: certificate is not valid for any names, but wanted to match "
+            r"(?P<wanted>[^\s\"',)\]]+)"
+        ),
     ),
     (
         ErrorKind.NO_IP_SANS,
@@ -126,7 +128,14 @@ _PATTERNS: list[tuple[ErrorKind, re.Pattern[str]]] = [
         ErrorKind.CLIENT_NOT_VERIFIED,
         re.compile(r"tls: failed to verify client(?:'s)? certificate", re.I),
     ),
-    (ErrorKind.PEER_REJECTED, re.compile(r"remote error: tls: (?:bad|unknown|expired) certificate|remote error: tls: unknown certificate authority", re.I)),
+    (
+        ErrorKind.PEER_REJECTED,
+        re.compile(
+            r"remote error: tls: (?:bad|unknown|expired) certificate|remote error: tls: unknown "
+            r"certificate authority",
+            re.I,
+        ),
+    ),
 ]
 _NOT_CERTIFICATE = re.compile(
     r"dial tcp[^\n]*?(?:no such host|i/o timeout|connection refused|no route to host|network is "
@@ -150,8 +159,16 @@ def _parse_line(line: str) -> list[ParsedError]:
             inner = tuple(k for k in kinds if k is not ErrorKind.CLIENT_NOT_VERIFIED)
             found = [
                 ParsedError(
-                    e.kind, e.quote, e.moment, e.now, e.authority, e.valid_for, e.wanted, e.cn,
-                    e.path, (ErrorKind.CLIENT_NOT_VERIFIED,) if e.kind in inner else e.inner,
+                    e.kind,
+                    e.quote,
+                    e.moment,
+                    e.now,
+                    e.authority,
+                    e.valid_for,
+                    e.wanted,
+                    e.cn,
+                    e.path,
+                    (ErrorKind.CLIENT_NOT_VERIFIED,) if e.kind in inner else e.inner,
                 )
                 for e in found
                 if e.kind is not ErrorKind.CLIENT_NOT_VERIFIED
@@ -193,6 +210,13 @@ def parse_errors(text: str) -> list[ParsedError]:
     # a pasted terminal may wrap a long line; journald escapes quotes as \"
     for line in re.sub(r'\\+"', '"', text).splitlines():
         for error in _parse_line(line):
-            key = (error.kind, error.moment, error.authority, error.valid_for, error.wanted, error.cn)
+            key = (
+                error.kind,
+                error.moment,
+                error.authority,
+                error.valid_for,
+                error.wanted,
+                error.cn,
+            )
             seen.setdefault(key, error)
     return list(seen.values())
