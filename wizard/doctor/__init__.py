@@ -300,7 +300,7 @@ def _no_ip_sans(error: ParsedError, reviews: list[Review], config: str, d: Diagn
         for r, f in _certs(reviews, embedded=False)
         if not _c(f).is_ca
         and not _c(f).ip_sans
-        and (_c(f).ext_key_usage is None or "server auth" in _c(f).ext_key_usage)
+        and _serves(_c(f))
         and (_c(f).dns_sans or f.role in _SERVER_ROLES)
     ]
     for review, record in found:
@@ -323,6 +323,11 @@ def _no_ip_sans(error: ParsedError, reviews: list[Review], config: str, d: Diagn
         )
 
 
+def _serves(cert: CertFacts) -> bool:
+    """May be a TLS server's certificate: no EKU (any use) or server auth."""
+    return cert.ext_key_usage is None or "server auth" in cert.ext_key_usage
+
+
 _SERVER_ROLES = {
     "kubernetes",
     "kube-apiserver",
@@ -343,7 +348,7 @@ def _legacy_cn(error: ParsedError, reviews: list[Review], config: str, d: Diagno
         for r, f in _certs(reviews, embedded=False)
         if not _c(f).is_ca
         and not _c(f).has_san_extension
-        and (_c(f).ext_key_usage is None or "server auth" in _c(f).ext_key_usage)
+        and _serves(_c(f))
         and f.role in _SERVER_ROLES
     ]
     for review, record in found:

@@ -174,9 +174,9 @@ def _parse_line(line: str) -> list[ParsedError]:
                 if e.kind is not ErrorKind.CLIENT_NOT_VERIFIED
             ]
         return found
-    match = _NOT_CERTIFICATE.search(line)
-    if match:
-        return [ParsedError(ErrorKind.NOT_CERTIFICATE, match.group(0))]
+    network = _NOT_CERTIFICATE.search(line)
+    if network:
+        return [ParsedError(ErrorKind.NOT_CERTIFICATE, network.group(0))]
     return []
 
 
