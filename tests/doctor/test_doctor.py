@@ -127,7 +127,7 @@ CASES = [
         ErrorKind.EXPIRED,
         lambda d: reissue(d, "admin", end=utc("2023-03-25T05:32:30Z")),
         {"admin.pem"},
-        "renew -c cluster.toml -o {dir} --only admin.pem",
+        "renew -c {dir}/cluster.toml -o {dir} --only admin.pem",
     ),
     Case(
         "yashbhutwala/kubectl-df-pv#20",
@@ -438,6 +438,25 @@ def test_real_error_texts(case: Case, pristine: Path, tmp_path: Path) -> None:
     fix = "\n".join(first.fix)
     assert case.fix.replace("{dir}", str(root)) in fix, (case.source, fix)
     assert first.is_certificate_problem is (case.kind is not ErrorKind.NOT_CERTIFICATE)
+
+
+def test_the_fix_runs_and_then_nothing_old_is_named(pristine: Path, tmp_path: Path) -> None:
+    """The renew command the doctor prints works as printed; afterwards the expired copy kept
+    in backup-… is not taken for the culprit."""
+    directory = tmp_path / "certs"
+    shutil.copytree(pristine, directory)
+    reissue(directory, "admin", end=utc("2023-03-25T05:32:30Z"))
+    (first,) = diagnose(CASES[0].text, [review_directory(directory)])
+    command = first.fix[0].split()
+    assert command[:2] == ["k8s-cert-wizard", "renew"]
+    renewed = subprocess.run(
+        [sys.executable, "-m", "wizard", *command[1:]], capture_output=True, text=True, timeout=120
+    )
+    assert renewed.returncode == 0, renewed.stderr
+    assert any(p.name.startswith("backup-") for p in directory.iterdir())
+    (after,) = diagnose(CASES[0].text, [review_directory(directory)])
+    assert after.matches == []
+    assert "2023-03-25 05:32:30" in after.looked_for
 
 
 def test_the_table_is_big_enough() -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from wizard.doctor.errors import ERROR_WORDS, ErrorKind, ParsedError, parse_errors
 from wizard.review.model import CertFacts, Review, ReviewedFile
+from wizard.store import BACKUP_PREFIX
 
 PROG = "k8s-cert-wizard"
 MAX_INPUT_BYTES = 1024 * 1024
@@ -58,8 +59,9 @@ class Diagnosis:
 def diagnose(text: str, reviews: list[Review], config: str | None = None) -> list[Diagnosis]:
     """One diagnosis per distinct error in `text`, matched against the reviewed directories.
 
-    `config` is the cluster.toml named in the fix commands (default `cluster.toml`)."""
-    return [_diagnose(error, reviews, config or "cluster.toml") for error in parse_errors(text)]
+    `config` is the cluster.toml named in the fix commands (default: DIR/cluster.toml when
+    there is one, else `cluster.toml`)."""
+    return [_diagnose(error, reviews, config) for error in parse_errors(text)]
 
 
 def _c(record: ReviewedFile) -> CertFacts:
@@ -73,11 +75,14 @@ def _abs(review: Review, record: ReviewedFile) -> str:
 
 
 def _certs(reviews: list[Review], *, embedded: bool = True) -> list[tuple[Review, ReviewedFile]]:
+    """The certificate records, without the old files a renewal kept in backup-… folders."""
     return [
         (review, record)
         for review in reviews
         for record in review.files
-        if record.cert is not None and (embedded or not record.embedded)
+        if record.cert is not None
+        and (embedded or not record.embedded)
+        and not record.path.startswith(BACKUP_PREFIX)
     ]
 
 
@@ -85,10 +90,18 @@ def _date(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
 
 
-def _renew(config: str, review: Review, records: list[ReviewedFile]) -> str:
+def _renew(config: str | None, review: Review, records: list[ReviewedFile]) -> str:
     names = sorted({r.path for r in records if not r.embedded} or {r.path for r in records})
     directory = os.path.abspath(review.root)
-    return f"{PROG} renew -c {config} -o {directory} --only {' '.join(names)}"
+    return f"{PROG} renew -c {_config(config, review)} -o {directory} --only {' '.join(names)}"
+
+
+def _config(config: str | None, review: Review) -> str:
+    """The cluster file for a fix: the one given, else the one generate left in the directory."""
+    if config:
+        return config
+    beside = os.path.join(os.path.abspath(review.root), "cluster.toml")
+    return beside if os.path.isfile(beside) else "cluster.toml"
 
 
 def _restart_hint(records: list[ReviewedFile]) -> str:
@@ -100,7 +113,7 @@ def _restart_hint(records: list[ReviewedFile]) -> str:
     )
 
 
-def _fix_renew(config: str, found: list[tuple[Review, ReviewedFile]]) -> list[str]:
+def _fix_renew(config: str | None, found: list[tuple[Review, ReviewedFile]]) -> list[str]:
     by_review: dict[int, tuple[Review, list[ReviewedFile]]] = {}
     for review, record in found:
         by_review.setdefault(id(review), (review, []))[1].append(record)
@@ -109,7 +122,7 @@ def _fix_renew(config: str, found: list[tuple[Review, ReviewedFile]]) -> list[st
     return fix
 
 
-def _diagnose(error: ParsedError, reviews: list[Review], config: str) -> Diagnosis:
+def _diagnose(error: ParsedError, reviews: list[Review], config: str | None) -> Diagnosis:
     diagnosis = Diagnosis(error.kind, ERROR_WORDS[error.kind], error.quote)
     handler = _HANDLERS.get(error.kind)
     if handler is not None:
@@ -119,7 +132,7 @@ def _diagnose(error: ParsedError, reviews: list[Review], config: str) -> Diagnos
     return diagnosis
 
 
-def _expired(error: ParsedError, reviews: list[Review], config: str, d: Diagnosis) -> None:
+def _expired(error: ParsedError, reviews: list[Review], config: str | None, d: Diagnosis) -> None:
     after = error.kind is ErrorKind.EXPIRED
     moment = error.moment
     if moment is not None:
@@ -160,7 +173,7 @@ def _expired(error: ParsedError, reviews: list[Review], config: str, d: Diagnosi
         if any(f.role == "ca" for _, f in found):
             d.fix.append(
                 f"a CA is among them: make a new CA and every certificate under it — {PROG} "
-                f"generate -c {config} --new-ca — then distribute all files"
+                f"generate -c {config or 'cluster.toml'} --new-ca — then distribute all files"
             )
             found = [(r, f) for r, f in found if f.role != "ca"]
         if found:
@@ -244,7 +257,9 @@ def _is_ip(text: str) -> bool:
     return True
 
 
-def _wrong_name(error: ParsedError, reviews: list[Review], config: str, d: Diagnosis) -> None:
+def _wrong_name(
+    error: ParsedError, reviews: list[Review], config: str | None, d: Diagnosis
+) -> None:
     wanted = error.wanted
     listed = set(error.valid_for)
     d.looked_for = (
@@ -281,18 +296,21 @@ def _wrong_name(error: ParsedError, reviews: list[Review], config: str, d: Diagn
         )
     if found:
         d.fix.append(
-            f"add {wanted} to the hosts of the certificate in {config} (or to the "
+            f"add {wanted} to the hosts of the certificate in {config or 'cluster.toml'} (or to "
+            "the "
             "masters/nodes it comes from)"
         )
         d.fix.extend(_fix_renew(config, found))
     else:
         d.fix.append(
             f"connect with a name the certificate lists, or add {wanted} to its hosts "
-            f"in {config} and renew it"
+            f"in {config or 'cluster.toml'} and renew it"
         )
 
 
-def _no_ip_sans(error: ParsedError, reviews: list[Review], config: str, d: Diagnosis) -> None:
+def _no_ip_sans(
+    error: ParsedError, reviews: list[Review], config: str | None, d: Diagnosis
+) -> None:
     wanted = error.wanted
     d.looked_for = f"server certificates with no IP address in their SANs (wanted {wanted})"
     found = [
@@ -312,7 +330,7 @@ def _no_ip_sans(error: ParsedError, reviews: list[Review], config: str, d: Diagn
                 record.role,
             )
         )
-    d.fix.append(f"add {wanted} to the certificate's hosts in {config}")
+    d.fix.append(f"add {wanted} to the certificate's hosts in {config or 'cluster.toml'}")
     if found:
         d.fix.extend(_fix_renew(config, found))
     if any((f.role or "").startswith("kubelet") for _, f in found) or not found:
@@ -341,7 +359,7 @@ _SERVER_ROLES = {
 }
 
 
-def _legacy_cn(error: ParsedError, reviews: list[Review], config: str, d: Diagnosis) -> None:
+def _legacy_cn(error: ParsedError, reviews: list[Review], config: str | None, d: Diagnosis) -> None:
     d.looked_for = "certificates with no SAN extension at all"
     found = [
         (r, f)
@@ -359,12 +377,16 @@ def _legacy_cn(error: ParsedError, reviews: list[Review], config: str, d: Diagno
                 record.role,
             )
         )
-    d.fix.append(f"give the certificate hosts in {config} (its names and addresses)")
+    d.fix.append(
+        f"give the certificate hosts in {config or 'cluster.toml'} (its names and addresses)"
+    )
     if found:
         d.fix.extend(_fix_renew(config, found))
 
 
-def _cn_not_allowed(error: ParsedError, reviews: list[Review], config: str, d: Diagnosis) -> None:
+def _cn_not_allowed(
+    error: ParsedError, reviews: list[Review], config: str | None, d: Diagnosis
+) -> None:
     d.looked_for = f"client certificates with CN {error.cn}"
     found = [(r, f) for r, f in _certs(reviews, embedded=False) if _c(f).cn == error.cn]
     for review, record in found:
@@ -383,7 +405,7 @@ def _cn_not_allowed(error: ParsedError, reviews: list[Review], config: str, d: D
     )
 
 
-def _bootstrap(error: ParsedError, reviews: list[Review], config: str, d: Diagnosis) -> None:
+def _bootstrap(error: ParsedError, reviews: list[Review], config: str | None, d: Diagnosis) -> None:
     moment = error.moment
     assert moment is not None
     d.looked_for = f"kubeconfig client certificates that end on {_date(moment)}"
@@ -413,7 +435,9 @@ def _bootstrap(error: ParsedError, reviews: list[Review], config: str, d: Diagno
         d.fix[:0] = _fix_renew(config, found)[:1]
 
 
-def _peer_rejected(error: ParsedError, reviews: list[Review], config: str, d: Diagnosis) -> None:
+def _peer_rejected(
+    error: ParsedError, reviews: list[Review], config: str | None, d: Diagnosis
+) -> None:
     d.looked_for = (
         "client certificates that are expired, not signed by a CA here, or lack client auth"
     )
@@ -451,7 +475,9 @@ def _client_not_verified(
     _peer_rejected(error, reviews, config, d)
 
 
-def _wrong_usage(error: ParsedError, reviews: list[Review], config: str, d: Diagnosis) -> None:
+def _wrong_usage(
+    error: ParsedError, reviews: list[Review], config: str | None, d: Diagnosis
+) -> None:
     d.looked_for = "certificates whose extended key usage lacks client auth or server auth"
     found = []
     for review, record in _certs(reviews, embedded=False):
@@ -471,13 +497,16 @@ def _wrong_usage(error: ParsedError, reviews: list[Review], config: str, d: Diag
             )
     if found:
         d.fix.append(
-            f"give its signing profile in {config} the missing usage (a certificate "
+            f"give its signing profile in {config or 'cluster.toml'} the missing usage (a "
+            "certificate "
             "used as both client and server, such as etcd's, needs both)"
         )
         d.fix.extend(_fix_renew(config, found))
 
 
-def _not_certificate(error: ParsedError, reviews: list[Review], config: str, d: Diagnosis) -> None:
+def _not_certificate(
+    error: ParsedError, reviews: list[Review], config: str | None, d: Diagnosis
+) -> None:
     d.looked_for = "nothing: this error happens before any certificate is exchanged"
     d.fix.append(
         "check the network instead: the name resolves (DNS, /etc/hosts), the address is "
