@@ -183,7 +183,7 @@ def _expired(error: ParsedError, reviews: list[Review], config: str | None, d: D
 
 
 def _unknown_authority(
-    error: ParsedError, reviews: list[Review], config: str, d: Diagnosis
+    error: ParsedError, reviews: list[Review], config: str | None, d: Diagnosis
 ) -> None:
     name = error.authority
     cas = [(r, f) for r, f in _certs(reviews, embedded=True) if _c(f).is_ca]
@@ -470,7 +470,7 @@ def _peer_rejected(
 
 
 def _client_not_verified(
-    error: ParsedError, reviews: list[Review], config: str, d: Diagnosis
+    error: ParsedError, reviews: list[Review], config: str | None, d: Diagnosis
 ) -> None:
     _peer_rejected(error, reviews, config, d)
 
