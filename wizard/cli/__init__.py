@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from typing import NoReturn
 
-from wizard.cli import certinfo, csr, generate, init, interactive, layout, renew, review
+from wizard.cli import certinfo, csr, doctor, generate, init, interactive, layout, renew, review
 from wizard.cli.common import PROG, Refused, refuse
 from wizard.cli.review import print_review
 from wizard.exit_codes import INTERRUPTED, OK, REFUSED, USAGE
@@ -27,6 +27,7 @@ examples:
   k8s-cert-wizard generate --new-ca                     back up everything, make a new CA
   k8s-cert-wizard certinfo -cert k8s-certs/ca.pem       as cfssl-certinfo prints it
   k8s-cert-wizard layout --profile complete             who uses which file, and why
+  journalctl -u etcd | k8s-cert-wizard doctor DIR       which file an x509 error is about
 
 exit codes: 0 success; 1 refused (bad input or usage, files that would change, a directory
 another run is writing) — one line on stderr says what and how to fix it; review: 1 warnings
@@ -59,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-c", "--config", metavar="FILE", help="cluster.toml to prefill the wizard")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (init, csr, generate, layout, renew, certinfo, review):
+    for module in (init, csr, generate, layout, renew, certinfo, review, doctor):
         module.add_parser(commands)
     return parser
 
@@ -73,6 +74,7 @@ HANDLERS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "certinfo": certinfo.run,
     "review": review.run,
     "layout": layout.run,
+    "doctor": doctor.run,
 }
 
 

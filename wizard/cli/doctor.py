@@ -1,0 +1,136 @@
+"""`doctor`: read an error text (argument, file or stdin; a journal excerpt whole) and say which
+error it is, which certificate files it is about, why, and the fix."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from wizard.cli.common import print_json, refuse
+from wizard.exit_codes import OK
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    """The `doctor` subcommand."""
+    doctor = commands.add_parser(
+        "doctor",
+        help="explain an x509/TLS error text: which file, why, and the fix",
+        description="Read an error text — as an argument (-e), a file (-f) or on stdin, a "
+        "`journalctl -u kube-apiserver` excerpt pasted whole is fine — and say which error it "
+        "is, which certificate(s) in DIR it is about (matched by the date, the CA name, the host "
+        "or address, the CN), why, and the commands that fix it. Exit code: 0 diagnosed (also "
+        "'not a certificate problem'), 1 refused: nothing to read, input over 1 MiB, no error "
+        "recognised, or a DIR that cannot be read.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+        "  journalctl -u kube-apiserver -n 200 | k8s-cert-wizard doctor /etc/kubernetes/ssl\n"
+        "  k8s-cert-wizard doctor k8s-certs -e 'x509: certificate is valid for kubernetes, "
+        "not 10.0.0.9'",
+    )
+    doctor.add_argument(
+        "directories",
+        metavar="DIR",
+        type=Path,
+        nargs="*",
+        help="certificate directories (default: the current directory)",
+    )
+    source = doctor.add_mutually_exclusive_group()
+    source.add_argument("-e", "--error", metavar="TEXT", help="the error text itself")
+    source.add_argument("-f", "--file", metavar="FILE", help="read the error text from FILE")
+    doctor.add_argument("--json", action="store_true", help="print one JSON object")
+    doctor.add_argument(
+        "-c",
+        "--config",
+        default=argparse.SUPPRESS,
+        metavar="FILE",
+        help="cluster.toml: named in the fix commands, and server SANs checked against it",
+    )
+
+
+def _read_text(args: argparse.Namespace) -> str | int:
+    from wizard.bounds import InputRefused, read_limited
+    from wizard.doctor import MAX_INPUT_BYTES
+
+    if args.error is not None:
+        data = args.error.encode("utf-8", "surrogateescape")
+    elif args.file is not None:
+        try:
+            data = read_limited(args.file, MAX_INPUT_BYTES, what="error text")
+        except InputRefused as refused:
+            return refuse(f"{args.file} {refused}")
+        except OSError as error:
+            return refuse(
+                f"cannot read {args.file}: {error.strerror or error} — give the file "
+                "holding the error text"
+            )
+    else:
+        if sys.stdin is None or sys.stdin.isatty():
+            return refuse("no error text — paste it on stdin, or give -e TEXT or -f FILE")
+        data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        if len(data) > MAX_INPUT_BYTES:
+            return refuse(
+                "stdin is over 1 MiB — not read; give the lines around the error "
+                "(journalctl -u kube-apiserver -n 200)"
+            )
+    text = data.decode("utf-8", "replace")
+    if not text.strip():
+        return refuse("the error text is empty — give the error line(s), e.g. -e 'x509: …'")
+    return text
+
+
+def run(args: argparse.Namespace) -> int:
+    """Diagnose the text against the directories; 0 when an error was recognised."""
+    from wizard.doctor import diagnose
+    from wizard.review import ReviewError, review_directory
+
+    text = _read_text(args)
+    if isinstance(text, int):
+        return text
+    spec = None
+    config = getattr(args, "config", None)
+    if config:
+        from wizard.cli.common import load_valid_spec
+
+        spec = load_valid_spec(config)
+    reviews = []
+    for directory in args.directories or [Path(".")]:
+        try:
+            reviews.append(review_directory(directory, config=spec))
+        except ReviewError as error:
+            return refuse(str(error))
+    diagnoses = diagnose(text, reviews, config)
+    if not diagnoses:
+        return refuse(
+            "no certificate or connection error recognised in the text — looked for x509:, "
+            "tls:, bootstrap client certificate, `subject with cn=`, dial tcp; paste the whole "
+            "error line"
+        )
+    if args.json:
+        print_json(
+            {
+                "directories": [str(Path(r.root).resolve()) for r in reviews],
+                "diagnoses": [d.to_json() for d in diagnoses],
+            }
+        )
+        return OK
+    for number, diagnosis in enumerate(diagnoses, 1):
+        if number > 1:
+            print()
+        print(f"{number}. {diagnosis.what}")
+        print(f"   error: {diagnosis.quote}")
+        if not diagnosis.is_certificate_problem:
+            print("   not a certificate problem — no file to change")
+        elif diagnosis.matches:
+            print("   file(s):")
+            for match in diagnosis.matches:
+                print(f"     {match.path}")
+                print(f"       why: {match.why}")
+        else:
+            print("   no file here matches")
+        print(f"   looked for: {diagnosis.looked_for}")
+        if diagnosis.fix:
+            print("   fix:")
+            for step in diagnosis.fix:
+                print(f"     {step}")
+    return OK
