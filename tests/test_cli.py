@@ -303,3 +303,31 @@ def test_a_wrong_type_gets_an_example_of_its_own_field(tmp_path: Path) -> None:
     (tmp_path / "cluster.toml").write_text("[network]\napiserver_port = true\n")
     result = run("csr", cwd=tmp_path)
     assert "network.apiserver_port: True should be a whole number, e.g. 6443" in result.stderr
+
+
+def test_csr_note_tells_what_cfssl_will_do_with_the_shared_subject(tmp_path: Path) -> None:
+    """csr's note matches what cfssl and openssl do with its files (issue 12)."""
+    if not (shutil.which("cfssl") and shutil.which("cfssljson") and shutil.which("openssl")):
+        pytest.skip("cfssl, cfssljson and openssl are needed")
+    assert main(["init", "-o", str(tmp_path / "c.toml")]) == 0
+    result = run("csr", "-c", "c.toml", "-o", "out", cwd=tmp_path)
+    assert result.returncode == 0
+    assert "carries an Authority Key Identifier" not in result.stderr
+    assert "will fail (error 18)" in result.stderr
+    out = tmp_path / "out"
+
+    def cfssl(*argv: str, bare: str) -> None:
+        made = subprocess.run(["cfssl", *argv], cwd=out, capture_output=True, check=True)
+        subprocess.run(["cfssljson", "-bare", bare], cwd=out, input=made.stdout, check=True)
+
+    cfssl("gencert", "-initca", "ca-csr.json", bare="ca")
+    cfssl(
+        "gencert", "-ca", "ca.pem", "-ca-key", "ca-key.pem", "-config", "ca-config.json",
+        "-profile", "kubernetes", "kubernetes-csr.json", bare="kubernetes",
+    )  # fmt: skip
+    verify = subprocess.run(
+        ["openssl", "verify", "-CAfile", "ca.pem", "kubernetes.pem"],
+        cwd=out, capture_output=True, text=True,
+    )  # fmt: skip
+    assert verify.returncode != 0
+    assert "error 18" in verify.stdout + verify.stderr

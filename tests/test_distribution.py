@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 
 import pytest
+import yaml
 
 from wizard.catalog import KUBELET_KUBECONFIG, PROFILE_NAMES, TOKEN_FILE, get_profile
 from wizard.distribution import (
@@ -71,7 +73,19 @@ def test_placed_files_are_generated_and_copied_with_their_modes(profile, kubelet
         address, destination = re.fullmatch(r"hosts/([^/]+)(/.*)", copy.path).groups()
         plan = next(p for p in plans if p.address == address)
         placed = next(f for f in plan.files if f.destination == destination)
-        assert copy.content == contents[placed.source].content and copy.mode == placed.mode
+        assert copy.mode == placed.mode
+        if embed or not placed.source.endswith((".kubeconfig", ".conf")):
+            assert copy.content == contents[placed.source].content
+            continue
+        # a kubeconfig naming its files names them from its own place on the host
+        document = yaml.safe_load(copy.content)
+        named = [document["clusters"][0]["cluster"]["certificate-authority"]]
+        named += [v for k, v in document["users"][0]["user"].items() if k.startswith("client-")]
+        on_host = {f.destination for f in plan.files}
+        for name in named:
+            assert (
+                posixpath.normpath(posixpath.join(posixpath.dirname(destination), name)) in on_host
+            )
 
 
 def test_a_kubeconfig_that_names_its_files_brings_them_along() -> None:

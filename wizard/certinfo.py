@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import errno
 import io
 import os
 import re
@@ -1130,11 +1132,20 @@ def _go_errno_text(error: OSError) -> str:
 MAX_INPUT = 64 * 2**20
 
 
-def _read_input(path: str, stdin: BinaryIO | TextIO) -> bytes:
+STDIN_NAME, STDOUT_NAME = "/dev/stdin", "/dev/stdout"
+
+
+def _read_input(path: str, stdin: BinaryIO | TextIO | None) -> bytes:
     """Go's ``os.ReadFile`` (``-``: all of stdin), errors as Go's ``*os.PathError`` text."""
     if path == "-":
+        # Go reads /dev/stdin: a closed stdin is EBADF, a directory EISDIR, both one line.
+        if stdin is None:
+            raise CertinfoError(f"read {STDIN_NAME}: {os.strerror(errno.EBADF).lower()}")
         stream = getattr(stdin, "buffer", stdin)
-        data = stream.read(MAX_INPUT + 1)
+        try:
+            data = stream.read(MAX_INPUT + 1)
+        except OSError as error:
+            raise CertinfoError(f"read {STDIN_NAME}: {_go_errno_text(error)}") from None
         data = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
         return _within_limit(data, "stdin")
     try:
@@ -1178,9 +1189,9 @@ def _write(stream: TextIO | BinaryIO, data: bytes) -> None:
 
 def run_certinfo(
     path: str,
-    stdin: BinaryIO | TextIO,
-    stdout: TextIO | BinaryIO,
-    stderr: TextIO | BinaryIO,
+    stdin: BinaryIO | TextIO | None,
+    stdout: TextIO | BinaryIO | None,
+    stderr: TextIO | BinaryIO | None,
 ) -> int:
     """``certinfo -cert PATH`` (``-`` reads stdin): 0 and the JSON on stdout, or 1 and the error.
 
@@ -1190,7 +1201,22 @@ def run_certinfo(
     try:
         text = gojson.marshal_indent(_document(_load(_read_input(path, stdin)))) + "\n"
     except CertinfoError as error:
-        _write(stderr, os.fsencode(error.message) + b"\n")
+        _write_error(stderr, os.fsencode(error.message) + b"\n")
         return 1
-    _write(stdout, text.encode("utf-8"))
+    if stdout is None:  # closed: cfssl's write fails unseen; here it is one line and exit 1
+        _write_error(stderr, f"write {STDOUT_NAME}: {os.strerror(errno.EBADF).lower()}\n".encode())
+        return 1
+    try:
+        _write(stdout, text.encode("utf-8"))
+    except OSError as error:  # /dev/full, a reader that left
+        _write_error(stderr, f"write {STDOUT_NAME}: {_go_errno_text(error)}\n".encode())
+        return 1
     return 0
+
+
+def _write_error(stderr: TextIO | BinaryIO | None, data: bytes) -> None:
+    """Write to stderr unless it is closed or failing too: there is nowhere else to say it."""
+    if stderr is None:
+        return
+    with contextlib.suppress(OSError):
+        _write(stderr, data)

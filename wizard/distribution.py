@@ -8,9 +8,12 @@ kube-controller-manager runs: the masters.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+import yaml
 
 from wizard.catalog import (
     KUBELET_KUBECONFIG,
@@ -30,6 +33,7 @@ from wizard.catalog import (
     flag_kind,
     get_profile,
 )
+from wizard.kubeconfig import dump_kubeconfig
 from wizard.spec import ClusterSpec
 from wizard.store import FILE_MODE, KEY_MODE, OutputFile
 
@@ -322,8 +326,37 @@ def per_host_files(plans: list[HostPlan], files: list[OutputFile]) -> list[Outpu
     contents = {f.path: f.content for f in files}
     copies = []
     for plan in plans:
+        destinations = {placed.source: placed.destination for placed in plan.files}
         for placed in plan.files:
             if placed.source in contents:
+                content = contents[placed.source]
+                if placed.source.endswith((".kubeconfig", ".conf")):
+                    content = _repoint_kubeconfig(content, placed.destination, destinations)
                 target = f"hosts/{plan.address}{placed.destination}"
-                copies.append(OutputFile(target, contents[placed.source], placed.mode))
+                copies.append(OutputFile(target, content, placed.mode))
     return copies
+
+
+_PATH_FIELDS = ("certificate-authority", "client-certificate", "client-key")
+
+
+def _repoint_kubeconfig(content: bytes, destination: str, destinations: dict[str, str]) -> bytes:
+    """A kubeconfig naming its files (embed = false) names them from its place on the host.
+
+    In the output directory it sits beside them (`ca.pem`); on a host it goes to /etc/kubernetes
+    and they to /etc/kubernetes/ssl, so each path becomes relative to the kubeconfig's own
+    directory (`ssl/ca.pem`) — kubectl and the components resolve it from there, on the host
+    and in the hosts/ copy alike. An embedding kubeconfig comes back unchanged.
+    """
+    document = yaml.safe_load(content)
+    here = posixpath.dirname(destination)
+    changed = False
+    for section, key in (("clusters", "cluster"), ("users", "user")):
+        for item in document.get(section) or []:
+            fields = item.get(key) or {}
+            for name in _PATH_FIELDS:
+                source = fields.get(name)
+                if isinstance(source, str) and source in destinations:
+                    fields[name] = posixpath.relpath(destinations[source], here)
+                    changed = True
+    return dump_kubeconfig(document).encode() if changed else content

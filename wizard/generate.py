@@ -324,7 +324,7 @@ def _issue_entry(
         return key_pair_files(entry, profile, key)
     if entry.is_ca:
         subject = pki.build_name(subject_of(entry, spec), entry.cn)
-        csr = pki.build_csr(key, subject, [])
+        csr = pki.build_csr(key, subject, [], is_ca=True)
         certificate = pki.issue_ca(key, subject, spec.ca_lifetime(), now)
         written = certificate_files(files_of(entry, profile), certificate, key, csr)
     else:

@@ -11,7 +11,7 @@ import io
 import os
 import sys
 from collections.abc import Callable
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 from wizard.cli import certinfo, csr, doctor, generate, init, interactive, layout, renew, review
 from wizard.cli.common import PROG, Refused, refuse
@@ -86,8 +86,18 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     if args.command in ("csr", "generate", "renew") and args.config is None:
         args.config = "cluster.toml"
+    if sys.stdout is None and args.command != "certinfo":  # certinfo says it as cfssl would
+        print(
+            f"{PROG}: {STDOUT_CLOSED} — nothing was done; give it one (>/dev/null)", file=sys.stderr
+        )
+        return REFUSED
+    if args.command in PLAIN_COMMANDS:  # the wizard's and certinfo's streams stay as they are
+        sys.stdout = _WatchedStdout(sys.stdout)  # type: ignore[assignment]
     try:
-        return HANDLERS[args.command](args)
+        code = HANDLERS[args.command](args)
+        if sys.stdout is not None:
+            sys.stdout.flush()  # /dev/full fails here, not at exit with Python's own words
+        return code
     except Refused as refused:
         return refused.code
     except KeyboardInterrupt:
@@ -95,8 +105,59 @@ def main(argv: list[str] | None = None) -> int:
         return INTERRUPTED
     except BrokenPipeError:
         # the reader (`| head`) left: say nothing more, and keep Python from complaining at exit
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _drop_stdout()
         return REFUSED
+    except OSError as error:
+        if args.command == "certinfo" and sys.stdout is not None:
+            _drop_stdout()  # it has said so in cfssl's words; what stays in the buffer goes
+            return REFUSED
+        if not _stdout_failing():
+            raise
+        # /dev/full or an I/O error on stdout: one line, as for any refusal
+        print(
+            f"{PROG}: write /dev/stdout: {os.strerror(error.errno or 0).lower()}", file=sys.stderr
+        )
+        _drop_stdout()
+        return REFUSED
+
+
+STDOUT_CLOSED = "standard output is closed"
+PLAIN_COMMANDS = ("init", "csr", "generate", "renew", "layout", "review")
+
+
+class _WatchedStdout:
+    """sys.stdout, remembering whether a write to it failed (so that error is told apart)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self.failed = False
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError:
+            self.failed = True
+            raise
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError:
+            self.failed = True
+            raise
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+def _stdout_failing() -> bool:
+    """Whether the error being handled came from writing stdout."""
+    return isinstance(sys.stdout, _WatchedStdout) and sys.stdout.failed
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, dropping what it held, so Python says nothing more at exit."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 __all__ = ["OK", "REFUSED", "Refused", "build_parser", "main", "print_review", "refuse"]

@@ -25,4 +25,4 @@ def run(args: argparse.Namespace) -> int:
     """Print the certificate as cfssl-certinfo's JSON."""
     from wizard.certinfo import run_certinfo
 
-    return run_certinfo(args.cert, sys.stdin.buffer, sys.stdout.buffer, sys.stderr.buffer)
+    return run_certinfo(args.cert, sys.stdin, sys.stdout, sys.stderr)  # None when closed

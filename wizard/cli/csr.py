@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from wizard.cli.common import (
     add_spec_arguments,
@@ -10,12 +11,12 @@ from wizard.cli.common import (
     busy_words,
     load_valid_spec,
     print_result,
-    print_set_notes,
     refusal_words,
     refuse,
     say_waiting,
 )
 from wizard.exit_codes import OK
+from wizard.spec import ClusterSpec
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -53,5 +54,30 @@ def run(args: argparse.Namespace) -> int:
     except (StoreError, LockError) as error:
         return refuse(str(error))
     print_result(result)
-    print_set_notes(spec)
+    for note in cfssl_shared_subject_notes(spec):
+        print(f"note: {note}", file=sys.stderr)
     return OK
+
+
+def cfssl_shared_subject_notes(spec: ClusterSpec) -> list[str]:
+    """A note for each certificate cfssl will sign with its CA's subject (the guide's kubernetes).
+
+    `csr` makes no certificate: cfssl does, and cfssl gencert leaves the Authority Key
+    Identifier out, so openssl takes such a leaf for self-signed and `openssl verify` fails
+    (error 18). `generate` adds the identifier; a different CN avoids the clash.
+    """
+    from wizard.catalog import files_of, get_profile, shared_subject_leaves
+
+    profile = get_profile(spec.profile)
+    notes = []
+    for signer, leaf in shared_subject_leaves(profile, spec):
+        ca_file, leaf_files = files_of(signer, profile).cert, files_of(leaf, profile)
+        leaf_file = leaf_files.cert
+        notes.append(
+            f"{leaf_files.request} asks for the same subject as its CA (CN={leaf.cn}), as in the "
+            f"guide. cfssl gencert writes no Authority Key Identifier, so openssl will take the "
+            f"{leaf_file} cfssl signs for self-signed and `openssl verify -CAfile {ca_file} "
+            f"{leaf_file}` will fail (error 18). To avoid it, let `generate` make the "
+            "certificates (it adds the identifier) or give this certificate another CN."
+        )
+    return notes

@@ -111,10 +111,17 @@ def san_extension(hosts: list[str]) -> x509.SubjectAlternativeName | None:
 
 
 def build_csr(
-    key: PrivateKey, subject: x509.Name, hosts: list[str]
+    key: PrivateKey, subject: x509.Name, hosts: list[str], *, is_ca: bool = False
 ) -> x509.CertificateSigningRequest:
-    """A PKCS#10 request carrying the subject and the SANs, signed by the key."""
+    """A PKCS#10 request carrying the subject and the SANs, signed by the key.
+
+    A CA's asks for CA:TRUE (critical, no path length), as `cfssl gencert -initca` writes it.
+    """
     builder = x509.CertificateSigningRequestBuilder().subject_name(subject)
+    if is_ca:
+        builder = builder.add_extension(
+            x509.BasicConstraints(ca=True, path_length=None), critical=True
+        )
     sans = san_extension(hosts)
     if sans is not None:
         builder = builder.add_extension(sans, critical=False)
