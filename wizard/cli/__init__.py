@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return REFUSED
     if args.command in PLAIN_COMMANDS:  # the wizard's and certinfo's streams stay as they are
-        sys.stdout = _WatchedStdout(sys.stdout)  # type: ignore[assignment]
+        sys.stdout = _WatchedStdout(sys.stdout)
     try:
         code = HANDLERS[args.command](args)
         if sys.stdout is not None:

@@ -84,7 +84,7 @@ def review_to_prometheus(review: Review) -> str:
         counts[(finding.check, finding.severity)] = (
             counts.get((finding.check, finding.severity), 0) + 1
         )
-    order = {severity: index for index, severity in enumerate(SEVERITIES)}
+    order: dict[str, int] = {severity: index for index, severity in enumerate(SEVERITIES)}
     family(
         FINDINGS_METRIC,
         "Findings of k8s-cert-wizard review, by check and severity",
