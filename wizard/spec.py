@@ -18,6 +18,7 @@ import tomli_w
 
 from wizard.bounds import InputRefused, bare, quote, quote_repr, read_limited
 from wizard.catalog import PROFILE_NAMES, get_profile
+from wizard.deploy import DeploySettings, deploy_from_dict, validate_deploy
 from wizard.expiry import DurationError, parse_lifetime
 from wizard.hosts import (
     Host,
@@ -133,6 +134,7 @@ class ClusterSpec:
     expiry: Expiry = field(default_factory=Expiry)
     kubeconfig: KubeconfigOptions = field(default_factory=KubeconfigOptions)
     nodes: list[Node] = field(default_factory=list)
+    deploy: DeploySettings = field(default_factory=DeploySettings)
 
     @classmethod
     def example(cls) -> ClusterSpec:
@@ -216,7 +218,19 @@ class ClusterSpec:
             data["kubeconfig"] = {"embed": self.kubeconfig.embed}
         if self.nodes:
             data["nodes"] = [{"name": n.name, "address": n.address} for n in self.nodes]
+        if not self.deploy.is_default():
+            data["deploy"] = self.deploy.to_dict()
         return data
+
+    def host_addresses(self) -> list[str]:
+        """Every address of a host files go to: etcd members, masters, nodes, registries."""
+        addresses = [h.value for g in ("etcd", "masters", "registry") for h in self.host_entries(g)]
+        for node in self.nodes:
+            try:
+                addresses.append(parse_host(node.address).value)
+            except HostError:
+                continue
+        return list(dict.fromkeys(addresses))
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -248,6 +262,9 @@ def validate(spec: ClusterSpec) -> list[Problem]:
     problems += validate_subject(spec.subject)
     problems += validate_key(spec.key)
     problems += validate_expiry(spec.expiry)
+    problems += [
+        Problem(path, text) for path, text in validate_deploy(spec.deploy, spec.host_addresses())
+    ]
     return problems
 
 
@@ -680,7 +697,7 @@ _SECTIONS: dict[str, type] = {
     "expiry": Expiry,
     "kubeconfig": KubeconfigOptions,
 }
-_TOP_LEVEL = ("profile", "kubelet", *_SECTIONS, "nodes")
+_TOP_LEVEL = ("profile", "kubelet", *_SECTIONS, "nodes", "deploy")
 
 
 def spec_from_dict(data: dict[str, Any], source: str = "cluster.toml") -> ClusterSpec:
@@ -699,6 +716,9 @@ def spec_from_dict(data: dict[str, Any], source: str = "cluster.toml") -> Cluste
             continue
         if key == "nodes":
             spec.nodes = _nodes_from(value, messages)
+            continue
+        if key == "deploy":
+            spec.deploy = deploy_from_dict(value, messages)
             continue
         if key not in _SECTIONS:
             messages.append(f"{bare(key)}: unknown key — the file has {', '.join(_TOP_LEVEL)}")

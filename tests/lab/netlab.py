@@ -158,6 +158,12 @@ class Lab:
     def known_hosts(self) -> Path:
         return self.root / "ssh" / "known_hosts"
 
+    @property
+    def ssh_config(self) -> Path:
+        """An OpenSSH client configuration for the jump host (cluster.toml's deploy.ssh_config):
+        the lab's key, root, and host keys checked against the lab's known_hosts."""
+        return self.root / "ssh" / "config"
+
     def start_ssh(self) -> None:
         """Debian's sshd on every host but the jump host, accepting the lab's key for root."""
         sshd = shutil.which("sshd") or "/usr/sbin/sshd"
@@ -183,6 +189,10 @@ class Lab:
             self.processes.remove(process)
             self.services.append(process)
         self.known_hosts.write_text("\n".join(known) + "\n")
+        self.ssh_config.write_text(
+            f"Host *\n  User root\n  IdentityFile {self.ssh_key}\n  IdentitiesOnly yes\n"
+            f"  UserKnownHostsFile {self.known_hosts}\n  StrictHostKeyChecking yes\n"
+        )
 
     def ssh(
         self, host: Host, *command: str, timeout: float = 30
