@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
+import pytest
 from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import Input, ProgressBar, RadioButton, RichLog
 
 from tests.tui.wizard_pilot import fast_spec, jump_to, paste_into, settle, wizard
+from wizard import pki
 from wizard.generate import Progress
 from wizard.spec import ClusterSpec
 from wizard.tui.apps import WizardApp
@@ -181,29 +184,44 @@ async def test_a_refusal_is_shown_whole_at_80_by_24(tmp_path: Path) -> None:
         assert "another directory" in str(status.tooltip)
 
 
-async def test_focus_follows_the_run_and_esc_works_only_while_running(tmp_path: Path) -> None:
+async def test_focus_follows_the_run_and_esc_works_only_while_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """ctrl+g from the directory field: Generate takes the focus during the run (the field is
     locked; Generate does nothing then, and keeping the focus still spares a footer rebuild),
     Esc cancels only then; a cancelled run gives the focus back, a finished one moves it to
-    Inspect."""
-    spec = ClusterSpec.example()
-    spec.key.size = 4096
-    app = wizard(spec)
-    async with app.run_test(size=(100, 32)) as pilot:
-        screen = await _to_generate(app, pilot, tmp_path / "slow")
-        field = screen.query_one("#output-dir", Input)
-        assert app.focused is field
-        assert not screen.check_action("cancel", ())
-        screen.action_generate()
-        await pilot.pause()
-        assert app.focused is screen.query_one("#generate")
-        assert field.disabled and not screen.query_one("#cancel").disabled
-        assert screen.check_action("cancel", ())
-        await pilot.press("escape")
-        await settle(pilot)
-        assert app.focused is field
-        assert not screen.check_action("cancel", ())
-        assert "cancelled" in _result(app)
+    Inspect. The keys are held back until Esc has been pressed, so the run cannot end early on
+    a fast (or slow) machine."""
+    held = threading.Event()
+    real_key = pki.new_private_key
+
+    def held_key(algo: str, size: int) -> pki.PrivateKey:
+        held.wait(30)
+        return real_key(algo, size)
+
+    monkeypatch.setattr(pki, "new_private_key", held_key)
+    app = wizard(fast_spec())
+    try:
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen = await _to_generate(app, pilot, tmp_path / "slow")
+            field = screen.query_one("#output-dir", Input)
+            assert app.focused is field
+            assert not screen.check_action("cancel", ())
+            screen.action_generate()
+            await pilot.pause()
+            assert app.focused is screen.query_one("#generate")
+            assert field.disabled and not screen.query_one("#cancel").disabled
+            assert screen.check_action("cancel", ())
+            await pilot.press("escape")
+            held.set()
+            await settle(pilot)
+            assert app.focused is field
+            assert not screen.check_action("cancel", ())
+            assert "cancelled" in _result(app)
+            assert not (tmp_path / "slow").exists()
+    finally:
+        held.set()
+    monkeypatch.undo()  # the finished run below makes real keys
 
     app = wizard(fast_spec())
     async with app.run_test(size=(100, 32)) as pilot:
