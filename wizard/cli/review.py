@@ -131,8 +131,10 @@ def run(args: argparse.Namespace) -> int:
     return _fail_within(review, args.fail_within, review_exit_code(review))
 
 
-def render_review(review: Review, output_format: str, *, to_file: bool = False) -> str:
-    """The report as text in one of FORMATS."""
+def render_review(
+    review: Review, output_format: str, *, to_file: bool = False, files: bool = True
+) -> str:
+    """The report as text in one of FORMATS (files=False: plain without the files table)."""
     import io
     import json
 
@@ -147,7 +149,7 @@ def render_review(review: Review, output_format: str, *, to_file: bool = False) 
     if output_format == "prometheus":
         return review_to_prometheus(review)
     buffer = io.StringIO()
-    print_review(review, buffer, width=None if not to_file else 80)
+    print_review(review, buffer, width=None if not to_file else 80, files=files)
     return buffer.getvalue()
 
 
@@ -249,10 +251,12 @@ def plain_width(stream: TextIO) -> int | None:
     return int(columns) if columns.isdigit() and int(columns) >= 40 else 80
 
 
-def print_review(review: Review, stream: TextIO | None = None, width: int | None = None) -> None:
+def print_review(
+    review: Review, stream: TextIO | None = None, width: int | None = None, files: bool = True
+) -> None:
     """The --plain report: the certificates by urgency (as `kubeadm certs check-expiration`),
-    the findings grouped by check, the files (who signed each is in the first table), then a
-    one-line summary."""
+    the findings grouped by check, the files (who signed each is in the first table; left out
+    with files=False), then a one-line summary."""
     from rich.console import Console
 
     stream = stream or sys.stdout
@@ -262,7 +266,8 @@ def print_review(review: Review, stream: TextIO | None = None, width: int | None
     console.print(_urgency_table(review))
     if review.findings:
         console.print(_findings_text(review))
-    console.print(_files_table(review))
+    if files:
+        console.print(_files_table(review))
     console.print(_review_summary(review))
 
 
@@ -271,6 +276,9 @@ def _urgency_table(review: Review) -> Table:
     from rich.text import Text
 
     table = Table(title=f"Certificates in {review.root}, soonest first", title_justify="left")
+    nodes = any(record.node for record in review.files)
+    if nodes:
+        table.add_column("node", overflow="fold")
     table.add_column("certificate", overflow="fold")
     table.add_column("expires", no_wrap=True)
     table.add_column("residual", overflow="fold", justify="right")
@@ -281,6 +289,7 @@ def _urgency_table(review: Review) -> Table:
         assert facts is not None
         status = review.status(record)
         table.add_row(
+            *([Text(record.node)] if nodes else []),
             Text(record.ref),
             Text(f"{facts.not_after:%Y-%m-%d}"),
             Text(residual_text(_days_left(review, record))),
@@ -322,6 +331,12 @@ def _findings_text(review: Review) -> Group:
         groups.setdefault((finding.severity, finding.check), []).append(finding)
     parts: list[Text | Padding] = [Text("Findings", style="italic")]
     root = Path(review.root)
+
+    def where(finding: Finding) -> str:
+        if finding.node:  # read from a host: its name and the absolute path there
+            return f"{finding.node}: {finding.path}" if finding.path else finding.node
+        return str(root / finding.path)
+
     for (severity, check), findings in sorted(
         groups.items(), key=lambda g: (order[g[0][0]], g[0][1])
     ):
@@ -331,16 +346,12 @@ def _findings_text(review: Review) -> Group:
         parts.append(head)
         shared = {f.message.replace(f.path, "{file}") for f in findings}
         if len(shared) == 1 and len(findings) > 1:
-            parts += [
-                Padding(Text(str(root / f.path)), (0, 0, 0, 2), expand=False) for f in findings
-            ]
+            parts += [Padding(Text(where(f)), (0, 0, 0, 2), expand=False) for f in findings]
             message = shared.pop().replace("{file}", "each file")
             parts.append(Padding(Text(message), (0, 0, 0, 4), expand=False))
             continue
         for finding in findings:
-            parts.append(
-                Padding(Text(str(root / finding.path), style="bold"), (0, 0, 0, 2), expand=False)
-            )
+            parts.append(Padding(Text(where(finding), style="bold"), (0, 0, 0, 2), expand=False))
             parts.append(Padding(Text(finding.message), (0, 0, 0, 4), expand=False))
     return Group(*parts)
 
@@ -349,10 +360,13 @@ def _files_table(review: Review) -> Table:
     from rich.table import Table
     from rich.text import Text
 
-    severities_by_path: dict[str, list[str]] = {}
+    severities_by_path: dict[tuple[str, str], list[str]] = {}
     for finding in review.findings:
-        severities_by_path.setdefault(finding.path, []).append(finding.severity)
+        severities_by_path.setdefault((finding.node, finding.path), []).append(finding.severity)
     files = Table(title=f"Files in {review.root}", title_justify="left")
+    nodes = any(record.node for record in review.files)
+    if nodes:
+        files.add_column("node", overflow="fold", ratio=2)
     files.add_column("file", overflow="fold", ratio=4)
     files.add_column("kind / role", overflow="fold", ratio=2)
     files.add_column("subject / key", overflow="fold", ratio=3)
@@ -360,10 +374,11 @@ def _files_table(review: Review) -> Table:
     for record in review.files:
         kind = record.kind + (f"\n{record.role}" if record.role else "")
         files.add_row(
+            *([Text(record.node)] if nodes else []),
             Text(record.ref),
             Text(kind),
             Text(record.subject_summary()),
-            _review_status(review, record, severities_by_path.get(record.path, [])),
+            _review_status(review, record, severities_by_path.get((record.node, record.path), [])),
         )
     return files
 
@@ -371,7 +386,9 @@ def _files_table(review: Review) -> Table:
 def _review_summary(review: Review) -> Text:
     from rich.text import Text
 
-    summary = Text(f"{len({r.path for r in review.files})} files: ")
+    nodes = {r.node for r in review.files if r.node}
+    on = f" on {len(nodes)} host{'s' if len(nodes) != 1 else ''}" if nodes else ""
+    summary = Text(f"{len({(r.node, r.path) for r in review.files})} files{on}: ")
     parts = []
     for severity in ("error", "warning", "info"):
         count = review.count(severity)

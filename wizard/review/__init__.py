@@ -149,13 +149,14 @@ def review_to_json(review: Review) -> dict[str, Any]:
         "now": _time(review.now),
         "warn_days": review.warn_days,
         "summary": {
-            "files": len({r.path for r in review.files}),
+            "files": len({(r.node, r.path) for r in review.files}),
             "certificates": len(distinct),
             **{severity: review.count(severity) for severity in SEVERITIES},
         },
         "files": [_file_json(review, record) for record in review.files],
         "expiry": [
             {
+                **({"node": record.node} if record.node else {}),
                 "path": record.ref,
                 "role": record.role,
                 "not_after": _time(record.cert.not_after),  # type: ignore[union-attr]
@@ -165,7 +166,13 @@ def review_to_json(review: Review) -> dict[str, Any]:
             for record in review.certificates_by_expiry()
         ],
         "findings": [
-            {"path": f.path, "severity": f.severity, "check": f.check, "message": f.message}
+            {
+                **({"node": f.node} if f.node else {}),
+                "path": f.path,
+                "severity": f.severity,
+                "check": f.check,
+                "message": f.message,
+            }
             for f in review.findings
         ],
     }
@@ -177,6 +184,8 @@ def _time(moment: datetime) -> str:
 
 def _file_json(review: Review, record: ReviewedFile) -> dict[str, Any]:
     item: dict[str, Any] = {"path": record.path, "kind": record.kind, "role": record.role}
+    if record.node:
+        item = {"node": record.node, **item}
     if record.part:
         item["part"] = record.part
     if record.note:

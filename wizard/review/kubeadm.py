@@ -47,7 +47,7 @@ def _entry(review: Review, record: ReviewedFile, *, external: bool) -> dict[str,
     assert facts is not None
     end = facts.not_after.astimezone(UTC)
     return {
-        "name": record.ref,
+        "name": f"{record.node}:{record.ref}" if record.node else record.ref,
         "expirationDate": _go_time(end),
         "residualTime": _residual_seconds(end, review.now),
         "externallyManaged": external,

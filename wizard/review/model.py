@@ -43,6 +43,7 @@ class Finding:
     severity: Severity
     check: str
     message: str
+    node: str = ""  # the host it is about (`check`, `probe`); "" for a local directory
 
 
 @dataclass(frozen=True, eq=False)
@@ -204,6 +205,7 @@ class ReviewedFile:
     paired: list[str] = field(default_factory=list)  # keys of a certificate, certs of a key
     issued_by: str | None = None  # the file of the CA that signed this certificate
     self_signed: bool = False
+    node: str = ""  # the host the file was read from (`check`, `probe`); "" for a local one
 
     def subject_summary(self) -> str:
         """A certificate's CN and O, a key's type and its certificate, a CSR's CN, or the note."""

@@ -104,6 +104,8 @@ def _cert_labels(review: Review, record: ReviewedFile) -> dict[str, str]:
     certificate = facts.certificate
     filepath = str(PurePosixPath(review.root) / record.path)
     labels = {"filename": PurePosixPath(record.path).name, "filepath": filepath}
+    if record.node:
+        labels["node"] = record.node
     if record.embedded and record.part:
         labels["embedded_kind"] = "user"
         labels["embedded_key"] = record.part
