@@ -269,8 +269,11 @@ def judge(
         )
     elif expected and served.der not in [_der(c) for c in expected]:
         mine = expected[0]
+        # The same subject, not newer than the file: the file was replaced (renewed) after the
+        # process started, and the process serves what it read then. (notBefore has whole
+        # minutes: a renewal in the same minute starts at the same time.)
         if certificate.subject == mine.subject and (
-            certificate.not_valid_before_utc < mine.not_valid_before_utc
+            certificate.not_valid_before_utc <= mine.not_valid_before_utc
         ):
             say(
                 "error",

@@ -1,0 +1,126 @@
+"""A generated set and fake hosts for the check and probe tests.
+
+A fake host is a folder standing for its /: the real inventory script runs in a local `sh`
+with that folder as its root, so everything but the SSH hop is what runs on a host.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import shutil
+import subprocess
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+
+from wizard.cli import main
+from wizard.fleet.inventory import (
+    INVENTORY_SCRIPT,
+    HostExpectation,
+    HostInventory,
+    inventory_from_result,
+    inventory_request,
+)
+from wizard.fleet.ssh import RemoteResult, Target
+from wizard.spec import ClusterSpec, load_spec
+
+ETCD = ["{net}.11", "{net}.12", "{net}.13"]
+MASTERS = ["{net}.21", "{net}.22", "{net}.23"]
+NODES = [("node-1", "{net}.31"), ("node-2", "{net}.32")]
+
+
+def cluster_toml(net: str, profile: str = "complete", extra: str = "") -> str:
+    """A cluster of 3 etcd members, 3 masters, a VIP and 2 nodes on addresses under `net`."""
+    quoted = lambda items: ", ".join(f'"{i.format(net=net)}"' for i in items)  # noqa: E731
+    text = f"""profile = "{profile}"
+
+[hosts]
+etcd    = [{quoted(ETCD)}]
+masters = [{quoted(MASTERS)}]
+vip     = ["{net}.10"]
+
+[key]
+algo = "ecdsa"
+size = 256
+"""
+    for name, address in NODES:
+        text += f'\n[[nodes]]\nname = "{name}"\naddress = "{address.format(net=net)}"\n'
+    return text + extra
+
+
+@dataclass
+class FleetSet:
+    """A set generated with `generate --per-host`."""
+
+    toml: Path
+    out: Path
+
+    def spec(self) -> ClusterSpec:
+        return load_spec(self.toml)
+
+    def older(self, source: str, days: int = 30, signer: str = "ca") -> bytes:
+        """The set's certificate `source` as it was `days` ago: the same subject, key and
+        extensions, signed by the same CA, starting and ending `days` earlier (a renewal's
+        predecessor; the product's notBefore has whole minutes, so two runs in one minute
+        cannot stand for it)."""
+        current = x509.load_pem_x509_certificate((self.out / source).read_bytes())
+        ca_key = serialization.load_pem_private_key(
+            (self.out / f"{signer}-key.pem").read_bytes(), None
+        )
+        ca = x509.load_pem_x509_certificate((self.out / f"{signer}.pem").read_bytes())
+        shift = timedelta(days=days)
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(current.subject)
+            .issuer_name(ca.subject)
+            .public_key(current.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(current.not_valid_before_utc - shift)
+            .not_valid_after(current.not_valid_after_utc - shift)
+        )
+        for extension in current.extensions:
+            builder = builder.add_extension(extension.value, extension.critical)
+        signed = builder.sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
+        return signed.public_bytes(serialization.Encoding.PEM)
+
+
+def make_set(work: Path, net: str, profile: str = "complete", extra: str = "") -> FleetSet:
+    toml = work / "cluster.toml"
+    toml.write_text(cluster_toml(net, profile, extra))
+    out = work / "certs"
+    assert main(["generate", "-c", str(toml), "-o", str(out), "--per-host"]) == 0
+    return FleetSet(toml, out)
+
+
+def me() -> tuple[str, str]:
+    """This user's and group's names: what the fake hosts' files are owned by."""
+    return pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
+
+
+def fake_hosts(fleet: FleetSet, root: Path) -> Path:
+    """Each host's tree as --per-host wrote it, under root/<address>/ (its /)."""
+    shutil.copytree(fleet.out / "hosts", root)
+    return root
+
+
+def local_reader(root: Path, path: str | None = None):
+    """An inventory reader running the real script in a local sh over root/<address>/."""
+
+    def read(target: Target, host: HostExpectation, directories: list[str]) -> HostInventory:
+        env = dict(os.environ, PATH=path) if path else None
+        process = subprocess.run(
+            ["sh", "-c", INVENTORY_SCRIPT],
+            input=inventory_request(host, directories, str(root / host.address)),
+            capture_output=True,
+            timeout=60,
+            env=env,
+        )
+        result = RemoteResult(process.returncode, process.stdout, process.stderr.decode())
+        return inventory_from_result(host, result)
+
+    return read
