@@ -64,29 +64,32 @@ class FleetSet:
         return load_spec(self.toml)
 
     def older(self, source: str, days: int = 30, signer: str = "ca") -> bytes:
-        """The set's certificate `source` as it was `days` ago: the same subject, key and
-        extensions, signed by the same CA, starting and ending `days` earlier (a renewal's
-        predecessor; the product's notBefore has whole minutes, so two runs in one minute
-        cannot stand for it)."""
-        current = x509.load_pem_x509_certificate((self.out / source).read_bytes())
-        ca_key = serialization.load_pem_private_key(
-            (self.out / f"{signer}-key.pem").read_bytes(), None
-        )
-        ca = x509.load_pem_x509_certificate((self.out / f"{signer}.pem").read_bytes())
-        shift = timedelta(days=days)
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(current.subject)
-            .issuer_name(ca.subject)
-            .public_key(current.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(current.not_valid_before_utc - shift)
-            .not_valid_after(current.not_valid_after_utc - shift)
-        )
-        for extension in current.extensions:
-            builder = builder.add_extension(extension.value, extension.critical)
-        signed = builder.sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
-        return signed.public_bytes(serialization.Encoding.PEM)
+        """The set's certificate `source` as it was `days` ago (see older_certificate)."""
+        return older_certificate(self.out, source, days, signer)
+
+
+def older_certificate(out: Path, source: str, days: int = 30, signer: str = "ca") -> bytes:
+    """The certificate `source` of the set in `out` as it was `days` ago: the same subject,
+    key and extensions, signed by the same CA, starting and ending `days` earlier (a renewal's
+    predecessor; the product's notBefore has whole minutes, so two runs in one minute cannot
+    stand for it)."""
+    current = x509.load_pem_x509_certificate((out / source).read_bytes())
+    ca_key = serialization.load_pem_private_key((out / f"{signer}-key.pem").read_bytes(), None)
+    ca = x509.load_pem_x509_certificate((out / f"{signer}.pem").read_bytes())
+    shift = timedelta(days=days)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(current.subject)
+        .issuer_name(ca.subject)
+        .public_key(current.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(current.not_valid_before_utc - shift)
+        .not_valid_after(current.not_valid_after_utc - shift)
+    )
+    for extension in current.extensions:
+        builder = builder.add_extension(extension.value, extension.critical)
+    signed = builder.sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
+    return signed.public_bytes(serialization.Encoding.PEM)
 
 
 def make_set(work: Path, net: str, profile: str = "complete", extra: str = "") -> FleetSet:

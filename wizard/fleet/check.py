@@ -37,6 +37,7 @@ from wizard.review.model import (
     KIND_CERTIFICATE,
     KIND_KUBECONFIG,
     KIND_PRIVATE_KEY,
+    SEVERITIES,
     CertFacts,
     Severity,
 )
@@ -105,9 +106,9 @@ class HostCheck:
     @property
     def worst(self) -> Severity | None:
         """The most severe finding on this host, or None when it is clean."""
-        for severity in ("error", "warning", "info"):
+        for severity in SEVERITIES:
             if any(f.severity == severity for f in self.findings):
-                return severity  # type: ignore[return-value]
+                return severity
         return None
 
 
@@ -350,35 +351,36 @@ def _records_of(
 ) -> list[ReviewedFile]:
     """Records for review's tables: one per certificate in the file, or one for the file."""
     planned = host.file_at(deployed.path)
-    common = {"mode": deployed.mode, "size": deployed.size, "node": node}
     role = planned.why if planned else None
+
+    def record(kind: str, cert: CertFacts | None = None, note: str = "") -> ReviewedFile:
+        return ReviewedFile(deployed.path, kind, role=role, note=note, size=deployed.size,
+                            mode=deployed.mode, cert=cert, node=node)  # fmt: skip
+
     if deployed.path.endswith((".kubeconfig", ".conf")):
-        users = deployed.kubeconfig_certificates
-        facts = [_facts(der) for der in users]
-        leaf = next((f for f in facts if f is not None and not f.is_ca), None)
-        record = ReviewedFile(deployed.path, KIND_KUBECONFIG, role=role, cert=leaf, **common)  # type: ignore[arg-type]
+        embedded = [_facts(der) for der in deployed.kubeconfig_certificates]
+        leaf = next((f for f in embedded if f is not None and not f.is_ca), None)
+        kubeconfig = record(KIND_KUBECONFIG, leaf)
         if leaf is not None:
-            record.part = "user"
-            record.issued_by = _issuer(leaf, known)
-        return [record]
+            kubeconfig.part = "user"
+            kubeconfig.issued_by = _issuer(leaf, known)
+        return [kubeconfig]
     if deployed.has_private_key and not deployed.certificates:
         key = known.keys.get(deployed.public_key_sha256 or "")
         note = ", ".join(deployed.key_labels) + (f" → the set's {key.source}" if key else "")
-        return [ReviewedFile(deployed.path, KIND_PRIVATE_KEY, role=role, note=note, **common)]  # type: ignore[arg-type]
+        return [record(KIND_PRIVATE_KEY, note=note)]
     records = []
     for index, der in enumerate(deployed.certificates):
         facts = _facts(der)
         if facts is None:
             continue
-        record = ReviewedFile(deployed.path, KIND_CERTIFICATE, role=role, cert=facts, **common)  # type: ignore[arg-type]
+        certificate = record(KIND_CERTIFICATE, facts)
         if len(deployed.certificates) > 1:
-            record.part = f"certificate {index + 1}"
-        record.issued_by = _issuer(facts, known)
-        record.self_signed = facts.self_issued and record.issued_by is None
-        records.append(record)
-    if not records:
-        records.append(ReviewedFile(deployed.path, "file", role=role, **common))  # type: ignore[arg-type]
-    return records
+            certificate.part = f"certificate {index + 1}"
+        certificate.issued_by = _issuer(facts, known)
+        certificate.self_signed = facts.self_issued and certificate.issued_by is None
+        records.append(certificate)
+    return records or [record("file")]
 
 
 def _issuer(facts: CertFacts, known: LocalSet) -> str | None:

@@ -335,7 +335,7 @@ def parse_inventory(address: str, output: bytes, planned: set[str]) -> HostInven
     for raw in output.decode(errors="replace").splitlines():
         kind, _, rest = raw.partition("\t")
         if kind == "T":
-            tools = dict(part.partition("=")[::2] for part in rest.split("\t"))  # type: ignore[misc]
+            tools = {k: v for k, _, v in (part.partition("=") for part in rest.split("\t"))}
         elif kind == "F":
             current, pem, kube, labels = {"path": rest}, [], [], []
         elif current is None:

@@ -1,0 +1,136 @@
+"""check and probe from the jump host against the running lab (complete profile).
+
+Files are placed on the hosts as the other lab tests place them (`--per-host` trees) until
+`distribute` lands; `check` then reads them back over SSH (the lab's ssh_config: its key,
+known_hosts checked) and `probe` dials the running apiservers, etcd members and kubelet
+stand-ins. Timings go to the test's output (-s) and the report.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fleet.fleet_sets import older_certificate
+from tests.lab.cluster import Cluster, config_fields, product_argv
+from tests.lab.netlab import ETCD, JUMP, MASTERS, NODES, VIP, Lab
+from tests.lab.test_complete import start_cluster
+
+pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]
+HERE = Path(__file__).resolve().parent
+SSL = "/etc/kubernetes/ssl"
+M1, M2, N1, E1 = MASTERS[0], MASTERS[1], NODES[0], ETCD[0]
+
+
+@pytest.fixture(scope="module")
+def running(
+    lab: Lab, control_plane: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cluster]:
+    work = tmp_path_factory.mktemp("checkprobe")
+    cluster = Cluster.generate(lab, control_plane, work, "complete")
+    toml = work / "cluster.toml"
+    toml.write_text(toml.read_text() + f'\n[deploy]\nssh_config = "{lab.ssh_config}"\n')
+    try:
+        cluster.place()
+        start_cluster(cluster)
+        kubelet = config_fields(cluster.flags.get("kubelet", []))
+        files = [kubelet[f] for f in ("tlsCertFile", "tlsPrivateKeyFile", "clientCAFile")]
+        for node in NODES:
+            standin = [sys.executable, str(HERE / "kubelet_standin.py"), node.address, *files]
+            cluster.start(node, "kubelet-standin", standin)
+        yield cluster
+    finally:
+        lab.stop_processes()
+        lab.reset_hosts()
+
+
+def product(cluster: Cluster, command: str, *extra: str) -> tuple[int, dict, str, float]:
+    """Run `check` or `probe --json` on the jump host: (exit code, document, stderr, seconds)."""
+    toml = cluster.out.parent / "cluster.toml"
+    started = time.monotonic()
+    result = cluster.lab.run(
+        JUMP, *product_argv(command, "-c", str(toml), "-o", str(cluster.out), "--json", *extra),
+        cwd=str(Path(__file__).resolve().parents[2]), timeout=180,
+    )  # fmt: skip
+    seconds = time.monotonic() - started
+    try:
+        document = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        raise AssertionError(f"{command}: no JSON\n{result.stdout}\n{result.stderr}") from None
+    print(f"\n{command} {' '.join(extra)}: {seconds:.1f} s\n{result.stderr}")
+    return result.returncode, document, result.stderr, seconds
+
+
+def problems(document: dict) -> set[tuple[str, str, str]]:
+    return {
+        (f["node"].split()[0], f["path"], f["check"])
+        for f in document["findings"]
+        if f["severity"] != "info"
+    }
+
+
+def test_check_is_clean_on_a_fresh_lab_then_names_each_planted_drift(running: Cluster) -> None:
+    lab = running.lab
+    code, document, err, _ = product(running, "check")
+    assert (code, problems(document)) == (0, set()), document["findings"]
+    nodes = {f["node"].split()[0] for f in document["files"]}
+    assert nodes == {h.address for h in [*ETCD, *MASTERS, *NODES]}
+    per_host = dict(re.findall(r"^  (\S+).*\(([\d.]+) s\)$", err, re.M))
+    assert len(per_host) == 8, err
+
+    old = older_certificate(running.out, "kubernetes.pem").decode()
+    lab.write(E1, f"{SSL}/kubernetes.pem", old)  # an old certificate (etcd has read its own)
+    lab.write(N1, f"{SSL}/ca-key.pem", (running.out / "ca-key.pem").read_text(), mode=0o600)
+    lab.run(M2, "chmod", "0644", f"{SSL}/kubernetes-key.pem", check=True)
+    lab.run(NODES[1], "rm", f"{SSL}/ca.pem", check=True)
+    try:
+        code, document, _, _ = product(running, "check")
+        assert code == 2
+        assert problems(document) == {
+            (E1.address, f"{SSL}/kubernetes.pem", "stale"),
+            (N1.address, f"{SSL}/ca-key.pem", "extra-key"),
+            (M2.address, f"{SSL}/kubernetes-key.pem", "wrong-mode"),
+            (NODES[1].address, f"{SSL}/ca.pem", "missing"),
+        }, document["findings"]
+    finally:
+        running.place()  # put every planned file back; the planted CA key goes too
+        lab.run(N1, "rm", "-f", f"{SSL}/ca-key.pem")
+        lab.run(M2, "chmod", "0600", f"{SSL}/kubernetes-key.pem")
+
+
+def test_probe_is_clean_then_names_exactly_the_component_renewed_but_not_restarted(
+    running: Cluster,
+) -> None:
+    code, document, _, _ = product(running, "probe")
+    assert (code, problems(document)) == (0, set()), document["findings"]
+    endpoints = {f["path"] for f in document["files"]}
+    assert f"apiserver https://{VIP}:6443" in endpoints
+    assert f"etcd peer https://{E1.address}:2380" in endpoints
+    assert f"kubelet https://{N1.address}:10250" in endpoints
+
+    # kubelet-node-1.pem renewed in the set (and on node-1) while its stand-in keeps serving
+    # the one it loaded: exactly that endpoint is "renewed but not restarted".
+    toml = running.out.parent / "cluster.toml"
+    renew = running.lab.run(
+        JUMP, *product_argv("renew", "-c", str(toml), "-o", str(running.out), "--only",
+                            "kubelet-node-1.pem"),
+        cwd=str(Path(__file__).resolve().parents[2]),
+    )  # fmt: skip
+    assert renew.returncode == 0, renew.stdout + renew.stderr
+    out = running.out
+    running.lab.write(N1, f"{SSL}/kubelet.pem", (out / "kubelet-node-1.pem").read_text())
+    key = (out / "kubelet-node-1-key.pem").read_text()
+    running.lab.write(N1, f"{SSL}/kubelet-key.pem", key, mode=0o600)
+    code, document, _, _ = product(running, "probe")
+    assert code == 2
+    assert problems(document) == {
+        (N1.address, f"kubelet https://{N1.address}:10250", "served-not-file")
+    }, document["findings"]
+    message = next(f["message"] for f in document["findings"] if f["check"] == "served-not-file")
+    assert "renewed but not restarted" in message and "kubelet.service" in message
