@@ -40,10 +40,12 @@ examples:
   k8s-cert-wizard certinfo -cert k8s-certs/ca.pem       as cfssl-certinfo prints it
   k8s-cert-wizard layout --profile complete             who uses which file, and why
   journalctl -u etcd | k8s-cert-wizard doctor DIR       which file an x509 error is about
+  k8s-cert-wizard check -c cluster.toml -o k8s-certs    what each host has, read back over SSH
+  k8s-cert-wizard probe -c cluster.toml -o k8s-certs    what each endpoint serves, over TLS
 
 exit codes: 0 success; 1 refused (bad input or usage, files that would change, a directory
-another run is writing) — one line on stderr says what and how to fix it; review: 1 warnings
-only, 2 errors; 130 interrupted.
+another run is writing) — one line on stderr says what and how to fix it; review, check and
+probe: 1 warnings only, 2 errors; 130 interrupted.
 """
 
 

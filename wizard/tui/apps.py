@@ -79,6 +79,13 @@ class WizardApp(AppBase[None]):
             "Review",
             tooltip="Review a directory: what each file is, what expires",
         ),
+        Binding(
+            "f3",
+            "hosts",
+            "Hosts",
+            show=False,
+            tooltip="Hosts: each host's plan; check it over SSH, probe what it serves",
+        ),  # fmt: skip
         AppBase.THEME_BINDING,
     ]
 
@@ -272,6 +279,13 @@ class WizardApp(AppBase[None]):
 
         open_review_dialog(self, initial=self.state.output_dir, config=self.state.spec)
 
+    def action_hosts(self) -> None:
+        """Open the Hosts screen for the answers and the output directory (F3)."""
+        from wizard.tui.screens.hosts import HostsScreen
+
+        if not isinstance(self.screen, HostsScreen):
+            self.push_screen(HostsScreen(self.state.spec, Path(self.state.output_dir)))
+
     # --- help, theme, quit ---
 
     def action_help(self) -> None:
@@ -365,6 +379,11 @@ class WizardApp(AppBase[None]):
             "Review a directory…",
             "What each file is, which key fits, who signed what, what expires (F2)",
             self.action_review_directory,
+        )
+        yield SystemCommand(
+            "Hosts: check and probe",
+            "Each host's plan; check what it has over SSH, probe what it serves (F3)",
+            self.action_hosts,
         )
         yield SystemCommand(
             "Learn the layout",
