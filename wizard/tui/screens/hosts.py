@@ -304,9 +304,8 @@ class HostsScreen(OverWizardScreen[None]):
         for row in self.rows.values():
             row.probe, row.probed, row.endpoints = [], 0, 0
         for endpoint in endpoints_of(self.spec):
-            row = self.rows.get(endpoint.address)
-            if row is not None:
-                row.endpoints += 1
+            if endpoint.address in self.rows:
+                self.rows[endpoint.address].endpoints += 1
         for row in self.rows.values():
             self._refresh_row(row)
         self.set_status("probing — Esc cancels")
