@@ -194,3 +194,33 @@ def test_the_cli_refuses_bad_input_in_one_line(
     assert main(base + argv) == 1
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err
+
+
+def test_odd_file_names_are_read_as_names_never_run(fleet: FleetSet, tmp_path: Path) -> None:
+    root = fake_hosts(fleet, tmp_path / "hosts")
+    odd = f"{SSL}/odd name $(touch pwned) `touch pwned2`;*.key"
+    shutil.copy(fleet.out / "admin-key.pem", root / N1 / odd.lstrip("/"))
+    (root / N1 / f"{SSL[1:]}/new\nline.pem").write_bytes((fleet.out / "ca.pem").read_bytes())
+    result = check_fleet(owned_spec(fleet), fleet.out, local_reader(root), only=[N1])
+    assert problems(result.review) == {(N1, odd, "extra-key")}
+    assert not list(tmp_path.rglob("pwned*")) and not Path("pwned").exists()
+
+
+def test_check_exports_carry_the_node(fleet: FleetSet, tmp_path: Path) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from wizard.cli.review import render_review
+
+    root = fake_hosts(fleet, tmp_path / "hosts")
+    review = check_fleet(owned_spec(fleet), fleet.out, local_reader(root)).review
+    kubeadm = json.loads(render_review(review, "kubeadm"))
+    names = {c["name"] for c in kubeadm["certificates"]}
+    assert f"{M1}:{SSL}/kubernetes.pem" in names and f"{M2}:{SSL}/kubernetes.pem" in names
+    families = {
+        f.name: f for f in text_string_to_metric_families(render_review(review, "prometheus"))
+    }
+    samples = families["x509_cert_not_after"].samples
+    nodes = {s.labels["node"] for s in samples if s.labels["filepath"] == f"{SSL}/ca.pem"}
+    assert len(nodes) == 8  # one series per host, not one for all
+    document = json.loads(render_review(review, "json"))
+    assert document["summary"]["files"] == len({(f["node"], f["path"]) for f in document["files"]})
