@@ -63,24 +63,26 @@ class FleetSet:
     def spec(self) -> ClusterSpec:
         return load_spec(self.toml)
 
-    def older(self, source: str, days: int = 30, signer: str = "ca") -> bytes:
+    def older(self, source: str, days: int = 30) -> bytes:
         """The set's certificate `source` as it was `days` ago (see older_certificate)."""
-        return older_certificate(self.out, source, days, signer)
+        return older_certificate(self.out, source, days)
 
 
-def older_certificate(out: Path, source: str, days: int = 30, signer: str = "ca") -> bytes:
+def older_certificate(
+    out: Path, source: str, days: int = 30, ca: str = "ca.pem", ca_key: str = "ca-key.pem"
+) -> bytes:
     """The certificate `source` of the set in `out` as it was `days` ago: the same subject,
     key and extensions, signed by the same CA, starting and ending `days` earlier (a renewal's
     predecessor; the product's notBefore has whole minutes, so two runs in one minute cannot
     stand for it)."""
     current = x509.load_pem_x509_certificate((out / source).read_bytes())
-    ca_key = serialization.load_pem_private_key((out / f"{signer}-key.pem").read_bytes(), None)
-    ca = x509.load_pem_x509_certificate((out / f"{signer}.pem").read_bytes())
+    signer_key = serialization.load_pem_private_key((out / ca_key).read_bytes(), None)
+    signer = x509.load_pem_x509_certificate((out / ca).read_bytes())
     shift = timedelta(days=days)
     builder = (
         x509.CertificateBuilder()
         .subject_name(current.subject)
-        .issuer_name(ca.subject)
+        .issuer_name(signer.subject)
         .public_key(current.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(current.not_valid_before_utc - shift)
@@ -88,7 +90,7 @@ def older_certificate(out: Path, source: str, days: int = 30, signer: str = "ca"
     )
     for extension in current.extensions:
         builder = builder.add_extension(extension.value, extension.critical)
-    signed = builder.sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
+    signed = builder.sign(signer_key, hashes.SHA256())  # type: ignore[arg-type]
     return signed.public_bytes(serialization.Encoding.PEM)
 
 

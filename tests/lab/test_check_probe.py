@@ -1,4 +1,4 @@
-"""check and probe from the jump host against the running lab (complete profile).
+"""check and probe from the jump host against the running lab (complete and kubeadm).
 
 Files are placed on the hosts as the other lab tests place them (`--per-host` trees) until
 `distribute` lands; `check` then reads them back over SSH (the lab's ssh_config: its key,
@@ -13,6 +13,7 @@ import re
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -24,16 +25,53 @@ from tests.lab.test_complete import start_cluster
 
 pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]
 HERE = Path(__file__).resolve().parent
-SSL = "/etc/kubernetes/ssl"
-M1, M2, N1, E1 = MASTERS[0], MASTERS[1], NODES[0], ETCD[0]
+M1, M2, N1, N2, E1 = MASTERS[0], MASTERS[1], NODES[0], NODES[1], ETCD[0]
 
 
-@pytest.fixture(scope="module")
+@dataclass(frozen=True)
+class Drift:
+    """A profile's files for the planted drift and the renewal (as its plan places them)."""
+
+    stale: tuple[str, str]  # etcd-1: (destination, source) of a certificate etcd has loaded
+    signer: tuple[str, str]  # (CA certificate, CA key) in the output directory
+    ca_key: str  # the CA key's destination on a master (planted on node-1)
+    key: str  # a key on master-2 (set to 0644)
+    ca: str  # node-2's CA certificate (removed)
+    kubelet: tuple[str, str, str, str]  # node-1's serving (cert, key) source, then destination
+
+
+DRIFTS = {
+    "complete": Drift(
+        ("/etc/kubernetes/ssl/kubernetes.pem", "kubernetes.pem"),
+        ("ca.pem", "ca-key.pem"),
+        "/etc/kubernetes/ssl/ca-key.pem",
+        "/etc/kubernetes/ssl/kubernetes-key.pem",
+        "/etc/kubernetes/ssl/ca.pem",
+        ("kubelet-node-1.pem", "kubelet-node-1-key.pem", "/etc/kubernetes/ssl/kubelet.pem",
+         "/etc/kubernetes/ssl/kubelet-key.pem"),
+    ),
+    "kubeadm": Drift(
+        ("/etc/kubernetes/pki/etcd/server.crt", "pki/etcd/etcd-1/server.crt"),
+        ("pki/etcd/ca.crt", "pki/etcd/ca.key"),
+        "/etc/kubernetes/pki/ca.key",
+        "/etc/kubernetes/pki/apiserver.key",
+        "/etc/kubernetes/pki/ca.crt",
+        ("pki/kubelet/node-1.crt", "pki/kubelet/node-1.key", "/etc/kubernetes/pki/kubelet.crt",
+         "/etc/kubernetes/pki/kubelet.key"),
+    ),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module", params=sorted(DRIFTS))
 def running(
-    lab: Lab, control_plane: Path, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    lab: Lab,
+    control_plane: Path,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Cluster]:
-    work = tmp_path_factory.mktemp("checkprobe")
-    cluster = Cluster.generate(lab, control_plane, work, "complete")
+    profile = request.param
+    work = tmp_path_factory.mktemp(f"checkprobe-{profile}")
+    cluster = Cluster.generate(lab, control_plane, work, profile)
     toml = work / "cluster.toml"
     toml.write_text(toml.read_text() + f'\n[deploy]\nssh_config = "{lab.ssh_config}"\n')
     try:
@@ -84,24 +122,27 @@ def test_check_is_clean_on_a_fresh_lab_then_names_each_planted_drift(running: Cl
     per_host = dict(re.findall(r"^  (\S+).*\(([\d.]+) s\)$", err, re.M))
     assert len(per_host) == 8, err
 
-    old = older_certificate(running.out, "kubernetes.pem").decode()
-    lab.write(E1, f"{SSL}/kubernetes.pem", old)  # an old certificate (etcd has read its own)
-    lab.write(N1, f"{SSL}/ca-key.pem", (running.out / "ca-key.pem").read_text(), mode=0o600)
-    lab.run(M2, "chmod", "0644", f"{SSL}/kubernetes-key.pem", check=True)
-    lab.run(NODES[1], "rm", f"{SSL}/ca.pem", check=True)
+    drift = DRIFTS[running.profile]
+    stale, source = drift.stale
+    old = older_certificate(running.out, source, 30, *drift.signer).decode()
+    lab.write(E1, stale, old)  # an old certificate (etcd has read its own)
+    ca_key = running.out / ("ca-key.pem" if running.profile == "complete" else "pki/ca.key")
+    lab.write(N1, drift.ca_key, ca_key.read_text(), mode=0o600)
+    lab.run(M2, "chmod", "0644", drift.key, check=True)
+    lab.run(N2, "rm", drift.ca, check=True)
     try:
         code, document, _, _ = product(running, "check")
         assert code == 2
         assert problems(document) == {
-            (E1.address, f"{SSL}/kubernetes.pem", "stale"),
-            (N1.address, f"{SSL}/ca-key.pem", "extra-key"),
-            (M2.address, f"{SSL}/kubernetes-key.pem", "wrong-mode"),
-            (NODES[1].address, f"{SSL}/ca.pem", "missing"),
+            (E1.address, stale, "stale"),
+            (N1.address, drift.ca_key, "extra-key"),
+            (M2.address, drift.key, "wrong-mode"),
+            (N2.address, drift.ca, "missing"),
         }, document["findings"]
     finally:
-        running.place()  # put every planned file back; the planted CA key goes too
-        lab.run(N1, "rm", "-f", f"{SSL}/ca-key.pem")
-        lab.run(M2, "chmod", "0600", f"{SSL}/kubernetes-key.pem")
+        running.place()  # put every planned file back
+        lab.run(N1, "rm", "-f", drift.ca_key)
+        lab.run(M2, "chmod", "0600", drift.key)
 
 
 def test_probe_is_clean_then_names_exactly_the_component_renewed_but_not_restarted(
@@ -114,19 +155,19 @@ def test_probe_is_clean_then_names_exactly_the_component_renewed_but_not_restart
     assert f"etcd peer https://{E1.address}:2380" in endpoints
     assert f"kubelet https://{N1.address}:10250" in endpoints
 
-    # kubelet-node-1.pem renewed in the set (and on node-1) while its stand-in keeps serving
-    # the one it loaded: exactly that endpoint is "renewed but not restarted".
+    # node-1's serving certificate renewed in the set (and placed on node-1) while its
+    # stand-in keeps serving the one it loaded: exactly that endpoint is "renewed but not
+    # restarted".
+    cert, key, cert_at, key_at = DRIFTS[running.profile].kubelet
     toml = running.out.parent / "cluster.toml"
     renew = running.lab.run(
-        JUMP, *product_argv("renew", "-c", str(toml), "-o", str(running.out), "--only",
-                            "kubelet-node-1.pem"),
+        JUMP, *product_argv("renew", "-c", str(toml), "-o", str(running.out), "--only", cert),
         cwd=str(Path(__file__).resolve().parents[2]),
     )  # fmt: skip
     assert renew.returncode == 0, renew.stdout + renew.stderr
     out = running.out
-    running.lab.write(N1, f"{SSL}/kubelet.pem", (out / "kubelet-node-1.pem").read_text())
-    key = (out / "kubelet-node-1-key.pem").read_text()
-    running.lab.write(N1, f"{SSL}/kubelet-key.pem", key, mode=0o600)
+    running.lab.write(N1, cert_at, (out / cert).read_text())
+    running.lab.write(N1, key_at, (out / key).read_text(), mode=0o600)
     code, document, _, _ = product(running, "probe")
     assert code == 2
     assert problems(document) == {
