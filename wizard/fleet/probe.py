@@ -281,7 +281,8 @@ def judge(
                 f"served ≠ file: renewed but not restarted — it still serves the certificate "
                 f"from {certificate.not_valid_before_utc:%Y-%m-%d %H:%M}, the set's "
                 f"{endpoint.expected[0]} is from {mine.not_valid_before_utc:%Y-%m-%d %H:%M}; "
-                f"restart {unit} on {_host_of(endpoint)} ({restart})",
+                f"restart {unit} on {_host_of(endpoint)} ({restart}) — or, if the host still "
+                "has the old file, distribute first (check says which)",
             )
         else:
             say(
