@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from wizard.cli.common import DEFAULT_OUTPUT, load_valid_spec, refuse
 
 if TYPE_CHECKING:
+    from wizard.fleet.check import HostCheck
     from wizard.jobs.checking import FleetRequest
     from wizard.review import Review
 
@@ -99,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
 
     request = fleet_request(args)
 
-    def progress(host) -> None:  # noqa: ANN001 - a HostCheck
+    def progress(host: HostCheck) -> None:
         worst = host.worst or "clean"
         said = host.error or worst
         print(f"  {host.target.label}: {said} ({host.seconds:.1f} s)", file=sys.stderr)

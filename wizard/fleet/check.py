@@ -27,11 +27,13 @@ from wizard.fleet.inventory import (
     ExpectedFile,
     HostExpectation,
     HostInventory,
+    certificates_in,
     expected_files,
     read_inventory,
     scanned_directories,
 )
-from wizard.fleet.ssh import SshClient, Target, for_each_host, targets_of
+from wizard.fleet.ssh import HostOutcome, SshClient, Target, for_each_host, targets_of
+from wizard.pki import parse_private_key, public_key_bytes
 from wizard.review import Finding, Review, ReviewedFile, review_directory
 from wizard.review.model import (
     KIND_CERTIFICATE,
@@ -398,20 +400,14 @@ def _facts(der: bytes) -> CertFacts | None:
 
 
 def _ders_of(content: bytes) -> list[bytes]:
-    from wizard.fleet.inventory import certificates_in
-
     return certificates_in(content.decode(errors="replace"))
 
 
 def _spki(der: bytes) -> bytes:
-    from wizard.pki import public_key_bytes
-
     return public_key_bytes(x509.load_der_x509_certificate(der).public_key())
 
 
 def _key_spki(content: bytes) -> bytes | None:
-    from wizard.pki import parse_private_key, public_key_bytes
-
     try:
         return public_key_bytes(parse_private_key(content, pem=True).public_key())
     except (TypeError, ValueError):
@@ -477,7 +473,7 @@ def check_fleet(
         inventory = reader(target, by_target[target], directories)
         return compare_host(target, by_target[target], inventory, known, settings, now, warn_days)
 
-    def done(outcome: object) -> None:
+    def done(outcome: HostOutcome[HostCheck]) -> None:
         if on_done is not None:
             on_done(_host_check(outcome, by_target))
 
@@ -493,12 +489,11 @@ def check_fleet(
     return FleetCheck(hosts, review, width, time.monotonic() - started)
 
 
-def _host_check(outcome: object, by_target: dict[Target, HostExpectation]) -> HostCheck:
-    from wizard.fleet.ssh import HostOutcome
-
-    assert isinstance(outcome, HostOutcome)
+def _host_check(
+    outcome: HostOutcome[HostCheck], by_target: dict[Target, HostExpectation]
+) -> HostCheck:
     if outcome.result is not None:
-        result: HostCheck = outcome.result
+        result = outcome.result
         result.seconds = outcome.seconds
         return result
     target = outcome.target
