@@ -4,6 +4,7 @@ wrong ones), dialled by the product exactly as it dials a cluster."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import ssl
 import threading
@@ -21,7 +22,9 @@ from tests.fleet.fleet_sets import FleetSet, make_set
 from wizard.cli import main
 from wizard.fleet.probe import endpoints_of, fetch_served, probe_fleet
 
-NET = "127.77.0"  # loopback: every 127/8 address is this machine's
+# loopback: every 127/8 address is this machine's; one network per xdist worker, so two
+# workers' servers never want the same address and port
+NET = f"127.77.{10 + int(os.environ.get('PYTEST_XDIST_WORKER', 'gw0').removeprefix('gw'))}"
 M1, E1, N1, N2, VIP = f"{NET}.21", f"{NET}.11", f"{NET}.31", f"{NET}.32", f"{NET}.10"
 
 
