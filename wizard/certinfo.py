@@ -52,6 +52,9 @@ __all__ = [
 DECODE_FAILED = '{"code":1002,"message":"Failed to decode certificate"}'
 PARSE_FAILED = '{"code":1003,"message":"Failed to parse certificate"}'
 ONLY_ONE_OBJECT = '{"code":1003,"message":"the PEM file should contain only one object"}'
+ONLY_ONE_CERTIFICATE = (
+    '{"code":1003,"message":"the PKCS7 object in the PEM file should contain only one certificate"}'
+)
 
 
 class CertinfoError(Exception):
@@ -206,13 +209,54 @@ def _load(data: bytes) -> _GoCertificate:
     if block is None:
         raise CertinfoError(DECODE_FAILED)
     try:
-        cert = _parse_go_certificate(block)
+        certs = [_parse_go_certificate(block)]
     except _GoParseError:
-        # cfssl then tries PKCS #7; its parser rejects what openssl crl2pkcs7 writes, checked.
-        raise CertinfoError(PARSE_FAILED) from None
+        try:
+            certs = _pkcs7_certificates(block)
+        except _GoParseError:
+            raise CertinfoError(PARSE_FAILED) from None
     if rest:
         raise CertinfoError(ONLY_ONE_OBJECT)
-    return cert
+    if len(certs) > 1:
+        raise CertinfoError(ONLY_ONE_CERTIFICATE)
+    return certs[0]
+
+
+_SIGNED_DATA = (1, 2, 840, 113549, 1, 7, 2)
+
+
+def _pkcs7_certificates(der: bytes) -> list[_GoCertificate]:
+    """The certificates of a PKCS #7 SignedData, as cfssl 1.2's ``pkcs7.ParsePKCS7`` reads it.
+
+    Its signedData struct has six fields — version, digest algorithms, content info,
+    certificates, CRLs, signer infos — all but the version matching any element, and only the
+    middle two optional when the sequence ends early. So what `openssl crl2pkcs7 -nocrl` writes
+    (five elements) fails, and one holding a CRL (six) prints its certificate; checked against
+    cfssl-certinfo. Anything else raises :class:`_GoParseError`.
+    """
+    outer = _Der(der)
+    info = _Der(outer.read(_SEQUENCE))
+    if not outer.empty() or info.read_oid() != _SIGNED_DATA:
+        raise _GoParseError("pkcs7: not SignedData")
+    signed = _Der(_Der(info.read(0xA0)).read(_SEQUENCE))
+    signed.read_integer()
+    elements = []
+    while not signed.empty() and len(elements) < 5:  # Go allows more elements after these
+        elements.append(signed.read_any())
+    if len(elements) < 5:
+        raise _GoParseError("pkcs7: sequence truncated")
+    certificates, crls = _Der(elements[2][2]), elements[3][2]
+    if crls:  # x509.ParseDERCRL: one CertificateList, nothing after it
+        crl = _Der(crls)
+        crl.read(_SEQUENCE)
+        if not crl.empty():
+            raise _GoParseError("x509: trailing data after CRL")
+    found = []
+    while not certificates.empty():
+        found.append(_parse_go_certificate(certificates.read_element(_SEQUENCE)))
+    if not found:
+        raise _GoParseError("PKCS #7 structure contains no certificates")
+    return found
 
 
 # --------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from wizard.cli.common import (
     add_spec_arguments,
@@ -16,7 +17,9 @@ from wizard.cli.common import (
     say_waiting,
 )
 from wizard.exit_codes import OK
-from wizard.spec import ClusterSpec
+
+if TYPE_CHECKING:
+    from wizard.spec import ClusterSpec
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
