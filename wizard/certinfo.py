@@ -46,6 +46,7 @@ __all__ = [
     "certinfo_document_from_der",
     "certinfo_json",
     "load_certificate_for_certinfo",
+    "not_a_certificate_hint",
     "run_certinfo",
 ]
 
@@ -1242,10 +1243,15 @@ def run_certinfo(
     Output is written as UTF-8 bytes whatever the locale, like cfssl. (The stand-alone
     cfssl-certinfo exits 0 even on error; ``cfssl certinfo`` exits 1, as this does.)
     """
+    data = b""
     try:
-        text = gojson.marshal_indent(_document(_load(_read_input(path, stdin)))) + "\n"
+        data = _read_input(path, stdin)
+        text = gojson.marshal_indent(_document(_load(data))) + "\n"
     except CertinfoError as error:
         _write_error(stderr, os.fsencode(error.message) + b"\n")
+        hint = not_a_certificate_hint(path, data)
+        if hint:  # after cfssl's own line, so a script matching that line still matches
+            _write_error(stderr, os.fsencode(hint) + b"\n")
         return 1
     if stdout is None:  # closed: cfssl's write fails unseen; here it is one line and exit 1
         _write_error(stderr, f"write {STDOUT_NAME}: {os.strerror(errno.EBADF).lower()}\n".encode())
@@ -1256,6 +1262,46 @@ def run_certinfo(
         _write_error(stderr, f"write {STDOUT_NAME}: {_go_errno_text(error)}\n".encode())
         return 1
     return 0
+
+
+_FIRST_PEM_TYPE = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----")
+_NOT_CERTIFICATES = (
+    ("PRIVATE KEY", "a private key"),
+    ("CERTIFICATE REQUEST", "a certificate request"),
+    ("PUBLIC KEY", "a public key"),
+    ("X509 CRL", "a certificate revocation list"),
+)
+
+
+def not_a_certificate_hint(path: str, data: bytes) -> str | None:
+    """A line saying what `data` holds when its first PEM block is not a certificate (a key,
+    a CSR), naming the certificate beside it when there is one; None otherwise."""
+    found = _FIRST_PEM_TYPE.search(data)
+    if found is None:
+        return None
+    block = found.group(1).decode()
+    what = next((words for suffix, words in _NOT_CERTIFICATES if block.endswith(suffix)), None)
+    if what is None:
+        return None
+    name = "standard input" if path == "-" else path
+    hint = f"note: {name} holds {what} ({block}), not a certificate"
+    sibling = None if path == "-" else _certificate_beside(path)
+    return f"{hint} — try certinfo -cert {sibling}" if sibling else hint
+
+
+def _certificate_beside(path: str) -> str | None:
+    """The certificate cfssljson or kubeadm writes beside a key or CSR file, if it is there."""
+    for ending, certificate in (
+        ("-key.pem", ".pem"),
+        (".csr", ".pem"),
+        (".csr", ".crt"),
+        (".key", ".crt"),
+    ):
+        if path.endswith(ending):
+            candidate = path[: -len(ending)] + certificate
+            if os.path.isfile(candidate):
+                return candidate
+    return None
 
 
 def _write_error(stderr: TextIO | BinaryIO | None, data: bytes) -> None:
