@@ -22,6 +22,16 @@ DEFAULT_OUTPUT = "k8s-certs"
 PROFILE_CHOICES = PROFILE_NAMES
 
 
+class ExamplesHelpFormatter(argparse.HelpFormatter):
+    """--help with the description wrapped to the terminal and the epilog's examples kept as
+    written (argparse's Raw formatters would not wrap the description)."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("examples:"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
 class Refused(Exception):
     """A command stops with this exit code; what went wrong was already printed."""
 
