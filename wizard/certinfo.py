@@ -241,7 +241,7 @@ def _pkcs7_certificates(der: bytes) -> list[_GoCertificate]:
         raise _GoParseError("pkcs7: not SignedData")
     signed = _Der(_Der(info.read(0xA0)).read(_SEQUENCE))
     signed.read_integer()
-    elements = []
+    elements: list[tuple[int, bytes, bytes]] = []
     while not signed.empty() and len(elements) < 5:  # Go allows more elements after these
         elements.append(signed.read_any())
     if len(elements) < 5:
