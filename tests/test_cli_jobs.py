@@ -152,3 +152,35 @@ def test_a_dry_run_needs_no_lock(config: Path, capsys) -> None:
         holder.wait()
     assert code == 0 and review in (0, 1, 2)
     assert "being written" not in capsys.readouterr().err
+
+
+STUCK_KEYS = """
+import sys, threading
+from wizard import pki
+from wizard.cli import main
+def stuck(algo, size):  # a key that is never done: only cancelling ends the run
+    print("key started", flush=True)
+    threading.Event().wait()
+pki.new_private_key = stuck
+raise SystemExit(main(["generate", "-c", sys.argv[1], "-o", sys.argv[2]]))
+"""
+
+
+def test_ctrl_c_ends_generate_while_keys_are_still_being_made(config: Path) -> None:
+    import signal
+
+    out = config.parent / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-c", STUCK_KEYS, str(config), str(out)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None and process.stdout.readline() == "key started\n"
+        process.send_signal(signal.SIGINT)
+        # with keys that never finish, only a run that waits for no key can end at all
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    assert err.strip().splitlines()[-1] == "interrupted — nothing was written"
+    assert not out.exists() or not any(out.iterdir())
