@@ -184,3 +184,37 @@ def test_ctrl_c_ends_generate_while_keys_are_still_being_made(config: Path) -> N
     assert process.returncode == 130
     assert err.strip().splitlines()[-1] == "interrupted — nothing was written"
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_generate_shows_progress_per_key_on_a_terminal_only(config: Path) -> None:
+    import os
+    import pty
+
+    primary, secondary = pty.openpty()
+    result = subprocess.Popen(
+        [sys.executable, "-m", "wizard", "generate", "-c", str(config), "-o", "on-tty"],
+        cwd=config.parent, stdout=subprocess.DEVNULL, stderr=secondary,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    os.close(secondary)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert result.wait(60) == 0
+    os.close(primary)
+    text = seen.decode()
+    keys = [part for part in text.split("\r\x1b[K") if " key for " in part]
+    assert len(keys) >= 4 and keys[0].startswith("[1/"), text  # one line a key, rewritten
+    assert "ready to write\r\x1b[K" in text  # the line is cleared before anything else
+    piped = subprocess.run(
+        [sys.executable, "-m", "wizard", "generate", "-c", str(config), "-o", "piped"],
+        cwd=config.parent, capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert piped.returncode == 0 and "\r" not in piped.stderr and "key for" not in piped.stderr

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from wizard.cli.common import (
     ExamplesHelpFormatter,
+    ProgressLine,
     add_spec_arguments,
     add_wait_argument,
     busy_words,
@@ -100,8 +101,9 @@ def run(args: argparse.Namespace) -> int:
         per_host=args.per_host,
         spec_file=Path(args.config),
     )
+    progress = ProgressLine()
     try:
-        outcome = run_generation(request, wait=args.wait, on_wait=say_waiting)
+        outcome = run_generation(request, progress=progress, wait=args.wait, on_wait=say_waiting)
     except GenerationRefused as error:
         return refuse(refusal_words(error.refusal, spec.profile))
     except DirectoryBusy as busy:
@@ -110,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
         return refuse(str(error))
     except Cancelled:
         return refuse("cancelled — nothing was written")
+    finally:
+        progress.done()
     say_takeover(outcome.lock)
     for ca in outcome.reused:
         print(f"reused the existing CA {ca.source / ca.files.cert}")
