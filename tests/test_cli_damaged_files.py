@@ -29,6 +29,8 @@ from hypothesis import strategies as st
 from wizard import pki
 from wizard.cli import main
 
+pytestmark = pytest.mark.slow  # ~25 s on two cores: a generate or renew run per example
+
 CA_FILES = ("ca.pem", "ca-key.pem")
 LEAF_FILES = ("admin.pem", "admin-key.pem", "kubernetes.pem", "kubernetes-key.pem")
 EXAMPLES = int(os.environ.get("K8S_FUZZ_EXAMPLES", "60"))
