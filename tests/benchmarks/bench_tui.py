@@ -61,6 +61,13 @@ class Bare(App):
 app = Bare()"""
 
 
+# bytecode next to the sources or none at all: a PYTHONPYCACHEPREFIX would hide which
+CHILD_ENV = {
+    **{k: v for k, v in os.environ.items() if k != "PYTHONPYCACHEPREFIX"},
+    "PYTHONDONTWRITEBYTECODE": "1",
+}
+
+
 def verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
@@ -69,7 +76,7 @@ def time_to_ready(imports: str, package_root: Path, flags: tuple[str, ...] = ())
     """Seconds from spawning the interpreter to its "ready" line, importing `wizard` from
     `package_root`."""
     code = STARTUP.format(imports=imports)
-    env = {**os.environ, "PYTHONPATH": str(package_root), "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {**CHILD_ENV, "PYTHONPATH": str(package_root)}
     start = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, *flags, "-c", code],
@@ -107,6 +114,7 @@ def paint(rounds: int) -> None:
                     [sys.executable, "-m", "compileall", "-q", str(root / "wizard")],
                     check=True,
                     stdout=subprocess.DEVNULL,
+                    env=CHILD_ENV,
                 )
             assert any(root.rglob("*.pyc")) == (label == "bytecode")
             time_to_ready(WIZARD, root, ("-B",))  # warm the page cache
