@@ -440,6 +440,7 @@ class ApplyResult:
     backups: tuple[str, ...] = ()  # backup-<time>/ folders made
     repaired: tuple[str, ...] = ()  # renames an interrupted run left, finished first
     created: tuple[str, ...] = ()  # directories made
+    steps: int = 0  # the points where a power cut could stop it (the kill tests' range)
 
 
 def apply_script(root: str = "", *, kill_at: int | None = None) -> str:
@@ -453,12 +454,17 @@ def apply_script(root: str = "", *, kill_at: int | None = None) -> str:
         + f"n=0\nstep() {{ n=$((n+1)); {hook}; }}\n"
         + r"""
 umask 077
-fail() { echo "kcw: $*" >&2; exit 3; }
+journaled=0
+temps=""
+fail() {  # before the journal, the temporary files are of no use: they go
+  echo "kcw: $*" >&2
+  if [ "$journaled" = 0 ]; then for t in $temps; do rm -f -- "$t"; done; fi
+  exit 3
+}
 sum() { s=$(sha256sum < "$1") || fail "cannot read $1"; echo "${s%% *}"; }
 flush() { sync -- "$@" 2>/dev/null || sync; }
 renames=""
 removes=""
-temps=""
 read -r tag OWNER STAMP || fail "no payload"
 [ "$tag" = "H" ] || fail "bad payload header"
 while read -r tag a b c d; do
@@ -487,12 +493,12 @@ while read -r tag a b c d; do
   F)  # size sha mode path: the content follows
     dest="$ROOT$d"
     t="$(dirname -- "$dest")/.kcw-new.$(basename -- "$dest")"
+    temps="$temps $t"
     step; head -c "$a" > "$t" || fail "cannot write $t"
     [ "$(sum "$t")" = "$b" ] || { rm -f -- "$t"; fail "$d: the content arrived damaged"; }
     chown "$OWNER" -- "$t" ||
       { rm -f -- "$t"; fail "chown $OWNER $d failed (log in as root, or set deploy.owner)"; }
     chmod "$c" -- "$t" || fail "chmod $c $d failed"
-    temps="$temps $t"
     renames="$renames $t|$dest|$b"
     ;;
   R)
@@ -538,6 +544,7 @@ for r in $todo; do
   t=${r%%|*}; sha=${r##*|}
   echo "$t $dest $sha" >> "$dir/.kcw-journal.part"
 done
+journaled=1
 for dir in $dirs; do
   step; flush "$dir/.kcw-journal.part"; mv -f -- "$dir/.kcw-journal.part" "$dir/.kcw-journal"
 done
@@ -553,6 +560,7 @@ for r in $removes; do
   p=${r%%|*}
   if [ -e "$p" ]; then step; rm -f -- "$p" || fail "cannot remove $p"; echo "X ${p#"$ROOT"}"; fi
 done
+echo "steps $n"
 echo "done"
 """
     )
@@ -587,9 +595,12 @@ def parse_apply(stdout: bytes) -> ApplyResult:
     """The apply script's report as data."""
     seen: dict[str, list[str]] = {k: [] for k in "WKXBPC"}
     finished = False
+    steps = 0
     for line in stdout.decode(errors="replace").splitlines():
         if line == "done":
             finished = True
+        elif line.startswith("steps ") and line[6:].isdigit():
+            steps = int(line[6:])
         elif line[:2] in {f"{k} " for k in seen}:
             seen[line[0]].append(line[2:])
     if not finished:
@@ -601,6 +612,7 @@ def parse_apply(stdout: bytes) -> ApplyResult:
         tuple(seen["B"]),
         tuple(seen["P"]),
         tuple(seen["C"]),
+        steps,
     )
 
 
