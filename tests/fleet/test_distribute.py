@@ -112,9 +112,10 @@ def mismatched_pairs(host: HostFiles, root: Path) -> list[tuple[str, str]]:
     wrong = []
     for key, cert in host.pairs:
         key_path, cert_path = root / key.lstrip("/"), root / cert.lstrip("/")
-        if key_path.exists() and cert_path.exists():
-            if public_of_key(key_path.read_bytes()) != public_of_cert(cert_path.read_bytes()):
-                wrong.append((key, cert))
+        if not (key_path.exists() and cert_path.exists()):
+            continue
+        if public_of_key(key_path.read_bytes()) != public_of_cert(cert_path.read_bytes()):
+            wrong.append((key, cert))
     return wrong
 
 
