@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     hosts = tuple(h.strip() for h in (args.hosts or "").split(",") if h.strip())
     if args.export is not None:
         return _export(args, spec, hosts)
-    from wizard.jobs.distribution import DistributionRequest, run_distribution
+    from wizard.jobs.distribution import DistributionRequest, Phase, run_distribution
 
     request = DistributionRequest(
         spec,
@@ -85,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
 
     def progress(step: HostProgress) -> None:
         if not args.json:
-            detail = f": {step.detail}" if step.detail else ""
+            quiet = step.phase in (Phase.UNREACHABLE, Phase.FAILED)  # the summary says why
+            detail = f": {step.detail}" if step.detail and not quiet else ""
             print(f"  {step.label}: {step.phase.value}{detail}", file=sys.stderr, flush=True)
 
     def job() -> None:
