@@ -401,7 +401,10 @@ class FakeClient:
             return RemoteResult(255, b"", "ssh: connect to host port 22: Connection refused")
         root = self.roots[target.address]
         root.mkdir(parents=True, exist_ok=True)
-        script = script.replace("ROOT=''", f"ROOT='{root}'", 1)
+        if "ROOT=''" in script:
+            script = script.replace("ROOT=''", f"ROOT='{root}'", 1)
+        else:  # the restart script: its commands may look at which host they run on
+            script = f"ROOT='{root}'\n{script}"
         return local(root)(script, stdin)
 
 
@@ -444,3 +447,40 @@ def test_unknown_hosts_are_refused_with_the_names_there_are(sets) -> None:
     with pytest.raises(DistributeError, match=r"--hosts nope: not a host of this cluster — use"):
         select_hosts(host_files(spec, new), ["node-1", "nope"])
     assert [h.address for h in select_hosts(host_files(spec, new), ["node-1"])] == [NODE]
+
+
+def test_restarts_roll_over_etcd_and_masters_one_at_a_time_and_stop_at_an_unhealthy_one(
+    sets, tmp_path
+) -> None:
+    from wizard.jobs.distribution import DistributionRequest, Phase, run_distribution
+
+    spec, _, new = sets
+    addresses = [h.address for h in host_files(spec, new)]
+    roots = {a: tmp_path / a for a in addresses}
+    fake = FakeClient(roots, set())
+    log = tmp_path / "restarts.log"
+
+    @contextmanager
+    def client(settings, targets) -> Iterator[FakeClient]:
+        yield fake
+
+    # every host appends to one log; the second master never becomes healthy
+    commands = RestartCommands(
+        restart=f'echo "$(basename "$ROOT") {{unit}}" >> {log}',
+        health='[ "$(basename "$ROOT")" != 192.168.214.201 ]',
+        wait_seconds=2,
+    )
+    request = DistributionRequest(spec, new, restart=True, restart_commands=commands)
+    outcome = run_distribution(request, client=client)
+    lines = log.read_text().splitlines()
+    hosts_in_order = list(dict.fromkeys(line.split()[0] for line in lines))
+    etcd = ["192.168.214.88", "192.168.214.89", "192.168.214.90"]
+    assert hosts_in_order == [*etcd, "192.168.214.200", "192.168.214.201"]
+    assert lines[:3] == [f"{a} etcd.service" for a in etcd]
+    phases = {r.target.address: (r.phase, r.error) for r in outcome.hosts}
+    assert phases["192.168.214.200"] == (Phase.RESTARTED, "")
+    assert phases["192.168.214.201"][0] is Phase.FAILED
+    assert "kube-apiserver.service: not healthy after 2 s" in phases["192.168.214.201"][1]
+    third, node = phases["192.168.214.202"], phases[NODE]
+    assert "not restarted: 192.168.214.201 did not come back healthy" in third[1]
+    assert "not restarted" in node[1]

@@ -58,6 +58,7 @@ class DistributionRequest:
     dry_run: bool = False
     restart: bool = False
     prune: bool = False
+    restart_commands: RestartCommands | None = None  # None: [deploy]'s, or systemd's
 
 
 class Phase(enum.StrEnum):
@@ -210,7 +211,8 @@ def run_distribution(
 
         for_each_host(targets, work, parallel=parallel, on_done=done, cancel=cancel)
         if request.restart and not request.dry_run:
-            _restart_all(list(reports.values()), ssh, settings, cancel, say)
+            commands = request.restart_commands or RestartCommands.of(settings)
+            _restart_all(list(reports.values()), ssh, settings, commands, cancel, say)
     return DistributionOutcome(
         list(reports.values()),
         parallel,
@@ -242,10 +244,10 @@ def _restart_all(
     reports: list[HostReport],
     ssh: SshClient,
     settings: DeploySettings,
+    commands: RestartCommands,
     cancel: threading.Event | None,
     say: Callable[[HostReport, Phase, str], None],
 ) -> None:
-    commands = RestartCommands.of(settings)
     serial, together = _restart_order(reports)
 
     def one(target: Target) -> HostReport:
