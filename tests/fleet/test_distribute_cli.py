@@ -4,6 +4,7 @@ name with exit 2, --json, and the Ansible export (checked by ansible-playbook wh
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -92,6 +93,17 @@ def test_an_empty_directory_is_refused_naming_the_missing_file(cluster, capsys, 
     assert f"{tmp_path}/" in err and ": missing — " in err and "k8s-cert-wizard generate" in err
 
 
+def ansible_env(tmp_path: Path) -> dict[str, str]:
+    """Ansible's own state under tmp_path, never in the machine's ~/.ansible."""
+    home = tmp_path / "ansible-home"
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "ANSIBLE_HOME": str(home),
+        "ANSIBLE_LOCAL_TEMP": str(home / "tmp"),
+    }
+
+
 def test_the_ansible_export_holds_each_hosts_files_and_a_playbook(cluster, capsys, tmp_path):
     toml, out = cluster
     target = tmp_path / "ansible"
@@ -122,6 +134,6 @@ def test_the_ansible_export_holds_each_hosts_files_and_a_playbook(cluster, capsy
     checked = subprocess.run(
         ["ansible-playbook", "-i", str(target / "inventory.ini"), "--syntax-check",
          str(target / "playbook.yml")],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True, text=True, timeout=120, env=ansible_env(tmp_path),
     )  # fmt: skip
     assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
+import shutil
 import signal
 import subprocess
 import time
@@ -238,6 +240,51 @@ def test_a_distribute_killed_midway_is_completed_by_the_next_run(placed) -> None
         assert not pairs_match(lab, host, certificate_pairs(planned)), delay
     code, again = distribute(lab, work)
     assert {h["phase"] for h in again["hosts"]} == {"unchanged"}, delay
+
+
+def test_ansible_check_mode_agrees_each_host_has_its_files_and_sees_a_wrong_mode(
+    placed, tmp_path
+) -> None:
+    """`--export ansible`, then Debian's ansible-playbook --check against the lab hosts."""
+    if shutil.which("ansible-playbook") is None:
+        pytest.skip("ansible-playbook is not installed (apt-get install ansible)")
+    work, cluster, *_ = placed
+    lab = cluster.lab
+    export = work / "ansible"
+    made = product(lab, "distribute", "-c", str(work / "cluster.toml"), "-o",
+                   str(work / "certs"), "--export", "ansible", str(export))  # fmt: skip
+    assert made.returncode == 0, made.stdout + made.stderr
+    node = NODES[0]
+    lab.run(node, "chmod", "644", "/etc/kubernetes/ssl/kubelet-key.pem", check=True)
+    home = tmp_path / "ansible-home"  # Ansible's state: never the machine's ~/.ansible
+    env = {
+        "PATH": "/usr/bin:/bin", "HOME": str(home), "ANSIBLE_HOME": str(home),
+        "ANSIBLE_LOCAL_TEMP": str(home / "tmp"), "ANSIBLE_REMOTE_TEMP": "/run/kcw-ansible",
+        "ANSIBLE_SSH_CONTROL_PATH_DIR": str(home / "cp"), "ANSIBLE_NOCOLOR": "1",
+    }  # fmt: skip
+    result = lab.run(
+        JUMP, "ansible-playbook", "-i", str(export / "inventory.ini"),
+        str(export / "playbook.yml"), "--check", "--diff",
+        "-e", "ansible_python_interpreter=/usr/bin/python3",
+        env=env, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    recap = dict(
+        (m.group(1), int(m.group(2)))
+        for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", result.stdout, re.M)
+    )
+    assert recap == {h.address: 1 if h == node else 0 for h in PLANNED}, result.stdout[-3000:]
+    assert lab.run(node, "stat", "-c", "%a", "/etc/kubernetes/ssl/kubelet-key.pem").stdout == (
+        "644\n"
+    )  # --check changed nothing
+    code, document = distribute(lab, work)
+    assert code == 0
+    [report] = [h for h in document["hosts"] if h["address"] == node.address]
+    [fixed] = [f for f in report["files"] if f["status"] == "changed"]
+    assert (fixed["destination"], fixed["reason"]) == (
+        "/etc/kubernetes/ssl/kubelet-key.pem",
+        "mode 0644 → 0600",
+    )
 
 
 # --- scale -----------------------------------------------------------------------------------

@@ -38,11 +38,12 @@ examples:
   k8s-cert-wizard generate --new-ca                     back up everything, make a new CA
   k8s-cert-wizard certinfo -cert k8s-certs/ca.pem       as cfssl-certinfo prints it
   k8s-cert-wizard layout --profile complete             who uses which file, and why
+  k8s-cert-wizard distribute --dry-run                  each host's diff, read over SSH
   journalctl -u etcd | k8s-cert-wizard doctor DIR       which file an x509 error is about
 
 exit codes: 0 success; 1 refused (bad input or usage, files that would change, a directory
 another run is writing) — one line on stderr says what and how to fix it; review: 1 warnings
-only, 2 errors; 130 interrupted.
+only, 2 errors; distribute: 2 some hosts unreachable or failed (each named); 130 interrupted.
 """
 
 
@@ -134,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 STDOUT_CLOSED = "standard output is closed"
-PLAIN_COMMANDS = ("init", "csr", "generate", "renew", "layout", "review")
+PLAIN_COMMANDS = ("init", "csr", "generate", "renew", "layout", "review", "distribute")
 
 
 class _WatchedStdout:
