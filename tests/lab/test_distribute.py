@@ -21,7 +21,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.lab.cluster import REPO, Cluster, cluster_toml, parse_tls_flags, product_argv
+from tests.lab.cluster import (
+    REPO,
+    Cluster,
+    cluster_toml,
+    flag_value,
+    parse_tls_flags,
+    product_argv,
+)
 from tests.lab.netlab import ETCD, JUMP, LB, MASTERS, NET, NODES, Host, Lab
 
 pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]
@@ -88,27 +95,36 @@ def pairs_match(lab: Lab, host: Host, pairs: list[tuple[str, str]]) -> list[str]
 
 
 def certificate_pairs(plan: dict) -> list[tuple[str, str]]:
-    """(key, certificate) destinations of a host in distribution.json, by the cfssl names."""
+    """(key, certificate) destinations of a host in distribution.json, by cfssl's names
+    (x-key.pem, x.pem) or kubeadm's (x.key, x.crt)."""
     destinations = [f["destination"] for f in plan["files"]]
-    return [
-        (d, d.replace("-key.pem", ".pem"))
-        for d in destinations
-        if d.endswith("-key.pem") and d.replace("-key.pem", ".pem") in destinations
-    ]
+    pairs = []
+    for key in destinations:
+        for suffix, cert_suffix in (("-key.pem", ".pem"), (".key", ".crt")):
+            cert = key.removesuffix(suffix) + cert_suffix
+            if key.endswith(suffix) and cert in destinations:
+                pairs.append((key, cert))
+    return pairs
 
 
-@pytest.fixture(scope="module")
-def placed(lab: Lab, control_plane: Path, tmp_path_factory: pytest.TempPathFactory):
-    """The complete profile generated on the jump host and distributed over SSH."""
-    work = tmp_path_factory.mktemp("distribute")
-    (work / "cluster.toml").write_text(cluster_toml("complete") + deploy_table(lab))
+@pytest.fixture(scope="module", params=["complete", "kubeadm"])
+def placed(
+    request: pytest.FixtureRequest,
+    lab: Lab,
+    control_plane: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+):
+    """A profile generated on the jump host and distributed over SSH."""
+    profile = request.param
+    work = tmp_path_factory.mktemp(f"distribute-{profile}")
+    (work / "cluster.toml").write_text(cluster_toml(profile) + deploy_table(lab))
     made = product(lab, "generate", "-c", str(work / "cluster.toml"), "-o", str(work / "certs"),
                    "--per-host")  # fmt: skip
     assert made.returncode == 0, made.stdout + made.stderr
     started = time.monotonic()
     code, document = distribute(lab, work)
     seconds = time.monotonic() - started
-    cluster = Cluster(lab, work / "certs", control_plane, "complete")
+    cluster = Cluster(lab, work / "certs", control_plane, profile)
     cluster.flags = parse_tls_flags((work / "certs" / "DISTRIBUTION.md").read_text())
     plan = json.loads((work / "certs" / "distribution.json").read_text())
     try:
@@ -118,6 +134,12 @@ def placed(lab: Lab, control_plane: Path, tmp_path_factory: pytest.TempPathFacto
         lab.reset_hosts()
         for host in PLANNED:
             lab.run(host, "rm", "-f", RESTART_LOG)
+
+
+def once_on_complete(cluster: Cluster) -> None:
+    """The renew, kill and Ansible tests run once, on complete: the same code, cfssl's names."""
+    if cluster.profile != "complete":
+        pytest.skip("run on the complete profile; kubeadm's placement and start are tested")
 
 
 def test_distribute_places_exactly_the_plans_files_on_every_host(placed) -> None:
@@ -150,9 +172,9 @@ def test_the_control_plane_starts_from_the_distributed_files(placed) -> None:
     master = MASTERS[0]
     # the controller-manager's kubeconfig as distribute placed it on the master
     config = work / "kcm-from-master-1.kubeconfig"
-    config.write_text(
-        cluster.lab.read(master, "/etc/kubernetes/kube-controller-manager.kubeconfig")
-    )
+    path = flag_value(cluster.tls("kube-controller-manager"), "--kubeconfig")
+    assert path, cluster.flags.get("kube-controller-manager")
+    config.write_text(cluster.lab.read(master, path))
     user, _ = cluster.whoami(config, server=f"https://{master.address}:6443")
     assert user == "system:kube-controller-manager"
     for host in MASTERS:
@@ -175,6 +197,7 @@ def test_after_a_renew_only_the_changed_files_go_and_restarts_roll_one_host_at_a
     placed,
 ) -> None:
     work, cluster, plan, *_ = placed
+    once_on_complete(cluster)
     lab = cluster.lab
     old = {h.name: on_host(lab, h) for h in PLANNED}
     renewed = product(lab, "renew", "-c", str(work / "cluster.toml"), "-o", str(work / "certs"),
@@ -216,6 +239,7 @@ def test_after_a_renew_only_the_changed_files_go_and_restarts_roll_one_host_at_a
 
 def test_a_distribute_killed_midway_is_completed_by_the_next_run(placed) -> None:
     work, cluster, plan, *_ = placed
+    once_on_complete(cluster)
     lab = cluster.lab
     renewed = product(lab, "renew", "-c", str(work / "cluster.toml"), "-o", str(work / "certs"),
                       "--only", "kubernetes", "--only", "kubelet-node-1")  # fmt: skip
@@ -249,6 +273,7 @@ def test_ansible_check_mode_agrees_each_host_has_its_files_and_sees_a_wrong_mode
     if shutil.which("ansible-playbook") is None:
         pytest.skip("ansible-playbook is not installed (apt-get install ansible)")
     work, cluster, *_ = placed
+    once_on_complete(cluster)
     lab = cluster.lab
     export = work / "ansible"
     made = product(lab, "distribute", "-c", str(work / "cluster.toml"), "-o",
