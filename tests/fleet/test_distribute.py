@@ -484,3 +484,62 @@ def test_restarts_roll_over_etcd_and_masters_one_at_a_time_and_stop_at_an_unheal
     third, node = phases["192.168.214.202"], phases[NODE]
     assert "not restarted: 192.168.214.201 did not come back healthy" in third[1]
     assert "not restarted" in node[1]
+
+
+def test_a_cancel_stops_the_hosts_not_started_and_names_them(sets, tmp_path) -> None:
+    import threading
+
+    from wizard.jobs.distribution import DistributionRequest, Phase, run_distribution
+
+    spec, _, new = sets
+    spec = make_spec()
+    spec.deploy.parallel = 1
+    addresses = [h.address for h in host_files(spec, new)]
+    fake = FakeClient({a: tmp_path / a for a in addresses}, set())
+    cancel = threading.Event()
+
+    @contextmanager
+    def client(settings, targets) -> Iterator[FakeClient]:
+        yield fake
+
+    def progress(step) -> None:
+        if step.phase is Phase.PLACED:
+            cancel.set()  # after the first host is done
+
+    outcome = run_distribution(
+        DistributionRequest(spec, new), on_progress=progress, cancel=cancel, client=client
+    )
+    phases = [r.phase for r in outcome.hosts]
+    assert phases[0] is Phase.PLACED
+    assert set(phases[1:]) == {Phase.CANCELLED}
+    assert [r.target.address for r in outcome.failed] == addresses[1:]
+    assert set(fake.seen) == {addresses[0]}  # no other host was even read
+
+
+def test_the_command_lines_words_for_a_host(sets, tmp_path, capsys) -> None:
+    from wizard.cli.distribute import _print_outcome
+    from wizard.jobs.distribution import DistributionRequest, run_distribution
+
+    spec, old, new = sets
+    roots = {a.address: tmp_path / a.address for a in host_files(spec, new)}
+    place(by_address(host_files(spec, old), NODE), roots[NODE])
+    (roots[NODE] / "etc/kubernetes/ssl/ca-key.pem").write_bytes(b"stray\n")
+    fake = FakeClient(roots, {MASTER})
+
+    @contextmanager
+    def client(settings, targets) -> Iterator[FakeClient]:
+        yield fake
+
+    request = DistributionRequest(spec, new, hosts=("node-1", MASTER), dry_run=True)
+    _print_outcome(run_distribution(request, client=client), prune=False)
+    out, err = capsys.readouterr()
+    assert "192.168.214.101 (node-1) — node: diffed" in out
+    assert "  changed          /etc/kubernetes/ssl/kubelet.pem 0644 (content differs)" in out
+    assert (
+        "  would be removed /etc/kubernetes/ssl/ca-key.pem (a CA key does not belong on a host "
+        "that is not a master) — add --prune to remove it"
+    ) in out
+    assert "  restarts needed: kubelet.service, kube-proxy.service (run with --restart)" in out
+    assert "1 of 2 hosts diffed (dry run: nothing changed)" in out
+    assert f"{MASTER}: unreachable — unreachable (ssh: connect to host port 22" in err
+    assert f"run again for those: k8s-cert-wizard distribute --hosts {MASTER}" in err

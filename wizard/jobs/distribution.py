@@ -64,6 +64,7 @@ class DistributionRequest:
 class Phase(enum.StrEnum):
     """Where one host is."""
 
+    WAITING = "waiting"  # not started yet
     READING = "reading"
     PLACING = "placing"
     PLACED = "placed"
@@ -96,14 +97,16 @@ class HostReport:
     applied: ApplyResult | None = None
     units: list[str] = field(default_factory=list)  # what the changed files need restarted
     restarted: list[str] = field(default_factory=list)
-    phase: Phase = Phase.READING
+    phase: Phase = Phase.WAITING
     error: str = ""
     seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
         """True when the host ended as asked."""
-        return self.phase not in (Phase.UNREACHABLE, Phase.FAILED, Phase.CANCELLED)
+        return not self.error and self.phase not in (
+            Phase.WAITING, Phase.UNREACHABLE, Phase.FAILED, Phase.CANCELLED,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -209,7 +212,11 @@ def run_distribution(
             if outcome.error:
                 _failed(report, outcome.error, say)
 
-        for_each_host(targets, work, parallel=parallel, on_done=done, cancel=cancel)
+        outcomes = for_each_host(targets, work, parallel=parallel, on_done=done, cancel=cancel)
+        for outcome in outcomes:  # the hosts a cancel kept from starting
+            report = reports[outcome.target.address]
+            if outcome.error and not report.error:
+                _failed(report, outcome.error, say)
         if request.restart and not request.dry_run:
             commands = request.restart_commands or RestartCommands.of(settings)
             _restart_all(list(reports.values()), ssh, settings, commands, cancel, say)
