@@ -346,6 +346,33 @@ def test_killed_at_any_step_a_rerun_completes_and_every_key_matches_its_cert(
         assert half_renamed > 0, "no kill point fell between the renames of a pair"
 
 
+def test_an_interrupted_rename_the_plan_no_longer_wants_is_dropped_not_finished(
+    sets, tmp_path
+) -> None:
+    """Killed between a pair's renames on the way old → new, then the set went back to old
+    (renew --undo): the rerun must not finish the journal's renames to `new`."""
+    spec, old, new = sets
+    old_host = by_address(host_files(spec, old), NODE)
+    host = by_address(host_files(spec, new), NODE)
+    before = tmp_path / "old"
+    place(old_host, before)
+    shutil.copytree(before, tmp_path / "count", symlinks=True)
+    steps = place(host, tmp_path / "count").steps
+    for kill_at in range(1, steps + 1):
+        root = tmp_path / f"k{kill_at}"
+        shutil.copytree(before, root, symlinks=True)
+        with pytest.raises(DistributeError):
+            place(host, root, kill_at=kill_at)
+        if mismatched_pairs(host, root):
+            break
+    else:
+        raise AssertionError("no kill point left a half-renamed pair")
+    result = place(old_host, root)
+    assert result.repaired == ()
+    assert_exactly_the_plan(old_host, root)
+    assert not list(root.rglob(".kcw-*"))
+
+
 # --- restarts ------------------------------------------------------------------------------------
 
 

@@ -465,14 +465,19 @@ sum() { s=$(sha256sum < "$1") || fail "cannot read $1"; echo "${s%% *}"; }
 flush() { sync -- "$@" 2>/dev/null || sync; }
 renames=""
 removes=""
+wants=""
 read -r tag OWNER STAMP || fail "no payload"
 [ "$tag" = "H" ] || fail "bad payload header"
 while read -r tag a b c d; do
   case $tag in
+  W)  # sha path: what this run's plan has at a path (an interrupted rename must agree)
+    wants="$wants|$ROOT$b $a"
+    ;;
   J)  # finish the renames of an interrupted run, then drop its half-written files
     dir="$ROOT$a"
     if [ -f "$dir/.kcw-journal" ]; then
       while read -r t dest sha; do
+        case "$wants|" in *"|$dest $sha|"*) ;; *) continue ;; esac  # the plan changed since
         if [ -f "$t" ] && [ "$(sum "$t")" = "$sha" ]; then
           step; mv -f -- "$t" "$dest" || fail "cannot rename $t"; echo "P ${dest#"$ROOT"}"
         fi
@@ -569,9 +574,12 @@ echo "done"
 def apply_payload(
     change: HostDiff, stamp: str, *, prune: bool = False, files: Sequence[FileToPlace] | None = None
 ) -> bytes:
-    """The stream the apply script reads: header, journals to finish, dirs, files, removals."""
+    """The stream the apply script reads: header, the plan's sha256 per path, journals to
+    finish, directories, files, removals."""
     host = change.host
     out = [f"H {host.owner}:{host.group} {stamp}\n".encode()]
+    for placed in host.files:
+        out.append(f"W {placed.sha256} {placed.destination}\n".encode())
     for directory in host.directories():
         out.append(f"J {directory}\n".encode())
     for directory in host.directories():
