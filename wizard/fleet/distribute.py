@@ -13,7 +13,8 @@ a master — checked here again, whatever the plan says. Two round trips per hos
    journal of the renames is written and synced in every directory, and the temporary files
    are renamed into place — a key and its certificate back to back. A run killed between the
    two renames of a pair leaves the journal: the next run (its first step) finishes those
-   renames from the synced temporary files before anything else, so a pair never stays
+   renames from the synced temporary files before anything else — those its own plan still
+   wants; the others are dropped and their files sent again — so a pair never stays
    mismatched. Files already as planned are never touched; directories that exist are never
    chmodded or chowned (a lab host's / is the machine's own); missing ones are made 0755, or
    0700 when they hold only keys.
