@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(outcome_to_json(outcome))
     else:
-        _print_outcome(outcome, args.prune)
+        _print_outcome(outcome, args.prune, f"-c {args.config} -o {args.output}")
     if interrupted:
         return INTERRUPTED
     return HOSTS_FAILED if outcome.failed else OK
@@ -160,7 +160,7 @@ def _export(args: argparse.Namespace, spec: object, hosts: tuple[str, ...]) -> i
     return OK
 
 
-def _print_outcome(outcome: DistributionOutcome, prune: bool) -> None:
+def _print_outcome(outcome: DistributionOutcome, prune: bool, files: str = "") -> None:
     from wizard.fleet.distribute import Status
 
     for report in outcome.hosts:
@@ -203,7 +203,7 @@ def _print_outcome(outcome: DistributionOutcome, prune: bool) -> None:
         if report.error:
             print(f"  {report.error}")
         print()
-    _print_summary(outcome)
+    _print_summary(outcome, files)
 
 
 def _host_title(report: HostReport) -> str:
@@ -214,7 +214,7 @@ def _host_title(report: HostReport) -> str:
     return f"{report.target.label} — {roles}: {state}"
 
 
-def _print_summary(outcome: DistributionOutcome) -> None:
+def _print_summary(outcome: DistributionOutcome, files: str) -> None:
     hosts = len(outcome.hosts)
     per_host = sum(r.seconds for r in outcome.hosts) / hosts if hosts else 0.0
     done = "diffed (dry run: nothing changed)" if outcome.dry_run else "done"
@@ -226,8 +226,5 @@ def _print_summary(outcome: DistributionOutcome) -> None:
         print(f"{report.target.label}: {report.phase.value} — {report.error}", file=sys.stderr)
     if outcome.failed:
         names = ",".join(r.target.address for r in outcome.failed)
-        print(
-            f"run again for those: k8s-cert-wizard distribute --hosts {names} (the others are "
-            "not redone)",
-            file=sys.stderr,
-        )
+        again = " ".join(filter(None, ["k8s-cert-wizard distribute", files, f"--hosts {names}"]))
+        print(f"run again for those: {again} (the others are not redone)", file=sys.stderr)
