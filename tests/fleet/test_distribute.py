@@ -570,3 +570,13 @@ def test_the_command_lines_words_for_a_host(sets, tmp_path, capsys) -> None:
     assert "1 of 2 hosts diffed (dry run: nothing changed)" in out
     assert f"{MASTER}: unreachable — unreachable (ssh: connect to host port 22" in err
     assert f"run again for those: k8s-cert-wizard distribute --hosts {MASTER}" in err
+
+
+def test_a_half_renewed_set_is_refused_before_any_host_is_reached(sets, tmp_path) -> None:
+    spec, old, new = sets
+    mixed = tmp_path / "k8s-certs"
+    shutil.copytree(new, mixed)
+    (mixed / "kubernetes-key.pem").write_bytes((old / "kubernetes-key.pem").read_bytes())
+    with pytest.raises(DistributeError, match=r"kubernetes-key\.pem does not match \S+/"
+                       r"kubernetes\.pem — the set is half renewed"):  # fmt: skip
+        host_files(spec, mixed)

@@ -34,10 +34,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
 from wizard.catalog import RESTARTS, concrete_entries, files_of, get_profile
 from wizard.deploy import DeploySettings
 from wizard.distribution import HostPlan, content_on_host, plan_distribution
 from wizard.fleet.ssh import RemoteResult
+from wizard.pki import parse_private_key, public_key_bytes
 from wizard.spec import ClusterSpec
 from wizard.store import KEY_MODE
 
@@ -206,11 +210,12 @@ def _host_files(
                 tuple(plan.readers.get(item.source, ())),
             )
         )
-    pairs = tuple(
-        (destinations[key], destinations[cert])
-        for key, cert in pair_sources
-        if key in destinations and cert in destinations
-    )
+    contents = {f.source: f.content for f in placed}
+    pairs = []
+    for key, cert in pair_sources:
+        if key in destinations and cert in destinations:
+            _check_pair(directory, key, cert, contents[key], contents[cert])
+            pairs.append((destinations[key], destinations[cert]))
     own = set(destinations.values())
     return HostFiles(
         plan.address,
@@ -219,10 +224,34 @@ def _host_files(
         tuple(placed),
         settings.owner,
         settings.group,
-        pairs,
+        tuple(pairs),
         tuple(sorted(every_destination - own)),
         ca_destinations,
     )
+
+
+def _check_pair(
+    directory: Path, key: str, partner: str, key_pem: bytes, partner_pem: bytes
+) -> None:
+    """Refuse a set whose key is not its certificate's (or public key's): a host must never
+    get a key beside a certificate it does not match, not even from the set itself."""
+    try:
+        private = parse_private_key(key_pem)
+        if b"-----BEGIN CERTIFICATE-----" in partner_pem:
+            public: object = x509.load_pem_x509_certificate(partner_pem).public_key()
+        else:
+            public = serialization.load_pem_public_key(partner_pem)
+        same = public_key_bytes(private.public_key()) == public_key_bytes(public)
+    except (ValueError, TypeError) as error:
+        raise DistributeError(
+            f"{directory / key} or {directory / partner} cannot be read ({error}) — "
+            "regenerate the set; nothing was copied"
+        ) from None
+    if not same:
+        raise DistributeError(
+            f"{directory / key} does not match {directory / partner} — the set is half "
+            "renewed; run renew (or generate --force) again; nothing was copied"
+        )
 
 
 # --- what the host has -------------------------------------------------------------------------
