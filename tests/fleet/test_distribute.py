@@ -580,3 +580,23 @@ def test_a_half_renewed_set_is_refused_before_any_host_is_reached(sets, tmp_path
     with pytest.raises(DistributeError, match=r"kubernetes-key\.pem does not match \S+/"
                        r"kubernetes\.pem — the set is half renewed"):  # fmt: skip
         host_files(spec, mixed)
+
+
+@pytest.mark.parametrize("profile", ["classic", "kubeadm"])
+def test_every_profile_every_host_gets_exactly_its_plan(profile, classic_set, tmp_path) -> None:
+    spec = ClusterSpec.example()
+    spec.deploy = DeploySettings(owner=OWNER, group=GROUP)
+    directory = classic_set
+    if profile != "classic":
+        spec.profile = profile
+        spec.key.algo, spec.key.size = "ecdsa", 256
+        spec.nodes = [Node("node-1", NODE)]
+        directory = tmp_path / "k8s-certs"
+        write_files(directory, generate_files(spec))
+    hosts = host_files(spec, directory)
+    assert {r for h in hosts for r in h.roles} >= {"etcd", "master"}
+    for host in hosts:
+        root = tmp_path / host.address
+        place(host, root)
+        assert_exactly_the_plan(host, root)
+        assert bool([f for f in host.files if f.destination in host.ca_keys]) == host.is_master
