@@ -13,7 +13,18 @@ import sys
 from collections.abc import Callable
 from typing import NoReturn, TextIO
 
-from wizard.cli import certinfo, csr, doctor, generate, init, interactive, layout, renew, review
+from wizard.cli import (
+    certinfo,
+    csr,
+    distribute,
+    doctor,
+    generate,
+    init,
+    interactive,
+    layout,
+    renew,
+    review,
+)
 from wizard.cli.common import PROG, Refused, refuse
 from wizard.cli.review import print_review
 from wizard.exit_codes import INTERRUPTED, OK, REFUSED, USAGE
@@ -27,11 +38,12 @@ examples:
   k8s-cert-wizard generate --new-ca                     back up everything, make a new CA
   k8s-cert-wizard certinfo -cert k8s-certs/ca.pem       as cfssl-certinfo prints it
   k8s-cert-wizard layout --profile complete             who uses which file, and why
+  k8s-cert-wizard distribute --dry-run                  each host's diff, read over SSH
   journalctl -u etcd | k8s-cert-wizard doctor DIR       which file an x509 error is about
 
 exit codes: 0 success; 1 refused (bad input or usage, files that would change, a directory
 another run is writing) — one line on stderr says what and how to fix it; review: 1 warnings
-only, 2 errors; 130 interrupted.
+only, 2 errors; distribute: 2 some hosts unreachable or failed (each named); 130 interrupted.
 """
 
 
@@ -60,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-c", "--config", metavar="FILE", help="cluster.toml to prefill the wizard")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (init, csr, generate, layout, renew, certinfo, review, doctor):
+    for module in (init, csr, generate, layout, renew, distribute, certinfo, review, doctor):
         module.add_parser(commands)
     return parser
 
@@ -75,6 +87,7 @@ HANDLERS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "review": review.run,
     "layout": layout.run,
     "doctor": doctor.run,
+    "distribute": distribute.run,
 }
 
 
@@ -84,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show 简体中文 or "—"
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="backslashreplace")
-    if args.command in ("csr", "generate", "renew") and args.config is None:
+    if args.command in ("csr", "generate", "renew", "distribute") and args.config is None:
         args.config = "cluster.toml"
     if sys.stdout is None and args.command != "certinfo":  # certinfo says it as cfssl would
         print(
@@ -122,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 STDOUT_CLOSED = "standard output is closed"
-PLAIN_COMMANDS = ("init", "csr", "generate", "renew", "layout", "review")
+PLAIN_COMMANDS = ("init", "csr", "generate", "renew", "layout", "review", "distribute")
 
 
 class _WatchedStdout:
