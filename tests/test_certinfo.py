@@ -108,7 +108,12 @@ def test_golden_key_ids_unpadded() -> None:
 @pytest.mark.skipif(not GOLDEN_PEMS, reason=f"no golden cfssl files under {GOLDEN}")
 def test_golden_csr_is_not_a_certificate() -> None:
     csr = next(GOLDEN.glob("*/*.csr"))
-    assert run(csr.read_bytes()) == (1, b"", PARSE_FAILED.encode() + b"\n")
+    note = b"note: standard input holds a certificate request (CERTIFICATE REQUEST), not a "
+    assert run(csr.read_bytes()) == (
+        1,
+        b"",
+        PARSE_FAILED.encode() + b"\n" + note + b"certificate\n",
+    )
 
 
 # ---- gojson --------------------------------------------------------------------------------
@@ -539,7 +544,10 @@ def test_accepted_inputs(wrap, one_pem: bytes, expected_json: bytes) -> None:
 )
 def test_rejected_inputs(make, message: str, one_pem: bytes) -> None:
     data = make(one_pem)
-    assert run(data) == (1, b"", message.encode() + b"\n")
+    code, out, err = run(data)
+    assert (code, out, err.splitlines()[0]) == (1, b"", message.encode())
+    note = b"note: standard input holds a private key (EC PRIVATE KEY), not a certificate"
+    assert err.splitlines()[1:] == ([note] if b"PRIVATE KEY" in data else [])
     with pytest.raises(CertinfoError) as caught:
         load_certificate_for_certinfo(data)
     assert caught.value.message == message
@@ -553,10 +561,11 @@ def test_csr_is_rejected() -> None:
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "x")]))
         .sign(EC_KEY, hashes.SHA256())
     )
+    note = b"note: standard input holds a certificate request (CERTIFICATE REQUEST), not a "
     assert run(csr.public_bytes(serialization.Encoding.PEM)) == (
         1,
         b"",
-        PARSE_FAILED.encode() + b"\n",
+        PARSE_FAILED.encode() + b"\n" + note + b"certificate\n",
     )
 
 

@@ -152,3 +152,69 @@ def test_a_dry_run_needs_no_lock(config: Path, capsys) -> None:
         holder.wait()
     assert code == 0 and review in (0, 1, 2)
     assert "being written" not in capsys.readouterr().err
+
+
+STUCK_KEYS = """
+import sys, threading
+from wizard import pki
+from wizard.cli import main
+def stuck(algo, size):  # a key that is never done: only cancelling ends the run
+    print("key started", flush=True)
+    threading.Event().wait()
+pki.new_private_key = stuck
+raise SystemExit(main(["generate", "-c", sys.argv[1], "-o", sys.argv[2]]))
+"""
+
+
+def test_ctrl_c_ends_generate_while_keys_are_still_being_made(config: Path) -> None:
+    import signal
+
+    out = config.parent / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-c", STUCK_KEYS, str(config), str(out)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None and process.stdout.readline() == "key started\n"
+        process.send_signal(signal.SIGINT)
+        # with keys that never finish, only a run that waits for no key can end at all
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    assert err.strip().splitlines()[-1] == "interrupted — nothing was written"
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_generate_shows_progress_per_key_on_a_terminal_only(config: Path) -> None:
+    import os
+    import pty
+
+    primary, secondary = pty.openpty()
+    result = subprocess.Popen(
+        [sys.executable, "-m", "wizard", "generate", "-c", str(config), "-o", "on-tty"],
+        cwd=config.parent, stdout=subprocess.DEVNULL, stderr=secondary,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    os.close(secondary)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert result.wait(60) == 0
+    os.close(primary)
+    text = seen.decode()
+    keys = [part for part in text.split("\r\x1b[K") if " key for " in part]
+    assert len(keys) >= 4 and keys[0].startswith("[1/"), text  # one line a key, rewritten
+    assert "ready to write\r\x1b[K" in text  # the line is cleared before anything else
+    piped = subprocess.run(
+        [sys.executable, "-m", "wizard", "generate", "-c", str(config), "-o", "piped"],
+        cwd=config.parent, capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert piped.returncode == 0 and "\r" not in piped.stderr and "key for" not in piped.stderr

@@ -49,6 +49,8 @@ def cert_dir(tmp_path: Path) -> Path:
 CFSSL_CASES = [
     ("-cert - 0<&-", "read /dev/stdin: bad file descriptor"),
     ("-cert nope.pem >&-", "open nope.pem: no such file or directory"),
+    ("-cert .", "read .: is a directory"),
+    ("-cert /dev/stdin 0<&-", "open /dev/stdin: no such file or directory"),
 ]
 
 

@@ -150,7 +150,7 @@ def test_bad_keys_are_named_with_the_fix() -> None:
         pki.load_private_key(encrypted, "ca-key.pem")
     with pytest.raises(pki.PKIError, match="x.pem: not a PEM private key"):
         pki.load_private_key(b"hello", "x.pem")
-    with pytest.raises(pki.PKIError, match="c.pem: not a PEM certificate"):
+    with pytest.raises(pki.PKIError, match="c.pem is not a PEM certificate"):
         pki.load_certificate(b"hello", "c.pem")
 
 

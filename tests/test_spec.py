@@ -326,9 +326,13 @@ FIELDS = [
     ("nodes", 0, "address"),
     ("nodes", 1, "name"),
     ("nodes", 1, "address"),
+    *[("deploy", name) for name in ("user", "port", "ssh_config", "ssh_options", "parallel")],
+    *[("deploy", name) for name in ("owner", "group", "units", "hosts")],
+    ("deploy", "units", "kube-apiserver"),
 ]
 GO_DURATION = re.compile(r"(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+")
 DNS_1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+POSIX_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\$?")
 DNS_LABEL = re.compile(r"\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 
 
@@ -346,7 +350,12 @@ def _hostile_document(data: st.DataObject) -> dict:
             value = [f"10.0.{i // 256}.{i % 256}" for i in range(data.draw(st.integers(0, 1500)))]
         target = document
         for step in path[:-1]:
-            target = target.setdefault(step, {}) if isinstance(step, str) else target[step]
+            if isinstance(step, str):
+                if not isinstance(target.get(step), dict | list):  # a value drawn: a table now
+                    target[step] = {}
+                target = target[step]
+            else:
+                target = target[step]
         target[path[-1]] = value
     return document
 
@@ -384,6 +393,16 @@ def _cfssl_and_kubernetes_accept(spec: ClusterSpec) -> None:
     network = ipaddress.ip_network(spec.network.service_cidr.strip())  # strict: no host bits
     assert network.prefixlen <= network.max_prefixlen
     assert 1 <= spec.network.apiserver_port <= 65535
+    deploy = spec.deploy  # what OpenSSH (ssh -l/-p/-o) and chown would take
+    assert deploy.port == 0 or 1 <= deploy.port <= 65535
+    for name in ("user", "owner", "group"):
+        value = getattr(deploy, name)
+        assert value == "" or (POSIX_NAME.fullmatch(value) and len(value) <= 32), name
+    for option in deploy.ssh_options:
+        assert "=" in option and not any(_is_control(c) for c in option), option
+        assert option.split("=")[0].lower() not in ("stricthostkeychecking", "batchmode")
+    for unit in deploy.units.values():
+        assert not unit.startswith("-") and not any(c.isspace() or _is_control(c) for c in unit)
 
 
 @settings(

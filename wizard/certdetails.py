@@ -206,8 +206,8 @@ def signature_algorithm_name(certificate: x509.Certificate) -> str:
 def signed_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
     """True when the issuer's public key verifies the certificate's signature (False when
     the key or the signature cannot even be read)."""
-    hash_algorithm = certificate.signature_hash_algorithm
     try:
+        hash_algorithm = certificate.signature_hash_algorithm
         public_key = issuer.public_key()
         # RSA and ECDSA signatures name a hash; one that names none is not theirs (→ False).
         if isinstance(public_key, rsa.RSAPublicKey) and hash_algorithm is not None:

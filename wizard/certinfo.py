@@ -46,12 +46,16 @@ __all__ = [
     "certinfo_document_from_der",
     "certinfo_json",
     "load_certificate_for_certinfo",
+    "not_a_certificate_hint",
     "run_certinfo",
 ]
 
 DECODE_FAILED = '{"code":1002,"message":"Failed to decode certificate"}'
 PARSE_FAILED = '{"code":1003,"message":"Failed to parse certificate"}'
 ONLY_ONE_OBJECT = '{"code":1003,"message":"the PEM file should contain only one object"}'
+ONLY_ONE_CERTIFICATE = (
+    '{"code":1003,"message":"the PKCS7 object in the PEM file should contain only one certificate"}'
+)
 
 
 class CertinfoError(Exception):
@@ -206,13 +210,54 @@ def _load(data: bytes) -> _GoCertificate:
     if block is None:
         raise CertinfoError(DECODE_FAILED)
     try:
-        cert = _parse_go_certificate(block)
+        certs = [_parse_go_certificate(block)]
     except _GoParseError:
-        # cfssl then tries PKCS #7; its parser rejects what openssl crl2pkcs7 writes, checked.
-        raise CertinfoError(PARSE_FAILED) from None
+        try:
+            certs = _pkcs7_certificates(block)
+        except _GoParseError:
+            raise CertinfoError(PARSE_FAILED) from None
     if rest:
         raise CertinfoError(ONLY_ONE_OBJECT)
-    return cert
+    if len(certs) > 1:
+        raise CertinfoError(ONLY_ONE_CERTIFICATE)
+    return certs[0]
+
+
+_SIGNED_DATA = (1, 2, 840, 113549, 1, 7, 2)
+
+
+def _pkcs7_certificates(der: bytes) -> list[_GoCertificate]:
+    """The certificates of a PKCS #7 SignedData, as cfssl 1.2's ``pkcs7.ParsePKCS7`` reads it.
+
+    Its signedData struct has six fields — version, digest algorithms, content info,
+    certificates, CRLs, signer infos — all but the version matching any element, and only the
+    middle two optional when the sequence ends early. So what `openssl crl2pkcs7 -nocrl` writes
+    (five elements) fails, and one holding a CRL (six) prints its certificate; checked against
+    cfssl-certinfo. Anything else raises :class:`_GoParseError`.
+    """
+    outer = _Der(der)
+    info = _Der(outer.read(_SEQUENCE))
+    if not outer.empty() or info.read_oid() != _SIGNED_DATA:
+        raise _GoParseError("pkcs7: not SignedData")
+    signed = _Der(_Der(info.read(0xA0)).read(_SEQUENCE))
+    signed.read_integer()
+    elements: list[tuple[int, bytes, bytes]] = []
+    while not signed.empty() and len(elements) < 5:  # Go allows more elements after these
+        elements.append(signed.read_any())
+    if len(elements) < 5:
+        raise _GoParseError("pkcs7: sequence truncated")
+    certificates, crls = _Der(elements[2][2]), elements[3][2]
+    if crls:  # x509.ParseDERCRL: one CertificateList, nothing after it
+        crl = _Der(crls)
+        crl.read(_SEQUENCE)
+        if not crl.empty():
+            raise _GoParseError("x509: trailing data after CRL")
+    found = []
+    while not certificates.empty():
+        found.append(_parse_go_certificate(certificates.read_element(_SEQUENCE)))
+    if not found:
+        raise _GoParseError("PKCS #7 structure contains no certificates")
+    return found
 
 
 # --------------------------------------------------------------------------------------------
@@ -1198,10 +1243,15 @@ def run_certinfo(
     Output is written as UTF-8 bytes whatever the locale, like cfssl. (The stand-alone
     cfssl-certinfo exits 0 even on error; ``cfssl certinfo`` exits 1, as this does.)
     """
+    data = b""
     try:
-        text = gojson.marshal_indent(_document(_load(_read_input(path, stdin)))) + "\n"
+        data = _read_input(path, stdin)
+        text = gojson.marshal_indent(_document(_load(data))) + "\n"
     except CertinfoError as error:
         _write_error(stderr, os.fsencode(error.message) + b"\n")
+        hint = not_a_certificate_hint(path, data)
+        if hint:  # after cfssl's own line, so a script matching that line still matches
+            _write_error(stderr, os.fsencode(hint) + b"\n")
         return 1
     if stdout is None:  # closed: cfssl's write fails unseen; here it is one line and exit 1
         _write_error(stderr, f"write {STDOUT_NAME}: {os.strerror(errno.EBADF).lower()}\n".encode())
@@ -1212,6 +1262,46 @@ def run_certinfo(
         _write_error(stderr, f"write {STDOUT_NAME}: {_go_errno_text(error)}\n".encode())
         return 1
     return 0
+
+
+_FIRST_PEM_TYPE = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----")
+_NOT_CERTIFICATES = (
+    ("PRIVATE KEY", "a private key"),
+    ("CERTIFICATE REQUEST", "a certificate request"),
+    ("PUBLIC KEY", "a public key"),
+    ("X509 CRL", "a certificate revocation list"),
+)
+
+
+def not_a_certificate_hint(path: str, data: bytes) -> str | None:
+    """A line saying what `data` holds when its first PEM block is not a certificate (a key,
+    a CSR), naming the certificate beside it when there is one; None otherwise."""
+    found = _FIRST_PEM_TYPE.search(data)
+    if found is None:
+        return None
+    block = found.group(1).decode()
+    what = next((words for suffix, words in _NOT_CERTIFICATES if block.endswith(suffix)), None)
+    if what is None:
+        return None
+    name = "standard input" if path == "-" else path
+    hint = f"note: {name} holds {what} ({block}), not a certificate"
+    sibling = None if path == "-" else _certificate_beside(path)
+    return f"{hint} — try certinfo -cert {sibling}" if sibling else hint
+
+
+def _certificate_beside(path: str) -> str | None:
+    """The certificate cfssljson or kubeadm writes beside a key or CSR file, if it is there."""
+    for ending, certificate in (
+        ("-key.pem", ".pem"),
+        (".csr", ".pem"),
+        (".csr", ".crt"),
+        (".key", ".crt"),
+    ):
+        if path.endswith(ending):
+            candidate = path[: -len(ending)] + certificate
+            if os.path.isfile(candidate):
+                return candidate
+    return None
 
 
 def _write_error(stderr: TextIO | BinaryIO | None, data: bytes) -> None:

@@ -12,6 +12,8 @@ host-key checking off or hold a password: OpenSSH options that would are refused
     parallel = 10                  # hosts at once
     owner = "root"                 # owner:group of the files placed
     group = "root"
+    restart_command = "systemctl restart {unit}"        # how `distribute --restart` restarts
+    health_command = "systemctl is-active --quiet {unit}"  # …and waits for health
 
     [deploy.units]                 # systemd units restarted by `distribute --restart`
     kube-apiserver = "kube-apiserver.service"
@@ -82,6 +84,8 @@ class DeploySettings:
     group: str = "root"
     units: dict[str, str] = field(default_factory=dict)
     hosts: list[HostAccess] = field(default_factory=list)
+    restart_command: str = ""  # "" = systemctl restart {unit}
+    health_command: str = ""  # "" = systemctl is-active (and the apiserver's /readyz)
 
     def access_of(self, address: str) -> HostAccess:
         """The way to reach one host: its override merged over the defaults."""
@@ -105,7 +109,10 @@ class DeploySettings:
         """The table as cluster.toml writes it (defaults left out)."""
         default = DeploySettings()
         data: dict[str, Any] = {}
-        for name in ("user", "port", "ssh_config", "ssh_options", "parallel", "owner", "group"):
+        for name in (
+            "user", "port", "ssh_config", "ssh_options", "parallel", "owner", "group",
+            "restart_command", "health_command",
+        ):  # fmt: skip
             value = getattr(self, name)
             if value != getattr(default, name):
                 data[name] = value
@@ -125,6 +132,8 @@ _SCALARS: dict[str, type] = {
     "parallel": int,
     "owner": str,
     "group": str,
+    "restart_command": str,
+    "health_command": str,
 }
 _KEYS = (*_SCALARS, "ssh_options", "units", "hosts")
 _HOST_KEYS = ("address", "ssh", "user", "port")
@@ -216,6 +225,14 @@ def validate_deploy(settings: DeploySettings, addresses: list[str]) -> list[tupl
             problems.append(
                 (f"deploy.{name}", f"{quote(value)} is not a user or group name on Linux")
             )
+    for name in ("restart_command", "health_command"):
+        command = getattr(settings, name)
+        needs_unit = name == "restart_command" and "{unit}" not in command
+        if command and (needs_unit or "\n" in command or "\0" in command):
+            problems.append(
+                (f"deploy.{name}", f"{quote(command)} should be one line naming {{unit}}, e.g. "
+                 '"systemctl restart {unit}"')
+            )  # fmt: skip
     if "\n" in settings.ssh_config or "\0" in settings.ssh_config:
         problems.append(("deploy.ssh_config", "a path on one line, without NUL"))
     for index, option in enumerate(settings.ssh_options):

@@ -57,6 +57,14 @@ class HostPlan:
     roles: list[str]
     components: list[str]
     files: list[PlacedFile] = field(default_factory=list)
+    readers: dict[str, list[str]] = field(default_factory=dict)
+    """source → the components of this host that read it (what a change restarts)."""
+
+    def read_by(self, source: str, component: str) -> None:
+        """Record that a component of this host reads a source file."""
+        names = self.readers.setdefault(source, [])
+        if component not in names:
+            names.append(component)
 
 
 def base_directory(profile: Profile) -> str:
@@ -133,6 +141,7 @@ def plan_distribution(spec: ClusterSpec) -> list[HostPlan]:
                 if use.component not in plan.components:
                     continue
                 for source, mode, why in _sources(entry, use, profile, in_kubeconfigs):
+                    plan.read_by(source, use.component)
                     placed.setdefault(
                         source,
                         PlacedFile(source, destination_of(source, profile, entry), mode, why),
@@ -140,6 +149,7 @@ def plan_distribution(spec: ClusterSpec) -> list[HostPlan]:
         for item in shared_kubeconfigs + own_kubeconfigs.get(address, []):
             if item.component in plan.components:
                 user_entry = entries.get(item.user)
+                plan.read_by(item.name, item.component)
                 placed.setdefault(
                     item.name,
                     PlacedFile(
@@ -151,6 +161,7 @@ def plan_distribution(spec: ClusterSpec) -> list[HostPlan]:
                 )
                 if not spec.kubeconfig.embed:
                     for source, mode in _kubeconfig_references(item, entries, profile):
+                        plan.read_by(source, item.component)
                         placed.setdefault(
                             source,
                             PlacedFile(
@@ -329,12 +340,24 @@ def per_host_files(plans: list[HostPlan], files: list[OutputFile]) -> list[Outpu
         destinations = {placed.source: placed.destination for placed in plan.files}
         for placed in plan.files:
             if placed.source in contents:
-                content = contents[placed.source]
-                if placed.source.endswith((".kubeconfig", ".conf")):
-                    content = _repoint_kubeconfig(content, placed.destination, destinations)
+                content = content_on_host(plan, placed, contents[placed.source], destinations)
                 target = f"hosts/{plan.address}{placed.destination}"
                 copies.append(OutputFile(target, content, placed.mode))
     return copies
+
+
+def content_on_host(
+    plan: HostPlan,
+    placed: PlacedFile,
+    content: bytes,
+    destinations: dict[str, str] | None = None,
+) -> bytes:
+    """A file as it goes onto its host: a kubeconfig naming its files names their places there."""
+    if not placed.source.endswith((".kubeconfig", ".conf")):
+        return content
+    if destinations is None:
+        destinations = {f.source: f.destination for f in plan.files}
+    return _repoint_kubeconfig(content, placed.destination, destinations)
 
 
 _PATH_FIELDS = ("certificate-authority", "client-certificate", "client-key")

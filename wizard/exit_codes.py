@@ -18,6 +18,8 @@ USAGE = REFUSED
 """A command line argparse cannot parse: refused like any other bad input (not argparse's 2)."""
 REVIEW_WARNINGS = 1
 REVIEW_ERRORS = 2
+HOSTS_FAILED = 2
+"""`distribute`: some hosts were unreachable, failed or were not restarted (each named)."""
 INTERRUPTED = 130
 CRASH_EXIT = 70
 """A TUI ended by an unhandled exception (sysexits' EX_SOFTWARE), its answers saved aside:

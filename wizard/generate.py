@@ -9,9 +9,9 @@ the result in one atomic step.
 from __future__ import annotations
 
 import os
+import queue
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -57,6 +57,10 @@ class GenerationError(ValueError):
 
 class Cancelled(Exception):
     """The user cancelled the run before anything was written."""
+
+
+CANCEL_POLL = 0.05
+"""Seconds between two looks at the cancel event while keys are being made."""
 
 
 @dataclass(frozen=True)
@@ -225,7 +229,9 @@ def generate_files(
     """Every file of the set, in memory: keys are made in parallel, then the CAs sign the leaves.
 
     Existing CAs are reused: their certificates and keys are written back unchanged, never
-    replaced. Raises Cancelled when `cancel` is set between steps; nothing has been written then.
+    replaced. Raises Cancelled when `cancel` is set — within CANCEL_POLL seconds while keys are
+    being made (see make_keys), else at the next step; nothing has been written then. Progress
+    comes per key, as each is done.
     """
     profile = get_profile(spec.profile)
     now = now or datetime.now(UTC)
@@ -244,22 +250,13 @@ def generate_files(
         if progress:
             progress(Progress(done, total, message))
 
-    keys: dict[str, pki.PrivateKey] = {}
-    pool_size = workers or min(8, max(2, len(fresh)))
-    with ThreadPoolExecutor(max_workers=pool_size) as pool:
-        futures = {
-            e.name: pool.submit(pki.new_private_key, spec.key.algo, spec.key.size) for e in fresh
-        }
-        try:
-            for name, future in futures.items():
-                if cancel is not None and cancel.is_set():
-                    raise Cancelled("cancelled before anything was written")
-                keys[name] = future.result()
-                step(f"{spec.key.algo.upper()} {spec.key.size} key for {name}")
-        except Cancelled:
-            for other in futures.values():
-                other.cancel()
-            raise
+    def key_made(name: str) -> None:
+        step(f"{spec.key.algo.upper()} {spec.key.size} key for {name}")
+
+    names = [e.name for e in fresh]
+    keys = make_keys(
+        names, spec.key.algo, spec.key.size, on_key=key_made, cancel=cancel, workers=workers
+    )
 
     files = plan_json_files(spec)
     issued: dict[str, tuple[x509.Certificate, pki.PrivateKey]] = {}
@@ -289,6 +286,75 @@ def generate_files(
     files.append(OutputFile(SPEC_FILE, dump_spec(spec).encode()))
     step("ready to write")
     return files
+
+
+def key_workers(count: int) -> int:
+    """How many keys to make at once: one a core this process may use (more only delays the
+    first key, and with it the first step of the progress bar), but two at least, so that one
+    slow RSA key does not hold the bar still."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(max(2, cores), count))
+
+
+def make_keys(
+    names: list[str],
+    algo: str,
+    size: int,
+    *,
+    on_key: Callable[[str], None] | None = None,
+    cancel: threading.Event | None = None,
+    workers: int | None = None,
+) -> dict[str, pki.PrivateKey]:
+    """A fresh key for each name, made in parallel (OpenSSL lets go of the GIL).
+
+    `on_key(name)` is called in the caller's thread as each key is done, in the order they
+    finish, so a progress bar moves per key. When `cancel` is set the call raises Cancelled
+    within CANCEL_POLL seconds, without waiting for the keys still being made: they run on in
+    daemon threads, are thrown away, and never hold up the exit of the process (a
+    ThreadPoolExecutor is joined at exit). Exceptions from on_key or key making propagate.
+    """
+    jobs: queue.SimpleQueue[str] = queue.SimpleQueue()
+    for name in names:
+        jobs.put(name)
+    done: queue.SimpleQueue[tuple[str, pki.PrivateKey | None, BaseException | None]]
+    done = queue.SimpleQueue()
+    stop = threading.Event()
+
+    def worker() -> None:
+        while not stop.is_set():
+            try:
+                name = jobs.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                done.put((name, pki.new_private_key(algo, size), None))
+            except BaseException as error:  # handed to the caller's thread
+                done.put((name, None, error))
+
+    count = key_workers(len(names)) if workers is None else max(1, workers)
+    for number in range(count):
+        threading.Thread(target=worker, name=f"key-{number}", daemon=True).start()
+    keys: dict[str, pki.PrivateKey] = {}
+    try:
+        while len(keys) < len(names):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("cancelled before anything was written")
+            try:
+                name, key, error = done.get(timeout=CANCEL_POLL)
+            except queue.Empty:
+                continue
+            if error is not None:
+                raise error
+            assert key is not None
+            keys[name] = key
+            if on_key is not None:
+                on_key(name)
+    finally:
+        stop.set()  # the workers take no new key; those being made are dropped
+    return keys
 
 
 def distribution_files(profile: Profile, spec: ClusterSpec) -> list[OutputFile]:

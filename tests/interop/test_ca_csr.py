@@ -23,7 +23,8 @@ def requested_extensions(pem: bytes) -> list[tuple[str, bool, x509.ExtensionType
     return [(e.oid.dotted_string, e.critical, e.value) for e in request.extensions]
 
 
-def test_ca_csr_requests_the_extensions_cfssl_requests(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["gencert", "genkey"])
+def test_ca_csr_requests_the_extensions_cfssl_requests(tmp_path: Path, command: str) -> None:
     cfssl = need_tool("cfssl")
     spec = ClusterSpec.example()
     spec.key.algo, spec.key.size = "ecdsa", 256
@@ -31,7 +32,7 @@ def test_ca_csr_requests_the_extensions_cfssl_requests(tmp_path: Path) -> None:
     ca = next(e for e in concrete_entries(get_profile(spec.profile), spec) if e.name == "ca")
     (tmp_path / "ca-csr.json").write_text(dump_json(csr_request(ca, spec)))
     made = subprocess.run(
-        [cfssl, "gencert", "-initca", "ca-csr.json"],
+        [cfssl, command, "-initca", "ca-csr.json"],
         cwd=tmp_path, capture_output=True, text=True, check=True, timeout=60,
     )  # fmt: skip
     theirs = json.loads(made.stdout)["csr"].encode()

@@ -8,6 +8,7 @@ apiserver of test_kubectl_version.
 
 from __future__ import annotations
 
+import base64
 import json
 import ssl
 import subprocess
@@ -27,6 +28,11 @@ from wizard.spec import ClusterSpec, Node
 from wizard.store import write_files
 
 pytestmark = pytest.mark.interop
+
+
+def ssl_dir(kubeconfig: Path) -> Path:
+    """Where a host's certificates sit: /etc/kubernetes/ssl beside its kubeconfigs."""
+    return kubeconfig.parent / "ssl"
 
 
 def test_kubectl_reads_every_per_host_kubeconfig_that_names_its_files(tmp_path: Path) -> None:
@@ -62,6 +68,18 @@ def test_kubectl_reads_every_per_host_kubeconfig_that_names_its_files(tmp_path: 
             )  # fmt: skip
             assert result.returncode == 0, (path, result.stderr)
             assert json.loads(result.stdout)["serverVersion"]["gitVersion"] == VERSION["gitVersion"]
+            # --flatten reads each named file from where kubectl resolves it: the same bytes
+            flat = subprocess.run(
+                [kubectl, "--kubeconfig", str(path), "config", "view", "--raw", "--flatten",
+                 "-o", "json"],
+                capture_output=True, text=True, timeout=60, check=True,
+            )  # fmt: skip
+            flat_user = json.loads(flat.stdout)["users"][0]["user"]
+            named = (path.parent / user["client-certificate"]).read_bytes()
+            assert base64.b64decode(flat_user["client-certificate-data"]) == named
+            cluster = json.loads(flat.stdout)["clusters"][0]["cluster"]
+            ca = ssl_dir(path) / "ca.pem"
+            assert base64.b64decode(cluster["certificate-authority-data"]) == ca.read_bytes()
     finally:
         server.shutdown()
         server.server_close()

@@ -12,7 +12,7 @@ import pytest
 
 from tests.tui.wizard_pilot import fast_spec
 from wizard import pki
-from wizard.generate import Cancelled
+from wizard.generate import Cancelled, Progress
 from wizard.jobs.cluster_file import load_valid, renewal_cluster_file
 from wizard.jobs.generation import (
     GenerationRefused,
@@ -198,3 +198,91 @@ def test_which_cluster_file_a_renewal_uses(tmp_path: Path) -> None:
     given.profile = "complete"
     chosen = renewal_cluster_file(directory, given, tmp_path / "mine.toml")
     assert chosen is not None and chosen.spec is given and chosen.path == tmp_path / "mine.toml"
+
+
+class GatedKeys:
+    """A key maker for pki.new_private_key: the first `held` keys wait for `gate` (a key "still
+    being made"), the others come at once. `entered` counts the calls begun."""
+
+    def __init__(self, held: int = 1_000) -> None:
+        self.held = held
+        self.gate = threading.Event()
+        self.lock = threading.Lock()
+        self.entered = 0
+        self.waiting = threading.Event()
+        self.returned = 0
+        self.make = pki.new_private_key
+
+    def __call__(self, algo: str, size: int) -> pki.PrivateKey:
+        with self.lock:
+            self.entered += 1
+            gated = self.entered <= self.held
+        if gated:
+            self.waiting.set()
+            self.gate.wait(30)  # a failing test must not hang the suite
+        key = self.make(algo, size)
+        with self.lock:
+            self.returned += 1
+        return key
+
+
+def test_cancel_returns_while_a_key_is_still_being_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = GatedKeys()
+    monkeypatch.setattr(pki, "new_private_key", keys)
+    cancel = threading.Event()
+    raised: list[BaseException] = []
+
+    def generate() -> None:
+        try:
+            run(GenerationRequest(fast_spec(), tmp_path / "certs"), cancel=cancel)
+        except BaseException as error:
+            raised.append(error)
+
+    thread = threading.Thread(target=generate)
+    thread.start()
+    try:
+        assert keys.waiting.wait(10), "no key was started"
+        cancel.set()
+        thread.join(10)
+        # run() gave up while every key maker is still blocked inside a key: it did not wait
+        assert not thread.is_alive() and keys.returned == 0 and not keys.gate.is_set()
+        assert len(raised) == 1 and isinstance(raised[0], Cancelled)
+        assert not (tmp_path / "certs").exists() or not any((tmp_path / "certs").iterdir())
+    finally:
+        keys.gate.set()
+        thread.join(10)
+    assert not (tmp_path / "certs" / "ca.pem").exists()
+
+
+def test_progress_moves_per_key_before_the_last_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = GatedKeys(held=1)  # the first key asked for (the CA's) held back, the others free
+    monkeypatch.setattr(pki, "new_private_key", keys)
+    steps: list[str] = []
+    two_keys = threading.Event()
+
+    def progress(step: Progress) -> None:
+        steps.append(step.message)
+        if sum("key for" in message for message in steps) == 2:
+            two_keys.set()
+
+    thread = threading.Thread(
+        target=run, args=(GenerationRequest(fast_spec(), tmp_path / "certs"),),
+        kwargs={"progress": progress},
+    )  # fmt: skip
+    thread.start()
+    try:
+        assert two_keys.wait(10), f"the bar did not move while keys were held back: {steps}"
+        assert not keys.gate.is_set()  # the first key is still being made
+        assert all(message.startswith("ECDSA 256 key for ") for message in steps)
+    finally:
+        keys.gate.set()
+        thread.join(30)
+    names = {
+        message.removeprefix("ECDSA 256 key for ") for message in steps if "key for" in message
+    }
+    assert len(names) == keys.entered  # one step per key, each named once
+    assert (tmp_path / "certs" / "ca.pem").is_file()

@@ -122,30 +122,42 @@ class Lab:
         _sh("ip", "-n", LAN, "link", "add", "br0", "type", "bridge")
         _sh("ip", "-n", LAN, "link", "set", "br0", "up")
         for index, host in enumerate(ALL_HOSTS):
-            ns = PREFIX + host.name
-            _sh("ip", "netns", "add", ns)
-            veth = f"v{index}"
-            _sh(
-                "ip",
-                "-n",
-                LAN,
-                "link",
-                "add",
-                veth,
-                "type",
-                "veth",
-                "peer",
-                "name",
-                "eth0",
-                "netns",
-                ns,
-            )
-            _sh("ip", "-n", LAN, "link", "set", veth, "master", "br0", "up")
-            _sh("ip", "-n", ns, "link", "set", "lo", "up")
-            _sh("ip", "-n", ns, "addr", "add", f"{host.address}/24", "dev", "eth0")
-            _sh("ip", "-n", ns, "link", "set", "eth0", "up")
-            self._anchor(host, ns)
+            self._add_host(index, host)
         self.start_ssh()
+
+    def _add_host(self, index: int, host: Host) -> None:
+        ns = PREFIX + host.name
+        _sh("ip", "netns", "add", ns)
+        veth = f"v{index}"
+        _sh(
+            "ip",
+            "-n",
+            LAN,
+            "link",
+            "add",
+            veth,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "eth0",
+            "netns",
+            ns,
+        )
+        _sh("ip", "-n", LAN, "link", "set", veth, "master", "br0", "up")
+        _sh("ip", "-n", ns, "link", "set", "lo", "up")
+        _sh("ip", "-n", ns, "addr", "add", f"{host.address}/24", "dev", "eth0")
+        _sh("ip", "-n", ns, "link", "set", "eth0", "up")
+        self._anchor(host, ns)
+
+    def add_hosts(self, hosts: list[Host]) -> None:
+        """More hosts on the bridge with sshd only (the scale test's); gone at stop()."""
+        known = []
+        for host in hosts:
+            self._add_host(100 + len(self.anchors), host)
+            known.append(self._start_sshd(host))
+        with self.known_hosts.open("a") as out:
+            out.write("\n".join(known) + "\n")
 
     # --- SSH -------------------------------------------------------------------------------
 
@@ -166,33 +178,37 @@ class Lab:
 
     def start_ssh(self) -> None:
         """Debian's sshd on every host but the jump host, accepting the lab's key for root."""
-        sshd = shutil.which("sshd") or "/usr/sbin/sshd"
         ssh_dir = self.root / "ssh"
         ssh_dir.mkdir(exist_ok=True)
         _sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "kcwlab", "-f", str(self.ssh_key))
         (ssh_dir / "authorized_keys").write_text(self.ssh_key.with_suffix(".pub").read_text())
         known = []
         for host in ALL_HOSTS:
-            if host == JUMP:
-                continue
-            key = ssh_dir / f"{host.name}-host_key"
-            _sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key))
-            known.append(f"{host.address} {key.with_suffix('.pub').read_text().strip()}")
-            config = ssh_dir / f"{host.name}-sshd_config"
-            config.write_text(
-                f"ListenAddress {host.address}\nHostKey {key}\n"
-                f"AuthorizedKeysFile {ssh_dir}/authorized_keys\n"
-                "PermitRootLogin prohibit-password\nPasswordAuthentication no\n"
-                "KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\nPidFile none\n"
-            )
-            process = self.spawn(host, "sshd", sshd, "-D", "-e", "-f", str(config))
-            self.processes.remove(process)
-            self.services.append(process)
+            if host != JUMP:
+                known.append(self._start_sshd(host))
         self.known_hosts.write_text("\n".join(known) + "\n")
         self.ssh_config.write_text(
             f"Host *\n  User root\n  IdentityFile {self.ssh_key}\n  IdentitiesOnly yes\n"
             f"  UserKnownHostsFile {self.known_hosts}\n  StrictHostKeyChecking yes\n"
         )
+
+    def _start_sshd(self, host: Host) -> str:
+        """Start sshd on a host; returns its known_hosts line."""
+        sshd = shutil.which("sshd") or "/usr/sbin/sshd"
+        ssh_dir = self.root / "ssh"
+        key = ssh_dir / f"{host.name}-host_key"
+        _sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key))
+        config = ssh_dir / f"{host.name}-sshd_config"
+        config.write_text(
+            f"ListenAddress {host.address}\nHostKey {key}\n"
+            f"AuthorizedKeysFile {ssh_dir}/authorized_keys\n"
+            "PermitRootLogin prohibit-password\nPasswordAuthentication no\n"
+            "KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\nPidFile none\n"
+        )
+        process = self.spawn(host, "sshd", sshd, "-D", "-e", "-f", str(config))
+        self.processes.remove(process)
+        self.services.append(process)
+        return f"{host.address} {key.with_suffix('.pub').read_text().strip()}"
 
     def ssh(
         self, host: Host, *command: str, timeout: float = 30

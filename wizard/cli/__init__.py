@@ -17,6 +17,7 @@ from wizard.cli import (
     certinfo,
     check,
     csr,
+    distribute,
     doctor,
     generate,
     init,
@@ -39,13 +40,15 @@ examples:
   k8s-cert-wizard generate --new-ca                     back up everything, make a new CA
   k8s-cert-wizard certinfo -cert k8s-certs/ca.pem       as cfssl-certinfo prints it
   k8s-cert-wizard layout --profile complete             who uses which file, and why
+  k8s-cert-wizard distribute --dry-run                  each host's diff, read over SSH
   journalctl -u etcd | k8s-cert-wizard doctor DIR       which file an x509 error is about
   k8s-cert-wizard check -c cluster.toml -o k8s-certs    what each host has, read back over SSH
   k8s-cert-wizard probe -c cluster.toml -o k8s-certs    what each endpoint serves, over TLS
 
 exit codes: 0 success; 1 refused (bad input or usage, files that would change, a directory
 another run is writing) — one line on stderr says what and how to fix it; review, check and
-probe: 1 warnings only, 2 errors; 130 interrupted.
+probe: 1 warnings only, 2 errors; distribute: 2 some hosts unreachable or failed (each named);
+130 interrupted.
 """
 
 
@@ -74,7 +77,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-c", "--config", metavar="FILE", help="cluster.toml to prefill the wizard")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (init, csr, generate, layout, renew, certinfo, review, doctor, check, probe):
+    for module in (
+        init,
+        csr,
+        generate,
+        layout,
+        renew,
+        distribute,
+        certinfo,
+        review,
+        doctor,
+        check,
+        probe,
+    ):
         module.add_parser(commands)
     return parser
 
@@ -89,6 +104,7 @@ HANDLERS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "review": review.run,
     "layout": layout.run,
     "doctor": doctor.run,
+    "distribute": distribute.run,
     "check": check.run,
     "probe": probe.run,
 }
@@ -100,7 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show 简体中文 or "—"
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="backslashreplace")
-    if args.command in ("csr", "generate", "renew", "check", "probe") and args.config is None:
+    if args.command in ("csr", "generate", "renew", "distribute", "check", "probe") and (
+        args.config is None
+    ):
         args.config = "cluster.toml"
     if sys.stdout is None and args.command != "certinfo":  # certinfo says it as cfssl would
         print(
@@ -138,7 +156,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 STDOUT_CLOSED = "standard output is closed"
-PLAIN_COMMANDS = ("init", "csr", "generate", "renew", "layout", "review", "check", "probe")
+PLAIN_COMMANDS = (
+    "init",
+    "csr",
+    "generate",
+    "renew",
+    "layout",
+    "review",
+    "distribute",
+    "check",
+    "probe",
+)
 
 
 class _WatchedStdout:

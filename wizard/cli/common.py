@@ -12,6 +12,7 @@ from wizard.catalog import PROFILE_NAMES
 from wizard.exit_codes import REFUSED
 
 if TYPE_CHECKING:
+    from wizard.generate import Progress
     from wizard.jobs.generation import Refusal
     from wizard.spec import ClusterSpec
     from wizard.store import WriteResult
@@ -20,6 +21,16 @@ if TYPE_CHECKING:
 PROG = "k8s-cert-wizard"
 DEFAULT_OUTPUT = "k8s-certs"
 PROFILE_CHOICES = PROFILE_NAMES
+
+
+class ExamplesHelpFormatter(argparse.HelpFormatter):
+    """--help with the description wrapped to the terminal and the epilog's examples kept as
+    written (argparse's Raw formatters would not wrap the description)."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("examples:"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
 
 
 class Refused(Exception):
@@ -180,6 +191,32 @@ def say_waiting(holder: LockHolder | None, seconds: float) -> None:
     """The --wait progress line on stderr."""
     who = holder.describe() if holder else "another run"
     print(f"waiting for {who} to finish writing… {seconds:.0f} s", file=sys.stderr)
+
+
+class ProgressLine:
+    """A run's progress on one line of stderr, rewritten in place — only when stderr is a
+    terminal (a log or a pipe gets nothing). Call `done()` before printing anything else."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.shown = bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def __call__(self, step: Progress) -> None:
+        """Show `[done/total] message`, cut to the terminal's width."""
+        if not self.shown:
+            return
+        import shutil
+
+        width = shutil.get_terminal_size((80, 24)).columns - 1
+        text = f"[{step.done}/{step.total}] {step.message}"[:width]
+        self.stream.write(f"\r\x1b[K{text}")
+        self.stream.flush()
+
+    def done(self) -> None:
+        """Clear the line."""
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
 
 
 def say_takeover(lock: DirectoryLock) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from wizard.cli.common import (
+    ExamplesHelpFormatter,
     add_spec_arguments,
     add_wait_argument,
     busy_words,
@@ -16,12 +18,33 @@ from wizard.cli.common import (
     say_waiting,
 )
 from wizard.exit_codes import OK
-from wizard.spec import ClusterSpec
+
+if TYPE_CHECKING:
+    from wizard.spec import ClusterSpec
+
+
+EXAMPLES = """\
+examples:
+  # ./cluster.toml's JSON into ./k8s-certs
+  k8s-cert-wizard csr
+  # another cluster file and directory, then sign with cfssl yourself
+  k8s-cert-wizard csr -c site/cluster.toml -o json
+  cd json && cfssl gencert -initca ca-csr.json | cfssljson -bare ca
+"""
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """The `csr` subcommand."""
-    csr = commands.add_parser("csr", help="write the cfssl JSON files only")
+    csr = commands.add_parser(
+        "csr",
+        help="write the cfssl JSON files only",
+        description="Write ca-config.json and one <name>-csr.json per certificate into DIR, "
+        "from the cluster file, for those who sign with cfssl themselves. No key or "
+        "certificate is made. Files that would change are refused unless --force. The "
+        "kubeadm profile has no cfssl JSON (use generate).",
+        epilog=EXAMPLES,
+        formatter_class=ExamplesHelpFormatter,
+    )
     add_spec_arguments(csr)
     csr.add_argument(
         "--force",

@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 
 from wizard.cli.common import (
+    ExamplesHelpFormatter,
+    ProgressLine,
     add_spec_arguments,
     add_wait_argument,
     busy_words,
@@ -19,6 +21,22 @@ from wizard.cli.common import (
 )
 from wizard.exit_codes import OK
 
+EXAMPLES = """\
+examples:
+  # ./cluster.toml's set into ./k8s-certs
+  k8s-cert-wizard generate
+  # another cluster file and directory
+  k8s-cert-wizard generate -c site/cluster.toml -o out
+  # back up and replace the files that change, keeping the CA
+  k8s-cert-wizard generate --force
+  # back up everything and make a new CA (all it signed stops being trusted)
+  k8s-cert-wizard generate --new-ca
+  # sign with the CA kept in ../root
+  k8s-cert-wizard generate --ca ../root -o out
+  # also hosts/<address>/ trees, each host's files where they go
+  k8s-cert-wizard generate --per-host
+"""
+
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """The `generate` subcommand."""
@@ -27,7 +45,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="write JSON, keys, CSRs and certificates",
         description="Write the whole set into DIR. A CA already in DIR is reused; files that "
         "would change are refused unless --force (back them up and replace them, keeping the "
-        "CA) or --new-ca (a new CA too). Nothing is made before a refusal.",
+        "CA) or --new-ca (a new CA too). Nothing is made before a refusal, and nothing is "
+        "written until every key and certificate is made (ctrl+c leaves DIR as it was).",
+        epilog=EXAMPLES,
+        formatter_class=ExamplesHelpFormatter,
     )
     add_spec_arguments(generate)
     generate.add_argument(
@@ -80,8 +101,9 @@ def run(args: argparse.Namespace) -> int:
         per_host=args.per_host,
         spec_file=Path(args.config),
     )
+    progress = ProgressLine()
     try:
-        outcome = run_generation(request, wait=args.wait, on_wait=say_waiting)
+        outcome = run_generation(request, progress=progress, wait=args.wait, on_wait=say_waiting)
     except GenerationRefused as error:
         return refuse(refusal_words(error.refusal, spec.profile))
     except DirectoryBusy as busy:
@@ -90,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
         return refuse(str(error))
     except Cancelled:
         return refuse("cancelled — nothing was written")
+    finally:
+        progress.done()
     say_takeover(outcome.lock)
     for ca in outcome.reused:
         print(f"reused the existing CA {ca.source / ca.files.cert}")

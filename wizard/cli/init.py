@@ -5,13 +5,32 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from wizard.cli.common import DEFAULT_OUTPUT, refuse
+from wizard.cli.common import DEFAULT_OUTPUT, ExamplesHelpFormatter, refuse
 from wizard.exit_codes import OK
+
+EXAMPLES = """\
+examples:
+  # ./cluster.toml, the guide's cluster with comments
+  k8s-cert-wizard init
+  # somewhere else
+  k8s-cert-wizard init -o site/cluster.toml
+  # write, edit, generate
+  k8s-cert-wizard init && $EDITOR cluster.toml && k8s-cert-wizard generate
+"""
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """The `init` subcommand."""
-    init = commands.add_parser("init", help="write an example cluster.toml (the guide's cluster)")
+    init = commands.add_parser(
+        "init",
+        help="write an example cluster.toml (the guide's cluster)",
+        description="Write a commented cluster.toml describing the guide's cluster: the "
+        "profile, the masters, etcd members and nodes, the addresses certificates must "
+        "name, the subject and the lifetimes. Edit it, then run csr or generate with it. An "
+        "existing file is never overwritten.",
+        epilog=EXAMPLES,
+        formatter_class=ExamplesHelpFormatter,
+    )
     init.add_argument(
         "-o",
         "--output",

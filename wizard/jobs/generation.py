@@ -41,6 +41,7 @@ from wizard.generate import (
     plan_json_files,
     planned_file_names,
 )
+from wizard.jobs.policy import Policy
 from wizard.spec import ClusterSpec, SpecError, load_spec
 from wizard.store import (
     ExistingFilesError,
@@ -52,14 +53,6 @@ from wizard.store import (
     write_files,
 )
 from wizard.store.lock import DirectoryLock, LockHolder, directory_lock
-
-
-class Policy(Enum):
-    """What a run does with files already in the directory (see the module docstring)."""
-
-    REFUSE = "refuse"
-    REPLACE = "replace"
-    NEW_CA = "new-ca"
 
 
 class RefusalKind(Enum):

@@ -244,8 +244,13 @@ def authority_key_id(ca_certificate: x509.Certificate) -> x509.AuthorityKeyIdent
 
 
 def key_matches_certificate(key: PrivateKey, certificate: x509.Certificate) -> bool:
-    """True when the private key belongs to the certificate's public key."""
-    return public_key_bytes(key.public_key()) == public_key_bytes(certificate.public_key())
+    """True when the private key belongs to the certificate's public key (False when the
+    certificate's public key cannot be read)."""
+    try:
+        theirs = public_key_bytes(certificate.public_key())
+    except (UnsupportedAlgorithm, ValueError):
+        return False
+    return public_key_bytes(key.public_key()) == theirs
 
 
 def public_key_bytes(public_key: object) -> bytes:
@@ -311,11 +316,48 @@ def rsa_key_problem(numbers: rsa.RSAPrivateNumbers) -> str:
 
 
 def load_certificate(data: bytes, name: str) -> x509.Certificate:
-    """Load the first PEM certificate of a file."""
+    """Load the first PEM certificate of a file, checked so that reading its public key or its
+    signature algorithm later cannot fail. Raises PKIError: `name`, then what is wrong ("is not
+    a PEM certificate …", "holds a damaged certificate: …"); the caller adds the fix."""
     try:
-        return x509.load_pem_x509_certificate(data)
+        certificate = x509.load_pem_x509_certificate(data)
+    except x509.InvalidVersion as error:
+        raise PKIError(
+            f"{name} holds a damaged certificate: its version field is {error.parsed_version}, "
+            "and only 0-2 (X.509 v1-v3) exist"
+        ) from None
     except ValueError:
-        raise PKIError(f"{name}: not a PEM certificate") from None
+        if b"-----BEGIN CERTIFICATE-----" not in data:
+            raise PKIError(
+                f"{name} is not a PEM certificate (it has no -----BEGIN CERTIFICATE----- line)"
+            ) from None
+        raise PKIError(
+            f"{name} holds a damaged certificate: its DER is cut short or garbled and cannot be "
+            "parsed"
+        ) from None
+    try:
+        certificate.public_key()
+    except (UnsupportedAlgorithm, ValueError):
+        raise PKIError(
+            f"{name} holds a certificate whose public key ({_spki_algorithm(certificate)}) is "
+            "damaged or of a kind no Kubernetes component uses (only RSA and ECDSA are)"
+        ) from None
+    try:
+        certificate.signature_hash_algorithm  # noqa: B018 - parsed here, so it fails here
+    except UnsupportedAlgorithm:
+        raise PKIError(
+            f"{name} holds a certificate signed with an algorithm nothing here knows "
+            f"({certificate.signature_algorithm_oid.dotted_string})"
+        ) from None
+    return certificate
+
+
+def _spki_algorithm(certificate: x509.Certificate) -> str:
+    """The public key algorithm's OID, read from the certificate's DER, or "unknown"."""
+    try:
+        return certificate.public_key_algorithm_oid.dotted_string
+    except (UnsupportedAlgorithm, ValueError):
+        return "algorithm unknown"
 
 
 def is_ca_certificate(certificate: x509.Certificate) -> bool:

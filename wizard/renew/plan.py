@@ -90,8 +90,8 @@ def read_certificate(path: Path) -> tuple[x509.Certificate | None, str]:
         return None, problem
     try:
         return pki.load_certificate(data, str(path)), ""
-    except pki.PKIError:
-        return None, "is not a PEM certificate"
+    except pki.PKIError as error:  # "<path> what is wrong"; the caller names the file
+        return None, str(error).removeprefix(f"{path} ")
 
 
 def read_key(path: Path) -> tuple[pki.PrivateKey | None, str]:

@@ -7,13 +7,12 @@ import gc
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from wizard.review import Review
 from wizard.spec import ClusterSpec, SpecError, load_spec, save_spec
 from wizard.tui.app_base import CRASH_EXIT, AppBase
 from wizard.tui.dialogs.confirm import ConfirmDialog
@@ -24,6 +23,9 @@ from wizard.tui.screens.addresses import AddressesScreen
 from wizard.tui.screens.step import StepScreen
 from wizard.tui.state import STEP_TITLES, WizardState, step_of_path
 from wizard.tui.widgets.host_list import HostField
+
+if TYPE_CHECKING:  # the review loads with step 5 or the review screen, not at start-up
+    from wizard.review import Review
 
 
 def _step_factory(step: int) -> StepScreen:

@@ -9,11 +9,13 @@ import copy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from wizard.jobs.generation import Policy
+from wizard.jobs.policy import Policy
 from wizard.spec import ClusterSpec, Problem, validate
-from wizard.store import WriteResult
+
+if TYPE_CHECKING:  # the store loads with the first run, not at start-up
+    from wizard.store import WriteResult
 
 STEP_TITLES = ("Addresses", "Identity", "Preview", "Generate", "Inspect")
 """The five steps, in order; step numbers start at 1."""

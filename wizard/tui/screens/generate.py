@@ -424,11 +424,11 @@ class GenerateScreen(StepScreen):
         self._worker = self.run_generation(job)
 
     def cancel(self) -> None:
-        """Stop the run at the next step (through the worker's own cancelled event); nothing
-        is written."""
+        """Stop the run (through the worker's own cancelled event): the job stops within
+        wizard.generate.CANCEL_POLL, even while a key is being made; nothing is written."""
         if self._job is not None and self._worker is not None:
             self._worker.cancelled_event.set()
-            self.log_line("… cancelling after the key being made")
+            self.log_line("… cancelling")
 
     def action_cancel(self) -> None:
         """Cancel a running generation (Esc)."""

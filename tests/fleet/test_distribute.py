@@ -1,0 +1,602 @@
+"""distribute on fake hosts: a local directory per host, driven through the very sh scripts the
+hosts run (`sh -c SCRIPT` with a root prefix), so the scripts themselves are what is tested."""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import random
+import shutil
+import stat
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from wizard.deploy import DeploySettings
+from wizard.fleet import distribute as dist
+from wizard.fleet.distribute import (
+    DistributeError,
+    HostFiles,
+    RestartCommands,
+    Status,
+    apply,
+    diff,
+    host_files,
+    read_inventory,
+    restart,
+)
+from wizard.fleet.ssh import RemoteResult, Target
+from wizard.generate import generate_files
+from wizard.spec import ClusterSpec, Node
+from wizard.store import write_files
+
+OWNER = pwd.getpwuid(os.getuid()).pw_name
+GROUP = grp.getgrgid(os.getgid()).gr_name
+NODE = "192.168.214.101"
+MASTER = "192.168.214.200"
+STAMP = "backup-20261203T060000Z-1"
+
+
+def make_spec() -> ClusterSpec:
+    spec = ClusterSpec.example()
+    spec.profile = "complete"
+    spec.key.algo, spec.key.size = "ecdsa", 256
+    spec.nodes = [Node("node-1", NODE)]
+    spec.deploy = DeploySettings(owner=OWNER, group=GROUP)
+    return spec
+
+
+@pytest.fixture(scope="module")
+def sets(tmp_path_factory: pytest.TempPathFactory) -> tuple[ClusterSpec, Path, Path]:
+    """Two sets of the same cluster (each with its own CA): `old` on the hosts, `new` to place."""
+    spec = make_spec()
+    old = tmp_path_factory.mktemp("old") / "k8s-certs"
+    new = tmp_path_factory.mktemp("new") / "k8s-certs"
+    write_files(old, generate_files(spec))
+    write_files(new, generate_files(spec))
+    return spec, old, new
+
+
+def local(root: Path):
+    """A RunScript for a fake host rooted at `root`: the script runs in a local sh."""
+
+    def run(script: str, stdin: bytes) -> RemoteResult:
+        done = subprocess.run(["sh", "-c", script], input=stdin, capture_output=True, timeout=60)
+        return RemoteResult(done.returncode, done.stdout, done.stderr.decode(errors="replace"))
+
+    return run
+
+
+def place(host: HostFiles, root: Path, **kwargs) -> dist.ApplyResult:
+    root.mkdir(parents=True, exist_ok=True)
+    run = local(root)
+    change = diff(host, read_inventory(run, host, str(root)))
+    return apply(run, change, STAMP, root=str(root), **kwargs)
+
+
+def by_address(hosts: list[HostFiles], address: str) -> HostFiles:
+    return next(h for h in hosts if h.address == address)
+
+
+def files_under(root: Path) -> dict[str, Path]:
+    """Every regular file under root, by its path on the host (backups included)."""
+    return {"/" + str(p.relative_to(root)): p for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def public_of_cert(data: bytes) -> bytes:
+    if b"BEGIN PUBLIC KEY" in data:
+        key = serialization.load_pem_public_key(data)
+    else:
+        key = x509.load_pem_x509_certificate(data).public_key()
+    return key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def public_of_key(data: bytes) -> bytes:
+    key = serialization.load_pem_private_key(data, None)
+    return key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def mismatched_pairs(host: HostFiles, root: Path) -> list[tuple[str, str]]:
+    """The (key, certificate) pairs on the host whose key is not the certificate's."""
+    wrong = []
+    for key, cert in host.pairs:
+        key_path, cert_path = root / key.lstrip("/"), root / cert.lstrip("/")
+        if not (key_path.exists() and cert_path.exists()):
+            continue
+        if public_of_key(key_path.read_bytes()) != public_of_cert(cert_path.read_bytes()):
+            wrong.append((key, cert))
+    return wrong
+
+
+def assert_exactly_the_plan(host: HostFiles, root: Path) -> None:
+    found = {p: f for p, f in files_under(root).items() if "/backup-" not in p}
+    assert sorted(found) == sorted(f.destination for f in host.files), host.label
+    for placed in host.files:
+        path = found[placed.destination]
+        info = path.stat()
+        assert path.read_bytes() == placed.content, placed.destination
+        assert stat.S_IMODE(info.st_mode) == placed.mode, placed.destination
+        assert (pwd.getpwuid(info.st_uid).pw_name, grp.getgrgid(info.st_gid).gr_name) == (
+            OWNER,
+            GROUP,
+        )
+    assert not mismatched_pairs(host, root)
+
+
+# --- the plan ---------------------------------------------------------------------------------
+
+
+def test_keys_are_0600_and_the_ca_key_only_on_masters(sets) -> None:
+    spec, _, new = sets
+    hosts = host_files(spec, new)
+    for host in hosts:
+        for placed in host.files:
+            if placed.destination.endswith(("-key.pem", ".key", ".kubeconfig")):
+                assert placed.mode == 0o600, (host.label, placed.destination)
+        ca_keys = [f for f in host.files if f.destination in host.ca_keys]
+        assert bool(ca_keys) == host.is_master, host.label
+    node = by_address(hosts, NODE)
+    assert ("/etc/kubernetes/ssl/kubelet-key.pem", "/etc/kubernetes/ssl/kubelet.pem") in node.pairs
+
+
+def test_a_plan_that_puts_a_ca_key_on_a_worker_is_refused(sets, monkeypatch) -> None:
+    spec, _, new = sets
+    real = dist.plan_distribution
+
+    def leaky(spec_: ClusterSpec):
+        plans = real(spec_)
+        master = next(p for p in plans if "master" in p.roles)
+        node = next(p for p in plans if p.roles == ["node"])
+        node.files.append(next(f for f in master.files if f.source == "ca-key.pem"))
+        return plans
+
+    monkeypatch.setattr(dist, "plan_distribution", leaky)
+    with pytest.raises(DistributeError, match=r"192\.168\.214\.101 \(node-1\): the plan puts the "
+                       r"CA key ca-key\.pem on a node host — refused"):  # fmt: skip
+        host_files(spec, new)
+
+
+def test_a_missing_source_file_is_named_with_the_fix(sets, tmp_path) -> None:
+    spec, _, new = sets
+    partial = tmp_path / "k8s-certs"
+    partial.mkdir()
+    (partial / "ca.pem").write_bytes((new / "ca.pem").read_bytes())
+    with pytest.raises(DistributeError, match=r"k8s-certs/\S+: missing — .* needs it at /etc/"):
+        host_files(spec, partial)
+
+
+# --- first run, rerun, change ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("address", [MASTER, NODE, "192.168.214.88"])
+def test_the_first_run_places_exactly_the_plans_files(sets, tmp_path, address) -> None:
+    spec, _, new = sets
+    host = by_address(host_files(spec, new), address)
+    run = local(tmp_path)
+    change = diff(host, read_inventory(run, host, str(tmp_path)))
+    assert change.counts["new"] == len(host.files) and not change.with_status(Status.CHANGED)
+    result = apply(run, change, STAMP, root=str(tmp_path))
+    assert sorted(result.written) == sorted(f.destination for f in host.files)
+    assert result.backups == ()  # nothing was there to back up
+    assert_exactly_the_plan(host, tmp_path)
+    assert not list(tmp_path.rglob(".kcw-*")), "temporary files or a journal left behind"
+
+
+def test_a_rerun_touches_nothing(sets, tmp_path) -> None:
+    spec, _, new = sets
+    host = by_address(host_files(spec, new), MASTER)
+    place(host, tmp_path)
+    before = {p: (f.stat().st_ino, f.stat().st_mtime_ns) for p, f in files_under(tmp_path).items()}
+    run = local(tmp_path)
+    change = diff(host, read_inventory(run, host, str(tmp_path)))
+    assert change.clean and change.counts["unchanged"] == len(host.files)
+    assert apply(run, change, STAMP, root=str(tmp_path)) == dist.ApplyResult()
+    # and even when the files are sent again, the script keeps what is already as planned
+    resent = dist.apply_payload(change, STAMP, files=host.files)
+    done = run(dist.apply_script(str(tmp_path)), resent)
+    assert done.returncode == 0, done.stderr
+    assert sorted(dist.parse_apply(done.stdout).kept) == sorted(f.destination for f in host.files)
+    after = {p: (f.stat().st_ino, f.stat().st_mtime_ns) for p, f in files_under(tmp_path).items()}
+    assert after == before
+
+
+def test_changed_files_are_backed_up_beside_them_and_swapped_in(sets, tmp_path) -> None:
+    spec, old, new = sets
+    old_host = by_address(host_files(spec, old), NODE)
+    place(old_host, tmp_path)
+    loose = tmp_path / "etc/kubernetes/ssl/ca.pem"
+    loose.chmod(0o666)
+    host = by_address(host_files(spec, new), NODE)
+    run = local(tmp_path)
+    change = diff(host, read_inventory(run, host, str(tmp_path)))
+    reasons = {c.destination: c.reason for c in change.with_status(Status.CHANGED)}
+    assert reasons["/etc/kubernetes/ssl/ca.pem"] == "content differs, mode 0666 → 0644"
+    assert reasons["/etc/kubernetes/ssl/kubelet-key.pem"] == "content differs"
+    assert change.units(spec.deploy) == ["kubelet.service", "kube-proxy.service"]
+    result = apply(run, change, STAMP, root=str(tmp_path))
+    assert sorted(result.backups) == [f"/etc/kubernetes/{STAMP}", f"/etc/kubernetes/ssl/{STAMP}"]
+    assert_exactly_the_plan(host, tmp_path)
+    for placed in old_host.files:
+        backup = tmp_path / placed.destination.lstrip("/")
+        backup = backup.parent / STAMP / backup.name
+        assert backup.read_bytes() == placed.content, placed.destination
+    assert stat.S_IMODE((tmp_path / f"etc/kubernetes/ssl/{STAMP}").stat().st_mode) == 0o700
+
+
+def test_existing_directories_keep_their_mode_and_missing_ones_are_made(sets, tmp_path) -> None:
+    spec, _, new = sets
+    host = by_address(host_files(spec, new), MASTER)
+    (tmp_path / "etc").mkdir(mode=0o751)
+    (tmp_path / "etc").chmod(0o751)  # not the umask's
+    place(host, tmp_path)
+    assert stat.S_IMODE((tmp_path / "etc").stat().st_mode) == 0o751
+    assert stat.S_IMODE((tmp_path / "etc/kubernetes").stat().st_mode) == 0o755
+    assert stat.S_IMODE((tmp_path / "etc/kubernetes/ssl").stat().st_mode) == 0o755
+
+
+def test_a_ca_key_on_a_worker_would_be_removed_and_prune_deletes_it_without_a_copy(
+    sets, tmp_path
+) -> None:
+    spec, _, new = sets
+    host = by_address(host_files(spec, new), NODE)
+    place(host, tmp_path)
+    stray = tmp_path / "etc/kubernetes/ssl/ca-key.pem"
+    stray.write_bytes((new / "ca-key.pem").read_bytes())
+    old_admin = tmp_path / "etc/kubernetes/admin.kubeconfig"
+    old_admin.write_bytes(b"old admin\n")
+    run = local(tmp_path)
+    change = diff(host, read_inventory(run, host, str(tmp_path)))
+    removed = {c.destination: c.reason for c in change.with_status(Status.REMOVED)}
+    assert removed == {
+        "/etc/kubernetes/ssl/ca-key.pem": "a CA key does not belong on a host that is not a master",
+        "/etc/kubernetes/admin.kubeconfig": "not in this host's plan",
+    }
+    assert apply(run, change, STAMP, root=str(tmp_path)).removed == ()  # listed, not done
+    assert stray.exists()
+    result = apply(run, change, STAMP, root=str(tmp_path), prune=True)
+    assert sorted(result.removed) == sorted(removed)
+    assert not stray.exists() and not old_admin.exists()
+    kept = tmp_path / f"etc/kubernetes/{STAMP}/admin.kubeconfig"
+    assert kept.read_bytes() == b"old admin\n"  # the user's file is kept in the backup …
+    assert not list(tmp_path.rglob("ca-key.pem"))  # … but no copy of a CA key stays on a node
+    assert_exactly_the_plan(host, tmp_path)
+
+
+def test_a_folder_where_a_file_goes_is_refused_by_name(sets, tmp_path) -> None:
+    spec, _, new = sets
+    host = by_address(host_files(spec, new), NODE)
+    (tmp_path / "etc/kubernetes/ssl/ca.pem").mkdir(parents=True)
+    run = local(tmp_path)
+    with pytest.raises(DistributeError, match=r"/etc/kubernetes/ssl/ca\.pem is not a regular file"):
+        diff(host, read_inventory(run, host, str(tmp_path)))
+
+
+def test_a_damaged_stream_is_refused_before_anything_is_renamed(sets, tmp_path) -> None:
+    spec, old, new = sets
+    place(by_address(host_files(spec, old), NODE), tmp_path)
+    before = {p: f.read_bytes() for p, f in files_under(tmp_path).items()}
+    host = by_address(host_files(spec, new), NODE)
+    run = local(tmp_path)
+    change = diff(host, read_inventory(run, host, str(tmp_path)))
+    payload = bytearray(dist.apply_payload(change, STAMP))
+    payload[payload.index(b"-----BEGIN") + 12] ^= 1
+    done = run(dist.apply_script(str(tmp_path)), bytes(payload))
+    assert done.returncode == dist.FAILED and "the content arrived damaged" in done.stderr
+    assert {p: f.read_bytes() for p, f in files_under(tmp_path).items()} == before
+
+
+# --- interruptions -------------------------------------------------------------------------------
+
+
+def kill_points(steps: int, address: str) -> list[int]:
+    """Every point on a node; on a master (13 files) 10 random ones, the seed printed."""
+    if address == NODE:
+        return list(range(1, steps + 1))
+    seed = int.from_bytes(os.urandom(4), "big")
+    print(f"kill points seed {seed}")
+    return sorted(random.Random(seed).sample(range(1, steps + 1), 10))
+
+
+@pytest.mark.parametrize("address", [NODE, MASTER])
+def test_killed_at_any_step_a_rerun_completes_and_every_key_matches_its_cert(
+    sets, tmp_path, address
+) -> None:
+    spec, old, new = sets
+    host = by_address(host_files(spec, new), address)
+    before = tmp_path / "old"
+    place(by_address(host_files(spec, old), address), before)
+    full = tmp_path / "full"
+    shutil.copytree(before, full, symlinks=True)
+    steps = place(host, full).steps
+    assert steps > 2 * len(host.files)  # a write, a backup and a rename each, at least
+    half_renamed = 0
+    for kill_at in kill_points(steps, address):
+        root = tmp_path / f"k{kill_at}"
+        shutil.copytree(before, root, symlinks=True)
+        with pytest.raises(DistributeError, match="stopped|failed"):
+            place(host, root, kill_at=kill_at)
+        run = local(root)
+        if mismatched_pairs(host, root):
+            # only between the renames of a pair: the journal says so, and the next run's
+            # first step (even with no files to send) finishes the renames from it
+            half_renamed += 1
+            inventory = read_inventory(run, host, str(root))
+            assert any(m.endswith("/.kcw-journal") for m in inventory.interrupted), kill_at
+            empty = dist.apply_payload(dist.HostDiff(host, ()), STAMP)
+            done = run(dist.apply_script(str(root)), empty)
+            assert done.returncode == 0, done.stderr
+            assert dist.parse_apply(done.stdout).repaired, kill_at
+            assert not mismatched_pairs(host, root), kill_at
+        place(host, root)
+        assert_exactly_the_plan(host, root)
+        assert not list(root.rglob(".kcw-*")), kill_at
+        assert diff(host, read_inventory(run, host, str(root))).clean, kill_at
+    if address == NODE:
+        assert half_renamed > 0, "no kill point fell between the renames of a pair"
+
+
+def test_an_interrupted_rename_the_plan_no_longer_wants_is_dropped_not_finished(
+    sets, tmp_path
+) -> None:
+    """Killed between a pair's renames on the way old → new, then the set went back to old
+    (renew --undo): the rerun must not finish the journal's renames to `new`."""
+    spec, old, new = sets
+    old_host = by_address(host_files(spec, old), NODE)
+    host = by_address(host_files(spec, new), NODE)
+    before = tmp_path / "old"
+    place(old_host, before)
+    shutil.copytree(before, tmp_path / "count", symlinks=True)
+    steps = place(host, tmp_path / "count").steps
+    for kill_at in range(1, steps + 1):
+        root = tmp_path / f"k{kill_at}"
+        shutil.copytree(before, root, symlinks=True)
+        with pytest.raises(DistributeError):
+            place(host, root, kill_at=kill_at)
+        if mismatched_pairs(host, root):
+            break
+    else:
+        raise AssertionError("no kill point left a half-renamed pair")
+    result = place(old_host, root)
+    assert result.repaired == ()
+    assert_exactly_the_plan(old_host, root)
+    assert not list(root.rglob(".kcw-*"))
+
+
+# --- restarts ------------------------------------------------------------------------------------
+
+
+def test_restarts_run_in_order_and_wait_for_health(tmp_path) -> None:
+    log = tmp_path / "log"
+    commands = RestartCommands(
+        restart=f"echo {{unit}} >> {log}",
+        health=f"grep -qx {{unit}} {log}",
+        wait_seconds=4,
+    )
+    host = HostFiles("10.0.0.1", "m", ("master",), (), OWNER, GROUP)
+    units = ["kube-apiserver.service", "kube-scheduler.service"]
+    assert restart(local(tmp_path), host, units, commands) == units
+    assert log.read_text().split() == units
+    never = RestartCommands(restart="true {unit}", health="false", wait_seconds=2)
+    with pytest.raises(DistributeError, match="kube-apiserver.service: not healthy after 2 s"):
+        restart(local(tmp_path), host, units, never)
+
+
+def test_the_apiserver_is_waited_for_on_readyz_by_default() -> None:
+    script = dist.restart_script(["kube-apiserver.service"], RestartCommands())
+    assert "systemctl restart kube-apiserver.service" in script
+    assert "systemctl is-active --quiet kube-apiserver.service && curl -ksf" in script
+    assert "https://127.0.0.1:6443/readyz" in script
+
+
+def test_units_come_from_deploy_units(sets, tmp_path) -> None:
+    spec, _, new = sets
+    host = by_address(host_files(spec, new), MASTER)
+    change = diff(host, dist.Inventory())
+    settings = DeploySettings(units={"kube-apiserver": "apiserver.service"})
+    assert change.units(settings) == [
+        "apiserver.service",
+        "kube-controller-manager.service",
+        "kube-scheduler.service",
+    ]
+
+
+# --- the job, with fake hosts ----------------------------------------------------------------
+
+
+class FakeClient:
+    """SshClient's run(), on a local directory per host (and one host that never answers)."""
+
+    def __init__(self, roots: dict[str, Path], unreachable: set[str]) -> None:
+        self.roots, self.unreachable = roots, unreachable
+        self.seen: list[str] = []
+
+    def run(self, target: Target, script: str, *, stdin: bytes = b"", timeout: float = 0,
+            cancel=None) -> RemoteResult:  # fmt: skip
+        self.seen.append(target.address)
+        if target.address in self.unreachable:
+            return RemoteResult(255, b"", "ssh: connect to host port 22: Connection refused")
+        root = self.roots[target.address]
+        root.mkdir(parents=True, exist_ok=True)
+        if "ROOT=''" in script:
+            script = script.replace("ROOT=''", f"ROOT='{root}'", 1)
+        else:  # the restart script: its commands may look at which host they run on
+            script = f"ROOT='{root}'\n{script}"
+        return local(root)(script, stdin)
+
+
+def test_the_job_reports_each_host_and_names_the_unreachable_one(sets, tmp_path) -> None:
+    from wizard.jobs.distribution import DistributionRequest, Phase, run_distribution
+
+    spec, _, new = sets
+    addresses = [h.address for h in host_files(spec, new)]
+    roots = {a: tmp_path / a for a in addresses}
+    fake = FakeClient(roots, {"192.168.214.89"})
+
+    @contextmanager
+    def client(settings, targets) -> Iterator[FakeClient]:
+        yield fake
+
+    seen = []
+    request = DistributionRequest(spec, new)
+    outcome = run_distribution(request, on_progress=seen.append, client=client,
+                               now=datetime(2026, 12, 3, tzinfo=UTC))  # fmt: skip
+    phases = {r.target.address: r.phase for r in outcome.hosts}
+    assert phases.pop("192.168.214.89") is Phase.UNREACHABLE
+    assert set(phases.values()) == {Phase.PLACED}
+    [failed] = outcome.failed
+    assert "unreachable (ssh: connect to host port 22: Connection refused) — check that" in (
+        failed.error
+    )
+    for report in outcome.hosts:
+        if report.ok:
+            assert_exactly_the_plan(report.host, roots[report.target.address])
+    assert {p.phase for p in seen} >= {Phase.READING, Phase.PLACING, Phase.PLACED}
+    again = run_distribution(DistributionRequest(spec, new, hosts=("192.168.214.200",)),
+                             client=client)  # fmt: skip
+    assert [r.phase for r in again.hosts] == [Phase.UNCHANGED]
+
+
+def test_unknown_hosts_are_refused_with_the_names_there_are(sets) -> None:
+    from wizard.jobs.distribution import select_hosts
+
+    spec, _, new = sets
+    with pytest.raises(DistributeError, match=r"--hosts nope: not a host of this cluster — use"):
+        select_hosts(host_files(spec, new), ["node-1", "nope"])
+    assert [h.address for h in select_hosts(host_files(spec, new), ["node-1"])] == [NODE]
+
+
+def test_restarts_roll_over_etcd_and_masters_one_at_a_time_and_stop_at_an_unhealthy_one(
+    sets, tmp_path
+) -> None:
+    from wizard.jobs.distribution import DistributionRequest, Phase, run_distribution
+
+    spec, _, new = sets
+    addresses = [h.address for h in host_files(spec, new)]
+    roots = {a: tmp_path / a for a in addresses}
+    fake = FakeClient(roots, set())
+    log = tmp_path / "restarts.log"
+
+    @contextmanager
+    def client(settings, targets) -> Iterator[FakeClient]:
+        yield fake
+
+    # every host appends to one log; the second master never becomes healthy
+    commands = RestartCommands(
+        restart=f'echo "$(basename "$ROOT") {{unit}}" >> {log}',
+        health='[ "$(basename "$ROOT")" != 192.168.214.201 ]',
+        wait_seconds=2,
+    )
+    request = DistributionRequest(spec, new, restart=True, restart_commands=commands)
+    outcome = run_distribution(request, client=client)
+    lines = log.read_text().splitlines()
+    hosts_in_order = list(dict.fromkeys(line.split()[0] for line in lines))
+    etcd = ["192.168.214.88", "192.168.214.89", "192.168.214.90"]
+    assert hosts_in_order == [*etcd, "192.168.214.200", "192.168.214.201"]
+    assert lines[:3] == [f"{a} etcd.service" for a in etcd]
+    phases = {r.target.address: (r.phase, r.error) for r in outcome.hosts}
+    assert phases["192.168.214.200"] == (Phase.RESTARTED, "")
+    assert phases["192.168.214.201"][0] is Phase.FAILED
+    assert "kube-apiserver.service: not healthy after 2 s" in phases["192.168.214.201"][1]
+    third, node = phases["192.168.214.202"], phases[NODE]
+    assert "not restarted: 192.168.214.201 did not come back healthy" in third[1]
+    assert "not restarted" in node[1]
+
+
+def test_a_cancel_stops_the_hosts_not_started_and_names_them(sets, tmp_path) -> None:
+    import threading
+
+    from wizard.jobs.distribution import DistributionRequest, Phase, run_distribution
+
+    spec, _, new = sets
+    spec = make_spec()
+    spec.deploy.parallel = 1
+    addresses = [h.address for h in host_files(spec, new)]
+    fake = FakeClient({a: tmp_path / a for a in addresses}, set())
+    cancel = threading.Event()
+
+    @contextmanager
+    def client(settings, targets) -> Iterator[FakeClient]:
+        yield fake
+
+    def progress(step) -> None:
+        if step.phase is Phase.PLACED:
+            cancel.set()  # after the first host is done
+
+    outcome = run_distribution(
+        DistributionRequest(spec, new), on_progress=progress, cancel=cancel, client=client
+    )
+    phases = [r.phase for r in outcome.hosts]
+    assert phases[0] is Phase.PLACED
+    assert set(phases[1:]) == {Phase.CANCELLED}
+    assert [r.target.address for r in outcome.failed] == addresses[1:]
+    assert set(fake.seen) == {addresses[0]}  # no other host was even read
+
+
+def test_the_command_lines_words_for_a_host(sets, tmp_path, capsys) -> None:
+    from wizard.cli.distribute import _print_outcome
+    from wizard.jobs.distribution import DistributionRequest, run_distribution
+
+    spec, old, new = sets
+    roots = {a.address: tmp_path / a.address for a in host_files(spec, new)}
+    place(by_address(host_files(spec, old), NODE), roots[NODE])
+    (roots[NODE] / "etc/kubernetes/ssl/ca-key.pem").write_bytes(b"stray\n")
+    fake = FakeClient(roots, {MASTER})
+
+    @contextmanager
+    def client(settings, targets) -> Iterator[FakeClient]:
+        yield fake
+
+    request = DistributionRequest(spec, new, hosts=("node-1", MASTER), dry_run=True)
+    _print_outcome(run_distribution(request, client=client), prune=False)
+    out, err = capsys.readouterr()
+    assert "192.168.214.101 (node-1) — node: diffed" in out
+    assert "  changed          /etc/kubernetes/ssl/kubelet.pem 0644 (content differs)" in out
+    assert (
+        "  would be removed /etc/kubernetes/ssl/ca-key.pem (a CA key does not belong on a host "
+        "that is not a master) — add --prune to remove it"
+    ) in out
+    assert "  restarts needed: kubelet.service, kube-proxy.service (run with --restart)" in out
+    assert "1 of 2 hosts diffed (dry run: nothing changed)" in out
+    assert f"{MASTER}: unreachable — unreachable (ssh: connect to host port 22" in err
+    assert f"run again for those: k8s-cert-wizard distribute --hosts {MASTER}" in err
+
+
+def test_a_half_renewed_set_is_refused_before_any_host_is_reached(sets, tmp_path) -> None:
+    spec, old, new = sets
+    mixed = tmp_path / "k8s-certs"
+    shutil.copytree(new, mixed)
+    (mixed / "kubernetes-key.pem").write_bytes((old / "kubernetes-key.pem").read_bytes())
+    with pytest.raises(DistributeError, match=r"kubernetes-key\.pem does not match \S+/"
+                       r"kubernetes\.pem — the set is half renewed"):  # fmt: skip
+        host_files(spec, mixed)
+
+
+@pytest.mark.parametrize("profile", ["classic", "kubeadm"])
+def test_every_profile_every_host_gets_exactly_its_plan(profile, classic_set, tmp_path) -> None:
+    spec = ClusterSpec.example()
+    spec.deploy = DeploySettings(owner=OWNER, group=GROUP)
+    directory = classic_set
+    if profile != "classic":
+        spec.profile = profile
+        spec.key.algo, spec.key.size = "ecdsa", 256
+        spec.nodes = [Node("node-1", NODE)]
+        directory = tmp_path / "k8s-certs"
+        write_files(directory, generate_files(spec))
+    hosts = host_files(spec, directory)
+    assert {r for h in hosts for r in h.roles} >= {"etcd", "master"}
+    for host in hosts:
+        root = tmp_path / host.address
+        place(host, root)
+        assert_exactly_the_plan(host, root)
+        assert bool([f for f in host.files if f.destination in host.ca_keys]) == host.is_master
