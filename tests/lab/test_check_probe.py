@@ -1,9 +1,8 @@
 """check and probe from the jump host against the running lab (complete and kubeadm).
 
-Files are placed on the hosts as the other lab tests place them (`--per-host` trees) until
-`distribute` lands; `check` then reads them back over SSH (the lab's ssh_config: its key,
-known_hosts checked) and `probe` dials the running apiservers, etcd members and kubelet
-stand-ins. Timings go to the test's output (-s) and the report.
+Files are placed on the hosts by `distribute` over SSH (the lab's ssh_config: its key,
+known_hosts checked); `check` reads them back over the same connection and `probe` dials the
+running apiservers, etcd members and kubelet stand-ins. Timings go to the test's output (-s).
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from tests.fleet.fleet_sets import older_certificate
 from tests.lab.cluster import Cluster, config_fields, product_argv
 from tests.lab.netlab import ETCD, JUMP, MASTERS, NODES, VIP, Lab
 from tests.lab.test_complete import start_cluster
+from tests.lab.test_distribute import distribute
 
 pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]
 HERE = Path(__file__).resolve().parent
@@ -75,7 +75,8 @@ def running(
     toml = work / "cluster.toml"
     toml.write_text(toml.read_text() + f'\n[deploy]\nssh_config = "{lab.ssh_config}"\n')
     try:
-        cluster.place()
+        code, document = distribute(lab, work)
+        assert code == 0, document
         start_cluster(cluster)
         kubelet = config_fields(cluster.flags.get("kubelet", []))
         files = [kubelet[f] for f in ("tlsCertFile", "tlsPrivateKeyFile", "clientCAFile")]
@@ -140,9 +141,11 @@ def test_check_is_clean_on_a_fresh_lab_then_names_each_planted_drift(running: Cl
             (N2.address, drift.ca, "missing"),
         }, document["findings"]
     finally:
-        running.place()  # put every planned file back
-        lab.run(N1, "rm", "-f", drift.ca_key)
-        lab.run(M2, "chmod", "0600", drift.key)
+        lab.run(N1, "rm", "-f", drift.ca_key)  # not distribute's to remove: not in the plan
+        code, document = distribute(lab, running.out.parent)  # what check named, repaired
+    assert code == 0, document
+    code, document, _, _ = product(running, "check")
+    assert (code, problems(document)) == (0, set()), document["findings"]
 
 
 def test_probe_is_clean_then_names_exactly_the_component_renewed_but_not_restarted(

@@ -39,7 +39,6 @@ from wizard.fleet.ssh import RemoteResult, SshClient, Target
 from wizard.spec import ClusterSpec
 from wizard.store import KEY_MODE, OutputFile
 
-SCAN_PATTERNS = ("*.pem", "*.key", "*.crt", "*.kubeconfig", "*.conf")
 KUBECONFIG_SUFFIXES = (".kubeconfig", ".conf")
 MAX_CERT_BYTES = 262144  # certificate blocks read back from one file
 
