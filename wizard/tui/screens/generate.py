@@ -231,7 +231,7 @@ class GenerateScreen(StepScreen):
                 tooltip=self.errors_message(errors),
             )
         elif self.state.preview_is_current:
-            self.set_status("Choose where to write, then ctrl+g")
+            self.set_status("Pick a directory, then ctrl+g")
         else:
             self.set_status(
                 Content.from_markup("[$error]✗[/] see the new preview first (ctrl+b)"),

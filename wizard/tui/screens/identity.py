@@ -310,6 +310,14 @@ class IdentityScreen(StepScreen):
         else:
             note.say(fine)
 
+    def message_for(self, path: str) -> Widget | None:
+        """The note under the field of `path` (`expiry.ca` → `#expiry-ca-note`)."""
+        field = self.field_for(path)
+        if field is None:
+            return None
+        name = "key" if path.startswith("key.") else field.id
+        return self.query_one(f"#{name}-note")
+
     def field_for(self, path: str) -> Widget | None:
         """`subject.C` → the C field, `expiry.cert` → the certificate lifetime…"""
         targets = {f"subject.{n}": f"#subject-{n}" for n in SUBJECT_FIELDS}

@@ -126,7 +126,11 @@ class InspectScreen(StepScreen):
         bad = sum(1 for m in self.members if m.verdict != "valid")
         if bad:
             self.set_status(
-                Content.from_markup("[$error]✗[/] $n need attention", n=f"{bad} certificate(s)")
+                Content.from_markup(
+                    "[$error]✗[/] $n need$s attention",
+                    n=f"{bad} certificate{'s' if bad != 1 else ''}",
+                    s="" if bad != 1 else "s",
+                )
             )
         else:
             self.set_status(

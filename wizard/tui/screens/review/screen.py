@@ -688,6 +688,15 @@ def open_review_dialog(
             app.push_screen(made[-1])
 
     app.push_screen(
-        PathDialog("Review a certificate directory", initial, review, ok="Review"),
+        PathDialog(
+            "Review a certificate directory",
+            initial,
+            review,
+            ok="Review",
+            note="It is judged against the wizard's current answers (saved or not), not a "
+            "cluster.toml on disk."
+            if config is not None
+            else "",
+        ),
         callback=opened,
     )
