@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from textual import events
+from textual.app import App
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.screen import Screen
@@ -120,3 +121,26 @@ async def burst(pilot: Pilot, *keys: str) -> None:
 
 
 _KEY_NAMES = {" ": "space", ".": "full_stop", ",": "comma", "\n": "enter", "/": "slash"}
+
+
+def screen_lines(app: App) -> list[str]:
+    """What the terminal shows now, line by line (the screen on top, as composited)."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+def long_spec_path(root: Path) -> Path:
+    """A cluster file deep in a real-world tree, saved there with the guide's answers."""
+    path = (
+        root
+        / "ops"
+        / "clusters"
+        / "production-eu-west-1"
+        / "k8s-prod-blue-cluster-with-a-long-name"
+        / "pki"
+        / "cluster.toml"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    from wizard.spec import save_spec
+
+    save_spec(ClusterSpec.example(), path)
+    return path

@@ -460,7 +460,7 @@ class GenerateScreen(StepScreen):
         result.say(content)
         result.display = bool(content)
         if content:
-            result.scroll_visible(animate=False)
+            self.reveal(result)
 
     def _locked_widgets(self) -> list[Widget]:
         """What may not be used during a run. Generate stays (it does nothing meanwhile) and
@@ -548,15 +548,23 @@ class GenerateScreen(StepScreen):
             self.log_line(
                 f"✓ kept {len(result.unchanged)} unchanged: {', '.join(result.unchanged)}"
             )
+        backup = (
+            f"; the {len(result.backed_up)} old files are in {result.backup.name}/"
+            if result.backup is not None
+            else ""
+        )
         self.show_result(
             Content.from_markup(
-                "[$success]✓ wrote $n files[/] into $dir",
+                "[$success]✓ wrote $n files[/] into $dir$backup",
                 n=str(len(result.written)),
                 dir=self.state.output_dir,
+                backup=backup,
             )
         )
         self.set_status(Content.from_markup("[$success]✓[/] set written — Next inspects it"))
         self.check_directory()
+        # the result and the end of the log (the backup line) in view, even at 80×24
+        self.reveal(self.query_one("#result"), self.query_one("#log"))
 
     @on(Failed)
     def _failed(self, event: Failed) -> None:
