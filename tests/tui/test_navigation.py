@@ -9,7 +9,7 @@ from textual.widgets import Footer, Input
 
 from tests.tui.wizard_pilot import help_lines, jump_to, set_field, wizard
 from wizard.spec import ClusterSpec, load_spec, save_spec
-from wizard.tui.dialogs.confirm import ConfirmDialog, QuitDialog
+from wizard.tui.dialogs.confirm import QuitDialog
 from wizard.tui.dialogs.help import HelpDialog
 from wizard.tui.dialogs.path import PathDialog
 from wizard.tui.screens.addresses import AddressesScreen
