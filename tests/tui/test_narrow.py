@@ -195,3 +195,40 @@ async def test_the_log_ends_in_view_with_the_backup_line(in_tmp: Path) -> None:
         assert _on_screen(app, f"old files are in {backups[0]}/")
         assert _on_screen(app, f"to {backups[0]}/")  # the log's backup line
         assert _on_screen(app, "✓ wrote")  # the log's last line
+
+
+FIRST_FRAME_SAYS = {
+    2: ("RSA: what the guide uses", "identity ready"),
+    3: ("18 files to write", "SANs of kubernetes"),
+    4: ("k8s-certs exists and holds ca.pem",),
+    5: ("4 certificates in ./k8s-certs", "cluster CA"),
+}
+"""What each step's first frame already shows (filled by checks, a plan, a survey, a read)."""
+
+
+@pytest.mark.parametrize("step", list(FIRST_FRAME_SAYS))
+async def test_a_step_is_drawn_whole_from_its_first_frame(step: int, inspect_set: Path) -> None:
+    """The first visit of a step draws no frame laid out for another width (two columns at 80
+    columns, the app's name in the bar) and none before its notes are filled."""
+    app = wizard()
+    frames: list[list[str]] = []
+    display = app._display
+
+    def recording(screen, renderable) -> None:  # type: ignore[no-untyped-def]
+        if renderable is not None and type(screen).__name__ != "AddressesScreen":
+            lines = [strip.text for strip in screen._compositor.render_strips()]
+            if any(line.strip() for line in lines):
+                frames.append(lines)
+        display(screen, renderable)
+
+    app._display = recording  # type: ignore[method-assign]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await jump_to(pilot, step)
+        await pilot.pause(0.2)
+    assert frames
+    for lines in frames:
+        drawn = " ".join(" ".join(lines).split())
+        assert "k8s-cert-wizard" not in drawn  # the wide layout's app name
+        for words in FIRST_FRAME_SAYS[step]:
+            assert words in drawn, (words, lines)

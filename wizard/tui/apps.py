@@ -116,6 +116,7 @@ class WizardApp(AppBase[None]):
         asked for."""
         if step not in self._steps:
             screen = _step_factory(step)
+            self.prime_breakpoints(screen)
             self.install_screen(screen, f"step-{step}")
             self._steps[step] = screen
         return self._steps[step]

@@ -218,7 +218,8 @@ class GenerateScreen(StepScreen):
     def on_screen_resume(self) -> None:
         """Re-check the directory (files may have changed) and the preview gate."""
         super().on_screen_resume()
-        self.check_directory()
+        # At once when the step comes up (no frame with empty notes); in a thread as typed.
+        self.check_directory(at_once=not self.running)
         if not self.running:
             self._show_ready()
 
@@ -266,9 +267,10 @@ class GenerateScreen(StepScreen):
         self.show_result("")
         self._show_ready()
 
-    def check_directory(self) -> None:
-        """Look at the directory in a thread; `_surveyed` says what the choice will do. With
-        errors in the answers (no profile to plan from) it says that instead."""
+    def check_directory(self, *, at_once: bool = False) -> None:
+        """Look at the directory in a thread (`at_once`: here, before the next frame);
+        `_surveyed` says what the choice will do. With errors in the answers (no profile to
+        plan from) it says that instead."""
         errors = self.answer_errors()
         if errors:
             self.workers.cancel_group(self, "survey")
@@ -277,6 +279,10 @@ class GenerateScreen(StepScreen):
                 Content.from_markup("[$error]✗ $msg[/]", msg=message)
             )
             self.query_one("#existing-note", Note).say("")
+            return
+        if at_once:
+            self.workers.cancel_group(self, "survey")
+            self._surveyed(self.Surveyed(survey(self.request())))
             return
         self.survey(self.request())
 

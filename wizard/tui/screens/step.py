@@ -73,8 +73,9 @@ class StepScreen(Screen[None]):
         self.show_steps_done()
 
     def show_steps_done(self) -> None:
-        """Mark in the step indicator the steps finished (✓) and those not (○)."""
-        done = {step for step in range(1, len(STEP_TITLES) + 1) if self.wizard.step_done(step)}
+        """Mark in the step indicator the steps before this one finished (✓) and those not
+        (○); the steps ahead are ○ until reached."""
+        done = {step for step in range(1, self.STEP) if self.wizard.step_done(step)}
         self.query_one(StepIndicator).show_done(done)
 
     def show_spec_file(self) -> None:
