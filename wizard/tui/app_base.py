@@ -14,8 +14,8 @@ from typing import ClassVar, TypeVar
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.driver import Driver
-from textual.screen import Screen
 from textual.drivers.linux_driver import LinuxDriver
+from textual.screen import Screen
 
 from wizard.exit_codes import CRASH_EXIT
 from wizard.spec import ClusterSpec, dump_spec
