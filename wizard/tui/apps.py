@@ -403,7 +403,7 @@ class WizardApp(AppBase[None]):
         or Learn the layout they would act on the wizard behind it, as their keys would.
         """
         on_a_step = isinstance(screen, StepScreen)
-        if on_a_step:
+        if isinstance(screen, StepScreen):
             yield from self._step_commands(screen.STEP)
         if self.generating:
             yield SystemCommand(
