@@ -63,7 +63,10 @@ async def paste_into(pilot: Pilot, field: Input, text: str) -> None:
     """Focus a field and paste text into it, as a terminal's bracketed paste does."""
     field.focus()
     field.post_message(events.Paste(text))
-    await pilot.pause()
+    # The paste, the entries it posts, their rows and the Changed that follows: a loaded
+    # machine may need more than one idle turn for the chain.
+    for _ in range(3):
+        await pilot.pause()
 
 
 async def jump_to(pilot: Pilot, step: int) -> None:

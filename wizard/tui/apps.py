@@ -67,7 +67,13 @@ class WizardApp(AppBase[None]):
         Binding("ctrl+b", "back", "Back", priority=True),
         # Esc goes back a step as in the review and Learn the layout; over a dialog, a run
         # (step 4 cancels it) or an open list it closes that instead.
-        Binding("escape", "escape_back", "Back", show=False),
+        Binding(
+            "escape",
+            "escape_back",
+            "Back",
+            show=False,
+            tooltip="Back a step, as ctrl+b (an open dialog, list or run takes Esc first)",
+        ),
         Binding("ctrl+s", "save", "Save"),
         # Load gives its footer place to Layout and Review (80 columns); help and palette list it.
         Binding("ctrl+o", "load", "Load", show=False),
@@ -508,9 +514,9 @@ TEXTUAL_COMMANDS_REPLACED = frozenset({"Keys", "Theme"})
 
 HELP_INTRO = (
     "Each step checks its fields as you type; Next (ctrl+n) is blocked while an error remains "
-    "and the cursor goes to the field to fix. Back (ctrl+b) keeps every answer. Nothing is "
+    "and the cursor goes to the field to fix. Back (ctrl+b or Esc) keeps every answer. Nothing is "
     "generated until you have seen the preview. ctrl+l explains the layout of a set; F2 "
-    "reviews a directory that already holds one."
+    "reviews a directory that already holds one, judged against these answers."
 )
 HOST_KEYS = [
     ("Enter", "Add what you typed (spaces, commas and newlines split several entries)"),
