@@ -7,7 +7,8 @@ from typing import ClassVar
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.widgets import Input, Static
+from textual.widgets import Input, Select, Static
+from textual.widgets._select import SelectType
 
 MAX_FIELD_LENGTH = 1000
 """The longest text a field takes (no answer comes near it; a DNS name stops at 253). Every
@@ -87,3 +88,19 @@ class Note(Static):
         """What the note says, in plain text."""
         content = self.visual
         return content.plain if isinstance(content, Content) else str(content)
+
+
+NARROW_ARROWS = {"down-arrow": "▾", "up-arrow": "▴"}
+"""The open/closed marks of a dropdown. Textual's ▼ ▲ are East Asian "ambiguous" width: a
+terminal that draws them two cells wide (CJK locales, some tmux settings) shifts the rest of
+the line and leaves a stray glyph when the list closes; ▾ ▴ are narrow everywhere."""
+
+
+class Dropdown(Select[SelectType]):
+    """A Select whose arrows are one cell wide in every terminal."""
+
+    def on_mount(self) -> None:
+        """Swap the arrows."""
+        for name, arrow in NARROW_ARROWS.items():
+            for mark in self.query(f".{name}").results(Static):
+                mark.update(arrow)
