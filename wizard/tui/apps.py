@@ -298,7 +298,9 @@ class WizardApp(AppBase[None]):
         from wizard.tui.screens.layout import LayoutScreen
 
         if not isinstance(self.screen, LayoutScreen):
-            self.push_screen(LayoutScreen(self.state.spec))
+            screen = LayoutScreen(self.state.spec)
+            self.prime_breakpoints(screen)
+            self.push_screen(screen)
 
     def action_review_directory(self) -> None:
         """Ask for a directory and open its review, judged against the wizard's current
@@ -325,6 +327,7 @@ class WizardApp(AppBase[None]):
         except ReviewError as error:
             self.notify(str(error), title="No review", severity="error")
             return
+        self.prime_breakpoints(screen)
         self.push_screen(screen)
 
     # --- help, theme, quit ---
