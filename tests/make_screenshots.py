@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from tests.tui.wizard_pilot import INSPECT_SET, settle, type_into, wizard  # noqa: E402
 
 OUT = ROOT / "screenshots"
-WIDE = (120, 36)
+WIDE = (120, 40)
 NARROW = (80, 24)
 
 Drive = Callable[[Pilot], Awaitable[None]]

@@ -152,7 +152,7 @@ async def test_at_80_by_24_a_blocked_next_says_what_in_a_line_that_fits() -> Non
         assert isinstance(app.screen, AddressesScreen)
         status = app.screen.nav.query_one("#nav-status")
         text = str(status.render())
-        assert text == "✗ 1 error — fix hosts.vip[0] first"
+        assert text == "✗ 1 error: fix hosts.vip[0]"
         assert len(text) <= status.content_region.width
         assert "is a network, not an address" in str(status.tooltip)
         problems = app.screen.query_one("#addresses-problems-scroll")

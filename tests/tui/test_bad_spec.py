@@ -85,7 +85,7 @@ async def test_every_step_with_a_broken_cluster_file(inspect_set: Path, tmp_path
         await settle(pilot)
         await press(pilot, "ctrl+n", "ctrl+n", "ctrl+b")
         assert isinstance(app.screen, AddressesScreen)  # hosts.vip blocks Next
-        assert "fix hosts.vip[0] first" in text(app.screen, "#nav-status")
+        assert "✗ 1 error: fix hosts.vip[0]" in text(app.screen, "#nav-status")
         await visit_the_other_screens(pilot)
 
         app.state.mark_previewed()  # as if Next had let it through: every step, directly

@@ -153,3 +153,36 @@ def test_run_wizard_app_exits_with_crash_exit_and_says_where_the_answers_are(
     said = "".join(output.split())  # the note is wrapped to the terminal's width
     assert "injectedfault" in said
     assert f"Youranswersaresavedin{saved[0]}." in said
+
+
+async def test_an_exception_in_any_app_never_ends_it_with_status_zero(
+    inspect_set: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A handler that raises in the stand-alone review (F1) and in a wizard step's key (ctrl+g
+    on step 4): each app ends with CRASH_EXIT and a note, never 0."""
+    from tests.tui.wizard_pilot import jump_to
+    from wizard.tui import make_review_app
+    from wizard.tui.screens.generate import GenerateScreen
+    from wizard.tui.screens.review import ReviewScreen
+
+    def boom(self: object) -> None:
+        raise Boom("injected")
+
+    monkeypatch.setattr(ReviewScreen, "action_help", boom)
+    review = make_review_app(inspect_set)
+    with pytest.raises(Boom):
+        async with review.run_test(size=(100, 32)) as pilot:
+            await pilot.pause()
+            await pilot.press("f1")
+            await pilot.pause()
+    assert review.return_code == CRASH_EXIT and review.crash_note is not None
+
+    monkeypatch.setattr(GenerateScreen, "action_generate", boom)
+    app = wizard()
+    with pytest.raises(Boom):
+        async with app.run_test(size=(80, 24)) as pilot:
+            await jump_to(pilot, 4)
+            await pilot.press("ctrl+g")
+            await pilot.pause()
+    assert app.return_code == CRASH_EXIT
+    assert app.crash_note is not None and "Boom: injected" in app.crash_note

@@ -63,7 +63,7 @@ async def test_the_guide_from_empty_answers_to_a_verified_set(tmp_path: Path) ->
         assert isinstance(app.screen, AddressesScreen)
         assert app.focused is vip.rows[0].field
         status = app.screen.nav.query_one("#nav-status")
-        assert str(status.render()) == "✗ 1 error — fix hosts.vip[0] first"
+        assert str(status.render()) == "✗ 1 error: fix hosts.vip[0]"
         assert "is a network, not an address" in str(status.tooltip)
 
         # Fix it as the message says.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import Input, RadioButton, Select
 
-from tests.tui.wizard_pilot import set_field, type_into, wizard
+from tests.tui.wizard_pilot import jump_to, set_field, type_into, wizard
 from wizard.spec import ClusterSpec
 from wizard.tui.screens.identity import IdentityScreen
 from wizard.tui.screens.preview import PreviewScreen
@@ -148,3 +148,24 @@ async def test_kubeadm_disables_the_subject_fields_it_ignores_and_keeps_their_va
         await pilot.pause()
         assert not app.screen.query_one("#subject-L", Input).disabled
         assert "locality" in _note(app, "subject-L")
+
+
+async def test_the_dropdowns_draw_only_narrow_glyphs() -> None:
+    """Open and closed, the profile list draws no East Asian "ambiguous"-width arrow (▼ ▲): a
+    terminal drawing them two cells wide left a stray glyph when the list closed."""
+    import unicodedata
+
+    from tests.tui.wizard_pilot import screen_lines
+
+    app = wizard()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await jump_to(pilot, 2)
+        profile = app.screen.query_one("#profile")
+        profile.focus()
+        for key in ("enter", "down", "enter"):  # open, move, choose (closes)
+            await pilot.press(key)
+            await pilot.pause()
+            row = screen_lines(app)[profile.region.y]
+            assert "▾" in row or "▴" in row, row
+            assert not [c for c in row if unicodedata.east_asian_width(c) == "A" and c in "▼▲"]
+        assert app.state.spec.profile == "complete"

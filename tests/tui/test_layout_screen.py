@@ -467,3 +467,21 @@ def test_wrap_words_breaks_between_words_and_chinese_characters() -> None:
         assert all(cell_len(line) <= width for line in lines), (width, lines)
         for word in words:
             assert any(word in line for line in lines), (width, word, lines)
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_no_bare_field_names_under_who_reads_a_file(language: str) -> None:
+    """A kubeconfig's or config file's field is shown with its value (`certificate-authority:
+    ca.pem`, `clientCAFile: ca.pem`), never alone as a bullet's only line; in Chinese the
+    asides are in full-width parentheses."""
+    app = make_layout_app(spec_with("complete"), language)
+    async with app.run_test(size=(120, 60)) as pilot:
+        screen = layout_screen(pilot)
+        await pilot.press("3")
+        await pick(pilot, "#file-list", "ca.pem")
+        who = [line.strip() for line in text_of(screen, "#file-who").splitlines()]
+        assert "certificate-authority: ca.pem" in who and "clientCAFile: ca.pem" in who
+        assert not [line for line in who if re.fullmatch(r"[\w-]+:", line)], who
+        if language == "zh":
+            assert not [line for line in who if " (" in line], who
+            assert any("（写在它的配置文件里）" in line for line in who), who

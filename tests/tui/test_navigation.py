@@ -9,7 +9,7 @@ from textual.widgets import Footer, Input
 
 from tests.tui.wizard_pilot import help_lines, jump_to, set_field, wizard
 from wizard.spec import ClusterSpec, load_spec, save_spec
-from wizard.tui.dialogs.confirm import ConfirmDialog
+from wizard.tui.dialogs.confirm import QuitDialog
 from wizard.tui.dialogs.help import HelpDialog
 from wizard.tui.dialogs.path import PathDialog
 from wizard.tui.screens.addresses import AddressesScreen
@@ -126,17 +126,18 @@ async def test_a_file_given_with_c_prefills_and_saving_overwrites_it(tmp_path: P
 
 
 async def test_quitting_with_unsaved_answers_asks_first() -> None:
-    """ctrl+q asks (ConfirmDialog[bool]); n stays; with nothing changed it quits at once."""
+    """ctrl+q asks (QuitDialog): n stays, q quits without saving; with nothing changed it
+    quits at once."""
     app = wizard()
     async with app.run_test(size=(100, 32)) as pilot:
         await set_field(pilot, app.screen.query_one("#cluster-domain", Input), "changed.local")
         await pilot.press("ctrl+q")
-        assert isinstance(app.screen, ConfirmDialog)
+        assert isinstance(app.screen, QuitDialog)
         await pilot.press("n")
         assert isinstance(app.screen, AddressesScreen)
         assert app.is_running
         await pilot.press("ctrl+q")
-        await pilot.press("y")
+        await pilot.press("q")
         await pilot.pause()
         assert not app.is_running
 
@@ -147,9 +148,48 @@ async def test_quitting_with_unsaved_answers_asks_first() -> None:
         assert not app.is_running
 
 
+async def test_save_and_quit_writes_the_cluster_file_then_quits(tmp_path: Path) -> None:
+    """The quit dialog's first choice saves: to the cluster file when there is one, else
+    through the Save as dialog; a save that fails keeps the wizard open."""
+    path = tmp_path / "cluster.toml"
+    save_spec(ClusterSpec.example(), path)
+    app = wizard(load_spec(path), path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await set_field(pilot, app.screen.query_one("#cluster-domain", Input), "saved.local")
+        await pilot.press("ctrl+q")
+        assert isinstance(app.screen, QuitDialog)
+        assert app.focused is not None and app.focused.id == "save"  # loses nothing
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not app.is_running
+    assert load_spec(path).network.cluster_domain == "saved.local"
+
+    app = wizard()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await set_field(pilot, app.screen.query_one("#cluster-domain", Input), "new.local")
+        await pilot.press("ctrl+q", "s")
+        await pilot.pause()
+        assert isinstance(app.screen, PathDialog)
+        new = tmp_path / "new" / "cluster.toml"
+        new.parent.mkdir()
+        await set_field(pilot, app.screen.query_one("#path", Input), str(new))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not app.is_running
+    assert load_spec(new).network.cluster_domain == "new.local"
+
+    blocked = tmp_path / "no-such-dir" / "cluster.toml"
+    app = wizard(ClusterSpec.example(), blocked)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await set_field(pilot, app.screen.query_one("#cluster-domain", Input), "lost.local")
+        await pilot.press("ctrl+q", "s")
+        await pilot.pause()
+        assert app.is_running and isinstance(app.screen, AddressesScreen)
+        assert app.state.dirty
+
+
 async def test_help_theme_and_command_palette() -> None:
-    """F1 (or ? outside a text field) lists the keys; ctrl+t switches light/dark; every wizard
-    action is a command palette entry."""
+    """F1 (or ? outside a text field) lists the keys; ctrl+t switches light/dark."""
     app = wizard()
     async with app.run_test(size=(100, 32)) as pilot:
         await pilot.press("f1")
@@ -166,23 +206,6 @@ async def test_help_theme_and_command_palette() -> None:
         assert not app.current_theme.dark
         await pilot.press("ctrl+t")
         assert app.current_theme.dark
-
-        titles = [command.title for command in app.get_system_commands(app.screen)]
-        for step, title in enumerate(STEP_TITLES, start=1):
-            assert f"Go to step {step}: {title}" in titles
-        for title in (
-            "Next step",
-            "Previous step",
-            "Save cluster.toml",
-            "Save as…",
-            "Load cluster.toml",
-            "Toggle light/dark theme",
-            "Help: keys",
-            "Generate certificates",
-            "Toggle raw cfssl-certinfo JSON",
-            "Quit",
-        ):
-            assert title in titles
 
         await pilot.press("ctrl+n", "ctrl+n")
         await pilot.press("question_mark")
@@ -231,8 +254,74 @@ async def test_the_help_keeps_the_keys_in_a_column_at_80_columns() -> None:
         assert isinstance(app.screen, AddressesScreen)
 
 
-STEP_COMMANDS = ("Go to step 1: ", "Next step", "Previous step", "Save cluster.toml", "Save as…")
+STEP_COMMANDS = (
+    "Go to step 1: ",
+    "Go to step 2: ",
+    "Next step",
+    "Previous step",
+    "Save cluster.toml",
+    "Save as…",
+)
 """Commands that act on the steps or the cluster file (and Load cluster.toml)."""
+STEP_ONE = ("Go to step 2: ", "Next step", "Save cluster.toml", "Save as…")
+"""Those of them offered on step 1."""
+
+EVERYWHERE = {"Save cluster.toml", "Save as…", "Load cluster.toml", "Review a directory…"}
+EVERYWHERE |= {"Learn the layout", "Toggle light/dark theme", "Help: keys", "Quit"}
+"""The palette's commands on every step."""
+STEP_OWN = {
+    1: {"Next step"},
+    2: {"Next step", "Previous step"},
+    3: {"Next step", "Previous step"},
+    4: {"Next step", "Previous step", "Generate certificates", "Copy the output directory's path"},
+    5: {"Previous step", "Toggle raw cfssl-certinfo JSON", "Copy the output directory's path"},
+}
+"""The commands each step adds to EVERYWHERE, besides going to the other steps."""
+TEXTUAL_KEPT = {"Screenshot", "Maximize", "Minimize"}
+"""Textual's own commands the wizard has no version of (Maximize: the focused widget)."""
+
+
+async def test_the_palette_lists_what_applies_on_each_step(tmp_path: Path) -> None:
+    """Each step's palette: the other steps, Next and Back only where they lead somewhere,
+    Generate on step 4, the raw JSON on step 5, no second Keys or Theme from Textual; once the
+    cluster file is known, "copy path"; once a set is written, "review what I just wrote"."""
+    from tests.tui.wizard_pilot import fast_spec, settle
+
+    app = wizard(fast_spec())
+    async with app.run_test(size=(100, 32)) as pilot:
+        for step in range(1, 6):
+            await jump_to(pilot, step)
+            titles = _titles(app)
+            assert len(titles) == len(set(titles)), titles
+            titles = [t for t in titles if t not in TEXTUAL_KEPT]
+            others = {f"Go to step {n}: {STEP_TITLES[n - 1]}" for n in range(1, 6) if n != step}
+            assert set(titles) == EVERYWHERE | STEP_OWN[step] | others, step
+        assert "Keys" not in titles and "Theme" not in titles  # Textual's, replaced
+
+        path = tmp_path / "cluster.toml"
+        app.state.mark_saved(path)
+        app.state.output_dir = str(tmp_path / "out")
+        await jump_to(pilot, 4)
+        copy = next(
+            c for c in app.get_system_commands(app.screen) if c.title.startswith("Copy the c")
+        )
+        copied: list[str] = []
+        app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+        copy.callback()
+        assert copied == [str(path)]
+
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        assert app.state.result is not None
+        review = next(
+            c for c in app.get_system_commands(app.screen) if c.title == "Review what I just wrote"
+        )
+        review.callback()
+        await settle(pilot)
+        from wizard.tui.screens.review import ReviewScreen
+
+        assert isinstance(app.screen, ReviewScreen)
+        assert app.screen.directory == tmp_path / "out"
 
 
 def _titles(app) -> list[str]:
@@ -252,7 +341,7 @@ async def test_the_palette_offers_the_step_commands_only_over_a_step(inspect_set
     app = wizard()
     async with app.run_test(size=(100, 32)) as pilot:
         titles = _titles(app)
-        assert all(any(t.startswith(c) for t in titles) for c in STEP_COMMANDS)
+        assert all(any(t.startswith(c) for t in titles) for c in STEP_COMMANDS if c in STEP_ONE)
         assert "Load cluster.toml" in titles
 
         await pilot.press("ctrl+l")
@@ -384,3 +473,61 @@ async def test_the_saved_notice_leaves_next_uncovered(tmp_path: Path, folder: st
             "cluster.toml (1 error still to fix)"
         )
         assert path.exists()
+
+
+async def test_escape_goes_back_a_step_when_nothing_else_takes_it() -> None:
+    """Esc is Back (as in the review and Learn the layout): not on step 1, not over a dialog
+    (it closes the dialog), not from an open list (it closes the list)."""
+    app = wizard()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("escape")
+        assert app.current_step == 1 and app.is_running
+        await jump_to(pilot, 3)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.current_step == 2
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpDialog)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, IdentityScreen)
+        profile = app.screen.query_one("#profile")
+        profile.focus()
+        await pilot.press("enter")  # the dropdown opens
+        await pilot.pause()
+        assert profile.expanded
+        await pilot.press("escape")  # and closes; the step stays
+        await pilot.pause()
+        assert not profile.expanded and app.current_step == 2
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, AddressesScreen)
+        await jump_to(pilot, 4)  # no run: Esc (Cancel run there) is Back
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.current_step == 3
+
+
+async def test_a_step_is_ticked_only_when_done(in_tmp: Path) -> None:
+    """ctrl+n from step 4 without generating opens Inspect, but step 4 keeps ○, not ✓; a
+    written set ticks it."""
+    from tests.tui.wizard_pilot import fast_spec, settle
+    from wizard.tui.widgets.step_indicator import StepLabel
+
+    def marks() -> str:
+        return "".join(str(label.render()).split()[0] for label in app.screen.query(StepLabel))
+
+    app = wizard(fast_spec())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+n", "ctrl+n", "ctrl+n")
+        await settle(pilot)
+        assert app.current_step == 4 and marks() == "✓✓✓●○"
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert app.current_step == 5 and marks() == "✓✓✓○●"
+        await pilot.press("ctrl+b")
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert marks() == "✓✓✓✓●"

@@ -275,3 +275,56 @@ async def test_the_diff_wraps_under_its_values_at_80_columns(in_tmp: Path) -> No
                 assert any(start and row.startswith(start) for start in starts), row
         files = next(i for i, row in enumerate(rows) if row.startswith("  files     "))
         assert rows[files + 1].startswith(" " * 12 + "kubernetes")  # wrapped under its value
+
+
+def footer_actions(pilot: Pilot) -> set[str]:
+    """The actions the footer offers now."""
+    from textual.widgets._footer import FooterKey
+
+    return {key.action for key in pilot.app.screen.query(FooterKey)}
+
+
+async def test_renew_then_undo_in_the_screen(grown: Path) -> None:
+    """One item: "1 item", never "1 item(s)"; after the run the footer offers Undo, not Renew
+    or Keep keys; u, y: the undo job puts the backup back (the renewed files into a new
+    backup); back in the review the cursor is on the certificate renewed, not on row 1."""
+    before = state_of(grown)
+    app = make_review_app(grown)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_renewal(pilot, "kubernetes.pem")
+        status = text_of(pilot, "#renew-status")
+        assert "1 item," in status or "1 item " in status, status
+        assert "(s)" not in status
+        assert {"confirm", "toggle_keep_key"} <= footer_actions(pilot)
+        assert "undo" not in footer_actions(pilot)
+        await pilot.press("r")
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "(s)" not in app.screen.question and "1 item," in app.screen.question
+        await pilot.press("y")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, RenewScreen) and screen.state == "done"
+        offered = footer_actions(pilot)
+        assert "undo" in offered and not {"confirm", "toggle_keep_key"} & offered
+        assert screen.query_one("#renew-undo", Button).display
+        assert NEW_MASTER in ip_sans(grown / "kubernetes.pem")
+        (backup,) = grown.glob("backup-*")
+
+        await pilot.press("u")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.screen is screen and screen.state == "undone"
+        assert "Undone" in text_of(pilot, "#renew-diff")
+        assert "undo" not in footer_actions(pilot)
+        after = state_of(grown)
+        for name, data in before.items():
+            assert after[name] == data, name  # every file as it was before the renewal
+        assert len(list(grown.glob("backup-*"))) == 2  # the renewed files kept aside
+        assert NEW_MASTER not in ip_sans(grown / "kubernetes.pem")
+
+        await pilot.press("escape")
+        await settle(pilot)
+        review = review_screen(pilot)
+        assert review.rows[review.selected].record.path == "kubernetes.pem"

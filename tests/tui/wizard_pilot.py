@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from textual import events
+from textual.app import App
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.screen import Screen
@@ -62,7 +63,10 @@ async def paste_into(pilot: Pilot, field: Input, text: str) -> None:
     """Focus a field and paste text into it, as a terminal's bracketed paste does."""
     field.focus()
     field.post_message(events.Paste(text))
-    await pilot.pause()
+    # The paste, the entries it posts, their rows and the Changed that follows: a loaded
+    # machine may need more than one idle turn for the chain.
+    for _ in range(3):
+        await pilot.pause()
 
 
 async def jump_to(pilot: Pilot, step: int) -> None:
@@ -120,3 +124,26 @@ async def burst(pilot: Pilot, *keys: str) -> None:
 
 
 _KEY_NAMES = {" ": "space", ".": "full_stop", ",": "comma", "\n": "enter", "/": "slash"}
+
+
+def screen_lines(app: App) -> list[str]:
+    """What the terminal shows now, line by line (the screen on top, as composited)."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+def long_spec_path(root: Path) -> Path:
+    """A cluster file deep in a real-world tree, saved there with the guide's answers."""
+    path = (
+        root
+        / "ops"
+        / "clusters"
+        / "production-eu-west-1"
+        / "k8s-prod-blue-cluster-with-a-long-name"
+        / "pki"
+        / "cluster.toml"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    from wizard.spec import save_spec
+
+    save_spec(ClusterSpec.example(), path)
+    return path

@@ -98,7 +98,10 @@ SAN_REASONS: dict[SanSource, str] = {
     SanSource.REGISTRY: "registry: the guide's private registry uses this certificate too",
     SanSource.VIP: "VIP: the load balancer in front of the apiservers",
     SanSource.CLUSTER_DNS: "cluster DNS name of the `kubernetes` Service",
-    SanSource.EXTRA: "extra name asked for in hosts.extra",
+    SanSource.EXTRA: (
+        "extra: another name or address clients reach the apiserver by (a DNS name, an "
+        "outside load balancer)"
+    ),
     SanSource.LOCALHOST: "localhost: clients on the same host",
     SanSource.LOOPBACK6: "IPv6 loopback: clients on the same host",
     SanSource.INSTANCE_NAME: "this host's name",

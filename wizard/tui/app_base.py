@@ -15,6 +15,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.driver import Driver
 from textual.drivers.linux_driver import LinuxDriver
+from textual.screen import Screen
 
 from wizard.exit_codes import CRASH_EXIT
 from wizard.spec import ClusterSpec, dump_spec
@@ -47,6 +48,21 @@ class AppBase(App[ReturnType]):
         """Set when an exception ended the app: what happened and where the answers went."""
         self._crash_error: Exception | None = None
         self._crash_note_printed = False
+
+    def breakpoint_classes(self, width: int | None = None) -> dict[str, bool]:
+        """The width classes (`-narrow`, `-wide`, `-xwide`) a screen has at this width (the
+        terminal's by default), as Textual sets them on a resize."""
+        width = self.size.width if width is None else width
+        chosen = next(
+            (name for edge, name in sorted(BREAKPOINTS, reverse=True) if width >= edge), ""
+        )
+        return {name: name == chosen for _, name in BREAKPOINTS}
+
+    def prime_breakpoints(self, screen: Screen) -> None:
+        """Give a screen its width class before it is first drawn: Textual sets it on the
+        screen's first resize, after a frame laid out for no width class (two columns at 80
+        columns, for a blink)."""
+        screen.update_classes(self.breakpoint_classes())
 
     # --- theme ---
 

@@ -4,6 +4,7 @@ screen on its own (LayoutApp), with their factories. The CLI reaches them throug
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -15,10 +16,10 @@ from textual.screen import Screen
 
 from wizard.spec import ClusterSpec, SpecError, load_spec, save_spec
 from wizard.tui.app_base import CRASH_EXIT, AppBase
-from wizard.tui.dialogs.confirm import ConfirmDialog
+from wizard.tui.dialogs.confirm import ConfirmDialog, QuitChoice, QuitDialog
 from wizard.tui.dialogs.help import HelpDialog, KeySection
 from wizard.tui.dialogs.path import PathDialog
-from wizard.tui.paths import display_path, elide_middle
+from wizard.tui.paths import display_path, elide_middle, full_path
 from wizard.tui.screens.addresses import AddressesScreen
 from wizard.tui.screens.step import StepScreen
 from wizard.tui.state import STEP_TITLES, WizardState, step_of_path
@@ -66,6 +67,15 @@ class WizardApp(AppBase[None]):
         Binding("question_mark", "help", "Help", show=False, tooltip=HELP_KEY_NOTE),
         Binding("ctrl+n", "next", "Next", priority=True),
         Binding("ctrl+b", "back", "Back", priority=True),
+        # Esc goes back a step as in the review and Learn the layout; over a dialog, a run
+        # (step 4 cancels it) or an open list it closes that instead.
+        Binding(
+            "escape",
+            "escape_back",
+            "Back",
+            show=False,
+            tooltip="Back a step, as ctrl+b (an open dialog, list or run takes Esc first)",
+        ),
         Binding("ctrl+s", "save", "Save"),
         # Load gives its footer place to Layout and Review (80 columns); help and palette list it.
         Binding("ctrl+o", "load", "Load", show=False),
@@ -79,7 +89,8 @@ class WizardApp(AppBase[None]):
             "f2",
             "review_directory",
             "Review",
-            tooltip="Review a directory: what each file is, what expires",
+            tooltip="Review a directory against the wizard's current answers: what each file "
+            "is, what expires, what differs from the answers",
         ),
         Binding(
             "f3",
@@ -120,6 +131,7 @@ class WizardApp(AppBase[None]):
         asked for."""
         if step not in self._steps:
             screen = _step_factory(step)
+            self.prime_breakpoints(screen)
             self.install_screen(screen, f"step-{step}")
             self._steps[step] = screen
         return self._steps[step]
@@ -168,7 +180,7 @@ class WizardApp(AppBase[None]):
         if errors:
             screen.show_blocked(errors)
         elif step == 3:
-            screen.set_status("Look over the files, then Next (ctrl+n)")
+            screen.set_status("Look over the files, then ctrl+n")
 
     async def action_next(self) -> None:
         """Next step (ctrl+n)."""
@@ -181,6 +193,22 @@ class WizardApp(AppBase[None]):
         if not isinstance(self.screen, StepScreen):
             return
         await self.goto(self.current_step - 1)
+
+    async def action_escape_back(self) -> None:
+        """Esc: the previous step, when nothing runs and no dialog is open."""
+        if isinstance(self.screen, StepScreen) and not self.generating:
+            await self.goto(self.current_step - 1)
+
+    def step_done(self, step: int) -> bool:
+        """True when a step is finished: its answers have no error (1, 2), the preview was
+        seen for them (3), a set was written in this session (4), or (5) never."""
+        if step in (1, 2):
+            return not self.state.blocking(step)
+        if step == 3:
+            return self.state.preview_is_current
+        if step == 4:
+            return self.state.result is not None
+        return False
 
     async def action_goto(self, step: int) -> None:
         """Go to a step by number."""
@@ -197,18 +225,24 @@ class WizardApp(AppBase[None]):
             return
         self.action_save_as()
 
-    def action_save_as(self) -> None:
-        """Save the answers under a new name."""
+    def action_save_as(self, then_quit: bool = False) -> None:
+        """Save the answers under a new name (and quit once saved, from the quit dialog)."""
         initial = str(self.state.spec_path or "cluster.toml")
+
+        def saved(path: Path | None) -> None:
+            if then_quit and path is not None:
+                self.exit()
+
         self.push_screen(
             PathDialog(
-                "Save the answers as cluster.toml",
+                "Save the answers as cluster.toml" + (", then quit" if then_quit else ""),
                 initial,
                 self._save_to,
-                ok="Save",
+                ok="Save and quit" if then_quit else "Save",
                 ask_to_replace=True,
                 own_file=self.state.spec_path,
-            )
+            ),
+            callback=saved,
         )
 
     def _save_to(self, path: Path) -> str | None:
@@ -273,10 +307,13 @@ class WizardApp(AppBase[None]):
         from wizard.tui.screens.layout import LayoutScreen
 
         if not isinstance(self.screen, LayoutScreen):
-            self.push_screen(LayoutScreen(self.state.spec))
+            screen = LayoutScreen(self.state.spec)
+            self.prime_breakpoints(screen)
+            self.push_screen(screen)
 
     def action_review_directory(self) -> None:
-        """Ask for a directory and open its review (the renew flow starts there)."""
+        """Ask for a directory and open its review, judged against the wizard's current
+        answers (the renew flow starts there)."""
         from wizard.tui.screens.review import open_review_dialog
 
         open_review_dialog(self, initial=self.state.output_dir, config=self.state.spec)
@@ -287,6 +324,27 @@ class WizardApp(AppBase[None]):
 
         if not isinstance(self.screen, HostsScreen):
             self.push_screen(HostsScreen(self.state.spec, Path(self.state.output_dir)))
+
+    def action_review_written(self) -> None:
+        """Open the review of the set this session just wrote (no question asked)."""
+        from wizard.review import ReviewError
+        from wizard.tui.screens.review import ReviewScreen
+
+        result = self.state.result
+        if result is None:
+            return
+        try:
+            screen = ReviewScreen.from_directory(
+                result.directory,
+                config=self.state.spec,
+                config_source="the wizard's answers (cluster.toml)",
+                now=self.state.now,
+            )
+        except ReviewError as error:
+            self.notify(str(error), title="No review", severity="error")
+            return
+        self.prime_breakpoints(screen)
+        self.push_screen(screen)
 
     # --- help, theme, quit ---
 
@@ -310,39 +368,68 @@ class WizardApp(AppBase[None]):
         return sections
 
     async def action_quit(self) -> None:
-        """Quit; asks first when answers are unsaved or a generation is running."""
-        if isinstance(self.screen, ConfirmDialog):
+        """Quit; asks first when answers are unsaved (save and quit, quit, stay) or a
+        generation is running."""
+        if isinstance(self.screen, (ConfirmDialog, QuitDialog)):
             return
-        running = self.generating
-        if not self.state.dirty and not running:
+        if self.generating:
+
+            def cancel_and_quit(quit_now: bool | None) -> None:
+                if quit_now:
+                    self.step_screen(4).cancel()
+                    self.exit()
+
+            self.push_screen(
+                ConfirmDialog(
+                    "Quit?",
+                    "A generation is running; it will be cancelled and nothing written.",
+                    yes="Quit",
+                    no="Stay",
+                ),
+                cancel_and_quit,
+            )
+            return
+        if not self.state.dirty:
             self.exit()
             return
-        reason = (
-            "A generation is running; it will be cancelled and nothing written."
-            if running
-            else "Your answers are not saved (ctrl+s saves them to cluster.toml)."
+        path = self.state.spec_path
+        where = (
+            f"Your answers differ from {elide_middle(display_path(path), NOTICE_PATH_WIDTH)}."
+            if path
+            else "Your answers are not saved in a cluster file yet."
+        )
+        self.push_screen(
+            QuitDialog(where, save_label="Save and quit" if path else "Save as… and quit"),
+            self._quit_answered,
         )
 
-        def answered(quit_now: bool | None) -> None:
-            if quit_now:
-                if running:
-                    self.step_screen(4).cancel()
+    def _quit_answered(self, choice: QuitChoice | None) -> None:
+        if choice is QuitChoice.QUIT:
+            self.exit()
+        elif choice is QuitChoice.SAVE:
+            path = self.state.spec_path
+            if path is None:
+                self.action_save_as(then_quit=True)
+                return
+            error = self._save_to(path)
+            if error:
+                self.notify(error, title="Not saved — still here", severity="error")
+            else:
                 self.exit()
-
-        self.push_screen(ConfirmDialog("Quit?", reason, yes="Quit", no="Stay"), answered)
 
     # --- command palette ---
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Every wizard action in the command palette (ctrl+p), then Textual's own.
+        """The wizard's commands that apply where the palette (ctrl+p) was opened, then
+        Textual's own less those the wizard has its own of (Keys: the help; Theme: ctrl+t).
 
         `screen` is the screen the palette was opened over. The step commands (go to a step,
         Next, Back, Save, Load, Generate…) are offered only over a step: over the review, renew
         or Learn the layout they would act on the wizard behind it, as their keys would.
         """
         on_a_step = isinstance(screen, StepScreen)
-        if on_a_step:
-            yield from self._step_commands()
+        if isinstance(screen, StepScreen):
+            yield from self._step_commands(screen.STEP)
         if self.generating:
             yield SystemCommand(
                 "Cancel generation",
@@ -360,26 +447,62 @@ class WizardApp(AppBase[None]):
             yield SystemCommand(
                 "Help: keys", "List this screen's keys (F1 or ?)", screen.action_help
             )
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title not in TEXTUAL_COMMANDS_REPLACED:
+                yield command
 
-    def _step_commands(self) -> Iterable[SystemCommand]:
-        """The palette's commands for the steps, the cluster file and the other screens."""
-        for step, title in enumerate(STEP_TITLES, start=1):
+    def _step_commands(self, step: int) -> Iterable[SystemCommand]:
+        """The palette's commands on this step: the other steps, Next/Back where they lead
+        somewhere, the cluster file, this step's own, the other screens."""
+        for other, title in enumerate(STEP_TITLES, start=1):
+            if other != step:
+                yield SystemCommand(
+                    f"Go to step {other}: {title}",
+                    f"Open step {other} (forward moves stop at the first unfinished step)",
+                    lambda other=other: self.run_action(f"goto({other})"),
+                )
+        if step < len(STEP_TITLES):
+            yield SystemCommand("Next step", "Check this step and go on (ctrl+n)", self.action_next)
+        if step > 1:
             yield SystemCommand(
-                f"Go to step {step}: {title}",
-                f"Open step {step} (forward moves stop at the first unfinished step)",
-                lambda step=step: self.run_action(f"goto({step})"),
+                "Previous step", "Go back; answers are kept (ctrl+b, Esc)", self.action_back
             )
-        yield SystemCommand("Next step", "Check this step and go on (ctrl+n)", self.action_next)
-        yield SystemCommand("Previous step", "Go back; answers are kept (ctrl+b)", self.action_back)
         yield SystemCommand("Save cluster.toml", "Save the answers (ctrl+s)", self.action_save)
         yield SystemCommand("Save as…", "Save the answers under a new name", self.action_save_as)
         yield SystemCommand(
             "Load cluster.toml", "Read answers from a file (ctrl+o)", self.action_load
         )
+        if self.state.spec_path is not None:
+            yield SystemCommand(
+                "Copy the cluster file's path",
+                f"{full_path(self.state.spec_path)} to the clipboard",
+                lambda: self._copy_path(self.state.spec_path),
+            )
+        if step >= 4:
+            yield SystemCommand(
+                "Copy the output directory's path",
+                f"{full_path(self.state.output_dir or '.')} to the clipboard",
+                lambda: self._copy_path(Path(self.state.output_dir or ".")),
+            )
+        if step == 4 and not self.generating:
+            yield SystemCommand(
+                "Generate certificates", "Make and write the set (ctrl+g)", self._palette_generate
+            )
+        if step == 5:
+            yield SystemCommand(
+                "Toggle raw cfssl-certinfo JSON", "The panel or the JSON (r)", self._palette_raw
+            )
+        if self.state.result is not None:
+            yield SystemCommand(
+                "Review what I just wrote",
+                f"Open the review of {display_path(self.state.result.directory)}, judged "
+                "against the wizard's answers",
+                self.action_review_written,
+            )
         yield SystemCommand(
             "Review a directory…",
-            "What each file is, which key fits, who signed what, what expires (F2)",
+            "Judged against the wizard's current answers: what each file is, which key fits, "
+            "who signed what, what expires (F2)",
             self.action_review_directory,
         )
         yield SystemCommand(
@@ -392,31 +515,32 @@ class WizardApp(AppBase[None]):
             "The eight sets, who uses which file, CN/O → RBAC, TLS bootstrap (ctrl+l)",
             self.action_learn_layout,
         )
-        yield SystemCommand(
-            "Generate certificates",
-            "Step 4: make and write the set (ctrl+g)",
-            self._palette_generate,
-        )
-        yield SystemCommand(
-            "Toggle raw cfssl-certinfo JSON", "Step 5: the panel or the JSON (r)", self._palette_raw
-        )
+
+    def _copy_path(self, path: Path | None) -> None:
+        """Put a path, in full, on the clipboard (the terminal's, through OSC 52)."""
+        if path is None:
+            return
+        text = os.path.abspath(path)
+        self.copy_to_clipboard(text)
+        self.notify(f"copied {elide_middle(text, NOTICE_PATH_WIDTH)}", title="Copied")
 
     async def _palette_generate(self) -> None:
-        await self.goto(4)
         if self.current_step == 4:
             await self.run_action("screen.generate")
 
     async def _palette_raw(self) -> None:
-        await self.goto(5)
         if self.current_step == 5:
             await self.run_action("screen.toggle_raw")
 
 
+TEXTUAL_COMMANDS_REPLACED = frozenset({"Keys", "Theme"})
+"""Textual's palette commands the wizard has its own of: Help: keys, Toggle light/dark theme."""
+
 HELP_INTRO = (
     "Each step checks its fields as you type; Next (ctrl+n) is blocked while an error remains "
-    "and the cursor goes to the field to fix. Back (ctrl+b) keeps every answer. Nothing is "
+    "and the cursor goes to the field to fix. Back (ctrl+b or Esc) keeps every answer. Nothing is "
     "generated until you have seen the preview. ctrl+l explains the layout of a set; F2 "
-    "reviews a directory that already holds one."
+    "reviews a directory that already holds one, judged against these answers."
 )
 HOST_KEYS = [
     ("Enter", "Add what you typed (spaces, commas and newlines split several entries)"),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.cells import cell_len
 
-__all__ = ["display_path", "elide_middle", "full_path", "shorten_left"]
+__all__ = ["display_path", "elide_middle", "elide_path", "full_path", "shorten_left"]
 
 
 def display_path(path: str | Path) -> str:
@@ -54,3 +54,17 @@ def elide_middle(path: str, width: int) -> str:
     head = (width - 1) // 3
     tail = width - 1 - head
     return path[:head] + "…" + path[-tail:]
+
+
+def elide_path(path: str, width: int) -> str:
+    """`path` cut to fit `width` cells keeping its file name whole when it fits
+    (`clus…/cluster.toml`): the name says which file, the start where it is."""
+    if cell_len(path) <= width:
+        return path
+    head, slash, name = path.rpartition("/")
+    if not slash or cell_len(name) > width:
+        return elide_middle(path, width)
+    if cell_len(name) + 2 > width:
+        return ("…" + name)[-width:] if cell_len(name) < width else name
+    room = width - cell_len(name) - 2
+    return f"{head[:room]}…/{name}"

@@ -15,7 +15,7 @@ from wizard.spec import HOST_GROUPS, Problem
 from wizard.tui.screens.step import StepScreen
 from wizard.tui.state import step_of_path
 from wizard.tui.widgets.fields import Note, TextField
-from wizard.tui.widgets.host_list import HostListEditor
+from wizard.tui.widgets.host_list import HostListEditor, HostRow
 from wizard.tui.widgets.problems import ProblemList
 
 
@@ -162,6 +162,26 @@ class AddressesScreen(StepScreen):
         # at 80 columns the notes of fields without a problem fold away (see wizard.tcss)
         self.query_one("#port-note").set_class(port_problem is None, "-fine")
         domain_note.set_class(domain_problem is None, "-fine")
+
+    def message_for(self, path: str) -> Widget | None:
+        """The entry's row (its message under it), the group's message, or a field's note."""
+        if path.startswith("hosts."):
+            field = self.field_for(path)
+            row = (
+                next((a for a in field.ancestors if isinstance(a, HostRow)), None)
+                if field
+                else None
+            )
+            if row is not None:
+                return row
+            group = path.split(".", 1)[1].split("[", 1)[0]
+            return self.editor(group).query_one(".group-message")
+        notes = {
+            "network.service_cidr": "#service-ip",
+            "network.cluster_domain": "#domain-note",
+            "network.apiserver_port": "#port-note",
+        }
+        return self.query_one(notes[path]) if path in notes else None
 
     def field_for(self, path: str) -> Widget | None:
         """`hosts.vip[0]` → that entry; `network.service_cidr` → the CIDR field."""

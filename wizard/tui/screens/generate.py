@@ -218,7 +218,8 @@ class GenerateScreen(StepScreen):
     def on_screen_resume(self) -> None:
         """Re-check the directory (files may have changed) and the preview gate."""
         super().on_screen_resume()
-        self.check_directory()
+        # At once when the step comes up (no frame with empty notes); in a thread as typed.
+        self.check_directory(at_once=not self.running)
         if not self.running:
             self._show_ready()
 
@@ -231,7 +232,7 @@ class GenerateScreen(StepScreen):
                 tooltip=self.errors_message(errors),
             )
         elif self.state.preview_is_current:
-            self.set_status("Choose where to write, then ctrl+g")
+            self.set_status("Pick a directory, then ctrl+g")
         else:
             self.set_status(
                 Content.from_markup("[$error]✗[/] see the new preview first (ctrl+b)"),
@@ -266,9 +267,10 @@ class GenerateScreen(StepScreen):
         self.show_result("")
         self._show_ready()
 
-    def check_directory(self) -> None:
-        """Look at the directory in a thread; `_surveyed` says what the choice will do. With
-        errors in the answers (no profile to plan from) it says that instead."""
+    def check_directory(self, *, at_once: bool = False) -> None:
+        """Look at the directory in a thread (`at_once`: here, before the next frame);
+        `_surveyed` says what the choice will do. With errors in the answers (no profile to
+        plan from) it says that instead."""
         errors = self.answer_errors()
         if errors:
             self.workers.cancel_group(self, "survey")
@@ -277,6 +279,10 @@ class GenerateScreen(StepScreen):
                 Content.from_markup("[$error]✗ $msg[/]", msg=message)
             )
             self.query_one("#existing-note", Note).say("")
+            return
+        if at_once:
+            self.workers.cancel_group(self, "survey")
+            self._surveyed(self.Surveyed(survey(self.request())))
             return
         self.survey(self.request())
 
@@ -460,7 +466,7 @@ class GenerateScreen(StepScreen):
         result.say(content)
         result.display = bool(content)
         if content:
-            result.scroll_visible(animate=False)
+            self.reveal(result)
 
     def _locked_widgets(self) -> list[Widget]:
         """What may not be used during a run. Generate stays (it does nothing meanwhile) and
@@ -548,15 +554,23 @@ class GenerateScreen(StepScreen):
             self.log_line(
                 f"✓ kept {len(result.unchanged)} unchanged: {', '.join(result.unchanged)}"
             )
+        backup = (
+            f"; the {len(result.backed_up)} old files are in {result.backup.name}/"
+            if result.backup is not None
+            else ""
+        )
         self.show_result(
             Content.from_markup(
-                "[$success]✓ wrote $n files[/] into $dir",
+                "[$success]✓ wrote $n files[/] into $dir$backup",
                 n=str(len(result.written)),
                 dir=self.state.output_dir,
+                backup=backup,
             )
         )
         self.set_status(Content.from_markup("[$success]✓[/] set written — Next inspects it"))
         self.check_directory()
+        # the result and the end of the log (the backup line) in view, even at 80×24
+        self.reveal(self.query_one("#result"), self.query_one("#log"))
 
     @on(Failed)
     def _failed(self, event: Failed) -> None:

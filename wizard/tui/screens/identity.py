@@ -22,7 +22,7 @@ from wizard.spec import (
 )
 from wizard.tui.screens.step import StepScreen
 from wizard.tui.state import step_of_path
-from wizard.tui.widgets.fields import Note, TextField
+from wizard.tui.widgets.fields import Dropdown, Note, TextField
 from wizard.tui.widgets.problems import ProblemList, problem_content
 
 SUBJECT_HINTS = {
@@ -88,7 +88,7 @@ class IdentityScreen(StepScreen):
                                 )
                     with Horizontal(classes="form-row"):
                         yield Label("size", classes="form-label")
-                        yield Select(
+                        yield Dropdown(
                             self._size_options(spec.key.algo),
                             value=spec.key.size if self._size_ok() else Select.NULL,
                             allow_blank=not self._size_ok(),
@@ -107,7 +107,7 @@ class IdentityScreen(StepScreen):
                         yield TextField(getattr(spec.expiry, name), id=f"expiry-{name}")
                     yield Note("", id=f"expiry-{name}-note", classes="field-note")
                 yield Static("Profile", classes="section-title")
-                yield Select(
+                yield Dropdown(
                     [(profile.name, name) for name, profile in PROFILES.items()],
                     value=spec.profile if spec.profile in PROFILES else Select.NULL,
                     allow_blank=spec.profile not in PROFILES,
@@ -309,6 +309,14 @@ class IdentityScreen(StepScreen):
             note.say(Content("\n").join(problem_content(p, with_path=False) for p in found))
         else:
             note.say(fine)
+
+    def message_for(self, path: str) -> Widget | None:
+        """The note under the field of `path` (`expiry.ca` → `#expiry-ca-note`)."""
+        field = self.field_for(path)
+        if field is None:
+            return None
+        name = "key" if path.startswith("key.") else field.id
+        return self.query_one(f"#{name}-note")
 
     def field_for(self, path: str) -> Widget | None:
         """`subject.C` → the C field, `expiry.cert` → the certificate lifetime…"""

@@ -23,8 +23,12 @@ from wizard.certdetails import CertDetails, identity_of
 from wizard.marks import mark_of
 from wizard.review import Finding, Review, ReviewedFile, ReviewError, review_directory
 from wizard.tui.looks import style as look_style
+from wizard.tui.paths import elide_path, full_path
 from wizard.tui.screens.step import StepScreen
 from wizard.tui.widgets.certificate_panel import CertificatePanel
+
+TITLE_PATH_WIDTH = 40
+"""The widest the directory gets in the list's title (it stays on one line at 80 columns)."""
 
 
 @dataclass(frozen=True)
@@ -109,14 +113,20 @@ class InspectScreen(StepScreen):
         title = self.query_one("#certs-title", Static)
         panel = self.query_one(CertificatePanel)
         if not self.members:
-            title.update(f"No certificates in {self.state.output_dir}")
+            title.update(
+                f"No certificates in {elide_path(self.state.output_dir, TITLE_PATH_WIDTH)}"
+            )
             panel.show_message(
                 f"No {spec.profile} certificates in {self.state.output_dir} yet — generate them at "
                 "step 4 (ctrl+b)"
             )
             self.set_status("Nothing to inspect yet")
             return
-        title.update(f"{len(self.members)} certificates in {self.state.output_dir}")
+        # The directory cut to a line (whole in the tooltip): a long one took two rows of
+        # the list's height at 80×24.
+        shown = elide_path(self.state.output_dir, TITLE_PATH_WIDTH)
+        title.update(f"{len(self.members)} certificates in {shown}")
+        title.tooltip = full_path(self.directory) if shown != self.state.output_dir else None
         options.add_options(
             Option(self._label(member, verdict), id=member.entry.name)
             for member, verdict in zip(self.members, self.verdicts, strict=True)
@@ -126,7 +136,11 @@ class InspectScreen(StepScreen):
         bad = sum(1 for m in self.members if m.verdict != "valid")
         if bad:
             self.set_status(
-                Content.from_markup("[$error]✗[/] $n need attention", n=f"{bad} certificate(s)")
+                Content.from_markup(
+                    "[$error]✗[/] $n need$s attention",
+                    n=f"{bad} certificate{'s' if bad != 1 else ''}",
+                    s="" if bad != 1 else "s",
+                )
             )
         else:
             self.set_status(

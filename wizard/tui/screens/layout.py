@@ -452,6 +452,10 @@ class LayoutScreen(OverWizardScreen[None]):
         flags_title.update(ui["flags"])
         flags_view.update(Content("\n".join(flags)))
 
+    def _aside(self, text: str) -> str:
+        """` (text)`, or `（text）` in Chinese (full-width, no space)."""
+        return f"（{text}）" if self.language == "zh" else f" ({text})"
+
     def _where(self, flags: tuple[str, ...] | list[str], why: str) -> str:
         """Where config-file fields live ("in its kubeconfig"), unless the reason says so."""
         fields = [flag for flag in flags if flag.endswith(":")]
@@ -482,7 +486,7 @@ class LayoutScreen(OverWizardScreen[None]):
             heading = Text(text, style="bold")
             where = self._where([flag for flag, _ in pairs], text)
             if where:
-                heading.append(f" ({where})", style="dim")
+                heading.append(self._aside(where), style="dim")
             items.append((heading, list(pairs)))
         return Group(*self._bullets(items, ("dim", "")))
 
@@ -494,8 +498,11 @@ class LayoutScreen(OverWizardScreen[None]):
             heading = Text.assemble((use.component, "bold"), f" — {text}")
             where = self._where(use.flags, text)
             if where:
-                heading.append(f" ({where})", style="dim")
-            items.append((heading, [("  ".join(use.flags),)]))
+                heading.append(self._aside(where), style="dim")
+            # A field of a file is shown with its value, as it is written there
+            # (`certificate-authority: ca.pem`): alone, `clientCAFile:` reads as a stray label.
+            shown = [f"{flag} {use.file}" if flag.endswith(":") else flag for flag in use.flags]
+            items.append((heading, [("  ".join(shown),)]))
         blocks = self._bullets(items, ("",))
         if note:
             blocks.append(self._warning(note))

@@ -85,7 +85,7 @@ class PreviewScreen(StepScreen):
             self._files = []
             self.query_one("#file-detail").display = False
             warnings_list.show(errors)
-            self.set_status(Content("Fix the errors first (ctrl+b goes back)"))
+            self.set_status(Content.from_markup("[$error]✗[/] fix the answers first (ctrl+b)"))
             return
         self.query_one("#file-detail").display = True
         self._files = plan_files(spec)

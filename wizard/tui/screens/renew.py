@@ -47,6 +47,7 @@ __all__ = ["RENEW_KEYS", "RenewScreen", "diff_content", "diff_lines"]
 RENEW_KEYS: list[tuple[str, str]] = [
     ("r", "Renew: asks once more, then writes (the old files go to backup-<time>/)"),
     ("k", "Keep the existing private keys, or make new ones"),
+    ("u", "After renewing: undo — put the backup back (asks first)"),
     ("Esc", "Cancel and go back to the review (nothing is written)"),
     ("↑ ↓ PgUp PgDn", "Scroll the diff"),
 ]
@@ -54,6 +55,8 @@ RENEW_KEYS: list[tuple[str, str]] = [
 _LABEL = re.compile(r"(\s*)(\S+(?: \S+)*\s{2,})?")
 """The indent and label of a diff line (`  files     `): its wrapped rows go on under them."""
 _STEPS = 3
+UNDO_COMMAND = "k8s-cert-wizard (the renew screen: undo)"
+"""What the lock file records for an undo started here."""
 
 LINE_STYLES: dict[str, str] = {
     "heading": "[b]$line[/]",
@@ -76,6 +79,11 @@ def diff_report(plan: RenewPlan, shown_directory: str) -> list[ReportLine]:
 def diff_lines(plan: RenewPlan, shown_directory: str) -> list[str]:
     """The diff's text, line by line."""
     return [line.text for line in diff_report(plan, shown_directory)]
+
+
+def counted(count: int, noun: str) -> str:
+    """`1 item`, `2 items`."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def keep_key_label(keep: bool) -> str:
@@ -130,6 +138,7 @@ class RenewScreen(OverWizardScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "confirm", "Renew…"),
         Binding("k", "toggle_keep_key", "Keep keys"),
+        Binding("u", "undo", "Undo…"),
         Binding("escape", "close", "Back"),
         Binding("question_mark,f1", "help", "Help"),
     ]
@@ -155,6 +164,13 @@ class RenewScreen(OverWizardScreen[bool]):
 
         message: str
 
+    @dataclass
+    class Undone(Message):
+        """The undo job ran: what it wrote, or (result None) why it did not."""
+
+        result: WriteResult | None
+        message: str = ""
+
     def __init__(
         self,
         directory: str | Path,
@@ -175,8 +191,25 @@ class RenewScreen(OverWizardScreen[bool]):
         self.now = now
         self.keep_key = keep_key
         self.plan: RenewPlan | None = None
-        self.state = "planned"  # planned | refused | running | done | failed
+        self.state = "planned"  # planned | refused | running | done | failed | undoing | undone
         self.result: WriteResult | None = None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The footer offers only what can be done now: Renew and Keep keys before the run,
+        Undo after it (when it made a backup)."""
+        if action == "confirm":
+            return self.state == "planned" and self.plan is not None and not self.plan.nothing_to_do
+        if action == "toggle_keep_key":
+            return self.state in ("planned", "refused")
+        if action == "undo":
+            return (
+                self.state == "done" and self.result is not None and self.result.backup is not None
+            )
+        return True
+
+    def _set_state(self, state: str) -> None:
+        self.state = state
+        self.refresh_bindings()
 
     # --- layout ---
 
@@ -191,6 +224,9 @@ class RenewScreen(OverWizardScreen[bool]):
                 keep_key_label(self.keep_key), self.keep_key, id="renew-keep-key", compact=True
             )
             yield Button("Renew… (r)", id="renew-go", variant="success", compact=True)
+            undo = Button("Undo… (u)", id="renew-undo", variant="warning", compact=True)
+            undo.display = False  # until a renewal made a backup
+            yield undo
             yield Button("Cancel (Esc)", id="renew-cancel", variant="primary", compact=True)
         yield ProgressBar(total=_STEPS, show_eta=False, id="renew-progress")
         yield Static("", id="renew-status")
@@ -244,7 +280,7 @@ class RenewScreen(OverWizardScreen[bool]):
             self.plan = None
             self._refuse(f"the renewal could not be planned ({type(error).__name__}: {error})")
             return
-        self.state = "planned"
+        self._set_state("planned")
         self.query_one("#renew-diff", Static).update(diff)
         go = self.query_one("#renew-go", Button)
         go.disabled = self.plan.nothing_to_do
@@ -255,12 +291,12 @@ class RenewScreen(OverWizardScreen[bool]):
             self.set_status(
                 Content.from_markup(
                     "Nothing is written yet — r renews $what, k keeps the keys, Esc cancels",
-                    what=f"{count} item{'s' if count != 1 else ''}",
+                    what=counted(count, "item"),
                 )
             )
 
     def _refuse(self, message: str) -> None:
-        self.state = "refused"
+        self._set_state("refused")
         self.query_one("#renew-diff", Static).update(
             Content.from_markup("[$text-error]✗ $message[/]", message=message)
         )
@@ -307,9 +343,9 @@ class RenewScreen(OverWizardScreen[bool]):
         files = len(plan.changed_sources())
         question = (
             f"Write the renewal into {display_path(self.directory)}? "
-            f"{len(plan.changes)} item(s), {files} file(s) that hosts use. The old files move to "
-            "backup-<time>/ first and the CA stays byte for byte; `k8s-cert-wizard renew --undo` "
-            "puts the backup back."
+            f"{counted(len(plan.changes), 'item')}, {counted(files, 'file')} that hosts use. The "
+            "old files move to backup-<time>/ first and the CA stays byte for byte; Undo (u) "
+            "puts the backup back afterwards."
         )
         self.app.push_screen(
             ConfirmDialog("Renew now?", question, yes="Renew", no="Back"),
@@ -324,7 +360,7 @@ class RenewScreen(OverWizardScreen[bool]):
     # --- running ---
 
     def _start(self) -> None:
-        self.state = "running"
+        self._set_state("running")
         for selector in ("#renew-keep-key", "#renew-go", "#renew-cancel"):
             self.query_one(selector).disabled = True
         bar = self.query_one("#renew-progress", ProgressBar)
@@ -338,7 +374,9 @@ class RenewScreen(OverWizardScreen[bool]):
         Every refusal and failure is posted in words."""
         keys = sum(1 for c in plan.changes if c.key == "new" and c.kind != "kubeconfig")
         self.post_message(
-            self.Advanced(0, f"making {keys} new key(s), signing with the existing CA, writing")
+            self.Advanced(
+                0, f"making {counted(keys, 'new key')}, signing with the existing CA, writing"
+            )
         )
         try:
             result = apply_renewal(plan)
@@ -372,8 +410,8 @@ class RenewScreen(OverWizardScreen[bool]):
 
     @on(Finished)
     def _finished(self, event: Finished) -> None:
-        self.state = "done"
         self.result = event.result
+        self._set_state("done")
         self.query_one("#renew-progress", ProgressBar).update(progress=_STEPS)
         names = ", ".join(c.name for c in self.plan.changes) if self.plan else ""
         lines = [
@@ -390,19 +428,24 @@ class RenewScreen(OverWizardScreen[bool]):
             lines.append(Content.from_markup("[$text-warning]⚠ $note[/]", note=event.note))
         self.query_one("#renew-diff", Static).update(hanging(lines))
         self.query_one("#renew-body", VerticalScroll).scroll_home(animate=False)
-        self.query_one("#renew-actions").display = False
+        for selector in ("#renew-keep-key", "#renew-go"):
+            self.query_one(selector).display = False
+        undo = self.query_one("#renew-undo", Button)
+        undo.display = event.result.backup is not None
+        undo.disabled = not undo.display
         cancel = self.query_one("#renew-cancel", Button)
+        cancel.label = "Back to the review (Esc)"
         cancel.disabled = False
         self.set_status(
             Content.from_markup(
                 "[$text-success]✓[/] renewed — copy the files as planned above; "
-                "Esc goes back to the review, read again"
+                "u undoes, Esc goes back to the review, read again"
             )
         )
 
     @on(Failed)
     def _failed(self, event: Failed) -> None:
-        self.state = "failed"
+        self._set_state("failed")
         self.query_one("#renew-cancel", Button).disabled = False
         self.query_one("#renew-progress").display = False
         line = Content.from_markup("[$text-error]✗ $msg[/]", msg=event.message)
@@ -410,14 +453,88 @@ class RenewScreen(OverWizardScreen[bool]):
         diff = self.query_one("#renew-diff", Static)
         diff.update(line)
 
+    # --- undo (the renew undo job: the backup comes back, the renewed files go to a new one) ---
+
+    @on(Button.Pressed, "#renew-undo")
+    def _undo_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_undo()
+
+    def action_undo(self) -> None:
+        """Ask, then put the renewal's backup back (u)."""
+        result = self.result
+        if self.state != "done" or result is None or result.backup is None:
+            return
+        question = (
+            f"Put {result.backup.name}/ back into {display_path(self.directory)}? The renewed "
+            "files move into a new backup first (nothing is lost), and the CA is not touched."
+        )
+        self.app.push_screen(
+            ConfirmDialog("Undo the renewal?", question, yes="Undo", no="Keep"),
+            callback=self._undo_confirmed,
+        )
+
+    def _undo_confirmed(self, yes: bool | None) -> None:
+        result = self.result
+        if yes and self.state == "done" and result is not None and result.backup is not None:
+            self._set_state("undoing")
+            self.query_one("#renew-undo").disabled = True
+            self.query_one("#renew-cancel").disabled = True
+            self.set_status(f"Undoing — putting {result.backup.name}/ back")
+            self.run_undo(self.directory, result.backup)
+
+    @work(thread=True, exclusive=True, group="renew", exit_on_error=False)
+    def run_undo(self, directory: Path, backup: Path) -> None:
+        """The worker: the renew undo job (under the directory's lock), posted back."""
+        from wizard.jobs.renewal import run_undo
+        from wizard.store.lock import DirectoryBusy, LockError
+
+        try:
+            outcome = run_undo(directory, backup, command=UNDO_COMMAND)
+        except (RenewError, DirectoryBusy, LockError) as error:
+            self.post_message(self.Undone(None, f"{error} — nothing was changed"))
+        except Exception as error:  # a bug: say it in words rather than crash the screen
+            self.post_message(
+                self.Undone(None, f"the undo stopped ({type(error).__name__}: {error})")
+            )
+        else:
+            self.post_message(self.Undone(outcome.result))
+
+    @on(Undone)
+    def _undone(self, event: Undone) -> None:
+        self.query_one("#renew-cancel").disabled = False
+        self.query_one("#renew-undo").display = False
+        if event.result is None:
+            self._set_state("done")
+            self.query_one("#renew-undo").display = True
+            self.query_one("#renew-undo").disabled = False
+            self.set_status(Content.from_markup("[$text-error]✗ $msg[/]", msg=event.message))
+            return
+        self._set_state("undone")
+        backup = self.result.backup.name if self.result and self.result.backup else "the backup"
+        lines = [
+            Content.from_markup(
+                "[b $text-success]✓ Undone[/] — $backup/ is back in place", backup=backup
+            ),
+            *(Content(line) for line in result_lines(event.result)),
+            Content(""),
+            Content("Copy the restored files to the hosts that got the renewed ones."),
+        ]
+        self.query_one("#renew-diff", Static).update(hanging(lines))
+        self.set_status(
+            Content.from_markup(
+                "[$text-success]✓[/] undone — Esc goes back to the review, read again"
+            )
+        )
+
     # --- leaving ---
 
     def action_close(self) -> None:
         """Back to the review (Esc): before the confirmation nothing was written."""
-        if self.state == "running":
+        if self.state in ("running", "undoing"):
             self.set_status("⚠ the renewal is running — it is written in one step; wait a moment")
             return
-        self.dismiss(self.state in ("done", "failed"))
+        self.dismiss(self.state in ("done", "failed", "undone"))
 
     def action_help(self) -> None:
         """List the keys (? or F1)."""

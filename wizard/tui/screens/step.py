@@ -13,6 +13,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Footer
 
 from wizard.spec import Problem
+from wizard.tui.paths import display_path
 from wizard.tui.state import STEP_TITLES, WizardState, step_of_path
 from wizard.tui.widgets.fields import Note
 from wizard.tui.widgets.nav_bar import NavBar
@@ -67,13 +68,20 @@ class StepScreen(Screen[None]):
         return self.query_one(NavBar)
 
     def on_screen_resume(self) -> None:
-        """Show the cluster file's name and whether it is saved."""
+        """Show the cluster file's name and whether it is saved, and which steps are done."""
         self.show_spec_file()
+        self.show_steps_done()
+
+    def show_steps_done(self) -> None:
+        """Mark in the step indicator the steps before this one finished (✓) and those not
+        (○); the steps ahead are ○ until reached."""
+        done = {step for step in range(1, self.STEP) if self.wizard.step_done(step)}
+        self.query_one(StepIndicator).show_done(done)
 
     def show_spec_file(self) -> None:
         """Refresh the cluster file shown in the navigation bar."""
         path = self.state.spec_path
-        self.nav.set_file(str(path) if path else "no cluster file yet", self.state.dirty)
+        self.nav.set_file(display_path(path) if path else "", self.state.dirty)
 
     def answers_changed(self) -> None:
         """Record an edit: the preview is out of date and the file may be unsaved."""
@@ -104,19 +112,37 @@ class StepScreen(Screen[None]):
         """The widget where the problem with this path is fixed."""
         return None
 
+    def message_for(self, path: str) -> Widget | None:
+        """The widget that says the problem with this path beside its field (None: the field
+        says it itself)."""
+        return None
+
     def show_blocked(self, errors: list[Problem]) -> None:
         """Say in a few words what blocks leaving this step (the whole first error is the
-        status's tooltip, and shown beside its field) and put the focus on that field."""
+        status's tooltip, and shown beside its field), put the focus on that field and scroll
+        the field and its message into view."""
         problem = errors[0]
         word = f"{len(errors)} error{'' if len(errors) == 1 else 's'}"
         self.set_status(
-            Content.from_markup("[$error]✗ $n[/] — fix $path first", n=word, path=problem.path),
+            Content.from_markup("[$error]✗ $n[/]: fix $path", n=word, path=problem.path),
             tooltip=str(problem),
         )
         widget = self.field_for(problem.path)
         if widget is not None:
-            widget.focus()
-            widget.scroll_visible(animate=False)
+            widget.focus(scroll_visible=False)
+            self.reveal(widget, self.message_for(problem.path))
+
+    def reveal(self, field: Widget, message: Widget | None = None) -> None:
+        """Scroll `field` and the message under it into view, once the layout is current (a
+        screen just switched to, or a note just filled, has not been laid out yet): the
+        message first, then the field, so the field wins when both do not fit."""
+
+        def scroll() -> None:
+            if message is not None and message.display:
+                message.scroll_visible(animate=False, immediate=True)
+            field.scroll_visible(animate=False, immediate=True)
+
+        self.call_after_refresh(scroll)
 
     def report_checks(
         self, problems: list[Problem], count_id: str, list_id: str, ready: str

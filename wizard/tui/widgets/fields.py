@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import events
+from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.widgets import Input, Static
+from textual.widgets import Input, Select, Static
+from textual.widgets._select import SelectType
 
 MAX_FIELD_LENGTH = 1000
 """The longest text a field takes (no answer comes near it; a DNS name stops at 253). Every
@@ -13,7 +17,13 @@ change revalidates the answers, so a 100 KB paste would be checked, shown and sa
 
 class TextField(Input):
     """A compact Input, at most MAX_FIELD_LENGTH long, whose cursor stays still in headless
-    runs, so screenshots are stable."""
+    runs, so screenshots are stable. ↓ and ↑ go to the next and previous field (in a scrolling
+    step they scrolled the page away from the field being typed in)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down", "focus_next_field", "Next field", show=False),
+        Binding("up", "focus_previous_field", "Previous field", show=False),
+    ]
 
     def __init__(self, value: str = "", **kwargs: object) -> None:
         kwargs.setdefault("compact", True)
@@ -37,6 +47,14 @@ class TextField(Input):
             title="Paste cut",
             severity="warning",
         )
+
+    def action_focus_next_field(self) -> None:
+        """↓: the next field."""
+        self.screen.focus_next()
+
+    def action_focus_previous_field(self) -> None:
+        """↑: the previous field."""
+        self.screen.focus_previous()
 
     def on_mount(self) -> None:
         """Freeze the cursor blink under `run_test` and screenshot scripts."""
@@ -64,3 +82,25 @@ class Note(Static):
         if key != self._said:
             self._said = key
             self.update(content, layout=not self.fixed)
+
+    @property
+    def visual_text(self) -> str:
+        """What the note says, in plain text."""
+        content = self.visual
+        return content.plain if isinstance(content, Content) else str(content)
+
+
+NARROW_ARROWS = {"down-arrow": "▾", "up-arrow": "▴"}
+"""The open/closed marks of a dropdown. Textual's ▼ ▲ are East Asian "ambiguous" width: a
+terminal that draws them two cells wide (CJK locales, some tmux settings) shifts the rest of
+the line and leaves a stray glyph when the list closes; ▾ ▴ are narrow everywhere."""
+
+
+class Dropdown(Select[SelectType]):
+    """A Select whose arrows are one cell wide in every terminal."""
+
+    def on_mount(self) -> None:
+        """Swap the arrows."""
+        for name, arrow in NARROW_ARROWS.items():
+            for mark in self.query(f".{name}").results(Static):
+                mark.update(arrow)

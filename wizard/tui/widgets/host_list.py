@@ -23,6 +23,9 @@ from wizard.tui.widgets.problems import ProblemList, sort_problems
 
 _SEPARATOR = re.compile(r"[\s,;]")
 
+NOTICE_TIMEOUT = 12
+"""Seconds a notice about a cut paste stays: longer than Textual's 5, it is read, not glimpsed."""
+
 MAX_ENTRIES = 100
 """The most entries one host group takes: a paste beyond it (10 KB of addresses) adds the first
 ones and says so, instead of mounting thousands of rows."""
@@ -286,6 +289,7 @@ class HostListEditor(Vertical):
                 f"holds at most {MAX_ENTRIES}; the other {len(entries) - room} were left out",
                 title="Too many entries",
                 severity="warning",
+                timeout=NOTICE_TIMEOUT,
             )
         kept = entries[:room]
         if any(len(entry) > MAX_FIELD_LENGTH for entry in kept):
@@ -294,6 +298,7 @@ class HostListEditor(Vertical):
                 "cut to that length (no address or DNS name is that long)",
                 title="Entry cut",
                 severity="warning",
+                timeout=NOTICE_TIMEOUT,
             )
         return [entry[:MAX_FIELD_LENGTH] for entry in kept]
 

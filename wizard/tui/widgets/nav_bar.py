@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Button
 
+from wizard.tui.paths import elide_path
 from wizard.tui.widgets.fields import Note
+
+UNSAVED = " ● unsaved"
+"""Said after the cluster file's name while the answers differ from it; never cut."""
+
+NO_FILE = "no cluster file yet"
+
+FILE_SHARE = 0.3
+"""The most of the bar's width the cluster file's label takes: the status comes first."""
+
+MIN_FILE_WIDTH = 14
+"""The narrowest the file's label gets (`…/cluster.toml`)."""
 
 
 class NavBar(Horizontal):
-    """Back and Next buttons around a one-line status (what blocks Next, what just happened)."""
+    """Back and Next buttons around the status (what blocks Next, what just happened) and the
+    cluster file. The status wraps onto a second line rather than lose its end; the file's path
+    is cut in the middle so that `● unsaved` always shows."""
 
     def __init__(
         self, *, first: bool = False, last: bool = False, next_label: str = "Next"
@@ -20,11 +35,12 @@ class NavBar(Horizontal):
         self.first = first
         self.last = last
         self.next_label = next_label
+        self._file = ("", False)
 
     def compose(self) -> ComposeResult:
         """Back, status, file, Next."""
         yield Button("◀ Back", id="back", compact=True, disabled=self.first)
-        yield Note("", id="nav-status", fixed=True)
+        yield Note("", id="nav-status")
         yield Note("", id="nav-file")
         yield Button(
             f"{self.next_label} ▶", id="next", compact=True, variant="primary", disabled=self.last
@@ -36,8 +52,35 @@ class NavBar(Horizontal):
         status.say(content)
         status.tooltip = tooltip or None
 
+    @property
+    def status_text(self) -> str:
+        """The status as shown, in plain text."""
+        return self.query_one("#nav-status", Note).visual_text
+
     def set_file(self, text: str, dirty: bool) -> None:
-        """Show the cluster file's name and whether the answers are saved."""
+        """Show the cluster file's name (`""`: none yet) and whether the answers are saved."""
+        self._file = (text, dirty)
+        self._show_file()
+
+    def on_resize(self, _event: events.Resize) -> None:
+        """Cut the file's path again for the new width."""
+        self._show_file()
+
+    def file_width(self) -> int:
+        """The cells the file's label may take at the bar's width (the terminal's, before the
+        first layout)."""
+        width = self.size.width or self.app.size.width
+        return max(MIN_FILE_WIDTH, int(width * FILE_SHARE))
+
+    def _show_file(self) -> None:
+        path, dirty = self._file
         label = self.query_one("#nav-file", Note)
-        label.say(f"{text}{' ● unsaved' if dirty else ''}")
         label.set_class(dirty, "-dirty")
+        if not path:
+            label.say(UNSAVED.strip() if dirty else NO_FILE)
+            label.tooltip = f"{NO_FILE} — ctrl+s saves the answers to one"
+            return
+        suffix = UNSAVED if dirty else ""
+        shown = elide_path(path, self.file_width() - 2 - len(suffix))  # 2: the label's padding
+        label.say(f"{shown}{suffix}")
+        label.tooltip = path if shown != path else None

@@ -1,4 +1,4 @@
-"""The line at the top that says which of the five steps you are on."""
+"""The line at the top that says which of the five steps you are on, and which are done."""
 
 from __future__ import annotations
 
@@ -13,21 +13,26 @@ from wizard.tui.state import STEP_TITLES
 
 
 class StepLabel(Static):
-    """One step's label: a symbol (✓ done, ● here, ○ ahead), its number and its title."""
+    """One step's label: a symbol (✓ done, ● here, ○ not done), its number and its title."""
 
     def __init__(self, step: int, current: int) -> None:
-        if step < current:
-            symbol, state = "✓", "-done"
-        elif step == current:
+        super().__init__(classes="step-label", markup=False)
+        self.step = step
+        self.current = current
+        self.tooltip = f"go to step {step}: {STEP_TITLES[step - 1]}"
+        self.show_done(step < current)
+
+    def show_done(self, done: bool) -> None:
+        """Mark the step: ● when it is the current one, else ✓ when done, ○ when not."""
+        if self.step == self.current:
             symbol, state = "●", "-current"
+        elif done:
+            symbol, state = "✓", "-done"
         else:
             symbol, state = "○", "-ahead"
-        title = STEP_TITLES[step - 1]
-        super().__init__(
-            Content(f" {symbol} {step} {title} "), classes=f"step-label {state}", markup=False
-        )
-        self.step = step
-        self.tooltip = f"go to step {step}: {title}"
+        self.update(Content(f" {symbol} {self.step} {STEP_TITLES[self.step - 1]} "))
+        for name in ("-current", "-done", "-ahead"):
+            self.set_class(name == state, name)
 
     def on_click(self, event: events.Click) -> None:
         """Ask to go to this step (the app checks the steps in between)."""
@@ -48,6 +53,11 @@ class StepIndicator(Horizontal):
     def __init__(self, current: int, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.current = current
+
+    def show_done(self, done: set[int]) -> None:
+        """Mark the steps finished (✓) and those not (○)."""
+        for label in self.query(StepLabel):
+            label.show_done(label.step in done)
 
     def compose(self) -> ComposeResult:
         """The app's name, then the five steps."""

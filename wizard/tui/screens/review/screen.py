@@ -625,10 +625,11 @@ class ReviewScreen(OverWizardScreen[None]):
     def set_review(self, review: Review) -> None:
         """Show another review of the directory (marks are cleared, the filter is kept)."""
         self.review = review
+        # The cursor stays on the same file (the new review may hold more rows before it).
+        was = self.rows[self.selected].file if self.selected is not None else None
         self.rows = build_rows(review)
         self.marked.clear()
-        if self.selected is not None and self.selected >= len(self.rows):
-            self.selected = None
+        self.selected = next((row.index for row in self.rows if row.file == was), None)
         self._show_review()
 
     def action_help(self) -> None:
@@ -688,6 +689,15 @@ def open_review_dialog(
             app.push_screen(made[-1])
 
     app.push_screen(
-        PathDialog("Review a certificate directory", initial, review, ok="Review"),
+        PathDialog(
+            "Review a certificate directory",
+            initial,
+            review,
+            ok="Review",
+            note="It is judged against the wizard's current answers (saved or not), not a "
+            "cluster.toml on disk."
+            if config is not None
+            else "",
+        ),
         callback=opened,
     )
