@@ -10,7 +10,9 @@ import re
 from dataclasses import replace
 from pathlib import PurePosixPath
 
+from wizard.review.conventions import K3S, RKE2
 from wizard.review.model import Finding, ReviewedFile
+from wizard.review.roles import Match
 from wizard.store import BACKUP_PREFIX
 
 _BACKUP = re.compile(re.escape(BACKUP_PREFIX) + r"\d{8}T\d{6}Z(-\d+)*$")
@@ -22,12 +24,24 @@ _K3S_MARKERS = frozenset({"server-ca.crt", "client-ca.crt", "request-header-ca.c
 
 
 def adjust_for_layouts(
-    root: str, records: list[ReviewedFile], findings: list[Finding]
+    root: str,
+    records: list[ReviewedFile],
+    findings: list[Finding],
+    matches: dict[int, Match] | None = None,
 ) -> list[Finding]:
     """The findings, with what a known layout does on purpose dropped or made a note."""
     backups = _backup_folders(records)
     rotated = _rotated_out(root, records)
     k3s = _k3s_folders(records)
+    rancher = {r.path: r.convention for r in records if r.convention in (K3S, RKE2)}
+    key_only = {
+        r.path: match.role
+        for r in records
+        if r.key is not None
+        and (match := (matches or {}).get(id(r))) is not None
+        and match.role.key_pair
+        and match.role.entry is None  # a tool's, not our catalogue's (sa.key)
+    }
     adjusted: list[Finding] = []
     for finding in findings:
         if _under(finding.path, backups):
@@ -46,23 +60,43 @@ def adjust_for_layouts(
                 )
             )
             continue
-        if folder in k3s and finding.check == "orphan-key" and name in K3S_SERVICE_ACCOUNT_KEYS:
+        if (
+            (folder in k3s or finding.path in rancher)
+            and finding.check == "orphan-key"
+            and (name in K3S_SERVICE_ACCOUNT_KEYS)
+        ):
             adjusted.append(
                 Finding(
                     finding.path,
                     "info",
                     "service-account-key",
-                    f"{finding.path} is k3s's service-account signing key (no certificate of "
-                    "its own by design) — keep it",
+                    f"{finding.path} is {rancher.get(finding.path, K3S)}'s service-account "
+                    "signing key (no certificate of its own by design) — keep it",
                 )
             )
             continue
-        if folder in k3s and finding.check == "ecdsa-key-encipherment":
+        if finding.check == "orphan-key" and finding.path in key_only:
+            role = key_only[finding.path]
+            why = f": {role.why}" if role.why else ""
+            adjusted.append(
+                Finding(
+                    finding.path,
+                    "info",
+                    "key-only",
+                    f"{finding.path} is {role.title} in {role.profile}'s layout, a key "
+                    f"without a certificate of its own by design{why} — keep it",
+                )
+            )
+            continue
+        if (folder in k3s or finding.path in rancher) and finding.check == (
+            "ecdsa-key-encipherment"
+        ):
+            tool = rancher.get(finding.path, K3S)
             adjusted.append(
                 replace(
                     finding,
                     severity="info",
-                    message=f"{finding.path}: k3s issues its ECDSA certificates with key usage "
+                    message=f"{finding.path}: {tool} issues its ECDSA certificates with key usage "
                     "'key encipherment'; Go's TLS (and so Kubernetes) ignores it — nothing to do",
                 )
             )

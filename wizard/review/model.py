@@ -190,6 +190,7 @@ class ReviewedFile:
     kind: str
     part: str = ""
     role: str | None = None
+    convention: str = ""  # whose convention the role is (kubeadm, kubeasz, k3s, …)
     note: str = ""
     size: int | None = None
     mode: int | None = None
