@@ -29,6 +29,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -480,7 +481,9 @@ def _go_ca(cn: str) -> GoPair:
             + ["-addext", "keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign"],
             Path(work),
         )
-        cert = x509.load_pem_x509_certificate(Path(work, "ca.crt").read_bytes())
+        with warnings.catch_warnings():  # "serial number which wasn't positive": that is k3s's
+            warnings.simplefilter("ignore")
+            cert = x509.load_pem_x509_certificate(Path(work, "ca.crt").read_bytes())
     return GoPair(key, cert)
 
 

@@ -22,7 +22,7 @@ from cryptography.utils import CryptographyDeprecationWarning
 from wizard.certdetails import identity_of, key_id_text
 from wizard.expiry import WARN_DAYS
 from wizard.review.chains import link_issuers
-from wizard.review.conventions import assign_roles_and_conventions
+from wizard.review.conventions import assign_roles_and_conventions, check_tool_layouts
 from wizard.review.expiry import check_expiry
 from wizard.review.layouts import adjust_for_layouts
 from wizard.review.lints import lint
@@ -114,6 +114,7 @@ def _review(path: str, config: ClusterSpec | None, warn_days: int, now: datetime
     findings += pair_keys(records)
     findings += link_issuers(records, holders)  # before lint: it marks self-signed ones
     findings += check_roles(records, matches, config)
+    findings += check_tool_layouts(records, matches, config)
     findings += lint(records, matches, holders)
     findings += check_expiry(records, now, warn_days, holders)
     findings = adjust_for_layouts(scan.root, records, findings, matches)

@@ -14,8 +14,9 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-from wizard.review.model import ReviewedFile
+from wizard.review.model import Finding, ReviewedFile
 from wizard.review.roles import GENERIC_CA, Match, Role, recognise
+from wizard.spec import ClusterSpec
 
 KUBEADM = "kubeadm"
 KUBELET = "the kubelet (/var/lib/kubelet/pki)"
@@ -49,9 +50,17 @@ def _client(name: str, title: str, convention: str, cn: str | None, *groups: str
     return Role(name, title, profile=convention, client_auth=True, cn=cn, groups=groups)
 
 
-def _server(name: str, title: str, convention: str, *, client: bool = False) -> Role:
+def _server(
+    name: str, title: str, convention: str, *, client: bool = False, covers: tuple[str, ...] = ()
+) -> Role:
     return Role(
-        name, title, profile=convention, server_auth=True, client_auth=client, needs_sans=True
+        name,
+        title,
+        profile=convention,
+        server_auth=True,
+        client_auth=client,
+        needs_sans=True,
+        covers=covers,
     )
 
 
@@ -148,6 +157,16 @@ def _rancher_table(program: str, convention: str) -> dict[str, Role]:
         ),
         "etcd/client": _client("etcd/client", "kube-apiserver's etcd client certificate", c, None),
     }
+    # cred/*.kubeconfig name their certificate's files (deps.go's KubeConfig)
+    for kubeconfig, stem in (
+        ("admin", "client-admin"),
+        ("supervisor", "client-supervisor"),
+        ("controller", "client-controller"),
+        ("scheduler", "client-scheduler"),
+        ("api-server", "client-kube-apiserver"),
+        ("cloud-controller", f"client-{program}-cloud-controller"),
+    ):
+        table[f"{kubeconfig}.kubeconfig"] = table[stem]
     return table
 
 
@@ -161,12 +180,14 @@ def _kubeasz_table() -> dict[str, Role]:
             "(kubernetes-csr.json.j2)",
             c,
             client=True,
+            covers=("masters", "vip"),
         ),
         "etcd": _server(
             "etcd",
             "etcd's certificate, one shared by every member (etcd-csr.json.j2)",
             c,
             client=True,
+            covers=("etcd",),
         ),
         "aggregator-proxy": _client(
             "aggregator-proxy",
@@ -297,6 +318,8 @@ def detect_layouts(records: list[ReviewedFile]) -> dict[str, Layout]:
             layout = Layout(RKE2, "rke2") if rke2 else Layout(K3S, "k3s")
             layouts[folder] = layout
             layouts[posixpath.join(folder, "etcd")] = layout
+            if posixpath.basename(folder) == "tls":  # server/cred: the kubeconfigs of tls/
+                layouts[posixpath.join(posixpath.dirname(folder), "cred")] = layout
         elif "ca.pem" in here and any(
             cn.startswith(("etcd-member-", "etcd-admin-", "etcd-node-"))
             for cn in cns.get(folder, ())
@@ -393,3 +416,63 @@ def convention_of(match: Match | None, folder_layout: Layout | None) -> str:
     if match.role is GENERIC_CA or not match.role.profile:
         return GENERIC
     return PROFILE_CONVENTIONS.get(match.role.profile, match.role.profile)
+
+
+def check_tool_layouts(
+    records: list[ReviewedFile], matches: dict[int, Match], spec: ClusterSpec | None
+) -> list[Finding]:
+    """With a cluster.toml: the addresses a tool's shared certificates must list, and the etcd
+    members kubespray made no certificate for."""
+    if spec is None:
+        return []
+    findings: list[Finding] = []
+    member_addresses: dict[str, set[str]] = {}  # kubespray folder → addresses its members cover
+    for record in records:
+        match = matches.get(id(record))
+        facts = record.cert
+        if match is None or facts is None or record.embedded:
+            continue
+        role = match.role
+        have = {s.lower() for s in facts.dns_sans} | set(facts.ip_sans)
+        if role.profile == KUBESPRAY and role.name == "member-{name}":
+            folder = posixpath.dirname(record.path)
+            member_addresses.setdefault(folder, set()).update(have)
+        if not role.covers:
+            continue
+        wanted = [(host.value, group) for group in role.covers for host in spec.host_entries(group)]
+        missing = [(value, group) for value, group in wanted if value.lower() not in have]
+        if missing:
+            listed = ", ".join(f"{value} ({_GROUP_WORDS.get(g, g)})" for value, g in missing)
+            findings.append(
+                Finding(
+                    record.path,
+                    "error",
+                    "missing-san",
+                    f"{record.ref} ({role.title}) does not list {listed} from the cluster file; "
+                    f"{role.profile} gives every host one certificate, so clients reaching "
+                    "the new host fail with 'x509: certificate is valid for …, not …' — "
+                    "re-issue it with every member's address (keep the ones it lists) and "
+                    "install it on every host",
+                )
+            )
+    for folder, covered in member_addresses.items():
+        lacking = [h.value for h in spec.host_entries("etcd") if h.value.lower() not in covered]
+        if not lacking:
+            continue
+        ca = posixpath.join(folder, "ca.pem") if folder else "ca.pem"
+        findings.append(
+            Finding(
+                ca,
+                "error",
+                "missing-member-certificate",
+                f"the cluster file names etcd member{'s' if len(lacking) > 1 else ''} "
+                f"{', '.join(lacking)}, but no member-<host>.pem signed by {ca} lists "
+                f"{'them' if len(lacking) > 1 else 'it'}: that member cannot serve or join "
+                "over TLS — run kubespray's etcd role (make-ssl-etcd.sh) for it; the other "
+                "members' certificates stay as they are",
+            )
+        )
+    return findings
+
+
+_GROUP_WORDS = {"etcd": "etcd member", "masters": "master", "vip": "virtual IP"}

@@ -292,8 +292,12 @@ def certificate_holders(records: list[ReviewedFile]) -> dict[int, list[ReviewedF
 
 
 def primary(records: list[ReviewedFile]) -> ReviewedFile:
-    """The record to name a certificate by: a file of its own before a copy in a kubeconfig."""
-    return next((r for r in records if not r.embedded), records[0])
+    """The record to name a certificate by: a file of its own before a copy appended to
+    another certificate (k3s writes each leaf with its CA) or inside a kubeconfig."""
+    return next(
+        (r for r in records if not r.embedded and not r.part),
+        next((r for r in records if not r.embedded), records[0]),
+    )
 
 
 def report(

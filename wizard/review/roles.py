@@ -61,6 +61,9 @@ class Role:
     groups: tuple[str, ...] = ()  # one of these O values is needed
     identity_severity: Severity = "error"
     why: str = ""
+    # a tool's certificate shared by every host of these cluster.toml host groups: with -c,
+    # each of their addresses must be a SAN (kubeasz's etcd.pem: every etcd member)
+    covers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
