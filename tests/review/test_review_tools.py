@@ -13,6 +13,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from review_pki import build_kubeadm_tree
 from tool_layouts import (
     KUBEASZ_MASTERS,
     KUBESPRAY_ETCD,
@@ -24,8 +25,11 @@ from tool_layouts import (
 
 from wizard.cli.review import review_exit_code
 from wizard.review import Review, review_directory
-from wizard.review.conventions import K3S, KTHW, KUBEASZ, KUBESPRAY, RKE2
+from wizard.review.conventions import K3S, KTHW, KUBEADM, KUBEASZ, KUBELET, KUBESPRAY, RKE2
 from wizard.spec import ClusterSpec, HostLists
+
+# k3s's CAs have serial 0 (client-go's certutil), which cryptography warns about
+pytestmark = pytest.mark.filterwarnings("ignore:Parsed a serial number")
 
 
 @pytest.fixture(scope="session")
@@ -38,10 +42,18 @@ def tool_sets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "kthw": build_kthw(base / "kthw" / "jumpbox"),
         "rke2": build_rancher_server(base / "rke2" / "server", "rke2"),
         "k3s": build_rancher_server(base / "k3s" / "server", "k3s"),
+        "kubeadm": build_kubeadm_tree(base / "kubeadm" / "kubernetes"),
     }
 
 
-CONVENTIONS = {"kubeasz": KUBEASZ, "kubespray": KUBESPRAY, "kthw": KTHW, "rke2": RKE2, "k3s": K3S}
+CONVENTIONS = {
+    "kubeasz": {KUBEASZ},
+    "kubespray": {KUBESPRAY},
+    "kthw": {KTHW},
+    "rke2": {RKE2},
+    "k3s": {K3S},
+    "kubeadm": {KUBEADM, KUBELET},
+}
 TOOLS = tuple(CONVENTIONS)
 
 
@@ -67,7 +79,7 @@ def test_a_healthy_set_reviews_clean(tool_sets: dict[str, Path], tool: str) -> N
     assert len(certificates) >= 9
     assert [r.ref for r in certificates if not r.role] == []
     # the convention is the tool's, for its own files (kubeconfigs' CA copies included)
-    assert {r.convention for r in certificates} == {CONVENTIONS[tool]}
+    assert {r.convention for r in certificates} == CONVENTIONS[tool]
     # an issuer is a CA file, never a copy inside a kubeconfig
     issuers = {r.issued_by for r in certificates if r.issued_by}
     assert issuers and not any("(" in issuer for issuer in issuers), issuers
@@ -111,6 +123,7 @@ PARTS = {
         "tls/server-ca.crt",
         "tls/server-ca.key",
     ),
+    "kubeadm": ("pki/apiserver.crt", "pki/apiserver.key", "pki/ca.crt", "pki/ca.key"),
     "k3s": (
         "tls/etcd/server-client.crt",
         "tls/etcd/server-client.key",
@@ -327,3 +340,22 @@ def test_kubespray_new_member_has_no_certificate(tool_sets: dict[str, Path]) -> 
     assert ("ca.pem", "missing-member-certificate", "error") in loud(review), loud(review)
     # the members' own certificates are not made wrong by a member they do not list
     assert not any(f.path.startswith("member-") for f in review.findings if f.severity != "info")
+
+
+def test_kubeadm_with_its_cluster_file_wants_only_what_kubeadm_writes(
+    tool_sets: dict[str, Path],
+) -> None:
+    """kubeadm's certlist.go: no loopback on the apiserver, etcd's certificates carry the
+    node's real name (not an `etcd-1` of ours), and each apiserver lists its own node only."""
+    hosts = HostLists(etcd=["192.168.0.10"], masters=["192.168.0.10", "192.168.0.11"])
+    spec = ClusterSpec(profile="kubeadm", hosts=hosts)
+    spec.network.service_cidr = "10.96.0.0/12"
+    review = review_directory(tool_sets["kubeadm"], config=spec)
+    assert loud(review) == []
+    assert not any("drop them" in f.message for f in review.findings)
+    # a VIP in front of the apiservers (controlPlaneEndpoint) that the certificate lacks
+    hosts.vip = ["192.168.0.100"]
+    review = review_directory(tool_sets["kubeadm"], config=spec)
+    missing = [f for f in review.findings if f.check == "missing-san"]
+    assert [(f.path, f.severity) for f in missing] == [("pki/apiserver.crt", "error")]
+    assert "192.168.0.100" in missing[0].message and "127.0.0.1" not in missing[0].message

@@ -404,7 +404,26 @@ def assign_roles_and_conventions(
             continue
         record.role = match.role.name.replace("{name}", match.instance or "<name>")
         matches[id(record)] = match
+    _copies_follow_their_file(records, matches)
     return matches
+
+
+def _copies_follow_their_file(records: list[ReviewedFile], matches: dict[int, Match]) -> None:
+    """A CA copied into a kubeconfig is the CA of the file holding the same certificate: its
+    role and convention are that file's (admin.conf's CA is kubeadm's pki/ca.crt)."""
+    files: dict[int, ReviewedFile] = {}
+    for record in records:
+        if record.cert is not None and not record.embedded and not record.part:
+            files.setdefault(id(record.cert), record)
+    for record in records:
+        if record.cert is None or not record.embedded or not record.cert.is_ca:
+            continue
+        source = files.get(id(record.cert))
+        if source is None:
+            continue
+        record.role, record.convention = source.role, source.convention
+        if id(source) in matches:
+            matches[id(record)] = matches[id(source)]
 
 
 def convention_of(match: Match | None, folder_layout: Layout | None) -> str:
