@@ -194,6 +194,7 @@ class ReviewedFile:
     note: str = ""
     size: int | None = None
     mode: int | None = None
+    owner: tuple[int, int] | None = None  # (uid, gid) of the file
     embedded: bool = False  # inside a kubeconfig (as *-data, or read from a path it names)
     role_hint: str | None = None  # the role a kubeconfig's name gives its client certificate
     os_path: str = field(default="", repr=False)  # the real path, for reading; may be undecodable

@@ -334,6 +334,7 @@ def _scan_path(scan: _Scan, os_path: str, rel: str, *, note: str = "") -> None:
         )
     for record in records:
         record.size, record.mode, record.os_path = len(data), mode, os_path
+        record.owner = (status.st_uid, status.st_gid)
         record.note = _join(note, record.note)
     scan.by_inode.setdefault((status.st_dev, status.st_ino), []).extend(records)
 
