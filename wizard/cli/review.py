@@ -270,22 +270,24 @@ def _urgency_table(review: Review) -> Table:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=f"Certificates in {review.root}, soonest first", title_justify="left")
+    table = Table(title=f"Certificates in {review.root}, most urgent first", title_justify="left")
     table.add_column("certificate", overflow="fold")
     table.add_column("expires", no_wrap=True)
     table.add_column("residual", overflow="fold", justify="right")
     table.add_column("CA", overflow="fold")
-    table.add_column("status", overflow="fold")
-    for record in review.certificates_by_expiry():
+    table.add_column("status", overflow="fold", min_width=8)
+    severities_by_path: dict[str, list[str]] = {}
+    for finding in review.findings:
+        severities_by_path.setdefault(finding.path, []).append(finding.severity)
+    for record in review.certificates_by_urgency():
         facts = record.cert
         assert facts is not None
-        status = review.status(record)
         table.add_row(
             Text(record.ref),
             Text(f"{facts.not_after:%Y-%m-%d}"),
             Text(residual_text(_days_left(review, record))),
             Text(record.issuer_summary()),
-            Text(status, style=_STATUS_STYLES.get(status, "")),
+            _review_status(review, record, severities_by_path.get(record.path, []), "\n"),
         )
     return table
 
@@ -385,7 +387,9 @@ def _review_summary(review: Review) -> Text:
     return summary
 
 
-def _review_status(review: Review, record: ReviewedFile, severities: list[str]) -> Text:
+def _review_status(
+    review: Review, record: ReviewedFile, severities: list[str], between: str = ", "
+) -> Text:
     from rich.text import Text
 
     text = Text()
@@ -396,7 +400,9 @@ def _review_status(review: Review, record: ReviewedFile, severities: list[str]) 
         count = severities.count(severity)
         if count:
             word = severity if count == 1 else f"{severity}s"
-            text.append(f"{', ' if text else ''}{count} {word}", style=_SEVERITY_STYLES[severity])
+            text.append(
+                f"{between if text else ''}{count} {word}", style=_SEVERITY_STYLES[severity]
+            )
     if not text:
         text.append("ok", style="green")
     return text

@@ -263,6 +263,29 @@ class Review:
         certs = [f for f in self.files if f.cert is not None]
         return sorted(certs, key=lambda f: (f.cert.not_after, f.path, f.part))  # type: ignore[union-attr]
 
+    def certificates_by_urgency(self) -> list[ReviewedFile]:
+        """The certificate records, most urgent first: expired, not yet valid, with an error,
+        expiring, with a warning, then the rest; soonest to expire first within each."""
+        worst: dict[str, int] = {}
+        for finding in self.findings:
+            rank = 2 if finding.severity == "error" else 4 if finding.severity == "warning" else 9
+            worst[finding.path] = min(worst.get(finding.path, 9), rank)
+        fixed = {"expired": 0, "not yet valid": 1, "expiring": 3}
+
+        def urgency(record: ReviewedFile) -> tuple[int, datetime, str, str]:
+            rank = min(fixed.get(self.status(record), 9), worst.get(record.path, 9))
+            return (rank, record.cert.not_after, record.path, record.part)  # type: ignore[union-attr]
+
+        return sorted((f for f in self.files if f.cert is not None), key=urgency)
+
+    def problems_of(self, record: ReviewedFile) -> dict[Severity, int]:
+        """How many errors and warnings name this record's file."""
+        counts: dict[Severity, int] = {}
+        for finding in self.findings:
+            if finding.path == record.path and finding.severity != "info":
+                counts[finding.severity] = counts.get(finding.severity, 0) + 1
+        return counts
+
     def days_left(self, record: ReviewedFile) -> int | None:
         """Whole days until a certificate record expires (negative once expired)."""
         if record.cert is None:
