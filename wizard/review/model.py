@@ -264,19 +264,26 @@ class Review:
         return sorted(certs, key=lambda f: (f.cert.not_after, f.path, f.part))  # type: ignore[union-attr]
 
     def certificates_by_urgency(self) -> list[ReviewedFile]:
-        """The certificate records, most urgent first: expired, not yet valid, with an error,
-        expiring, with a warning, then the rest; soonest to expire first within each."""
+        """The certificate records, most urgent first (see `urgency`), soonest to expire first
+        among equals."""
+        ranks = self.urgency_ranks()
+        return sorted(
+            (f for f in self.files if f.cert is not None),
+            key=lambda r: (ranks[id(r)], r.cert.not_after, r.path, r.part),  # type: ignore[union-attr]
+        )
+
+    def urgency_ranks(self) -> dict[int, int]:
+        """Each record's urgency by id, lowest first: 0 expired, 1 not yet valid, 2 an error
+        about its file, 3 expiring, 4 a warning, 9 the rest."""
         worst: dict[str, int] = {}
         for finding in self.findings:
             rank = 2 if finding.severity == "error" else 4 if finding.severity == "warning" else 9
             worst[finding.path] = min(worst.get(finding.path, 9), rank)
         fixed = {"expired": 0, "not yet valid": 1, "expiring": 3}
-
-        def urgency(record: ReviewedFile) -> tuple[int, datetime, str, str]:
-            rank = min(fixed.get(self.status(record), 9), worst.get(record.path, 9))
-            return (rank, record.cert.not_after, record.path, record.part)  # type: ignore[union-attr]
-
-        return sorted((f for f in self.files if f.cert is not None), key=urgency)
+        return {
+            id(record): min(fixed.get(self.status(record), 9), worst.get(record.path, 9))
+            for record in self.files
+        }
 
     def problems_of(self, record: ReviewedFile) -> dict[Severity, int]:
         """How many errors and warnings name this record's file."""
