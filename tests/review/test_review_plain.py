@@ -71,3 +71,25 @@ def test_every_command_names_an_absolute_path(messy_dir: Path) -> None:
     commands = re.findall(r"(?:chmod 600|chown root:root|openssl pkey -in) (\S+)", out)
     assert commands
     assert all(path.startswith("/") for path in commands), commands
+
+
+def test_a_big_directory_lists_the_most_urgent_and_says_how_many_more(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from review_pki import make_ca, make_leaf, write_pair
+
+    from wizard.cli.review import PLAIN_ROWS
+
+    ca = make_ca("ca")
+    write_pair(tmp_path, "ca", ca)
+    for number in range(PLAIN_ROWS + 10):
+        write_pair(tmp_path, f"leaf-{number:03d}", make_leaf(ca, f"leaf-{number}"))
+    old = make_leaf(ca, "old", start=datetime.now(UTC) - timedelta(days=400), days=365)
+    write_pair(tmp_path, "zz-old", old)
+    out = plain(tmp_path, "120")
+    rows = [line for line in out.splitlines() if line.startswith("│ ") and "│ 20" in line]
+    assert len(rows) == PLAIN_ROWS
+    assert rows[0].split("│")[1].strip() == "zz-old.pem"  # the expired one first
+    words = " ".join(out.split())
+    assert "… and 12 more certificates (12 valid)" in words
+    assert "Files in" in words and "too many to list here" in words

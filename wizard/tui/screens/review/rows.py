@@ -119,6 +119,7 @@ def build_rows(review: Review, *, by_urgency: bool = True) -> list[Row]:
             "issuer": record.issuer_summary(),
         }
         words = [*cells.values(), *(f.check for f in findings), *(f.severity for f in findings)]
+        words.append(record.convention)  # `/kubeasz` finds that tool's files
         rows.append(
             Row(
                 index=index,
