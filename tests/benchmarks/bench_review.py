@@ -230,6 +230,7 @@ def main() -> int:
     parser.add_argument("--ca", choices=("rsa", "ecdsa"), default="rsa", help="the CA's key")
     parser.add_argument("--dir", type=Path, help="where to build (default: a cached temp dir)")
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--runs", type=int, default=RUNS, help="runs of each (median)")
     parser.add_argument("--measure", nargs=2, metavar=("WHICH", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -248,7 +249,7 @@ def main() -> int:
         for fmt in CLI_FORMATS
     }
     # interleaved, so that a burst of load on the shared machine hits every row alike
-    for _ in range(RUNS):
+    for _ in range(args.runs):
         measured["floor"].append(run("floor", directory))
         measured["review_directory"].append(run("review", directory))
         for fmt in CLI_FORMATS:
@@ -258,7 +259,7 @@ def main() -> int:
     base = results["floor"]
     print(
         f"{args.count} ECDSA P-256 certificates + keys, one {args.ca.upper()} CA, "
-        f"median of {RUNS} (interleaved):"
+        f"median of {args.runs} (interleaved):"
     )
     checks: dict[str, bool] = {}
     for label, result in results.items():

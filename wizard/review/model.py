@@ -45,9 +45,6 @@ class Finding:
     message: str
 
 
-_ISSUER_TEXTS: dict[bytes, str] = {}  # issuer DER → its RFC 4514 text
-
-
 @dataclass(frozen=True, eq=False)
 class CertFacts:
     """What the checks need from one certificate, read once however many files hold it.
@@ -124,18 +121,11 @@ class CertFacts:
 
     @property
     def issuer_text(self) -> str:
-        """The issuer DN as RFC 4514 text, for messages (once per issuer: thousands of
-        certificates share a few)."""
-        key = self.issuer_der
-        if key is not None and key in _ISSUER_TEXTS:
-            return _ISSUER_TEXTS[key]
+        """The issuer DN as RFC 4514 text, for messages."""
         try:
-            text = self.certificate.issuer.rfc4514_string() or "(an empty name)"
+            return self.certificate.issuer.rfc4514_string() or "(an empty name)"
         except (ValueError, TypeError):
             return "(an undecodable name)"
-        if key is not None and len(_ISSUER_TEXTS) < 4096:
-            _ISSUER_TEXTS[key] = text
-        return text
 
     @cached_property
     def sigalg(self) -> str:
