@@ -164,7 +164,7 @@ def subject_alternative_names(
 
 def key_id_text(data: bytes | None) -> str:
     """A key id as colon-separated upper-case hex (zero-padded, as openssl prints it)."""
-    return ":".join(f"{b:02X}" for b in data) if data else ""
+    return data.hex(":").upper() if data else ""
 
 
 def subject_key_id(certificate: x509.Certificate) -> bytes | None:

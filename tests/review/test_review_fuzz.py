@@ -1,6 +1,7 @@
 """Issue 11's fuzzer in the suite: mutated PEM/DER/key/kubeconfig/JSON/token files from real sets
-of every profile (made by our own generator) are only ever reported — no exception escapes the
-review, and no directory of three files takes a second.
+of every profile (made by our own generator) and of every other tool's layout (kubeasz,
+kubespray, Kubernetes The Hard Way, RKE2, kubeadm, the kubelet's pki) are only ever reported —
+no exception escapes the review, and no directory of three files takes a second.
 
 The default run is short and derandomized (FUZZ_EXAMPLES, default 300: enough to find the
 issue's BIT STRING and invalid-key crashes again in the old code); set K8S_FUZZ_EXAMPLES
@@ -40,10 +41,59 @@ STRING_TAGS = (0x0C, 0x13, 0x16, 0x1E)
 ODD_TAGS = (0x03, 0x04, 0x14, 0x15, 0x19, 0x1A, 0x1B, 0x1C, 0x1E, 0x12, 0x02, 0x05, 0x30)
 
 
+# the other tools' layouts (tool_layouts.py, review_pki.py): each set's CA and a leaf of it
+LAYOUT_ANCHORS = {
+    "kubeasz": ("ssl/ca.pem", "ssl/kubernetes.pem"),
+    "kubespray": ("ca.pem", "member-node1.pem"),
+    "kthw": ("ca.crt", "kube-api-server.crt"),
+    "rke2": ("tls/server-ca.crt", "tls/serving-kube-apiserver.crt"),
+    "kubeadm-tree": ("pki/ca.crt", "pki/apiserver.crt"),
+    "kubelet-pki": ("ca.crt", "pki/kubelet-client-2026-11-02-10-00-00.pem"),
+}
+
+
+def _read_tree(root: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(root)): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and not path.is_symlink()
+    }
+
+
+def layout_sets() -> dict[str, dict[str, bytes]]:
+    """kubeasz, kubespray, Kubernetes The Hard Way, RKE2 and kubeadm trees as those tools make
+    them, and a year-old kubelet pki (skipped when cfssl, openssl or kubectl are missing)."""
+    import shutil
+
+    from review_pki import build_kubeadm_tree
+    from test_review_layouts import build_kubelet_pki
+    from tool_layouts import (
+        build_kthw,
+        build_kubeasz,
+        build_kubespray_etcd,
+        build_rancher_server,
+    )
+
+    base = Path(tempfile.mkdtemp(prefix="fuzz-layouts-"))
+    try:
+        roots = {"rke2": build_rancher_server(base / "rke2", "rke2")}
+        roots["kubeadm-tree"] = build_kubeadm_tree(base / "kubeadm")
+        build_kubelet_pki(base / "kubelet" / "pki")
+        roots["kubelet-pki"] = base / "kubelet"
+        if all(shutil.which(tool) for tool in ("cfssl", "cfssljson", "openssl", "kubectl")):
+            roots["kubeasz"] = build_kubeasz(base / "kubeasz", base / "kubeasz-work")
+            roots["kubespray"] = build_kubespray_etcd(base / "kubespray", base / "kubespray-work")
+            roots["kthw"] = build_kthw(base / "kthw")
+        return {name: _read_tree(root) for name, root in roots.items()}
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 @cache
 def seed_sets() -> dict[str, dict[str, bytes]]:
-    """Every profile's real output (plus classic with RSA and complete with a bootstrap token)."""
-    sets: dict[str, dict[str, bytes]] = {}
+    """Every profile's real output (plus classic with RSA and complete with a bootstrap token),
+    and the layouts of the other tools."""
+    sets: dict[str, dict[str, bytes]] = dict(layout_sets())
     for name, profile, algo, kubelet in (
         ("classic-rsa", "classic", "rsa", "certificates"),
         ("complete", "complete", "ecdsa", "certificates"),
@@ -59,12 +109,13 @@ def seed_sets() -> dict[str, dict[str, bytes]]:
     return sets
 
 
-def _ca_name(files: dict[str, bytes]) -> str:
-    return "ca.pem" if "ca.pem" in files else "pki/ca.crt"
-
-
-def _leaf_name(files: dict[str, bytes]) -> str:
-    return "admin.pem" if "admin.pem" in files else "pki/admin.crt"
+def _anchors(set_name: str, files: dict[str, bytes]) -> tuple[str, str]:
+    """The set's CA and one leaf it signed, reviewed beside the mutated file."""
+    if set_name in LAYOUT_ANCHORS:
+        return LAYOUT_ANCHORS[set_name]
+    if "ca.pem" in files:
+        return "ca.pem", "admin.pem"
+    return "pki/ca.crt", "pki/admin.crt"
 
 
 SEED_FILES = sorted((set_name, path) for set_name, files in seed_sets().items() for path in files)
@@ -208,11 +259,8 @@ def fuzzed_directories(draw: st.DrawFn) -> dict[str, bytes]:
     set_name, path = draw(st.sampled_from(SEEDS_BY_GROUP[group]))
     files = seed_sets()[set_name]
     mutated = draw(mutations(files[path]))
-    return {
-        _ca_name(files): files[_ca_name(files)],
-        _leaf_name(files): files[_leaf_name(files)],
-        "fuzzed-" + path.replace("/", "-"): mutated,
-    }
+    ca, leaf = _anchors(set_name, files)
+    return {ca: files[ca], leaf: files[leaf], "fuzzed-" + path.replace("/", "-"): mutated}
 
 
 def review_quietly(directory: Path) -> float:

@@ -55,6 +55,19 @@ def stage_review_set(parent: Path) -> Path:
     return target
 
 
+LONG_PATH = "var/lib/rancher/rke2/server/tls/etcd/server-ca.crt"
+"""A real-world path, long enough to be elided in the table at 80 columns."""
+
+
+def stage_long_path(directory: Path) -> Path:
+    """Put a copy of the staged set's CA at LONG_PATH under it (a CA copy reviews clean)."""
+    target = directory / LONG_PATH
+    target.parent.mkdir(parents=True)
+    shutil.copyfile(directory / "ca.pem", target)
+    target.chmod(0o644)
+    return target
+
+
 def review_set_app(directory: Path, *, with_config: bool = True) -> ReviewApp:
     """The review of a staged set at FIXED_NOW, checked against its cluster.toml."""
     config = load_spec(directory / "cluster.toml") if with_config else None

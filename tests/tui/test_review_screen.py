@@ -1,6 +1,6 @@
 """The review screen: the table of files with their state in words, the filter, the tree of who
 signed what, the panel with the findings under it, the keys, `run_review` and its exit codes,
-and SVG snapshots at 100×32 and 80×24 (pytest-textual-snapshot).
+and SVG snapshots at 100×32, 80×24 and 120×40 (pytest-textual-snapshot).
 
 Snapshots read the committed review set (data/make_review_set.py) staged with fixed modes, at a
 fixed clock. Regenerate after a deliberate change:
@@ -28,11 +28,13 @@ from textual.widgets import ContentSwitcher, DataTable, Input, Static, Tree
 import wizard.tui
 from tests.tui.review_shots import (
     FIXED_NOW,
+    LONG_PATH,
     review_screen,
     review_set_app,
     select_file,
     settle,
     shoot,
+    stage_long_path,
     stage_review_set,
 )
 from tests.tui.wizard_pilot import INSPECT_SET
@@ -151,17 +153,21 @@ def _table(pilot: Pilot) -> DataTable:
     return review_screen(pilot).query_one("#review-table", DataTable)
 
 
+# the table's columns: mark, status, expires, file, …
+STATUS, EXPIRES, FILE = 1, 2, 3
+
+
 def _table_files(pilot: Pilot) -> list[str]:
     table = _table(pilot)
-    return [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+    return [str(table.get_row_at(i)[FILE]) for i in range(table.row_count)]
 
 
 def _status_of(pilot: Pilot, name: str) -> str:
     table = _table(pilot)
     for i in range(table.row_count):
         cells = table.get_row_at(i)
-        if str(cells[1]) == name:
-            return str(cells[2])
+        if str(cells[FILE]) == name:
+            return str(cells[STATUS])
     raise AssertionError(f"{name} is not in the table")
 
 
@@ -225,7 +231,7 @@ async def test_filter_narrows_the_rows(in_tmp: Path) -> None:
         await pilot.press("slash")
         assert isinstance(app.focused, Input)
         await pilot.press(*"kube-proxy")
-        assert _table_files(pilot) == [
+        assert sorted(_table_files(pilot)) == [
             "kube-proxy-csr.json",
             "kube-proxy-key.pem",
             "kube-proxy.csr",
@@ -593,3 +599,50 @@ def test_snapshot_review_tree(snap_compare, home_in_tmp: Path) -> None:
 
     app = review_set_app(stage_review_set(home_in_tmp))
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+async def test_most_urgent_rows_first_status_and_expiry_on_screen_at_80(in_tmp: Path) -> None:
+    """At 80×24 the rows start with the most urgent (expired, then errors), the status and the
+    expiry are the first columns, and a long path is cut in the middle, both ends kept."""
+    directory = stage_review_set(in_tmp)
+    stage_long_path(directory)
+    app = review_set_app(directory)
+    async with app.run_test(size=NARROW) as pilot:
+        await settle(pilot)
+        table = _table(pilot)
+        statuses = [str(table.get_row_at(i)[STATUS]) for i in range(table.row_count)]
+        assert statuses[0].startswith("✗ expired")
+        first_valid = next(i for i, s in enumerate(statuses) if s == "✓ valid")
+        assert all("error" in s or "expired" in s for s in statuses[:2])
+        assert not any("error" in s for s in statuses[first_valid:])
+        # status and expiry are inside the 80 columns, before the file
+        header = drawn(table)[0]
+        assert header.index("status") < header.index("expires") < header.index("file") < 80
+        cells = [str(table.get_row_at(i)[FILE]) for i in range(table.row_count)]
+        elided = next(c for c in cells if "…" in c)
+        assert elided.startswith("var/lib/") and elided.endswith("server-ca.crt")
+        assert len(elided) < len(LONG_PATH)
+        await select_file(pilot, LONG_PATH)  # the row holds the whole path; the cell cuts it
+        screen = review_screen(pilot)
+        assert screen.selected is not None and screen.rows[screen.selected].file == LONG_PATH
+        assert screen.query_one(CertificatePanel).shown is not None
+
+
+async def _on_long_path(pilot: Pilot) -> None:
+    await settle(pilot)
+    screen = review_screen(pilot)
+    row = next(r for r in screen.shown_rows if r.file == LONG_PATH)
+    table = screen.query_one("#review-table", DataTable)
+    table.focus()
+    table.move_cursor(row=screen.shown_rows.index(row), animate=False)
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [NARROW, (120, 40)], ids=["80x24", "120x40"])
+def test_snapshot_review_long_path(size: tuple[int, int], snap_compare, home_in_tmp: Path) -> None:
+    """The review set with a CA copy under a long real-world path, that row selected: most
+    urgent rows first, status and expiry first, the path cut in the middle."""
+    directory = stage_review_set(home_in_tmp)
+    stage_long_path(directory)
+    app = review_set_app(directory)
+    assert snap_compare(app, terminal_size=size, run_before=_on_long_path)

@@ -18,6 +18,7 @@ from wizard.review.model import (
     CertFacts,
     Finding,
     ReviewedFile,
+    Severity,
     certificate_holders,
     primary,
     report,
@@ -58,6 +59,7 @@ def link_issuers(
                 jobs[number] = (facts, more)
                 found[number] = _verify([(facts, more)])[0]
     findings: list[Finding] = []
+    signed: dict[int, list[CertFacts]] = defaultdict(list)  # CA → the certificates it signed
     for (facts, candidates), index in zip(jobs, found, strict=True):
         these = holders[id(facts)]
         may_be_root = bool(candidates) and candidates[0] is facts
@@ -74,6 +76,11 @@ def link_issuers(
             findings += _no_issuer(facts, these, candidates, holders)
             continue
         issuer = candidates[index]
+        signed[id(issuer)].append(facts)
+        replaced = _file_of_same_name(issuer, by_subject, holders)
+        if replaced is not None:
+            findings += _signed_by_a_replaced_ca(facts, these, issuer, replaced, holders)
+            continue
         issuer_ref = primary(holders[id(issuer)]).ref
         for record in these:
             record.issued_by = issuer_ref
@@ -86,7 +93,7 @@ def link_issuers(
                 f"ends on {issuer.not_after:%Y-%m-%d}: it stops working with the CA — plan "
                 "to renew both before then, and issue leaves no longer than their CA",
             )
-    findings += _duplicate_ca_subjects(by_subject, holders)
+    findings += _duplicate_ca_subjects(by_subject, holders, signed)
     return findings
 
 
@@ -170,21 +177,108 @@ def _same_subject_without_aki(facts: CertFacts, these: list[ReviewedFile]) -> li
     )
 
 
-def _duplicate_ca_subjects(
-    by_subject: dict[bytes, list[CertFacts]], holders: dict[int, list[ReviewedFile]]
+def _file_of_same_name(
+    issuer: CertFacts,
+    by_subject: dict[bytes, list[CertFacts]],
+    holders: dict[int, list[ReviewedFile]],
+) -> ReviewedFile | None:
+    """When `issuer` is only a copy inside kubeconfigs and a CA *file* has its name with another
+    key: that file (the CA was regenerated; the copies are what is left of the old one)."""
+    if any(not _is_copy(r) for r in holders[id(issuer)]):
+        return None
+    for other in by_subject.get(issuer.subject_der, ()):
+        if other is issuer or other.spki == issuer.spki:
+            continue
+        files = [r for r in holders[id(other)] if not _is_copy(r)]
+        if files:
+            return files[0]
+    return None
+
+
+def _is_copy(record: ReviewedFile) -> bool:
+    """A CA certificate inside a kubeconfig, or appended after a leaf (k3s's chains)."""
+    return record.embedded or (record.part.startswith("#") and record.part != "#1")
+
+
+def _refs(records: list[ReviewedFile]) -> str:
+    shown = list(dict.fromkeys(r.ref for r in records))
+    more = f" and {len(shown) - 4} more" if len(shown) > 4 else ""
+    return ", ".join(shown[:4]) + more
+
+
+def _signed_by_a_replaced_ca(
+    facts: CertFacts,
+    these: list[ReviewedFile],
+    issuer: CertFacts,
+    ca_file: ReviewedFile,
+    holders: dict[int, list[ReviewedFile]],
 ) -> list[Finding]:
+    """A certificate signed by the old CA of a regenerated pair: an error, as when the copies
+    were not there (reviewing the CA's folder alone says `bad-signature` too)."""
+    copies = _refs(holders[id(issuer)])
+    return report(
+        these,
+        "error",
+        "bad-signature",
+        f"{{ref}} was signed by the old {facts.issuer_text} CA, not by the CA file "
+        f"{ca_file.ref} (same name, another key: the CA was regenerated); only the copies in "
+        f"{copies} still trust the old one. Everything that trusts "
+        f"{ca_file.ref} rejects {{ref}} with 'x509: certificate signed by unknown authority' "
+        f"— re-issue it with {ca_file.ref}, or put the old CA's certificate and key back into "
+        f"{ca_file.ref} if you still have them (a backup-<time>/ folder)",
+    )
+
+
+def _duplicate_ca_subjects(
+    by_subject: dict[bytes, list[CertFacts]],
+    holders: dict[int, list[ReviewedFile]],
+    signed: dict[int, list[CertFacts]],
+) -> list[Finding]:
+    """CAs sharing one name with different keys: which signed what, which files trust which.
+
+    An error when certificates signed by one are checked against another (a kubeconfig trusting
+    one while the other signed what it connects to); the CA to keep is the one that signed the
+    most, so the advice never moves away the CA that signed everything."""
     findings = []
     for cas in by_subject.values():
         if len({ca.spki for ca in cas}) < 2:
             continue
-        refs = [primary(holders[id(ca)]).ref for ca in cas]
-        for ca in cas:
-            findings += report(
-                holders[id(ca)],
-                "warning",
-                "duplicate-ca",
-                f"{', '.join(refs)} are different CAs with the same subject {ca.subject_text} "
-                "— certificates name their issuer, so clients given the wrong one fail with "
-                "'signed by unknown authority'; keep one CA per name and move the old one away",
+        ranked = sorted(
+            cas,
+            key=lambda ca: (
+                -len(signed.get(id(ca), ())),
+                all(_is_copy(r) for r in holders[id(ca)]),
+            ),
+        )
+        keeper = ranked[0]
+        parts = []
+        for ca in ranked:
+            files = [r for r in holders[id(ca)] if not _is_copy(r)]
+            copies = [r for r in holders[id(ca)] if _is_copy(r)]
+            leaves = signed.get(id(ca), [])
+            words = [f"key {key_id_text(ca.ski) or 'without id'}"]
+            words.append(f"file {_refs(files)}" if files else "no CA file")
+            if copies:
+                words.append(f"trusted by {_refs(copies)}")
+            words.append(
+                f"signed {len(leaves)} certificate{'s' if len(leaves) != 1 else ''} here"
+                + (f" ({_refs([primary(holders[id(leaf)]) for leaf in leaves])})" if leaves else "")
             )
+            parts.append("; ".join(words))
+        split = any(signed.get(id(ca)) for ca in cas if ca is not keeper) or any(
+            _is_copy(r) for ca in cas if ca is not keeper for r in holders[id(ca)]
+        )
+        severity: Severity = "error" if split and signed.get(id(keeper)) else "warning"
+        keeper_ref = primary(holders[id(keeper)]).ref
+        others = [r for ca in ranked[1:] for r in holders[id(ca)]]
+        message = (
+            f"{len(cas)} different CAs are named {keeper.subject_text} — "
+            + " | ".join(parts)
+            + ". Clients given one reject what the other signed ('x509: certificate signed "
+            f"by unknown authority'). Keep {keeper_ref}, the CA that signed the most: re-issue "
+            "what the others signed with it and put it into "
+            f"{_refs(others)} in place of the other CA"
+        )
+        for ca in cas:
+            findings += report(holders[id(ca)], severity, "duplicate-ca", message)
     return findings

@@ -3,8 +3,13 @@ left on nodes."""
 
 from __future__ import annotations
 
+import grp
+import os
 import posixpath
+import pwd
 import re
+import shlex
+import stat
 from functools import lru_cache
 
 from cryptography import x509
@@ -22,6 +27,7 @@ from wizard.review.model import (
     report,
 )
 from wizard.review.roles import Match, is_control_plane_role, is_node_role
+from wizard.review.scan import printable
 
 WEAK_SIGNATURES = frozenset(
     oid.dotted_string
@@ -53,6 +59,7 @@ def lint(
         if record.kind == KIND_CSR_JSON:
             findings += _lint_csr_json(record)
         findings += _lint_permissions(record)
+    findings += _lint_folders(records)
     findings += _weak_standalone_keys(records)
     findings += _ca_keys_on_nodes(records, matches)
     return findings
@@ -149,7 +156,12 @@ def _lint_csr_json(record: ReviewedFile) -> list[Finding]:
 
 
 def _lint_permissions(record: ReviewedFile) -> list[Finding]:
-    if record.mode is None or record.embedded or not record.mode & 0o044:
+    """CIS Kubernetes Benchmark 1.1.19 (root:root) and 1.1.21 (600 or stricter) for a file
+    holding a secret: a private key, a kubeconfig with a key or token, a token file.
+
+    Certificates are public: 1.1.20 asks 600 of them too, but kubeadm itself writes them 644,
+    so their mode is not reported."""
+    if record.mode is None or record.embedded:
         return []
     if record.key is not None and record.key.private:
         what = "a private key"
@@ -159,15 +171,100 @@ def _lint_permissions(record: ReviewedFile) -> list[Finding]:
         what = "a token file"
     else:
         return []
+    problems: list[str] = []
+    fixes: list[str] = []
+    target = _shell_path(record)
+    if record.mode & 0o077:
+        readable = "readable" if record.mode & 0o044 else "accessible"
+        problems.append(
+            f"{readable} by group or others (mode {record.mode:04o}; CIS 1.1.21 wants 600 or "
+            "stricter)"
+        )
+        fixes.append(f"chmod 600 {target}")
+    if record.owner is not None and not _trusted_owner(record.owner[0]):
+        problems.append(
+            f"owned by {_user_name(record.owner[0])}, not root (CIS 1.1.19 wants root:root)"
+        )
+        fixes.append(f"chown root:root {target}")
+    elif record.owner is not None and record.mode & 0o070 and record.owner[1] != 0:
+        problems.append(f"group {_group_name(record.owner[1])} may read it")
+    if not problems:
+        return []
     return [
         Finding(
             record.path,
             "warning",
             "key-permissions",
-            f"{record.path} is {what} readable by group or others (mode "
-            f"{record.mode:04o}) — chmod 600 {record.path}",
+            f"{record.path} is {what} {' and '.join(problems)} — {'; '.join(fixes)}",
         )
     ]
+
+
+def _lint_folders(records: list[ReviewedFile]) -> list[Finding]:
+    """A folder holding private keys that group or others may write to (without the sticky
+    bit): whoever may write there can swap a key or certificate (CIS 1.1.19's ownership of the
+    PKI directory)."""
+    findings = []
+    seen: set[str] = set()
+    for record in records:
+        if record.embedded or record.key is None or not record.key.private or not record.os_path:
+            continue
+        folder = os.path.dirname(os.path.abspath(record.os_path))
+        if folder in seen:
+            continue
+        seen.add(folder)
+        try:
+            status = os.stat(folder)
+        except OSError:
+            continue
+        mode = stat.S_IMODE(status.st_mode)
+        if not mode & 0o022 or mode & stat.S_ISVTX:
+            continue
+        shown = posixpath.dirname(record.path) or "."
+        findings.append(
+            Finding(
+                shown,
+                "warning",
+                "folder-permissions",
+                f"{shown}/ holds private keys and group or others may write to it (mode "
+                f"{mode:04o}): whoever may write there can replace a key or certificate; CIS "
+                "1.1.19 wants the PKI directory root:root — chmod go-w "
+                + shlex.quote(printable(folder)),
+            )
+        )
+    return findings
+
+
+def _shell_path(record: ReviewedFile) -> str:
+    """The file's absolute path, quoted for a shell and printable."""
+    return shlex.quote(printable(os.path.abspath(record.os_path or record.path)))
+
+
+# service accounts that own their PKI in some layouts (kubespray's etcd user, distro packages)
+_SERVICE_OWNERS = frozenset({"etcd", "kube", "kubernetes"})
+
+
+def _trusted_owner(uid: int) -> bool:
+    """root, the user running the review (a copy of one's own), or a service account."""
+    if uid in (0, os.geteuid()):
+        return True
+    return _user_name(uid) in _SERVICE_OWNERS
+
+
+@lru_cache(maxsize=64)
+def _user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
+@lru_cache(maxsize=64)
+def _group_name(gid: int) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return f"gid {gid}"
 
 
 def _weak_standalone_keys(records: list[ReviewedFile]) -> list[Finding]:

@@ -191,9 +191,11 @@ class ReviewedFile:
     kind: str
     part: str = ""
     role: str | None = None
+    convention: str = ""  # whose convention the role is (kubeadm, kubeasz, k3s, …)
     note: str = ""
     size: int | None = None
     mode: int | None = None
+    owner: tuple[int, int] | None = None  # (uid, gid) of the file
     embedded: bool = False  # inside a kubeconfig (as *-data, or read from a path it names)
     role_hint: str | None = None  # the role a kubeconfig's name gives its client certificate
     os_path: str = field(default="", repr=False)  # the real path, for reading; may be undecodable
@@ -263,6 +265,36 @@ class Review:
         certs = [f for f in self.files if f.cert is not None]
         return sorted(certs, key=lambda f: (f.cert.not_after, f.path, f.part))  # type: ignore[union-attr]
 
+    def certificates_by_urgency(self) -> list[ReviewedFile]:
+        """The certificate records, most urgent first (see `urgency`), soonest to expire first
+        among equals."""
+        ranks = self.urgency_ranks()
+        return sorted(
+            (f for f in self.files if f.cert is not None),
+            key=lambda r: (ranks[id(r)], r.cert.not_after, r.path, r.part),  # type: ignore[union-attr]
+        )
+
+    def urgency_ranks(self) -> dict[int, int]:
+        """Each record's urgency by id, lowest first: 0 expired, 1 not yet valid, 2 an error
+        about its file, 3 expiring, 4 a warning, 9 the rest."""
+        worst: dict[str, int] = {}
+        for finding in self.findings:
+            rank = 2 if finding.severity == "error" else 4 if finding.severity == "warning" else 9
+            worst[finding.path] = min(worst.get(finding.path, 9), rank)
+        fixed = {"expired": 0, "not yet valid": 1, "expiring": 3}
+        return {
+            id(record): min(fixed.get(self.status(record), 9), worst.get(record.path, 9))
+            for record in self.files
+        }
+
+    def problems_of(self, record: ReviewedFile) -> dict[Severity, int]:
+        """How many errors and warnings name this record's file."""
+        counts: dict[Severity, int] = {}
+        for finding in self.findings:
+            if finding.path == record.path and finding.severity != "info":
+                counts[finding.severity] = counts.get(finding.severity, 0) + 1
+        return counts
+
     def days_left(self, record: ReviewedFile) -> int | None:
         """Whole days until a certificate record expires (negative once expired)."""
         if record.cert is None:
@@ -293,8 +325,12 @@ def certificate_holders(records: list[ReviewedFile]) -> dict[int, list[ReviewedF
 
 
 def primary(records: list[ReviewedFile]) -> ReviewedFile:
-    """The record to name a certificate by: a file of its own before a copy in a kubeconfig."""
-    return next((r for r in records if not r.embedded), records[0])
+    """The record to name a certificate by: a file of its own before a copy appended to
+    another certificate (k3s writes each leaf with its CA) or inside a kubeconfig."""
+    return next(
+        (r for r in records if not r.embedded and not r.part),
+        next((r for r in records if not r.embedded), records[0]),
+    )
 
 
 def report(

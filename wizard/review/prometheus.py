@@ -36,10 +36,11 @@ def review_to_prometheus(review: Review) -> str:
     certs: list[ReviewedFile] = []
     labels: list[dict[str, str]] = []
     seen: set[tuple[tuple[str, str], ...]] = set()
+    issuer_labels: dict[bytes, dict[str, str]] = {}
     for record in review.files:
         if record.cert is None:
             continue
-        label_set = _cert_labels(review, record)
+        label_set = _cert_labels(review, record, issuer_labels)
         key = tuple(label_set.items())
         if key in seen:  # the same certificate twice in one file: one series, as the exporter
             continue
@@ -49,33 +50,36 @@ def review_to_prometheus(review: Review) -> str:
     now = review.now.timestamp()
     lines: list[str] = []
 
-    def family(name: str, help_text: str, values: list[tuple[dict[str, str], float]]) -> None:
+    def family(name: str, help_text: str, values: list[tuple[dict[str, str] | str, float]]) -> None:
         lines.append(f"# HELP {name} {_escape_help(help_text)}")
         lines.append(f"# TYPE {name} gauge")
         for label_set, value in values:
-            lines.append(f"{name}{_label_text(label_set)} {_number(value)}")
+            text = label_set if isinstance(label_set, str) else _label_text(label_set)
+            lines.append(f"{name}{text} {_number(value)}")
+
+    texts: list[dict[str, str] | str] = [_label_text(label_set) for label_set in labels]
 
     not_before = [r.cert.not_before.timestamp() for r in certs]  # type: ignore[union-attr]
     not_after = [r.cert.not_after.timestamp() for r in certs]  # type: ignore[union-attr]
     family(
         "x509_cert_not_before",
         "Certificate validity start date (unix seconds)",
-        list(zip(labels, not_before, strict=True)),
+        list(zip(texts, not_before, strict=True)),
     )
     family(
         "x509_cert_not_after",
         "Certificate validity end date (unix seconds)",
-        list(zip(labels, not_after, strict=True)),
+        list(zip(texts, not_after, strict=True)),
     )
     family(
         "x509_cert_expired",
         "1 when the certificate has expired, else 0",
-        [(label, 1.0 if end < now else 0.0) for label, end in zip(labels, not_after, strict=True)],
+        [(label, 1.0 if end < now else 0.0) for label, end in zip(texts, not_after, strict=True)],
     )
     family(
         "x509_cert_expires_in_seconds",
         "Seconds until the certificate expires (negative once expired)",
-        [(label, end - now) for label, end in zip(labels, not_after, strict=True)],
+        [(label, end - now) for label, end in zip(texts, not_after, strict=True)],
     )
     unreadable = sum(1 for r in review.files if r.kind in (KIND_DAMAGED, KIND_UNREADABLE))
     family("x509_read_errors", "Files that could not be read or parsed", [({}, unreadable)])
@@ -98,7 +102,9 @@ def review_to_prometheus(review: Review) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _cert_labels(review: Review, record: ReviewedFile) -> dict[str, str]:
+def _cert_labels(
+    review: Review, record: ReviewedFile, issuer_labels: dict[bytes, dict[str, str]]
+) -> dict[str, str]:
     facts = record.cert
     assert facts is not None
     certificate = facts.certificate
@@ -110,12 +116,18 @@ def _cert_labels(review: Review, record: ReviewedFile) -> dict[str, str]:
         labels["embedded_kind"] = "user"
         labels["embedded_key"] = record.part
     labels["serial_number"] = str(certificate.serial_number)
-    for side, name in (
-        ("subject", _name(certificate, "subject")),
-        ("issuer", _name(certificate, "issuer")),
-    ):
-        for short, oid in _NAME_ATTRIBUTES:
-            labels[f"{side}_{short}"] = _attribute(name, oid)
+    subject = _name(certificate, "subject")
+    for short, oid in _NAME_ATTRIBUTES:
+        labels[f"subject_{short}"] = _attribute(subject, oid)
+    # thousands of certificates share a handful of issuers: their labels are made once
+    issuer_der = facts.issuer_der
+    issuer = issuer_labels.get(issuer_der) if issuer_der is not None else None
+    if issuer is None:
+        name = _name(certificate, "issuer")
+        issuer = {f"issuer_{short}": _attribute(name, oid) for short, oid in _NAME_ATTRIBUTES}
+        if issuer_der is not None:
+            issuer_labels[issuer_der] = issuer
+    labels.update(issuer)
     return labels
 
 

@@ -23,7 +23,10 @@ from wizard.catalog import (
     SOFT_IDENTITY_CNS,
     CertEntry,
     Eku,
+    Per,
     Profile,
+    San,
+    SanSource,
     files_of,
     instances_for,
     sans_of,
@@ -61,6 +64,9 @@ class Role:
     groups: tuple[str, ...] = ()  # one of these O values is needed
     identity_severity: Severity = "error"
     why: str = ""
+    # a tool's certificate shared by every host of these cluster.toml host groups: with -c,
+    # each of their addresses must be a SAN (kubeasz's etcd.pem: every etcd member)
+    covers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -467,6 +473,9 @@ def _check_coverage(
             instance=instance,
         )
     wanted = sans_of(entry, spec)
+    kubeadm = match.role.profile == "kubeadm"
+    if kubeadm:
+        wanted = [san for san in wanted if _kubeadm_puts_in(san, entry)]
     findings = []
     missing = [san for san in wanted if san.value not in have]
     for source in entry.one_of_sans:
@@ -487,14 +496,40 @@ def _check_coverage(
     known = {san.value for san in wanted}
     extra = [v for v in (*facts.dns_sans, *facts.ip_sans) if v.lower() not in known]
     if extra:
+        advice = (
+            "kubeadm adds the node's own name and the certSANs of its configuration — keep them"
+            if kubeadm
+            else "drop them at the next re-issue, or add them to hosts.extra if they are still used"
+        )
         findings.append(
             Finding(
                 record.path,
                 "info",
                 "stale-san",
                 f"{label} also lists {', '.join(extra)}, which the cluster file does not name — "
-                "harmless; drop them at the next re-issue, or add them to hosts.extra if they "
-                "are still used",
+                f"harmless; {advice}",
             )
         )
     return findings
+
+
+# kubeadm's certlist.go (GetAPIServerAltNames): the `kubernetes` Service's names it writes
+_KUBEADM_SERVICE_NAMES = ("kubernetes", "kubernetes.default", "kubernetes.default.svc")
+
+
+def _kubeadm_puts_in(san: San, entry: CertEntry) -> bool:
+    """Whether kubeadm itself writes this SAN (certlist.go, pkiutil.GetAPIServerAltNames and
+    GetEtcdAltNames): the apiserver gets no loopback address; etcd's certificates carry the
+    node's real name, not our `etcd-<n>` member names; of the Service's names only
+    kubernetes{,.default,.default.svc} and kubernetes.default.svc.<dnsDomain>."""
+    if san.source is SanSource.INSTANCE_NAME and entry.per is Per.ETCD:
+        return False
+    if san.source in (SanSource.LOOPBACK, SanSource.LOOPBACK6, SanSource.LOCALHOST):
+        return entry.per is Per.ETCD
+    if san.source is SanSource.CLUSTER_DNS:
+        return (
+            san.value in _KUBEADM_SERVICE_NAMES
+            or san.value.startswith("kubernetes.default.svc.")
+            and san.value != "kubernetes.default.svc.cluster"
+        )
+    return True

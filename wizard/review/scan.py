@@ -13,6 +13,7 @@ import csv
 import errno
 import json
 import os
+import shlex
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -334,6 +335,7 @@ def _scan_path(scan: _Scan, os_path: str, rel: str, *, note: str = "") -> None:
         )
     for record in records:
         record.size, record.mode, record.os_path = len(data), mode, os_path
+        record.owner = (status.st_uid, status.st_gid)
         record.note = _join(note, record.note)
     scan.by_inode.setdefault((status.st_dev, status.st_ino), []).extend(records)
 
@@ -445,13 +447,19 @@ def _add_items(
                 f"{where} cannot be read: {item.note} — restore it from a backup or re-issue it",
             )
         elif item.key is not None and item.key.encrypted:
+            target = shlex.quote(printable(os.path.join(scan.root, shown)))
+            how = (
+                f"openssl pkey -in {target} -out {target}.plain"
+                if not embedded
+                else "openssl pkey -in KEY -out KEY.plain"
+            )
             scan.flag(
                 shown,
                 "warning",
                 "encrypted-key",
                 f"{where} is an encrypted private key: Kubernetes components cannot read it "
-                "and it cannot be matched to its certificate — decrypt it "
-                "(openssl pkey -in KEY -out KEY.plain) where a component needs it",
+                f"and it cannot be matched to its certificate — decrypt it ({how}) where a "
+                "component needs it",
             )
     return records
 

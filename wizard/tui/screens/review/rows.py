@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 from cryptography import x509
 
@@ -23,6 +24,7 @@ __all__ = [
     "filter_rows",
     "plural",
     "row_status",
+    "urgency_order",
 ]
 
 
@@ -81,13 +83,30 @@ def expires_text(review: Review, record: ReviewedFile) -> str:
     return f"{-days} d ago" if days < 0 else f"{days} d"
 
 
-def build_rows(review: Review) -> list[Row]:
-    """One row per object found, in the review's order."""
+def urgency_order(review: Review) -> list[int]:
+    """The indexes of `review.files`, most urgent first as the review ranks them (expired, not
+    yet valid, an error, expiring, a warning, the rest); certificates before other files and
+    the soonest to expire first among equals."""
+    ranks = review.urgency_ranks()
+    far = datetime.max.replace(tzinfo=UTC)
+
+    def key(index: int) -> tuple[int, bool, datetime, int]:
+        record = review.files[index]
+        ends = record.cert.not_after if record.cert is not None else far
+        return (ranks[id(record)], record.cert is None, ends, index)
+
+    return sorted(range(len(review.files)), key=key)
+
+
+def build_rows(review: Review, *, by_urgency: bool = True) -> list[Row]:
+    """One row per object found, most urgent first (or in the review's order)."""
     by_path: dict[str, list[Finding]] = {}
     for finding in review.findings:
         by_path.setdefault(finding.path, []).append(finding)
     rows = []
-    for index, record in enumerate(review.files):
+    order = urgency_order(review) if by_urgency else range(len(review.files))
+    for index in order:
+        record = review.files[index]
         findings = tuple(by_path.get(record.path, ()))
         status, look, symbol = row_status(review, record, findings)
         cells = {
@@ -100,6 +119,7 @@ def build_rows(review: Review) -> list[Row]:
             "issuer": record.issuer_summary(),
         }
         words = [*cells.values(), *(f.check for f in findings), *(f.severity for f in findings)]
+        words.append(record.convention)  # `/kubeasz` finds that tool's files
         rows.append(
             Row(
                 index=index,

@@ -1,8 +1,9 @@
 """The review screen: what a certificate directory holds, what is wrong, and one file explained.
 
-A table of every object found (file, status in colour *and* words, expiry, kind, role, subject,
-issuer) that a filter narrows as you type; a tree of the CAs and what each signed; the
-CertificatePanel for the selected certificate with the findings about its file listed under it.
+A table of every object found, most urgent first (status in colour *and* words, expiry, file
+cut in the middle to fit, role, kind, subject, issuer) that a filter narrows as you type; a tree
+of the CAs and what each signed; the CertificatePanel for the selected certificate with the
+findings about its file listed under it.
 Space marks rows, `n` opens the renewal of the marked certificates (screens/renew.py).
 
 The screen runs alone in `wizard.tui.apps.ReviewApp` (`k8s-cert-wizard review DIR`) or over the
@@ -37,7 +38,7 @@ from wizard.review.tree import CaNode, ca_tree
 from wizard.spec import ClusterSpec
 from wizard.tui.dialogs.help import HelpDialog, KeySection
 from wizard.tui.looks import text_style
-from wizard.tui.paths import display_path, full_path, shorten_left
+from wizard.tui.paths import display_path, elide_middle, full_path, shorten_left
 from wizard.tui.screens.over_wizard import OverWizardScreen
 from wizard.tui.screens.review.rows import (
     Row,
@@ -46,6 +47,7 @@ from wizard.tui.screens.review.rows import (
     describe_other,
     filter_rows,
     plural,
+    urgency_order,
 )
 from wizard.tui.widgets.certificate_panel import CertificatePanel
 
@@ -54,16 +56,16 @@ __all__ = ["ReviewScreen", "load_cluster_file", "open_review_dialog", "review_ke
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("mark", ""),
-    ("file", "file"),
     ("status", "status"),
     ("expires", "expires in"),
-    ("kind", "kind"),
+    ("file", "file"),
     ("role", "role"),
+    ("kind", "kind"),
     ("subject", "subject / key"),
     ("issuer", "issuer"),
 )
-"""The table's columns (key, label): the status and expiry come right after the file, so they
-stay on screen at 80 columns."""
+"""The table's columns (key, label): status and expiry first, then the file (its path elided
+in the middle to fit), so that what needs doing reads at 80 columns."""
 
 MARK = "●"
 
@@ -182,12 +184,15 @@ class ReviewScreen(OverWizardScreen[None]):
         self.config_source = config_source
         self.warn_days = review.warn_days if warn_days is None else warn_days
         self.now = now
-        self.rows: list[Row] = build_rows(review)
-        self.shown_rows: list[Row] = list(self.rows)
+        self.rows: list[Row] = []  # in the review's order: self.rows[row.index] is that row
+        self.urgent_rows: list[Row] = []  # the same rows, most urgent first (as shown)
+        self._set_rows(review)
+        self.shown_rows: list[Row] = list(self.urgent_rows)
         self.marked: set[int] = set()
         self.selected: int | None = None
         self._tree_nodes: dict[int, TreeNode[int | None]] = {}
         self._details: dict[int, tuple[CertDetails, str, str]] = {}
+        self._shown_file_width = 0
 
     @classmethod
     def from_directory(
@@ -263,8 +268,10 @@ class ReviewScreen(OverWizardScreen[None]):
         self._fill_tree()
 
     def on_resize(self, _event: events.Resize) -> None:
-        """Fit the directory's path to the new width."""
+        """Fit the directory's path and the files' paths to the new width."""
         self._update_summary()
+        if self._file_width() != self._shown_file_width:
+            self._fill_table()
 
     def _update_summary(self) -> None:
         """`Review of <path> — n files: …`, the path shortened from the left to fit one line."""
@@ -296,20 +303,26 @@ class ReviewScreen(OverWizardScreen[None]):
         mark = Text(MARK if row.index in self.marked else " ", style=self._colour("accent"))
         return [
             mark,
-            Text(row.file),
             Text(f"{row.symbol} {row.status}", style=colour),
             Text(row.expires, style=colour if row.look != "success" else ""),
-            Text(row.kind),
+            Text(elide_middle(row.file, self._file_width())),
             Text(row.role),
+            Text(row.kind),
             Text(row.subject),
             Text(row.issuer),
         ]
 
+    def _file_width(self) -> int:
+        """The file column's width: what is left at 80 columns after status and expiry, at
+        most half of a wider screen."""
+        return max(24, min(self.size.width // 2, self.size.width - 44))
+
     def _fill_table(self) -> None:
+        self._shown_file_width = self._file_width()
         table = self.query_one("#review-table", DataTable)
         query = self.query_one("#review-filter", Input).value
         keep = self.selected
-        self.shown_rows = filter_rows(self.rows, query)
+        self.shown_rows = filter_rows(self.urgent_rows, query)
         table.clear()
         for row in self.shown_rows:
             table.add_row(*self._cells(row), key=str(row.index))
@@ -627,10 +640,14 @@ class ReviewScreen(OverWizardScreen[None]):
         self.review = review
         # The cursor stays on the same file (the new review may hold more rows before it).
         was = self.rows[self.selected].file if self.selected is not None else None
-        self.rows = build_rows(review)
+        self._set_rows(review)
         self.marked.clear()
         self.selected = next((row.index for row in self.rows if row.file == was), None)
         self._show_review()
+
+    def _set_rows(self, review: Review) -> None:
+        self.rows = build_rows(review, by_urgency=False)
+        self.urgent_rows = [self.rows[index] for index in urgency_order(review)]
 
     def action_help(self) -> None:
         """List the keys (? or F1)."""

@@ -1,0 +1,361 @@
+"""The review on directories other tools made with their own recipes (tool_layouts.py): healthy
+ones review clean with every certificate given a role and a convention; planted faults are found
+with the right slug and severity."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from review_pki import build_kubeadm_tree
+from tool_layouts import (
+    KUBEASZ_MASTERS,
+    KUBESPRAY_ETCD,
+    build_kthw,
+    build_kubeasz,
+    build_kubespray_etcd,
+    build_rancher_server,
+)
+
+from wizard.cli.review import review_exit_code
+from wizard.review import Review, review_directory
+from wizard.review.conventions import K3S, KTHW, KUBEADM, KUBEASZ, KUBELET, KUBESPRAY, RKE2
+from wizard.spec import ClusterSpec, HostLists
+
+# k3s's CAs have serial 0 (client-go's certutil), which cryptography warns about
+pytestmark = pytest.mark.filterwarnings("ignore:Parsed a serial number")
+
+
+@pytest.fixture(scope="session")
+def tool_sets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each tool's directory, built once (tests copy before changing anything)."""
+    base = tmp_path_factory.mktemp("tools")
+    return {
+        "kubeasz": build_kubeasz(base / "kubeasz" / "kubernetes", base / "kubeasz-work"),
+        "kubespray": build_kubespray_etcd(base / "kubespray" / "ssl", base / "kubespray-work"),
+        "kthw": build_kthw(base / "kthw" / "jumpbox"),
+        "rke2": build_rancher_server(base / "rke2" / "server", "rke2"),
+        "k3s": build_rancher_server(base / "k3s" / "server", "k3s"),
+        "kubeadm": build_kubeadm_tree(base / "kubeadm" / "kubernetes"),
+    }
+
+
+CONVENTIONS = {
+    "kubeasz": {KUBEASZ},
+    "kubespray": {KUBESPRAY},
+    "kthw": {KTHW},
+    "rke2": {RKE2},
+    "k3s": {K3S},
+    "kubeadm": {KUBEADM, KUBELET},
+}
+TOOLS = tuple(CONVENTIONS)
+
+
+def _copy(tool_sets: dict[str, Path], tool: str, tmp_path: Path) -> Path:
+    source, target = tool_sets[tool], tmp_path / tool_sets[tool].name
+    shutil.copytree(source, target, symlinks=True)
+    for kubeconfig in target.rglob("*.kubeconfig"):  # k3s's name their files by absolute path
+        text = kubeconfig.read_text()
+        kubeconfig.write_text(text.replace(f"{source}/", f"{target}/"))
+    return target
+
+
+def loud(review: Review) -> list[tuple[str, str, str]]:
+    return [(f.path, f.check, f.severity) for f in review.findings if f.severity != "info"]
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_a_healthy_set_reviews_clean(tool_sets: dict[str, Path], tool: str) -> None:
+    review = review_directory(tool_sets[tool])
+    assert loud(review) == []
+    assert review_exit_code(review) == 0
+    certificates = [r for r in review.files if r.cert is not None]
+    assert len(certificates) >= 9
+    assert [r.ref for r in certificates if not r.role] == []
+    # the convention is the tool's, for its own files (kubeconfigs' CA copies included)
+    assert {r.convention for r in certificates} == CONVENTIONS[tool]
+    # an issuer is a CA file, never a copy inside a kubeconfig
+    issuers = {r.issued_by for r in certificates if r.issued_by}
+    assert issuers and not any("(" in issuer for issuer in issuers), issuers
+
+
+def test_the_roles_say_what_each_file_is(tool_sets: dict[str, Path]) -> None:
+    roles = {
+        tool: {r.ref: r.role for r in review_directory(path).files if r.cert is not None}
+        for tool, path in tool_sets.items()
+    }
+    assert roles["kubeasz"]["ssl/etcd.pem"] == "etcd"
+    assert roles["kubeasz"]["ssl/aggregator-proxy.pem"] == "aggregator-proxy"
+    assert roles["kubespray"]["member-node2.pem"] == "member-node2"
+    assert roles["kubespray"]["node-node4.pem"] == "node-node4"
+    assert roles["kthw"]["service-accounts.crt"] == "service-accounts"
+    assert roles["kthw"]["node-1.crt"] == "node-1"
+    assert roles["rke2"]["tls/client-rke2-controller.crt (#1)"] == "client-rke2-controller"
+    assert roles["rke2"]["tls/client-rke2-controller.crt (#2)"] == "ca-copy"
+    assert roles["k3s"]["tls/etcd/peer-server-client.crt (#1)"] == "etcd/peer-server-client"
+
+
+def test_rancher_keys_without_certificates_are_notes(tool_sets: dict[str, Path]) -> None:
+    review = review_directory(tool_sets["rke2"])
+    notes = {(f.path, f.check, f.severity) for f in review.findings}
+    assert ("tls/client-kubelet.key", "key-only", "info") in notes
+    assert ("tls/serving-kubelet.key", "key-only", "info") in notes
+    assert ("tls/service.key", "service-account-key", "info") in notes
+    assert not any("move it" in f.message for f in review.findings)
+
+
+# -- planted faults ---------------------------------------------------------------------------
+
+# tool: (a leaf, its key, the CA certificate, the CA key) as paths under the set's root
+PARTS = {
+    "kubeasz": ("ssl/kubernetes.pem", "ssl/kubernetes-key.pem", "ssl/ca.pem", "ssl/ca-key.pem"),
+    "kubespray": ("member-node1.pem", "member-node1-key.pem", "ca.pem", "ca-key.pem"),
+    "kthw": ("kube-api-server.crt", "kube-api-server.key", "ca.crt", "ca.key"),
+    "rke2": (
+        "tls/serving-kube-apiserver.crt",
+        "tls/serving-kube-apiserver.key",
+        "tls/server-ca.crt",
+        "tls/server-ca.key",
+    ),
+    "kubeadm": ("pki/apiserver.crt", "pki/apiserver.key", "pki/ca.crt", "pki/ca.key"),
+    "k3s": (
+        "tls/etcd/server-client.crt",
+        "tls/etcd/server-client.key",
+        "tls/etcd/server-ca.crt",
+        "tls/etcd/server-ca.key",
+    ),
+}
+
+
+def _load_key(path: Path) -> object:
+    return serialization.load_pem_private_key(path.read_bytes(), None)
+
+
+def reissue(
+    root: Path,
+    tool: str,
+    *,
+    start: datetime,
+    days: int,
+    ca_cert: x509.Certificate | None = None,
+    ca_key: object | None = None,
+) -> None:
+    """The leaf again, same subject, key and extensions, with another validity (and issuer)."""
+    leaf_path, _, ca_path, ca_key_path = (root / part for part in PARTS[tool])
+    leaf = x509.load_pem_x509_certificate(leaf_path.read_bytes())
+    ca = ca_cert or x509.load_pem_x509_certificate(ca_path.read_bytes())
+    signer = ca_key or _load_key(ca_key_path)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(leaf.subject)
+        .issuer_name(ca.subject)
+        .public_key(leaf.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=days))
+    )
+    for extension in leaf.extensions:
+        if isinstance(extension.value, x509.AuthorityKeyIdentifier):
+            continue
+        builder = builder.add_extension(extension.value, extension.critical)
+    builder = builder.add_extension(
+        x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()),  # type: ignore[attr-defined]
+        critical=False,
+    )
+    cert = builder.sign(signer, hashes.SHA256())  # type: ignore[arg-type]
+    text = cert.public_bytes(serialization.Encoding.PEM)
+    if tool in ("rke2", "k3s"):  # deps.go writes leaves with their CA appended
+        text += ca.public_bytes(serialization.Encoding.PEM)
+    leaf_path.write_bytes(text)
+
+
+def _expired(root: Path, tool: str) -> None:
+    reissue(root, tool, start=datetime.now(UTC) - timedelta(days=400), days=365)
+
+
+def _mismatched_key(root: Path, tool: str) -> None:
+    key_path = root / PARTS[tool][1]
+    key_path.write_bytes(
+        ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
+
+
+def _world_readable(root: Path, tool: str) -> None:
+    (root / PARTS[tool][1]).chmod(0o644)
+
+
+FAULTS: dict[str, tuple[Callable[[Path, str], None], str, str]] = {
+    "expired": (_expired, "expired", "error"),
+    "key-mismatch": (_mismatched_key, "key-mismatch", "error"),
+    "world-readable key": (_world_readable, "key-permissions", "warning"),
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("tool", TOOLS)
+def test_planted_faults_are_found(
+    tool_sets: dict[str, Path], tool: str, fault: str, tmp_path: Path
+) -> None:
+    root = _copy(tool_sets, tool, tmp_path)
+    plant, check, severity = FAULTS[fault]
+    plant(root, tool)
+    review = review_directory(root)
+    path = PARTS[tool][1] if fault != "expired" else PARTS[tool][0]
+    assert (path, check, severity) in loud(review), loud(review)
+    # the fault is reported where it is, and nowhere else
+    assert {p for p, _, _ in loud(review)} == {path}, loud(review)
+    assert review_exit_code(review) == (2 if severity == "error" else 1)
+
+
+def _regenerate_ca(root: Path, tool: str) -> tuple[str, str]:
+    """A new CA key and certificate with the same subject in the CA's files; the leaves stay as
+    the old CA signed them. Returns (CA file, leaf)."""
+    _, _, ca_path, ca_key_path = (root / part for part in PARTS[tool])
+    old = x509.load_pem_x509_certificate(ca_path.read_bytes())
+    key = ec.generate_private_key(ec.SECP256R1())
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(old.subject)
+        .issuer_name(old.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(datetime.now(UTC) - timedelta(minutes=1))
+        .not_valid_after(datetime.now(UTC) + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+    )
+    new = builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+    ca_path.write_bytes(new)
+    nochain = ca_path.with_suffix(".nochain.crt")
+    if nochain.exists():  # k3s writes the copy without a chain with the CA
+        nochain.write_bytes(new)
+    ca_key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
+    return PARTS[tool][2], PARTS[tool][0]
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_a_regenerated_ca_is_an_error_that_says_what_signed_what(
+    tool_sets: dict[str, Path], tool: str, tmp_path: Path
+) -> None:
+    root = _copy(tool_sets, tool, tmp_path)
+    ca_file, leaf = _regenerate_ca(root, tool)
+    review = review_directory(root)
+    errors = {(f.path, f.check) for f in review.findings if f.severity == "error"}
+    assert (leaf, "bad-signature") in errors, loud(review)
+    assert review_exit_code(review) == 2
+    # never "issued by <a kubeconfig's copy>": the issuer is a CA file or nothing
+    assert not any("certificate-authority-data" in (r.issued_by or "") for r in review.files)
+    assert not any("issued by" in f.message and "-data)" in f.message for f in review.findings)
+    leaf_finding = next(f for f in review.findings if f.path == leaf and f.check == "bad-signature")
+    assert ca_file in leaf_finding.message
+    # no advice to move away the CA file that is the one in use
+    assert not any(
+        f"move {ca_file}" in f.message or "move the old one away" in f.message
+        for f in review.findings
+    )
+    # the CA's folder alone gives no weaker verdict than the whole tree
+    alone = review_directory((root / leaf).parent)
+    alone_errors = {f.check for f in alone.findings if f.severity == "error"}
+    assert "bad-signature" in alone_errors
+    assert review_exit_code(review) >= review_exit_code(alone)
+
+
+def test_a_kubeconfig_with_the_old_ca_makes_it_an_error_naming_who_trusts_which(
+    tool_sets: dict[str, Path], tmp_path: Path
+) -> None:
+    """kubeasz: the CA regenerated and every leaf re-issued with it, but the kubeconfigs still
+    embed the old CA (and their client certificates were signed by it)."""
+    root = _copy(tool_sets, "kubeasz", tmp_path)
+    ca_file, _ = _regenerate_ca(root, "kubeasz")
+    new_ca = x509.load_pem_x509_certificate((root / ca_file).read_bytes())
+    new_key = _load_key(root / PARTS["kubeasz"][3])
+    reissue(root, "kubeasz", start=datetime.now(UTC), days=365, ca_cert=new_ca, ca_key=new_key)
+    review = review_directory(root)
+    duplicate = [f for f in review.findings if f.check == "duplicate-ca"]
+    assert duplicate and {f.severity for f in duplicate} == {"error"}
+    message = duplicate[0].message
+    assert "kubelet.kubeconfig" in message and "ssl/kubernetes.pem" in message
+    # the kubeconfigs' client certificates were signed by the old CA: errors too
+    assert ("kubelet.kubeconfig", "bad-signature", "error") in loud(review)
+    assert review_exit_code(review) == 2
+
+
+# -- cluster.toml (-c) ---------------------------------------------------------------------------
+
+
+def test_kubeasz_new_etcd_member_is_missing_from_the_one_shared_certificate(
+    tool_sets: dict[str, Path],
+) -> None:
+    spec = ClusterSpec(
+        hosts=HostLists(etcd=[*KUBEASZ_MASTERS], masters=[*KUBEASZ_MASTERS]),
+    )
+    healthy = review_directory(tool_sets["kubeasz"], config=spec)
+    assert loud(healthy) == []
+    # nothing advises dropping an address from the certificate every member shares
+    assert not any("drop" in f.message for f in healthy.findings if f.path == "ssl/etcd.pem")
+    grown = ClusterSpec(
+        hosts=HostLists(etcd=[*KUBEASZ_MASTERS, "192.168.1.4"], masters=[*KUBEASZ_MASTERS])
+    )
+    review = review_directory(tool_sets["kubeasz"], config=grown)
+    missing = [f for f in review.findings if f.check == "missing-san"]
+    assert [(f.path, f.severity) for f in missing] == [("ssl/etcd.pem", "error")]
+    assert "192.168.1.4" in missing[0].message and "every member" in missing[0].message
+
+
+def test_kubeasz_new_master_is_missing_from_the_apiserver_certificate(
+    tool_sets: dict[str, Path],
+) -> None:
+    grown = ClusterSpec(
+        hosts=HostLists(etcd=[*KUBEASZ_MASTERS], masters=[*KUBEASZ_MASTERS, "192.168.1.9"])
+    )
+    review = review_directory(tool_sets["kubeasz"], config=grown)
+    missing = [(f.path, f.severity) for f in review.findings if f.check == "missing-san"]
+    assert missing == [("ssl/kubernetes.pem", "error")]
+
+
+def test_kubespray_new_member_has_no_certificate(tool_sets: dict[str, Path]) -> None:
+    members = list(KUBESPRAY_ETCD.values())
+    healthy = review_directory(
+        tool_sets["kubespray"], config=ClusterSpec(hosts=HostLists(etcd=members))
+    )
+    assert loud(healthy) == []
+    grown = ClusterSpec(hosts=HostLists(etcd=[*members, "10.10.1.6"]))
+    review = review_directory(tool_sets["kubespray"], config=grown)
+    assert ("ca.pem", "missing-member-certificate", "error") in loud(review), loud(review)
+    # the members' own certificates are not made wrong by a member they do not list
+    assert not any(f.path.startswith("member-") for f in review.findings if f.severity != "info")
+
+
+def test_kubeadm_with_its_cluster_file_wants_only_what_kubeadm_writes(
+    tool_sets: dict[str, Path],
+) -> None:
+    """kubeadm's certlist.go: no loopback on the apiserver, etcd's certificates carry the
+    node's real name (not an `etcd-1` of ours), and each apiserver lists its own node only."""
+    hosts = HostLists(etcd=["192.168.0.10"], masters=["192.168.0.10", "192.168.0.11"])
+    spec = ClusterSpec(profile="kubeadm", hosts=hosts)
+    spec.network.service_cidr = "10.96.0.0/12"
+    review = review_directory(tool_sets["kubeadm"], config=spec)
+    assert loud(review) == []
+    assert not any("drop them" in f.message for f in review.findings)
+    # a VIP in front of the apiservers (controlPlaneEndpoint) that the certificate lacks
+    hosts.vip = ["192.168.0.100"]
+    review = review_directory(tool_sets["kubeadm"], config=spec)
+    missing = [f for f in review.findings if f.check == "missing-san"]
+    assert [(f.path, f.severity) for f in missing] == [("pki/apiserver.crt", "error")]
+    assert "192.168.0.100" in missing[0].message and "127.0.0.1" not in missing[0].message
