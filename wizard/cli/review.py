@@ -339,9 +339,7 @@ def _urgency_table(review: Review, records: list[ReviewedFile]) -> Table:
     table.add_column("residual", overflow="fold", justify="right")
     table.add_column("CA", overflow="fold")
     table.add_column("status", overflow="fold", min_width=8)
-    severities_by_path: dict[tuple[str, str], list[str]] = {}
-    for finding in review.findings:
-        severities_by_path.setdefault((finding.node, finding.path), []).append(finding.severity)
+    severities_by_path = _severities_by_file(review)
     for record in records:
         facts = record.cert
         assert facts is not None
@@ -419,9 +417,7 @@ def _files_table(review: Review) -> Table:
     from rich.table import Table
     from rich.text import Text
 
-    severities_by_path: dict[tuple[str, str], list[str]] = {}
-    for finding in review.findings:
-        severities_by_path.setdefault((finding.node, finding.path), []).append(finding.severity)
+    severities_by_path = _severities_by_file(review)
     files = Table(title=f"Files in {review.root}", title_justify="left")
     nodes = any(record.node for record in review.files)
     if nodes:
@@ -461,6 +457,14 @@ def _review_summary(review: Review) -> Text:
     if review.worst in (None, "info"):
         summary.append(" — nothing to fix", style="green")
     return summary
+
+
+def _severities_by_file(review: Review) -> dict[tuple[str, str], list[str]]:
+    """The severities of each file's findings, by (node, path)."""
+    severities: dict[tuple[str, str], list[str]] = {}
+    for finding in review.findings:
+        severities.setdefault((finding.node, finding.path), []).append(finding.severity)
+    return severities
 
 
 def _review_status(
