@@ -34,3 +34,19 @@ COMPONENT_ORDER = (
 
 ALWAYS_LISTED = tuple(c for c in COMPONENT_ORDER if c != "etcdctl")
 """Listed even when a profile makes no file for them (classic has none for kube-scheduler)."""
+
+SINGLE_VALUE_FLAGS: dict[str, str] = {
+    "--cluster-signing-cert-file": "kube-controller-manager signs CSRs with exactly one CA: the "
+    "file must hold one certificate, the one --cluster-signing-key-file belongs to (a bundle "
+    "stops it signing kubelet certificates)",
+    "--cluster-signing-key-file": "the key of the one CA kube-controller-manager signs CSRs with",
+    "--service-account-signing-key-file": "kube-apiserver signs new tokens with one private key",
+    "--service-account-private-key-file": "kube-controller-manager signs token secrets with one "
+    "private key",
+}
+"""Flags that take one certificate or key, never a bundle: during a CA rotation they switch from
+the old CA (or key) to the new at one moment instead of trusting both."""
+
+VERIFY_KEYS_FLAGS = ("--service-account-key-file",)
+"""Flags that take several public keys (repeated, or several PEM blocks in one file): tokens
+signed by any of them verify."""
