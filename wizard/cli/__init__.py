@@ -13,7 +13,18 @@ import sys
 from collections.abc import Callable
 from typing import NoReturn, TextIO
 
-from wizard.cli import certinfo, csr, doctor, generate, init, interactive, layout, renew, review
+from wizard.cli import (
+    certinfo,
+    csr,
+    doctor,
+    generate,
+    init,
+    interactive,
+    layout,
+    renew,
+    review,
+    rotate,
+)
 from wizard.cli.common import PROG, Refused, refuse
 from wizard.cli.review import print_review
 from wizard.exit_codes import INTERRUPTED, OK, REFUSED, USAGE
@@ -60,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-c", "--config", metavar="FILE", help="cluster.toml to prefill the wizard")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (init, csr, generate, layout, renew, certinfo, review, doctor):
+    for module in (init, csr, generate, layout, renew, rotate, certinfo, review, doctor):
         module.add_parser(commands)
     return parser
 
@@ -71,6 +82,7 @@ HANDLERS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "csr": csr.run,
     "generate": generate.run,
     "renew": renew.run,
+    "rotate-ca": rotate.run,
     "certinfo": certinfo.run,
     "review": review.run,
     "layout": layout.run,

@@ -12,7 +12,10 @@ _COLUMN = 11
 
 
 def _row(label: str, values: tuple[str, str, str, str]) -> str:
-    return f"  {label:<58}" + "".join(f"{v:<{_COLUMN}}" for v in values)
+    cells = "".join(f"{v:<{_COLUMN}}" for v in values).rstrip()
+    if len(label) > 56:
+        return f"  {label}\n  {'':<56}{cells}"
+    return f"  {label:<56}{cells}"
 
 
 def explain_lines(target: Target) -> list[str]:
@@ -31,7 +34,7 @@ def explain_lines(target: Target) -> list[str]:
         ),
     ]
     for use in target.trust:
-        lines.append(_row(f"    {use.text}", ("", "", "", "")).rstrip())
+        lines.append(f"      {use.text}")
     if target.single:
         lines.append(
             _row(

@@ -77,7 +77,7 @@ def phase_steps(target: Target, phase: Phase, changed: set[str]) -> list[HostSte
             if files.trust and item.source == files.trust:
                 if files.bundle not in changed:
                     continue
-                why = "trust: old + new CA" if in_rotation else "trust: the new CA alone"
+                why = "trust: old + new CA" if in_rotation else "trust: one CA"
                 placed = PlacedFile(trust_source, item.destination, item.mode, why)
             elif item.source in changed:
                 placed = PlacedFile(item.source, item.destination, item.mode, item.why)
