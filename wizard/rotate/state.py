@@ -152,6 +152,12 @@ def detect(directory: Path, target: Target) -> RotationState:
         ]
         return RotationState(target, Stage.PREPARED, evidence, leaves, _last(directory, target))
     if bundle:
+        if len(prints) == 2 and prints[0] == fingerprint(current):
+            raise RotateError(
+                f"{files.bundle} holds {files.cert} and a new CA, but {files.next_cert} (the new "
+                f"CA and its key) is missing — restore it from the prepare backup, or run "
+                "--undo to go back before prepare"
+            )
         if fingerprint(current) not in prints or len(prints) != 2:
             raise RotateError(
                 f"{files.bundle} should hold the old CA and {files.cert} (the new one), but "
