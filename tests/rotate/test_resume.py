@@ -84,7 +84,11 @@ def test_a_killed_phase_leaves_one_stage_and_a_rerun_finishes(
     done = _rotate(tmp_path, out, "--ca", "cluster")
     assert done.returncode == 0, done.stderr
     assert f"phase: {phase}" in done.stdout
-    after = {Phase.PREPARE: Stage.PREPARED, Phase.REISSUE: Stage.REISSUED, Phase.FINALIZE: Stage.IDLE}
+    after = {
+        Phase.PREPARE: Stage.PREPARED,
+        Phase.REISSUE: Stage.REISSUED,
+        Phase.FINALIZE: Stage.IDLE,
+    }
     assert _consistent(out, target) is after[phase]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".k8s-cert-wizard-staging")]
 

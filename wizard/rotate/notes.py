@@ -143,7 +143,7 @@ def cluster_steps(target: Target, phase: Phase, directory: Path) -> list[str]:
             "# the bootstrap ConfigMap kube-public/cluster-info (kubeadm join, TLS bootstrap), "
             "where the cluster has one; the bootstrap signer re-signs it",
             "kubectl -n kube-public get configmap cluster-info >/dev/null 2>&1 && "
-            f"kubectl config set-cluster '' --kubeconfig=/tmp/cluster-info "
+            f"kubectl config set-cluster kubernetes --kubeconfig=/tmp/cluster-info "
             f"--server={spec.apiserver_url()} --certificate-authority={directory / trust} "
             "--embed-certs=true && kubectl -n kube-public create configmap cluster-info "
             "--from-file=kubeconfig=/tmp/cluster-info --dry-run=client -o yaml | "
