@@ -19,6 +19,8 @@ from wizard.catalog.aliases import (
 )
 from wizard.catalog.components import (
     ALWAYS_LISTED,
+    CLIENT_SIGNING_FLAGS,
+    CLIENT_TRUST_FLAGS,
     COMPONENT_ORDER,
     RESTARTS,
     ROLE_COMPONENTS,
@@ -99,6 +101,8 @@ __all__ = [
     "CA_CONFIG_FILE",
     "CLASSIC",
     "CLASSIC_USAGES",
+    "CLIENT_SIGNING_FLAGS",
+    "CLIENT_TRUST_FLAGS",
     "CLIENT_USAGES",
     "CLUSTER_CA",
     "COMPLETE",

@@ -50,3 +50,22 @@ the old CA (or key) to the new at one moment instead of trusting both."""
 VERIFY_KEYS_FLAGS = ("--service-account-key-file",)
 """Flags that take several public keys (repeated, or several PEM blocks in one file): tokens
 signed by any of them verify."""
+
+CLIENT_TRUST_FLAGS = (
+    "--client-ca-file",
+    "clientCAFile:",
+    "--requestheader-client-ca-file",
+    "--trusted-ca-file",
+)
+"""Flags and fields that verify client certificates only (never a server's): the trust a
+separate client CA takes over when leaked client credentials must stop working."""
+
+CLIENT_SIGNING_FLAGS = (
+    "--cluster-signing-kube-apiserver-client-cert-file",
+    "--cluster-signing-kube-apiserver-client-key-file",
+    "--cluster-signing-kubelet-client-cert-file",
+    "--cluster-signing-kubelet-client-key-file",
+)
+"""kube-controller-manager's per-signer flags (1.19+) for the client signers: with a separate
+client CA they name it, while --cluster-signing-cert-file keeps signing kubelet serving
+certificates with the cluster CA."""

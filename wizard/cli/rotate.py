@@ -54,6 +54,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "old CA accept the new certificates (they keep old certificates valid too)",
     )
     rotate.add_argument(
+        "--clients-only",
+        action="store_true",
+        help="leaked credentials: move only client trust to a new, separate client CA and "
+        "re-issue the client certificates; servers keep theirs",
+    )
+    rotate.add_argument(
         "--token-wait",
         metavar="DUR",
         default="24h",
@@ -136,6 +142,7 @@ def _rotate(args: argparse.Namespace) -> int:
         None if args.phase == "auto" else Phase(args.phase),
         dry_run=args.dry_run,
         cross_sign=args.cross_sign,
+        clients_only=args.clients_only,
         token_wait=token_wait,
     )
     outcome = run_rotation(request, wait=args.wait, on_wait=say_waiting)
@@ -165,6 +172,7 @@ def _undo(args: argparse.Namespace) -> int:
         spec,
         args.output,
         CaKind(args.ca),
+        clients_only=args.clients_only,
         dry_run=args.dry_run,
         wait=args.wait,
         on_wait=say_waiting,

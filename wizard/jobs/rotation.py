@@ -38,6 +38,7 @@ class RotationRequest:
     phase: Phase | None = None  # None: auto, the next phase of the stage on disk
     dry_run: bool = False
     cross_sign: bool = False
+    clients_only: bool = False
     token_wait: timedelta = TOKEN_WAIT
 
 
@@ -77,7 +78,9 @@ def run_rotation(
     words, lock.DirectoryBusy when another run is writing the directory."""
     directory = Path(request.directory).absolute()
     with _writing(directory, request.dry_run, wait, on_wait) as held:
-        target = target_for(request.kind, request.spec, directory)
+        target = target_for(
+            request.kind, request.spec, directory, clients_only=request.clients_only
+        )
         plan = plan_phase(
             directory,
             target,
@@ -94,6 +97,7 @@ def run_rotation_undo(
     directory: Path,
     kind: CaKind,
     *,
+    clients_only: bool = False,
     dry_run: bool = False,
     wait: bool = False,
     on_wait: WaitCallback | None = None,
@@ -101,6 +105,6 @@ def run_rotation_undo(
     """Undo the last phase written for this CA, under the lock."""
     directory = Path(directory).absolute()
     with _writing(directory, dry_run, wait, on_wait) as held:
-        plan = plan_undo(directory, target_for(kind, spec, directory))
+        plan = plan_undo(directory, target_for(kind, spec, directory, clients_only=clients_only))
         result = None if dry_run else apply_undo(plan)
     return RotationUndoOutcome(plan, result, held)

@@ -57,6 +57,47 @@ def _check(component: str, address: str, name: str, target: Target) -> str:
     return ""
 
 
+def _client_ca_files(
+    target: Target, components: list[str], changed: set[str], in_rotation: bool
+) -> list[tuple[PlacedFile, set[str]]]:
+    """A client-trust rotation's own files, which the distribution plan does not know: the
+    client trust (bundle, then the client CA) where a client-verifying flag is read, and the
+    client CA with its key where kube-controller-manager signs client CSRs."""
+    files, found = target.files, []
+    readers = {use.component for use in target.trust} & set(components)
+    if readers and files.bundle in changed:
+        source = files.bundle if in_rotation else files.cert
+        found.append(
+            (
+                PlacedFile(
+                    source,
+                    destination_of(files.cert, target.profile),
+                    FILE_MODE,
+                    "client trust: " + ("old + new CA" if in_rotation else "the client CA alone"),
+                ),
+                readers,
+            )
+        )
+    if "kube-controller-manager" in components and files.cert in changed:
+        signing = sibling(destination_of(files.cert, target.profile), "signing")
+        for source, place, mode in (
+            (files.cert, signing, FILE_MODE),
+            (files.key, destination_of(files.key, target.profile), 0o600),
+        ):
+            found.append(
+                (
+                    PlacedFile(
+                        source,
+                        place,
+                        mode,
+                        "--cluster-signing-kube-apiserver-client-* / -kubelet-client-*",
+                    ),
+                    {"kube-controller-manager"},
+                )
+            )
+    return found
+
+
 def phase_steps(target: Target, phase: Phase, changed: set[str]) -> list[HostStep]:
     """Every host's files and restarts for a phase that changes these directory files.
 
@@ -85,6 +126,8 @@ def phase_steps(target: Target, phase: Phase, changed: set[str]) -> list[HostSte
                 continue
             reading = set(readers_of(item.source, target)) & set(host.components)
             wanted.append((placed, reading))
+        if target.clients_only:
+            wanted += _client_ca_files(target, host.components, changed, in_rotation)
         if signing_changes and single_components & set(host.components):
             for source, destination, mode, why in (
                 (

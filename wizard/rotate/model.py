@@ -112,11 +112,23 @@ class Target:
     kubeconfigs: tuple[KubeconfigEntry, ...]  # those whose CA field or user it changes
     notes: tuple[str, ...] = ()  # what the profile makes of this kind (one CA for all…)
     sa_is_ca_key: bool = False  # kubeasz: the service-account key is this CA's key
+    clients_only: bool = False  # a separate client CA replaces this CA for client trust only
+    base_cert: str = ""  # clients only: what client trust reads before the client CA exists
 
     @property
     def is_key_pair(self) -> bool:
         """True for the service-account key: public keys, no certificates."""
         return self.entry.key_only
+
+    @property
+    def key(self) -> str:
+        """The name backups record the rotation under: `ca`, `etcd/ca`, `sa`, `ca/clients`."""
+        return f"{self.entry.name}/clients" if self.clients_only else self.entry.name
+
+    @property
+    def rewrites_kubeconfig_ca(self) -> bool:
+        """True when the kubeconfigs' certificate-authority changes: the cluster CA, fully."""
+        return self.entry.name == self.profile.cluster_ca_name and not self.clients_only
 
 
 @dataclass

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from wizard.catalog import CLIENT_SIGNING_FLAGS
+from wizard.distribution import destination_of
 from wizard.rotate.hosts import signing_destination
 from wizard.rotate.model import CaKind, HostStep, Phase, Target
 
@@ -66,6 +68,24 @@ def phase_warnings(target: Target, phase: Phase, steps: list[HostStep], crossed:
             "certificate of the old CA works wherever the old CA is trusted, until finalize "
             "removes it from every bundle. For leaked credentials, do not cross-sign."
         )
+    if target.clients_only and phase is Phase.PREPARE:
+        flags = ", ".join(use.text for use in target.trust)
+        place = destination_of(target.files.cert, target.profile)
+        warnings += [
+            f"Leaked credentials: a separate client CA takes over client trust. Before this "
+            f"phase's restarts point {flags} at {place} (they read "
+            f"{destination_of(target.base_cert, target.profile)} until now); servers keep "
+            "their certificates and trust.",
+            "reissue puts the client CA and its key on the masters: point kube-controller-"
+            f"manager's {', '.join(CLIENT_SIGNING_FLAGS)} at them (kubelet client certificates "
+            "of TLS bootstrap), --cluster-signing-cert-file keeps signing serving certificates",
+            "A cross-signed root keeps old certificates valid: never cross-sign a "
+            "leaked-credentials rotation (refused) — finalize drops the old CA from every "
+            "client bundle, and only then does a leaked certificate stop working.",
+            "renew and review do not know the client CA yet (it is not in the catalogue): "
+            "after this rotation renew client certificates only with rotate-ca --clients-only, "
+            "never with renew, which would put them back under the cluster CA",
+        ]
     if target.kind in (CaKind.ETCD,) or (
         target.kind is CaKind.CLUSTER and any(use.component == "etcd" for use in target.trust)
     ):
@@ -98,7 +118,7 @@ def phase_notes(target: Target, phase: Phase) -> list[str]:
             "Clients keep their certificates: every leaf stays under the old CA, which every "
             "bundle still holds."
         )
-    if target.entry.name == target.profile.cluster_ca_name and phase is not Phase.REISSUE:
+    if target.rewrites_kubeconfig_ca and phase is not Phase.REISSUE:
         notes.append(IN_CLUSTER_CLIENTS)
     return notes
 
@@ -109,7 +129,6 @@ _EACH_NS = "for ns in $(kubectl get ns -o jsonpath='{.items[*].metadata.name}');
 def cluster_steps(target: Target, phase: Phase, directory: Path) -> list[str]:
     """The kubectl commands of the phase, in order, exact."""
     spec = target.spec
-    profile = target.profile
     if target.is_key_pair:
         if phase is Phase.REISSUE:
             return [
@@ -125,7 +144,7 @@ def cluster_steps(target: Target, phase: Phase, directory: Path) -> list[str]:
         return []
     count = "2" if phase in (Phase.PREPARE, Phase.REISSUE) else "1"
     steps: list[str] = []
-    is_cluster = target.entry.name == profile.cluster_ca_name
+    is_cluster = target.rewrites_kubeconfig_ca
     trust = target.files.bundle if phase is not Phase.FINALIZE else target.files.cert
     if is_cluster and phase is not Phase.REISSUE:
         steps += [

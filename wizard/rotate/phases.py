@@ -30,7 +30,7 @@ from wizard.rotate.model import (
     Stage,
     Target,
 )
-from wizard.rotate.state import detect, manifests, read_bytes
+from wizard.rotate.state import current_cert, detect, manifests, read_bytes
 from wizard.store import FILE_MODE, KEY_MODE, OutputFile, StoreError, WriteResult, backup_name
 from wizard.store import write_files as store_write_files
 from wizard.store.lock import DirectoryBusy, LockError, directory_lock
@@ -126,7 +126,8 @@ def _kubeconfigs(
 def _new_ca(target: Target, now: datetime) -> tuple[x509.Certificate, pki.PrivateKey]:
     spec, entry = target.spec, target.entry
     key = pki.new_private_key(spec.key.algo, spec.key.size)
-    subject = pki.build_name(subject_of(entry, spec), entry.cn)
+    common_name = f"{entry.cn}-client-ca" if target.clients_only else entry.cn
+    subject = pki.build_name(subject_of(entry, spec), common_name)
     return pki.issue_ca(key, subject, spec.ca_lifetime(), now), key
 
 
@@ -143,7 +144,7 @@ def _prepare(directory: Path, target: Target, now: datetime, cross_sign: bool) -
             OutputFile(files.next_cert, new_public, FILE_MODE),
             OutputFile(files.bundle, old_public + new_public, FILE_MODE),
         ]
-    old = _certificate(directory, files.cert)
+    old = _certificate(directory, current_cert(directory, target))
     new, key = _new_ca(target, now)
     written = [
         OutputFile(files.next_cert, pki.certificate_pem(new), FILE_MODE),
@@ -156,7 +157,7 @@ def _prepare(directory: Path, target: Target, now: datetime, cross_sign: bool) -
             raise RotateError(f"{files.key} does not belong to {files.cert} — restore the CA key")
         cross = cross_certificate(new, key, old, old_key)
         written.append(OutputFile(files.cross, pki.certificate_pem(cross), FILE_MODE))
-    if target.entry.name == target.profile.cluster_ca_name:
+    if target.rewrites_kubeconfig_ca:
         written += _kubeconfigs(directory, target, {}, _pem([old, new]))
     return written
 
@@ -215,8 +216,7 @@ def _reissue(
             OutputFile(files.key, pki.private_key_pem(key), KEY_MODE),
         ]
         if files.csr:
-            subject = pki.build_name(subject_of(target.entry, target.spec), target.entry.cn)
-            csr = pki.build_csr(key, subject, [], is_ca=True)
+            csr = pki.build_csr(key, new.subject, [], is_ca=True)
             written.append(OutputFile(files.csr, pki.csr_pem(csr), FILE_MODE))
         remove += [files.next_cert, files.next_key]
         pending = list(target.leaves)
@@ -236,7 +236,7 @@ def _reissue(
             OutputFile(sa_files.public_key, pki.public_key_pem(key.public_key()), FILE_MODE),
         ]
     bundle = read_bytes(directory / files.bundle)
-    is_cluster = target.entry.name == target.profile.cluster_ca_name
+    is_cluster = target.rewrites_kubeconfig_ca
     new_contents = {f.path: f.content for f in written}
     written += _kubeconfigs(directory, target, new_contents, bundle if is_cluster else None)
     return written, remove
@@ -251,7 +251,7 @@ def _finalize(
         reissued = [
             data.get("created", "")
             for _folder, data in manifests(directory)
-            if data.get("ca") == target.entry.name and data.get("phase") == "reissue"
+            if data.get("ca") == target.key and data.get("phase") == "reissue"
         ]
         if reissued and token_wait > timedelta(0):
             when = datetime.strptime(str(reissued[-1]), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
@@ -274,7 +274,7 @@ def _finalize(
             data = read_bytes(directory / name)
             if data and data.endswith(cross):
                 written.append(OutputFile(name, data[: -len(cross)], FILE_MODE))
-    if target.entry.name == target.profile.cluster_ca_name:
+    if target.rewrites_kubeconfig_ca:
         current = read_bytes(directory / files.cert)
         new_contents = {f.path: f.content for f in written}
         written += _kubeconfigs(directory, target, new_contents, current)
@@ -337,6 +337,11 @@ def plan_phase(
         )
     if cross_sign and target.is_key_pair:
         raise RotateError("--cross-sign: the service-account key has no certificate — drop it")
+    if cross_sign and target.clients_only:
+        raise RotateError(
+            "--cross-sign --clients-only: a cross-signed root keeps old certificates valid, "
+            "which is what a leaked-credentials rotation must end — drop --cross-sign"
+        )
     if wanted is Phase.PREPARE:
         files, remove = _prepare(directory, target, now, cross_sign), []
     elif wanted is Phase.REISSUE:
@@ -375,7 +380,7 @@ def apply_phase(plan: PhasePlan) -> WriteResult:
         "tool": "k8s-cert-wizard rotate-ca",
         "created": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "profile": plan.target.profile.name,
-        "ca": plan.target.entry.name,
+        "ca": plan.target.key,
         "kind": str(plan.target.kind),
         "phase": str(plan.phase),
         "stage_before": str(plan.state.stage),

@@ -32,7 +32,10 @@ def step_lines(steps: list[HostStep]) -> list[str]:
 def plan_lines(plan: PhasePlan, *, dry_run: bool) -> list[str]:
     """What the phase does, warnings first."""
     target = plan.target
-    lines = [f"rotate-ca --ca {target.kind}: {target.entry.title} ({target.files.trust})"]
+    what = (
+        f"client trust of the {target.entry.title}" if target.clients_only else target.entry.title
+    )
+    lines = [f"rotate-ca --ca {target.kind}: {what} ({target.files.trust})"]
     lines += [f"WARNING: {w}" for w in plan.warnings]
     lines.append(f"stage: {plan.state.stage} — " + "; ".join(plan.state.evidence))
     lines.append(f"phase: {plan.phase} ({'dry run: nothing written' if dry_run else 'writing'})")
@@ -72,7 +75,7 @@ def undo_lines(plan: UndoPlan, *, dry_run: bool) -> list[str]:
 def plan_to_json(plan: PhasePlan, *, dry_run: bool) -> dict[str, Any]:
     """The plan as plain data (what `distribute` needs, too)."""
     return {
-        "ca": plan.target.entry.name,
+        "ca": plan.target.key,
         "kind": str(plan.target.kind),
         "stage": str(plan.state.stage),
         "evidence": plan.state.evidence,

@@ -105,10 +105,20 @@ def leaf_states(
     return states
 
 
-def _fits(target: Target, found: list[LeafState], wanted: str, stage: str) -> None:
+def _fits(
+    target: Target, found: list[LeafState], wanted: str, stage: str, directory: Path | None = None
+) -> None:
     wrong = [s for s in found if s.signer not in (wanted, "missing")]
     if wrong:
         names = ", ".join(s.file for s in wrong[:4])
+        client_ca = _client_ca(directory, target)
+        if client_ca:
+            raise RotateError(
+                f"{names} {'is' if len(wrong) == 1 else 'are'} signed by the client CA "
+                f"{client_ca} of a --clients-only rotation — rotate client trust again with "
+                "--clients-only; a full rotation of a CA beside a separate client CA is not "
+                "supported yet"
+            )
         raise RotateError(
             f"{names} {'is' if len(wrong) == 1 else 'are'} signed by neither the old nor the new "
             f"{target.entry.title} ({stage}) — restore {'it' if len(wrong) == 1 else 'them'} "
@@ -116,20 +126,38 @@ def _fits(target: Target, found: list[LeafState], wanted: str, stage: str) -> No
         )
 
 
+def _client_ca(directory: Path | None, target: Target) -> str:
+    """The client CA a --clients-only rotation left beside this CA, or ""."""
+    if directory is None or target.clients_only or not target.files.cert:
+        return ""
+    folder, _, name = target.files.cert.rpartition("/")
+    candidate = f"{folder + '/' if folder else ''}client-{name}"
+    return candidate if (directory / candidate).exists() else ""
+
+
+def current_cert(directory: Path, target: Target) -> str:
+    """The file holding the CA that verifies now: the CA itself, or — for a client-trust
+    rotation before its client CA exists — the CA it takes over from."""
+    if target.base_cert and not (directory / target.files.cert).exists():
+        return target.base_cert
+    return target.files.cert
+
+
 def detect(directory: Path, target: Target) -> RotationState:
     """The stage of the rotation in the directory, and the evidence it was read from."""
     if target.is_key_pair:
         return _detect_key_pair(directory, target)
     files = target.files
-    certificates = read_certificates(directory / files.cert)
+    here = current_cert(directory, target)
+    certificates = read_certificates(directory / here)
     if not certificates:
         raise RotateError(
-            f"{directory / files.cert} is missing — there is no {target.entry.title} to rotate "
+            f"{directory / here} is missing — there is no {target.entry.title} to rotate "
             f"in {directory}; give the -o DIR of the set (generate made it)"
         )
     current = certificates[0]
     if not pki.is_ca_certificate(current):
-        raise RotateError(f"{directory / files.cert} is not a CA certificate (CA:FALSE)")
+        raise RotateError(f"{directory / here} is not a CA certificate (CA:FALSE)")
     waiting = read_certificates(directory / files.next_cert)
     bundle = read_certificates(directory / files.bundle)
     prints = [fingerprint(c) for c in bundle or []]
@@ -176,9 +204,9 @@ def detect(directory: Path, target: Target) -> RotationState:
         stage = Stage.REISSUING if behind else Stage.REISSUED
         return RotationState(target, stage, evidence, leaves, _last(directory, target))
     leaves = leaf_states(directory, target, current, None)
-    _fits(target, leaves, "old", "no rotation under way")
+    _fits(target, leaves, "old", "no rotation under way", directory)
     evidence += [
-        f"{files.cert} is the only {target.entry.title} ({fingerprint(current)}); no bundle, "
+        f"{here} is the only {target.entry.title} ({fingerprint(current)}); no bundle, "
         "no new CA waiting",
     ]
     return RotationState(target, Stage.IDLE, evidence, leaves, _last(directory, target))
@@ -248,6 +276,6 @@ def _last(directory: Path, target: Target) -> str:
     done = [
         data.get("created", "")
         for _folder, data in manifests(directory)
-        if data.get("ca") == target.entry.name and data.get("phase") == "finalize"
+        if data.get("ca") == target.key and data.get("phase") == "finalize"
     ]
     return str(done[-1]) if done else ""

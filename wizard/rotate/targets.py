@@ -8,6 +8,7 @@ from pathlib import Path
 
 from wizard import pki
 from wizard.catalog import (
+    CLIENT_TRUST_FLAGS,
     SINGLE_VALUE_FLAGS,
     CertEntry,
     KubeconfigEntry,
@@ -113,10 +114,24 @@ def _sa_is_ca_key(directory: Path | None, profile: Profile, sa: CertEntry, ca: C
     return pki.key_matches_certificate(sa_key, ca_certificate)
 
 
-def target_for(kind: CaKind | str, spec: ClusterSpec, directory: Path | None = None) -> Target:
+def target_for(
+    kind: CaKind | str,
+    spec: ClusterSpec,
+    directory: Path | None = None,
+    *,
+    clients_only: bool = False,
+) -> Target:
     """What rotating `--ca KIND` touches in this cluster; RotateError for a kind the profile
-    cannot rotate (the kubeasz service-account key, which is the CA key)."""
+    cannot rotate (the kubeasz service-account key, which is the CA key). `clients_only`: a
+    separate client CA takes over the client trust of the cluster CA (leaked credentials)."""
     kind = CaKind(kind)
+    if clients_only:
+        if kind is not CaKind.CLUSTER:
+            raise RotateError(
+                f"--clients-only --ca {kind}: only the cluster CA's client trust can move to a "
+                "separate client CA — use --ca cluster --clients-only"
+            )
+        return clients_target(target_for(kind, spec, directory))
     profile = get_profile(spec.profile)
     entry = ca_entry_for(kind, profile, spec)
     notes: list[str] = []
@@ -167,6 +182,70 @@ def target_for(kind: CaKind | str, spec: ClusterSpec, directory: Path | None = N
         tuple(notes),
         sa_is_ca,
     )
+
+
+def clients_target(full: Target) -> Target:
+    """The client-trust rotation of a CA: a new client CA (`client-ca.pem`) for the flags that
+    verify only clients, the client-only leaves re-issued under it, servers untouched."""
+    profile = full.profile
+    servers_as_clients = [
+        leaf
+        for leaf in full.leaves
+        if leaf.is_server
+        and any(
+            flag in ("--etcd-certfile", "--kubelet-client-certificate")
+            for use in leaf.used_by
+            for flag, _part in use.flags
+        )
+    ]
+    trust = [use for use in full.trust if use.flag in CLIENT_TRUST_FLAGS]
+    notes = list(full.notes[:0])
+    if servers_as_clients and any(use.flag == "--trusted-ca-file" for use in trust):
+        trust = [use for use in trust if use.flag != "--trusted-ca-file"]
+        names = ", ".join(files_of(leaf, profile).cert for leaf in servers_as_clients)
+        notes.append(
+            f"etcd --trusted-ca-file keeps the cluster CA: {names} is a server certificate and "
+            "etcd's client at once, and stays under the cluster CA — so a leaked client "
+            "certificate of the old CA still opens etcd wherever etcd's port is reachable; "
+            "for that, rotate the whole CA (--ca cluster without --clients-only)"
+        )
+    leaves = tuple(leaf for leaf in full.leaves if not leaf.is_server)
+    users = {leaf.name for leaf in leaves}
+    kubeconfigs = tuple(item for item in full.kubeconfigs if item.user in users)
+    cert = _client_ca_name(files_of(full.entry, profile).cert)
+    key = _client_ca_name(files_of(full.entry, profile).key)
+    files = RotationFiles(
+        cert=cert,
+        key=key,
+        public="",
+        csr="",
+        bundle=sibling(cert, "bundle"),
+        next_cert=sibling(cert, "next"),
+        next_key=sibling(key, "next"),
+        cross="",
+    )
+    return Target(
+        full.kind,
+        full.entry,
+        profile,
+        full.spec,
+        files,
+        tuple(trust),
+        (),
+        leaves,
+        kubeconfigs,
+        tuple(notes),
+        False,
+        clients_only=True,
+        base_cert=files_of(full.entry, profile).cert,
+    )
+
+
+def _client_ca_name(path: str) -> str:
+    """`ca.pem` → `client-ca.pem`, `ca-key.pem` → `client-ca-key.pem`, `pki/ca.crt` →
+    `pki/client-ca.crt`."""
+    folder, _, name = path.rpartition("/")
+    return f"{folder + '/' if folder else ''}client-{name}"
 
 
 def _unique(uses: Iterable[TrustUse]) -> tuple[TrustUse, ...]:

@@ -46,11 +46,10 @@ def plan_undo(directory: str | Path, target: Target) -> UndoPlan:
     longer in the stage that phase left (undo the later phase first, or nothing to undo)."""
     directory = Path(directory).absolute()
     state = detect(directory, target)
-    mine = [(f, d) for f, d in manifests(directory) if d.get("ca") == target.entry.name]
+    mine = [(f, d) for f, d in manifests(directory) if d.get("ca") == target.key]
     if not mine:
         raise RotateError(
-            f"{directory} holds no backup of a rotate-ca phase of {target.entry.name} — nothing "
-            "to undo"
+            f"{directory} holds no backup of a rotate-ca phase of {target.key} — nothing to undo"
         )
     folder, manifest = mine[-1]
     try:
