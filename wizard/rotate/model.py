@@ -225,3 +225,4 @@ class UndoPlan:
     files: list[OutputFile] = field(repr=False)
     remove: list[str]
     steps: list[HostStep]
+    key: str = ""  # Target.key: the rotation the undo belongs to

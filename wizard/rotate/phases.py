@@ -30,7 +30,7 @@ from wizard.rotate.model import (
     Stage,
     Target,
 )
-from wizard.rotate.state import current_cert, detect, manifests, read_bytes
+from wizard.rotate.state import current_cert, detect, phases_written, read_bytes
 from wizard.store import FILE_MODE, KEY_MODE, OutputFile, StoreError, WriteResult, backup_name
 from wizard.store import write_files as store_write_files
 from wizard.store.lock import DirectoryBusy, LockError, directory_lock
@@ -250,8 +250,8 @@ def _finalize(
     if target.is_key_pair:
         reissued = [
             data.get("created", "")
-            for _folder, data in manifests(directory)
-            if data.get("ca") == target.key and data.get("phase") == "reissue"
+            for _folder, data in phases_written(directory, target.key)
+            if data.get("phase") == "reissue"
         ]
         if reissued and token_wait > timedelta(0):
             when = datetime.strptime(str(reissued[-1]), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)

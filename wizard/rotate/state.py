@@ -272,10 +272,18 @@ def manifests(directory: Path) -> list[tuple[Path, dict]]:
     return found
 
 
+def phases_written(directory: Path, key: str) -> list[tuple[Path, dict]]:
+    """The phases written for one rotation (Target.key), oldest first, without those an
+    --undo took back (an undo leaves a manifest naming the backup it restored)."""
+    found = [(f, d) for f, d in manifests(directory) if d.get("ca") == key]
+    undone = {d.get("undo_of") for _f, d in found if d.get("undo_of")}
+    return [(f, d) for f, d in found if not d.get("undo_of") and f.name not in undone]
+
+
 def _last(directory: Path, target: Target) -> str:
     done = [
         data.get("created", "")
-        for _folder, data in manifests(directory)
-        if data.get("ca") == target.key and data.get("phase") == "finalize"
+        for _folder, data in phases_written(directory, target.key)
+        if data.get("phase") == "finalize"
     ]
     return str(done[-1]) if done else ""

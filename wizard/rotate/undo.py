@@ -4,15 +4,17 @@ renew's undo this does swap a CA back: that is what undoing reissue means."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from wizard.bounds import InputRefused, read_limited
 from wizard.rotate.hosts import phase_steps
 from wizard.rotate.model import AFTER_PHASE, MANIFEST_FILE, Phase, RotateError, Target, UndoPlan
-from wizard.rotate.state import detect, manifests
-from wizard.store import OutputFile, StoreError, WriteResult, write_files
+from wizard.rotate.state import detect, phases_written
+from wizard.store import FILE_MODE, OutputFile, StoreError, WriteResult, backup_name, write_files
 from wizard.store.lock import DirectoryBusy, LockError, directory_lock
 
 _BEFORE = {
@@ -46,7 +48,7 @@ def plan_undo(directory: str | Path, target: Target) -> UndoPlan:
     longer in the stage that phase left (undo the later phase first, or nothing to undo)."""
     directory = Path(directory).absolute()
     state = detect(directory, target)
-    mine = [(f, d) for f, d in manifests(directory) if d.get("ca") == target.key]
+    mine = phases_written(directory, target.key)
     if not mine:
         raise RotateError(
             f"{directory} holds no backup of a rotate-ca phase of {target.key} — nothing to undo"
@@ -74,14 +76,32 @@ def plan_undo(directory: str | Path, target: Target) -> UndoPlan:
     steps = phase_steps(target, _BEFORE[phase], changed) if phase is not Phase.PREPARE else []
     if phase is Phase.PREPARE:
         steps = phase_steps(target, Phase.FINALIZE, changed | {target.files.bundle})
-    return UndoPlan(directory, folder, phase, target.kind, files, added, steps)
+    return UndoPlan(directory, folder, phase, target.kind, files, added, steps, target.key)
 
 
 def apply_undo(plan: UndoPlan) -> WriteResult:
     """Write the backup back and take out what the phase added, atomically."""
+    moment = datetime.now(UTC).replace(microsecond=0)
+    while (plan.directory / backup_name(moment)).exists():
+        moment += timedelta(seconds=1)
+    record = {
+        "tool": "k8s-cert-wizard rotate-ca",
+        "created": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "ca": plan.key,
+        "phase": str(plan.phase),
+        "undo_of": plan.backup.name,
+    }
+    files = [
+        *plan.files,
+        OutputFile(
+            f"{backup_name(moment)}/{MANIFEST_FILE}",
+            (json.dumps(record, indent=2) + "\n").encode(),
+            FILE_MODE,
+        ),
+    ]
     try:
         with directory_lock(plan.directory):
-            return write_files(plan.directory, plan.files, force=True, remove=plan.remove)
+            return write_files(plan.directory, files, force=True, remove=plan.remove, now=moment)
     except DirectoryBusy as busy:
         raise RotateError(f"{busy} — nothing was written; let it finish, then try again") from None
     except (StoreError, LockError) as error:
