@@ -342,8 +342,9 @@ def plan_phase(
             "--cross-sign --clients-only: a cross-signed root keeps old certificates valid, "
             "which is what a leaked-credentials rotation must end — drop --cross-sign"
         )
+    remove: list[str] = []
     if wanted is Phase.PREPARE:
-        files, remove = _prepare(directory, target, now, cross_sign), []
+        files = _prepare(directory, target, now, cross_sign)
     elif wanted is Phase.REISSUE:
         files, remove = _reissue(directory, state, now)
     else:

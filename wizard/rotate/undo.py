@@ -55,7 +55,7 @@ def plan_undo(directory: str | Path, target: Target) -> UndoPlan:
         )
     folder, manifest = mine[-1]
     try:
-        phase = Phase(manifest.get("phase"))
+        phase = Phase(str(manifest.get("phase")))
     except ValueError:
         raise RotateError(
             f"{folder / MANIFEST_FILE}: unknown phase {manifest.get('phase')!r}"
