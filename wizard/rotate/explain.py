@@ -3,8 +3,10 @@ holds in each stage, which leaves switch, and the restart order — so the READM
 
 from __future__ import annotations
 
+import textwrap
+
 from wizard.catalog import files_of
-from wizard.rotate.hosts import WAVES
+from wizard.rotate.hosts import phase_steps
 from wizard.rotate.model import Phase, Target
 
 _STAGES = ("idle", "prepared", "reissued", "idle")
@@ -48,17 +50,48 @@ def explain_lines(target: Target) -> list[str]:
         servers = [files_of(leaf, profile).cert for leaf in target.leaves if leaf.is_server]
         clients = [files_of(leaf, profile).cert for leaf in target.leaves if not leaf.is_server]
         if clients:
-            lines.append("    clients: " + ", ".join(clients))
+            lines += _wrapped("    clients: ", clients)
         if servers:
-            lines.append("    servers: " + ", ".join(servers))
+            lines += _wrapped("    servers: ", servers)
     if target.is_key_pair:
         lines.append(_row("signing key:", ("old", "old", "new", "new")))
     if target.kubeconfigs:
-        lines.append("    kubeconfigs rewritten: " + ", ".join(k.name for k in target.kubeconfigs))
+        lines += _wrapped("    kubeconfigs rewritten: ", [k.name for k in target.kubeconfigs])
     lines.append("")
     for phase in Phase:
-        order = " → ".join(title for title, _components in WAVES[phase])
-        lines.append(f"  {phase} restarts: {order}")
+        lines += _wrapped(f"  {phase} restarts: ", _order(target, phase), " → ")
     for note in target.notes:
-        lines.append(f"  note: {note}")
+        lines += textwrap.wrap(note, 96, initial_indent="  note: ", subsequent_indent="    ")
     return lines
+
+
+def _wrapped(head: str, items: list[str], joiner: str = ", ") -> list[str]:
+    return textwrap.wrap(
+        joiner.join(items),
+        96,
+        initial_indent=head,
+        subsequent_indent=" " * len(head),
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
+
+
+def _order(target: Target, phase: Phase) -> list[str]:
+    """The waves of the phase that restart something for this target, with their units."""
+    files = target.files
+    leaves = [n for leaf in target.leaves for n in files_of(leaf, target.profile).names()]
+    kubeconfigs = [k.name for k in target.kubeconfigs]
+    changed = {
+        Phase.PREPARE: {files.bundle, *(kubeconfigs if target.rewrites_kubeconfig_ca else [])},
+        Phase.REISSUE: {files.cert, files.key, files.public, *leaves, *kubeconfigs},
+        Phase.FINALIZE: {files.bundle, *(kubeconfigs if target.rewrites_kubeconfig_ca else [])},
+    }[phase] - {""}
+    waves: dict[int, tuple[str, list[str]]] = {}
+    for step in phase_steps(target, phase, changed):
+        title, units = waves.setdefault(step.wave, (step.wave_title, []))
+        units += [
+            u.removesuffix(".service")
+            for u in step.restart
+            if u.removesuffix(".service") not in units
+        ]
+    return [f"{title} ({', '.join(units)})" if units else title for title, units in waves.values()]
