@@ -44,6 +44,13 @@ def phase_warnings(target: Target, phase: Phase, steps: list[HostStep], crossed:
             "starts (typically 5–30 s each) — unavoidable with one master: plan a window, or "
             "add masters behind the VIP first"
         )
+    if len(masters) > 1 and _restarts(steps, apiserver):
+        warnings.append(
+            "With a load balancer in front of the apiservers: take each one out of it before "
+            "its restart and put it back once its /readyz is ok (or give kube-apiserver "
+            "--shutdown-delay-duration and let the balancer check /readyz) — a balancer that "
+            "still sends requests to a stopping apiserver makes them fail"
+        )
     members = spec.host_entries("etcd")
     etcd = spec.deploy.unit_of("etcd")
     if len(members) == 1 and _restarts(steps, etcd):

@@ -1,0 +1,400 @@
+"""The cluster CA of a three-master complete cluster rotated live, phase by phase, the way
+`rotate-ca` plans it: each phase written on the jump host, then its host plan carried out —
+files to their destinations, units restarted in its waves, one host at a time, each checked
+before the next. Meanwhile a client loop through the VIP (`kubectl get --raw /readyz`, and a
+list call every fifth round, every 100 ms) and an etcd client loop count every failed request.
+
+The load balancer checks each apiserver's /readyz (as a production one does) and the
+apiservers drain for a few seconds on SIGTERM (--shutdown-delay-duration): without those a
+restart is downtime whatever the certificates do. Nodes get their files; no kubelet runs here.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.lab.cluster import (
+    REPO,
+    Cluster,
+    apiserver_lab_flags,
+    client_kubeconfig,
+    controller_manager_lab_flags,
+    etcd_lab_flags,
+    flag_value,
+    product_argv,
+    scheduler_lab_flags,
+)
+from tests.lab.netlab import ETCD, JUMP, LB, MASTERS, NODES, VIP, Host, Lab
+
+pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]
+HOSTS = {h.address: h for h in [*ETCD, *MASTERS, *NODES, LB]}
+SHUTDOWN_DELAY = "--shutdown-delay-duration=4s"
+LB_SOCKET = "/run/haproxy-admin.sock"
+LB_COMMAND = """
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\\n")
+print(s.recv(4096).decode())
+"""
+
+
+def balancer(cluster: Cluster, command: str) -> None:
+    """One haproxy runtime command (`disable server masters/master-1`) on the LB host."""
+    result = cluster.lab.run(LB, sys.executable, "-c", LB_COMMAND, LB_SOCKET, command)
+    assert result.returncode == 0, result.stderr
+
+
+def checked_lb(cluster: Cluster) -> None:
+    """haproxy in front of the apiservers, sending traffic only to those whose /readyz is ok."""
+    servers = "\n".join(
+        f"  server {m.name} {m.address}:6443 check check-ssl verify none inter 300 fall 1 rise 2"
+        for m in MASTERS
+    )
+    config = f"""global
+  maxconn 2000
+  stats socket {LB_SOCKET} mode 600 level admin
+defaults
+  mode tcp
+  timeout connect 3s
+  timeout client 1h
+  timeout server 1h
+  retries 3
+  option redispatch
+frontend apiserver
+  bind {VIP}:6443
+  default_backend masters
+backend masters
+  balance roundrobin
+  option httpchk GET /readyz
+  http-check expect status 200
+{servers}
+"""
+    cluster.lab.write(LB, "/etc/haproxy/haproxy.cfg", config)
+    cluster.start(LB, "haproxy", ["haproxy", "-db", "-f", "/etc/haproxy/haproxy.cfg"])
+
+
+@dataclass
+class Live:
+    """The running cluster and how each component was started."""
+
+    cluster: Cluster
+    work: Path
+    argv: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+
+    @property
+    def out(self) -> Path:
+        return self.cluster.out
+
+    def trust(self) -> Path:
+        """What a client on the jump host trusts now: the bundle during the rotation."""
+        bundle = self.out / "ca-bundle.pem"
+        return bundle if bundle.exists() else self.out / "ca.pem"
+
+    def start(self, host: Host, component: str, argv: list[str]) -> None:
+        self.argv[(host.name, component)] = argv
+        self.cluster.start(host, component, argv)
+
+    def restart(self, host: Host, component: str) -> None:
+        process = self.cluster.processes[(host.name, component)]
+        self.cluster.lab.kill(process, timeout=30)
+        argv = self.argv[(host.name, component)]
+        if component == "kube-controller-manager":  # the one flag the plan says to switch
+            signing = "/etc/kubernetes/ssl/ca-signing.pem"
+            argv = [
+                f"--cluster-signing-cert-file={signing}"
+                if a.startswith("--cluster-signing-cert-file=")
+                else a
+                for a in argv
+            ]
+            self.argv[(host.name, component)] = argv
+        self.cluster.start(host, component, argv)
+
+    def etcdctl(self, *args: str, cert: Path | None = None, key: Path | None = None):
+        endpoints = ",".join(f"https://{m.address}:2379" for m in ETCD)
+        return self.cluster.lab.run(
+            JUMP,
+            "etcdctl",
+            f"--endpoints={endpoints}",
+            f"--cacert={self.trust()}",
+            f"--cert={cert or self.out / 'kubernetes.pem'}",
+            f"--key={key or self.out / 'kubernetes-key.pem'}",
+            "--dial-timeout=3s",
+            "--command-timeout=5s",
+            *args,
+            env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"},
+        )
+
+    def wait_ready(self, host: Host, component: str) -> None:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if component == "etcd":
+                ok = self.etcdctl("endpoint", "health").returncode == 0
+            elif component == "kube-apiserver":
+                result = self.cluster.kubectl(
+                    self.out / "admin.kubeconfig",
+                    "get",
+                    "--raw",
+                    "/readyz",
+                    server=f"https://{host.address}:6443",
+                    timeout=20,
+                )
+                ok = result.returncode == 0 and result.stdout.strip() == "ok"
+            else:
+                time.sleep(3)
+                ok = self.cluster.processes[(host.name, component)].alive()
+            if ok:
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"{host.name} {component} not ready\n{self.cluster.logs(component)}")
+
+
+def place_file(lab: Lab, host: Host, source: Path, destination: str, mode: str) -> None:
+    """One file onto a host, whole: written beside its place, then renamed over it."""
+    lab.run(
+        host,
+        "sh",
+        "-c",
+        f'mkdir -p "$(dirname {destination})" && cat > {destination}.new && '
+        f"chmod {mode} {destination}.new && mv {destination}.new {destination}",
+        input=source.read_text(),
+        check=True,
+    )
+
+
+def rotate(live: Live, *args: str) -> dict:
+    """`rotate-ca --ca cluster --json` on the jump host."""
+    result = live.cluster.lab.run(
+        JUMP,
+        *product_argv(
+            "rotate-ca",
+            "-c",
+            str(live.work / "cluster.toml"),
+            "-o",
+            str(live.out),
+            "--ca",
+            "cluster",
+            "--json",
+            *args,
+        ),
+        cwd=REPO,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def carry_out(live: Live, plan: dict) -> None:
+    """The host plan, as distribute will run it: wave by wave, host by host."""
+    for step in plan["hosts"]:
+        host = HOSTS[step["address"]]
+        for placed in step["files"]:
+            place_file(
+                live.cluster.lab,
+                host,
+                live.out / placed["source"],
+                placed["destination"],
+                placed["mode"],
+            )
+        for unit in step["restart"]:
+            component = unit.removesuffix(".service")
+            if (host.name, component) not in live.cluster.processes:
+                continue  # nodes: no kubelet runs in this lab
+            draining = component == "kube-apiserver"
+            if draining:  # out of the balancer first, as the plan's warning says
+                balancer(live.cluster, f"disable server masters/{host.name}")
+                time.sleep(1)
+            live.restart(host, component)
+            live.wait_ready(host, component)
+            if draining:
+                balancer(live.cluster, f"enable server masters/{host.name}")
+                time.sleep(1)
+
+
+@dataclass
+class Loop:
+    """A client loop on the jump host counting requests and failures."""
+
+    name: str
+    call: object
+    every: float = 0.1
+    requests: int = 0
+    failures: list[str] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            result = self.call(self.requests)  # type: ignore[operator]
+            self.requests += 1
+            if result.returncode != 0:
+                self.failures.append(f"{time.strftime('%H:%M:%S')} {result.stderr.strip()[-160:]}")
+            time.sleep(self.every)
+
+
+@pytest.fixture(scope="module")
+def live(lab: Lab, control_plane: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    work = tmp_path_factory.mktemp("rotate")
+    cluster = Cluster.generate(lab, control_plane, work, "complete")
+    state = Live(cluster, work)
+    try:
+        cluster.place()
+        etcd = cluster.tls("etcd")
+        for member in ETCD:
+            state.start(member, "etcd", ["etcd", *etcd, *etcd_lab_flags(member)])
+        state.wait_ready(ETCD[0], "etcd")
+        checked_lb(cluster)
+        api = cluster.tls("kube-apiserver")
+        for master in MASTERS:
+            state.start(
+                master,
+                "kube-apiserver",
+                [
+                    str(control_plane),
+                    "kube-apiserver",
+                    *api,
+                    *apiserver_lab_flags(master),
+                    SHUTDOWN_DELAY,
+                ],
+            )
+        for master in MASTERS:
+            state.wait_ready(master, "kube-apiserver")
+        for master in MASTERS:
+            state.start(
+                master,
+                "kube-controller-manager",
+                [
+                    str(control_plane),
+                    "kube-controller-manager",
+                    *cluster.tls("kube-controller-manager"),
+                    *controller_manager_lab_flags(master),
+                ],
+            )
+            state.start(
+                master,
+                "kube-scheduler",
+                [
+                    str(control_plane),
+                    "kube-scheduler",
+                    *cluster.tls("kube-scheduler"),
+                    *scheduler_lab_flags(master),
+                ],
+            )
+        yield state
+    finally:
+        lab.stop_processes()
+        lab.reset_hosts()
+
+
+def test_the_cluster_ca_rotates_with_the_api_up(live: Live, tmp_path: Path) -> None:
+    cluster, out = live.cluster, live.out
+    admin = out / "admin.kubeconfig"
+    old = tmp_path / "old"
+    old.mkdir()
+    for name in ("admin.pem", "admin-key.pem", "kubernetes.pem", "kubernetes-key.pem", "ca.pem"):
+        shutil.copy(out / name, old / name)
+    assert cluster.kubectl(admin, "create", "serviceaccount", "rotation").returncode == 0
+    token = cluster.kubectl(admin, "create", "token", "rotation", "--duration=2h")
+    assert token.returncode == 0, token.stderr
+
+    def token_user() -> str:
+        kubeconfig = client_kubeconfig(
+            cluster.lab,
+            tmp_path / "sa.kubeconfig",
+            server=f"https://{VIP}:6443",
+            ca=live.trust(),
+            token=token.stdout.strip(),
+        )
+        return cluster.whoami(kubeconfig)[0]
+
+    def api_call(n: int):
+        path = "/api/v1/namespaces?limit=1" if n % 5 == 4 else "/readyz"
+        return cluster.kubectl(
+            admin, "get", "--raw", path, server=f"https://{VIP}:6443", timeout=20
+        )
+
+    loops = [
+        Loop("apiserver via the VIP", api_call),
+        Loop("etcd", lambda n: live.etcdctl("put", "/rotate/loop", str(n))),
+    ]
+    threads = [threading.Thread(target=loop.run, daemon=True) for loop in loops]
+    for thread in threads:
+        thread.start()
+    phases = []
+    started = time.monotonic()
+    try:
+        for expected in ("prepare", "reissue", "finalize"):
+            dry = rotate(live, "--dry-run")
+            assert dry["phase"] == expected, dry["evidence"]
+            plan = rotate(live)
+            assert plan["phase"] == expected and not any(
+                w.startswith("DOWNTIME") for w in plan["warnings"]
+            )
+            carry_out(live, plan)
+            phases.append((expected, round(time.monotonic() - started)))
+            assert token_user() == "system:serviceaccount:default:rotation", expected
+    finally:
+        time.sleep(1)
+        for loop in loops:
+            loop.stop.set()
+        for thread in threads:
+            thread.join(30)
+    report = {
+        loop.name: {
+            "requests": loop.requests,
+            "failed": len(loop.failures),
+            "first": loop.failures[:5],
+        }
+        for loop in loops
+    }
+    (live.work / "rotation-loops.json").write_text(
+        json.dumps({"phases": phases, "loops": report}, indent=2)
+    )
+    print(json.dumps({"phases": phases, "loops": report}, indent=2))
+    # after finalize: the old CA's client certificates are refused by every apiserver and member
+    old_admin = client_kubeconfig(
+        cluster.lab,
+        tmp_path / "old-admin.kubeconfig",
+        server=f"https://{VIP}:6443",
+        ca=out / "ca.pem",
+        cert=old / "admin.pem",
+        key=old / "admin-key.pem",
+    )
+    for master in MASTERS:
+        refused = cluster.kubectl(
+            old_admin, "auth", "whoami", server=f"https://{master.address}:6443"
+        )
+        assert refused.returncode != 0 and "Unauthorized" in refused.stderr, (
+            master.name,
+            refused.stderr,
+        )
+    for member in ETCD:
+        refused = cluster.lab.run(
+            JUMP,
+            "etcdctl",
+            f"--endpoints=https://{member.address}:2379",
+            f"--cacert={out / 'ca.pem'}",
+            f"--cert={old / 'kubernetes.pem'}",
+            f"--key={old / 'kubernetes-key.pem'}",
+            "--dial-timeout=3s",
+            "--command-timeout=5s",
+            "get",
+            "/rotate/loop",
+            env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"},
+        )
+        assert refused.returncode != 0, member.name
+    assert cluster.whoami(admin)[1] and "system:masters" in cluster.whoami(admin)[1]
+    assert flag_value(cluster.tls("kube-controller-manager"), "--cluster-signing-cert-file")
+    for loop in loops:
+        assert loop.requests > 50, loop.name
+        assert loop.failures == [], (
+            f"{loop.name}: {len(loop.failures)} of {loop.requests} failed: {loop.failures[:5]}"
+        )
