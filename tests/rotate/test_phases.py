@@ -205,3 +205,22 @@ def test_refusals_name_the_file_and_the_fix(profile_sets, tmp_path) -> None:
         plan_undo(out, target_for("cluster", spec, out))
     with pytest.raises(RotateError, match="--cross-sign"):
         plan_phase(out, target_for("sa", spec, out), cross_sign=True)
+
+
+def test_the_written_phase_gives_back_the_same_host_plan(profile_sets, tmp_path) -> None:
+    """What distribute calls to (re)run the hosts of the last phase written."""
+    from wizard.rotate import written_phase_steps
+
+    spec = make_spec("complete")
+    out = copy_set(profile_sets["complete"], tmp_path / "certs")
+    target = target_for("cluster", spec, out)
+    assert written_phase_steps(out, target) is None
+    for phase in Phase:
+        plan = plan_phase(out, target)
+        apply_phase(plan)
+        found = written_phase_steps(out, target)
+        assert found is not None and found[0] is phase
+        assert found[1] == plan.steps
+    apply_undo(plan_undo(out, target))
+    found = written_phase_steps(out, target)
+    assert found is not None and found[0] is Phase.REISSUE  # finalize was taken back

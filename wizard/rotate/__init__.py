@@ -9,7 +9,7 @@ plan — files per host and the restart order — that `distribute` executes. Do
 from __future__ import annotations
 
 from wizard.rotate.explain import explain_lines
-from wizard.rotate.hosts import WAVES, phase_steps, signing_destination
+from wizard.rotate.hosts import WAVES, phase_steps, signing_destination, written_phase_steps
 from wizard.rotate.model import (
     MANIFEST_FILE,
     TOKEN_WAIT,
@@ -63,4 +63,5 @@ __all__ = [
     "step_lines",
     "target_for",
     "undo_lines",
+    "written_phase_steps",
 ]

@@ -4,6 +4,8 @@ before the next host. Read from the distribution plan and [deploy]'s unit names.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from wizard.catalog import RESTARTS, files_of
 from wizard.distribution import destination_of, plan_distribution
 from wizard.rotate.model import HostStep, Phase, PlacedFile, Target
@@ -201,3 +203,23 @@ def trust_paths(target: Target) -> list[str]:
         files_of(target.entry, target.profile).cert or target.files.public, target.profile
     )
     return [destination]
+
+
+def written_phase_steps(directory: Path, target: Target) -> tuple[Phase, list[HostStep]] | None:
+    """The host plan of the last phase written into the directory (read back from its
+    backup's rotate.json), for `distribute` to run — or to run again after an interruption:
+    every step is idempotent (whole files, then restarts). None before the first phase."""
+    from wizard.rotate.state import phases_written
+
+    written = phases_written(Path(directory), target.key)
+    if not written:
+        return None
+    _folder, manifest = written[-1]
+    phase = Phase(str(manifest.get("phase")))
+    changed = {
+        name
+        for kind in ("added", "replaced", "removed")
+        for name in manifest.get(kind, [])
+        if isinstance(name, str)
+    }
+    return phase, phase_steps(target, phase, changed)
