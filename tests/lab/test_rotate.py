@@ -57,7 +57,7 @@ def balancer(cluster: Cluster, command: str) -> None:
 def checked_lb(cluster: Cluster) -> None:
     """haproxy in front of the apiservers, sending traffic only to those whose /readyz is ok."""
     servers = "\n".join(
-        f"  server {m.name} {m.address}:6443 check check-ssl verify none inter 300 fall 1 rise 2"
+        f"  server {m.name} {m.address}:6443 check check-ssl verify none inter 1s fall 3 rise 2"
         for m in MASTERS
     )
     config = f"""global
@@ -66,6 +66,7 @@ def checked_lb(cluster: Cluster) -> None:
 defaults
   mode tcp
   timeout connect 3s
+  timeout check 3s
   timeout client 1h
   timeout server 1h
   retries 3
@@ -119,8 +120,14 @@ class Live:
             self.argv[(host.name, component)] = argv
         self.cluster.start(host, component, argv)
 
-    def etcdctl(self, *args: str, cert: Path | None = None, key: Path | None = None):
-        endpoints = ",".join(f"https://{m.address}:2379" for m in ETCD)
+    def etcdctl(
+        self,
+        *args: str,
+        cert: Path | None = None,
+        key: Path | None = None,
+        only: Host | None = None,
+    ):
+        endpoints = ",".join(f"https://{m.address}:2379" for m in ([only] if only else ETCD))
         return self.cluster.lab.run(
             JUMP,
             "etcdctl",
@@ -137,8 +144,10 @@ class Live:
     def wait_ready(self, host: Host, component: str) -> None:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
-            if component == "etcd":
-                ok = self.etcdctl("endpoint", "health").returncode == 0
+            if component == "etcd":  # the member itself healthy, then time to settle (the plan)
+                ok = self.etcdctl("endpoint", "health", only=host).returncode == 0
+                if ok:
+                    time.sleep(5)
             elif component == "kube-apiserver":
                 result = self.cluster.kubectl(
                     self.out / "admin.kubeconfig",

@@ -44,8 +44,8 @@ def _check(component: str, address: str, name: str, target: Target) -> str:
     port = target.spec.network.apiserver_port
     if component == "etcd":
         return (
-            f"etcdctl --endpoints=https://{address}:2379 endpoint health"
-            "  # with the master's etcd client flags"
+            f"etcdctl --endpoints=https://{address}:2379 endpoint health && sleep 5"
+            "  # with the master's etcd client flags; 5 s for the member to settle"
         )
     if component == "kube-apiserver":
         return f"kubectl --server=https://{address}:{port} get --raw /readyz"
