@@ -180,8 +180,8 @@ def place_file(lab: Lab, host: Host, source: Path, destination: str, mode: str) 
     )
 
 
-def rotate(live: Live, *args: str) -> dict:
-    """`rotate-ca --ca cluster --json` on the jump host."""
+def rotate(live: Live, *args: str, kind: str = "cluster") -> dict:
+    """`rotate-ca --ca KIND --json` on the jump host."""
     result = live.cluster.lab.run(
         JUMP,
         *product_argv(
@@ -191,7 +191,7 @@ def rotate(live: Live, *args: str) -> dict:
             "-o",
             str(live.out),
             "--ca",
-            "cluster",
+            kind,
             "--json",
             *args,
         ),
@@ -407,3 +407,53 @@ def test_the_cluster_ca_rotates_with_the_api_up(live: Live, tmp_path: Path) -> N
         assert loop.failures == [], (
             f"{loop.name}: {len(loop.failures)} of {loop.requests} failed: {loop.failures[:5]}"
         )
+
+
+def test_the_service_account_key_rotates_with_tokens_working(live: Live, tmp_path: Path) -> None:
+    """After the CA: the service-account key. A token of the old key works through prepare and
+    reissue, one of the new key from reissue on; after finalize only the new one works."""
+    cluster, admin = live.cluster, live.out / "admin.kubeconfig"
+    assert cluster.kubectl(admin, "create", "serviceaccount", "keys").returncode in (0, 1)
+
+    def token() -> str:
+        made = cluster.kubectl(admin, "create", "token", "keys", "--duration=2h")
+        assert made.returncode == 0, made.stderr
+        return made.stdout.strip()
+
+    def user_of(value: str, name: str):
+        kubeconfig = client_kubeconfig(
+            cluster.lab,
+            tmp_path / f"{name}.kubeconfig",
+            server=f"https://{VIP}:6443",
+            ca=live.trust(),
+            token=value,
+        )
+        return cluster.kubectl(kubeconfig, "auth", "whoami", "-o", "json")
+
+    old_token = token()
+    loop = Loop(
+        "apiserver via the VIP",
+        lambda n: cluster.kubectl(admin, "get", "--raw", "/readyz", server=f"https://{VIP}:6443"),
+    )
+    thread = threading.Thread(target=loop.run, daemon=True)
+    thread.start()
+    expected_user = "system:serviceaccount:default:keys"
+    try:
+        for phase in ("prepare", "reissue"):
+            plan = rotate(live, kind="sa")
+            assert plan["phase"] == phase
+            carry_out(live, plan)
+            assert expected_user in user_of(old_token, "old").stdout, phase
+        new_token = token()
+        assert expected_user in user_of(new_token, "new").stdout
+        plan = rotate(live, "--token-wait", "0s", kind="sa")
+        assert plan["phase"] == "finalize"
+        carry_out(live, plan)
+    finally:
+        loop.stop.set()
+        thread.join(30)
+    print(f"sa rotation, VIP loop: {loop.requests} requests, {len(loop.failures)} failed")
+    refused = user_of(old_token, "old-after")
+    assert refused.returncode != 0 and "Unauthorized" in refused.stderr
+    assert expected_user in user_of(new_token, "new-after").stdout
+    assert loop.failures == [], f"{len(loop.failures)} of {loop.requests}: {loop.failures[:5]}"

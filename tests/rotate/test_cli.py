@@ -112,3 +112,14 @@ def test_explain_draws_every_flag_of_the_catalogue(profile, tmp_path, capsys, mo
         for use in (*target.trust, *target.single):
             assert use.text in text, (kind, use.text)
     assert "prepare restarts:" in text and "servers last" in text
+
+
+def test_token_wait_zero_finalizes_the_service_account_key_at_once(cluster, capsys) -> None:
+    _spec, config, out = cluster
+    base = ["-c", str(config), "-o", str(out), "--ca", "sa"]
+    assert _run(capsys, *base)[0] == 0
+    assert _run(capsys, *base)[0] == 0
+    code, _text, err = _run(capsys, *base)
+    assert code == 1 and "--token-wait" in err
+    code, text, _err = _run(capsys, *base, "--token-wait", "0s")
+    assert code == 0 and "phase: finalize (writing)" in text

@@ -124,12 +124,15 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _rotate(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
     from wizard.expiry import parse_go_duration
     from wizard.jobs.rotation import RotationRequest, run_rotation
     from wizard.rotate import CaKind, Phase, plan_lines, plan_to_json, result_lines
 
     try:
-        token_wait = parse_go_duration(args.token_wait)
+        zero = args.token_wait.strip() in ("0", "0s", "0m", "0h")
+        token_wait = timedelta(0) if zero else parse_go_duration(args.token_wait)
     except ValueError:
         return refuse(
             f"--token-wait {args.token_wait!r} is no Go duration — give hours, such as 24h"
