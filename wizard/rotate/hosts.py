@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wizard.catalog import RESTARTS, files_of
+from wizard.catalog import RESTARTS
 from wizard.distribution import destination_of, plan_distribution
 from wizard.rotate.model import HostStep, Phase, PlacedFile, Target
 from wizard.rotate.targets import readers_of, sibling
@@ -195,14 +195,6 @@ def phase_steps(target: Target, phase: Phase, changed: set[str]) -> list[HostSte
             )
     steps.sort(key=lambda s: s.wave)
     return steps
-
-
-def trust_paths(target: Target) -> list[str]:
-    """The places on the hosts that hold the trust file (bundle during a rotation)."""
-    destination = destination_of(
-        files_of(target.entry, target.profile).cert or target.files.public, target.profile
-    )
-    return [destination]
 
 
 def written_phase_steps(directory: Path, target: Target) -> tuple[Phase, list[HostStep]] | None:

@@ -173,7 +173,7 @@ def _leaf(
     key = pki.new_private_key(spec.key.algo, spec.key.size)
     lifetime = capped_lifetime(spec, ca[0], now)
     try:
-        certificate, written = issue_leaf_files(
+        _certificate_made, written = issue_leaf_files(
             leaf, target.profile, spec, key, spec.key.algo, ca, lifetime, now
         )
     except Exception as error:  # noqa: BLE001 - GenerationError names the file
@@ -184,7 +184,6 @@ def _leaf(
             OutputFile(f.path, f.content + cross, f.mode) if f.path == cert_name else f
             for f in written
         ]
-    del certificate
     return written
 
 

@@ -163,10 +163,10 @@ def target_for(
     single = _unique(use for use, _part in uses if not use.bundle)
     leaves = tuple(e for e in concrete_entries(profile, spec) if e.signer == entry.name)
     kubeconfigs = _kubeconfigs(entry, profile, spec, leaves)
-    if sa_is_ca:
+    if sa_is_ca and sa_entry is not None:
         notes.append(
             f"the service-account key files hold this CA's key (kubeasz's layout): reissue "
-            f"writes the new CA key into {files_of(sa_entry, profile).key} too, and "  # type: ignore[arg-type]
+            f"writes the new CA key into {files_of(sa_entry, profile).key} too, and "
             "kube-apiserver --service-account-key-file must read the bundle until finalize"
         )
     return Target(
@@ -199,7 +199,7 @@ def clients_target(full: Target) -> Target:
         )
     ]
     trust = [use for use in full.trust if use.flag in CLIENT_TRUST_FLAGS]
-    notes = list(full.notes[:0])
+    notes: list[str] = []
     if servers_as_clients and any(use.flag == "--trusted-ca-file" for use in trust):
         trust = [use for use in trust if use.flag != "--trusted-ca-file"]
         names = ", ".join(files_of(leaf, profile).cert for leaf in servers_as_clients)
