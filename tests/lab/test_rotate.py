@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -29,11 +30,12 @@ from tests.lab.cluster import (
     client_kubeconfig,
     controller_manager_lab_flags,
     etcd_lab_flags,
-    flag_value,
     product_argv,
     scheduler_lab_flags,
 )
 from tests.lab.netlab import ETCD, JUMP, LB, MASTERS, NODES, VIP, Host, Lab
+from wizard.rotate import signing_destination, target_for
+from wizard.spec import load_spec
 
 pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]
 HOSTS = {h.address: h for h in [*ETCD, *MASTERS, *NODES, LB]}
@@ -84,6 +86,32 @@ backend masters
     cluster.start(LB, "haproxy", ["haproxy", "-db", "-f", "/etc/haproxy/haproxy.cfg"])
 
 
+@dataclass(frozen=True)
+class Names:
+    """The files of a profile the checks use: the admin's kubeconfig and certificate, and
+    kube-apiserver's etcd client certificate."""
+
+    admin: str
+    admin_cert: str
+    admin_key: str
+    etcd_cert: str
+    etcd_key: str
+
+
+NAMES = {
+    "complete": Names(
+        "admin.kubeconfig", "admin.pem", "admin-key.pem", "kubernetes.pem", "kubernetes-key.pem"
+    ),
+    "kubeadm": Names(
+        "admin.conf",
+        "pki/admin.crt",
+        "pki/admin.key",
+        "pki/apiserver-etcd-client.crt",
+        "pki/apiserver-etcd-client.key",
+    ),
+}
+
+
 @dataclass
 class Live:
     """The running cluster and how each component was started."""
@@ -96,10 +124,23 @@ class Live:
     def out(self) -> Path:
         return self.cluster.out
 
-    def trust(self) -> Path:
+    @property
+    def spec(self):
+        return load_spec(self.work / "cluster.toml")
+
+    @property
+    def names(self) -> Names:
+        return NAMES[self.cluster.profile]
+
+    @property
+    def admin(self) -> Path:
+        return self.out / self.names.admin
+
+    def trust(self, kind: str = "cluster") -> Path:
         """What a client on the jump host trusts now: the bundle during the rotation."""
-        bundle = self.out / "ca-bundle.pem"
-        return bundle if bundle.exists() else self.out / "ca.pem"
+        files = target_for(kind, self.spec).files
+        bundle = self.out / files.bundle
+        return bundle if bundle.exists() else self.out / files.trust
 
     def start(self, host: Host, component: str, argv: list[str]) -> None:
         self.argv[(host.name, component)] = argv
@@ -110,7 +151,7 @@ class Live:
         self.cluster.lab.kill(process, timeout=30)
         argv = self.argv[(host.name, component)]
         if component == "kube-controller-manager":  # the one flag the plan says to switch
-            signing = "/etc/kubernetes/ssl/ca-signing.pem"
+            signing = signing_destination(target_for("cluster", self.spec))
             argv = [
                 f"--cluster-signing-cert-file={signing}"
                 if a.startswith("--cluster-signing-cert-file=")
@@ -132,9 +173,9 @@ class Live:
             JUMP,
             "etcdctl",
             f"--endpoints={endpoints}",
-            f"--cacert={self.trust()}",
-            f"--cert={cert or self.out / 'kubernetes.pem'}",
-            f"--key={key or self.out / 'kubernetes-key.pem'}",
+            f"--cacert={self.trust('etcd')}",
+            f"--cert={cert or self.out / self.names.etcd_cert}",
+            f"--key={key or self.out / self.names.etcd_key}",
             "--dial-timeout=3s",
             "--command-timeout=5s",
             *args,
@@ -150,7 +191,7 @@ class Live:
                     time.sleep(5)
             elif component == "kube-apiserver":
                 result = self.cluster.kubectl(
-                    self.out / "admin.kubeconfig",
+                    self.admin,
                     "get",
                     "--raw",
                     "/readyz",
@@ -249,10 +290,16 @@ class Loop:
             time.sleep(self.every)
 
 
-@pytest.fixture(scope="module")
-def live(lab: Lab, control_plane: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    work = tmp_path_factory.mktemp("rotate")
-    cluster = Cluster.generate(lab, control_plane, work, "complete")
+@pytest.fixture(scope="module", params=["complete", "kubeadm"])
+def live(
+    request: pytest.FixtureRequest,
+    lab: Lab,
+    control_plane: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Live]:
+    profile = request.param
+    work = tmp_path_factory.mktemp(f"rotate-{profile}")
+    cluster = Cluster.generate(lab, control_plane, work, profile)
     state = Live(cluster, work)
     try:
         cluster.place()
@@ -303,30 +350,29 @@ def live(lab: Lab, control_plane: Path, tmp_path_factory: pytest.TempPathFactory
         lab.reset_hosts()
 
 
-def test_the_cluster_ca_rotates_with_the_api_up(live: Live, tmp_path: Path) -> None:
-    cluster, out = live.cluster, live.out
-    admin = out / "admin.kubeconfig"
-    old = tmp_path / "old"
-    old.mkdir()
-    for name in ("admin.pem", "admin-key.pem", "kubernetes.pem", "kubernetes-key.pem", "ca.pem"):
-        shutil.copy(out / name, old / name)
-    assert cluster.kubectl(admin, "create", "serviceaccount", "rotation").returncode == 0
-    token = cluster.kubectl(admin, "create", "token", "rotation", "--duration=2h")
-    assert token.returncode == 0, token.stderr
+def make_token(live: Live, account: str) -> str:
+    admin = live.admin
+    live.cluster.kubectl(admin, "create", "serviceaccount", account)
+    made = live.cluster.kubectl(admin, "create", "token", account, "--duration=2h")
+    assert made.returncode == 0, made.stderr
+    return made.stdout.strip()
 
-    def token_user() -> str:
-        kubeconfig = client_kubeconfig(
-            cluster.lab,
-            tmp_path / "sa.kubeconfig",
-            server=f"https://{VIP}:6443",
-            ca=live.trust(),
-            token=token.stdout.strip(),
-        )
-        return cluster.whoami(kubeconfig)[0]
+
+def token_call(live: Live, token: str, path: Path) -> subprocess.CompletedProcess[str]:
+    """`kubectl auth whoami` with a ServiceAccount token through the VIP."""
+    kubeconfig = client_kubeconfig(
+        live.cluster.lab, path, server=f"https://{VIP}:6443", ca=live.trust(), token=token
+    )
+    return live.cluster.kubectl(kubeconfig, "auth", "whoami", "-o", "json")
+
+
+def rotate_live(live: Live, kind: str, *extra: str, during=None) -> dict:
+    """The three phases of `--ca KIND` with the client loops running; the loops' counts."""
+    admin = live.admin
 
     def api_call(n: int):
         path = "/api/v1/namespaces?limit=1" if n % 5 == 4 else "/readyz"
-        return cluster.kubectl(
+        return live.cluster.kubectl(
             admin, "get", "--raw", path, server=f"https://{VIP}:6443", timeout=20
         )
 
@@ -341,15 +387,16 @@ def test_the_cluster_ca_rotates_with_the_api_up(live: Live, tmp_path: Path) -> N
     started = time.monotonic()
     try:
         for expected in ("prepare", "reissue", "finalize"):
-            dry = rotate(live, "--dry-run")
+            options = extra if expected == "finalize" else ()
+            dry = rotate(live, "--dry-run", *options, kind=kind)
             assert dry["phase"] == expected, dry["evidence"]
-            plan = rotate(live)
-            assert plan["phase"] == expected and not any(
-                w.startswith("DOWNTIME") for w in plan["warnings"]
-            )
+            plan = rotate(live, *options, kind=kind)
+            assert plan["phase"] == expected
+            assert not any(w.startswith("DOWNTIME") for w in plan["warnings"])
             carry_out(live, plan)
             phases.append((expected, round(time.monotonic() - started)))
-            assert token_user() == "system:serviceaccount:default:rotation", expected
+            if during is not None:
+                during(expected)
     finally:
         time.sleep(1)
         for loop in loops:
@@ -357,25 +404,77 @@ def test_the_cluster_ca_rotates_with_the_api_up(live: Live, tmp_path: Path) -> N
         for thread in threads:
             thread.join(30)
     report = {
-        loop.name: {
-            "requests": loop.requests,
-            "failed": len(loop.failures),
-            "first": loop.failures[:5],
-        }
-        for loop in loops
+        "profile": live.cluster.profile,
+        "ca": kind,
+        "phases_done_at_seconds": phases,
+        "loops": {
+            loop.name: {
+                "requests": loop.requests,
+                "failed": len(loop.failures),
+                "first": loop.failures[:5],
+            }
+            for loop in loops
+        },
     }
-    (live.work / "rotation-loops.json").write_text(
-        json.dumps({"phases": phases, "loops": report}, indent=2)
-    )
-    print(json.dumps({"phases": phases, "loops": report}, indent=2))
-    # after finalize: the old CA's client certificates are refused by every apiserver and member
+    text = json.dumps(report, indent=2)
+    (live.work / f"rotation-{kind}-loops.json").write_text(text)
+    print(text)
+    return report
+
+
+def assert_no_failed_request(report: dict) -> None:
+    for name, loop in report["loops"].items():
+        assert loop["requests"] > 50, name
+        assert loop["failed"] == 0, f"{name}: {loop['failed']} of {loop['requests']} failed"
+
+
+def etcd_refuses(live: Live, cert: Path, key: Path) -> list[str]:
+    """The members that accept this client certificate (none, after finalize)."""
+    accepted = []
+    for member in ETCD:
+        result = live.cluster.lab.run(
+            JUMP,
+            "etcdctl",
+            f"--endpoints=https://{member.address}:2379",
+            f"--cacert={live.trust('etcd')}",
+            f"--cert={cert}",
+            f"--key={key}",
+            "--dial-timeout=3s",
+            "--command-timeout=5s",
+            "get",
+            "/rotate/loop",
+            env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"},
+        )
+        if result.returncode == 0:
+            accepted.append(member.name)
+    return accepted
+
+
+def _keep(live: Live, folder: Path, *names: str) -> None:
+    for name in names:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(live.out / name, folder / name)
+
+
+def test_the_cluster_ca_rotates_with_the_api_up(live: Live, tmp_path: Path) -> None:
+    cluster, names, old = live.cluster, live.names, tmp_path / "old"
+    _keep(live, old, names.admin_cert, names.admin_key, names.etcd_cert, names.etcd_key)
+    token = make_token(live, "rotation")
+    user = "system:serviceaccount:default:rotation"
+
+    def token_works(phase: str) -> None:
+        result = token_call(live, token, tmp_path / f"sa-{phase}.kubeconfig")
+        assert user in result.stdout, (phase, result.stderr)
+
+    report = rotate_live(live, "cluster", during=token_works)
+    # after finalize: the old CA's admin certificate is refused by every apiserver
     old_admin = client_kubeconfig(
         cluster.lab,
         tmp_path / "old-admin.kubeconfig",
         server=f"https://{VIP}:6443",
-        ca=out / "ca.pem",
-        cert=old / "admin.pem",
-        key=old / "admin-key.pem",
+        ca=live.trust(),
+        cert=old / names.admin_cert,
+        key=old / names.admin_key,
     )
     for master in MASTERS:
         refused = cluster.kubectl(
@@ -385,75 +484,41 @@ def test_the_cluster_ca_rotates_with_the_api_up(live: Live, tmp_path: Path) -> N
             master.name,
             refused.stderr,
         )
-    for member in ETCD:
-        refused = cluster.lab.run(
-            JUMP,
-            "etcdctl",
-            f"--endpoints=https://{member.address}:2379",
-            f"--cacert={out / 'ca.pem'}",
-            f"--cert={old / 'kubernetes.pem'}",
-            f"--key={old / 'kubernetes-key.pem'}",
-            "--dial-timeout=3s",
-            "--command-timeout=5s",
-            "get",
-            "/rotate/loop",
-            env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"},
-        )
-        assert refused.returncode != 0, member.name
-    assert cluster.whoami(admin)[1] and "system:masters" in cluster.whoami(admin)[1]
-    assert flag_value(cluster.tls("kube-controller-manager"), "--cluster-signing-cert-file")
-    for loop in loops:
-        assert loop.requests > 50, loop.name
-        assert loop.failures == [], (
-            f"{loop.name}: {len(loop.failures)} of {loop.requests} failed: {loop.failures[:5]}"
-        )
+    if cluster.profile == "complete":  # one CA: etcd's client certificate was re-issued too
+        assert etcd_refuses(live, old / names.etcd_cert, old / names.etcd_key) == []
+    assert "system:masters" in cluster.whoami(live.admin)[1]
+    assert_no_failed_request(report)
+
+
+def test_the_etcd_ca_rotates_with_etcd_up(live: Live, tmp_path: Path) -> None:
+    if live.cluster.profile == "complete":
+        pytest.skip("complete has one CA: the etcd CA rotated with the cluster CA")
+    names, old = live.names, tmp_path / "old"
+    _keep(live, old, names.etcd_cert, names.etcd_key)
+    report = rotate_live(live, "etcd")
+    assert etcd_refuses(live, old / names.etcd_cert, old / names.etcd_key) == []
+    assert etcd_refuses(live, live.out / names.etcd_cert, live.out / names.etcd_key) == [
+        m.name for m in ETCD
+    ]
+    assert_no_failed_request(report)
 
 
 def test_the_service_account_key_rotates_with_tokens_working(live: Live, tmp_path: Path) -> None:
-    """After the CA: the service-account key. A token of the old key works through prepare and
-    reissue, one of the new key from reissue on; after finalize only the new one works."""
-    cluster, admin = live.cluster, live.out / "admin.kubeconfig"
-    assert cluster.kubectl(admin, "create", "serviceaccount", "keys").returncode in (0, 1)
+    """A token of the old key works through prepare and reissue, one of the new key from
+    reissue on; after finalize only the new one works."""
+    old_token = make_token(live, "keys")
+    user = "system:serviceaccount:default:keys"
+    made: dict[str, str] = {}
 
-    def token() -> str:
-        made = cluster.kubectl(admin, "create", "token", "keys", "--duration=2h")
-        assert made.returncode == 0, made.stderr
-        return made.stdout.strip()
+    def during(phase: str) -> None:
+        if phase != "finalize":
+            result = token_call(live, old_token, tmp_path / f"old-{phase}.kubeconfig")
+            assert user in result.stdout, (phase, result.stderr)
+        if phase == "reissue":
+            made["new"] = make_token(live, "keys")
 
-    def user_of(value: str, name: str):
-        kubeconfig = client_kubeconfig(
-            cluster.lab,
-            tmp_path / f"{name}.kubeconfig",
-            server=f"https://{VIP}:6443",
-            ca=live.trust(),
-            token=value,
-        )
-        return cluster.kubectl(kubeconfig, "auth", "whoami", "-o", "json")
-
-    old_token = token()
-    loop = Loop(
-        "apiserver via the VIP",
-        lambda n: cluster.kubectl(admin, "get", "--raw", "/readyz", server=f"https://{VIP}:6443"),
-    )
-    thread = threading.Thread(target=loop.run, daemon=True)
-    thread.start()
-    expected_user = "system:serviceaccount:default:keys"
-    try:
-        for phase in ("prepare", "reissue"):
-            plan = rotate(live, kind="sa")
-            assert plan["phase"] == phase
-            carry_out(live, plan)
-            assert expected_user in user_of(old_token, "old").stdout, phase
-        new_token = token()
-        assert expected_user in user_of(new_token, "new").stdout
-        plan = rotate(live, "--token-wait", "0s", kind="sa")
-        assert plan["phase"] == "finalize"
-        carry_out(live, plan)
-    finally:
-        loop.stop.set()
-        thread.join(30)
-    print(f"sa rotation, VIP loop: {loop.requests} requests, {len(loop.failures)} failed")
-    refused = user_of(old_token, "old-after")
+    report = rotate_live(live, "sa", "--token-wait", "0s", during=during)
+    refused = token_call(live, old_token, tmp_path / "old-after.kubeconfig")
     assert refused.returncode != 0 and "Unauthorized" in refused.stderr
-    assert expected_user in user_of(new_token, "new-after").stdout
-    assert loop.failures == [], f"{len(loop.failures)} of {loop.requests}: {loop.failures[:5]}"
+    assert user in token_call(live, made["new"], tmp_path / "new-after.kubeconfig").stdout
+    assert_no_failed_request(report)
