@@ -17,7 +17,16 @@ from wizard.catalog.aliases import (
     OTHER_KUBECONFIG_NAMES,
     SOFT_IDENTITY_CNS,
 )
-from wizard.catalog.components import ALWAYS_LISTED, COMPONENT_ORDER, RESTARTS, ROLE_COMPONENTS
+from wizard.catalog.components import (
+    ALWAYS_LISTED,
+    CLIENT_SIGNING_FLAGS,
+    CLIENT_TRUST_FLAGS,
+    COMPONENT_ORDER,
+    RESTARTS,
+    ROLE_COMPONENTS,
+    SINGLE_VALUE_FLAGS,
+    VERIFY_KEYS_FLAGS,
+)
 from wizard.catalog.for_cluster import (
     cluster_dns_names,
     concrete_entries,
@@ -92,6 +101,8 @@ __all__ = [
     "CA_CONFIG_FILE",
     "CLASSIC",
     "CLASSIC_USAGES",
+    "CLIENT_SIGNING_FLAGS",
+    "CLIENT_TRUST_FLAGS",
     "CLIENT_USAGES",
     "CLUSTER_CA",
     "COMPLETE",
@@ -119,9 +130,11 @@ __all__ = [
     "SAN_REASONS",
     "SERVER_USAGES",
     "SERVICE_ACCOUNT_KEY",
+    "SINGLE_VALUE_FLAGS",
     "SOFT_IDENTITY_CNS",
     "SPEC_FILE",
     "TOKEN_FILE",
+    "VERIFY_KEYS_FLAGS",
     "CatalogError",
     "CertEntry",
     "ComponentUse",

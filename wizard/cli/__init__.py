@@ -26,6 +26,7 @@ from wizard.cli import (
     probe,
     renew,
     review,
+    rotate,
 )
 from wizard.cli.common import PROG, Refused, refuse
 from wizard.cli.review import print_review
@@ -83,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
         generate,
         layout,
         renew,
+        rotate,
         distribute,
         certinfo,
         review,
@@ -100,6 +102,7 @@ HANDLERS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "csr": csr.run,
     "generate": generate.run,
     "renew": renew.run,
+    "rotate-ca": rotate.run,
     "certinfo": certinfo.run,
     "review": review.run,
     "layout": layout.run,

@@ -1,0 +1,551 @@
+"""The cluster CA of a three-master complete cluster rotated live, phase by phase, the way
+`rotate-ca` plans it: each phase written on the jump host, then its host plan carried out —
+files to their destinations, units restarted in its waves, one host at a time, each checked
+before the next. Meanwhile a client loop through the VIP (`kubectl get --raw /readyz`, and a
+list call every fifth round, every 100 ms) and an etcd client loop count every failed request.
+
+The load balancer checks each apiserver's /readyz (as a production one does) and the
+apiservers drain for a few seconds on SIGTERM (--shutdown-delay-duration): without those a
+restart is downtime whatever the certificates do. Nodes get their files; no kubelet runs here.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.lab.cluster import (
+    REPO,
+    Cluster,
+    apiserver_lab_flags,
+    client_kubeconfig,
+    controller_manager_lab_flags,
+    etcd_lab_flags,
+    product_argv,
+    scheduler_lab_flags,
+)
+from tests.lab.netlab import ETCD, JUMP, LB, MASTERS, NODES, VIP, Host, Lab
+from wizard.rotate import signing_destination, target_for
+from wizard.spec import load_spec
+
+pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]
+HOSTS = {h.address: h for h in [*ETCD, *MASTERS, *NODES, LB]}
+SHUTDOWN_DELAY = "--shutdown-delay-duration=4s"
+LB_SOCKET = "/run/haproxy-admin.sock"
+LB_COMMAND = """
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\\n")
+print(s.recv(4096).decode())
+"""
+
+
+def balancer(cluster: Cluster, command: str) -> None:
+    """One haproxy runtime command (`disable server masters/master-1`) on the LB host."""
+    result = cluster.lab.run(LB, sys.executable, "-c", LB_COMMAND, LB_SOCKET, command)
+    assert result.returncode == 0, result.stderr
+
+
+def checked_lb(cluster: Cluster) -> None:
+    """haproxy in front of the apiservers, sending traffic only to those whose /readyz is ok."""
+    servers = "\n".join(
+        f"  server {m.name} {m.address}:6443 check check-ssl verify none inter 1s fall 3 rise 2"
+        for m in MASTERS
+    )
+    config = f"""global
+  maxconn 2000
+  stats socket {LB_SOCKET} mode 600 level admin
+defaults
+  mode tcp
+  timeout connect 3s
+  timeout check 3s
+  timeout client 1h
+  timeout server 1h
+  retries 3
+  option redispatch
+frontend apiserver
+  bind {VIP}:6443
+  default_backend masters
+backend masters
+  balance roundrobin
+  option httpchk GET /readyz
+  http-check expect status 200
+{servers}
+"""
+    cluster.lab.write(LB, "/etc/haproxy/haproxy.cfg", config)
+    cluster.start(LB, "haproxy", ["haproxy", "-db", "-f", "/etc/haproxy/haproxy.cfg"])
+
+
+@dataclass(frozen=True)
+class Names:
+    """The files of a profile the checks use: the admin's kubeconfig and certificate, and
+    kube-apiserver's etcd client certificate."""
+
+    admin: str
+    admin_cert: str
+    admin_key: str
+    etcd_cert: str
+    etcd_key: str
+
+
+NAMES = {
+    "complete": Names(
+        "admin.kubeconfig", "admin.pem", "admin-key.pem", "kubernetes.pem", "kubernetes-key.pem"
+    ),
+    "kubeadm": Names(
+        "admin.conf",
+        "pki/admin.crt",
+        "pki/admin.key",
+        "pki/apiserver-etcd-client.crt",
+        "pki/apiserver-etcd-client.key",
+    ),
+}
+
+
+@dataclass
+class Live:
+    """The running cluster and how each component was started."""
+
+    cluster: Cluster
+    work: Path
+    argv: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+
+    @property
+    def out(self) -> Path:
+        return self.cluster.out
+
+    @property
+    def spec(self):
+        return load_spec(self.work / "cluster.toml")
+
+    @property
+    def names(self) -> Names:
+        return NAMES[self.cluster.profile]
+
+    @property
+    def admin(self) -> Path:
+        return self.out / self.names.admin
+
+    def trust(self, kind: str = "cluster") -> Path:
+        """What a client on the jump host trusts now: the bundle during the rotation."""
+        files = target_for(kind, self.spec).files
+        bundle = self.out / files.bundle
+        return bundle if bundle.exists() else self.out / files.trust
+
+    def start(self, host: Host, component: str, argv: list[str]) -> None:
+        self.argv[(host.name, component)] = argv
+        self.cluster.start(host, component, argv)
+
+    def restart(self, host: Host, component: str) -> None:
+        process = self.cluster.processes[(host.name, component)]
+        self.cluster.lab.kill(process, timeout=30)
+        argv = self.argv[(host.name, component)]
+        if component == "kube-controller-manager":  # the one flag the plan says to switch
+            signing = signing_destination(target_for("cluster", self.spec))
+            argv = [
+                f"--cluster-signing-cert-file={signing}"
+                if a.startswith("--cluster-signing-cert-file=")
+                else a
+                for a in argv
+            ]
+            self.argv[(host.name, component)] = argv
+        self.cluster.start(host, component, argv)
+
+    def etcdctl(
+        self,
+        *args: str,
+        cert: Path | None = None,
+        key: Path | None = None,
+        only: Host | None = None,
+    ):
+        endpoints = ",".join(f"https://{m.address}:2379" for m in ([only] if only else ETCD))
+        return self.cluster.lab.run(
+            JUMP,
+            "etcdctl",
+            f"--endpoints={endpoints}",
+            f"--cacert={self.trust('etcd')}",
+            f"--cert={cert or self.out / self.names.etcd_cert}",
+            f"--key={key or self.out / self.names.etcd_key}",
+            "--dial-timeout=3s",
+            "--command-timeout=5s",
+            *args,
+            env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"},
+        )
+
+    def wait_ready(self, host: Host, component: str) -> None:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if component == "etcd":  # the member itself healthy, then time to settle (the plan)
+                ok = self.etcdctl("endpoint", "health", only=host).returncode == 0
+                if ok:
+                    time.sleep(5)
+            elif component == "kube-apiserver":
+                result = self.cluster.kubectl(
+                    self.admin,
+                    "get",
+                    "--raw",
+                    "/readyz",
+                    server=f"https://{host.address}:6443",
+                    timeout=20,
+                )
+                ok = result.returncode == 0 and result.stdout.strip() == "ok"
+            else:
+                time.sleep(3)
+                ok = self.cluster.processes[(host.name, component)].alive()
+            if ok:
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"{host.name} {component} not ready\n{self.cluster.logs(component)}")
+
+
+def place_file(lab: Lab, host: Host, source: Path, destination: str, mode: str) -> None:
+    """One file onto a host, whole: written beside its place, then renamed over it."""
+    lab.run(
+        host,
+        "sh",
+        "-c",
+        f'mkdir -p "$(dirname {destination})" && cat > {destination}.new && '
+        f"chmod {mode} {destination}.new && mv {destination}.new {destination}",
+        input=source.read_text(),
+        check=True,
+    )
+
+
+def rotate(live: Live, *args: str, kind: str = "cluster") -> dict:
+    """`rotate-ca --ca KIND --json` on the jump host."""
+    result = live.cluster.lab.run(
+        JUMP,
+        *product_argv(
+            "rotate-ca",
+            "-c",
+            str(live.work / "cluster.toml"),
+            "-o",
+            str(live.out),
+            "--ca",
+            kind,
+            "--json",
+            *args,
+        ),
+        cwd=REPO,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def etcd_leader(live: Live) -> str:
+    """The address of the etcd member that leads now ("" when none answers)."""
+    result = live.etcdctl("endpoint", "status", "-w", "json")
+    try:
+        for member in json.loads(result.stdout):
+            status = member["Status"]
+            if status["header"]["member_id"] == status["leader"]:
+                return member["Endpoint"].split("//")[1].split(":")[0]
+    except (ValueError, KeyError, IndexError):
+        pass
+    return ""
+
+
+def leader_last(live: Live, steps: list[dict]) -> list[dict]:
+    """The plan's etcd waves with the current leader's step moved last (the plan says so)."""
+    leader = etcd_leader(live)
+    ordered: list[dict] = []
+    for step in steps:
+        ordered.append(step)
+    for wave in {s["wave"] for s in steps if "etcd.service" in s["restart"]}:
+        members = [s for s in ordered if s["wave"] == wave]
+        first = ordered.index(members[0])
+        members.sort(key=lambda s: s["address"] == leader)
+        ordered[first : first + len(members)] = members
+    return ordered
+
+
+def carry_out(live: Live, plan: dict) -> None:
+    """The host plan, as distribute will run it: wave by wave, host by host."""
+    for step in leader_last(live, plan["hosts"]):
+        host = HOSTS[step["address"]]
+        for placed in step["files"]:
+            place_file(
+                live.cluster.lab,
+                host,
+                live.out / placed["source"],
+                placed["destination"],
+                placed["mode"],
+            )
+        for unit in step["restart"]:
+            component = unit.removesuffix(".service")
+            if (host.name, component) not in live.cluster.processes:
+                continue  # nodes: no kubelet runs in this lab
+            draining = component == "kube-apiserver"
+            if draining:  # out of the balancer first, as the plan's warning says
+                balancer(live.cluster, f"disable server masters/{host.name}")
+                time.sleep(1)
+            live.restart(host, component)
+            live.wait_ready(host, component)
+            if draining:
+                balancer(live.cluster, f"enable server masters/{host.name}")
+                time.sleep(1)
+
+
+@dataclass
+class Loop:
+    """A client loop on the jump host counting requests and failures."""
+
+    name: str
+    call: object
+    every: float = 0.1
+    requests: int = 0
+    failures: list[str] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            result = self.call(self.requests)  # type: ignore[operator]
+            self.requests += 1
+            if result.returncode != 0:
+                self.failures.append(f"{time.strftime('%H:%M:%S')} {result.stderr.strip()[-160:]}")
+            time.sleep(self.every)
+
+
+@pytest.fixture(scope="module", params=["complete", "kubeadm"])
+def live(
+    request: pytest.FixtureRequest,
+    lab: Lab,
+    control_plane: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Live]:
+    profile = request.param
+    work = tmp_path_factory.mktemp(f"rotate-{profile}")
+    cluster = Cluster.generate(lab, control_plane, work, profile)
+    state = Live(cluster, work)
+    try:
+        cluster.place()
+        etcd = cluster.tls("etcd")
+        for member in ETCD:
+            state.start(member, "etcd", ["etcd", *etcd, *etcd_lab_flags(member)])
+        state.wait_ready(ETCD[0], "etcd")
+        checked_lb(cluster)
+        api = cluster.tls("kube-apiserver")
+        for master in MASTERS:
+            state.start(
+                master,
+                "kube-apiserver",
+                [
+                    str(control_plane),
+                    "kube-apiserver",
+                    *api,
+                    *apiserver_lab_flags(master),
+                    SHUTDOWN_DELAY,
+                ],
+            )
+        for master in MASTERS:
+            state.wait_ready(master, "kube-apiserver")
+        for master in MASTERS:
+            state.start(
+                master,
+                "kube-controller-manager",
+                [
+                    str(control_plane),
+                    "kube-controller-manager",
+                    *cluster.tls("kube-controller-manager"),
+                    *controller_manager_lab_flags(master),
+                ],
+            )
+            state.start(
+                master,
+                "kube-scheduler",
+                [
+                    str(control_plane),
+                    "kube-scheduler",
+                    *cluster.tls("kube-scheduler"),
+                    *scheduler_lab_flags(master),
+                ],
+            )
+        yield state
+    finally:
+        lab.stop_processes()
+        lab.reset_hosts()
+
+
+def make_token(live: Live, account: str) -> str:
+    admin = live.admin
+    live.cluster.kubectl(admin, "create", "serviceaccount", account)
+    made = live.cluster.kubectl(admin, "create", "token", account, "--duration=2h")
+    assert made.returncode == 0, made.stderr
+    return made.stdout.strip()
+
+
+def token_call(live: Live, token: str, path: Path) -> subprocess.CompletedProcess[str]:
+    """`kubectl auth whoami` with a ServiceAccount token through the VIP."""
+    kubeconfig = client_kubeconfig(
+        live.cluster.lab, path, server=f"https://{VIP}:6443", ca=live.trust(), token=token
+    )
+    return live.cluster.kubectl(kubeconfig, "auth", "whoami", "-o", "json")
+
+
+def rotate_live(live: Live, kind: str, *extra: str, during=None) -> dict:
+    """The three phases of `--ca KIND` with the client loops running; the loops' counts."""
+    admin = live.admin
+
+    def api_call(n: int):
+        path = "/api/v1/namespaces?limit=1" if n % 5 == 4 else "/readyz"
+        return live.cluster.kubectl(
+            admin, "get", "--raw", path, server=f"https://{VIP}:6443", timeout=20
+        )
+
+    loops = [
+        Loop("apiserver via the VIP", api_call),
+        Loop("etcd", lambda n: live.etcdctl("put", "/rotate/loop", str(n))),
+    ]
+    threads = [threading.Thread(target=loop.run, daemon=True) for loop in loops]
+    for thread in threads:
+        thread.start()
+    phases = []
+    started = time.monotonic()
+    try:
+        for expected in ("prepare", "reissue", "finalize"):
+            options = extra if expected == "finalize" else ()
+            dry = rotate(live, "--dry-run", *options, kind=kind)
+            assert dry["phase"] == expected, dry["evidence"]
+            plan = rotate(live, *options, kind=kind)
+            assert plan["phase"] == expected
+            assert not any(w.startswith("DOWNTIME") for w in plan["warnings"])
+            carry_out(live, plan)
+            phases.append((expected, round(time.monotonic() - started)))
+            if during is not None:
+                during(expected)
+    finally:
+        time.sleep(1)
+        for loop in loops:
+            loop.stop.set()
+        for thread in threads:
+            thread.join(30)
+    report = {
+        "profile": live.cluster.profile,
+        "ca": kind,
+        "phases_done_at_seconds": phases,
+        "loops": {
+            loop.name: {
+                "requests": loop.requests,
+                "failed": len(loop.failures),
+                "first": loop.failures[:5],
+            }
+            for loop in loops
+        },
+    }
+    text = json.dumps(report, indent=2)
+    (live.work / f"rotation-{kind}-loops.json").write_text(text)
+    print(text)
+    return report
+
+
+def assert_no_failed_request(report: dict) -> None:
+    for name, loop in report["loops"].items():
+        assert loop["requests"] > 50, name
+        assert loop["failed"] == 0, f"{name}: {loop['failed']} of {loop['requests']} failed"
+
+
+def etcd_refuses(live: Live, cert: Path, key: Path) -> list[str]:
+    """The members that accept this client certificate (none, after finalize)."""
+    accepted = []
+    for member in ETCD:
+        result = live.cluster.lab.run(
+            JUMP,
+            "etcdctl",
+            f"--endpoints=https://{member.address}:2379",
+            f"--cacert={live.trust('etcd')}",
+            f"--cert={cert}",
+            f"--key={key}",
+            "--dial-timeout=3s",
+            "--command-timeout=5s",
+            "get",
+            "/rotate/loop",
+            env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"},
+        )
+        if result.returncode == 0:
+            accepted.append(member.name)
+    return accepted
+
+
+def _keep(live: Live, folder: Path, *names: str) -> None:
+    for name in names:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(live.out / name, folder / name)
+
+
+def test_the_cluster_ca_rotates_with_the_api_up(live: Live, tmp_path: Path) -> None:
+    cluster, names, old = live.cluster, live.names, tmp_path / "old"
+    _keep(live, old, names.admin_cert, names.admin_key, names.etcd_cert, names.etcd_key)
+    token = make_token(live, "rotation")
+    user = "system:serviceaccount:default:rotation"
+
+    def token_works(phase: str) -> None:
+        result = token_call(live, token, tmp_path / f"sa-{phase}.kubeconfig")
+        assert user in result.stdout, (phase, result.stderr)
+
+    report = rotate_live(live, "cluster", during=token_works)
+    # after finalize: the old CA's admin certificate is refused by every apiserver
+    old_admin = client_kubeconfig(
+        cluster.lab,
+        tmp_path / "old-admin.kubeconfig",
+        server=f"https://{VIP}:6443",
+        ca=live.trust(),
+        cert=old / names.admin_cert,
+        key=old / names.admin_key,
+    )
+    for master in MASTERS:
+        refused = cluster.kubectl(
+            old_admin, "auth", "whoami", server=f"https://{master.address}:6443"
+        )
+        assert refused.returncode != 0 and "Unauthorized" in refused.stderr, (
+            master.name,
+            refused.stderr,
+        )
+    if cluster.profile == "complete":  # one CA: etcd's client certificate was re-issued too
+        assert etcd_refuses(live, old / names.etcd_cert, old / names.etcd_key) == []
+    assert "system:masters" in cluster.whoami(live.admin)[1]
+    assert_no_failed_request(report)
+
+
+def test_the_etcd_ca_rotates_with_etcd_up(live: Live, tmp_path: Path) -> None:
+    if live.cluster.profile == "complete":
+        pytest.skip("complete has one CA: the etcd CA rotated with the cluster CA")
+    names, old = live.names, tmp_path / "old"
+    _keep(live, old, names.etcd_cert, names.etcd_key)
+    report = rotate_live(live, "etcd")
+    assert etcd_refuses(live, old / names.etcd_cert, old / names.etcd_key) == []
+    assert etcd_refuses(live, live.out / names.etcd_cert, live.out / names.etcd_key) == [
+        m.name for m in ETCD
+    ]
+    assert_no_failed_request(report)
+
+
+def test_the_service_account_key_rotates_with_tokens_working(live: Live, tmp_path: Path) -> None:
+    """A token of the old key works through prepare and reissue, one of the new key from
+    reissue on; after finalize only the new one works."""
+    old_token = make_token(live, "keys")
+    user = "system:serviceaccount:default:keys"
+    made: dict[str, str] = {}
+
+    def during(phase: str) -> None:
+        if phase != "finalize":
+            result = token_call(live, old_token, tmp_path / f"old-{phase}.kubeconfig")
+            assert user in result.stdout, (phase, result.stderr)
+        if phase == "reissue":
+            made["new"] = make_token(live, "keys")
+
+    report = rotate_live(live, "sa", "--token-wait", "0s", during=during)
+    refused = token_call(live, old_token, tmp_path / "old-after.kubeconfig")
+    assert refused.returncode != 0 and "Unauthorized" in refused.stderr
+    assert user in token_call(live, made["new"], tmp_path / "new-after.kubeconfig").stdout
+    assert_no_failed_request(report)
