@@ -27,14 +27,6 @@ from wizard.store import write_files
 BOTH = ("signing", "key encipherment", "server auth", "client auth")
 
 
-@pytest.fixture(scope="session")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The guide's classic set, made once (copied before each case breaks it)."""
-    directory = tmp_path_factory.mktemp("doctor") / "k8s-certs"
-    write_files(directory, generate_files(ClusterSpec.example()))
-    return directory
-
-
 def _load(directory: Path, name: str) -> tuple[x509.Certificate, pki.PrivateKey]:
     cert = pki.load_certificate((directory / f"{name}.pem").read_bytes(), name)
     key = pki.load_private_key((directory / f"{name}-key.pem").read_bytes(), name)
