@@ -5,6 +5,7 @@ wizard.pki), with the file and the fix asserted — and texts that are not about
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -122,16 +123,17 @@ CASES = [
         "renew -c {dir}/cluster.toml -o {dir} --only admin.pem",
     ),
     Case(
-        "yashbhutwala/kubectl-df-pv#20",
-        "x509: certificate has expired or is not yet valid: current time "
-        "2021-04-26T10:18:22+02:00 is after 2021-04-07T03:12:06Z",
+        "kubernetes/kubernetes#122639 (kube-apiserver's log: etcd's server certificate ended)",
+        "2023-12-16T07:35:01.426019865+01:00 stderr F }. Err: connection error: desc = "
+        '"transport: authentication handshake failed: x509: certificate has expired or is not '
+        'yet valid: current time 2023-12-16T06:35:01Z is after 2023-12-03T03:37:19Z"',
         ErrorKind.EXPIRED,
         lambda d: (
-            reissue(d, "kubernetes", end=utc("2021-04-07T03:12:06Z")),
-            reissue(d, "kube-proxy", end=utc("2021-05-07T03:12:06Z")),  # expired too, other date
+            reissue(d, "etcd", cn="etcd", hosts=["127.0.0.1"], end=utc("2023-12-03T03:37:19Z")),
+            reissue(d, "kube-proxy", end=utc("2023-05-07T03:12:06Z")),  # expired too, other date
         ),
-        {"kubernetes.pem"},
-        "--only kubernetes.pem",
+        {"etcd.pem"},
+        "--only etcd.pem",
     ),
     Case(
         "cookeem/kubeadm-ha#44",
@@ -352,13 +354,61 @@ CASES = [
         "--requestheader-allowed-names=aggregator",
     ),
     Case(
-        "kubernetes-sigs/metrics-server#40",
-        "W0319 17:06:39.048609       1 x509.go:168] x509: subject with cn=kube-apiserver is not"
-        " in the allowed list: [aggregator]",
+        "stefanprodan/k8s-prom-hpa#30",
+        "W0613 03:59:30.791929       1 x509.go:172] x509: subject with cn=front-proxy-client is "
+        "not in the allowed list: [aggregator]",
         ErrorKind.CN_NOT_ALLOWED,
-        lambda d: reissue(d, "proxy-client", cn="kube-apiserver", hosts=[]),
-        {"proxy-client.pem"},
-        "--requestheader-allowed-names=kube-apiserver",
+        lambda d: reissue(d, "front-proxy-client", cn="front-proxy-client", hosts=[]),
+        {"front-proxy-client.pem"},
+        "--requestheader-allowed-names=aggregator,front-proxy-client",
+    ),
+    Case(
+        "rancher/rancher#40091 (etcd 3.5's JSON log, the new wording)",
+        '{"level":"warn","ts":"2023-01-06T21:04:03.200Z","caller":"embed/config_logging.go:169",'
+        '"msg":"rejected connection","remote-addr":"10.119.67.113:60014","server-name":"",'
+        '"error":"tls: failed to verify client certificate: x509: certificate signed by unknown '
+        'authority (possibly because of \\"crypto/rsa: verification error\\" while trying to '
+        'verify candidate authority certificate \\"kube-ca\\")"}',
+        ErrorKind.UNKNOWN_AUTHORITY,
+        lambda d: reissue(d, "admin", ca=foreign_ca("kube-ca")),
+        {"admin.pem"},
+        "--only admin.pem",
+        extra={"what": "could not verify the client certificate"},
+    ),
+    Case(
+        "etcd-io/etcd#15740 (the thread's title)",
+        '"error":"keys: failed to verify client certificate: x509: certificate has expired or is '
+        'not yet valid"',
+        ErrorKind.EXPIRED,
+        lambda d: reissue(d, "kube-proxy", end=datetime.now(UTC) - timedelta(days=3)),
+        {"kube-proxy.pem"},
+        "--only kube-proxy.pem",
+        extra={"what": "could not verify the client certificate"},
+    ),
+    Case(
+        "opsnull/follow-me-install-kubernetes-cluster#166 (journal lines of etcd, pasted whole)",
+        " health check for peer 797ef817b0f8239 could not connect: x509: certificate signed by "
+        'unknown authority (possibly because of "crypto/rsa: verification error" while trying '
+        'to verify candidate authority certificate "kubernetes")\nNov 01 13:58:24 '
+        "localhost.localdomain etcd[11737]: health check for peer 552fb05951af50c9 could not "
+        "connect: x509: certificate signed by unknown authority (possibly because of "
+        '"crypto/rsa: verification error" while trying to verify candidate authority '
+        'certificate "kubernetes")',
+        ErrorKind.UNKNOWN_AUTHORITY,
+        lambda d: reissue(d, "etcd", cn="etcd", hosts=["127.0.0.1"], ca=foreign_ca()),
+        {"etcd.pem"},
+        "--only etcd.pem",
+    ),
+    Case(
+        "kelseyhightower/kubernetes-the-hard-way#654 (kube-apiserver's log)",
+        "I0430 00:00:24.205492   31884 log.go:172] http: TLS handshake error from "
+        "127.0.0.1:54950: remote error: tls: bad certificate\nI0430 00:00:25.692841   31884 "
+        "log.go:172] http: TLS handshake error from 127.0.0.1:54952: remote error: tls: bad "
+        "certificate",
+        ErrorKind.PEER_REJECTED,
+        lambda d: reissue(d, "kubernetes", ca=foreign_ca()),
+        {"kubernetes.pem"},
+        "--only kubernetes.pem",
     ),
     # not certificate problems: nothing may match, and the answer must say so
     Case(
@@ -372,12 +422,29 @@ CASES = [
         "DNS",
     ),
     Case(
-        "issue 16's example",
-        "dial tcp: lookup x on 10.96.0.10:53: no such host",
+        "kubernetes/kubeadm#1852",
+        "Get https://localhost:8443/api/v1/namespaces/kube-system/configmaps/kubeadm-config: dial "
+        "tcp 127.0.0.1:8443: connect: connection refused",
+        ErrorKind.NOT_CERTIFICATE,
+        lambda d: reissue(d, "admin", ca=foreign_ca()),  # a broken file must not be named
+        set(),
+        "listens on that port",
+    ),
+    Case(
+        "kubernetes/kubernetes#78158 (`journalctl -u kube-apiserver` pasted whole)",
+        "May 21 11:49:34 master kube-apiserver[1236]: I0521 11:49:34.874794    1236 "
+        "customresource_discovery_controller.go:199] Starting DiscoveryController\n"
+        "May 21 11:49:34 master kube-apiserver[1236]: I0521 11:49:34.874891    1236 "
+        "naming_controller.go:284] Starting NamingConditionController\n"
+        "May 21 11:49:34 master kube-apiserver[1236]: I0521 11:49:34.876306    1236 log.go:172] "
+        "http: TLS handshake error from 10.91.32.169:57432: tls: first record does not look "
+        "like a TLS handshake\n"
+        "May 21 11:49:35 master kube-apiserver[1236]: I0521 11:49:35.085722    1236 "
+        "cache.go:39] Caches are synced for APIServiceRegistrationController controller",
         ErrorKind.NOT_CERTIFICATE,
         _nothing,
         set(),
-        "DNS",
+        "https://",
     ),
     Case(
         "kubernetes-sigs/metrics-server#375",
@@ -430,6 +497,8 @@ def test_real_error_texts(case: Case, pristine: Path, tmp_path: Path) -> None:
     fix = "\n".join(first.fix)
     assert case.fix.replace("{dir}", str(root)) in fix, (case.source, fix)
     assert first.is_certificate_problem is (case.kind is not ErrorKind.NOT_CERTIFICATE)
+    if "what" in case.extra:
+        assert case.extra["what"] in first.what, first.what
 
 
 def test_the_fix_runs_and_then_nothing_old_is_named(pristine: Path, tmp_path: Path) -> None:
@@ -452,8 +521,15 @@ def test_the_fix_runs_and_then_nothing_old_is_named(pristine: Path, tmp_path: Pa
 
 
 def test_the_table_is_big_enough() -> None:
+    """At least 20 texts, each from a thread (owner/repo#number), every kind of issue 16."""
     assert len(CASES) >= 20
+    assert all(re.match(r"[\w.-]+/[\w.-]+#\d+", c.source) for c in CASES)
+    assert len({c.text for c in CASES}) == len(CASES)
     assert sum(c.kind is ErrorKind.NOT_CERTIFICATE for c in CASES) >= 3
+    # etcd's "failed to verify client certificate" wraps the real cause: it shows in `what`
+    wrapped = [c for c in CASES if "could not verify the client" in c.extra.get("what", "")]
+    assert len(wrapped) >= 2
+    assert {c.kind for c in CASES} | {ErrorKind.CLIENT_NOT_VERIFIED} == set(ErrorKind)
 
 
 def test_a_journal_excerpt_gives_each_error_once(pristine: Path, tmp_path: Path) -> None:

@@ -398,8 +398,9 @@ def _cn_not_allowed(
                 record.role,
             )
         )
+    names = ",".join(dict.fromkeys((*error.allowed, error.cn)))
     d.fix.append(
-        f"add the CN to kube-apiserver's flag: --requestheader-allowed-names={error.cn} (or "
+        f"add the CN to kube-apiserver's flag: --requestheader-allowed-names={names} (or "
         "leave the flag empty to allow any CN the --requestheader-client-ca-file signed), then "
         "systemctl restart kube-apiserver"
     )
@@ -439,7 +440,8 @@ def _peer_rejected(
     error: ParsedError, reviews: list[Review], config: str | None, d: Diagnosis
 ) -> None:
     d.looked_for = (
-        "client certificates that are expired, not signed by a CA here, or lack client auth"
+        "certificates (the one the rejected side presented) that are expired, not signed by a "
+        "CA here, or lack the usage their side needs"
     )
     found: list[tuple[Review, ReviewedFile, str]] = []
     for review, record in _certs(reviews, embedded=False):
@@ -508,6 +510,16 @@ def _not_certificate(
     error: ParsedError, reviews: list[Review], config: str | None, d: Diagnosis
 ) -> None:
     d.looked_for = "nothing: this error happens before any certificate is exchanged"
+    if "first record does not look like a TLS handshake" in error.quote:
+        d.what = (
+            "not a certificate problem: a client spoke plain HTTP (or another protocol) to a "
+            "TLS port"
+        )
+        d.fix.append(
+            "find the client by the address in the line and give it https:// in its --server "
+            "or URL (or point it at the plain port)"
+        )
+        return
     d.fix.append(
         "check the network instead: the name resolves (DNS, /etc/hosts), the address is "
         "reachable, and the server listens on that port (systemctl status, ss -ltnp)"
