@@ -81,7 +81,7 @@ def _read_text(args: argparse.Namespace) -> str | int:
 
 def run(args: argparse.Namespace) -> int:
     """Diagnose the text against the directories; 0 when an error was recognised."""
-    from wizard.doctor import diagnose
+    from wizard.doctor import diagnose, unrecognised
     from wizard.review import ReviewError, review_directory
 
     text = _read_text(args)
@@ -101,11 +101,7 @@ def run(args: argparse.Namespace) -> int:
             return refuse(str(error))
     diagnoses = diagnose(text, reviews, config)
     if not diagnoses:
-        return refuse(
-            "no certificate or connection error recognised in the text — looked for x509:, "
-            "tls:, bootstrap client certificate, `subject with cn=`, dial tcp; paste the whole "
-            "error line"
-        )
+        return refuse(unrecognised(text))
     if args.json:
         print_json(
             {

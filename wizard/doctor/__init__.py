@@ -64,6 +64,25 @@ def diagnose(text: str, reviews: list[Review], config: str | None = None) -> lis
     return [_diagnose(error, reviews, config) for error in parse_errors(text)]
 
 
+_HIDDEN_CAUSE = ("context deadline exceeded", "TransientFailure", "DeadlineExceeded")
+
+
+def unrecognised(text: str) -> str:
+    """What to say when `text` holds no error the doctor knows: what it looked for, and where
+    the cause is when the client's words hide it (gRPC clients such as etcdctl)."""
+    looked = (
+        "no certificate or connection error recognised in the text — looked for x509:, tls:, "
+        "bootstrap client certificate, `subject with cn=`, dial tcp"
+    )
+    if any(word in text for word in _HIDDEN_CAUSE):
+        return (
+            f"{looked}; a gRPC client (etcdctl, kube-apiserver's etcd client) hides the TLS "
+            "error behind `context deadline exceeded` — paste the server's log instead "
+            "(journalctl -u etcd: its `rejected connection` lines say why)"
+        )
+    return f"{looked}; paste the whole error line"
+
+
 def _c(record: ReviewedFile) -> CertFacts:
     """The certificate of a record `_certs` returned (always there)."""
     assert record.cert is not None
@@ -128,7 +147,8 @@ def _diagnose(error: ParsedError, reviews: list[Review], config: str | None) -> 
     if handler is not None:
         handler(error, reviews, config, diagnosis)
     if error.inner:
-        diagnosis.what += f" — reported by a server that {ERROR_WORDS[error.inner[0]]}"
+        diagnosis.what += " — reported by a server that could not verify the client certificate"
+        diagnosis.what += " it was given: the client's certificate is the one to fix"
     return diagnosis
 
 
@@ -549,4 +569,5 @@ __all__ = [
     "ParsedError",
     "diagnose",
     "parse_errors",
+    "unrecognised",
 ]
