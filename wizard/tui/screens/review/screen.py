@@ -121,6 +121,7 @@ def review_keys(alone: bool) -> list[tuple[str, str]]:
         ("↑ ↓ PgUp PgDn", "Move; the panel explains the selected file"),
         ("space", "Mark / unmark the selected certificate for renewal"),
         ("n", "Renew the marked certificates (or the selected one)…"),
+        ("d", "Doctor: paste an error text, see which files it is about…"),
         ("r", "The panel: details or the raw cfssl-certinfo JSON"),
         ("? / F1", "This help"),
         *leaving,
@@ -143,6 +144,7 @@ class ReviewScreen(OverWizardScreen[None]):
         Binding("t", "toggle_view", "Tree"),
         Binding("space", "toggle_mark", "Mark"),
         Binding("n", "renew", "Renew…"),
+        Binding("d", "doctor", "Doctor…", show=False),  # wizard.tui.screens.doctor
         # The panel's title says "press r for the raw cfssl-certinfo JSON": r leaves the footer
         # room for "esc Back to wizard" at 80 columns.
         Binding("r", "toggle_raw", "JSON", show=False),
@@ -185,6 +187,7 @@ class ReviewScreen(OverWizardScreen[None]):
         self.rows: list[Row] = build_rows(review)
         self.shown_rows: list[Row] = list(self.rows)
         self.marked: set[int] = set()
+        self.doctored: set[int] = set()  # rows the doctor matched (d): ▶ and reversed
         self.selected: int | None = None
         self._tree_nodes: dict[int, TreeNode[int | None]] = {}
         self._details: dict[int, tuple[CertDetails, str, str]] = {}
@@ -296,7 +299,7 @@ class ReviewScreen(OverWizardScreen[None]):
         mark = Text(MARK if row.index in self.marked else " ", style=self._colour("accent"))
         return [
             mark,
-            Text(row.file),
+            Text(f"▶ {row.file}", "reverse") if row.index in self.doctored else Text(row.file),
             Text(f"{row.symbol} {row.status}", style=colour),
             Text(row.expires, style=colour if row.look != "success" else ""),
             Text(row.kind),
@@ -590,6 +593,22 @@ class ReviewScreen(OverWizardScreen[None]):
             callback=self._after_renew,
         )
 
+    def action_doctor(self) -> None:
+        """Paste an error text; the files it is about are highlighted here (d)."""
+        from wizard.tui.screens.doctor import DoctorDialog
+
+        config = str(self.config_path) if self.config_path else None
+        self.app.push_screen(DoctorDialog(self.review, self.rows, config), self._doctored)
+
+    def _doctored(self, rows: set[int] | None) -> None:
+        if rows is not None:
+            self.doctored = rows
+            self._fill_table()
+            shown = [row.index for row in self.shown_rows]
+            if rows & set(shown):  # the cursor (and the panel) on the first file it names
+                first = shown.index(min(rows & set(shown)))
+                self.query_one("#review-table", DataTable).move_cursor(row=first, animate=False)
+
     def _after_renew(self, written: bool | None) -> None:
         if written:
             self.refresh_review()
@@ -627,6 +646,7 @@ class ReviewScreen(OverWizardScreen[None]):
         self.review = review
         self.rows = build_rows(review)
         self.marked.clear()
+        self.doctored.clear()
         if self.selected is not None and self.selected >= len(self.rows):
             self.selected = None
         self._show_review()
