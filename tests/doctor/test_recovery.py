@@ -13,7 +13,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 
+from wizard import pki
 from wizard.catalog import COMPONENT_ORDER, RESTARTS, Part, concrete_entries, files_of, get_profile
 from wizard.distribution import plan_distribution
 from wizard.doctor.recovery import recovery_guide, recovery_plan
@@ -165,9 +167,7 @@ def _expire_everything(directory: Path, spec: ClusterSpec) -> list[Path]:
     return done
 
 
-def _pair(directory: Path, name: str):  # type: ignore[no-untyped-def]
-    from wizard import pki
-
+def _pair(directory: Path, name: str) -> tuple[x509.Certificate, pki.PrivateKey]:
     return (
         pki.load_certificate((directory / f"{name}.pem").read_bytes(), name),
         pki.load_private_key((directory / f"{name}-key.pem").read_bytes(), name),

@@ -160,6 +160,21 @@ def test_an_expired_apiserver_certificate(lab_doctor: Cluster) -> None:
     assert f"-o {broken.resolve()} --only kubernetes.pem" in "\n".join(first["fix"]), first
 
 
+def _log_of(cluster: Cluster, host: str, name: str, waiting_for: str) -> str:
+    """A component's whole log, once it holds `waiting_for` (logs are flushed a bit late)."""
+    log = ""
+    for _ in range(20):
+        log = next(
+            p.log.read_text(errors="replace")
+            for (where, what), p in cluster.processes.items()
+            if where == host and what == name
+        )
+        if waiting_for in log:
+            return log
+        time.sleep(0.5)
+    raise AssertionError(f"{host} {name}: no {waiting_for!r} in its log:\n{log[-2000:]}")
+
+
 def test_an_address_missing_from_the_sans(lab_doctor: Cluster) -> None:
     """master-3 serves a certificate made before it was a master: dialled by its address."""
     broken = _copy(lab_doctor, "nosan")
@@ -243,16 +258,7 @@ def test_etcd_rejects_a_client_pair_from_another_set(lab_doctor: Cluster) -> Non
         env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"},
     )
     assert result.returncode != 0, result.stdout
-    log = ""
-    for _ in range(20):
-        log = next(
-            p.tail(200)
-            for (host, name), p in lab_doctor.processes.items()
-            if host == member.name and name == "etcd"
-        )
-        if "rejected connection" in log:
-            break
-        time.sleep(0.5)
+    log = _log_of(lab_doctor, member.name, "etcd", "rejected connection")
     assert "failed to verify client certificate" in log, log
     report = doctor(lab_doctor, log, mixed)
     kinds = [d["kind"] for d in report["diagnoses"]]
