@@ -200,6 +200,13 @@ def _expired(error: ParsedError, reviews: list[Review], config: str | None, d: D
             d.fix[:0] = _fix_renew(config, found)
     if not after:
         d.fix.append("check the clocks first: `timedatectl` on both hosts (NTP in sync?)")
+    elif moment is None or not found:
+        # "expired or not yet valid" with no date, or no certificate here has ended: a clock
+        # ahead or behind on one host gives the same words
+        d.fix.append(
+            "check the clocks: `timedatectl` on the client and the server (NTP in sync?) — a "
+            "clock off by more than a certificate's age gives this error too"
+        )
 
 
 def _unknown_authority(
