@@ -8,11 +8,13 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+
 from tests.doctor.test_doctor import reissue, utc
 from wizard.catalog import get_profile
 from wizard.distribution import base_directory, plan_distribution
 from wizard.doctor import ErrorKind
-from wizard.doctor.sources import HostFiles, LocalDirectory, diagnose_sources
+from wizard.doctor.sources import EMBEDDED_SUFFIX, HostFiles, LocalDirectory, diagnose_sources
 from wizard.spec import ClusterSpec
 
 EXPIRED = (
@@ -77,3 +79,34 @@ def test_paths_outside_the_root_and_climbing_ones(pristine: Path, tmp_path: Path
     (first,) = diagnose_sources(EXPIRED, [source])
     assert [m.path for m in first.matches] == ["10.0.0.9:/etc/etcd/ssl/etcd.pem"]
     assert not Path("/tmp/kcw-x.pem").exists()
+
+
+def test_what_the_fleet_reads_back_certificates_only(pristine: Path, tmp_path: Path) -> None:
+    """The fleet check carries DER certificates (never keys): a file's and a kubeconfig's."""
+    from cryptography import x509
+
+    broken = tmp_path / "broken"
+    shutil.copytree(pristine, broken)
+    reissue(broken, "kube-proxy", end=utc("2023-03-25T05:32:30Z"))
+    der = x509.load_pem_x509_certificate((broken / "kube-proxy.pem").read_bytes()).public_bytes(
+        serialization.Encoding.DER
+    )
+    good = x509.load_pem_x509_certificate((broken / "ca.pem").read_bytes()).public_bytes(
+        serialization.Encoding.DER
+    )
+    node = HostFiles.from_certificates(
+        "10.0.0.31",
+        "/etc/kubernetes/ssl",
+        {"/etc/kubernetes/ssl/ca.pem": [good], "/etc/kubernetes/ssl/kube-proxy.pem": [der]},
+        embedded={"/etc/kubernetes/kube-proxy.kubeconfig": [good, der]},
+    )
+    assert not any(b"PRIVATE KEY" in content for content in node.files.values())
+    (first,) = diagnose_sources(EXPIRED, [node], output=str(pristine))
+    assert sorted(m.path for m in first.matches) == [
+        "10.0.0.31:/etc/kubernetes/kube-proxy.kubeconfig",
+        "10.0.0.31:/etc/kubernetes/ssl/kube-proxy.pem",
+    ]
+    fix = "\n".join(first.fix)
+    assert f"-o {pristine} --only kube-proxy.pem\n" in fix + "\n", fix
+    assert f"copy {pristine}/kube-proxy.kubeconfig to 10.0.0.31:/etc/kubernetes/kube-proxy" in fix
+    assert "_outside" not in fix and EMBEDDED_SUFFIX not in fix, fix

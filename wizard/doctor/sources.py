@@ -39,6 +39,34 @@ class HostFiles:
     root: str
     files: Mapping[str, bytes] = field(repr=False)
 
+    @classmethod
+    def from_certificates(
+        cls,
+        address: str,
+        root: str,
+        certificates: Mapping[str, Sequence[bytes]],
+        embedded: Mapping[str, Sequence[bytes]] | None = None,
+    ) -> HostFiles:
+        """What the fleet check reads back (it never carries private bytes): the DER
+        certificates of each file, and those inside each kubeconfig (`embedded`)."""
+        files = {path: _pem(ders) for path, ders in certificates.items() if ders}
+        for path, ders in (embedded or {}).items():
+            if ders:
+                files[path + EMBEDDED_SUFFIX] = _pem(ders)
+        return cls(address, root, files)
+
+
+EMBEDDED_SUFFIX = ".certificates.pem"
+"""A kubeconfig's certificates are laid out beside it under this suffix, named back as the
+kubeconfig itself."""
+
+
+def _pem(ders: Sequence[bytes]) -> bytes:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return b"".join(x509.load_der_x509_certificate(d).public_bytes(Encoding.PEM) for d in ders)
+
 
 CertificateSource = LocalDirectory | HostFiles
 
@@ -70,7 +98,7 @@ def diagnose_sources(
         if not hosts:
             return diagnoses
         out = output or (os.path.dirname(os.path.abspath(config)) if config else ".")
-        return [_named_back(d, hosts, out) for d in diagnoses]
+        return [_named_back(d, hosts, out, config or "cluster.toml") for d in diagnoses]
 
 
 def _below(source: HostFiles, path: str) -> str:
@@ -92,8 +120,8 @@ def _lay_out(source: HostFiles, tree: Path) -> None:
         target.write_bytes(content)
 
 
-def _host_path(path: str, hosts: dict[str, HostFiles]) -> tuple[HostFiles, str, str] | None:
-    """(host, relative, ADDRESS:/absolute) for a path inside a laid-out host tree."""
+def _host_path(path: str, hosts: dict[str, HostFiles]) -> tuple[HostFiles, str, bool] | None:
+    """(host, absolute path on it, inside a kubeconfig?) for a path in a laid-out host tree."""
     for tree, source in hosts.items():
         if path.startswith(tree + os.sep):
             relative = path[len(tree) + 1 :]
@@ -101,29 +129,54 @@ def _host_path(path: str, hosts: dict[str, HostFiles]) -> tuple[HostFiles, str, 
                 absolute = "/" + relative.removeprefix("_outside/")
             else:
                 absolute = posixpath.join(source.root, relative)
-            return source, relative, f"{source.address}:{absolute}"
+            embedded = absolute.endswith(EMBEDDED_SUFFIX)
+            return source, absolute.removesuffix(EMBEDDED_SUFFIX), embedded
     return None
 
 
-def _named_back(diagnosis: Diagnosis, hosts: dict[str, HostFiles], output: str) -> Diagnosis:
+KUBECONFIG_HOME = "/etc/kubernetes"
+"""Where the distribution puts kubeconfigs on a host (beside the certificate folder)."""
+
+
+def _set_name(source: HostFiles, absolute: str) -> str:
+    """The file's name in the generated set: its path below the host's root (kubeconfigs:
+    below /etc/kubernetes), as the distribution placed it."""
+    for base in (source.root.rstrip("/"), KUBECONFIG_HOME):
+        if absolute.startswith(base + "/"):
+            return absolute[len(base) + 1 :]
+    return posixpath.basename(absolute)
+
+
+def _named_back(
+    diagnosis: Diagnosis, hosts: dict[str, HostFiles], output: str, config: str
+) -> Diagnosis:
+    """Host paths as ADDRESS:/path; the renew in the output directory, then the copies."""
     matches: list[Match] = []
+    renew: list[str] = []
     copies: list[str] = []
     for match in diagnosis.matches:
         found = _host_path(match.path, hosts)
         if found is None:
             matches.append(match)
             continue
-        _source, relative, named = found
+        source, absolute, embedded = found
+        named = f"{source.address}:{absolute}"
         matches.append(replace(match, path=named))
-        copies.append(f"then copy {os.path.join(output, relative)} to {named}")
-    fix = []
-    for step in diagnosis.fix:
-        for tree in hosts:
-            if f"-o {tree} " in step:
-                step = step.replace(f"-o {tree} ", f"-o {output} ")
-                step = step.replace(f"-c {os.path.join(tree, 'cluster.toml')} ", "-c cluster.toml ")
-        fix.append(step)
-        if step.startswith(f"{PROG} renew") and copies:
-            fix.extend(copies)
-            copies = []
+        name = _set_name(source, absolute)
+        if embedded:
+            copies.append(
+                f"renew the certificate {name} carries (`{PROG} review {output}` names its "
+                f"user), then copy {posixpath.join(output, name)} to {named}"
+            )
+        else:
+            renew.append(name)
+            copies.append(f"then copy {posixpath.join(output, name)} to {named}")
+    if not copies:
+        return replace(diagnosis, matches=matches)
+    fix = [step for step in diagnosis.fix if not any(tree in step for tree in hosts)]
+    first = next((i for i, step in enumerate(fix) if step.startswith(f"{PROG} renew")), 0)
+    added = []
+    if renew:
+        added.append(f"{PROG} renew -c {config} -o {output} --only {' '.join(sorted(set(renew)))}")
+    fix[first:first] = added + copies
     return replace(diagnosis, matches=matches, fix=fix)
