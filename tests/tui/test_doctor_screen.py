@@ -46,7 +46,8 @@ async def test_paste_diagnose_and_the_file_is_highlighted(tmp_path: Path) -> Non
         box = dialog.query_one("#doctor-text", TextArea)
         assert box.has_focus
         # the dialog and its buttons fit in 80×24
-        assert dialog.query_one(".dialog").region.right <= NARROW[0]
+        assert dialog.query_one("#doctor-dialog").region.right <= NARROW[0]
+        assert dialog.query_one("#doctor-result-scroll").region.height >= 6
         assert dialog.query_one("#diagnose").region.bottom <= NARROW[1]
         box.load_text(EXPIRED)
         await pilot.press("ctrl+r")

@@ -49,9 +49,12 @@ class DoctorDialog(ModalScreen[set[int] | None]):
     """Paste an error, read the diagnosis; closes with the rows to highlight (None: cancelled)."""
 
     DEFAULT_CSS = """
-    DoctorDialog .dialog { width: 100; height: 90%; }
-    DoctorDialog #doctor-text { height: 6; margin-top: 1; }
-    DoctorDialog #doctor-result-scroll { height: 1fr; margin-top: 1; }
+    #doctor-dialog {
+        width: 100; max-width: 95%; height: 95%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    #doctor-text { height: 5; margin-top: 1; }
+    #doctor-result-scroll { height: 1fr; margin-top: 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "diagnose", "Diagnose"),
@@ -67,10 +70,10 @@ class DoctorDialog(ModalScreen[set[int] | None]):
 
     def compose(self) -> ComposeResult:
         """Title, the paste box, the buttons, the diagnosis."""
-        with Vertical(classes="dialog"):
+        with Vertical(id="doctor-dialog"):  # not .dialog: this one takes most of the screen
             yield Static("Doctor: which file is this error about?", classes="dialog-title")
             yield Static(
-                "Paste the error (or the journalctl lines around it), then Diagnose (ctrl+r).",
+                "Paste the error or the journalctl lines around it, then ctrl+r.",
                 classes="dialog-text",
             )
             yield TextArea(id="doctor-text", soft_wrap=True, show_line_numbers=False)
