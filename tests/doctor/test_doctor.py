@@ -634,3 +634,19 @@ def test_cli_plain_json_and_refusals(pristine: Path, tmp_path: Path) -> None:
     assert "Traceback" not in missing.stderr + big.stderr + empty.stderr
     helped = _cli("--help")
     assert "Exit code: 0 diagnosed" in helped.stdout
+
+
+def test_per_host_copies_are_not_the_culprit(pristine: Path, tmp_path: Path) -> None:
+    """`generate --per-host` copies (hosts/<address>/etc/…) share the set file's dates: the
+    set's own file is named, and the renew names only it (renew refuses the copies' paths)."""
+    directory = tmp_path / "certs"
+    shutil.copytree(pristine, directory)
+    reissue(directory, "admin", end=utc("2023-03-25T05:32:30Z"))
+    copy = directory / "hosts" / "10.0.0.21" / "etc" / "kubernetes" / "ssl"
+    copy.mkdir(parents=True)
+    shutil.copy(directory / "admin.pem", copy / "admin.pem")
+    (first,) = diagnose(CASES[0].text, [review_directory(directory)])
+    assert [Path(m.path).relative_to(directory.resolve()) for m in first.matches] == [
+        Path("admin.pem")
+    ]
+    assert first.fix[0].endswith("--only admin.pem"), first.fix

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -93,8 +94,14 @@ def _abs(review: Review, record: ReviewedFile) -> str:
     return os.path.join(os.path.abspath(review.root), record.path)
 
 
+_PER_HOST_COPY = re.compile(r"^hosts/[^/]+/etc/")
+"""`generate --per-host` copies under hosts/<address>/etc/…: made from the set's own files, so
+the set's file is the one to fix (renew --only refuses their paths)."""
+
+
 def _certs(reviews: list[Review], *, embedded: bool = True) -> list[tuple[Review, ReviewedFile]]:
-    """The certificate records, without the old files a renewal kept in backup-… folders."""
+    """The certificate records, without the old files a renewal kept in backup-… folders and
+    the per-host copies of `generate --per-host`."""
     return [
         (review, record)
         for review in reviews
@@ -102,6 +109,7 @@ def _certs(reviews: list[Review], *, embedded: bool = True) -> list[tuple[Review
         if record.cert is not None
         and (embedded or not record.embedded)
         and not record.path.startswith(BACKUP_PREFIX)
+        and not _PER_HOST_COPY.match(record.path)
     ]
 
 
