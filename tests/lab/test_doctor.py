@@ -10,6 +10,8 @@ hosts, and a client's pair taken from another set whose CA is also named "kubern
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import shutil
 import time
 from collections.abc import Iterator
@@ -280,3 +282,116 @@ def cluster_doctor_refusal(cluster: Cluster, text: str, directory: Path) -> str:
     )
     assert result.returncode == 1, (result.stdout, text)
     return result.stderr
+
+
+def _guide_steps(guide: str) -> list[tuple[str, list[str]]]:
+    """(component, the command lines of its code blocks) in the guide's order."""
+    steps: list[tuple[str, list[str]]] = []
+    for section in re.split(r"^## \d+\. ", guide, flags=re.M)[1:]:
+        component = section.split("\n", 1)[0].strip()
+        lines = [
+            line
+            for block in re.findall(r"```\n(.*?)```", section, re.S)
+            for line in block.splitlines()
+            if line.strip()
+        ]
+        steps.append((component, lines))
+    return steps
+
+
+def test_the_recovery_guide_brings_back_a_cluster_switched_off_too_long(
+    lab_doctor: Cluster, control_plane: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A classic cluster whose every certificate ended yesterday (same CA): etcd's peers refuse
+    each other, and its own log says so; the guide of `doctor --recovery`, followed as printed
+    (its renew lines on the jump host, its scp lines over the lab's SSH, its restarts), brings
+    etcd and kube-apiserver back."""
+    lab = lab_doctor.lab
+    lab.stop_processes()
+    lab.reset_hosts()
+    cluster = Cluster.generate(lab, control_plane, tmp_path_factory.mktemp("off"), "classic")
+    out = cluster.out
+    config = out.parent / "cluster.toml"
+    now = datetime.now(UTC).replace(microsecond=0)
+    for days, name in enumerate(("kubernetes", "admin", "kube-proxy"), 1):
+        reissue(out, name, end=now - timedelta(days=days))
+        for tree in (out / "hosts").glob(f"*/etc/kubernetes/ssl/{name}*.pem"):
+            shutil.copy(out / tree.name, tree)
+    cluster.place()
+    cluster.start_etcd(GUIDE_ETCD)
+    member = ETCD[0]
+    log = _log_of(cluster, member.name, "etcd", "certificate has expired")
+    report = doctor(cluster, log, out)
+    kinds = [d["kind"] for d in report["diagnoses"]]
+    assert "expired" in kinds, (kinds, log[-1500:])
+    expired = report["diagnoses"][kinds.index("expired")]
+    assert [f["path"] for f in expired["files"]] == [str(out.resolve() / "kubernetes.pem")]
+
+    guide = lab.run(
+        JUMP,
+        *product_argv("doctor", "--recovery", "-c", str(config), str(out)),
+        cwd=REPO,
+        timeout=120,
+    )
+    assert guide.returncode == 0, guide.stderr
+    steps = _guide_steps(guide.stdout)
+    assert [c for c, _ in steps][:2] == ["etcd", "kube-apiserver"], steps
+    ran: list[str] = []
+    for component, lines in steps:
+        for line in lines:
+            words = shlex.split(line)
+            if words[0] == "k8s-cert-wizard":
+                done = lab.run(JUMP, *product_argv(*words[1:]), cwd=REPO, timeout=180)
+            elif words[0] == "scp":
+                # -O: the lab's sshd has no sftp subsystem, so scp uses its classic protocol
+                scp = ["scp", "-O", "-q", "-F", str(lab.ssh_config), *words[1:]]
+                done = lab.run(JUMP, *scp, timeout=60)
+            elif words[:2] == ["systemctl", "restart"]:
+                _restart(cluster, words[2])
+                ran.append(words[2])
+                continue
+            else:
+                continue
+            assert done.returncode == 0, f"{component}: `{line}`\n{done.stdout}{done.stderr}"
+    assert ran[:2] == ["etcd", "kube-apiserver"], ran
+    cluster.admin = client_kubeconfig(
+        lab,
+        out.parent / "admin.kubeconfig",
+        server=f"https://{MASTERS[0].address}:6443",
+        ca=out / "ca.pem",
+        cert=out / "admin.pem",
+        key=out / "admin-key.pem",
+    )
+    _wait_ready(cluster, MASTERS[0].address)
+    assert _expired_in_review(cluster, out) == []
+
+
+def _restart(cluster: Cluster, component: str) -> None:
+    """What `systemctl restart` does in the lab (no systemd there): stop, start again."""
+    for (host, name), process in list(cluster.processes.items()):
+        if name == component:
+            cluster.lab.kill(process)
+            del cluster.processes[(host, name)]
+    if component == "etcd":
+        cluster.start_etcd(GUIDE_ETCD)
+        out = cluster.out
+        cluster.wait_etcd(
+            (f"{out}/ca.pem", f"{out}/kubernetes.pem", f"{out}/kubernetes-key.pem"), timeout=120
+        )
+    elif component == "kube-apiserver":
+        _serve(
+            cluster,
+            0,
+            Path("/etc/kubernetes/ssl/kubernetes.pem"),
+            Path("/etc/kubernetes/ssl/kubernetes-key.pem"),
+        )
+    # the classic lab runs no controller-manager, scheduler, kubelet or kube-proxy
+
+
+def _expired_in_review(cluster: Cluster, directory: Path) -> list[str]:
+    review = cluster.review(directory)
+    return [
+        e["path"]
+        for e in review["expiry"]
+        if e["status"] == "expired" and not e["path"].startswith("backup-")
+    ]
