@@ -389,9 +389,12 @@ def _restart(cluster: Cluster, component: str) -> None:
 
 
 def _expired_in_review(cluster: Cluster, directory: Path) -> list[str]:
+    """What the review still calls expired in the set: not the backups, and not the
+    `--per-host` trees under hosts/ (renew does not rewrite them; the guide's scp lines copy
+    the set's own renewed files to the hosts instead)."""
     review = cluster.review(directory)
     return [
         e["path"]
         for e in review["expiry"]
-        if e["status"] == "expired" and not e["path"].startswith("backup-")
+        if e["status"] == "expired" and not e["path"].startswith(("backup-", "hosts/"))
     ]
