@@ -26,7 +26,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         epilog="examples:\n"
         "  journalctl -u kube-apiserver -n 200 | k8s-cert-wizard doctor /etc/kubernetes/ssl\n"
         "  k8s-cert-wizard doctor k8s-certs -e 'x509: certificate is valid for kubernetes, "
-        "not 10.0.0.9'",
+        "not 10.0.0.9'\n"
+        "  k8s-cert-wizard doctor --recovery -c k8s-certs/cluster.toml k8s-certs --lang zh",
     )
     doctor.add_argument(
         "directories",
@@ -45,6 +46,25 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         default=argparse.SUPPRESS,
         metavar="FILE",
         help="cluster.toml: named in the fix commands, and server SANs checked against it",
+    )
+    doctor.add_argument(
+        "--hosts",
+        action="store_true",
+        help="also read the deployed files on the hosts of cluster.toml (needs -c and the "
+        "fleet check of issue 14)",
+    )
+    doctor.add_argument(
+        "--recovery",
+        action="store_true",
+        help="print the recovery guide for a cluster switched off past its certificates' end "
+        "(same CA): what to renew in which order, where to copy it, what to restart — for "
+        "the profile of -c cluster.toml, with DIR as the set's directory; reads no error text",
+    )
+    doctor.add_argument(
+        "--lang",
+        choices=("en", "zh"),
+        default="en",
+        help="the recovery guide's language (default en)",
     )
 
 
@@ -79,11 +99,41 @@ def _read_text(args: argparse.Namespace) -> str | int:
     return text
 
 
+FLEET_MISSING = (
+    "--hosts needs the fleet check (issue 14), which this build does not have yet — copy the "
+    "hosts' files here instead (scp -r root@HOST:/etc/kubernetes DIR) and give DIR"
+)
+
+
+def _recovery(args: argparse.Namespace) -> int:
+    from wizard.cli.common import load_valid_spec
+    from wizard.doctor.recovery import recovery_guide
+
+    config = getattr(args, "config", None)
+    if not config:
+        return refuse(
+            "--recovery needs the cluster: give -c cluster.toml (its profile decides the order)"
+        )
+    if len(args.directories) > 1:
+        return refuse("--recovery takes one DIR: the directory the set was generated in")
+    spec = load_valid_spec(config)
+    directory = str((args.directories or [Path(".")])[0].resolve())
+    print(recovery_guide(spec, config, directory, args.lang), end="")
+    return OK
+
+
 def run(args: argparse.Namespace) -> int:
     """Diagnose the text against the directories; 0 when an error was recognised."""
-    from wizard.doctor import diagnose
-    from wizard.review import ReviewError, review_directory
+    from wizard.doctor import unrecognised
+    from wizard.doctor.sources import LocalDirectory, diagnose_sources
+    from wizard.review import ReviewError
 
+    if args.recovery:
+        return _recovery(args)
+    if args.hosts:
+        if not getattr(args, "config", None):
+            return refuse("--hosts reads the hosts of cluster.toml: give -c cluster.toml")
+        return refuse(FLEET_MISSING)
     text = _read_text(args)
     if isinstance(text, int):
         return text
@@ -93,23 +143,19 @@ def run(args: argparse.Namespace) -> int:
         from wizard.cli.common import load_valid_spec
 
         spec = load_valid_spec(config)
-    reviews = []
-    for directory in args.directories or [Path(".")]:
-        try:
-            reviews.append(review_directory(directory, config=spec))
-        except ReviewError as error:
-            return refuse(str(error))
-    diagnoses = diagnose(text, reviews, config)
-    if not diagnoses:
-        return refuse(
-            "no certificate or connection error recognised in the text — looked for x509:, "
-            "tls:, bootstrap client certificate, `subject with cn=`, dial tcp; paste the whole "
-            "error line"
+    directories = args.directories or [Path(".")]
+    try:
+        diagnoses = diagnose_sources(
+            text, [LocalDirectory(d) for d in directories], config=config, spec=spec
         )
+    except ReviewError as error:
+        return refuse(str(error))
+    if not diagnoses:
+        return refuse(unrecognised(text))
     if args.json:
         print_json(
             {
-                "directories": [str(Path(r.root).resolve()) for r in reviews],
+                "directories": [str(d.resolve()) for d in directories],
                 "diagnoses": [d.to_json() for d in diagnoses],
             }
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -64,6 +65,25 @@ def diagnose(text: str, reviews: list[Review], config: str | None = None) -> lis
     return [_diagnose(error, reviews, config) for error in parse_errors(text)]
 
 
+_HIDDEN_CAUSE = ("context deadline exceeded", "TransientFailure", "DeadlineExceeded")
+
+
+def unrecognised(text: str) -> str:
+    """What to say when `text` holds no error the doctor knows: what it looked for, and where
+    the cause is when the client's words hide it (gRPC clients such as etcdctl)."""
+    looked = (
+        "no certificate or connection error recognised in the text — looked for x509:, tls:, "
+        "bootstrap client certificate, `subject with cn=`, dial tcp"
+    )
+    if any(word in text for word in _HIDDEN_CAUSE):
+        return (
+            f"{looked}; a gRPC client (etcdctl, kube-apiserver's etcd client) hides the TLS "
+            "error behind `context deadline exceeded` — paste the server's log instead "
+            "(journalctl -u etcd: its `rejected connection` lines say why)"
+        )
+    return f"{looked}; paste the whole error line"
+
+
 def _c(record: ReviewedFile) -> CertFacts:
     """The certificate of a record `_certs` returned (always there)."""
     assert record.cert is not None
@@ -74,8 +94,14 @@ def _abs(review: Review, record: ReviewedFile) -> str:
     return os.path.join(os.path.abspath(review.root), record.path)
 
 
+_PER_HOST_COPY = re.compile(r"^hosts/[^/]+/etc/")
+"""`generate --per-host` copies under hosts/<address>/etc/…: made from the set's own files, so
+the set's file is the one to fix (renew --only refuses their paths)."""
+
+
 def _certs(reviews: list[Review], *, embedded: bool = True) -> list[tuple[Review, ReviewedFile]]:
-    """The certificate records, without the old files a renewal kept in backup-… folders."""
+    """The certificate records, without the old files a renewal kept in backup-… folders and
+    the per-host copies of `generate --per-host`."""
     return [
         (review, record)
         for review in reviews
@@ -83,6 +109,7 @@ def _certs(reviews: list[Review], *, embedded: bool = True) -> list[tuple[Review
         if record.cert is not None
         and (embedded or not record.embedded)
         and not record.path.startswith(BACKUP_PREFIX)
+        and not _PER_HOST_COPY.match(record.path)
     ]
 
 
@@ -128,7 +155,8 @@ def _diagnose(error: ParsedError, reviews: list[Review], config: str | None) -> 
     if handler is not None:
         handler(error, reviews, config, diagnosis)
     if error.inner:
-        diagnosis.what += f" — reported by a server that {ERROR_WORDS[error.inner[0]]}"
+        diagnosis.what += " — reported by a server that could not verify the client certificate"
+        diagnosis.what += " it was given: the client's certificate is the one to fix"
     return diagnosis
 
 
@@ -180,6 +208,13 @@ def _expired(error: ParsedError, reviews: list[Review], config: str | None, d: D
             d.fix[:0] = _fix_renew(config, found)
     if not after:
         d.fix.append("check the clocks first: `timedatectl` on both hosts (NTP in sync?)")
+    elif moment is None or not found:
+        # "expired or not yet valid" with no date, or no certificate here has ended: a clock
+        # ahead or behind on one host gives the same words
+        d.fix.append(
+            "check the clocks: `timedatectl` on the client and the server (NTP in sync?) — a "
+            "clock off by more than a certificate's age gives this error too"
+        )
 
 
 def _unknown_authority(
@@ -398,8 +433,9 @@ def _cn_not_allowed(
                 record.role,
             )
         )
+    names = ",".join(dict.fromkeys((*error.allowed, error.cn)))
     d.fix.append(
-        f"add the CN to kube-apiserver's flag: --requestheader-allowed-names={error.cn} (or "
+        f"add the CN to kube-apiserver's flag: --requestheader-allowed-names={names} (or "
         "leave the flag empty to allow any CN the --requestheader-client-ca-file signed), then "
         "systemctl restart kube-apiserver"
     )
@@ -439,7 +475,8 @@ def _peer_rejected(
     error: ParsedError, reviews: list[Review], config: str | None, d: Diagnosis
 ) -> None:
     d.looked_for = (
-        "client certificates that are expired, not signed by a CA here, or lack client auth"
+        "certificates (the one the rejected side presented) that are expired, not signed by a "
+        "CA here, or lack the usage their side needs"
     )
     found: list[tuple[Review, ReviewedFile, str]] = []
     for review, record in _certs(reviews, embedded=False):
@@ -508,6 +545,16 @@ def _not_certificate(
     error: ParsedError, reviews: list[Review], config: str | None, d: Diagnosis
 ) -> None:
     d.looked_for = "nothing: this error happens before any certificate is exchanged"
+    if "first record does not look like a TLS handshake" in error.quote:
+        d.what = (
+            "not a certificate problem: a client spoke plain HTTP (or another protocol) to a "
+            "TLS port"
+        )
+        d.fix.append(
+            "find the client by the address in the line and give it https:// in its --server "
+            "or URL (or point it at the plain port)"
+        )
+        return
     d.fix.append(
         "check the network instead: the name resolves (DNS, /etc/hosts), the address is "
         "reachable, and the server listens on that port (systemctl status, ss -ltnp)"
@@ -537,4 +584,5 @@ __all__ = [
     "ParsedError",
     "diagnose",
     "parse_errors",
+    "unrecognised",
 ]

@@ -5,7 +5,7 @@ date, the CA name, the host or the CN it names."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import Enum
 
@@ -65,6 +65,7 @@ class ParsedError:
     valid_for: tuple[str, ...] = ()  # the names a certificate is valid for
     wanted: str = ""  # the host or address the client asked for
     cn: str = ""
+    allowed: tuple[str, ...] = ()  # the CNs --requestheader-allowed-names lists, as logged
     path: str = ""  # a file the error names (kubelet.conf)
     inner: tuple[ErrorKind, ...] = field(default=())  # a cause quoted inside, for etcd's lines
 
@@ -122,11 +123,14 @@ _PATTERNS: list[tuple[ErrorKind, re.Pattern[str]]] = [
     (ErrorKind.LEGACY_CN, re.compile(r"x509: certificate relies on legacy Common Name field")),
     (
         ErrorKind.CN_NOT_ALLOWED,
-        re.compile(r"subject with cn=(?P<cn>[^\s\"',]+) is not (?:in the allowed list|allowed)"),
+        re.compile(
+            r"subject with cn=(?P<cn>[^\s\"',]+) is not (?:in the allowed list(?:: "
+            r"\[(?P<allowed>[^\]]*)\])?|allowed)"
+        ),
     ),
     (
         ErrorKind.CLIENT_NOT_VERIFIED,
-        re.compile(r"tls: failed to verify client(?:'s)? certificate", re.I),
+        re.compile(r"(?:tls|keys): failed to verify client(?:'s)? certificate", re.I),
     ),
     (
         ErrorKind.PEER_REJECTED,
@@ -138,6 +142,7 @@ _PATTERNS: list[tuple[ErrorKind, re.Pattern[str]]] = [
     ),
 ]
 _NOT_CERTIFICATE = re.compile(
+    r"tls: first record does not look like a TLS handshake|"
     r"dial tcp[^\n]*?(?:no such host|i/o timeout|connection refused|no route to host|network is "
     r"unreachable)|lookup \S+ on \S+: no such host|\bi/o timeout\b|connect: connection refused"
 )
@@ -158,18 +163,7 @@ def _parse_line(line: str) -> list[ParsedError]:
             # etcd's `failed to verify client certificate: x509: …`: the inner cause explains it
             inner = tuple(k for k in kinds if k is not ErrorKind.CLIENT_NOT_VERIFIED)
             found = [
-                ParsedError(
-                    e.kind,
-                    e.quote,
-                    e.moment,
-                    e.now,
-                    e.authority,
-                    e.valid_for,
-                    e.wanted,
-                    e.cn,
-                    e.path,
-                    (ErrorKind.CLIENT_NOT_VERIFIED,) if e.kind in inner else e.inner,
-                )
+                replace(e, inner=(ErrorKind.CLIENT_NOT_VERIFIED,)) if e.kind in inner else e
                 for e in found
                 if e.kind is not ErrorKind.CLIENT_NOT_VERIFIED
             ]
@@ -200,7 +194,8 @@ def _record(kind: ErrorKind, match: re.Match[str]) -> ParsedError:
     if kind is ErrorKind.NO_IP_SANS:
         return ParsedError(kind, quote, wanted=groups["wanted"].strip("[]"))
     if kind is ErrorKind.CN_NOT_ALLOWED:
-        return ParsedError(kind, quote, cn=groups["cn"])
+        allowed = tuple(n for n in re.split(r"[\s,]+", groups.get("allowed") or "") if n)
+        return ParsedError(kind, quote, cn=groups["cn"], allowed=allowed)
     return ParsedError(kind, quote)
 
 

@@ -123,6 +123,7 @@ def review_keys(alone: bool) -> list[tuple[str, str]]:
         ("↑ ↓ PgUp PgDn", "Move; the panel explains the selected file"),
         ("space", "Mark / unmark the selected certificate for renewal"),
         ("n", "Renew the marked certificates (or the selected one)…"),
+        ("d", "Doctor: paste an error text, see which files it is about…"),
         ("r", "The panel: details or the raw cfssl-certinfo JSON"),
         ("? / F1", "This help"),
         *leaving,
@@ -145,6 +146,7 @@ class ReviewScreen(OverWizardScreen[None]):
         Binding("t", "toggle_view", "Tree"),
         Binding("space", "toggle_mark", "Mark"),
         Binding("n", "renew", "Renew…"),
+        Binding("d", "doctor", "Doctor…", show=False),  # wizard.tui.screens.doctor
         # The panel's title says "press r for the raw cfssl-certinfo JSON": r leaves the footer
         # room for "esc Back to wizard" at 80 columns.
         Binding("r", "toggle_raw", "JSON", show=False),
@@ -189,6 +191,7 @@ class ReviewScreen(OverWizardScreen[None]):
         self._set_rows(review)
         self.shown_rows: list[Row] = list(self.urgent_rows)
         self.marked: set[int] = set()
+        self.doctored: set[int] = set()  # rows the doctor matched (d): ▶ and reversed
         self.selected: int | None = None
         self._tree_nodes: dict[int, TreeNode[int | None]] = {}
         self._details: dict[int, tuple[CertDetails, str, str]] = {}
@@ -305,7 +308,7 @@ class ReviewScreen(OverWizardScreen[None]):
             mark,
             Text(f"{row.symbol} {row.status}", style=colour),
             Text(row.expires, style=colour if row.look != "success" else ""),
-            Text(elide_middle(row.file, self._file_width())),
+            self._file_cell(row),
             Text(row.role),
             Text(row.kind),
             Text(row.subject),
@@ -603,6 +606,22 @@ class ReviewScreen(OverWizardScreen[None]):
             callback=self._after_renew,
         )
 
+    def action_doctor(self) -> None:
+        """Paste an error text; the files it is about are highlighted here (d)."""
+        from wizard.tui.screens.doctor import DoctorDialog
+
+        config = str(self.config_path) if self.config_path else None
+        self.app.push_screen(DoctorDialog(self.review, self.rows, config), self._doctored)
+
+    def _doctored(self, rows: set[int] | None) -> None:
+        if rows is not None:
+            self.doctored = rows
+            self._fill_table()
+            shown = [row.index for row in self.shown_rows]
+            if rows & set(shown):  # the cursor (and the panel) on the first file it names
+                first = shown.index(min(rows & set(shown)))
+                self.query_one("#review-table", DataTable).move_cursor(row=first, animate=False)
+
     def _after_renew(self, written: bool | None) -> None:
         if written:
             self.refresh_review()
@@ -642,8 +661,15 @@ class ReviewScreen(OverWizardScreen[None]):
         was = self.rows[self.selected].file if self.selected is not None else None
         self._set_rows(review)
         self.marked.clear()
+        self.doctored.clear()
         self.selected = next((row.index for row in self.rows if row.file == was), None)
         self._show_review()
+
+    def _file_cell(self, row: Row) -> Text:
+        """The file, cut in the middle to its column; ▶ and reversed when the doctor named it."""
+        if row.index in self.doctored:
+            return Text(f"▶ {elide_middle(row.file, self._file_width() - 2)}", "reverse")
+        return Text(elide_middle(row.file, self._file_width()))
 
     def _set_rows(self, review: Review) -> None:
         self.rows = build_rows(review, by_urgency=False)
