@@ -5,10 +5,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wizard.cli.common import print_json, refuse
 from wizard.exit_codes import OK
+
+if TYPE_CHECKING:
+    from wizard.doctor.sources import CertificateSource, HostFiles
+    from wizard.fleet.check import InventoryReader
+    from wizard.fleet.inventory import HostExpectation
+    from wizard.spec import ClusterSpec
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -50,8 +58,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     doctor.add_argument(
         "--hosts",
         action="store_true",
-        help="also read the deployed files on the hosts of cluster.toml (needs -c and the "
-        "fleet check of issue 14)",
+        help="also read the deployed certificates on the hosts of cluster.toml over SSH, as "
+        "`check` does (needs -c; the first DIR is the generated set)",
     )
     doctor.add_argument(
         "--recovery",
@@ -99,10 +107,45 @@ def _read_text(args: argparse.Namespace) -> str | int:
     return text
 
 
-FLEET_MISSING = (
-    "--hosts needs the fleet check (issue 14), which this build does not have yet — copy the "
-    "hosts' files here instead (scp -r root@HOST:/etc/kubernetes DIR) and give DIR"
-)
+def _certificate_root(expectation: HostExpectation) -> str:
+    """The host's folder that holds the set as the set names it: the destination of most of
+    the plan's files less their name in the set (/etc/kubernetes/ssl; /etc/kubernetes for
+    kubeadm's pki/…)."""
+    from wizard.fleet.inventory import KUBECONFIG_SUFFIXES
+
+    roots = Counter(
+        planned.destination.removesuffix("/" + planned.source)
+        for planned in expectation.files
+        if planned.destination.endswith("/" + planned.source)
+        and not planned.destination.endswith(KUBECONFIG_SUFFIXES)
+    )
+    return roots.most_common(1)[0][0] if roots else "/etc/kubernetes"
+
+
+def hosts_sources(
+    spec: ClusterSpec, directory: Path, reader: InventoryReader | None = None
+) -> tuple[list[HostFiles], list[str]]:
+    """What the fleet check reads back from every host of cluster.toml (certificates only,
+    never a key), as doctor sources; and a line for each host that could not be read."""
+    from wizard.doctor.sources import HostFiles
+    from wizard.jobs.checking import FleetRequest, run_check
+
+    fleet = run_check(FleetRequest(spec, directory), reader=reader)
+    sources, unread = [], []
+    for host in fleet.hosts:
+        if host.inventory is None:
+            unread.append(f"{host.target.label}: {host.error or 'not read'}")
+            continue
+        files = host.inventory.files
+        sources.append(
+            HostFiles.from_certificates(
+                host.target.address,
+                _certificate_root(host.expectation),
+                {path: deployed.certificates for path, deployed in files.items()},
+                {path: deployed.kubeconfig_certificates for path, deployed in files.items()},
+            )
+        )
+    return sources, unread
 
 
 def _recovery(args: argparse.Namespace) -> int:
@@ -130,10 +173,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.recovery:
         return _recovery(args)
-    if args.hosts:
-        if not getattr(args, "config", None):
-            return refuse("--hosts reads the hosts of cluster.toml: give -c cluster.toml")
-        return refuse(FLEET_MISSING)
+    if args.hosts and not getattr(args, "config", None):
+        return refuse("--hosts reads the hosts of cluster.toml: give -c cluster.toml")
     text = _read_text(args)
     if isinstance(text, int):
         return text
@@ -144,9 +185,21 @@ def run(args: argparse.Namespace) -> int:
 
         spec = load_valid_spec(config)
     directories = args.directories or [Path(".")]
+    sources: list[CertificateSource] = [LocalDirectory(d) for d in directories]
+    if args.hosts:
+        from wizard.jobs.checking import CheckRefused
+
+        assert spec is not None
+        try:
+            hosts, unread = hosts_sources(spec, directories[0])
+        except (CheckRefused, FileNotFoundError) as error:
+            return refuse(f"--hosts: {error}")
+        for line in unread:
+            print(f"note: not read from {line}", file=sys.stderr)
+        sources += hosts
     try:
         diagnoses = diagnose_sources(
-            text, [LocalDirectory(d) for d in directories], config=config, spec=spec
+            text, sources, config=config, spec=spec, output=str(directories[0].resolve())
         )
     except ReviewError as error:
         return refuse(str(error))
