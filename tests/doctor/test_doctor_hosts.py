@@ -48,6 +48,7 @@ def test_an_expired_certificate_left_on_one_host_is_named_there(
     fix = "\n".join(first.fix)
     assert f"-o {fleet.out} --only kubernetes.pem" in fix, fix
     assert f"to {M1}:{SSL}/kubernetes.pem" in fix, fix
+    assert f"distribute -c cluster.toml -o {fleet.out} --hosts {M1} " in fix, fix
 
 
 def test_hosts_needs_the_cluster_file(capsys: pytest.CaptureFixture[str]) -> None:

@@ -178,5 +178,14 @@ def _named_back(
     added = []
     if renew:
         added.append(f"{PROG} renew -c {config} -o {output} --only {' '.join(sorted(set(renew)))}")
-    fix[first:first] = added + copies
+    addresses = sorted(
+        {named.split(":", 1)[0] for named in (m.path for m in matches)}
+        & {source.address for source in hosts.values()}
+    )
+    added += copies
+    added.append(
+        f"{PROG} distribute -c {config} -o {output} --hosts {','.join(addresses)}  "
+        "(makes those copies: a backup on the host, then an atomic swap; it lists the restarts)"
+    )
+    fix[first:first] = added
     return replace(diagnosis, matches=matches, fix=fix)
