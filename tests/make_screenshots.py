@@ -9,6 +9,8 @@ so serial numbers and key ids stay the same from run to run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import os
 import shutil
 import sys
@@ -57,6 +59,27 @@ async def _inspect(pilot: Pilot) -> None:
     await pilot.press("down")
 
 
+async def _hosts(pilot: Pilot) -> None:
+    """The Hosts screen after a check of fake hosts (the real inventory script in a local sh),
+    one of them holding a CA key it must not have."""
+    from tests.fleet.fleet_sets import fake_hosts, local_reader, make_set, me
+    from wizard.tui.screens.hosts import HostsScreen
+
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        fleet = make_set(Path.cwd(), "10.0.1")  # what `generate --per-host` says: not wanted
+    root = fake_hosts(fleet, Path.cwd() / "hosts")
+    shutil.copy(fleet.out / "ca-key.pem", root / "10.0.1.31/etc/kubernetes/ssl/ca-key.pem")
+    spec = fleet.spec()
+    spec.deploy.owner, spec.deploy.group = me()
+    screen = HostsScreen(spec, fleet.out, reader=local_reader(root))
+    await pilot.app.push_screen(screen)
+    await pilot.press("c")
+    while screen.running:
+        await pilot.pause(0.05)
+    await pilot.press("down", "down", "down", "down", "down", "down", "down")
+    await settle(pilot)
+
+
 SHOTS: list[tuple[str, tuple[int, int], Drive]] = [
     ("01-addresses.svg", WIDE, _steps(0)),
     ("01-addresses-mistake.svg", WIDE, _mistake),
@@ -65,6 +88,7 @@ SHOTS: list[tuple[str, tuple[int, int], Drive]] = [
     ("04-generate.svg", WIDE, _generated),
     ("05-inspect.svg", WIDE, _inspect),
     ("narrow-80x24.svg", NARROW, _steps(0)),
+    ("09-hosts.svg", WIDE, _hosts),
 ]
 
 
