@@ -39,9 +39,9 @@ from wizard.review.model import (
     KIND_CERTIFICATE,
     KIND_KUBECONFIG,
     KIND_PRIVATE_KEY,
-    SEVERITIES,
     CertFacts,
     Severity,
+    worst_severity,
 )
 from wizard.review.scan import cert_facts
 from wizard.spec import ClusterSpec
@@ -108,10 +108,7 @@ class HostCheck:
     @property
     def worst(self) -> Severity | None:
         """The most severe finding on this host, or None when it is clean."""
-        for severity in SEVERITIES:
-            if any(f.severity == severity for f in self.findings):
-                return severity
-        return None
+        return worst_severity(self.findings)
 
 
 @dataclass

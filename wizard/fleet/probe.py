@@ -36,7 +36,7 @@ from wizard.catalog import Part, concrete_entries, file_of_part, get_profile
 from wizard.distribution import plan_distribution
 from wizard.fleet.inventory import certificates_in
 from wizard.review import Finding, Review, ReviewedFile
-from wizard.review.model import KIND_CERTIFICATE, SEVERITIES, CertFacts, Severity
+from wizard.review.model import KIND_CERTIFICATE, CertFacts, Severity, worst_severity
 from wizard.review.scan import cert_facts
 from wizard.spec import ClusterSpec
 
@@ -202,10 +202,7 @@ class EndpointProbe:
     @property
     def worst(self) -> Severity | None:
         """The most severe finding, or None when the endpoint is clean."""
-        for severity in SEVERITIES:
-            if any(f.severity == severity for f in self.findings):
-                return severity
-        return None
+        return worst_severity(self.findings)
 
 
 @dataclass(frozen=True)

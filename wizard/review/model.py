@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -14,6 +15,13 @@ from wizard.expiry import WARN_DAYS, days_until
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+
+
+def worst_severity(findings: Iterable[Finding]) -> Severity | None:
+    """The most severe of these findings' severities, or None when there are none."""
+    present = {finding.severity for finding in findings}
+    return next((severity for severity in SEVERITIES if severity in present), None)
+
 
 # What a record is. A file holding several objects (a PEM bundle, a kubeconfig) gives one
 # record per object, told apart by `ReviewedFile.part`.
@@ -255,10 +263,7 @@ class Review:
     @property
     def worst(self) -> Severity | None:
         """The most severe finding's severity, or None when there is nothing to say."""
-        for severity in SEVERITIES:
-            if any(f.severity == severity for f in self.findings):
-                return severity
-        return None
+        return worst_severity(self.findings)
 
     def certificates_by_expiry(self) -> list[ReviewedFile]:
         """The certificate records, the soonest to expire first."""
