@@ -16,6 +16,7 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -282,10 +283,13 @@ def test_ansible_check_mode_agrees_each_host_has_its_files_and_sees_a_wrong_mode
     node = NODES[0]
     lab.run(node, "chmod", "644", "/etc/kubernetes/ssl/kubelet-key.pem", check=True)
     home = tmp_path / "ansible-home"  # Ansible's state: never the machine's ~/.ansible
+    # ssh's ControlPath is a Unix socket (at most 107 bytes): pytest's tmp_path under xdist is
+    # too deep for it, so the sockets get a short folder of their own
+    sockets = Path(tempfile.mkdtemp(prefix="kcw-ans-", dir="/tmp"))
     env = {
         "PATH": "/usr/bin:/bin", "HOME": str(home), "ANSIBLE_HOME": str(home),
         "ANSIBLE_LOCAL_TEMP": str(home / "tmp"), "ANSIBLE_REMOTE_TEMP": "/run/kcw-ansible",
-        "ANSIBLE_SSH_CONTROL_PATH_DIR": str(home / "cp"), "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_SSH_CONTROL_PATH_DIR": str(sockets), "ANSIBLE_NOCOLOR": "1",
     }  # fmt: skip
     # One host of each role (an etcd member, a master, the node with the planted mode): the
     # playbook's plays are per role, and all eight hosts took 160 s of the suite's time.
@@ -297,6 +301,7 @@ def test_ansible_check_mode_agrees_each_host_has_its_files_and_sees_a_wrong_mode
         "-e", "ansible_python_interpreter=/usr/bin/python3",
         env=env, timeout=600,
     )  # fmt: skip
+    shutil.rmtree(sockets, ignore_errors=True)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     recap = dict(
         (m.group(1), int(m.group(2)))
