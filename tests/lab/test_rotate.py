@@ -470,11 +470,18 @@ def rotate_live(live: Live, kind: str, *extra: str, during=None) -> dict:
 ETCD_TIMEOUTS_PER_MILLE = 1
 """etcd writes that may time out, per thousand: in 4 of 9 runs of the complete profile's cluster
 CA rotation one or two `etcdctl put` (of ~2,400) hit their 5 s deadline while a member stopped
-gracefully and the leadership moved. The API loop has had no failure in any run."""
+gracefully and the leadership moved. The API loop has had no failure in any run.
+A stopping etcd 3.4 member can also answer a request in flight with a bare HTTP 200 (gRPC:
+"missing content-type field"): seen at the same second by a one-shot etcdctl and by a long-lived
+clientv3 client (branch rotlab), so it is the server's shutdown, not trust. The issue asks for
+zero; this allowance is what is measured today, and no failure may be a TLS or trust error."""
+
+ETCD_STOPPING_MEMBER = ("DeadlineExceeded", "missing content-type")
+"""The only etcd failures allowed: a member stopping or a leader hand-over, never a certificate."""
 
 
 def assert_no_failed_request(report: dict) -> None:
-    """No failed API request; etcd: nothing but a rare deadline at a leader hand-over."""
+    """No failed API request; etcd: nothing but a rare member stop or leader hand-over."""
     for name, loop in report["loops"].items():
         assert loop["requests"] > 50, name
         said = f"{name}: {loop['failed']} of {loop['requests']} failed: {loop['first']}"
@@ -482,7 +489,11 @@ def assert_no_failed_request(report: dict) -> None:
             assert loop["failed"] == 0, said
             continue
         assert loop["failed"] <= max(1, loop["requests"] * ETCD_TIMEOUTS_PER_MILLE // 1000), said
-        assert all("DeadlineExceeded" in failure for failure in loop["first"]), said
+        assert all(
+            any(mark in failure for mark in ETCD_STOPPING_MEMBER) for failure in loop["first"]
+        ), said
+        for failure in loop["first"]:
+            assert not any(word in failure for word in ("x509", "certificate", "tls:")), said
 
 
 def etcd_refuses(live: Live, cert: Path, key: Path) -> list[str]:
