@@ -23,6 +23,7 @@ from wizard.rotate.model import (
     MANIFEST_FILE,
     TOKEN_WAIT,
     FileChange,
+    HostStep,
     Phase,
     PhasePlan,
     RotateError,
@@ -310,7 +311,7 @@ def _what(path: str) -> str:
 
 
 def _host_copies(
-    directory: Path, target: Target, files: list[OutputFile], steps
+    directory: Path, target: Target, files: list[OutputFile], steps: list[HostStep]
 ) -> list[OutputFile]:
     """The `hosts/<address>/` copies `generate --per-host` wrote, kept equal to what the phase
     places on each host: a tree copied later (rsync -a) must not bring the old CA back."""
