@@ -51,6 +51,27 @@ def control_plane() -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def etcd_loop() -> Path:
+    """The lab's etcd client loop (tests/lab/etcdloop: one long-lived clientv3 client), from
+    the cache or built now (about 30 s with the module cache warm), or skip saying why."""
+    script = HERE / "build_etcdloop.sh"
+    path = Path(
+        subprocess.run(
+            [str(script), "--path"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    )
+    if path.exists():
+        return path
+    env = {**os.environ, "PATH": f"{os.environ.get('PATH', '')}:/usr/local/go/bin"}
+    if shutil.which("go", path=env["PATH"]) is None:
+        pytest.skip(f"Go is not installed: the etcd client loop is built from {script.parent}")
+    built = subprocess.run([str(script)], capture_output=True, text=True, env=env, timeout=900)
+    if built.returncode != 0 or not path.exists():
+        pytest.fail(f"{script} failed ({built.returncode}): {built.stderr[-2000:]}")
+    return path
+
+
 MACHINE_FOLDERS = ("/", "/etc", "/var", "/var/lib", "/run", "/tmp", "/usr")
 """Folders the hosts share with the machine (or overlay): the lab leaves them as it found them."""
 

@@ -14,6 +14,7 @@ from datetime import timedelta
 from cryptography.exceptions import UnsupportedAlgorithm
 
 from wizard.certdetails import key_id_text, signed_by
+from wizard.review.layouts import in_backup_folder
 from wizard.review.model import (
     CertFacts,
     Finding,
@@ -240,7 +241,9 @@ def _duplicate_ca_subjects(
     one while the other signed what it connects to); the CA to keep is the one that signed the
     most, so the advice never moves away the CA that signed everything."""
     findings = []
-    for cas in by_subject.values():
+    for named in by_subject.values():
+        # a CA only a backup-<time>/ folder still holds (a rotated-out one) splits nothing
+        cas = [ca for ca in named if not all(in_backup_folder(r.path) for r in holders[id(ca)])]
         if len({ca.spki for ca in cas}) < 2:
             continue
         ranked = sorted(

@@ -113,6 +113,11 @@ def adjust_for_layouts(
     return adjusted
 
 
+def in_backup_folder(path: str) -> bool:
+    """Whether a record's path lies in one of our `backup-<time>/` folders."""
+    return any(_BACKUP.match(part) for part in path.split("/")[:-1])
+
+
 def _split(path: str) -> tuple[str, str]:
     """(folder, name) of a record's path, the folder `.` at the top (as PurePosixPath says,
     without its cost: this runs once per record)."""

@@ -23,6 +23,7 @@ from wizard.rotate.model import (
     MANIFEST_FILE,
     TOKEN_WAIT,
     FileChange,
+    HostStep,
     Phase,
     PhasePlan,
     RotateError,
@@ -309,6 +310,40 @@ def _what(path: str) -> str:
     return "certificate"
 
 
+def _host_copies(
+    directory: Path, target: Target, files: list[OutputFile], steps: list[HostStep]
+) -> list[OutputFile]:
+    """The `hosts/<address>/` copies `generate --per-host` wrote, kept equal to what the phase
+    places on each host: a tree copied later (rsync -a) must not bring the old CA back."""
+    from wizard.distribution import PlacedFile as DistributionFile
+    from wizard.distribution import content_on_host, plan_distribution
+
+    if not (directory / "hosts").is_dir():
+        return []
+    contents = {f.path: f.content for f in files}
+    plans = {plan.address: plan for plan in plan_distribution(target.spec)}
+    copies = []
+    for step in steps:
+        plan = plans.get(step.address)
+        if plan is None or not (directory / "hosts" / step.address).is_dir():
+            continue
+        for placed in step.files:
+            content = contents.get(placed.source)
+            if content is None and (directory / placed.source).is_file():
+                content = read_bytes(directory / placed.source)
+            if content is None:
+                continue
+            as_placed = DistributionFile(placed.source, placed.destination, placed.mode, placed.why)
+            copies.append(
+                OutputFile(
+                    f"hosts/{step.address}{placed.destination}",
+                    content_on_host(plan, as_placed, content),
+                    placed.mode,
+                )
+            )
+    return copies
+
+
 def plan_phase(
     directory: str | Path,
     target: Target,
@@ -352,6 +387,9 @@ def plan_phase(
     changes = _changes(directory, files, remove)
     changed = {c.path for c in changes}
     steps = phase_steps(target, wanted, changed)
+    copies = _host_copies(directory, target, files, steps)
+    files += copies
+    changes += _changes(directory, copies, [])
     return PhasePlan(
         directory=directory,
         target=target,
