@@ -358,7 +358,11 @@ class RotateScreen(OverWizardScreen[None]):
         if planned is None:
             return
         if planned.dry_run is not None:
-            self.set_status(self.ui["ready"].format(phase=planned.dry_run.plan.phase))
+            ready = self.ui["ready"].format(phase=planned.dry_run.plan.phase)
+            if self.last is not None:  # what just ran stays said, with what comes next
+                self.set_status(f"{self.last.headline} · {ready}", self.last.word)
+            else:
+                self.set_status(ready)
         elif planned.refusal:
             self.set_status(f"{self.ui['refused']}: {planned.refusal}", "error")
 
