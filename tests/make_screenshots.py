@@ -80,6 +80,22 @@ async def _hosts(pilot: Pilot) -> None:
     await settle(pilot)
 
 
+async def _rotate(pilot: Pilot) -> None:
+    """The Rotate screen over a kubeadm set with one master: its four CAs, the stage read from
+    the files, the prepare dry run with DOWNTIME said first."""
+    from tests.rotate.rotate_sets import make_set, make_spec
+    from wizard.tui.screens.rotate import RotateScreen
+
+    spec = make_spec("kubeadm", masters=1)
+    directory = make_set(spec, Path.cwd() / "k8s-certs")
+    screen = RotateScreen(spec, directory)
+    await pilot.app.push_screen(screen)
+    await pilot.pause()
+    while screen.running:
+        await pilot.pause(0.05)
+    await settle(pilot)
+
+
 SHOTS: list[tuple[str, tuple[int, int], Drive]] = [
     ("01-addresses.svg", WIDE, _steps(0)),
     ("01-addresses-mistake.svg", WIDE, _mistake),
@@ -89,6 +105,7 @@ SHOTS: list[tuple[str, tuple[int, int], Drive]] = [
     ("05-inspect.svg", WIDE, _inspect),
     ("narrow-80x24.svg", NARROW, _steps(0)),
     ("09-hosts.svg", WIDE, _hosts),
+    ("10-rotate.svg", WIDE, _rotate),
 ]
 
 

@@ -133,6 +133,57 @@ def test_the_self_check_finds_a_twice_listed_entry_and_a_missing_cluster_ca() ->
     assert headless.problems() == ["classic: the cluster CA kubernetes is no CA"]
 
 
+@pytest.mark.parametrize("profile", ALL)
+def test_every_profile_lists_the_client_ca_of_clients_only(profile: Profile) -> None:
+    """The separate client CA of `rotate-ca --clients-only` is a catalogue entry: a CA no
+    generated entry shares a name or a file with, read only by flags that verify clients or
+    sign client certificates, its files found back by name; generate does not make it."""
+    from wizard.catalog import CLIENT_SIGNING_FLAGS, CLIENT_TRUST_FLAGS
+
+    client_ca = profile.client_ca
+    assert client_ca is not None and client_ca.is_ca and client_ca not in profile.entries
+    files = files_of(client_ca, profile)
+    generated = {n for e in profile.entries for n in files_of(e, profile).names()}
+    assert not set(files.names()) & generated
+    assert files.cert == {"kubeadm": "pki/client-ca.crt"}.get(profile.name, "client-ca.pem")
+    for field in ("cert", "key"):
+        found = entry_for_file(getattr(files, field), profile)
+        assert found is not None and found.entry is client_ca and found.field == field
+    flags = {flag for use in client_ca.used_by for flag, _part in use.flags}
+    assert flags <= {*CLIENT_TRUST_FLAGS, *CLIENT_SIGNING_FLAGS}
+    assert {"--client-ca-file", "clientCAFile:", *CLIENT_SIGNING_FLAGS} <= flags
+    # classic, complete: kubernetes.pem is etcd's client too and keeps the cluster CA, so etcd
+    # keeps trusting it; kubeadm: etcd has a CA of its own
+    assert "--trusted-ca-file" not in flags
+    assert role_of(client_ca, profile) is not None
+    generated_names = {e.name for e in concrete_entries(profile, ClusterSpec.example())}
+    assert client_ca.name not in generated_names
+
+
+def test_the_self_check_names_a_broken_client_ca() -> None:
+    client_ca = CLASSIC.client_ca
+    assert client_ca is not None
+    bad_use = ComponentUse("kube-apiserver", (("--tls-cert-file", Part.CERT),), "serves")
+    wrong_part = ComponentUse("kubelet", (("clientCAFile:", Part.CA_CERT),), "verifies")
+    broken = replace(
+        CLASSIC,
+        rotation_entries=(
+            replace(client_ca, used_by=(*client_ca.used_by, bad_use, wrong_part)),
+            replace(CLASSIC.entry("admin"), name="client-ca", used_by=()),
+            replace(client_ca, name="admin"),
+        ),
+    )
+    assert broken.problems() == [
+        "classic: kube-apiserver --tls-cert-file reads the client CA, but it neither verifies "
+        "clients nor signs client certificates",
+        "classic: kubelet clientCAFile: reads the ca-cert of the client CA, which has only a "
+        "certificate and a key",
+        "classic: the rotation entry client-ca is no CA",
+        "classic: the rotation entry admin has the name of an entry generate makes",
+        "classic: the rotation entry client-ca is listed twice",
+    ]
+
+
 def test_signer_of_refuses_cas_and_key_pairs() -> None:
     complete = get_profile("complete")
     assert complete.signer_of(complete.entry("admin")).name == "ca"

@@ -102,3 +102,22 @@ def test_clients_only_phases_undo_and_keep_the_bundle_on_the_hosts(profile_sets,
     full = target_for("cluster", spec, out)
     with pytest.raises(RotateError, match="signed by the client CA client-ca.pem"):
         plan_undo(out, full)
+
+
+@pytest.mark.parametrize("profile", ["classic", "complete", "kubeadm"])
+def test_the_client_ca_is_the_catalogues_entry(profile: str, tmp_path) -> None:
+    """rotate reads the client CA from the catalogue: its files, and the flags it takes over
+    (those of the cluster CA the catalogue lists for it); review finds its files by role."""
+    from wizard.review.roles import role_of
+
+    spec = make_spec(profile)
+    target = target_for("cluster", spec, clients_only=True)
+    client_ca = target.profile.client_ca
+    assert client_ca is not None
+    names = files_of(client_ca, target.profile)
+    assert (target.files.cert, target.files.key) == (names.cert, names.key)
+    takes = {(use.component, flag) for use in client_ca.used_by for flag, _part in use.flags}
+    assert target.trust and {(use.component, use.flag) for use in target.trust} <= takes
+    full = target_for("cluster", spec)
+    assert [u for u in full.trust if (u.component, u.flag) in takes] == list(target.trust)
+    assert role_of(client_ca, target.profile) is not None

@@ -40,6 +40,7 @@ from wizard.catalog.for_cluster import (
     usages_for,
 )
 from wizard.catalog.model import (
+    CLIENT_CA_NAME,
     EIGHT_SETS,
     SAN_REASONS,
     CatalogError,
@@ -101,6 +102,7 @@ __all__ = [
     "CA_CONFIG_FILE",
     "CLASSIC",
     "CLASSIC_USAGES",
+    "CLIENT_CA_NAME",
     "CLIENT_SIGNING_FLAGS",
     "CLIENT_TRUST_FLAGS",
     "CLIENT_USAGES",

@@ -245,6 +245,11 @@ class KubeSet:
         return " and ".join(self.ekus) if self.ekus else "a plain key pair, no certificate"
 
 
+CLIENT_CA_NAME = "client-ca"
+"""The entry name of the separate client CA of `rotate-ca --clients-only` (client-ca.pem,
+pki/client-ca.crt)."""
+
+
 class CatalogError(ValueError):
     """A profile that contradicts itself (an unknown signer, signing profile or user)."""
 
@@ -261,6 +266,9 @@ class Profile:
     naming: Naming = Naming.CFSSL
     kubeconfigs: tuple[KubeconfigEntry, ...] = ()
     cluster_ca_name: str = "ca"  # the CA of the apiserver and its clients (kubeconfigs trust it)
+    # Entries generate never makes: a rotation brings them in (rotate-ca --clients-only's client
+    # CA). Files of these names are known, and what reads them; a set need not have them.
+    rotation_entries: tuple[CertEntry, ...] = ()
 
     def entry(self, name: str) -> CertEntry:
         """The entry with this name (KeyError if the profile has none)."""
@@ -296,6 +304,12 @@ class Profile:
     def cluster_ca(self) -> CertEntry:
         """The cluster CA: it signs the apiserver, and every kubeconfig trusts it."""
         return self.entry(self.cluster_ca_name)
+
+    @property
+    def client_ca(self) -> CertEntry | None:
+        """The separate client CA `rotate-ca --clients-only` introduces (None: the profile has
+        none): it takes the cluster CA's client trust; servers keep the cluster CA."""
+        return next((e for e in self.rotation_entries if e.name == CLIENT_CA_NAME), None)
 
     def ekus_of(self, entry: CertEntry) -> tuple[Eku, ...]:
         """The EKUs a certificate needs: those of its sets, else its signing profile's."""
@@ -375,6 +389,41 @@ class Profile:
                 )
         if self.cluster_ca_name not in by_name or not by_name[self.cluster_ca_name].is_ca:
             problems.append(f"{self.name}: the cluster CA {self.cluster_ca_name} is no CA")
+        problems += self._rotation_problems(by_name)
+        return problems
+
+    def _rotation_problems(self, by_name: dict[str, CertEntry]) -> list[str]:
+        """What contradicts itself in the entries a rotation brings in: each a CA of its own,
+        no name of a generated entry, and (the client CA) only flags that verify clients or
+        sign client certificates."""
+        from wizard.catalog.components import CLIENT_SIGNING_FLAGS, CLIENT_TRUST_FLAGS
+
+        problems = []
+        for entry in self.rotation_entries:
+            if entry.name in by_name:
+                problems.append(
+                    f"{self.name}: the rotation entry {entry.name} has the name of an entry "
+                    "generate makes"
+                )
+            if not entry.is_ca:
+                problems.append(f"{self.name}: the rotation entry {entry.name} is no CA")
+            for use in entry.used_by:
+                for flag, part in use.flags:
+                    if entry.name != CLIENT_CA_NAME:
+                        continue
+                    if flag not in (*CLIENT_TRUST_FLAGS, *CLIENT_SIGNING_FLAGS):
+                        problems.append(
+                            f"{self.name}: {use.component} {flag} reads the client CA, but it "
+                            "neither verifies clients nor signs client certificates"
+                        )
+                    if part not in (Part.CERT, Part.KEY):
+                        problems.append(
+                            f"{self.name}: {use.component} {flag} reads the {part} of the "
+                            "client CA, which has only a certificate and a key"
+                        )
+        names = [e.name for e in self.rotation_entries]
+        for name in sorted({n for n in names if names.count(n) > 1}):
+            problems.append(f"{self.name}: the rotation entry {name} is listed twice")
         return problems
 
     def validate(self) -> None:

@@ -104,7 +104,7 @@ def _names(profile: Profile) -> _Names:
         return built[1]
     exact: dict[str, FileMatch] = {}
     templates: list[tuple[str, FileMatch]] = []
-    for entry in profile.entries:
+    for entry in (*profile.entries, *profile.rotation_entries):  # generated names win
         files = files_of(entry, profile)
         for field in FILE_FIELDS:
             name = getattr(files, field)

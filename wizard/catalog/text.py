@@ -51,6 +51,8 @@ PURPOSE_ZH: dict[str, str] = {
     "kubelet-server": "kubelet 在 10250 端口出示的服务端证书；kube-apiserver 用 --kubelet-certificate-authority 验证它。",
     "kubelet-client": "kubelet 在 kube-apiserver 的身份。CN 必须正好是节点注册时的名字，否则 Node 授权器会拒绝。",
     "etcd-server": "一个 etcd 成员向客户端出示的证书。需要 server auth 和 client auth：etcd 的 gRPC 网关用它连接本成员。",
+    "client-ca": "只由 rotate-ca --clients-only 生成（凭据泄露时）：一个单独的 CA 接管集群 CA 对客户端的信任；"
+    "客户端证书和 kubeconfig 用户在它之下重新签发，服务端保留集群 CA。generate 从不生成它。",
     "etcd-peer": "一个 etcd 成员与其他成员通信（监听和连接）时出示的证书：server auth 和 client auth，SAN 含自己的地址。",
 }
 """An entry's purpose in Chinese, by its text key."""
@@ -93,6 +95,12 @@ WHY_ZH: dict[tuple[str, str], str] = {
     ("etcd-peer", "etcd"): "与其他成员通信",
     ("etcd/healthcheck-client", "etcdctl"): "检查 etcd 的健康状态",
     ("apiserver-etcd-client", "kube-apiserver"): "向 etcd 认证",
+    ("client-ca", "etcd"): "验证客户端（不验证成员：成员保留集群 CA）",
+    ("client-ca", "kube-apiserver"): "客户端信任移到客户端 CA 之后，验证客户端证书",
+    ("client-ca", "kubelet"): "验证 apiserver 的客户端证书",
+    ("client-ca", "kube-controller-manager"): (
+        "用客户端 CA 签发客户端证书（TLS 引导的 kubelet 证书），--cluster-signing-cert-file 仍签发服务端证书"
+    ),
 }
 """A component's reason to read an entry's files in Chinese, by (text key, component)."""
 
@@ -221,7 +229,7 @@ def missing_chinese(profiles: list[Profile], sets: tuple[KubeSet, ...]) -> list[
     for profile in profiles:
         if profile.name not in PROFILE_DESCRIPTION_ZH:
             missing.append(f"{profile.name}: description")
-        for entry in profile.entries:
+        for entry in (*profile.entries, *profile.rotation_entries):
             where = f"{profile.name} {entry.name} ({entry.text_key})"
             if entry.text_key not in PURPOSE_ZH:
                 missing.append(f"{where}: purpose")

@@ -5,7 +5,6 @@ draws the phases from the catalogue."""
 from __future__ import annotations
 
 import argparse
-import sys
 
 from wizard.cli.common import (
     add_spec_arguments,
@@ -71,6 +70,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="draw the phases of --ca (or of every CA) for the profile, from the catalogue",
     )
+    rotate.add_argument(
+        "--lang",
+        choices=("en", "zh"),
+        default="en",
+        help="--explain: the diagram's language (default en; zh = 简体中文)",
+    )
     rotate.add_argument("--json", action="store_true", help="print one JSON object for scripts")
     add_wait_argument(rotate)
 
@@ -118,7 +123,7 @@ def _explain(args: argparse.Namespace) -> int:
         if target.entry.name in seen:
             continue
         seen.add(target.entry.name)
-        blocks.append("\n".join(explain_lines(target)))
+        blocks.append("\n".join(explain_lines(target, args.lang)))
     print("\n\n".join(blocks))
     return OK
 
@@ -128,7 +133,7 @@ def _rotate(args: argparse.Namespace) -> int:
 
     from wizard.expiry import parse_go_duration
     from wizard.jobs.rotation import RotationRequest, run_rotation
-    from wizard.rotate import CaKind, Phase, plan_lines, plan_to_json, result_lines
+    from wizard.rotate import CaKind, Phase, outcome_lines, plan_lines, plan_to_json
 
     try:
         zero = args.token_wait.strip() in ("0", "0s", "0m", "0h")
@@ -156,17 +161,13 @@ def _rotate(args: argparse.Namespace) -> int:
         return OK
     print("\n".join(plan_lines(outcome.plan, dry_run=args.dry_run)))
     print()
-    if outcome.result is None:
-        print("Dry run: nothing was written.")
-    else:
-        print("\n".join(result_lines(outcome.result)))
-        print(f"Next: the hosts above, then rotate-ca --ca {args.ca} again for the next phase.")
+    print("\n".join(outcome_lines(outcome.plan, outcome.result)))
     return OK
 
 
 def _undo(args: argparse.Namespace) -> int:
     from wizard.jobs.rotation import run_rotation_undo
-    from wizard.rotate import CaKind, undo_lines
+    from wizard.rotate import CaKind, undo_lines, undo_outcome_lines
 
     if args.phase != "auto" or args.cross_sign:
         return refuse("--undo puts back the last phase as it was — drop --phase and --cross-sign")
@@ -182,7 +183,9 @@ def _undo(args: argparse.Namespace) -> int:
     )
     if outcome.lock is not None:
         say_takeover(outcome.lock)
-    print("\n".join(undo_lines(outcome.plan, dry_run=args.dry_run)))
-    if outcome.result is not None and outcome.result.backup is not None:
-        print(f"The files it replaced are in {outcome.result.backup}.", file=sys.stdout)
+    print(
+        "\n".join(
+            undo_lines(outcome.plan, dry_run=args.dry_run) + undo_outcome_lines(outcome.result)
+        )
+    )
     return OK

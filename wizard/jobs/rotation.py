@@ -4,6 +4,7 @@ what it read is what the write replaces; a dry run and --explain are readers and
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,6 +27,25 @@ from wizard.store import WriteResult
 from wizard.store.lock import DirectoryLock, LockHolder, directory_lock
 
 WaitCallback = Callable[[LockHolder | None, float], None]
+ProgressCallback = Callable[["RotationProgress"], None]
+
+
+class RotationCancelled(Exception):
+    """The run was cancelled before its write began: nothing was written."""
+
+    def __str__(self) -> str:
+        return "cancelled before anything was written — the directory is as it was"
+
+
+@dataclass(frozen=True)
+class RotationProgress:
+    """Where a run is: `done` of `total` steps (reading, each key or certificate, writing),
+    what it does now, and whether a cancel can still stop it (not once the write began)."""
+
+    done: int
+    total: int
+    words: str
+    cancellable: bool = True
 
 
 @dataclass(frozen=True)
@@ -72,12 +92,33 @@ def _writing(
 
 
 def run_rotation(
-    request: RotationRequest, *, wait: bool = False, on_wait: WaitCallback | None = None
+    request: RotationRequest,
+    *,
+    wait: bool = False,
+    on_wait: WaitCallback | None = None,
+    on_progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
 ) -> RotationOutcome:
     """Read the stage, plan the phase and (unless a dry run) write it. Raises RotateError in
-    words, lock.DirectoryBusy when another run is writing the directory."""
+    words, lock.DirectoryBusy when another run is writing the directory, RotationCancelled
+    when `cancel` was set before the write began (checked before each key and the write).
+    `on_progress` is told each step, from the calling thread."""
     directory = Path(request.directory).absolute()
+
+    steps = [3]  # reading, the phase's keys and certificates (one until told), writing
+
+    def tell(done: int, words: str, cancellable: bool = True) -> None:
+        if cancellable and cancel is not None and cancel.is_set():
+            raise RotationCancelled
+        if on_progress is not None:
+            on_progress(RotationProgress(done, steps[0], words, cancellable))
+
+    def planning(done: int, total: int, words: str) -> None:
+        steps[0] = total + 2
+        tell(1 + done, words)
+
     with _writing(directory, request.dry_run, wait, on_wait) as held:
+        tell(0, "reading the stage from the certificates")
         target = target_for(
             request.kind, request.spec, directory, clients_only=request.clients_only
         )
@@ -87,8 +128,15 @@ def run_rotation(
             request.phase,
             cross_sign=request.cross_sign,
             token_wait=request.token_wait,
+            progress=planning,
         )
-        result = None if request.dry_run else apply_phase(plan)
+        result = None
+        if not request.dry_run:
+            if cancel is not None and cancel.is_set():  # the last moment a cancel stops it
+                raise RotationCancelled
+            tell(steps[0] - 1, "writing: the backup, then one atomic swap", False)
+            result = apply_phase(plan)
+        tell(steps[0], "done", False)
     return RotationOutcome(plan, result, held)
 
 

@@ -160,7 +160,7 @@ def _index(preferred: str | None) -> _Index:
     kubeconfig_templates: list[tuple[str, Role]] = []
     cn_prefixes: list[tuple[str, Role]] = []
     for profile in profiles:
-        for entry in profile.entries:
+        for entry in (*profile.entries, *profile.rotation_entries):  # rotate-ca's client CA
             role = roles.setdefault((profile.name, entry.name), role_of(entry, profile))
             names = files_of(entry, profile)
             for path in (names.cert, names.key, names.csr, names.request, names.public_key):

@@ -27,7 +27,16 @@ from wizard.rotate.model import (
     UndoPlan,
 )
 from wizard.rotate.phases import apply_phase, cross_certificate, plan_phase
-from wizard.rotate.report import plan_lines, plan_to_json, result_lines, step_lines, undo_lines
+from wizard.rotate.report import (
+    outcome_lines,
+    plan_lines,
+    plan_to_json,
+    rerun_command,
+    result_lines,
+    step_lines,
+    undo_lines,
+    undo_outcome_lines,
+)
 from wizard.rotate.state import detect
 from wizard.rotate.targets import target_for
 from wizard.rotate.undo import apply_undo, plan_undo
@@ -53,15 +62,18 @@ __all__ = [
     "cross_certificate",
     "detect",
     "explain_lines",
+    "outcome_lines",
     "phase_steps",
     "plan_lines",
     "plan_phase",
     "plan_to_json",
     "plan_undo",
+    "rerun_command",
     "result_lines",
     "signing_destination",
     "step_lines",
     "target_for",
     "undo_lines",
+    "undo_outcome_lines",
     "written_phase_steps",
 ]

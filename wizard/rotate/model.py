@@ -4,6 +4,7 @@ phase writes into the directory and what the hosts must do afterwards."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,11 @@ MANIFEST_FILE = "rotate.json"
 TOKEN_WAIT = timedelta(hours=24)
 """How long finalize of the service-account key waits after reissue by default: the kubelet
 refreshes projected tokens at 80 % of their lifetime and at the latest after 24 hours."""
+
+
+Progress = Callable[[int, int, str], None]
+"""Told while a phase is planned: (done, total, what is being made now). It may raise to stop
+the planning (a cancel): nothing has been written then."""
 
 
 class RotateError(ValueError):

@@ -91,9 +91,9 @@ def phase_warnings(target: Target, phase: Phase, steps: list[HostStep], crossed:
             "A cross-signed root keeps old certificates valid: never cross-sign a "
             "leaked-credentials rotation (refused) — finalize drops the old CA from every "
             "client bundle, and only then does a leaked certificate stop working.",
-            "renew and review do not know the client CA yet (it is not in the catalogue): "
-            "after this rotation renew client certificates only with rotate-ca --clients-only, "
-            "never with renew, which would put them back under the cluster CA",
+            "renew signs each certificate with the CA generate made it under: after this "
+            "rotation renew client certificates only with rotate-ca --clients-only, never with "
+            "renew, which would put them back under the cluster CA",
         ]
     if target.kind in (CaKind.ETCD,) or (
         target.kind is CaKind.CLUSTER and any(use.component == "etcd" for use in target.trust)

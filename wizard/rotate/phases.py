@@ -26,6 +26,7 @@ from wizard.rotate.model import (
     HostStep,
     Phase,
     PhasePlan,
+    Progress,
     RotateError,
     RotationState,
     Stage,
@@ -189,7 +190,7 @@ def _leaf(
 
 
 def _reissue(
-    directory: Path, state: RotationState, now: datetime
+    directory: Path, state: RotationState, now: datetime, progress: Progress | None = None
 ) -> tuple[list[OutputFile], list[str]]:
     target, files = state.target, state.target.files
     if target.is_key_pair:
@@ -226,7 +227,10 @@ def _reissue(
         behind = {s.name for s in state.leaves if s.signer in ("old", "missing")}
         pending = [leaf for leaf in target.leaves if leaf.name in behind]
     cross_data = read_bytes(directory / files.cross) if files.cross else None
-    for leaf in pending:
+    for done, leaf in enumerate(pending):
+        if progress is not None:
+            name = files_of(leaf, target.profile).cert
+            progress(done, len(pending), f"issuing {name} under the new CA")
         written += _leaf(target, leaf, (new, key), cross_data, now)
     if target.sa_is_ca_key:
         sa = next(e for e in target.profile.entries if e.key_only)
@@ -352,9 +356,11 @@ def plan_phase(
     cross_sign: bool = False,
     now: datetime | None = None,
     token_wait: timedelta = TOKEN_WAIT,
+    progress: Progress | None = None,
 ) -> PhasePlan:
     """Read the stage, make the phase's files in memory (new keys included) and the host plan.
-    `phase` None: the next phase. RotateError when the phase does not fit the stage."""
+    `phase` None: the next phase. RotateError when the phase does not fit the stage.
+    `progress` is told before each key or certificate is made (and may raise to stop)."""
     from wizard.rotate.hosts import phase_steps
     from wizard.rotate.notes import cluster_steps, phase_notes, phase_warnings
 
@@ -378,9 +384,11 @@ def plan_phase(
         )
     remove: list[str] = []
     if wanted is Phase.PREPARE:
+        if progress is not None:
+            progress(0, 1, "making the new key" if target.is_key_pair else "making the new CA")
         files = _prepare(directory, target, now, cross_sign)
     elif wanted is Phase.REISSUE:
-        files, remove = _reissue(directory, state, now)
+        files, remove = _reissue(directory, state, now, progress)
     else:
         files, remove = _finalize(directory, state, now, token_wait)
     crossed = cross_sign or bool(target.files.cross and (directory / target.files.cross).exists())

@@ -62,6 +62,32 @@ def result_lines(result: WriteResult) -> list[str]:
     return lines
 
 
+def rerun_command(plan: PhasePlan | UndoPlan) -> str:
+    """The command that goes on with this rotation: `rotate-ca --ca cluster --clients-only`."""
+    if isinstance(plan, UndoPlan):
+        return f"rotate-ca --ca {plan.kind}" + (" --clients-only" if "/clients" in plan.key else "")
+    return f"rotate-ca --ca {plan.target.kind}" + (
+        " --clients-only" if plan.target.clients_only else ""
+    )
+
+
+def outcome_lines(plan: PhasePlan, result: WriteResult | None) -> list[str]:
+    """The last words of a phase: nothing written (a dry run), or where the old files went and
+    what comes next."""
+    if result is None:
+        return ["Dry run: nothing was written."]
+    return result_lines(result) + [
+        f"Next: the hosts above, then {rerun_command(plan)} again for the next phase."
+    ]
+
+
+def undo_outcome_lines(result: WriteResult | None) -> list[str]:
+    """The last words of an undo: where the files it replaced went."""
+    if result is None or result.backup is None:
+        return []
+    return [f"The files it replaced are in {result.backup}."]
+
+
 def undo_lines(plan: UndoPlan, *, dry_run: bool) -> list[str]:
     """What the undo restores and removes, then the hosts."""
     lines = [f"undo {plan.phase} of --ca {plan.kind} from {plan.backup.name}"]

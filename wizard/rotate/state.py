@@ -128,10 +128,12 @@ def _fits(
 
 def _client_ca(directory: Path | None, target: Target) -> str:
     """The client CA a --clients-only rotation left beside this CA, or ""."""
-    if directory is None or target.clients_only or not target.files.cert:
+    client_ca = target.profile.client_ca
+    if directory is None or target.clients_only or client_ca is None:
         return ""
-    folder, _, name = target.files.cert.rpartition("/")
-    candidate = f"{folder + '/' if folder else ''}client-{name}"
+    if target.entry.name != target.profile.cluster_ca_name:
+        return ""
+    candidate = files_of(client_ca, target.profile).cert
     return candidate if (directory / candidate).exists() else ""
 
 

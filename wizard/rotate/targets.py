@@ -185,26 +185,33 @@ def target_for(
 
 
 def clients_target(full: Target) -> Target:
-    """The client-trust rotation of a CA: a new client CA (`client-ca.pem`) for the flags that
-    verify only clients, the client-only leaves re-issued under it, servers untouched."""
+    """The client-trust rotation of a CA: the catalogue's client CA (Profile.client_ca:
+    `client-ca.pem`, `pki/client-ca.crt`) for the flags that verify only clients, the
+    client-only leaves re-issued under it, servers untouched."""
     profile = full.profile
-    servers_as_clients = [
-        leaf
-        for leaf in full.leaves
-        if leaf.is_server
-        and any(
-            flag in ("--etcd-certfile", "--kubelet-client-certificate")
-            for use in leaf.used_by
-            for flag, _part in use.flags
+    client_ca = profile.client_ca
+    if client_ca is None:
+        raise RotateError(
+            f"--clients-only: profile {profile.name} has no client CA in the catalogue — "
+            "rotate the whole CA (--ca cluster without --clients-only)"
         )
-    ]
-    trust = [use for use in full.trust if use.flag in CLIENT_TRUST_FLAGS]
+    takes = {(use.component, flag) for use in client_ca.used_by for flag, _part in use.flags}
+    trust = [use for use in full.trust if (use.component, use.flag) in takes]
     notes: list[str] = []
-    if servers_as_clients and any(use.flag == "--trusted-ca-file" for use in trust):
-        trust = [use for use in trust if use.flag != "--trusted-ca-file"]
-        names = ", ".join(files_of(leaf, profile).cert for leaf in servers_as_clients)
+    kept = [u for u in full.trust if u.flag in CLIENT_TRUST_FLAGS and u not in trust]
+    if any(use.flag == "--trusted-ca-file" for use in kept):
+        servers = ", ".join(
+            files_of(leaf, profile).cert
+            for leaf in full.leaves
+            if leaf.is_server
+            and any(
+                flag in ("--etcd-certfile", "--kubelet-client-certificate")
+                for use in leaf.used_by
+                for flag, _part in use.flags
+            )
+        )
         notes.append(
-            f"etcd --trusted-ca-file keeps the cluster CA: {names} is a server certificate and "
+            f"etcd --trusted-ca-file keeps the cluster CA: {servers} is a server certificate and "
             "etcd's client at once, and stays under the cluster CA — so a leaked client "
             "certificate of the old CA still opens etcd wherever etcd's port is reachable; "
             "for that, rotate the whole CA (--ca cluster without --clients-only)"
@@ -212,16 +219,15 @@ def clients_target(full: Target) -> Target:
     leaves = tuple(leaf for leaf in full.leaves if not leaf.is_server)
     users = {leaf.name for leaf in leaves}
     kubeconfigs = tuple(item for item in full.kubeconfigs if item.user in users)
-    cert = _client_ca_name(files_of(full.entry, profile).cert)
-    key = _client_ca_name(files_of(full.entry, profile).key)
+    names = files_of(client_ca, profile)
     files = RotationFiles(
-        cert=cert,
-        key=key,
+        cert=names.cert,
+        key=names.key,
         public="",
-        csr="",
-        bundle=sibling(cert, "bundle"),
-        next_cert=sibling(cert, "next"),
-        next_key=sibling(key, "next"),
+        csr="",  # no CSR: the client CA is made by the rotation, never by cfssl
+        bundle=sibling(names.cert, "bundle"),
+        next_cert=sibling(names.cert, "next"),
+        next_key=sibling(names.key, "next"),
         cross="",
     )
     return Target(
@@ -239,13 +245,6 @@ def clients_target(full: Target) -> Target:
         clients_only=True,
         base_cert=files_of(full.entry, profile).cert,
     )
-
-
-def _client_ca_name(path: str) -> str:
-    """`ca.pem` → `client-ca.pem`, `ca-key.pem` → `client-ca-key.pem`, `pki/ca.crt` →
-    `pki/client-ca.crt`."""
-    folder, _, name = path.rpartition("/")
-    return f"{folder + '/' if folder else ''}client-{name}"
 
 
 def _unique(uses: Iterable[TrustUse]) -> tuple[TrustUse, ...]:

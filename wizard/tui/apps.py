@@ -99,6 +99,8 @@ class WizardApp(AppBase[None]):
             show=False,
             tooltip="Hosts: each host's plan; check it over SSH, probe what it serves",
         ),  # fmt: skip
+        Binding("f4", "rotate", "Rotate", show=False,
+                tooltip="Rotate a CA of the set: prepare, reissue, finalize"),  # fmt: skip
         AppBase.THEME_BINDING,
     ]
 
@@ -325,6 +327,13 @@ class WizardApp(AppBase[None]):
         if not isinstance(self.screen, HostsScreen):
             self.push_screen(HostsScreen(self.state.spec, Path(self.state.output_dir)))
 
+    def action_rotate(self) -> None:
+        """Open the Rotate screen for the answers and the output directory (F4)."""
+        from wizard.tui.screens.rotate import RotateScreen
+
+        if not isinstance(self.screen, RotateScreen):
+            self.push_screen(RotateScreen(self.state.spec, Path(self.state.output_dir)))
+
     def action_review_written(self) -> None:
         """Open the review of the set this session just wrote (no question asked)."""
         from wizard.review import ReviewError
@@ -509,6 +518,11 @@ class WizardApp(AppBase[None]):
             "Hosts: check and probe",
             "Each host's plan; check what it has over SSH, probe what it serves (F3)",
             self.action_hosts,
+        )
+        yield SystemCommand(
+            "Rotate a CA",
+            "Stage, next phase's diff, run and undo: prepare, reissue, finalize (F4)",
+            self.action_rotate,
         )
         yield SystemCommand(
             "Learn the layout",

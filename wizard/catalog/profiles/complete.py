@@ -18,6 +18,7 @@ from wizard.catalog.profiles.shared import (
     kubelet_client,
     kubelet_server,
     scheduler,
+    with_client_ca,
 )
 
 _KUBECONFIGS_COMPLETE = (
@@ -49,32 +50,34 @@ _KUBECONFIGS_COMPLETE = (
     ),
 )
 
-COMPLETE = Profile(
-    name="complete",
-    title="complete — one CA, everything a current cluster needs",
-    description=(
-        "The guide's four key pairs plus what Kubernetes 1.20+ needs: controller-manager and "
-        "scheduler certificates, the service-account key pair, kube-apiserver's kubelet and "
-        "front-proxy clients, per-node kubelet certificates (or a bootstrap token), and "
-        "kubeconfigs — all signed by one CA, as the guide recommends."
-    ),
-    signing_profiles=(
-        SigningProfile("kubernetes", CLASSIC_USAGES),
-        SigningProfile("server", SERVER_USAGES),
-        SigningProfile("client", CLIENT_USAGES),
-    ),
-    entries=(
-        CLUSTER_CA,
-        GUIDE_KUBERNETES,
-        GUIDE_ADMIN,
-        GUIDE_KUBE_PROXY,
-        controller_manager("kube-controller-manager", "ca", True),
-        scheduler("kube-scheduler", "ca", True),
-        apiserver_kubelet_client("kube-apiserver-kubelet-client", "ca", True),
-        front_proxy_client("ca", True),
-        SERVICE_ACCOUNT_KEY,
-        kubelet_server("kubelet-{name}", "ca", True),
-        kubelet_client("kubelet-{name}-client", "ca", True),
-    ),
-    kubeconfigs=_KUBECONFIGS_COMPLETE,
+COMPLETE = with_client_ca(
+    Profile(
+        name="complete",
+        title="complete — one CA, everything a current cluster needs",
+        description=(
+            "The guide's four key pairs plus what Kubernetes 1.20+ needs: controller-manager and "
+            "scheduler certificates, the service-account key pair, kube-apiserver's kubelet and "
+            "front-proxy clients, per-node kubelet certificates (or a bootstrap token), and "
+            "kubeconfigs — all signed by one CA, as the guide recommends."
+        ),
+        signing_profiles=(
+            SigningProfile("kubernetes", CLASSIC_USAGES),
+            SigningProfile("server", SERVER_USAGES),
+            SigningProfile("client", CLIENT_USAGES),
+        ),
+        entries=(
+            CLUSTER_CA,
+            GUIDE_KUBERNETES,
+            GUIDE_ADMIN,
+            GUIDE_KUBE_PROXY,
+            controller_manager("kube-controller-manager", "ca", True),
+            scheduler("kube-scheduler", "ca", True),
+            apiserver_kubelet_client("kube-apiserver-kubelet-client", "ca", True),
+            front_proxy_client("ca", True),
+            SERVICE_ACCOUNT_KEY,
+            kubelet_server("kubelet-{name}", "ca", True),
+            kubelet_client("kubelet-{name}-client", "ca", True),
+        ),
+        kubeconfigs=_KUBECONFIGS_COMPLETE,
+    )
 )

@@ -4,11 +4,13 @@ the signing profiles, and factories for the entries every current cluster has.""
 from __future__ import annotations
 
 from wizard.catalog.model import (
+    CLIENT_CA_NAME,
     CertEntry,
     ComponentUse,
     KubeletMode,
     Part,
     Per,
+    Profile,
     SanSource,
 )
 
@@ -362,3 +364,71 @@ def kubelet_client(name: str, signer: str, use_subject: bool) -> CertEntry:
         when_kubelet=KubeletMode.CERTIFICATES,
         slug="kubelet-client",
     )
+
+
+_CLIENT_CA_WHY = {
+    "etcd": "verifies clients (not peers: they keep the cluster CA)",
+    "kube-apiserver": "verifies client certificates, once client trust moved to the client CA",
+    "kubelet": "verifies the apiserver's client certificate",
+    "kube-controller-manager": (
+        "signs client certificates (the kubelets' of TLS bootstrap) with the client CA, while "
+        "--cluster-signing-cert-file keeps signing serving certificates"
+    ),
+}
+_SERVER_AS_CLIENT_FLAGS = ("--etcd-certfile", "--kubelet-client-certificate")
+
+
+def with_client_ca(profile: Profile) -> Profile:
+    """The profile with its client CA (`rotate-ca --clients-only`) among the rotation entries,
+    drawn from the cluster CA's entry: every flag of it, or of a certificate it signs, that
+    verifies only clients (CLIENT_TRUST_FLAGS), and kube-controller-manager's client signers.
+    etcd --trusted-ca-file stays with the cluster CA where a server certificate is also etcd's
+    or the kubelets' client (the guide's kubernetes.pem): that server is not re-issued."""
+    from dataclasses import replace
+
+    from wizard.catalog.components import CLIENT_SIGNING_FLAGS, CLIENT_TRUST_FLAGS
+
+    ca = profile.cluster_ca
+    signed = [e for e in profile.entries if e.signer == ca.name]
+    server_is_client = any(
+        leaf.is_server and flag in _SERVER_AS_CLIENT_FLAGS
+        for leaf in signed
+        for use in leaf.used_by
+        for flag, _part in use.flags
+    )
+    reads = [(use.component, flag) for use in ca.used_by for flag, part in use.flags
+             if part is Part.CERT]  # fmt: skip
+    reads += [(use.component, flag) for leaf in signed for use in leaf.used_by
+              for flag, part in use.flags if part is Part.CA_CERT]  # fmt: skip
+    flags: dict[str, list[tuple[str, Part]]] = {}
+    for component, flag in reads:
+        if flag not in CLIENT_TRUST_FLAGS or (flag == "--trusted-ca-file" and server_is_client):
+            continue
+        if (flag, Part.CERT) not in flags.setdefault(component, []):
+            flags[component].append((flag, Part.CERT))
+    flags["kube-controller-manager"] = [
+        (flag, Part.KEY if flag.endswith("-key-file") else Part.CERT)
+        for flag in CLIENT_SIGNING_FLAGS
+    ]
+    client_ca = CertEntry(
+        name=CLIENT_CA_NAME,
+        title="client CA",
+        cn=f"{ca.cn}-client-ca",
+        organization=ca.organization,
+        signer=None,
+        signing_profile=None,
+        sans=(),
+        sets=tuple(n for n in ca.sets if n in (5, 8) or (n == 3 and not server_is_client)),
+        purpose=(
+            "Made only by rotate-ca --clients-only (leaked credentials): a separate CA takes "
+            "over the cluster CA's client trust; the client certificates and the kubeconfig "
+            "users are re-issued under it, servers keep the cluster CA. generate never makes it."
+        ),
+        identity="not a client identity; a CA",
+        used_by=tuple(
+            ComponentUse(component, tuple(found), _CLIENT_CA_WHY[component])
+            for component, found in flags.items()
+        ),
+        use_subject=ca.use_subject,
+    )
+    return replace(profile, rotation_entries=(*profile.rotation_entries, client_ca))

@@ -16,8 +16,8 @@ from textual.screen import Screen
 
 __all__ = ["WIZARD_KEYS", "WIZARD_KEYS_OFF", "OverWizardScreen"]
 
-WIZARD_KEYS = ("ctrl+n", "ctrl+b", "ctrl+s", "ctrl+o", "ctrl+l", "f2", "f3")
-"""Next, Back, Save, Load, Learn the layout, Review a directory, Hosts."""
+WIZARD_KEYS = ("ctrl+n", "ctrl+b", "ctrl+s", "ctrl+o", "ctrl+l", "f2", "f3", "f4")
+"""Next, Back, Save, Load, Learn the layout, Review a directory, Hosts, Rotate."""
 
 WIZARD_KEYS_OFF = Binding(",".join(WIZARD_KEYS), "wizard_key", show=False, priority=True)
 """The binding that takes the wizard's keys (priority: a focused field does not see them)."""
