@@ -32,6 +32,7 @@ from wizard.fleet.distribute import (
     read_inventory,
     restart,
 )
+from wizard.fleet.inventory import is_secret
 from wizard.fleet.ssh import RemoteResult, Target
 from wizard.generate import generate_files
 from wizard.spec import ClusterSpec, Node
@@ -600,3 +601,62 @@ def test_every_profile_every_host_gets_exactly_its_plan(profile, classic_set, tm
         place(host, root)
         assert_exactly_the_plan(host, root)
         assert bool([f for f in host.files if f.destination in host.ca_keys]) == host.is_master
+
+
+def test_no_key_bytes_or_hash_leave_a_host_in_the_diff(sets, tmp_path) -> None:
+    """The diff comes from the shared inventory script: a key's and a kubeconfig's bytes and
+    their sha256 (the old ones on the host, the planned ones) never come back; the host
+    answers same/differs and the diff still tells changed from unchanged."""
+    from wizard.jobs.distribution import DistributionRequest, run_distribution
+
+    spec, old, new = sets
+    roots = {h.address: tmp_path / h.address for h in host_files(spec, new)}
+    for host in host_files(spec, old):
+        place(host, roots[host.address])
+    answers: list[bytes] = []
+
+    class Recording(FakeClient):
+        def run(self, target, script, **kwargs) -> RemoteResult:
+            result = super().run(target, script, **kwargs)
+            answers.append(result.stdout + result.stderr.encode())
+            return result
+
+    fake = Recording(roots, set())
+
+    @contextmanager
+    def client(settings, targets) -> Iterator[FakeClient]:
+        yield fake
+
+    # one key already as planned on the node: the host must say "same" without a hash
+    node_new = by_address(host_files(spec, new), NODE)
+    same_key = node_new.file("/etc/kubernetes/ssl/kubelet-key.pem")
+    assert same_key is not None
+    (roots[NODE] / same_key.destination.lstrip("/")).write_bytes(same_key.content)
+    outcome = run_distribution(DistributionRequest(spec, new, dry_run=True), client=client)
+    assert len(answers) == len(roots) and all(a.startswith(b"T\t") for a in answers)
+    sent_back = b"\n".join(answers)
+    secrets = 0
+    for directory in (old, new):
+        for host in host_files(spec, directory):
+            for placed in host.files:
+                if not is_secret(placed.destination, placed.mode):
+                    continue
+                secrets += 1
+                assert placed.sha256.encode() not in sent_back, placed.destination
+                secret_parts = []
+                for line in placed.content.splitlines():
+                    name, colon, value = line.strip().partition(b":")
+                    if colon and name in (b"client-key-data", b"token"):
+                        secret_parts.append(value.strip())  # a kubeconfig's secret values
+                    elif not colon and line and not line.startswith(b"-----"):
+                        secret_parts.append(line)  # a PEM key's body
+                assert secret_parts, placed.destination
+                for part in secret_parts:
+                    assert part not in sent_back, placed.destination
+    assert secrets > 10
+    node = next(r for r in outcome.hosts if r.target.address == NODE)
+    assert node.diff is not None
+    status = {c.destination: c.status for c in node.diff.changes}
+    assert status[same_key.destination] is Status.UNCHANGED
+    assert status["/etc/kubernetes/ssl/kubelet.pem"] is Status.CHANGED
+    assert status["/etc/kubernetes/kubelet.kubeconfig"] is Status.CHANGED

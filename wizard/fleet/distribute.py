@@ -4,8 +4,11 @@ Each host gets exactly the files its plan gives it (wizard.distribution), with t
 group of [deploy] and the plan's modes (keys 0600); a CA key never goes to a host that is not
 a master — checked here again, whatever the plan says. Two round trips per host:
 
-1. ``inventory_script``: sha256, mode and owner of every destination (and of the set's other
-   file names there, which "would be removed"), and whether an earlier run was interrupted.
+1. the one inventory script `check` uses too (wizard.fleet.inventory.INVENTORY_SCRIPT): mode
+   and owner of every destination (and of the set's other file names there, which "would be
+   removed"), whether its bytes are the plan's — a public file's sha256 comes back, a key's or
+   a kubeconfig's never: the host compares it with the planned sha256 and answers same or
+   differs — and whether an earlier run was interrupted (its journals' names).
 2. ``apply_script``: the changed files arrive on stdin in a length-prefixed stream (sh, head
    and sha256sum only — Python is not assumed on the hosts). For each one: written to
    ``.kcw-new.<name>`` in its own directory, checked against its sha256, chowned, chmodded
@@ -40,6 +43,7 @@ from cryptography.hazmat.primitives import serialization
 from wizard.catalog import RESTARTS, concrete_entries, files_of, get_profile
 from wizard.deploy import DeploySettings
 from wizard.distribution import HostPlan, content_on_host, plan_distribution
+from wizard.fleet.inventory import INVENTORY_SCRIPT, HostInventory, parse_inventory, request_of
 from wizard.fleet.ssh import RemoteResult
 from wizard.pki import parse_private_key, public_key_bytes
 from wizard.spec import ClusterSpec
@@ -259,9 +263,10 @@ def _check_pair(
 
 @dataclass(frozen=True)
 class Deployed:
-    """A file as found on a host."""
+    """A file as found on a host: whether its bytes are the plan's (the host said so for a
+    secret file; a public file's sha256 was compared here), and its mode and owner."""
 
-    sha256: str
+    same: bool
     mode: int
     owner: str
     group: str
@@ -280,69 +285,56 @@ def _prelude(root: str) -> str:
     return f"set -u\nROOT={shlex.quote(root)}\n"
 
 
-def inventory_script(root: str = "") -> str:
-    """The read-only script: one line per path read on stdin, then the interrupted runs' marks.
-
-    `F<TAB>path<TAB>sha256<TAB>mode<TAB>owner<TAB>group`, `M<TAB>path` (missing),
-    `N<TAB>path` (not a regular file), `I<TAB>path` (a journal or temporary file)."""
-    return (
-        _prelude(root)
-        + r"""
-dirs=""
-while IFS= read -r p; do
-  case $p in
-    dir\ *) dirs="$dirs ${p#dir }"; continue ;;
-  esac
-  f="$ROOT$p"
-  if [ -f "$f" ]; then
-    s=$(sha256sum < "$f") || exit 3
-    m=$(stat -L -c '%a	%U	%G' "$f") || exit 3
-    printf 'F\t%s\t%s\t%s\n' "$p" "${s%% *}" "$m"
-  elif [ -e "$f" ] || [ -L "$f" ]; then
-    printf 'N\t%s\n' "$p"
-  else
-    printf 'M\t%s\n' "$p"
-  fi
-done
-for d in $dirs; do
-  for f in "$ROOT$d/.kcw-journal" "$ROOT$d"/.kcw-new.*; do
-    if [ -e "$f" ]; then printf 'I\t%s\n' "${f#"$ROOT"}"; fi
-  done
-done
-"""
-    )
+def inventory_request(host: HostFiles, root: str = "") -> bytes:
+    """The shared inventory script's stdin for a host: its destinations, each with the sha256
+    of the planned bytes (a secret file is compared on the host, never hashed back), the
+    set's other destinations (which "would be removed"), and its directories, where an
+    interrupted apply's journals and temporary files are looked for."""
+    paths: list[tuple[str, str | None]] = [(f.destination, f.sha256) for f in host.files]
+    paths += [(d, None) for d in host.foreign]
+    return request_of(paths, journals=host.directories(), root=root)
 
 
-def inventory_input(host: HostFiles) -> bytes:
-    """The paths the inventory reads: the host's destinations, the set's others, its dirs."""
-    paths = [f.destination for f in host.files] + list(host.foreign)
-    lines = paths + [f"dir {d}" for d in host.directories()]
-    return ("\n".join(lines) + "\n").encode()
-
-
-def parse_inventory(stdout: bytes) -> Inventory:
-    """The inventory script's output as data (lines it does not know are an error)."""
+def inventory_of(host: HostFiles, found: HostInventory) -> Inventory:
+    """The shared script's answer as distribute's diff needs it."""
     files: dict[str, Deployed] = {}
     not_files = []
-    interrupted = []
-    for line in stdout.decode(errors="replace").splitlines():
-        parts = line.split("\t")
-        if parts[0] == "F" and len(parts) == 6:
-            files[parts[1]] = Deployed(parts[2], int(parts[3], 8), parts[4], parts[5])
-        elif parts[0] == "N" and len(parts) == 2:
-            not_files.append(parts[1])
-        elif parts[0] == "I" and len(parts) == 2:
-            interrupted.append(parts[1])
-        elif parts[0] != "M":
-            raise DistributeError(f"the host's answer has a line the wizard cannot read: {line!r}")
-    return Inventory(files, tuple(not_files), tuple(interrupted))
+    for path, item in found.files.items():
+        planned = host.file(path)
+        if item.state == "missing":
+            continue
+        if item.state in ("not-a-file", "broken-link"):
+            not_files.append(path)
+            continue
+        if planned is not None and item.state != "present":
+            raise DistributeError(
+                f"{host.label}: {path} cannot be read on the host ({item.state}) — log in as "
+                "root (deploy.user) and run again"
+            )
+        same = False
+        if planned is not None:
+            if item.sha256 is not None:
+                same = item.sha256 == planned.sha256
+            elif item.matches_plan is not None:
+                same = item.matches_plan
+            else:
+                raise DistributeError(
+                    f"{host.label}: {path} cannot be compared — the host has no sha256sum, "
+                    "shasum or openssl; install coreutils there and run again"
+                )
+        files[path] = Deployed(same, item.mode or 0, item.owner, item.group)
+    return Inventory(files, tuple(not_files), found.interrupted)
 
 
 def read_inventory(run: RunScript, host: HostFiles, root: str = "") -> Inventory:
-    """One round trip: what the host has at every path that matters to its plan."""
-    result = run(inventory_script(root), inventory_input(host))
+    """One round trip of the shared inventory script (wizard.fleet.inventory): what the host
+    has at every path that matters to its plan. No key's bytes or hash leave the host."""
+    result = run(INVENTORY_SCRIPT, inventory_request(host, root))
     _raise_for(result, host, "reading what it has")
-    return parse_inventory(result.stdout)
+    if not result.stdout.startswith(b"T\t"):
+        raise DistributeError(f"reading what it has failed: {result.reason()}")
+    planned = {f.destination for f in host.files}
+    return inventory_of(host, parse_inventory(host.address, result.stdout, planned))
 
 
 class HostUnreachable(DistributeError):
@@ -440,7 +432,7 @@ def diff(host: HostFiles, inventory: Inventory) -> HostDiff:
             changes.append(FileChange(placed.destination, Status.NEW, "", placed))
             continue
         reasons = []
-        if found.sha256 != placed.sha256:
+        if not found.same:
             reasons.append("content differs")
         if found.mode != placed.mode:
             reasons.append(f"mode {found.mode:04o} → {placed.mode:04o}")

@@ -20,6 +20,11 @@ present. What comes back, and what never does:
 The paths read are the plan's for that host plus every ``*.pem *.key *.crt *.kubeconfig
 *.conf`` directly in any directory the plan uses on any host (one level: backup folders
 beside them are not read).
+
+It is the one inventory script: `check` reads with it, and so does `distribute` (its diff is
+made from these answers: a public file's sha256, a secret one's ``same``/``differs``), which
+also asks with ``J`` lines for the marks an interrupted run of its apply left (a journal or a
+temporary file: their names only).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import base64
 import hashlib
 import posixpath
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +51,7 @@ MAX_CERT_BYTES = 262144  # certificate blocks read back from one file
 INVENTORY_SCRIPT = r"""
 set -u
 set -f
+ROOT=''
 tab=$(printf '\t')
 nl='
 '
@@ -56,12 +63,13 @@ elif [ "$ossl" = yes ]; then hashing="openssl dgst -sha256 -r"
 else hashing=""; fi
 digest() { if [ -n "$hashing" ]; then $hashing | cut -c1-64; fi; }
 printf 'T\topenssl=%s\thash=%s\n' "$ossl" "${hashing:-none}"
-planned=""; expected=""; dirs=""; root=""
+planned=""; expected=""; dirs=""; journals=""; root=$ROOT
 while IFS="$tab" read -r kind a b; do
   case "$kind" in
     F) planned="$planned$a$nl" ;;
     S) expected="$expected$a$tab$b$nl"; planned="$planned$a$nl" ;;
     D) dirs="$dirs$a$nl" ;;
+    J) journals="$journals$a$nl" ;;
     R) root=$a ;;
   esac
 done
@@ -125,10 +133,25 @@ for q in $paths; do
   fi
   echo E
 done
+IFS=$nl
+for d in $journals; do
+  IFS=$oldifs
+  set +f
+  for f in "$root$d/.kcw-journal" "$root$d"/.kcw-new.*; do
+    if [ -e "$f" ] || [ -L "$f" ]; then say I "${f#"$root"}"; fi
+  done
+  set -f
+done
 """.replace("MAX_CERT_BYTES", str(MAX_CERT_BYTES))
 
 
 # --- what each host should have ---------------------------------------------------------------
+
+
+def is_secret(destination: str, mode: int) -> bool:
+    """True for a private key (mode 0600) or a kubeconfig: its bytes and their hash never
+    travel back from a host; the host compares with the plan's sha256 instead."""
+    return mode == KEY_MODE or destination.endswith(KUBECONFIG_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -144,7 +167,7 @@ class ExpectedFile:
     @property
     def secret(self) -> bool:
         """True for a private key or a kubeconfig: its bytes never travel back."""
-        return self.mode == KEY_MODE or self.destination.endswith(KUBECONFIG_SUFFIXES)
+        return is_secret(self.destination, self.mode)
 
     @property
     def sha256(self) -> str | None:
@@ -244,6 +267,7 @@ class HostInventory:
     files: dict[str, DeployedFile]
     openssl: bool = False
     hashing: str = ""
+    interrupted: tuple[str, ...] = ()  # an interrupted distribute's journals, temporary files
 
     def get(self, path: str) -> DeployedFile | None:
         """The file read back at a path, or None when it was not asked about."""
@@ -258,13 +282,30 @@ def inventory_request(host: HostExpectation, directories: list[str], root: str =
     """The script's stdin for a host: its planned paths (with the expected sha256 of each
     secret one, for the host to compare), then the directories to scan. `root` is a folder the
     host's paths are read under (tests: a fake host's tree); paths are reported without it."""
+    return request_of(
+        [(f.destination, f.sha256 if f.secret else None) for f in host.files], directories,
+        root=root,
+    )  # fmt: skip
+
+
+def request_of(
+    paths: Iterable[tuple[str, str | None]],
+    directories: Iterable[str] = (),
+    *,
+    journals: Iterable[str] = (),
+    root: str = "",
+) -> bytes:
+    """The script's stdin: each path with the sha256 the host compares a secret file with
+    (None: nothing to compare), the directories to scan, the directories whose interrupted
+    runs' marks to list (`J`), and the root the paths are read under (tests)."""
     lines = [f"R\t{root}\t"] if root else []
-    for item in host.files:
-        if item.secret and item.sha256 is not None:
-            lines.append(f"S\t{item.destination}\t{item.sha256}")
+    for destination, sha256 in paths:
+        if sha256 is not None:
+            lines.append(f"S\t{destination}\t{sha256}")
         else:
-            lines.append(f"F\t{item.destination}\t")
+            lines.append(f"F\t{destination}\t")
     lines += [f"D\t{directory}\t" for directory in directories]
+    lines += [f"J\t{directory}\t" for directory in journals]
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -308,6 +349,7 @@ def parse_inventory(address: str, output: bytes, planned: set[str]) -> HostInven
     pem: list[str] = []
     kube: list[bytes] = []
     labels: list[str] = []
+    interrupted: list[str] = []
 
     def finish() -> None:
         if current is None:
@@ -337,6 +379,8 @@ def parse_inventory(address: str, output: bytes, planned: set[str]) -> HostInven
             tools = {k: v for k, _, v in (part.partition("=") for part in rest.split("\t"))}
         elif kind == "F":
             current, pem, kube, labels = {"path": rest}, [], [], []
+        elif kind == "I":
+            interrupted.append(rest)
         elif current is None:
             continue
         elif kind == "M":
@@ -369,6 +413,7 @@ def parse_inventory(address: str, output: bytes, planned: set[str]) -> HostInven
         files,
         openssl=tools.get("openssl") == "yes",
         hashing="" if tools.get("hash", "none") == "none" else tools.get("hash", ""),
+        interrupted=tuple(interrupted),
     )
 
 
