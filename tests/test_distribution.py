@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 
@@ -17,7 +18,7 @@ from wizard.distribution import (
     per_host_files,
     plan_distribution,
 )
-from wizard.generate import generate_files
+from wizard.generate import generate_files, planned_file_names
 from wizard.spec import ClusterSpec, Node
 from wizard.store import FILE_MODE, KEY_MODE
 
@@ -140,3 +141,87 @@ def test_json_and_markdown_say_the_same() -> None:
     for plan in plans:
         for placed in plan.files:
             assert f"| `{placed.source}` | `{placed.destination}` | {placed.mode:04o} |" in markdown
+
+
+# The guide's own list of which component reads which of its files (使用证书的组件如下).
+GUIDE_READERS = {
+    "etcd": {"ca.pem", "kubernetes-key.pem", "kubernetes.pem"},
+    "kube-apiserver": {"ca.pem", "kubernetes-key.pem", "kubernetes.pem"},
+    "kubelet": {"ca.pem"},
+    "kube-proxy": {"ca.pem", "kube-proxy-key.pem", "kube-proxy.pem"},
+    "kubectl": {"ca.pem", "admin-key.pem", "admin.pem"},
+    "kube-controller-manager": {"ca-key.pem", "ca.pem"},
+}
+
+
+def test_classic_writes_the_plan_as_the_other_profiles_do() -> None:
+    """`generate` on the guide's set writes DISTRIBUTION.md and distribution.json too (the
+    lab's finding 5), so distribute and check have a plan a person can read beside them."""
+    spec = spec_for("classic")
+    files = {f.path: f.content for f in generate_files(spec)}
+    assert {"DISTRIBUTION.md", "distribution.json"} <= set(files)
+    assert {"DISTRIBUTION.md", "distribution.json"} <= set(planned_file_names(spec))
+    plans = plan_distribution(spec)
+    assert json.loads(files["distribution.json"]) == distribution_json(plans)
+    markdown = files["DISTRIBUTION.md"].decode()
+    assert "Profile `classic`" in markdown
+    for plan in plans:
+        for placed in plan.files:
+            assert f"| `{placed.source}` | `{placed.destination}` | {placed.mode:04o} |" in markdown
+
+
+def test_classic_gives_each_component_the_guides_files_in_its_ssl_folder() -> None:
+    spec = spec_for("classic")
+    spec.hosts.registry = ["192.168.214.210"]
+    plans = plan_distribution(spec)
+    for plan in plans:
+        read: dict[str, set[str]] = {}
+        for source, components in plan.readers.items():
+            for component in components:
+                read.setdefault(component, set()).add(source)
+        expected = {c: GUIDE_READERS[c] for c in plan.components if c in GUIDE_READERS}
+        assert read == expected, plan.address
+        if plan.roles != ["registry"]:  # the registry reads nothing: it gets ca.pem (below)
+            assert {f.source for f in plan.files} == set().union(*expected.values()), plan.address
+        for placed in plan.files:
+            assert placed.destination == f"/etc/kubernetes/ssl/{placed.source}", placed
+    roles = {p.address: p.roles for p in plans}
+    with_ca_key = {p.address for p in plans if any(f.source == "ca-key.pem" for f in p.files)}
+    assert with_ca_key == {a for a, r in roles.items() if "master" in r}
+    with_admin = {p.address for p in plans if any(f.source == "admin-key.pem" for f in p.files)}
+    assert with_admin == with_ca_key  # kubectl's cluster-admin key stays off workers and etcd
+    registry = next(p for p in plans if p.roles == ["registry"])
+    assert [f.source for f in registry.files] == ["ca.pem"]
+
+
+def test_classic_prints_the_guides_tls_flags() -> None:
+    """The flags DISTRIBUTION.md prints for classic are the ones the guide's components run
+    with (tests/lab/test_classic.py starts etcd and kube-apiserver with them)."""
+    flags = component_flags(spec_for("classic"))
+    ssl = "/etc/kubernetes/ssl"
+    assert sorted(flags["etcd"]) == sorted(
+        [
+            f"--cert-file={ssl}/kubernetes.pem",
+            f"--key-file={ssl}/kubernetes-key.pem",
+            f"--peer-cert-file={ssl}/kubernetes.pem",
+            f"--peer-key-file={ssl}/kubernetes-key.pem",
+            f"--trusted-ca-file={ssl}/ca.pem",
+            f"--peer-trusted-ca-file={ssl}/ca.pem",
+        ]
+    )
+    assert sorted(flags["kube-apiserver"]) == sorted(
+        [
+            f"--tls-cert-file={ssl}/kubernetes.pem",
+            f"--tls-private-key-file={ssl}/kubernetes-key.pem",
+            f"--client-ca-file={ssl}/ca.pem",
+            f"--etcd-cafile={ssl}/ca.pem",
+            f"--etcd-certfile={ssl}/kubernetes.pem",
+            f"--etcd-keyfile={ssl}/kubernetes-key.pem",
+        ]
+    )
+    # no kubeconfig in the guide's set: kube-proxy and kubectl get the three fields to build one
+    assert flags["kube-proxy"] == [
+        f"certificate-authority: {ssl}/ca.pem",
+        f"client-certificate: {ssl}/kube-proxy.pem",
+        f"client-key: {ssl}/kube-proxy-key.pem",
+    ]

@@ -114,8 +114,7 @@ def _planned_file_names(profile: Profile, spec: ClusterSpec, entries: list[CertE
     names += [k.name for k in concrete_kubeconfigs(profile, spec)]
     if _uses_bootstrap(profile, spec):
         names += [TOKEN_FILE, RBAC_FILE]
-    if profile.kubeconfigs:
-        names += [DISTRIBUTION_FILE, DISTRIBUTION_JSON]
+    names += [DISTRIBUTION_FILE, DISTRIBUTION_JSON]
     return names + [SPEC_FILE]
 
 
@@ -358,9 +357,9 @@ def make_keys(
 
 
 def distribution_files(profile: Profile, spec: ClusterSpec) -> list[OutputFile]:
-    """DISTRIBUTION.md and distribution.json, for profiles with kubeconfigs (else none)."""
-    if not profile.kubeconfigs:
-        return []
+    """DISTRIBUTION.md and distribution.json: which file goes to which host (every profile;
+    classic's kube-proxy and kubectl get their files to build a kubeconfig from, as the guide
+    does)."""
     plan = plan_distribution(spec)
     return [
         OutputFile(DISTRIBUTION_FILE, distribution_markdown(plan, spec).encode()),

@@ -48,7 +48,9 @@ def test_adding_a_master_reissues_only_the_apiserver_certificate(
     assert renew("-c", str(config), "-o", str(workdir)) == 0
     out = capsys.readouterr().out
     after = snapshot(workdir)
-    assert changed_files(before, after) == APISERVER_FILES | {"cluster.toml"}
+    # the plan names the new master, so DISTRIBUTION.md and distribution.json change with it
+    support = {"cluster.toml", "DISTRIBUTION.md", "distribution.json"}
+    assert changed_files(before, after) == APISERVER_FILES | support
     for name in ("ca.pem", "ca-key.pem", "ca.csr", "ca-csr.json", "admin.pem", "kube-proxy.pem"):
         assert after[name] == before[name], name  # bytes and mtime
     ca = load_cert(workdir / "ca.pem")
@@ -62,7 +64,7 @@ def test_adding_a_master_reissues_only_the_apiserver_certificate(
     assert NEW_MASTER in json.loads((workdir / "kubernetes-csr.json").read_text())["hosts"]
     backups = [p for p in workdir.iterdir() if p.name.startswith("backup-")]
     assert len(backups) == 1
-    for name in APISERVER_FILES | {"cluster.toml"}:
+    for name in APISERVER_FILES | support:
         assert (backups[0] / name).read_bytes() == before[name][0]
     manifest = json.loads((backups[0] / MANIFEST_FILE).read_text())
     assert manifest["renewed"] == ["kubernetes"] and manifest["added"] == []

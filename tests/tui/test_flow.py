@@ -111,7 +111,7 @@ async def test_the_guide_from_empty_answers_to_a_verified_set(tmp_path: Path) ->
         await settle(pilot)
         assert app.state.result is not None
         assert sorted(app.state.result.written) == sorted(names)
-        assert "wrote 18 files" in str(app.screen.query_one("#result").render())
+        assert "wrote 20 files" in str(app.screen.query_one("#result").render())
 
         # Step 5: the panel says the chain verifies and the keys match.
         await pilot.press("ctrl+n")

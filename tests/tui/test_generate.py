@@ -59,7 +59,7 @@ async def test_refuse_then_replace_keeping_the_existing_ca(tmp_path: Path) -> No
         await pilot.press("ctrl+g")
         await settle(pilot)
         first = _snapshot(directory)
-        assert "wrote 18 files" in _result(app)
+        assert "wrote 20 files" in _result(app)
         await settle(pilot)
         # The directory holds what was just written: said in green, no refusal in red.
         assert "holds the set just written" in _note(screen, "#dir-note")
@@ -228,7 +228,7 @@ async def test_focus_follows_the_run_and_esc_works_only_while_running(
         screen = await _to_generate(app, pilot, tmp_path / "fast")
         await pilot.press("ctrl+g")
         await settle(pilot)
-        assert "wrote 18 files" in _result(app)
+        assert "wrote 20 files" in _result(app)
         assert app.focused is screen.nav.query_one("#next")
 
 
@@ -261,7 +261,7 @@ async def test_progress_coalesces_but_the_log_keeps_every_step(tmp_path: Path) -
         await pilot.press("ctrl+g")
         await settle(pilot)
         lines = [strip.text.strip() for strip in screen.query_one("#log", RichLog).lines]
-        steps = [line for line in lines if line.startswith("✓ ") and "wrote 18 files" not in line]
+        steps = [line for line in lines if line.startswith("✓ ") and "wrote 20 files" not in line]
         keys = [line for line in steps if "key for" in line]
         assert len(keys) == 4  # ca, kubernetes, admin, kube-proxy
         assert any(line == "✓ ready to write" for line in steps)

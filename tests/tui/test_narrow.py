@@ -199,7 +199,7 @@ async def test_the_log_ends_in_view_with_the_backup_line(in_tmp: Path) -> None:
 
 FIRST_FRAME_SAYS = {
     2: ("RSA: what the guide uses", "identity ready"),
-    3: ("18 files to write", "SANs of kubernetes"),
+    3: ("20 files to write", "SANs of kubernetes"),
     4: ("k8s-certs exists and holds ca.pem",),
     5: ("4 certificates in ./k8s-certs", "cluster CA"),
 }
