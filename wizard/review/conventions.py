@@ -306,7 +306,11 @@ def _kthw_table() -> dict[str, Role]:
     return {
         "ca": _ca("ca", "the guide's CA (ca.conf)", c),
         "admin": _client("admin", "the admin's client certificate", c, None, "system:masters"),
-        "kube-api-server": _server("kube-api-server", "kube-apiserver's certificate", c),
+        # one certificate made on the jumpbox for every controller: clients dial them by the
+        # names and addresses of [kube-api-server_alt_names]
+        "kube-api-server": _server(
+            "kube-api-server", "kube-apiserver's certificate", c, covers=("masters", "vip")
+        ),
         "kube-controller-manager": _client(
             "kube-controller-manager",
             "kube-controller-manager's client certificate",
