@@ -713,3 +713,15 @@ def test_a_mutated_secret_is_only_reported(
     assert time.perf_counter() - start < 1.0
     assert not any(f.check == "internal-error" for f in review.findings)
     assert tls_secret_pem(text) is None or isinstance(tls_secret_pem(text), bytes)
+
+
+def test_rancher_expiry_advice_names_who_renews_what(tool_sets: dict[str, Path]) -> None:
+    """Leaves: the server re-issues them at start (under 90 days left); CAs: no one does."""
+    soon = review_directory(tool_sets["rke2"], now=datetime.now(UTC) + timedelta(days=350))
+    leaf = next(f for f in soon.findings if f.path == "tls/serving-kube-apiserver.crt")
+    assert (leaf.check, leaf.severity) == ("expiring", "warning")
+    assert "systemctl restart rke2-server" in leaf.message and "rotate`" in leaf.message
+    late = review_directory(tool_sets["rke2"], now=datetime.now(UTC) + timedelta(days=3640))
+    ca = [f for f in late.findings if f.check == "expiring" and "(#2)" in f.message]
+    assert ca and all("rke2 certificate rotate-ca" in f.message for f in ca)
+    assert not any("renew it with the same CA" in f.message for f in late.findings)

@@ -48,9 +48,8 @@ def adjust_for_layouts(
         if _under(finding.path, backups):
             continue
         folder, name = _split(finding.path)
-        if finding.path in renewed and finding.check in ("expired", "expiring"):
-            adjusted.append(_rancher_expiry(finding, *renewed[finding.path]))
-            continue
+        if renewed and finding.check in ("expired", "expiring"):
+            finding = _rancher_expiry(finding, renewed)
         if finding.path in rotated and finding.check in ("expired", "expiring", "not-yet-valid"):
             adjusted.append(
                 replace(
@@ -118,20 +117,25 @@ def adjust_for_layouts(
     return adjusted
 
 
-# who renews a Rancher certificate: its listener, the server at start, the agent at start
-_LISTENER, _SERVER, _AGENT = "listener", "server", "agent"
+# who renews a Rancher certificate: its listener, the server at start, the agent at start, or
+# no one (a CA)
+_LISTENER, _SERVER, _AGENT, _NO_ONE = "listener", "server", "agent", "no one"
 _SERVICES = {RKE2: ("rke2-server", "rke2-agent"), K3S: ("k3s", "k3s-agent")}
+# check_expiry's messages open with the certificate's reference
+_EXPIRY = re.compile(r"(?P<ref>.*?) (?P<when>(?:expired|expires) on .*?) — ", re.DOTALL)
 
 
 def _renewed_by_rancher(
     records: list[ReviewedFile], matches: dict[int, Match]
 ) -> dict[str, tuple[str, str]]:
-    """k3s's and RKE2's leaf certificates, each with its tool and who renews it.
+    """k3s's and RKE2's certificates by reference (`tls/x.crt (#2)`), each with its tool and
+    who renews it.
 
     dynamiclistener renews dynamic-cert.json itself when fewer than 90 days remain (checked at
     start and every 6 hours); the server re-issues the leaves of server/tls with fewer than 90
     days left at every start (deps.go's createClientCertKey); the agent asks the supervisor for
-    its certificates at every start (pkg/agent/config). Their CAs are renewed by no one."""
+    its certificates at every start (pkg/agent/config). Their CAs, and the copies of them
+    appended to every leaf, are renewed by no one."""
     names: dict[str, set[str]] = {}
     for record in records:
         folder, name = _split(record.path)
@@ -142,31 +146,45 @@ def _renewed_by_rancher(
         match = matches.get(id(record))
         if record.cert is None or match is None or record.convention not in _SERVICES:
             continue
-        if match.role.ca or record.cert.is_ca or record.embedded:
+        if record.embedded:
             continue
         folder, name = _split(record.path)
-        if name == DYNAMIC_CERT_FILE:
+        if match.role.ca or record.cert.is_ca:
+            who = _NO_ONE
+        elif name == DYNAMIC_CERT_FILE:
             who = _LISTENER
         elif folder in agents:
             who = _AGENT
         else:
             who = _SERVER
-        renewed.setdefault(record.path, (record.convention, who))
+        renewed.setdefault(record.ref, (record.convention, who))
     return renewed
 
 
-def _rancher_expiry(finding: Finding, tool: str, who: str) -> Finding:
-    """An expiry finding on a certificate k3s or RKE2 renews itself, with its way out."""
+def _rancher_expiry(finding: Finding, renewed: dict[str, tuple[str, str]]) -> Finding:
+    """An expiry finding on a k3s or RKE2 certificate, with that tool's way out."""
+    parsed = _EXPIRY.match(finding.message)
+    if parsed is None or parsed.group("ref") not in renewed:
+        return finding
+    ref, when = parsed.group("ref"), parsed.group("when")
+    tool, who = renewed[ref]
     server, agent = _SERVICES[tool]
     program = server.split("-")[0]
     expired = finding.check == "expired"
-    when = finding.message.split(" — ")[0].replace(f"{finding.path} ", "", 1)
+    if who == _NO_ONE:
+        return replace(
+            finding,
+            message=f"{ref}, one of {tool}'s CAs, {when} — {tool} renews no CA itself: rotate "
+            f"it with `{program} certificate rotate-ca` (the new CA files first, as {tool}'s "
+            "documentation on rotating CA certificates says), then restart the servers and "
+            "agents",
+        )
     if who == _LISTENER:
         return replace(
             finding,
             severity="warning" if expired else "info",
-            message=f"{finding.path}, {tool}'s listener certificate, {when} — the listener "
-            "renews it itself when fewer than 90 days remain (at start and every 6 hours), "
+            message=f"{ref}, {tool}'s listener certificate, {when} — the listener renews it "
+            "itself when fewer than 90 days remain (at start and every 6 hours), "
             + (
                 f"so {server} is stopped or its renewal fails: restart it (systemctl restart "
                 f"{server}) and read its log if this stays"
@@ -177,13 +195,13 @@ def _rancher_expiry(finding: Finding, tool: str, who: str) -> Finding:
     if who == _AGENT:
         return replace(
             finding,
-            message=f"{finding.path} {when} — the agent asks the supervisor for its "
+            message=f"{ref} {when} — the agent asks the supervisor for its "
             f"certificates at every start: restart it (systemctl restart {agent}, or {server} "
             "on a server)",
         )
     return replace(
         finding,
-        message=f"{finding.path} {when} — {tool} re-issues its certificates with fewer than 90 "
+        message=f"{ref} {when} — {tool} re-issues its certificates with fewer than 90 "
         f"days left at every start: restart it (systemctl restart {server}), or run "
         f"`{program} certificate rotate` and restart",
     )
