@@ -606,6 +606,15 @@ def test_a_server_node_reviewed_whole_is_clean(tool_sets: dict[str, Path], tmp_p
     review = review_directory(data)
     assert loud(review) == [] and review_exit_code(review) == 0
     assert {r.convention for r in review.files if r.cert is not None} == {RKE2}
+    # an issuer is named by the CA file with its key, not the agent's copy of it
+    issuers = {r.issued_by for r in review.files if r.issued_by}
+    assert issuers == {
+        "server/tls/client-ca.crt",
+        "server/tls/server-ca.crt",
+        "server/tls/request-header-ca.crt",
+        "server/tls/etcd/server-ca.crt",
+        "server/tls/etcd/peer-ca.crt",
+    }
 
 
 # -- Kubernetes The Hard Way with a cluster file --------------------------------------------------
