@@ -4,7 +4,12 @@ with the right slug and severity."""
 
 from __future__ import annotations
 
+import base64
+import ipaddress
+import json
 import shutil
+import subprocess
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,20 +18,30 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from review_pki import build_kubeadm_tree
 from tool_layouts import (
+    KTHW_NODES,
     KUBEASZ_MASTERS,
     KUBESPRAY_ETCD,
+    RANCHER_NODE,
+    RANCHER_TLS_SAN,
+    GoPair,
     build_kthw,
     build_kubeasz,
     build_kubespray_etcd,
+    build_rancher_agent,
     build_rancher_server,
+    load_go_pair,
+    write_dynamic_cert,
 )
 
 from wizard.cli.review import review_exit_code
 from wizard.review import Review, review_directory
 from wizard.review.conventions import K3S, KTHW, KUBEADM, KUBEASZ, KUBELET, KUBESPRAY, RKE2
-from wizard.spec import ClusterSpec, HostLists
+from wizard.review.tls_secret import tls_secret_pem
+from wizard.spec import ClusterSpec, HostLists, Node
 
 # k3s's CAs have serial 0 (client-go's certutil), which cryptography warns about
 pytestmark = pytest.mark.filterwarnings("ignore:Parsed a serial number")
@@ -36,7 +51,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Parsed a serial number")
 def tool_sets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Each tool's directory, built once (tests copy before changing anything)."""
     base = tmp_path_factory.mktemp("tools")
-    return {
+    sets = {
         "kubeasz": build_kubeasz(base / "kubeasz" / "kubernetes", base / "kubeasz-work"),
         "kubespray": build_kubespray_etcd(base / "kubespray" / "ssl", base / "kubespray-work"),
         "kthw": build_kthw(base / "kthw" / "jumpbox"),
@@ -44,6 +59,10 @@ def tool_sets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "k3s": build_rancher_server(base / "k3s" / "server", "k3s"),
         "kubeadm": build_kubeadm_tree(base / "kubeadm" / "kubernetes"),
     }
+    # an agent node's <data-dir>/agent, its certificates signed by that server
+    sets["rke2-agent"] = build_rancher_agent(base / "rke2-agent" / "agent", sets["rke2"], "rke2")
+    sets["k3s-agent"] = build_rancher_agent(base / "k3s-agent" / "agent", sets["k3s"], "k3s")
+    return sets
 
 
 CONVENTIONS = {
@@ -53,6 +72,8 @@ CONVENTIONS = {
     "rke2": {RKE2},
     "k3s": {K3S},
     "kubeadm": {KUBEADM, KUBELET},
+    "rke2-agent": {RKE2},
+    "k3s-agent": {K3S},
 }
 TOOLS = tuple(CONVENTIONS)
 
@@ -202,7 +223,7 @@ FAULTS: dict[str, tuple[Callable[[Path, str], None], str, str]] = {
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-@pytest.mark.parametrize("tool", TOOLS)
+@pytest.mark.parametrize("tool", tuple(PARTS))
 def test_planted_faults_are_found(
     tool_sets: dict[str, Path], tool: str, fault: str, tmp_path: Path
 ) -> None:
@@ -249,7 +270,7 @@ def _regenerate_ca(root: Path, tool: str) -> tuple[str, str]:
     return PARTS[tool][2], PARTS[tool][0]
 
 
-@pytest.mark.parametrize("tool", TOOLS)
+@pytest.mark.parametrize("tool", tuple(PARTS))
 def test_a_regenerated_ca_is_an_error_that_says_what_signed_what(
     tool_sets: dict[str, Path], tool: str, tmp_path: Path
 ) -> None:
@@ -359,3 +380,357 @@ def test_kubeadm_with_its_cluster_file_wants_only_what_kubeadm_writes(
     missing = [f for f in review.findings if f.check == "missing-san"]
     assert [(f.path, f.severity) for f in missing] == [("pki/apiserver.crt", "error")]
     assert "192.168.0.100" in missing[0].message and "127.0.0.1" not in missing[0].message
+
+
+# -- k3s / RKE2: the listener's dynamic-cert.json -------------------------------------------------
+
+
+def _server_ca(root: Path) -> GoPair:
+    return load_go_pair(root / "tls" / "server-ca.crt", root / "tls" / "server-ca.key")
+
+
+@pytest.mark.parametrize("tool", ["rke2", "k3s"])
+def test_dynamic_cert_json_is_read_as_the_listener_writes_it(
+    tool_sets: dict[str, Path], tool: str
+) -> None:
+    root = tool_sets[tool]
+    review = review_directory(root)
+    held = {r.ref: r for r in review.files if r.path == "tls/dynamic-cert.json"}
+    leaf, ca, key = (held[f"tls/dynamic-cert.json (#{n})"] for n in (1, 2, 3))
+    assert (leaf.role, leaf.convention, leaf.issued_by) == (
+        "dynamic-cert",
+        CONVENTIONS[tool].copy().pop(),
+        "tls/server-ca.crt",
+    )
+    assert ca.role == "ca-copy" and key.key is not None and leaf.ref in key.paired
+    # the same names openssl reads from the Secret's tls.crt
+    secret = json.loads((root / "tls" / "dynamic-cert.json").read_text())
+    pem = base64.b64decode(secret["data"]["tls.crt"])
+    shown = subprocess.run(
+        ["openssl", "x509", "-noout", "-ext", "subjectAltName"],
+        input=pem,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    openssl_names = {
+        _canonical(part.strip().split(":", 1)[1]) for part in shown.splitlines()[1].split(",")
+    }
+    assert leaf.cert is not None
+    assert {_canonical(n) for n in (*leaf.cert.dns_sans, *leaf.cert.ip_sans)} == openssl_names
+    assert RANCHER_TLS_SAN[1] in openssl_names and "kubernetes.default.svc" in openssl_names
+
+
+def _canonical(name: str) -> str:
+    """An IP address in one spelling (openssl writes ::1 as 0:0:0:0:0:0:0:1)."""
+    try:
+        return str(ipaddress.ip_address(name))
+    except ValueError:
+        return name
+
+
+def _plant_dynamic_cert(root: Path, tool: str, **options: object) -> None:
+    write_dynamic_cert(root / "tls" / "dynamic-cert.json", tool, _server_ca(root), **options)
+
+
+def test_dynamic_cert_faults_have_the_listeners_consequences(
+    tool_sets: dict[str, Path], tmp_path: Path
+) -> None:
+    """dynamiclistener renews its certificate itself when fewer than 90 days remain: one that
+    expires soon is a note, an expired one means the listener is not running or failing (a
+    warning); a key that is not the certificate's breaks every handshake (an error)."""
+    path = "tls/dynamic-cert.json"
+    root = _copy(tool_sets, "rke2", tmp_path)
+    _plant_dynamic_cert(root, "rke2", start=datetime.now(UTC) - timedelta(days=355), days=365)
+    review = review_directory(root)
+    assert loud(review) == [] and review_exit_code(review) == 0
+    note = next(f for f in review.findings if f.path == path and f.check == "expiring")
+    assert note.severity == "info" and "renews it itself" in note.message
+
+    _plant_dynamic_cert(root, "rke2", start=datetime.now(UTC) - timedelta(days=400), days=365)
+    review = review_directory(root)
+    assert loud(review) == [(path, "expired", "warning")]
+    assert "systemctl restart rke2-server" in review.findings[0].message
+
+    _plant_dynamic_cert(root, "rke2", key=ec.generate_private_key(ec.SECP256R1()))
+    review = review_directory(root)
+    assert (path, "key-mismatch", "error") in loud(review)
+    assert {p for p, _, _ in loud(review)} == {path}
+    assert review_exit_code(review) == 2
+
+    _plant_dynamic_cert(root, "rke2")
+    (root / path).chmod(0o644)
+    assert loud(review_directory(root)) == [(path, "key-permissions", "warning")]
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [b"", b"{", b'{"data": {"tls.crt": "not base64!"}}', b'{"data": {"tls.crt": "aGVsbG8="}}'],
+)
+def test_a_damaged_dynamic_cert_json_is_no_alarm(
+    tool_sets: dict[str, Path], tmp_path: Path, junk: bytes
+) -> None:
+    """k3s removes an unreadable dynamic-cert.json and makes a new one (dynacert's
+    RecoveringStorage): nothing for the operator to do, and nothing raised."""
+    root = _copy(tool_sets, "k3s", tmp_path)
+    (root / "tls" / "dynamic-cert.json").write_bytes(junk)
+    review = review_directory(root)
+    assert [f for f in loud(review) if f[1] != "empty-file"] == []
+    assert not any(f.check == "internal-error" for f in review.findings)
+
+
+# -- k3s / RKE2 with a cluster file --------------------------------------------------------------
+
+
+def _rancher_spec(vip: str | None = RANCHER_TLS_SAN[1], *masters: str) -> ClusterSpec:
+    hosts = HostLists(masters=[RANCHER_NODE[1], *masters], etcd=[RANCHER_NODE[1], *masters])
+    hosts.vip = [vip] if vip else []
+    return ClusterSpec(hosts=hosts)
+
+
+@pytest.mark.parametrize("tool", ["rke2", "k3s"])
+def test_rancher_server_with_its_cluster_file_wants_the_vip_only(
+    tool_sets: dict[str, Path], tool: str
+) -> None:
+    """Each server's certificates carry config.SANs: --tls-san, its own names and addresses.
+    Other servers' addresses are not in them, and need not be; the VIP in front must be."""
+    healthy = review_directory(tool_sets[tool], config=_rancher_spec())
+    assert loud(healthy) == []
+    # a new server: it makes its own certificates when it joins, nothing here is wrong
+    grown = review_directory(tool_sets[tool], config=_rancher_spec(RANCHER_TLS_SAN[1], "10.9.9.9"))
+    assert loud(grown) == []
+    # a load balancer address the servers were not started with
+    moved = review_directory(tool_sets[tool], config=_rancher_spec("192.168.0.200"))
+    missing = sorted((f.path, f.severity) for f in moved.findings if f.check == "missing-san")
+    assert missing == [
+        ("tls/dynamic-cert.json", "error"),
+        ("tls/serving-kube-apiserver.crt", "error"),
+    ]
+    message = next(f.message for f in moved.findings if f.check == "missing-san")
+    assert "192.168.0.200 (virtual IP)" in message
+    assert f"/etc/rancher/{tool}/config.yaml" in message and "tls-san" in message
+    assert not any("drop" in f.message for f in moved.findings)
+
+
+# -- the Rancher agent ---------------------------------------------------------------------------
+
+
+def test_the_agent_files_have_their_roles(tool_sets: dict[str, Path]) -> None:
+    roles = {r.ref: r.role for r in review_directory(tool_sets["rke2-agent"]).files if r.role}
+    assert roles["client-kubelet.crt (#1)"] == "client-kubelet"
+    assert roles["serving-kubelet.crt (#1)"] == "serving-kubelet"
+    assert roles["client-kube-proxy.crt (#1)"] == "client-kube-proxy"
+    assert roles["client-rke2-controller.crt (#1)"] == "client-rke2-controller"
+    assert roles["serving-kubelet.crt (#2)"] == "ca-copy"
+    assert roles["server-ca.crt"] == "server-ca" and roles["client-ca.crt"] == "client-ca"
+    assert roles["serving-kubelet.key"] == "serving-kubelet"
+    k3s = {r.ref: r.role for r in review_directory(tool_sets["k3s-agent"]).files if r.role}
+    assert k3s["client-k3s-controller.crt (#1)"] == "client-k3s-controller"
+
+
+def _reissue_agent_leaf(root: Path, stem: str, ca: GoPair, start: datetime, days: int) -> None:
+    """The supervisor's certificate for this agent again, another validity."""
+    old = x509.load_pem_x509_certificates((root / f"{stem}.crt").read_bytes())[0]
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(old.subject)
+        .issuer_name(ca.cert.subject)
+        .public_key(old.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=days))
+    )
+    for extension in old.extensions:
+        builder = builder.add_extension(extension.value, extension.critical)
+    cert = builder.sign(ca.key, hashes.SHA256())
+    (root / f"{stem}.crt").write_bytes(
+        cert.public_bytes(serialization.Encoding.PEM)
+        + ca.cert.public_bytes(serialization.Encoding.PEM)
+    )
+
+
+def test_agent_faults_are_found(tool_sets: dict[str, Path], tmp_path: Path) -> None:
+    root = _copy(tool_sets, "rke2-agent", tmp_path)
+    ca = _server_ca(tool_sets["rke2"])
+    _reissue_agent_leaf(root, "serving-kubelet", ca, datetime.now(UTC) - timedelta(days=400), 365)
+    review = review_directory(root)
+    assert loud(review) == [("serving-kubelet.crt", "expired", "error")]
+    assert "systemctl restart rke2-agent" in review.findings[0].message
+    assert review_exit_code(review) == 2
+
+    root = _copy(tool_sets, "rke2-agent", tmp_path / "2")
+    (root / "client-kubelet.key").write_bytes(
+        ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
+    review = review_directory(root)
+    assert ("client-kubelet.key", "key-mismatch", "error") in loud(review)
+    assert {p for p, _, _ in loud(review)} <= {"client-kubelet.key", "kubelet.kubeconfig"}
+
+    root = _copy(tool_sets, "rke2-agent", tmp_path / "3")
+    (root / "client-kubelet.key").chmod(0o644)
+    assert loud(review_directory(root)) == [("client-kubelet.key", "key-permissions", "warning")]
+
+    # the server CA rotated and the agent fetched the new one, but kept its old certificates
+    root = _copy(tool_sets, "rke2-agent", tmp_path / "4")
+    new = _go_ca_like(ca.cert)
+    (root / "server-ca.crt").write_bytes(new)
+    review = review_directory(root)
+    assert ("serving-kubelet.crt", "bad-signature", "error") in loud(review), loud(review)
+    assert review_exit_code(review) == 2
+
+
+def _go_ca_like(old: x509.Certificate) -> bytes:
+    key = ec.generate_private_key(ec.SECP256R1())
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(old.subject)
+        .issuer_name(old.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(datetime.now(UTC) - timedelta(minutes=1))
+        .not_valid_after(datetime.now(UTC) + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+    )
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+
+
+def test_a_server_node_reviewed_whole_is_clean(tool_sets: dict[str, Path], tmp_path: Path) -> None:
+    """/var/lib/rancher/rke2 on a server: server/ and its own agent/ side by side."""
+    data = tmp_path / "rke2"
+    shutil.copytree(tool_sets["rke2"], data / "server", symlinks=True)
+    build_rancher_agent(data / "agent", data / "server", "rke2", RANCHER_NODE)
+    review = review_directory(data)
+    assert loud(review) == [] and review_exit_code(review) == 0
+    assert {r.convention for r in review.files if r.cert is not None} == {RKE2}
+    # an issuer is named by the CA file with its key, not the agent's copy of it
+    issuers = {r.issued_by for r in review.files if r.issued_by}
+    assert issuers == {
+        "server/tls/client-ca.crt",
+        "server/tls/server-ca.crt",
+        "server/tls/request-header-ca.crt",
+        "server/tls/etcd/server-ca.crt",
+        "server/tls/etcd/peer-ca.crt",
+    }
+
+
+# -- Kubernetes The Hard Way with a cluster file --------------------------------------------------
+
+
+def _kthw_spec(*, nodes: tuple[str, ...] = KTHW_NODES, vip: tuple[str, ...] = ()) -> ClusterSpec:
+    """machines.txt's cluster: one controller reached as server.kubernetes.local, the nodes."""
+    spec = ClusterSpec(
+        hosts=HostLists(masters=["server.kubernetes.local"], vip=list(vip)),
+        nodes=[Node(name, f"10.240.0.{20 + n}") for n, name in enumerate(nodes)],
+    )
+    spec.network.service_cidr = "10.32.0.0/24"  # kube-apiserver's --service-cluster-ip-range
+    return spec
+
+
+def _resign_kthw(root: Path, name: str, sans: list[x509.GeneralName]) -> None:
+    """`<name>.crt` again from its key and subject, with other SANs, signed by ca.key."""
+    old = x509.load_pem_x509_certificate((root / f"{name}.crt").read_bytes())
+    ca = x509.load_pem_x509_certificate((root / "ca.crt").read_bytes())
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(old.subject)
+        .issuer_name(ca.subject)
+        .public_key(old.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(old.not_valid_before_utc)
+        .not_valid_after(old.not_valid_after_utc)
+        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+    )
+    for extension in old.extensions:
+        if not isinstance(extension.value, x509.SubjectAlternativeName):
+            builder = builder.add_extension(extension.value, extension.critical)
+    cert = builder.sign(_load_key(root / "ca.key"), hashes.SHA256())  # type: ignore[arg-type]
+    (root / f"{name}.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+
+def test_kthw_with_its_cluster_file(tool_sets: dict[str, Path], tmp_path: Path) -> None:
+    """ca.conf's names are what the guide means: the apiserver certificate lists the controller
+    by name, each node's certificate its node's name."""
+    healthy = review_directory(tool_sets["kthw"], config=_kthw_spec())
+    assert loud(healthy) == []
+    assert not any(f.check == "stale-san" for f in healthy.findings)
+    # a third node in the cluster file: no node-2.crt
+    grown = review_directory(tool_sets["kthw"], config=_kthw_spec(nodes=(*KTHW_NODES, "node-2")))
+    assert loud(grown) == [("ca.crt", "missing-node-certificate", "error")]
+    assert "[node-2] section to ca.conf" in grown.findings[0].message
+    # a VIP in front of the controllers that kube-api-server.crt lacks
+    fronted = review_directory(tool_sets["kthw"], config=_kthw_spec(vip=("10.240.0.100",)))
+    assert loud(fronted) == [("kube-api-server.crt", "missing-san", "error")]
+    message = fronted.findings[0].message
+    assert "10.240.0.100 (virtual IP)" in message and "kube-api-server_alt_names" in message
+
+    root = _copy(tool_sets, "kthw", tmp_path)
+    # node-1's certificate without its name; the apiserver's with an old load balancer's name
+    _resign_kthw(root, "node-1", [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+    _resign_kthw(
+        root,
+        "kube-api-server",
+        [
+            *(x509.DNSName(n) for n in ("kubernetes", "server.kubernetes.local", "old-lb.example")),
+            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+            x509.IPAddress(ipaddress.ip_address("10.32.0.1")),
+        ],
+    )
+    review = review_directory(root, config=_kthw_spec())
+    assert loud(review) == [("node-1.crt", "missing-san", "error")]
+    stale = [f for f in review.findings if f.check == "stale-san"]
+    assert [(f.path, f.severity) for f in stale] == [("kube-api-server.crt", "info")]
+    assert "old-lb.example" in stale[0].message and "drop" not in stale[0].message
+
+
+@settings(
+    max_examples=60,
+    deadline=timedelta(seconds=5),
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    field=st.sampled_from(["tls.crt", "tls.key", "data", "metadata"]),
+    cut=st.integers(min_value=0, max_value=4000),
+    noise=st.binary(max_size=64),
+)
+def test_a_mutated_secret_is_only_reported(
+    tool_sets: dict[str, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+    field: str,
+    cut: int,
+    noise: bytes,
+) -> None:
+    """The real dynamic-cert.json with one field's content cut and spliced with junk (the PEM
+    inside the base64, or the JSON around it): the scan reports, never raises, stays fast."""
+    secret = json.loads((tool_sets["k3s"] / "tls" / "dynamic-cert.json").read_text())
+    if field in ("tls.crt", "tls.key"):
+        inner = base64.b64decode(secret["data"][field])
+        secret["data"][field] = base64.b64encode(inner[:cut] + noise + inner[cut:]).decode()
+        text = json.dumps(secret).encode()
+    else:
+        whole = json.dumps(secret).encode()
+        text = whole[:cut] + noise + whole[cut + len(noise) :]
+    root = tmp_path_factory.mktemp("secret")
+    (root / "dynamic-cert.json").write_bytes(text)
+    start = time.perf_counter()
+    review = review_directory(root)
+    assert time.perf_counter() - start < 1.0
+    assert not any(f.check == "internal-error" for f in review.findings)
+    assert tls_secret_pem(text) is None or isinstance(tls_secret_pem(text), bytes)
+
+
+def test_rancher_expiry_advice_names_who_renews_what(tool_sets: dict[str, Path]) -> None:
+    """Leaves: the server re-issues them at start (under 90 days left); CAs: no one does."""
+    soon = review_directory(tool_sets["rke2"], now=datetime.now(UTC) + timedelta(days=350))
+    leaf = next(f for f in soon.findings if f.path == "tls/serving-kube-apiserver.crt")
+    assert (leaf.check, leaf.severity) == ("expiring", "warning")
+    assert "systemctl restart rke2-server" in leaf.message and "rotate`" in leaf.message
+    late = review_directory(tool_sets["rke2"], now=datetime.now(UTC) + timedelta(days=3640))
+    ca = [f for f in late.findings if f.check == "expiring" and "(#2)" in f.message]
+    assert ca and all("rke2 certificate rotate-ca" in f.message for f in ca)
+    assert not any("renew it with the same CA" in f.message for f in late.findings)

@@ -23,6 +23,7 @@ from our catalogue:
 from __future__ import annotations
 
 import base64
+import hashlib
 import ipaddress
 import json
 import shutil
@@ -46,7 +47,38 @@ KUBEASZ_SVC_IP = "10.68.0.1"
 KUBESPRAY_ETCD = {"node1": "10.10.1.3", "node2": "10.10.1.4", "node3": "10.10.1.5"}
 KUBESPRAY_NODES = ("node4", "node5")
 KTHW_NODES = ("node-0", "node-1")
-K3S_SANS = ("server-1", "192.168.0.10")
+# a Rancher server's node name and address, and the `tls-san` of its config.yaml (a VIP and a
+# load balancer's name in front of the servers)
+RANCHER_NODE = ("server-1", "192.168.0.10")
+RANCHER_TLS_SAN = ("k8s-api.example.net", "192.168.0.100")
+RANCHER_SERVICE_IP = "10.43.0.1"
+# an agent's node name and address
+RANCHER_AGENT = ("agent-1", "192.168.0.21")
+
+
+def rancher_sans() -> tuple[str, ...]:
+    """config.SANs as k3s's pkg/cli/server builds it: the tls-san values, the loopback names,
+    the node's name and addresses, the advertise address, the `kubernetes` Service's IP. One
+    list for the supervisor's listener, kube-apiserver's and etcd's certificates."""
+    name, address = RANCHER_NODE
+    return (
+        *RANCHER_TLS_SAN,
+        "127.0.0.1",
+        "::1",
+        "localhost",
+        name,
+        address,
+        RANCHER_SERVICE_IP,
+    )
+
+
+# deps.go's genServerCerts and the listener (pkg/cluster/https.go) add the Service's names
+_KUBERNETES_NAMES = (
+    "kubernetes",
+    "kubernetes.default",
+    "kubernetes.default.svc",
+    "kubernetes.default.svc.cluster.local",
+)
 
 
 def _tool(name: str) -> str:
@@ -496,10 +528,11 @@ def _go_leaf(
     *,
     start: datetime | None = None,
     days: int = 365,
+    key: ec.EllipticCurvePrivateKey | None = None,
 ) -> GoPair:
     """certutil.NewSignedCert: random serial, KU key encipherment + digital signature, the EKUs,
-    AKI = the CA's SKI, the SANs split into DNS names and IPs."""
-    key = ec.generate_private_key(ec.SECP256R1())
+    AKI = the CA's SKI, the SANs split into DNS names and IPs (a new key unless given one)."""
+    key = key or ec.generate_private_key(ec.SECP256R1())
     attributes = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, o) for o in orgs]
     attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, cn))
     now = start or datetime.now(UTC)
@@ -613,16 +646,7 @@ def build_rancher_server(server: Path, program: str = "rke2") -> Path:
                 tls / f"{stem}.key",
             )
     _write(tls / "client-kubelet.key", _key(ec.generate_private_key(ec.SECP256R1())), 0o600)
-    serving_sans = (
-        "kubernetes",
-        "kubernetes.default",
-        "kubernetes.default.svc",
-        "kubernetes.default.svc.cluster.local",
-        *K3S_SANS,
-        "localhost",
-        "127.0.0.1",
-        "10.43.0.1",
-    )
+    serving_sans = (*_KUBERNETES_NAMES, *rancher_sans())
     serving = _go_leaf(
         server_ca, "kube-apiserver", (), (ExtendedKeyUsageOID.SERVER_AUTH,), serving_sans
     )
@@ -636,7 +660,7 @@ def build_rancher_server(server: Path, program: str = "rke2") -> Path:
     _write_go_ca(etcd, "server-ca", etcd_server_ca)
     _write_go_ca(etcd, "peer-ca", etcd_peer_ca)
     both = (ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH)
-    etcd_sans = ("kine.sock", *K3S_SANS, "localhost", "127.0.0.1")
+    etcd_sans = ("kine.sock", *rancher_sans())
     write_go_leaf(etcd, "client", _go_leaf(etcd_server_ca, "etcd-client"), etcd_server_ca)
     write_go_leaf(
         etcd,
@@ -653,19 +677,170 @@ def build_rancher_server(server: Path, program: str = "rke2") -> Path:
     service = ec.generate_private_key(ec.SECP256R1())
     _write(tls / "service.key", _key(service), 0o600)
     _write(tls / "service.current.key", _key(service), 0o600)
-    # dynamiclistener's cache of the supervisor's serving certificate (a Secret as JSON)
-    listener = _go_leaf(
-        server_ca, "k3s", ("k3s",), (ExtendedKeyUsageOID.SERVER_AUTH,), (*K3S_SANS, "localhost")
-    )
-    secret = {
-        "metadata": {"name": f"{program}-serving", "namespace": "kube-system"},
-        "data": {
-            "tls.crt": base64.b64encode(_pem(listener.cert) + _pem(server_ca.cert)).decode(),
-            "tls.key": base64.b64encode(_key(listener.key)).decode(),
-        },
-        "type": "kubernetes.io/tls",
-    }
-    _write(tls / "dynamic-cert.json", json.dumps(secret).encode(), 0o600)
+    write_dynamic_cert(tls / "dynamic-cert.json", program, server_ca)
     for folder in (server, tls, etcd, cred):
         folder.chmod(0o700)
     return server
+
+
+def dynamic_cert_secret(
+    program: str,
+    ca: GoPair,
+    sans: tuple[str, ...] = (),
+    *,
+    start: datetime | None = None,
+    days: int = 365,
+    key: ec.EllipticCurvePrivateKey | None = None,
+) -> dict[str, object]:
+    """The Secret dynamiclistener keeps (factory.generateCert): CN and O the program, EKU server
+    auth, the SANs one `listener.cattle.io/cn-<name>` annotation each (sorted, DNS names then
+    IPs), `tls.crt` the leaf with the server CA appended (MarshalChain), `tls.key` its key."""
+    names = sorted(sans or (*_KUBERNETES_NAMES, *rancher_sans()))
+    dns = [n for n in names if not _is_ip(n)]
+    ips = [n for n in names if _is_ip(n)]
+    leaf = _go_leaf(
+        ca,
+        program,
+        (program,),
+        (ExtendedKeyUsageOID.SERVER_AUTH,),
+        (*dns, *ips),
+        start=start,
+        days=days,
+    )
+    pem_key = _key(leaf.key if key is None else key)
+    annotations = {_cn_annotation(n): n for n in names}
+    fingerprint = hashlib.sha1(leaf.cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+    annotations["listener.cattle.io/fingerprint"] = "SHA1=" + fingerprint.upper()
+    return {
+        "metadata": {
+            "name": f"{program}-serving",
+            "namespace": "kube-system",
+            "creationTimestamp": None,
+            "annotations": annotations,
+        },
+        "data": {
+            "tls.crt": base64.b64encode(_pem(leaf.cert) + _pem(ca.cert)).decode(),
+            "tls.key": base64.b64encode(pem_key).decode(),
+        },
+        "type": "kubernetes.io/tls",
+    }
+
+
+def write_dynamic_cert(path: Path, program: str, ca: GoPair, **options: object) -> None:
+    """storage/file's Update: json.NewEncoder(...).Encode(secret) (one line and a newline),
+    mode 0600."""
+    secret = dynamic_cert_secret(program, ca, **options)  # type: ignore[arg-type]
+    _write(path, (json.dumps(secret, separators=(",", ":")) + "\n").encode(), 0o600)
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _cn_annotation(cn: str) -> str:
+    """factory.getAnnotationKey: the name itself when short and plain, else cut and hashed."""
+    key = "listener.cattle.io/cn-" + cn
+    if len(key) < 64 and ":" not in key and "*" not in key:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()[:6]
+    return key.replace(":", "_").replace("*", "_")[:56] + "-" + digest
+
+
+def load_go_pair(cert_file: Path, key_file: Path) -> GoPair:
+    """The first certificate of a file deps.go wrote, and its key."""
+    key = serialization.load_pem_private_key(key_file.read_bytes(), None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    with warnings.catch_warnings():  # serial 0 CAs
+        warnings.simplefilter("ignore")
+        cert = x509.load_pem_x509_certificates(cert_file.read_bytes())[0]
+    return GoPair(key, cert)
+
+
+def _split_cert_key(data: bytes) -> tuple[bytes, bytes]:
+    """The agent's splitCertKeyPEM: the certificate blocks, then the private key blocks."""
+    certs, keys = b"", b""
+    for block in data.split(b"-----END ")[:-1]:
+        begin = block.index(b"-----BEGIN ")
+        label = block[begin + 11 : block.index(b"-----", begin + 11)]
+        text = block[begin:] + b"-----END " + label + b"-----\n"
+        if b"PRIVATE KEY" in label:
+            keys += text
+        else:
+            certs += text
+    return certs, keys
+
+
+def build_rancher_agent(
+    agent: Path, server: Path, program: str = "rke2", node: tuple[str, str] = RANCHER_AGENT
+) -> Path:
+    """/var/lib/rancher/<program>/agent after the agent's config.get (pkg/agent/config): what the
+    supervisor's handlers (pkg/server/router.go) answer, written as the agent writes it.
+
+    - client-ca.crt, server-ca.crt: the server's files as served (getHostFile), 0600;
+    - serving-kubelet.crt: servingKubeletCert — CN the node name, EKU server auth, DNS the node
+      name and localhost, IPs 127.0.0.1 and the node's, signed by the server CA with its chain;
+      its key is the server's tls/serving-kubelet.key;
+    - client-kubelet.crt: clientKubeletCert — CN system:node:<name>, O system:nodes, signed by
+      the client CA; its key is the server's tls/client-kubelet.key;
+    - client-kube-proxy and client-<program>-controller: the server's files (fileHandler of the
+      cert and its key), split into .crt and .key;
+    - kubelet.kubeconfig, kubeproxy.kubeconfig, <program>controller.kubeconfig: deps.KubeConfig
+      with the agent's load-balancer URL and the files by absolute path.
+    """
+    tls = server / "tls"
+    name, address = node
+    agent.mkdir(parents=True, exist_ok=True)
+    agent.chmod(0o755)
+    for ca_file in ("client-ca.crt", "server-ca.crt"):
+        _write(agent / ca_file, (tls / ca_file).read_bytes(), 0o600)
+    server_ca = load_go_pair(tls / "server-ca.crt", tls / "server-ca.key")
+    client_ca = load_go_pair(tls / "client-ca.crt", tls / "client-ca.key")
+    for stem, ca, cn, orgs, usage, sans, key_file in (
+        (
+            "serving-kubelet",
+            server_ca,
+            name,
+            (),
+            ExtendedKeyUsageOID.SERVER_AUTH,
+            (name, "localhost", "127.0.0.1", address),
+            "serving-kubelet.key",
+        ),
+        (
+            "client-kubelet",
+            client_ca,
+            f"system:node:{name}",
+            ("system:nodes",),
+            ExtendedKeyUsageOID.CLIENT_AUTH,
+            (),
+            "client-kubelet.key",
+        ),
+    ):
+        key_bytes = (tls / key_file).read_bytes()
+        key = serialization.load_pem_private_key(key_bytes, None)
+        assert isinstance(key, ec.EllipticCurvePrivateKey)
+        leaf = _go_leaf(ca, cn, orgs, (usage,), sans, key=key)
+        _write(agent / f"{stem}.crt", _pem(leaf.cert) + _pem(ca.cert), 0o600)
+        _write(agent / f"{stem}.key", key_bytes, 0o600)
+    for stem in ("client-kube-proxy", f"client-{program}-controller"):
+        served = (tls / f"{stem}.crt").read_bytes() + (tls / f"{stem}.key").read_bytes()
+        cert_pem, key_pem = _split_cert_key(served)
+        _write(agent / f"{stem}.crt", cert_pem, 0o600)
+        _write(agent / f"{stem}.key", key_pem, 0o600)
+    url = "https://127.0.0.1:6443"  # the agent's client load balancer
+    for kubeconfig, stem in (
+        ("kubelet.kubeconfig", "client-kubelet"),
+        ("kubeproxy.kubeconfig", "client-kube-proxy"),
+        (f"{program}controller.kubeconfig", f"client-{program}-controller"),
+    ):
+        _go_kubeconfig(
+            agent / kubeconfig,
+            url,
+            agent / "server-ca.crt",
+            agent / f"{stem}.crt",
+            agent / f"{stem}.key",
+        )
+    return agent

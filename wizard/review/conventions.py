@@ -10,12 +10,14 @@ their profile's name from the catalogue (roles.py).
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 import re
 from dataclasses import dataclass
 
 from wizard.review.model import Finding, ReviewedFile
 from wizard.review.roles import GENERIC_CA, Match, Role, recognise
+from wizard.review.tls_secret import DYNAMIC_CERT_FILE
 from wizard.spec import ClusterSpec
 
 KUBEADM = "kubeadm"
@@ -36,10 +38,12 @@ GENERIC = "generic (recognised by its CN and O only)"
 
 @dataclass(frozen=True)
 class Layout:
-    """A folder laid out by a known tool: its convention and, for Rancher's, the program."""
+    """A folder laid out by a known tool: its convention and, for Rancher's, the program and
+    which part of its data directory the folder is (server/tls or agent)."""
 
     convention: str
     program: str = ""  # k3s or rke2: the word deps.go puts into some file names
+    agent: bool = False  # <data-dir>/agent (pkg/agent/config), not <data-dir>/server
 
 
 def _ca(name: str, title: str, convention: str) -> Role:
@@ -123,8 +127,16 @@ def _rancher_table(program: str, convention: str) -> dict[str, Role]:
             c,
             "system:auth-proxy",  # kube-apiserver's --requestheader-allowed-names
         ),
+        # config.SANs (--tls-san, the node's own names and addresses) on each server: of the
+        # cluster file's hosts only the VIP in front of every server must be in each
         "serving-kube-apiserver": _server(
-            "serving-kube-apiserver", "kube-apiserver's serving certificate", c
+            "serving-kube-apiserver", "kube-apiserver's serving certificate", c, covers=("vip",)
+        ),
+        DYNAMIC_CERT_FILE: _server(
+            "dynamic-cert",
+            f"the supervisor's serving certificate, kept by {c}'s listener (dynamic-cert.json)",
+            c,
+            covers=("vip",),
         ),
         "client-kubelet": _keys(
             "client-kubelet",
@@ -168,6 +180,46 @@ def _rancher_table(program: str, convention: str) -> dict[str, Role]:
     ):
         table[f"{kubeconfig}.kubeconfig"] = table[stem]
     return table
+
+
+def _rancher_agent_table(program: str, convention: str) -> dict[str, Role]:
+    """pkg/agent/config's files in <data-dir>/agent: what the supervisor signs or sends."""
+    c = convention
+    kubelet = Role(
+        "client-kubelet",
+        "the kubelet's client certificate (signed by the supervisor for this node)",
+        profile=c,
+        client_auth=True,
+        cn_prefix="system:node:",
+        groups=("system:nodes",),
+    )
+    proxy = _client(
+        "client-kube-proxy",
+        "kube-proxy's client certificate (the server's, sent to every agent)",
+        c,
+        "system:kube-proxy",
+    )
+    controller = _client(
+        f"client-{program}-controller",
+        f"the {program} agent controller's client certificate (the server's, sent to every agent)",
+        c,
+        f"system:{program}-controller",
+    )
+    return {
+        "client-ca": _ca("client-ca", f"{c}'s client CA (the agent's copy)", c),
+        "server-ca": _ca("server-ca", f"{c}'s server CA (the agent's copy)", c),
+        "client-kubelet": kubelet,
+        "serving-kubelet": _server(
+            "serving-kubelet",
+            "the kubelet's serving certificate (signed by the supervisor for this node)",
+            c,
+        ),
+        "client-kube-proxy": proxy,
+        f"client-{program}-controller": controller,
+        "kubelet.kubeconfig": kubelet,
+        "kubeproxy.kubeconfig": proxy,
+        f"{program}controller.kubeconfig": controller,
+    }
 
 
 def _kubeasz_table() -> dict[str, Role]:
@@ -254,7 +306,11 @@ def _kthw_table() -> dict[str, Role]:
     return {
         "ca": _ca("ca", "the guide's CA (ca.conf)", c),
         "admin": _client("admin", "the admin's client certificate", c, None, "system:masters"),
-        "kube-api-server": _server("kube-api-server", "kube-apiserver's certificate", c),
+        # one certificate made on the jumpbox for every controller: clients dial them by the
+        # names and addresses of [kube-api-server_alt_names]
+        "kube-api-server": _server(
+            "kube-api-server", "kube-apiserver's certificate", c, covers=("masters", "vip")
+        ),
         "kube-controller-manager": _client(
             "kube-controller-manager",
             "kube-controller-manager's client certificate",
@@ -300,6 +356,12 @@ def _stem(name: str) -> str:
     return name
 
 
+# what every agent's folder holds (pkg/agent/config.get)
+RANCHER_AGENT_FILES = frozenset(
+    {"client-ca.crt", "server-ca.crt", "client-kubelet.crt", "serving-kubelet.crt"}
+)
+
+
 def detect_layouts(records: list[ReviewedFile]) -> dict[str, Layout]:
     """Folder → the known tool whose layout it has (folders of no known tool left out)."""
     names: dict[str, set[str]] = {}
@@ -320,6 +382,11 @@ def detect_layouts(records: list[ReviewedFile]) -> dict[str, Layout]:
             layouts[posixpath.join(folder, "etcd")] = layout
             if posixpath.basename(folder) == "tls":  # server/cred: the kubeconfigs of tls/
                 layouts[posixpath.join(posixpath.dirname(folder), "cred")] = layout
+        elif here >= RANCHER_AGENT_FILES:
+            rke2 = bool({"client-rke2-controller.crt", "rke2controller.kubeconfig"} & here) or any(
+                cn.startswith("rke2-") for cn in cns.get(folder, ())
+            )
+            layouts[folder] = Layout(RKE2, "rke2", True) if rke2 else Layout(K3S, "k3s", True)
         elif "ca.pem" in here and any(
             cn.startswith(("etcd-member-", "etcd-admin-", "etcd-node-"))
             for cn in cns.get(folder, ())
@@ -340,6 +407,8 @@ def detect_layouts(records: list[ReviewedFile]) -> dict[str, Layout]:
 
 def _table(layout: Layout) -> dict[str, Role]:
     if layout.convention in (K3S, RKE2):
+        if layout.agent:
+            return _rancher_agent_table(layout.program, layout.convention)
         return _rancher_table(layout.program, layout.convention)
     if layout.convention == KUBEASZ:
         return _kubeasz_table()
@@ -440,12 +509,15 @@ def convention_of(match: Match | None, folder_layout: Layout | None) -> str:
 def check_tool_layouts(
     records: list[ReviewedFile], matches: dict[int, Match], spec: ClusterSpec | None
 ) -> list[Finding]:
-    """With a cluster.toml: the addresses a tool's shared certificates must list, and the etcd
-    members kubespray made no certificate for."""
+    """With a cluster.toml, what each tool's layout means by it: the addresses its shared
+    certificates must list (every member's in kubeasz's etcd.pem, the VIP in each k3s/RKE2
+    server's serving certificates, the masters and VIP in the guide's kube-api-server.crt), the
+    etcd members kubespray made no certificate for and the nodes the guide made none for."""
     if spec is None:
         return []
     findings: list[Finding] = []
     member_addresses: dict[str, set[str]] = {}  # kubespray folder → addresses its members cover
+    kthw_nodes: dict[str, dict[str, ReviewedFile]] = {}  # the guide's folder → node → its cert
     for record in records:
         match = matches.get(id(record))
         facts = record.cert
@@ -453,27 +525,19 @@ def check_tool_layouts(
             continue
         role = match.role
         have = {s.lower() for s in facts.dns_sans} | set(facts.ip_sans)
+        folder = posixpath.dirname(record.path)
         if role.profile == KUBESPRAY and role.name == "member-{name}":
-            folder = posixpath.dirname(record.path)
             member_addresses.setdefault(folder, set()).update(have)
-        if not role.covers:
+        if role.profile == KTHW and role.name == "{name}" and match.instance:
+            kthw_nodes.setdefault(folder, {})[match.instance] = record
+        if not role.covers or facts.is_ca:
             continue
         wanted = [(host.value, group) for group in role.covers for host in spec.host_entries(group)]
         missing = [(value, group) for value, group in wanted if value.lower() not in have]
         if missing:
-            listed = ", ".join(f"{value} ({_GROUP_WORDS.get(g, g)})" for value, g in missing)
-            findings.append(
-                Finding(
-                    record.path,
-                    "error",
-                    "missing-san",
-                    f"{record.ref} ({role.title}) does not list {listed} from the cluster file; "
-                    f"{role.profile} gives every host one certificate, so clients reaching "
-                    "the new host fail with 'x509: certificate is valid for …, not …' — "
-                    "re-issue it with every member's address (keep the ones it lists) and "
-                    "install it on every host",
-                )
-            )
+            findings.append(_not_covered(record, role, missing))
+        if role.profile == KTHW:
+            findings += _kthw_stale(record, role, have, spec)
     for folder, covered in member_addresses.items():
         lacking = [h.value for h in spec.host_entries("etcd") if h.value.lower() not in covered]
         if not lacking:
@@ -491,7 +555,135 @@ def check_tool_layouts(
                 "members' certificates stay as they are",
             )
         )
+    for folder in _kthw_folders(records):
+        findings += _kthw_node_certificates(folder, kthw_nodes.get(folder, {}), spec)
     return findings
 
 
 _GROUP_WORDS = {"etcd": "etcd member", "masters": "master", "vip": "virtual IP"}
+
+
+def _not_covered(record: ReviewedFile, role: Role, missing: list[tuple[str, str]]) -> Finding:
+    """A shared certificate without some of the cluster file's hosts, with its tool's way to
+    add them that keeps every other member working."""
+    listed = ", ".join(f"{value} ({_GROUP_WORDS.get(g, g)})" for value, g in missing)
+    fails = "clients reaching it there fail with 'x509: certificate is valid for …, not …'"
+    if role.profile in (K3S, RKE2):
+        program = "rke2" if role.profile == RKE2 else "k3s"
+        service = "rke2-server" if role.profile == RKE2 else "k3s"
+        advice = (
+            f"add {'them' if len(missing) > 1 else 'it'} to tls-san in "
+            f"/etc/rancher/{program}/config.yaml on every server and restart {service}: "
+            f"{role.profile} re-issues serving-kube-apiserver.crt when its SANs change and its "
+            "listener adds the names to dynamic-cert.json; each server keeps its own "
+            "certificates, so nothing is copied between them"
+        )
+    elif role.profile == KTHW:
+        advice = (
+            "add it to [kube-api-server_alt_names] in ca.conf, run the guide's `openssl req` "
+            "and `openssl x509` commands for kube-api-server again (its key and the names it "
+            "lists stay) and copy kube-api-server.crt to every controller"
+        )
+    else:
+        advice = (
+            f"{role.profile} gives every host one certificate: re-issue it with every member's "
+            "address (keep the ones it lists) and install it on every host"
+        )
+    return Finding(
+        record.path,
+        "error",
+        "missing-san",
+        f"{record.ref} ({role.title}) does not list {listed} from the cluster file: {fails} — "
+        f"{advice}",
+    )
+
+
+# ca.conf's [kube-api-server_alt_names]: what the guide itself puts in kube-api-server.crt
+_KTHW_API_SERVER_SANS = frozenset(
+    {
+        "127.0.0.1",
+        "10.32.0.1",
+        "kubernetes",
+        "kubernetes.default",
+        "kubernetes.default.svc",
+        "kubernetes.default.svc.cluster",
+        "kubernetes.svc.cluster.local",
+        "server.kubernetes.local",
+        "api-server.kubernetes.local",
+    }
+)
+
+
+def _kthw_stale(
+    record: ReviewedFile, role: Role, have: set[str], spec: ClusterSpec
+) -> list[Finding]:
+    """SANs of the guide's apiserver certificate that neither ca.conf nor the cluster file
+    names: a note, never advice to drop what some client may dial."""
+    known = set(_KTHW_API_SERVER_SANS)
+    for group in ("masters", "vip", "extra"):
+        known |= {host.value.lower() for host in spec.host_entries(group)}
+    with contextlib.suppress(ValueError):  # a bad service_cidr is the spec's own finding
+        known.add(str(spec.service_ip()))
+    extra = sorted(have - known)
+    if not extra:
+        return []
+    return [
+        Finding(
+            record.path,
+            "info",
+            "stale-san",
+            f"{record.ref} ({role.title}) also lists {', '.join(extra)}, which neither the "
+            "guide's ca.conf nor the cluster file names — harmless; leave them unless you know "
+            "no client dials them",
+        )
+    ]
+
+
+def _kthw_folders(records: list[ReviewedFile]) -> list[str]:
+    return sorted(
+        folder for folder, layout in detect_layouts(records).items() if layout.convention == KTHW
+    )
+
+
+def _kthw_node_certificates(
+    folder: str, found: dict[str, ReviewedFile], spec: ClusterSpec
+) -> list[Finding]:
+    """Each [[nodes]] entry needs the guide's `<node>.crt` (CN system:node:<node>, O
+    system:nodes) listing the node's name: kube-apiserver verifies the kubelet against ca.crt
+    (--kubelet-certificate-authority) and dials it by host name first."""
+    ca = posixpath.join(folder, "ca.crt") if folder else "ca.crt"
+    findings = []
+    for node in spec.nodes:
+        if not node.name:
+            continue
+        record = found.get(node.name)
+        if record is None:
+            findings.append(
+                Finding(
+                    ca,
+                    "error",
+                    "missing-node-certificate",
+                    f"the cluster file names node {node.name} ({node.address or 'no address'}),"
+                    f" but there is no {node.name}.crt signed by {ca}: its kubelet cannot "
+                    f"authenticate as system:node:{node.name} nor serve kube-apiserver — add a "
+                    f"[{node.name}] section to ca.conf as for the other nodes and run the guide's "
+                    "openssl commands for it; the other certificates stay as they are",
+                )
+            )
+            continue
+        facts = record.cert
+        assert facts is not None
+        if node.name.lower() not in {name.lower() for name in facts.dns_sans}:
+            findings.append(
+                Finding(
+                    record.path,
+                    "error",
+                    "missing-san",
+                    f"{record.ref} (node {node.name}'s kubelet certificate) does not list "
+                    f"DNS:{node.name}: kube-apiserver dials the kubelet by its host name and "
+                    "fails with 'x509: certificate is valid for …, not …' (kubectl logs, exec) "
+                    f"— set subjectAltName = DNS:{node.name}, IP:127.0.0.1 in its ca.conf "
+                    "section and re-issue it",
+                )
+            )
+    return findings

@@ -9,9 +9,10 @@ import os
 import re
 from dataclasses import replace
 
-from wizard.review.conventions import K3S, RKE2
+from wizard.review.conventions import K3S, RANCHER_AGENT_FILES, RKE2
 from wizard.review.model import Finding, ReviewedFile
 from wizard.review.roles import Match
+from wizard.review.tls_secret import DYNAMIC_CERT_FILE
 from wizard.store import BACKUP_PREFIX
 
 _BACKUP = re.compile(re.escape(BACKUP_PREFIX) + r"\d{8}T\d{6}Z(-\d+)*$")
@@ -41,11 +42,14 @@ def adjust_for_layouts(
         and match.role.key_pair
         and match.role.entry is None  # a tool's, not our catalogue's (sa.key)
     }
+    renewed = _renewed_by_rancher(records, matches or {})
     adjusted: list[Finding] = []
     for finding in findings:
         if _under(finding.path, backups):
             continue
         folder, name = _split(finding.path)
+        if renewed and finding.check in ("expired", "expiring"):
+            finding = _rancher_expiry(finding, renewed)
         if finding.path in rotated and finding.check in ("expired", "expiring", "not-yet-valid"):
             adjusted.append(
                 replace(
@@ -116,6 +120,96 @@ def adjust_for_layouts(
 def in_backup_folder(path: str) -> bool:
     """Whether a record's path lies in one of our `backup-<time>/` folders."""
     return any(_BACKUP.match(part) for part in path.split("/")[:-1])
+
+
+# who renews a Rancher certificate: its listener, the server at start, the agent at start, or
+# no one (a CA)
+_LISTENER, _SERVER, _AGENT, _NO_ONE = "listener", "server", "agent", "no one"
+_SERVICES = {RKE2: ("rke2-server", "rke2-agent"), K3S: ("k3s", "k3s-agent")}
+# check_expiry's messages open with the certificate's reference
+_EXPIRY = re.compile(r"(?P<ref>.*?) (?P<when>(?:expired|expires) on .*?) — ", re.DOTALL)
+
+
+def _renewed_by_rancher(
+    records: list[ReviewedFile], matches: dict[int, Match]
+) -> dict[str, tuple[str, str]]:
+    """k3s's and RKE2's certificates by reference (`tls/x.crt (#2)`), each with its tool and
+    who renews it.
+
+    dynamiclistener renews dynamic-cert.json itself when fewer than 90 days remain (checked at
+    start and every 6 hours); the server re-issues the leaves of server/tls with fewer than 90
+    days left at every start (deps.go's createClientCertKey); the agent asks the supervisor for
+    its certificates at every start (pkg/agent/config). Their CAs, and the copies of them
+    appended to every leaf, are renewed by no one."""
+    names: dict[str, set[str]] = {}
+    for record in records:
+        folder, name = _split(record.path)
+        names.setdefault(folder, set()).add(name)
+    agents = {folder for folder, here in names.items() if here >= RANCHER_AGENT_FILES}
+    renewed: dict[str, tuple[str, str]] = {}
+    for record in records:
+        match = matches.get(id(record))
+        if record.cert is None or match is None or record.convention not in _SERVICES:
+            continue
+        if record.embedded:
+            continue
+        folder, name = _split(record.path)
+        if match.role.ca or record.cert.is_ca:
+            who = _NO_ONE
+        elif name == DYNAMIC_CERT_FILE:
+            who = _LISTENER
+        elif folder in agents:
+            who = _AGENT
+        else:
+            who = _SERVER
+        renewed.setdefault(record.ref, (record.convention, who))
+    return renewed
+
+
+def _rancher_expiry(finding: Finding, renewed: dict[str, tuple[str, str]]) -> Finding:
+    """An expiry finding on a k3s or RKE2 certificate, with that tool's way out."""
+    parsed = _EXPIRY.match(finding.message)
+    if parsed is None or parsed.group("ref") not in renewed:
+        return finding
+    ref, when = parsed.group("ref"), parsed.group("when")
+    tool, who = renewed[ref]
+    server, agent = _SERVICES[tool]
+    program = server.split("-")[0]
+    expired = finding.check == "expired"
+    if who == _NO_ONE:
+        return replace(
+            finding,
+            message=f"{ref}, one of {tool}'s CAs, {when} — {tool} renews no CA itself: rotate "
+            f"it with `{program} certificate rotate-ca` (the new CA files first, as {tool}'s "
+            "documentation on rotating CA certificates says), then restart the servers and "
+            "agents",
+        )
+    if who == _LISTENER:
+        return replace(
+            finding,
+            severity="warning" if expired else "info",
+            message=f"{ref}, {tool}'s listener certificate, {when} — the listener renews it "
+            "itself when fewer than 90 days remain (at start and every 6 hours), "
+            + (
+                f"so {server} is stopped or its renewal fails: restart it (systemctl restart "
+                f"{server}) and read its log if this stays"
+                if expired
+                else f"nothing to do while {server} runs"
+            ),
+        )
+    if who == _AGENT:
+        return replace(
+            finding,
+            message=f"{ref} {when} — the agent asks the supervisor for its "
+            f"certificates at every start: restart it (systemctl restart {agent}, or {server} "
+            "on a server)",
+        )
+    return replace(
+        finding,
+        message=f"{ref} {when} — {tool} re-issues its certificates with fewer than 90 "
+        f"days left at every start: restart it (systemctl restart {server}), or run "
+        f"`{program} certificate rotate` and restart",
+    )
 
 
 def _split(path: str) -> tuple[str, str]:

@@ -331,11 +331,17 @@ def certificate_holders(records: list[ReviewedFile]) -> dict[int, list[ReviewedF
 
 def primary(records: list[ReviewedFile]) -> ReviewedFile:
     """The record to name a certificate by: a file of its own before a copy appended to
-    another certificate (k3s writes each leaf with its CA) or inside a kubeconfig."""
-    return next(
-        (r for r in records if not r.embedded and not r.part),
-        next((r for r in records if not r.embedded), records[0]),
-    )
+    another certificate (k3s writes each leaf with its CA) or inside a kubeconfig, and of its
+    own files one with its key beside it (server/tls/server-ca.crt, not agent/server-ca.crt)."""
+    own = [r for r in records if not r.embedded and not r.part]
+    if own:
+        keyed = (r for r in own if any(_beside(r.path, key) for key in r.paired))
+        return next(keyed, own[0])
+    return next((r for r in records if not r.embedded), records[0])
+
+
+def _beside(path: str, other: str) -> bool:
+    return path.rpartition("/")[0] == other.rpartition("/")[0]
 
 
 def report(

@@ -63,6 +63,7 @@ from wizard.review.model import (
     Severity,
 )
 from wizard.review.parallel import run_split
+from wizard.review.tls_secret import tls_secret_pem
 
 MAX_BYTES = MAX_FILE_BYTES  # no certificate, key or kubeconfig comes near a mebibyte
 
@@ -377,6 +378,9 @@ def _classify(scan: _Scan, shown: str, name: str, data: bytes, os_path: str) -> 
     lower = name.lower()
     # JSON first: cfssl-certinfo output holds a PEM certificate inside a JSON string
     if data[:1] == b"{" or (data[:1].isspace() and data.lstrip()[:1] == b"{"):
+        secret = tls_secret_pem(data)  # k3s's dynamic-cert.json: the PEM inside a Secret
+        if secret is not None and (inside := parse_objects(secret, scan.certs)):
+            return _add_items(scan, shown, inside)
         record = _json_file(scan, shown, data)
         if record is not None:
             return [record]
