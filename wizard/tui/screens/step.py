@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.content import Content
@@ -29,10 +29,6 @@ class StepScreen(Screen[None]):
 
     STEP: ClassVar[int] = 0
     NEXT_LABEL: ClassVar[str] = "Next"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._resumed = False
 
     @property
     def wizard(self) -> WizardApp:
@@ -70,16 +66,6 @@ class StepScreen(Screen[None]):
     def nav(self) -> NavBar:
         """The Back/Next bar."""
         return self.query_one(NavBar)
-
-    @on(events.ScreenResume)
-    def _styled_when_mounted(self, event: events.ScreenResume) -> None:
-        # Runs before Textual's own handler (Screen is later in the MRO). On the first showing
-        # every widget was styled as it was mounted, a moment ago: styling the whole screen
-        # again doubled the cost of its first frame. Later resumes restyle (the theme may
-        # have changed meanwhile).
-        if not self._resumed:
-            self._resumed = True
-            event.refresh_styles = False
 
     def on_screen_resume(self) -> None:
         """Show the cluster file's name and whether it is saved, and which steps are done."""
