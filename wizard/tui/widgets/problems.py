@@ -54,7 +54,7 @@ class ProblemList(Note):
     def __init__(self, content: Content | str = "", **kwargs: object) -> None:
         if not content:  # as show() marks it, up front: a class set later restyles the list
             kwargs["classes"] = f"{kwargs.get('classes') or ''} -empty"
-        super().__init__(content, **kwargs)
+        super().__init__(content, **kwargs)  # type: ignore[arg-type]
 
     def show(self, problems: Iterable[Problem], empty: str = "", *, with_path: bool = True) -> None:
         """Replace the shown problems."""
