@@ -69,7 +69,7 @@ async def test_f3_opens_each_hosts_plan_and_the_palette_lists_it(fleet: FleetSet
         await pilot.pause()
         assert not isinstance(app.screen, HostsScreen)
         commands = [c.title for c in app.get_system_commands(app.screen)]
-        assert "Hosts: check and probe" in commands
+        assert "Hosts: check, probe, distribute" in commands
 
 
 async def test_a_check_marks_each_host_in_colour_and_words(fleet: FleetSet, tmp_path: Path):

@@ -97,10 +97,15 @@ class WizardApp(AppBase[None]):
             "hosts",
             "Hosts",
             show=False,
-            tooltip="Hosts: each host's plan; check it over SSH, probe what it serves",
+            tooltip="Hosts: each host's plan; check it over SSH, probe what it serves, distribute",
         ),  # fmt: skip
-        Binding("f4", "rotate", "Rotate", show=False,
-                tooltip="Rotate a CA of the set: prepare, reissue, finalize"),  # fmt: skip
+        Binding(
+            "f4",
+            "rotate",
+            "Rotate",
+            show=False,
+            tooltip="Rotate a CA of the set: prepare, reissue, finalize",
+        ),  # fmt: skip
         AppBase.THEME_BINDING,
     ]
 
@@ -515,8 +520,8 @@ class WizardApp(AppBase[None]):
             self.action_review_directory,
         )
         yield SystemCommand(
-            "Hosts: check and probe",
-            "Each host's plan; check what it has over SSH, probe what it serves (F3)",
+            "Hosts: check, probe, distribute",
+            "Each host's plan; check what it has over SSH, probe what it serves, distribute (F3)",
             self.action_hosts,
         )
         yield SystemCommand(

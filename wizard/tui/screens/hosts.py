@@ -133,7 +133,7 @@ class HostRow:
 
 
 class HostsScreen(OverWizardScreen[None]):
-    """Each host's plan and status; check and probe in a worker with per-host progress."""
+    """Each host's plan and status; check, probe and distribute in a worker, per-host progress."""
 
     DEFAULT_CSS = """
     HostsScreen { layout: vertical; }
