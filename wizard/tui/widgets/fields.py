@@ -28,17 +28,7 @@ class TextField(Input):
     def __init__(self, value: str = "", **kwargs: object) -> None:
         kwargs.setdefault("compact", True)
         kwargs.setdefault("max_length", MAX_FIELD_LENGTH)
-        # The classes Input would set once mounted (compact; valid, as a field without
-        # validators always is), given up front: each set later restyles the field on its own.
-        given = str(kwargs.pop("classes", None) or "")
-        kwargs["classes"] = f"{given} -valid{' -textual-compact' if kwargs['compact'] else ''}"
         super().__init__(value, **kwargs)  # type: ignore[arg-type]
-
-    def update_node_styles(self, animate: bool = True) -> None:
-        """Restyle, once in the DOM: Input's reactives set classes while it is made, and each
-        set styled the field, parentless, only for it to be styled again as it is mounted."""
-        if self._parent is not None:
-            super().update_node_styles(animate)
 
     def _on_paste(self, event: events.Paste) -> None:
         """A paste that would pass the limit is cut to it, and the field says so (Textual's

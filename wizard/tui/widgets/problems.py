@@ -51,11 +51,6 @@ def count_words(problems: list[Problem]) -> Content:
 class ProblemList(Note):
     """A block of problems, one per line, errors first; empty text when there are none."""
 
-    def __init__(self, content: Content | str = "", **kwargs: object) -> None:
-        if not content:  # as show() marks it, up front: a class set later restyles the list
-            kwargs["classes"] = f"{kwargs.get('classes') or ''} -empty"
-        super().__init__(content, **kwargs)  # type: ignore[arg-type]
-
     def show(self, problems: Iterable[Problem], empty: str = "", *, with_path: bool = True) -> None:
         """Replace the shown problems."""
         ordered = sort_problems(problems)

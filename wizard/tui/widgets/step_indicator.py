@@ -16,25 +16,21 @@ class StepLabel(Static):
     """One step's label: a symbol (✓ done, ● here, ○ not done), its number and its title."""
 
     def __init__(self, step: int, current: int) -> None:
+        super().__init__(classes="step-label", markup=False)
         self.step = step
         self.current = current
-        symbol, state = self._mark(step < current)
-        # the state's class given up front: one set later restyles the label on its own
-        super().__init__(self._text(symbol), classes=f"step-label {state}", markup=False)
         self.tooltip = f"go to step {step}: {STEP_TITLES[step - 1]}"
-
-    def _mark(self, done: bool) -> tuple[str, str]:
-        if self.step == self.current:
-            return "●", "-current"
-        return ("✓", "-done") if done else ("○", "-ahead")
-
-    def _text(self, symbol: str) -> Content:
-        return Content(f" {symbol} {self.step} {STEP_TITLES[self.step - 1]} ")
+        self.show_done(step < current)
 
     def show_done(self, done: bool) -> None:
         """Mark the step: ● when it is the current one, else ✓ when done, ○ when not."""
-        symbol, state = self._mark(done)
-        self.update(self._text(symbol))
+        if self.step == self.current:
+            symbol, state = "●", "-current"
+        elif done:
+            symbol, state = "✓", "-done"
+        else:
+            symbol, state = "○", "-ahead"
+        self.update(Content(f" {symbol} {self.step} {STEP_TITLES[self.step - 1]} "))
         for name in ("-current", "-done", "-ahead"):
             self.set_class(name == state, name)
 
