@@ -159,7 +159,7 @@ import os, sys, threading
 from wizard import pki
 from wizard.cli import main
 def stuck(algo, size):  # a key that is never done: only cancelling ends the run
-    os.write(1, b"key started\n")  # one write: two workers' lines never interleave
+    os.write(1, b"key started\\n")  # one write: two workers' lines never interleave
     threading.Event().wait()
 pki.new_private_key = stuck
 raise SystemExit(main(["generate", "-c", sys.argv[1], "-o", sys.argv[2]]))

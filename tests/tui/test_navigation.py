@@ -268,7 +268,7 @@ STEP_ONE = ("Go to step 2: ", "Next step", "Save cluster.toml", "Save as…")
 
 EVERYWHERE = {"Save cluster.toml", "Save as…", "Load cluster.toml", "Review a directory…"}
 EVERYWHERE |= {"Learn the layout", "Toggle light/dark theme", "Help: keys", "Quit"}
-EVERYWHERE |= {"Hosts: check, probe, distribute"}
+EVERYWHERE |= {"Hosts: check, probe, distribute", "Rotate a CA"}
 """The palette's commands on every step."""
 STEP_OWN = {
     1: {"Next step"},
