@@ -393,10 +393,21 @@ def test_restarts_run_in_order_and_wait_for_health(tmp_path) -> None:
         restart(local(tmp_path), host, units, never)
 
 
+def test_what_the_commands_print_does_not_hide_a_healthy_unit(tmp_path) -> None:
+    # kube-apiserver's /readyz answers "ok" with no newline (found with real systemd in the lab)
+    chatty = RestartCommands(restart="echo restarted", health="printf ok", wait_seconds=2)
+    host = HostFiles("10.0.0.1", "m", ("master",), (), OWNER, GROUP)
+    units = ["kube-apiserver.service", "etcd.service"]
+    assert restart(local(tmp_path), host, units, chatty) == units
+    faking = RestartCommands(restart="echo 'healthy etcd.service'", health="false", wait_seconds=2)
+    with pytest.raises(DistributeError, match="etcd.service: not healthy after 2 s"):
+        restart(local(tmp_path), host, ["etcd.service"], faking)
+
+
 def test_the_apiserver_is_waited_for_on_readyz_by_default() -> None:
     script = dist.restart_script(["kube-apiserver.service"], RestartCommands())
     assert "systemctl restart kube-apiserver.service" in script
-    assert "systemctl is-active --quiet kube-apiserver.service && curl -ksf" in script
+    assert "{ systemctl is-active --quiet kube-apiserver.service && curl -ksf" in script
     assert "https://127.0.0.1:6443/readyz" in script
 
 

@@ -237,7 +237,56 @@ def test_check_is_clean_on_classic_then_names_each_planted_drift(classic: Classi
 # --- real systemd -----------------------------------------------------------------------------
 
 RESTARTS = "/var/lib/kcw-unit-starts"
-CGROUPS = ("/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified")
+UNIT_FOLDERS = (
+    "/etc/systemd/system",
+    "/usr/lib/systemd/system",
+    "/usr/local/lib/systemd/system",
+    "/usr/lib/systemd/system-generators",
+    "/usr/local/lib/systemd/system-generators",
+    "/etc/systemd/system-generators",
+)
+"""Where systemd finds units and generators; each lab host's systemd gets them empty."""
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    """One cgroup hierarchy as the machine mounts it, and where this process sits in it."""
+
+    mountpoint: str
+    fstype: str  # cgroup (v1) or cgroup2
+    options: str  # the controllers or name=systemd (v1); empty for cgroup2
+    here: str  # this process's cgroup in it, e.g. /process_api/abc
+
+    def mount(self) -> str:
+        """The shell line that mounts this hierarchy again in a mount namespace."""
+        options = f"-o {self.options} " if self.options else ""
+        where = self.mountpoint
+        return f"mkdir -p {where} && mount -t {self.fstype} {options}kcwlab {where}"
+
+
+def hierarchies() -> list[Hierarchy]:
+    """The machine's cgroup hierarchies (v1 controllers, name=systemd, the unified one).
+
+    A lab host has the fresh /sys of `ip netns exec`, without them, so a host's systemd gets
+    them mounted again in its own mount namespace, rooted (cgroup namespace) at a cgroup of its
+    own below this process's, so it never touches the machine's or the other hosts' cgroups."""
+    where: dict[str, str] = {}
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        number, controllers, path = line.split(":", 2)
+        where["" if number == "0" else controllers] = path
+    found = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        before, _, after = line.partition(" - ")
+        fstype, _, superoptions = after.split(" ", 2)
+        if fstype not in ("cgroup", "cgroup2"):
+            continue
+        kept = [o for o in superoptions.split(",") if o not in ("rw", "ro", "relatime")]
+        if fstype == "cgroup" and all(o.startswith("name=") for o in kept):
+            kept = ["none", *kept]  # a named hierarchy binds no controller
+        options = ",".join(kept) if fstype == "cgroup" else ""
+        key = ",".join(o for o in kept if o != "none") if fstype == "cgroup" else ""
+        found.append(Hierarchy(before.split()[4], fstype, options, where.get(key, "/")))
+    return found
 
 
 def _unit(
@@ -261,6 +310,7 @@ class SystemdHost:
     process: Process  # nsenter → unshare → systemd
     cgroup: str
     sshd: Process  # the lab's own sshd, stopped while systemd's runs
+    hierarchies: list[Hierarchy]
 
     def pid(self) -> int:
         """systemd's PID in the machine's view: the descendant of the spawned shell (which
@@ -294,17 +344,61 @@ def start_systemd(lab: Lab, host: Host, unit: str, argv: list[str]) -> SystemdHo
     for name, text in units.items():
         lab.write(host, f"/run/systemd/system/{name}", text)
     cgroup = f"kcwlab-systemd-{host.name}"
-    for root in CGROUPS:
-        os.makedirs(f"{root}/{cgroup}", exist_ok=True)
+    found = hierarchies()
+    if not any(h.options == "name=systemd" or h.fstype == "cgroup2" for h in found):
+        pytest.skip("the machine mounts neither a cgroup2 nor a name=systemd hierarchy")
+    make_cgroups(cgroup, found)
     lab.services.remove(sshd)
     lab.kill(sshd)
-    script = (
-        " && ".join(f"echo $$ > {root}/{cgroup}/cgroup.procs" for root in CGROUPS)
-        + " && exec unshare --pid --fork --cgroup --mount-proc --kill-child=SIGKILL "
-        "env container=kcwlab /lib/systemd/systemd --system --unit=kcw.target --log-target=null"
-    )
+    script = systemd_script(cgroup, found)
     process = lab.spawn(host, "systemd", "sh", "-c", script)
-    return SystemdHost(host, process, cgroup, sshd)
+    return SystemdHost(host, process, cgroup, sshd, found)
+
+
+def make_cgroups(cgroup: str, found: list[Hierarchy]) -> None:
+    """`cgroup` below this process's cgroup in every hierarchy; a v1 cpuset one gets its
+    parent's CPUs and memory nodes (a new cpuset has none, and takes no process)."""
+    for item in found:
+        parent = Path(f"{item.mountpoint}{item.here.rstrip('/')}")
+        (parent / cgroup).mkdir(exist_ok=True)
+        for name in ("cpuset.cpus", "cpuset.mems"):
+            if (parent / name).is_file() and not (parent / cgroup / name).read_text().strip():
+                (parent / cgroup / name).write_text((parent / name).read_text())
+
+
+def systemd_script(cgroup: str, found: list[Hierarchy]) -> str:
+    """The shell line that starts a host's systemd: in a mount namespace of its own, the
+    cgroup hierarchies mounted and this shell moved into `cgroup` in each; then systemd as
+    PID 1 of new PID and cgroup namespaces, the hierarchies mounted again there (so each root
+    is its own cgroup) and no unit folder but /run/systemd/system."""
+    tmpfs = [] if any(h.mountpoint == "/sys/fs/cgroup" for h in found) else [
+        "mount -t tmpfs -o mode=755 kcwlab /sys/fs/cgroup"
+    ]  # fmt: skip
+    mounts = [*tmpfs, *(h.mount() for h in found)]
+    outer = [
+        *mounts,
+        *(f"echo $$ > {h.mountpoint}{h.here.rstrip('/')}/{cgroup}/cgroup.procs" for h in found),
+    ]
+    inner = [
+        "umount -R /sys/fs/cgroup 2>/dev/null || true",
+        *mounts,
+        # systemd sees no unit but ours: the host's / is the machine's, and a fallback to
+        # rescue.target would run systemd-tmpfiles on it (empty /tmp, recreate folders)
+        *(
+            f"mount -t tmpfs -o mode=755 kcwlab {folder}"
+            for folder in UNIT_FOLDERS
+            if os.path.isdir(folder)
+        ),
+        "test -f /run/systemd/system/kcw.target",
+        "exec env container=kcwlab /lib/systemd/systemd --system --unit=kcw.target "
+        "--log-target=null",
+    ]
+    first = (
+        " && ".join(outer)
+        + " && exec unshare --pid --fork --cgroup --mount --mount-proc --kill-child=SIGKILL "
+        + f"sh -c {shlex.quote(' && '.join(inner))}"
+    )
+    return f"exec unshare --mount --propagation private sh -c {shlex.quote(first)}"
 
 
 def stop_systemd(lab: Lab, item: SystemdHost) -> None:
@@ -313,8 +407,9 @@ def stop_systemd(lab: Lab, item: SystemdHost) -> None:
     with contextlib.suppress(OSError, IndexError, ValueError):
         os.kill(item.pid(), 9)
     lab.kill(item.process)
-    for root in CGROUPS:
-        for path in sorted(Path(root, item.cgroup).glob("**/"), key=lambda p: -len(p.parts)):
+    for hierarchy in item.hierarchies:
+        root = Path(f"{hierarchy.mountpoint}{hierarchy.here.rstrip('/')}/{item.cgroup}")
+        for path in sorted(root.glob("**/"), key=lambda p: -len(p.parts)):
             with contextlib.suppress(OSError):
                 path.rmdir()
     sshd = lab.spawn(item.host, "sshd", *item.sshd.popen.args[len(lab.enter(item.host)) :])
@@ -339,12 +434,6 @@ def wait_for(check, what: str, timeout: float = 60) -> None:
 def test_distribute_restart_restarts_real_systemd_units_one_host_at_a_time(
     classic: Classic,
 ) -> None:
-    pytest.skip(
-        "not finished: a lab host's mount namespace has the fresh /sys of `ip netns exec`, "
-        "without /sys/fs/cgroup/systemd, so the host's systemd cannot be put in its cgroup "
-        "(`sh: cannot create /sys/fs/cgroup/systemd/kcwlab-systemd-etcd-1/cgroup.procs`); "
-        "systemd itself runs in a PID namespace here (see the report)"
-    )
     cluster, lab, work = classic.cluster, classic.cluster.lab, classic.work
     for (_, name), process in list(cluster.processes.items()):
         if name in ("etcd", "kube-apiserver"):
@@ -386,7 +475,7 @@ def test_distribute_restart_restarts_real_systemd_units_one_host_at_a_time(
         assert code == 0, document
         restarted = {h["address"]: h["restarted"] for h in document["hosts"]}
         for host in PLANNED:
-            assert restarted[host.address] == ([units[host]] if host in units else []), host.name
+            assert restarted[host.address] == ([units[host]] if host in units else []), json.dumps(document)
         # each unit really restarted: a new main PID, started once, by systemd
         stamps = []
         for host, unit in units.items():

@@ -697,11 +697,14 @@ def restart_script(units: Sequence[str], commands: RestartCommands) -> str:
         health = commands.health.replace("{unit}", quoted)
         if unit.startswith("kube-apiserver") and commands.health == DEFAULT_HEALTH:
             health = f"{health} && {APISERVER_READY}"
+        # the commands' own output goes to stderr: stdout carries only our lines, and /readyz
+        # answers "ok" with no newline, which would run into "healthy …"
         lines += [
             f"echo 'restarting {unit}'",
-            f"{restart} || {{ echo 'kcw: {unit}: the restart command failed' >&2; exit 3; }}",
+            f"{{ {restart}; }} 1>&2 || {{ echo 'kcw: {unit}: the restart command failed' >&2; "
+            "exit 3; }",
             "i=0",
-            f"until {health}; do",
+            f"until {{ {health}; }} 1>&2; do",
             f"  i=$((i+1)); if [ $i -ge {tries} ]; then echo 'kcw: {unit}: not healthy after "
             f"{commands.wait_seconds} s' >&2; exit 3; fi",
             "  sleep 2",
