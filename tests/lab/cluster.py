@@ -125,10 +125,16 @@ def etcd_lab_flags(member: Host, *, split_http: bool = True) -> list[str]:
     ]
 
 
-def etcd_argv(member: Host, tls: list[str], *, split_http: bool = True) -> list[str]:
-    """A member's command line: the lab's etcd, the TLS flags as the product printed them,
-    then the lab's own flags."""
-    return [str(lab_etcd()), *tls, *etcd_lab_flags(member, split_http=split_http)]
+DEBIAN_ETCD = "/usr/bin/etcd"
+"""Debian's etcd 3.4, for the tests that read its log words (doctor): one port, as it serves."""
+
+
+def etcd_argv(
+    member: Host, tls: list[str], *, split_http: bool = True, binary: str | None = None
+) -> list[str]:
+    """A member's command line: the lab's etcd (or `binary`), the TLS flags as the product
+    printed them, then the lab's own flags."""
+    return [binary or str(lab_etcd()), *tls, *etcd_lab_flags(member, split_http=split_http)]
 
 
 def apiserver_lab_flags(master: Host) -> list[str]:
@@ -216,9 +222,12 @@ class Cluster:
         self.processes[(host.name, name)] = process
         return process
 
-    def start_etcd(self, tls: list[str], *, split_http: bool = True) -> None:
+    def start_etcd(
+        self, tls: list[str], *, split_http: bool = True, binary: str | None = None
+    ) -> None:
         for member in ETCD:
-            self.start(member, "etcd", etcd_argv(member, tls, split_http=split_http))
+            argv = etcd_argv(member, tls, split_http=split_http, binary=binary)
+            self.start(member, "etcd", argv)
 
     def start_lb(self, extra_frontends: str = "") -> None:
         servers = "\n".join(f"  server {m.name} {m.address}:6443" for m in MASTERS)

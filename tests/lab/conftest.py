@@ -20,7 +20,8 @@ import pytest
 from tests.lab.netlab import Lab, cleanup_leftovers, namespaces_available
 
 HERE = Path(__file__).resolve().parent
-APT = {  # the lab's etcd members run tests/lab/build_etcd.sh's; etcdctl is Debian's
+APT = {  # the rotation's members run tests/lab/build_etcd.sh's; doctor's read Debian's
+    "etcd": "etcd-server",
     "etcdctl": "etcd-client",
     "haproxy": "haproxy",
     "kubectl": "kubectl",
