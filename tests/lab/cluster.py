@@ -8,6 +8,7 @@ authorization modes…) come from ``LAB_FLAGS`` below, and are named so in failu
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import subprocess
@@ -80,13 +81,39 @@ def flag_value(flags: list[str], name: str) -> str | None:
     return None
 
 
+ETCD_CLIENT_HTTP_PORT = 2382
+"""Where the lab's members serve HTTP (/health, /metrics, /version): 2379 serves gRPC alone."""
+
+
+@functools.cache
+def lab_etcd() -> Path:
+    """The lab's etcd (tests/lab/build_etcd.sh: the release the lab's Kubernetes is tested with),
+    built by the `lab` fixture; Debian's etcd 3.4 stays for tests/interop."""
+    script = Path(__file__).resolve().parent / "build_etcd.sh"
+    run = subprocess.run([str(script), "--path"], capture_output=True, text=True, check=True)
+    return Path(run.stdout.strip())
+
+
 # The flags a real cluster needs beyond the TLS files: the product does not print these.
-def etcd_lab_flags(member: Host) -> list[str]:
+def etcd_lab_flags(member: Host, *, split_http: bool = True) -> list[str]:
+    """Membership, addresses and ports. With split_http (the default) the client port 2379
+    serves gRPC alone and HTTP has its own port: a stopping member then drains its gRPC
+    clients (GracefulStop) instead of cutting requests in flight, which etcd does when gRPC
+    and HTTP share a TLS port (grpc.Stop, etcd #8916; kubeadm's layout)."""
     cluster = ",".join(f"{m.name}=https://{m.address}:2380" for m in ETCD)
+    http = (
+        [
+            f"--listen-client-http-urls=https://{member.address}:{ETCD_CLIENT_HTTP_PORT},"
+            f"https://127.0.0.1:{ETCD_CLIENT_HTTP_PORT}"
+        ]
+        if split_http
+        else []
+    )
     return [
         f"--name={member.name}",
         "--data-dir=/var/lib/etcd",
         f"--listen-client-urls=https://{member.address}:2379,https://127.0.0.1:2379",
+        *http,
         f"--advertise-client-urls=https://{member.address}:2379",
         f"--listen-peer-urls=https://{member.address}:2380",
         f"--initial-advertise-peer-urls=https://{member.address}:2380",
@@ -96,6 +123,18 @@ def etcd_lab_flags(member: Host) -> list[str]:
         "--client-cert-auth",
         "--peer-client-cert-auth",
     ]
+
+
+DEBIAN_ETCD = "/usr/bin/etcd"
+"""Debian's etcd 3.4, for the tests that read its log words (doctor): one port, as it serves."""
+
+
+def etcd_argv(
+    member: Host, tls: list[str], *, split_http: bool = True, binary: str | None = None
+) -> list[str]:
+    """A member's command line: the lab's etcd (or `binary`), the TLS flags as the product
+    printed them, then the lab's own flags."""
+    return [binary or str(lab_etcd()), *tls, *etcd_lab_flags(member, split_http=split_http)]
 
 
 def apiserver_lab_flags(master: Host) -> list[str]:
@@ -183,9 +222,12 @@ class Cluster:
         self.processes[(host.name, name)] = process
         return process
 
-    def start_etcd(self, tls: list[str]) -> None:
+    def start_etcd(
+        self, tls: list[str], *, split_http: bool = True, binary: str | None = None
+    ) -> None:
         for member in ETCD:
-            self.start(member, "etcd", ["etcd", *tls, *etcd_lab_flags(member)])
+            argv = etcd_argv(member, tls, split_http=split_http, binary=binary)
+            self.start(member, "etcd", argv)
 
     def start_lb(self, extra_frontends: str = "") -> None:
         servers = "\n".join(f"  server {m.name} {m.address}:6443" for m in MASTERS)

@@ -20,7 +20,7 @@ import pytest
 from tests.lab.netlab import Lab, cleanup_leftovers, namespaces_available
 
 HERE = Path(__file__).resolve().parent
-APT = {
+APT = {  # the rotation's members run tests/lab/build_etcd.sh's; doctor's read Debian's
     "etcd": "etcd-server",
     "etcdctl": "etcd-client",
     "haproxy": "haproxy",
@@ -51,11 +51,8 @@ def control_plane() -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def etcd_loop() -> Path:
-    """The lab's etcd client loop (tests/lab/etcdloop: one long-lived clientv3 client), from
-    the cache or built now (about 30 s with the module cache warm), or skip saying why."""
-    script = HERE / "build_etcdloop.sh"
+def _built(script: Path, what: str) -> Path:
+    """A Go program the lab builds: from the cache, or built now, or skip saying why."""
     path = Path(
         subprocess.run(
             [str(script), "--path"], capture_output=True, text=True, check=True
@@ -65,11 +62,25 @@ def etcd_loop() -> Path:
         return path
     env = {**os.environ, "PATH": f"{os.environ.get('PATH', '')}:/usr/local/go/bin"}
     if shutil.which("go", path=env["PATH"]) is None:
-        pytest.skip(f"Go is not installed: the etcd client loop is built from {script.parent}")
+        pytest.skip(f"Go is not installed: {what} is built from {script}")
     built = subprocess.run([str(script)], capture_output=True, text=True, env=env, timeout=900)
     if built.returncode != 0 or not path.exists():
         pytest.fail(f"{script} failed ({built.returncode}): {built.stderr[-2000:]}")
     return path
+
+
+@pytest.fixture(scope="session")
+def etcd_loop() -> Path:
+    """The lab's etcd client loop (tests/lab/etcdloop: one long-lived clientv3 client), from
+    the cache or built now (about 30 s with the module cache warm), or skip saying why."""
+    return _built(HERE / "build_etcdloop.sh", "the etcd client loop")
+
+
+@pytest.fixture(scope="session")
+def etcd_server() -> Path:
+    """The lab's etcd members' binary (tests/lab/etcdserver, `cluster.lab_etcd()`), from the
+    cache or built now (about 30 s with the module cache warm), or skip saying why."""
+    return _built(HERE / "build_etcd.sh", "the lab's etcd")
 
 
 MACHINE_FOLDERS = ("/", "/etc", "/var", "/var/lib", "/run", "/tmp", "/usr")
@@ -77,8 +88,11 @@ MACHINE_FOLDERS = ("/", "/etc", "/var", "/var/lib", "/run", "/tmp", "/usr")
 
 
 @pytest.fixture(scope="session")
-def lab(control_plane: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    """The hosts of cluster.toml as network namespaces on one bridge, torn down at the end."""
+def lab(
+    control_plane: Path, etcd_server: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Lab]:
+    """The hosts of cluster.toml as network namespaces on one bridge, torn down at the end
+    (their etcd members run `etcd_server`, their control plane `control_plane`)."""
     reason = namespaces_available()
     if reason:
         pytest.skip(reason)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lab.cluster import Cluster, apiserver_lab_flags, client_kubeconfig
+from tests.lab.cluster import DEBIAN_ETCD, Cluster, apiserver_lab_flags, client_kubeconfig
 from tests.lab.netlab import ETCD, JUMP, MASTERS, VIP, Lab
 
 pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]
@@ -46,7 +46,7 @@ def classic(
     cluster = Cluster.generate(lab, control_plane, tmp_path_factory.mktemp("classic"), "classic")
     try:
         cluster.place()
-        cluster.start_etcd(GUIDE_ETCD)
+        cluster.start_etcd(GUIDE_ETCD, split_http=False, binary=DEBIAN_ETCD)  # its log words
         out = cluster.out
         cluster.wait_etcd((f"{out}/ca.pem", f"{out}/kubernetes.pem", f"{out}/kubernetes-key.pem"))
         cluster.start_lb()

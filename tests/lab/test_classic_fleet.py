@@ -33,7 +33,7 @@ from tests.lab.cluster import (
     apiserver_lab_flags,
     client_kubeconfig,
     cluster_toml,
-    etcd_lab_flags,
+    etcd_argv,
     parse_tls_flags,
     product_argv,
 )
@@ -133,8 +133,8 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def etcd_argv(cluster: Cluster, member: Host) -> list[str]:
-    return [shutil.which("etcd") or "/usr/bin/etcd", *cluster.tls("etcd"), *etcd_lab_flags(member)]
+def member_argv(cluster: Cluster, member: Host) -> list[str]:
+    return etcd_argv(member, cluster.tls("etcd"))
 
 
 def apiserver_argv(cluster: Cluster, master: Host) -> list[str]:
@@ -163,7 +163,7 @@ def test_the_classic_control_plane_starts_from_the_distributed_files(classic: Cl
     guide_tls = [f for f in GUIDE_APISERVER if not f.startswith("--service-account")]
     assert sorted(cluster.tls("kube-apiserver")) == sorted(guide_tls)
     for member in ETCD:
-        cluster.start(member, "etcd", etcd_argv(cluster, member))
+        cluster.start(member, "etcd", member_argv(cluster, member))
     out = cluster.out
     cluster.wait_etcd((f"{out}/ca.pem", f"{out}/kubernetes.pem", f"{out}/kubernetes-key.pem"))
     cluster.start_lb()
@@ -444,7 +444,7 @@ def test_distribute_restart_restarts_real_systemd_units_one_host_at_a_time(
     try:
         started = time.monotonic()
         for host, unit in units.items():
-            argv = etcd_argv(cluster, host) if host in ETCD else apiserver_argv(cluster, host)
+            argv = member_argv(cluster, host) if host in ETCD else apiserver_argv(cluster, host)
             hosts.append(start_systemd(lab, host, unit, argv))
         for host, unit in units.items():
             wait_for(

@@ -22,12 +22,22 @@ import pytest
 from cryptography import x509
 
 from tests.doctor.test_doctor import reissue
-from tests.lab.cluster import REPO, Cluster, apiserver_lab_flags, client_kubeconfig, product_argv
+from tests.lab.cluster import (
+    DEBIAN_ETCD,
+    REPO,
+    Cluster,
+    apiserver_lab_flags,
+    client_kubeconfig,
+    product_argv,
+)
 from tests.lab.netlab import ETCD, JUMP, MASTERS, Lab
 from tests.lab.test_classic import GUIDE_APISERVER, GUIDE_ETCD, SIGNING_KEY
 from wizard.generate import generate_files
 from wizard.spec import ClusterSpec
 from wizard.store import write_files
+
+# The doctor reads Debian's etcd 3.4 log words ("rejected connection from …: failed to verify
+# client certificate"): these tests run that etcd (DEBIAN_ETCD) on one port, as it serves.
 
 pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]
 
@@ -80,7 +90,7 @@ def lab_doctor(
     cluster = Cluster.generate(lab, control_plane, tmp_path_factory.mktemp("doctor"), "classic")
     try:
         cluster.place()
-        cluster.start_etcd(GUIDE_ETCD)
+        cluster.start_etcd(GUIDE_ETCD, split_http=False, binary=DEBIAN_ETCD)
         out = cluster.out
         cluster.wait_etcd((f"{out}/ca.pem", f"{out}/kubernetes.pem", f"{out}/kubernetes-key.pem"))
         _serve(
@@ -318,7 +328,7 @@ def test_the_recovery_guide_brings_back_a_cluster_switched_off_too_long(
         for tree in (out / "hosts").glob(f"*/etc/kubernetes/ssl/{name}*.pem"):
             shutil.copy(out / tree.name, tree)
     cluster.place()
-    cluster.start_etcd(GUIDE_ETCD)
+    cluster.start_etcd(GUIDE_ETCD, split_http=False, binary=DEBIAN_ETCD)
     member = ETCD[0]
     log = _log_of(cluster, member.name, "etcd", "certificate has expired")
     report = doctor(cluster, log, out)
@@ -373,7 +383,7 @@ def _restart(cluster: Cluster, component: str) -> None:
             cluster.lab.kill(process)
             del cluster.processes[(host, name)]
     if component == "etcd":
-        cluster.start_etcd(GUIDE_ETCD)
+        cluster.start_etcd(GUIDE_ETCD, split_http=False, binary=DEBIAN_ETCD)
         out = cluster.out
         cluster.wait_etcd(
             (f"{out}/ca.pem", f"{out}/kubernetes.pem", f"{out}/kubernetes-key.pem"), timeout=120

@@ -31,7 +31,7 @@ from tests.lab.cluster import (
     apiserver_lab_flags,
     client_kubeconfig,
     controller_manager_lab_flags,
-    etcd_lab_flags,
+    etcd_argv,
     product_argv,
     scheduler_lab_flags,
 )
@@ -412,7 +412,7 @@ def live(
         cluster.place()
         etcd = cluster.tls("etcd")
         for member in ETCD:
-            state.start(member, "etcd", ["etcd", *etcd, *etcd_lab_flags(member)])
+            state.start(member, "etcd", etcd_argv(member, etcd))
         state.wait_ready(ETCD[0], "etcd")
         checked_lb(cluster)
         api = cluster.tls("kube-apiserver")
@@ -535,32 +535,30 @@ def rotate_live(live: Live, kind: str, *extra: str, during=None) -> dict:
     return report
 
 
-STOPPING_MEMBER_PER_MILLE = 1
-"""Requests per thousand that may fail while an etcd member stops, in any loop. A stopping etcd
-3.4 member (TLS: gRPC served through net/http, stopped with grpc.Stop, etcd #8916) answers a
-request in flight with a bare HTTP 200 ("missing content-type"), or a put times out at a leader
-hand-over. Seen by a one-shot etcdctl, by a long-lived clientv3 client and once (1 of 1482) by
-kube-apiserver's own etcd client behind the VIP: the server's shutdown, not trust. The issue asks
-for zero; this allowance is what is measured today, and no failure may be a TLS or trust error."""
+LEADER_HAND_OVER_PER_MILLE = 1
+"""Requests per thousand that may fail at an etcd leader hand-over, in any loop. The members run
+etcd 3.7 with gRPC alone on 2379, so a stopping member drains its clients (GracefulStop): the
+bare-HTTP-200 failures of Debian's 3.4 ("missing content-type", grpc.Stop under net/http, etcd
+#8916) are gone. What is left: the leader's restart hands leadership over (~60-100 ms), and a
+Put a follower forwards to the old leader in that window is dropped by raft and never answered
+— the client's 5 s deadline ends it (measured: 1 of 2494 Puts in one kubeadm etcd-CA rotation,
+0 in the others; the apiserver loop saw none). The issue asks for zero; this is what etcd does."""
 
-ETCD_STOPPING_MEMBER = ("DeadlineExceeded", "content-type")
-"""The only failures allowed: a member stopping or a leader hand-over, never a certificate."""
+LEADER_HAND_OVER = ("DeadlineExceeded", "context deadline exceeded")
+"""The only failures allowed: a Put lost at a leader hand-over, never a stop, TLS or trust."""
 
 
 def assert_no_failed_request(report: dict) -> None:
-    """Nothing but a rare etcd member stop or leader hand-over, and never a trust error (the
-    one-shot etcdctl loop is a record only: each process dials afresh)."""
+    """Nothing but a rare Put lost at a leader hand-over (the one-shot etcdctl loop is a record
+    only: each process dials afresh, so a member stopping between its dial and its put fails
+    it)."""
     for name, loop in report["loops"].items():
         assert loop["requests"] > 50, name
         if "informative" in name:
             continue
         said = f"{name}: {loop['failed']} of {loop['requests']} failed: {loop['first']}"
-        assert loop["failed"] <= max(1, loop["requests"] * STOPPING_MEMBER_PER_MILLE // 1000), said
-        assert all(
-            any(mark in failure for mark in ETCD_STOPPING_MEMBER) for failure in loop["first"]
-        ), said
-        for failure in loop["first"]:
-            assert not any(word in failure for word in ("x509", "certificate", "tls:")), said
+        assert loop["failed"] <= max(1, loop["requests"] * LEADER_HAND_OVER_PER_MILLE // 1000), said
+        assert all(any(mark in f for mark in LEADER_HAND_OVER) for f in loop["first"]), said
 
 
 def etcd_refuses(live: Live, cert: Path, key: Path) -> list[str]:

@@ -17,7 +17,11 @@ ETCD_BUNDLE_FACT = (
     "per phase that changes its files — one member at a time, checking health in between, so "
     "quorum holds. Restart the leader last (etcdctl endpoint status -w table shows it): its "
     "stop hands leadership over, and a write in flight during the hand-over can time out — the "
-    "lab saw one such etcdctl write in about 2500 per rotation"
+    "lab saw one such write in about 2500 per rotation. A member whose TLS client port "
+    "serves gRPC and HTTP together (etcd's default, kubeadm's layout) ends its gRPC "
+    "connections hard when it stops (etcd #8916): a request in flight then fails ('malformed "
+    "header: missing HTTP content-type'); with --listen-client-http-urls on another port (etcd "
+    "≥ 3.5) the client port serves gRPC alone and a stopping member drains it"
 )
 
 IN_CLUSTER_CLIENTS = (
