@@ -475,7 +475,9 @@ def test_distribute_restart_restarts_real_systemd_units_one_host_at_a_time(
         assert code == 0, document
         restarted = {h["address"]: h["restarted"] for h in document["hosts"]}
         for host in PLANNED:
-            assert restarted[host.address] == ([units[host]] if host in units else []), json.dumps(document)
+            assert restarted[host.address] == ([units[host]] if host in units else []), json.dumps(
+                document
+            )
         # each unit really restarted: a new main PID, started once, by systemd
         stamps = []
         for host, unit in units.items():
