@@ -64,13 +64,21 @@ def member_command(
     cluster: str,
     server: TLSFiles,
     peer: TLSFiles,
+    *,
+    binary: str | None = None,
+    http_url: str | None = None,
 ) -> list[str]:
-    """The etcd command line of one member with client and peer TLS, certificates required."""
+    """The etcd command line of one member with client and peer TLS, certificates required.
+
+    `binary` defaults to the etcd on PATH; `http_url` (etcd ≥ 3.5) gives HTTP its own port so
+    the client port serves gRPC alone and drains it on stop.
+    """
     return [
-        need_tool("etcd"),
+        binary or need_tool("etcd"),
         f"--name={name}",
         f"--data-dir={data}",
         f"--listen-client-urls={client_url}",
+        *([f"--listen-client-http-urls={http_url}"] if http_url else []),
         f"--advertise-client-urls={client_url}",
         f"--listen-peer-urls={peer_url}",
         f"--initial-advertise-peer-urls={peer_url}",

@@ -52,9 +52,30 @@ def _flag(flags: list[str], name: str) -> str:
     return next(f.split("=", 1)[1] for f in flags if f.startswith(name + "="))
 
 
+# What etcd < 3.5 does to a request in flight on a member being stopped: gRPC and HTTP share
+# the TLS client port and grpc.Stop() cuts it with a bare HTTP 200 (etcd #8916). From 3.5 on,
+# --listen-client-http-urls moves HTTP away and the member drains its gRPC clients instead.
+CUT_IN_FLIGHT = "missing content-type field"
+
+
+def _member_etcd() -> tuple[str, bool]:
+    """The etcd the members run, and whether it can serve HTTP on its own port: the lab's
+    (tests/lab/build_etcd.sh, the release Kubernetes is tested with) when built, else the
+    etcd on PATH (Debian's 3.4 here)."""
+    built = subprocess.run(
+        [str(Path(__file__).resolve().parents[1] / "lab" / "build_etcd.sh"), "--path"],
+        capture_output=True,
+        text=True,
+    )
+    lab = Path(built.stdout.strip())
+    if built.returncode == 0 and lab.is_file() and os.access(lab, os.X_OK):
+        return str(lab), True
+    return need_tool("etcd"), False
+
+
 def test_three_member_etcd_through_an_etcd_ca_rotation(profile_sets, tmp_path: Path) -> None:
-    need_tool("etcd")
     need_tool("etcdctl")
+    binary, split_http = _member_etcd()
     spec = make_spec("kubeadm")
     out = copy_set(profile_sets["kubeadm"], tmp_path / "certs")
     target = target_for("etcd", spec, out)
@@ -67,9 +88,10 @@ def test_three_member_etcd_through_an_etcd_ca_rotation(profile_sets, tmp_path: P
     api_flags = component_flags(spec)["kube-apiserver"]
     members = [h for h in spec.host_entries("etcd")]
     master = spec.host_entries("masters")[0].value
-    ports = free_ports(2 * len(members))
+    ports = free_ports(3 * len(members))
     client_urls = {m.value: f"https://127.0.0.1:{ports[i]}" for i, m in enumerate(members)}
     peer_urls = {m.value: f"https://127.0.0.1:{ports[i + 3]}" for i, m in enumerate(members)}
+    http_urls = {m.value: f"https://127.0.0.1:{ports[i + 6]}" for i, m in enumerate(members)}
     names = {m.value: f"etcd-{i}" for i, m in enumerate(members, start=1)}
     initial = ",".join(f"{names[a]}={peer_urls[a]}" for a in names)
     processes: dict[str, subprocess.Popen[bytes]] = {}
@@ -94,6 +116,8 @@ def test_three_member_etcd_through_an_etcd_ca_rotation(profile_sets, tmp_path: P
             initial,
             server,
             peer,
+            binary=binary,
+            http_url=http_urls[address] if split_http else None,
         )
         command = [
             c.replace("--initial-cluster-state=new", f"--initial-cluster-state={state}")
@@ -189,8 +213,13 @@ def test_three_member_etcd_through_an_etcd_ca_rotation(profile_sets, tmp_path: P
         stop_loop.set()
         for process in processes.values():
             stop(process)
-    print(f"etcd client loop: {requests[0]} requests, {len(failures)} failed")
+    print(f"etcd client loop ({binary}): {requests[0]} requests, {len(failures)} failed")
     assert requests[0] > 20
+    if not split_http:  # one request cut per member stop at most, and only that way
+        restarts = 3 * len(members)
+        failures = [f for f in failures if CUT_IN_FLIGHT not in f] + [
+            f for f in failures if CUT_IN_FLIGHT in f
+        ][restarts:]
     assert failures == [], failures[:3]
 
 
