@@ -118,9 +118,6 @@ def _anchors(set_name: str, files: dict[str, bytes]) -> tuple[str, str]:
     return "pki/ca.crt", "pki/admin.crt"
 
 
-SEED_FILES = sorted((set_name, path) for set_name, files in seed_sets().items() for path in files)
-
-
 def _pem_der(data: bytes) -> tuple[bytes, bytes, bytes] | None:
     """(head, DER, tail) of the first PEM block, to mutate the DER and wrap it again."""
     match = re.search(
@@ -247,16 +244,19 @@ def _group_of(path: str) -> str:
     return "other"
 
 
-SEEDS_BY_GROUP = {
-    group: [seed for seed in SEED_FILES if _group_of(seed[1]) == group] for group in SEED_GROUPS
-}
+@cache
+def seeds_by_group() -> dict[str, list[tuple[str, str]]]:
+    """(set, path) of every seed file by group; built on first draw, not at collection (the
+    tool layouts take seconds of cfssl and openssl, in every xdist worker that collects)."""
+    seeds = sorted((name, path) for name, files in seed_sets().items() for path in files)
+    return {group: [seed for seed in seeds if _group_of(seed[1]) == group] for group in SEED_GROUPS}
 
 
 @st.composite
 def fuzzed_directories(draw: st.DrawFn) -> dict[str, bytes]:
     """A mutated file of a real set, with that set's CA and a leaf beside it (for the chains)."""
-    group = draw(st.sampled_from(sorted(SEEDS_BY_GROUP)))
-    set_name, path = draw(st.sampled_from(SEEDS_BY_GROUP[group]))
+    group = draw(st.sampled_from(sorted(seeds_by_group())))
+    set_name, path = draw(st.sampled_from(seeds_by_group()[group]))
     files = seed_sets()[set_name]
     mutated = draw(mutations(files[path]))
     ca, leaf = _anchors(set_name, files)
