@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import need_tool
 from tests.interop.etcd_process import TLSFiles, etcdctl, free_ports, member_command, stop
+from tests.lab.cluster import lab_etcd
 from tests.rotate.rotate_sets import copy_set, make_spec
 from wizard import pki
 from wizard.distribution import component_flags, plan_distribution
@@ -62,13 +63,8 @@ def _member_etcd() -> tuple[str, bool]:
     """The etcd the members run, and whether it can serve HTTP on its own port: the lab's
     (tests/lab/build_etcd.sh, the release Kubernetes is tested with) when built, else the
     etcd on PATH (Debian's 3.4 here)."""
-    built = subprocess.run(
-        [str(Path(__file__).resolve().parents[1] / "lab" / "build_etcd.sh"), "--path"],
-        capture_output=True,
-        text=True,
-    )
-    lab = Path(built.stdout.strip())
-    if built.returncode == 0 and lab.is_file() and os.access(lab, os.X_OK):
+    lab = lab_etcd()
+    if lab.is_file() and os.access(lab, os.X_OK):
         return str(lab), True
     return need_tool("etcd"), False
 
