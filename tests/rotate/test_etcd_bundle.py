@@ -69,6 +69,7 @@ def _member_etcd() -> tuple[str, bool]:
     return need_tool("etcd"), False
 
 
+@pytest.mark.slow
 def test_three_member_etcd_through_an_etcd_ca_rotation(profile_sets, tmp_path: Path) -> None:
     need_tool("etcdctl")
     binary, split_http = _member_etcd()
@@ -219,6 +220,7 @@ def test_three_member_etcd_through_an_etcd_ca_rotation(profile_sets, tmp_path: P
     assert failures == [], failures[:3]
 
 
+@pytest.mark.slow
 def test_etcd_reads_its_trusted_ca_file_only_when_it_starts(profile_sets, tmp_path: Path) -> None:
     """Why the plan restarts each member in prepare: a bundle swapped in under a running etcd
     is not seen until it restarts (the fact ETCD_BUNDLE_FACT states); after the restart a
