@@ -578,9 +578,17 @@ def rotate_live(live: Live, kind: str, *extra: str, during=None, downtime: bool 
         },
     }
     report["loops"]["apiserver via the VIP"]["outages_seconds"] = loops[0].outages()
+    reviewed = live.cluster.lab.run(
+        JUMP,
+        *product_argv("review", "--plain", "-c", str(live.work / "cluster.toml"), str(live.out)),
+        cwd=REPO,
+    )
+    report["review_exit"] = reviewed.returncode
     report["loops"]["etcd (one clientv3 client)"] = etcd
     text = json.dumps(report, indent=2)
     report["cluster_steps"] = steps  # not printed: the plans' kubectl steps, by phase
+    # the set reviews clean at the end (backups, hosts/ copies and bundles included)
+    assert reviewed.returncode == 0, reviewed.stdout[-4000:]
     (live.work / f"rotation-{kind}-loops.json").write_text(text)
     print(text)
     return report

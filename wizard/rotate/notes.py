@@ -47,8 +47,8 @@ def phase_warnings(target: Target, phase: Phase, steps: list[HostStep], crossed:
         warnings.append(
             f"DOWNTIME: this cluster has one kube-apiserver ({masters[0].value}); this phase "
             f"restarts it {_restarts(steps, apiserver)} time(s) and every client fails while it "
-            "starts (typically 5–30 s each) — unavoidable with one master: plan a window, or "
-            "add masters behind the VIP first"
+            "starts until its /readyz is ok (15–31 s each on a lab cluster) — unavoidable with "
+            "one master: plan a window, or add masters behind the VIP first"
         )
     if len(masters) > 1 and _restarts(steps, apiserver):
         warnings.append(
