@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.content import Content
@@ -29,6 +29,10 @@ class StepScreen(Screen[None]):
 
     STEP: ClassVar[int] = 0
     NEXT_LABEL: ClassVar[str] = "Next"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._resumed = False
 
     @property
     def wizard(self) -> WizardApp:
@@ -66,6 +70,17 @@ class StepScreen(Screen[None]):
     def nav(self) -> NavBar:
         """The Back/Next bar."""
         return self.query_one(NavBar)
+
+    @on(events.ScreenResume)
+    def _styled_when_mounted(self, event: events.ScreenResume) -> None:
+        # Runs before Textual's own handler. On a step's first showing every widget was
+        # styled as it was mounted, a moment before: styling the whole screen again doubled the
+        # cost of its first frame. Later showings restyle (the theme may have changed since).
+        # (So no step is styled by an order pseudo-class such as :first-child, whose result
+        # would depend on how many times the screen was styled.)
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
 
     def on_screen_resume(self) -> None:
         """Show the cluster file's name and whether it is saved, and which steps are done."""
