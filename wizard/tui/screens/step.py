@@ -10,12 +10,13 @@ from textual.containers import Container
 from textual.content import Content
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Footer
+from textual.widgets import Button
 
 from wizard.spec import Problem
 from wizard.tui.paths import display_path
 from wizard.tui.state import STEP_TITLES, WizardState, step_of_path
 from wizard.tui.widgets.fields import Note
+from wizard.tui.widgets.footer import KeysFooter
 from wizard.tui.widgets.nav_bar import NavBar
 from wizard.tui.widgets.problems import ProblemList, count_words
 from wizard.tui.widgets.step_indicator import StepIndicator
@@ -52,7 +53,7 @@ class StepScreen(Screen[None]):
         yield NavBar(
             first=self.STEP == 1, last=len(STEP_TITLES) == self.STEP, next_label=self.NEXT_LABEL
         )
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def compose_body(self) -> ComposeResult:
         """The step's own widgets."""
