@@ -16,9 +16,6 @@ from textual.screen import Screen
 
 from wizard.spec import ClusterSpec, SpecError, load_spec, save_spec
 from wizard.tui.app_base import CRASH_EXIT, AppBase
-from wizard.tui.dialogs.confirm import ConfirmDialog, QuitChoice, QuitDialog
-from wizard.tui.dialogs.help import HelpDialog, KeySection
-from wizard.tui.dialogs.path import PathDialog
 from wizard.tui.paths import display_path, elide_middle, full_path
 from wizard.tui.screens.addresses import AddressesScreen
 from wizard.tui.screens.step import StepScreen
@@ -27,6 +24,8 @@ from wizard.tui.widgets.host_list import HostField
 
 if TYPE_CHECKING:  # the review loads with step 5 or the review screen, not at start-up
     from wizard.review import Review
+    from wizard.tui.dialogs.confirm import QuitChoice
+    from wizard.tui.dialogs.help import KeySection
 
 
 def _step_factory(step: int) -> StepScreen:
@@ -244,6 +243,8 @@ class WizardApp(AppBase[None]):
 
     def action_save_as(self, then_quit: bool = False) -> None:
         """Save the answers under a new name (and quit once saved, from the quit dialog)."""
+        from wizard.tui.dialogs.path import PathDialog
+
         initial = str(self.state.spec_path or "cluster.toml")
 
         def saved(path: Path | None) -> None:
@@ -279,6 +280,8 @@ class WizardApp(AppBase[None]):
 
     def action_load(self) -> None:
         """Load answers from a cluster file."""
+        from wizard.tui.dialogs.path import PathDialog
+
         note = "Unsaved answers will be replaced." if self.state.dirty else ""
         self.push_screen(
             PathDialog(
@@ -374,6 +377,8 @@ class WizardApp(AppBase[None]):
 
     def action_help(self) -> None:
         """Show the keys."""
+        from wizard.tui.dialogs.help import HelpDialog
+
         if isinstance(self.screen, HelpDialog):
             return
         self.push_screen(HelpDialog(self.key_sections(), intro=HELP_INTRO))
@@ -394,6 +399,8 @@ class WizardApp(AppBase[None]):
     async def action_quit(self) -> None:
         """Quit; asks first when answers are unsaved (save and quit, quit, stay) or a
         generation is running."""
+        from wizard.tui.dialogs.confirm import ConfirmDialog, QuitDialog
+
         if isinstance(self.screen, (ConfirmDialog, QuitDialog)):
             return
         if self.generating:
@@ -428,6 +435,8 @@ class WizardApp(AppBase[None]):
         )
 
     def _quit_answered(self, choice: QuitChoice | None) -> None:
+        from wizard.tui.dialogs.confirm import QuitChoice
+
         if choice is QuitChoice.QUIT:
             self.exit()
         elif choice is QuitChoice.SAVE:
