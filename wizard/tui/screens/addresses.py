@@ -85,19 +85,22 @@ class AddressesScreen(StepScreen):
             self.answers_changed()
         self.revalidate()
 
+    # A field's Changed with the value the answers already hold (each field posts one when
+    # mounted) changes nothing: the checks shown stand.
+
     @on(Input.Changed, "#service-cidr")
     def _cidr_changed(self, event: Input.Changed) -> None:
         if self.state.spec.network.service_cidr != event.value:
             self.state.spec.network.service_cidr = event.value
             self.answers_changed()
-        self.revalidate()
+            self.revalidate()
 
     @on(Input.Changed, "#cluster-domain")
     def _domain_changed(self, event: Input.Changed) -> None:
         if self.state.spec.network.cluster_domain != event.value:
             self.state.spec.network.cluster_domain = event.value
             self.answers_changed()
-        self.revalidate()
+            self.revalidate()
 
     @on(Input.Changed, "#apiserver-port")
     def _port_changed(self, event: Input.Changed) -> None:
@@ -106,7 +109,7 @@ class AddressesScreen(StepScreen):
         if self.state.spec.network.apiserver_port != port:
             self.state.spec.network.apiserver_port = port  # type: ignore[assignment]
             self.answers_changed()
-        self.revalidate()
+            self.revalidate()
 
     # --- checks ---
 

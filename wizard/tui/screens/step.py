@@ -72,6 +72,12 @@ class StepScreen(Screen[None]):
         """The Back/Next bar."""
         return self.query_one(NavBar)
 
+    @on(events.Mount)
+    async def _keys_before_first_frame(self) -> None:
+        # The focus is set by now (Textual's auto focus runs as the screen is composed): the
+        # footer shows the focused field's keys in the first frame, not in a second layout.
+        await self.query_one(KeysFooter).show_keys()
+
     @on(events.ScreenResume)
     def _styled_when_mounted(self, event: events.ScreenResume) -> None:
         # Runs before Textual's own handler. On a step's first showing every widget was

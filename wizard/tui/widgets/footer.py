@@ -1,17 +1,21 @@
-"""Textual's Footer, built again only when the keys it shows change."""
+"""Textual's Footer, built once its screen's focus is set and again only when its keys change."""
 
 from __future__ import annotations
 
 from collections.abc import Hashable
 
+from textual.app import ComposeResult
 from textual.widgets import Footer
 
 
 class KeysFooter(Footer):
-    """A Footer that rebuilds its keys only when what it would show changes.
+    """A Footer that rebuilds its keys only when what it would show changes, and that its
+    screen can fill before the first frame (`show_keys`).
 
-    Textual's Footer throws its keys away and makes new ones whenever the screen's bindings may
-    have changed (every focus change): three times on a step's first showing, for the same keys.
+    Textual's Footer is empty until the screen first says its bindings changed (after its first
+    frame: a second layout of the whole screen), then throws its keys away and makes new ones
+    whenever they may have changed (every focus change): three sets of the same keys on a
+    step's first showing.
     """
 
     def __init__(self, **kwargs: object) -> None:
@@ -19,8 +23,8 @@ class KeysFooter(Footer):
         self._shown: Hashable = None
 
     def shown_keys(self) -> Hashable:
-        """What the footer shows: each key it lists, whether it is enabled and its tooltip,
-        and the theme's key names; None before the bindings are ready."""
+        """What the footer shows: each key it lists, whether it is enabled and its tooltip;
+        None before the bindings are ready."""
         if not self._bindings_ready or not self.is_attached:
             return None
         return (
@@ -33,10 +37,22 @@ class KeysFooter(Footer):
             self.compact,
         )
 
+    def compose(self) -> ComposeResult:
+        """Textual's keys, remembered so that the same keys are not built again."""
+        self._shown = self.shown_keys()
+        yield from super().compose()
+
+    async def show_keys(self) -> None:
+        """Show the keys now: the screen calls it once its focus is set, before its first
+        frame."""
+        self.set_reactive(Footer._bindings_ready, True)
+        # As if from the footer's own message loop, where Textual recomposes it: the keys it
+        # makes bind their `compact` to the footer that is active
+        with self._context():
+            await self.recompose()
+
     async def recompose(self) -> None:
         """Rebuild the keys, unless they would be the same."""
-        shown = self.shown_keys()
-        if shown is not None and shown == self._shown:
+        if self.is_attached and self.shown_keys() == self._shown:
             return
-        self._shown = shown
         await super().recompose()
