@@ -178,7 +178,7 @@ class AddressesScreen(StepScreen):
             if row is not None:
                 return row
             group = path.split(".", 1)[1].split("[", 1)[0]
-            return self.editor(group).query_one(".group-message")
+            return self.editor(group).group_message
         notes = {
             "network.service_cidr": "#service-ip",
             "network.cluster_domain": "#domain-note",

@@ -112,23 +112,27 @@ class HostField(TextField):
 
 
 class HostRow(Vertical):
-    """One entry: its field, a status (✓ IPv4, ✗ error…), a ✕ button and the core's message."""
+    """One entry: its field and, beside it, its status (✓ IPv4, ✗ error…) with the ✕ that
+    removes it; the core's message under them once there is one.
+
+    Three widgets until a message is needed (each entry of step 1 is built before its first
+    frame): the message is mounted when first shown, and stays.
+    """
 
     def __init__(self, group: str, value: str) -> None:
         super().__init__(classes="host-row")
         self.group = group
         self.shown_value = value
         self.field = HostField(value, classes="entry-field")
-        self.status = Note("", classes="entry-status", fixed=True)
+        self.status = EntryStatus()
         self.message = ProblemList("", classes="entry-message")
+        self.message.display = False
 
     def compose(self) -> ComposeResult:
-        """Field, status, remove button; the message below."""
+        """Field, then status and remove button; the message comes when needed."""
         with Horizontal(classes="host-line"):
             yield self.field
             yield self.status
-            yield RemoveButton()
-        yield self.message
 
     def show(self, problems: list[Problem]) -> None:
         """Show the entry's status and messages (errors first)."""
@@ -148,27 +152,53 @@ class HostRow(Vertical):
             self.status.say(Content.from_markup("[$success]✓[/] $kind", kind=kind))
         self.message.show(problems)
         self.message.display = bool(problems)
+        if problems and self.message.parent is None and self.is_attached:
+            self.mount(self.message)
         self.set_class(worst == "error", "-error")
 
 
-class RemoveButton(Static):
-    """The ✕ that removes an entry: mouse only (ctrl+r from the keyboard), so Tab skips it."""
+class EntryStatus(Note):
+    """An entry's status (`✓ IPv4`, `✗ error`…) and, after it, the ✕ that removes the entry:
+    by mouse only (ctrl+r from the keyboard), so Tab skips it. One widget for both."""
+
+    STATUS_CELLS = 9
+    """The status's cells, between the left padding and the ✕."""
+
+    REMOVE_TIP = "remove this entry (ctrl+r)"
 
     class Pressed(Message):
         """The ✕ was clicked."""
 
-        def __init__(self, button: RemoveButton) -> None:
+        def __init__(self, status: EntryStatus) -> None:
             super().__init__()
-            self.button = button
+            self.status = status
 
     def __init__(self) -> None:
-        super().__init__("✕", classes="remove", markup=False)
-        self.tooltip = "remove this entry (ctrl+r)"
+        super().__init__(self._with_cross(Content()), classes="entry-status", fixed=True)
+
+    def _with_cross(self, content: Content) -> Content:
+        status = content.truncate(self.STATUS_CELLS, pad=True)
+        return status + Content("✕")
+
+    def say(self, content: Content | str) -> None:
+        """Show this status, the ✕ after it."""
+        status = content if isinstance(content, Content) else Content(content)
+        super().say(self._with_cross(status))
+
+    def _on_cross(self, x: int) -> bool:
+        return x >= self.styles.padding.left + self.STATUS_CELLS
 
     def on_click(self, event: events.Click) -> None:
-        """Ask the editor to remove this row."""
-        event.stop()
-        self.post_message(self.Pressed(self))
+        """A click on the ✕ asks the editor to remove this row."""
+        if self._on_cross(event.x):
+            event.stop()
+            self.post_message(self.Pressed(self))
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        """The ✕'s tooltip, over the ✕ only."""
+        tip = self.REMOVE_TIP if self._on_cross(event.x) else None
+        if self.tooltip != tip:
+            self.tooltip = tip
 
 
 class HostListEditor(Vertical):
@@ -195,9 +225,13 @@ class HostListEditor(Vertical):
         self._pending = ""
         self._rows: list[HostRow] = []
         """The live rows in order, kept here: a query per typed key made a paste quadratic."""
+        self.group_message = ProblemList("", classes="group-message")
+        """The group's own problems, under the add field: mounted when first there are any."""
+        self.group_message.display = False
 
     def compose(self) -> ComposeResult:
-        """Title, the entries, the field for new ones, the group's message."""
+        """Title, the entries, the field for new ones (the group's message comes when
+        needed)."""
         reason = SAN_REASONS[SanSource(self.group)]
         yield Static(
             Content(reason.partition(": ")[2] or reason), classes="group-hint", markup=False
@@ -210,7 +244,6 @@ class HostListEditor(Vertical):
             classes="add-field",
             id=f"add-{self.group}",
         )
-        yield ProblemList("", classes="group-message")
 
     def on_mount(self) -> None:
         """Show each entry's status at once."""
@@ -266,9 +299,11 @@ class HostListEditor(Vertical):
             row.show(found)
         pending_path = f"{prefix}[{len(self.rows)}]"
         group_problems = [p for p in problems if p.path in (prefix, pending_path)]
-        message = self.query_one(".group-message", ProblemList)
+        message = self.group_message
         message.show(group_problems)
         message.display = bool(group_problems)
+        if group_problems and message.parent is None and self.is_attached:
+            self.mount(message)
         count = len(self.values)  # what is typed in the add field counts already
         self.border_subtitle = f"{count} entr{'y' if count == 1 else 'ies'}"
         errors = [p for p in [*problems, *group_problems] if p.severity == "error"]
@@ -416,10 +451,10 @@ class HostListEditor(Vertical):
             await self._add(entries, after=row)
         self._changed()
 
-    @on(RemoveButton.Pressed)
-    def _remove_pressed(self, event: RemoveButton.Pressed) -> None:
+    @on(EntryStatus.Pressed)
+    def _remove_pressed(self, event: EntryStatus.Pressed) -> None:
         event.stop()
-        row = next((a for a in event.button.ancestors if isinstance(a, HostRow)), None)
+        row = next((a for a in event.status.ancestors if isinstance(a, HostRow)), None)
         if row is not None:
             self._remove(row)
 
