@@ -112,27 +112,36 @@ class WizardApp(AppBase[None]):
         super().__init__()
         self.state = state
         self._steps: dict[int, StepScreen] = {}
-        # No garbage collection until step 1 is drawn: start-up makes thousands of objects that
-        # live as long as the app, and scanning them (a full collection among them) took a
-        # fifth of the time to the first frame. Collection resumes, over a frozen heap, then.
-        self._collect_after_start = gc.isenabled()
-        gc.disable()
+        # No garbage collection while a step is built and first drawn: start-up makes thousands
+        # of objects that live as long as the app, and scanning them (a full collection among
+        # them) took a fifth of the time to the first frame; a step shown for the first time
+        # makes hundreds more. Collection resumes once it is drawn (over a frozen heap after
+        # start-up).
+        self._collect_later = gc.isenabled()
+        self._collection_paused = False
+        self._pause_collection()
 
-    def unsaved_answers(self) -> tuple[ClusterSpec, Path | None] | None:
-        """The answers, when they differ from the cluster file (kept aside after a crash)."""
-        return (self.state.spec, self.state.spec_path) if self.state.dirty else None
+    def _pause_collection(self) -> None:
+        """No garbage collection until the screen is next drawn (see `__init__`)."""
+        if not self._collection_paused:
+            self._collection_paused = True
+            self._collect_later = gc.isenabled()
+            gc.disable()
+
+    def _resume_collection(self, freeze: bool = False) -> None:
+        if self._collection_paused:
+            self._collection_paused = False
+            if freeze:  # start-up's objects live as long as the app: spare them every full scan
+                gc.freeze()
+            if self._collect_later:
+                gc.enable()
 
     # --- steps ---
 
     async def on_mount(self) -> None:
         """Open straight on step 1; collect garbage again once it is drawn."""
         await self.push_screen(self.step_screen(1))
-        self.call_after_refresh(self._started)
-
-    def _started(self) -> None:
-        gc.freeze()  # the startup objects live as long as the app: spare them every full scan
-        if self._collect_after_start:
-            gc.enable()
+        self.call_after_refresh(self._resume_collection, freeze=True)
 
     @property
     def current_step(self) -> int:
@@ -186,7 +195,12 @@ class WizardApp(AppBase[None]):
                 target = leaving
                 break
         if target != current:
+            first_showing = target not in self._steps
+            if first_showing:
+                self._pause_collection()
             await self.switch_screen(self.step_screen(target))
+            if first_showing:
+                self.call_after_refresh(self._resume_collection)
         if target != step:
             self._explain_block(target)
 
