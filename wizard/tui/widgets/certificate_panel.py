@@ -181,8 +181,10 @@ class CertificatePanel(VerticalScroll):
             details = describe_certificate(
                 certificate, issuer=issuer, key=key, now=now, entry_identity=entry_identity
             )
-        self.shown = Shown(certificate, details, title, issuer_label, key_label)
-        self._render_shown()
+        shown = Shown(certificate, details, title, issuer_label, key_label)
+        if shown != self.shown:  # the list says again which one is highlighted: no redraw
+            self.shown = shown
+            self._render_shown()
         return details
 
     def action_toggle_raw(self) -> None:
