@@ -167,7 +167,8 @@ class AddressesScreen(StepScreen):
         domain_note.set_class(domain_problem is None, "-fine")
 
     def message_for(self, path: str) -> Widget | None:
-        """The entry's row (its message under it), the group's message, or a field's note."""
+        """The entry's message under its line (or the line), the group's message, or a
+        field's note."""
         if path.startswith("hosts."):
             field = self.field_for(path)
             row = (
@@ -176,7 +177,7 @@ class AddressesScreen(StepScreen):
                 else None
             )
             if row is not None:
-                return row
+                return row.message if row.message.display and row.message.parent else row
             group = path.split(".", 1)[1].split("[", 1)[0]
             return self.editor(group).group_message
         notes = {

@@ -111,12 +111,13 @@ class HostField(TextField):
             editor.remove_entry(self)
 
 
-class HostRow(Vertical):
-    """One entry: its field and, beside it, its status (✓ IPv4, ✗ error…) with the ✕ that
-    removes it; the core's message under them once there is one.
+class HostRow(Horizontal):
+    """One entry's line: its field and, beside it, its status (✓ IPv4, ✗ error…) with the ✕
+    that removes it. The core's message about it goes under the line, once there is one.
 
-    Three widgets until a message is needed (each entry of step 1 is built before its first
-    frame): the message is mounted when first shown, and stays.
+    Two widgets and a container (each entry of step 1 is built before its first frame): the
+    message, `message`, is mounted after the line when first shown, and stays until the entry
+    is removed.
     """
 
     def __init__(self, group: str, value: str) -> None:
@@ -129,10 +130,9 @@ class HostRow(Vertical):
         self.message.display = False
 
     def compose(self) -> ComposeResult:
-        """Field, then status and remove button; the message comes when needed."""
-        with Horizontal(classes="host-line"):
-            yield self.field
-            yield self.status
+        """Field, then status and remove button."""
+        yield self.field
+        yield self.status
 
     def show(self, problems: list[Problem]) -> None:
         """Show the entry's status and messages (errors first)."""
@@ -152,9 +152,17 @@ class HostRow(Vertical):
             self.status.say(Content.from_markup("[$success]✓[/] $kind", kind=kind))
         self.message.show(problems)
         self.message.display = bool(problems)
-        if problems and self.message.parent is None and self.is_attached:
-            self.mount(self.message)
+        parent = self.parent
+        if problems and self.message.parent is None and isinstance(parent, Widget):
+            parent.mount(self.message, after=self)
         self.set_class(worst == "error", "-error")
+        self.message.set_class(worst == "error", "-error")
+
+    def remove_line(self) -> None:
+        """Remove the entry's line and its message."""
+        if self.message.parent is not None:
+            self.message.remove()
+        self.remove()
 
 
 class EntryStatus(Note):
@@ -348,7 +356,9 @@ class HostListEditor(Vertical):
         else:
             index = self._rows.index(after) + 1
             self._rows[index:index] = new
-            await rows.mount_all(new, after=after)
+            # after the row's message, when it has one: the message stays under its line
+            below: Widget = after.message if after.message.parent is rows else after
+            await rows.mount_all(new, after=below)
 
     def remove_entry(self, field: HostField) -> None:
         """Remove the entry of `field`, or clear the add field.
@@ -376,7 +386,7 @@ class HostListEditor(Vertical):
         if row.field.has_focus or row.has_focus_within:
             # At once, not after the removal: keys pressed meanwhile must reach `following`.
             self.screen.set_focus(following, scroll_visible=True)
-        row.remove()  # the pruning runs on its own; `rows` leaves the row out already
+        row.remove_line()  # the pruning runs on its own; `rows` leaves the row out already
         self._changed()
 
     @on(Input.Changed, ".add-field")
