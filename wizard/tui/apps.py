@@ -136,6 +136,10 @@ class WizardApp(AppBase[None]):
             if self._collect_later:
                 gc.enable()
 
+    def unsaved_answers(self) -> tuple[ClusterSpec, Path | None] | None:
+        """The answers, when they differ from the cluster file (kept aside after a crash)."""
+        return (self.state.spec, self.state.spec_path) if self.state.dirty else None
+
     # --- steps ---
 
     async def on_mount(self) -> None:
