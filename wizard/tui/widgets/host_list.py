@@ -210,7 +210,11 @@ class EntryStatus(Note):
 
 
 class HostListEditor(Vertical):
-    """The entries of one host group: edit in place, add below, paste many, remove with ctrl+r."""
+    """The entries of one host group: edit in place, add below, paste many, remove with ctrl+r.
+
+    The screen shows the entries' statuses (`show_problems`) once it is mounted, with the
+    checks of all the answers: the editor does not check them a first time on its own.
+    """
 
     class Changed(Message):
         """The group's entries changed (typed, added, removed or pasted)."""
@@ -253,10 +257,6 @@ class HostListEditor(Vertical):
             classes="add-field",
             id=f"add-{self.group}",
         )
-
-    def on_mount(self) -> None:
-        """Show each entry's status at once."""
-        self.show_problems([])
 
     # --- reading and writing the list ---
 
