@@ -24,12 +24,12 @@ from __future__ import annotations
 import os
 import reprlib
 import stat
+from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
-import yaml
-from yaml.composer import Composer
-from yaml.events import AliasEvent, Event, ScalarEvent
-from yaml.nodes import Node
+if TYPE_CHECKING:
+    from yaml.events import Event
+    from yaml.nodes import Node
 
 MAX_FILE_BYTES = 1 << 20
 MAX_YAML_ALIASES = 100
@@ -141,79 +141,87 @@ def size_words(size: int) -> str:
 _NO_ALIASES = "kubeconfigs use no aliases; write the values out, or restore the file"
 
 
-class _BoundedComposer(Composer):
-    """PyYAML's composer, counting aliases, what they expand to, and the nesting depth.
+@cache
+def _bounded_loader() -> type[Any]:
+    """The loader class, made on first use: PyYAML is imported only when YAML is read (the
+    wizard's first screen never reads any)."""
+    import yaml
+    from yaml.composer import Composer
+    from yaml.events import AliasEvent, ScalarEvent
 
-    It sits before the parser in the loader's bases, so with libyaml the events still come from
-    C and only the (small) node tree is built in Python.
-    """
+    class _BoundedComposer(Composer):
+        """PyYAML's composer, counting aliases, what they expand to, and the nesting depth.
 
-    yaml_name = "the YAML document"
+        It sits before the parser in the loader's bases, so with libyaml the events still come
+        from C and only the (small) node tree is built in Python.
+        """
 
-    if TYPE_CHECKING:
-        # The event stream comes from the parser the loader mixes in (Parser or libyaml's CParser).
-        def check_event(self, *choices: type[Event]) -> bool: ...
-        def peek_event(self) -> Event: ...
-        def get_event(self) -> Event: ...
+        yaml_name = "the YAML document"
 
-    def _bounds_reset(self) -> None:
-        self.anchors = {}
-        self._aliases = 0
-        self._expansion = 0
-        self._depth = 0
-        self._size = 0
-        self._weights: dict[int, int] = {}
+        if TYPE_CHECKING:
+            # The events come from the parser the loader mixes in (Parser or libyaml's CParser).
+            def check_event(self, *choices: type[Event]) -> bool: ...
+            def peek_event(self) -> Event: ...
+            def get_event(self) -> Event: ...
 
-    def _refuse(self, what: str, why: str) -> None:
-        raise YAMLRefused(f"{self.yaml_name}: {what} — not read; {why}")
+        def _bounds_reset(self) -> None:
+            self.anchors = {}
+            self._aliases = 0
+            self._expansion = 0
+            self._depth = 0
+            self._size = 0
+            self._weights: dict[int, int] = {}
 
-    def compose_node(self, parent: Node | None, index: int) -> Node | None:
-        if self.check_event(AliasEvent):
-            event = cast(AliasEvent, self.peek_event())  # check_event just said so
-            node = self.anchors.get(event.anchor)
-            if node is None:
-                return super().compose_node(parent, index)  # PyYAML's "undefined alias" error
-            self.get_event()
-            self._aliases += 1
-            if self._aliases > MAX_YAML_ALIASES:
-                self._refuse(f"more than {MAX_YAML_ALIASES} YAML aliases (*name)", _NO_ALIASES)
-            weight = self._weights.get(id(node), 1)
-            self._expansion += weight
-            self._size += weight
-            if self._expansion > MAX_YAML_EXPANSION:
+        def _refuse(self, what: str, why: str) -> None:
+            raise YAMLRefused(f"{self.yaml_name}: {what} — not read; {why}")
+
+        def compose_node(self, parent: Node | None, index: int) -> Node | None:
+            if self.check_event(AliasEvent):
+                event = cast(AliasEvent, self.peek_event())  # check_event just said so
+                node = self.anchors.get(event.anchor)
+                if node is None:
+                    return super().compose_node(parent, index)  # PyYAML's "undefined alias"
+                self.get_event()
+                self._aliases += 1
+                if self._aliases > MAX_YAML_ALIASES:
+                    self._refuse(f"more than {MAX_YAML_ALIASES} YAML aliases (*name)", _NO_ALIASES)
+                weight = self._weights.get(id(node), 1)
+                self._expansion += weight
+                self._size += weight
+                if self._expansion > MAX_YAML_EXPANSION:
+                    self._refuse(
+                        f"its YAML aliases expand to more than {MAX_YAML_EXPANSION:,} values "
+                        "(a “billion laughs” document)",
+                        _NO_ALIASES,
+                    )
+                return node
+            before = self._size
+            self._size += 1
+            if self.check_event(ScalarEvent):
+                return super().compose_node(parent, index)
+            self._depth += 1
+            if self._depth > MAX_YAML_DEPTH:
                 self._refuse(
-                    f"its YAML aliases expand to more than {MAX_YAML_EXPANSION:,} values "
-                    "(a “billion laughs” document)",
-                    _NO_ALIASES,
+                    f"lists and maps nested more than {MAX_YAML_DEPTH} deep",
+                    "a kubeconfig is four levels deep",
                 )
+            try:
+                node = super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
+            self._weights[id(node)] = self._size - before  # the node with all it expands to
             return node
-        before = self._size
-        self._size += 1
-        if self.check_event(ScalarEvent):
-            return super().compose_node(parent, index)
-        self._depth += 1
-        if self._depth > MAX_YAML_DEPTH:
-            self._refuse(
-                f"lists and maps nested more than {MAX_YAML_DEPTH} deep",
-                "a kubeconfig is four levels deep",
-            )
-        try:
-            node = super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-        self._weights[id(node)] = self._size - before  # the node with all it expands to
-        return node
 
+    base: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-_BASE_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    class BoundedLoader(_BoundedComposer, base):
+        """A safe YAML loader (libyaml's when PyYAML has it) with alias and depth limits."""
 
+        def __init__(self, stream: bytes | str) -> None:
+            base.__init__(self, stream)
+            self._bounds_reset()
 
-class BoundedLoader(_BoundedComposer, _BASE_LOADER):
-    """A safe YAML loader (libyaml's when PyYAML has it) with alias and depth limits."""
-
-    def __init__(self, stream: bytes | str) -> None:
-        _BASE_LOADER.__init__(self, stream)
-        self._bounds_reset()
+    return BoundedLoader
 
 
 def load_yaml(data: bytes | str, name: str) -> Any:
@@ -221,7 +229,7 @@ def load_yaml(data: bytes | str, name: str) -> Any:
 
     Raises YAMLRefused (naming `name`) past the limits, and yaml.YAMLError on bad YAML.
     """
-    loader = BoundedLoader(data)
+    loader = _bounded_loader()(data)
     loader.yaml_name = name
     try:
         return loader.get_single_data()

@@ -7,14 +7,11 @@ fixed; `validate()` turns them into problems that name the field path, the value
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
-
-import tomli_w
 
 from wizard.bounds import InputRefused, bare, quote, quote_repr, read_limited
 from wizard.catalog import PROFILE_NAMES, get_profile
@@ -809,6 +806,8 @@ def load_spec(path: str | Path) -> ClusterSpec:
         raise SpecError(f"{shown}: {error}") from None
     except UnicodeDecodeError:
         raise SpecError(f"{shown}: is not UTF-8 text — save it as UTF-8") from None
+    import tomllib  # only when a cluster file is read: not at start-up
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -828,6 +827,8 @@ def load_spec(path: str | Path) -> ClusterSpec:
 
 def dump_spec(spec: ClusterSpec) -> str:
     """The spec as cluster.toml text."""
+    import tomli_w  # only when saving: not at start-up
+
     return tomli_w.dumps(spec.to_dict())
 
 

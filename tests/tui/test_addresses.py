@@ -92,6 +92,25 @@ async def test_typing_a_separator_or_enter_adds_and_ctrl_r_removes() -> None:
         assert len(extra.rows) == 1
 
 
+async def test_the_cross_beside_an_entry_removes_it_and_its_status_does_not() -> None:
+    """The ✕ after an entry's status removes the entry when clicked (its tooltip says ctrl+r
+    does the same); a click on the status itself leaves the entry alone."""
+    app = wizard()
+    async with app.run_test(size=(100, 32)) as pilot:
+        etcd = app.screen.editor("etcd")
+        status = etcd.rows[1].status
+        assert str(status.render()).startswith("✓ IPv4") and str(status.render()).endswith("✕")
+        await pilot.click(status, offset=(2, 0))  # on "✓ IPv4"
+        await pilot.pause()
+        assert len(etcd.rows) == 3
+        await pilot.hover(status, offset=(10, 0))
+        assert status.tooltip == "remove this entry (ctrl+r)"
+        await pilot.click(status, offset=(10, 0))  # on the ✕
+        await pilot.pause()
+        assert app.state.spec.hosts.etcd == ["192.168.214.88", "192.168.214.90"]
+        assert [row.field.value for row in etcd.rows] == ["192.168.214.88", "192.168.214.90"]
+
+
 async def test_service_cidr_shows_the_first_service_ip_live() -> None:
     """The derived first service IP follows the CIDR; host bits get the core's message; the
     apiserver port is checked too."""

@@ -28,7 +28,7 @@ MISTAKE_MESSAGE = (
 
 
 def _row_messages(editor: HostListEditor) -> list[str]:
-    return [str(row.query_one(".entry-message").render()) for row in editor.rows]
+    return [str(row.message.render()) for row in editor.rows]
 
 
 async def test_the_guide_from_empty_answers_to_a_verified_set(tmp_path: Path) -> None:

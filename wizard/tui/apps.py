@@ -16,9 +16,6 @@ from textual.screen import Screen
 
 from wizard.spec import ClusterSpec, SpecError, load_spec, save_spec
 from wizard.tui.app_base import CRASH_EXIT, AppBase
-from wizard.tui.dialogs.confirm import ConfirmDialog, QuitChoice, QuitDialog
-from wizard.tui.dialogs.help import HelpDialog, KeySection
-from wizard.tui.dialogs.path import PathDialog
 from wizard.tui.paths import display_path, elide_middle, full_path
 from wizard.tui.screens.addresses import AddressesScreen
 from wizard.tui.screens.step import StepScreen
@@ -27,6 +24,8 @@ from wizard.tui.widgets.host_list import HostField
 
 if TYPE_CHECKING:  # the review loads with step 5 or the review screen, not at start-up
     from wizard.review import Review
+    from wizard.tui.dialogs.confirm import QuitChoice
+    from wizard.tui.dialogs.help import KeySection
 
 
 def _step_factory(step: int) -> StepScreen:
@@ -113,6 +112,29 @@ class WizardApp(AppBase[None]):
         super().__init__()
         self.state = state
         self._steps: dict[int, StepScreen] = {}
+        # No garbage collection while a step is built and first drawn: start-up makes thousands
+        # of objects that live as long as the app, and scanning them (a full collection among
+        # them) took a fifth of the time to the first frame; a step shown for the first time
+        # makes hundreds more. Collection resumes once it is drawn (over a frozen heap after
+        # start-up).
+        self._collect_later = gc.isenabled()
+        self._collection_paused = False
+        self._pause_collection()
+
+    def _pause_collection(self) -> None:
+        """No garbage collection until the screen is next drawn (see `__init__`)."""
+        if not self._collection_paused:
+            self._collection_paused = True
+            self._collect_later = gc.isenabled()
+            gc.disable()
+
+    def _resume_collection(self, freeze: bool = False) -> None:
+        if self._collection_paused:
+            self._collection_paused = False
+            if freeze:  # start-up's objects live as long as the app: spare them every full scan
+                gc.freeze()
+            if self._collect_later:
+                gc.enable()
 
     def unsaved_answers(self) -> tuple[ClusterSpec, Path | None] | None:
         """The answers, when they differ from the cluster file (kept aside after a crash)."""
@@ -121,9 +143,9 @@ class WizardApp(AppBase[None]):
     # --- steps ---
 
     async def on_mount(self) -> None:
-        """Open straight on step 1."""
+        """Open straight on step 1; collect garbage again once it is drawn."""
         await self.push_screen(self.step_screen(1))
-        gc.freeze()  # the startup objects live as long as the app: spare them every full scan
+        self.call_after_refresh(self._resume_collection, freeze=True)
 
     @property
     def current_step(self) -> int:
@@ -177,7 +199,12 @@ class WizardApp(AppBase[None]):
                 target = leaving
                 break
         if target != current:
+            first_showing = target not in self._steps
+            if first_showing:
+                self._pause_collection()
             await self.switch_screen(self.step_screen(target))
+            if first_showing:
+                self.call_after_refresh(self._resume_collection)
         if target != step:
             self._explain_block(target)
 
@@ -234,6 +261,8 @@ class WizardApp(AppBase[None]):
 
     def action_save_as(self, then_quit: bool = False) -> None:
         """Save the answers under a new name (and quit once saved, from the quit dialog)."""
+        from wizard.tui.dialogs.path import PathDialog
+
         initial = str(self.state.spec_path or "cluster.toml")
 
         def saved(path: Path | None) -> None:
@@ -269,6 +298,8 @@ class WizardApp(AppBase[None]):
 
     def action_load(self) -> None:
         """Load answers from a cluster file."""
+        from wizard.tui.dialogs.path import PathDialog
+
         note = "Unsaved answers will be replaced." if self.state.dirty else ""
         self.push_screen(
             PathDialog(
@@ -364,6 +395,8 @@ class WizardApp(AppBase[None]):
 
     def action_help(self) -> None:
         """Show the keys."""
+        from wizard.tui.dialogs.help import HelpDialog
+
         if isinstance(self.screen, HelpDialog):
             return
         self.push_screen(HelpDialog(self.key_sections(), intro=HELP_INTRO))
@@ -384,6 +417,8 @@ class WizardApp(AppBase[None]):
     async def action_quit(self) -> None:
         """Quit; asks first when answers are unsaved (save and quit, quit, stay) or a
         generation is running."""
+        from wizard.tui.dialogs.confirm import ConfirmDialog, QuitDialog
+
         if isinstance(self.screen, (ConfirmDialog, QuitDialog)):
             return
         if self.generating:
@@ -418,6 +453,8 @@ class WizardApp(AppBase[None]):
         )
 
     def _quit_answered(self, choice: QuitChoice | None) -> None:
+        from wizard.tui.dialogs.confirm import QuitChoice
+
         if choice is QuitChoice.QUIT:
             self.exit()
         elif choice is QuitChoice.SAVE:

@@ -1,15 +1,25 @@
 """The wizard's typed modal dialogs: confirm (yes/no), quit (save and quit, quit, stay), help
-(the keys), path (ask for a file or folder and check it before closing)."""
+(the keys), path (ask for a file or folder and check it before closing).
 
-from wizard.tui.dialogs.confirm import ConfirmDialog, QuitChoice, QuitDialog
-from wizard.tui.dialogs.help import HelpDialog, KeySection
-from wizard.tui.dialogs.path import PathDialog
+The names below load their module when first used, so that a dialog is imported when one is
+first opened, not when the wizard starts.
+"""
 
-__all__ = [
-    "ConfirmDialog",
-    "HelpDialog",
-    "KeySection",
-    "PathDialog",
-    "QuitChoice",
-    "QuitDialog",
-]
+from importlib import import_module
+
+_HOMES = {
+    "ConfirmDialog": "confirm",
+    "HelpDialog": "help",
+    "KeySection": "help",
+    "PathDialog": "path",
+    "QuitChoice": "confirm",
+    "QuitDialog": "confirm",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> object:
+    if name in _HOMES:
+        return getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -85,19 +85,22 @@ class AddressesScreen(StepScreen):
             self.answers_changed()
         self.revalidate()
 
+    # A field's Changed with the value the answers already hold (each field posts one when
+    # mounted) changes nothing: the checks shown stand.
+
     @on(Input.Changed, "#service-cidr")
     def _cidr_changed(self, event: Input.Changed) -> None:
         if self.state.spec.network.service_cidr != event.value:
             self.state.spec.network.service_cidr = event.value
             self.answers_changed()
-        self.revalidate()
+            self.revalidate()
 
     @on(Input.Changed, "#cluster-domain")
     def _domain_changed(self, event: Input.Changed) -> None:
         if self.state.spec.network.cluster_domain != event.value:
             self.state.spec.network.cluster_domain = event.value
             self.answers_changed()
-        self.revalidate()
+            self.revalidate()
 
     @on(Input.Changed, "#apiserver-port")
     def _port_changed(self, event: Input.Changed) -> None:
@@ -106,7 +109,7 @@ class AddressesScreen(StepScreen):
         if self.state.spec.network.apiserver_port != port:
             self.state.spec.network.apiserver_port = port  # type: ignore[assignment]
             self.answers_changed()
-        self.revalidate()
+            self.revalidate()
 
     # --- checks ---
 
@@ -164,7 +167,8 @@ class AddressesScreen(StepScreen):
         domain_note.set_class(domain_problem is None, "-fine")
 
     def message_for(self, path: str) -> Widget | None:
-        """The entry's row (its message under it), the group's message, or a field's note."""
+        """The entry's message under its line (or the line), the group's message, or a
+        field's note."""
         if path.startswith("hosts."):
             field = self.field_for(path)
             row = (
@@ -173,9 +177,9 @@ class AddressesScreen(StepScreen):
                 else None
             )
             if row is not None:
-                return row
+                return row.message if row.message.display and row.message.parent else row
             group = path.split(".", 1)[1].split("[", 1)[0]
-            return self.editor(group).query_one(".group-message")
+            return self.editor(group).group_message
         notes = {
             "network.service_cidr": "#service-ip",
             "network.cluster_domain": "#domain-note",

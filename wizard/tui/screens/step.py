@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.content import Content
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Footer
+from textual.widgets import Button
 
 from wizard.spec import Problem
 from wizard.tui.paths import display_path
 from wizard.tui.state import STEP_TITLES, WizardState, step_of_path
 from wizard.tui.widgets.fields import Note
+from wizard.tui.widgets.footer import KeysFooter
 from wizard.tui.widgets.nav_bar import NavBar
 from wizard.tui.widgets.problems import ProblemList, count_words
 from wizard.tui.widgets.step_indicator import StepIndicator
@@ -29,6 +30,10 @@ class StepScreen(Screen[None]):
 
     STEP: ClassVar[int] = 0
     NEXT_LABEL: ClassVar[str] = "Next"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._resumed = False
 
     @property
     def wizard(self) -> WizardApp:
@@ -48,7 +53,7 @@ class StepScreen(Screen[None]):
         yield NavBar(
             first=self.STEP == 1, last=len(STEP_TITLES) == self.STEP, next_label=self.NEXT_LABEL
         )
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def compose_body(self) -> ComposeResult:
         """The step's own widgets."""
@@ -66,6 +71,23 @@ class StepScreen(Screen[None]):
     def nav(self) -> NavBar:
         """The Back/Next bar."""
         return self.query_one(NavBar)
+
+    @on(events.Mount)
+    async def _keys_before_first_frame(self) -> None:
+        # The focus is set by now (Textual's auto focus runs as the screen is composed): the
+        # footer shows the focused field's keys in the first frame, not in a second layout.
+        await self.query_one(KeysFooter).show_keys()
+
+    @on(events.ScreenResume)
+    def _styled_when_mounted(self, event: events.ScreenResume) -> None:
+        # Runs before Textual's own handler. On a step's first showing every widget was
+        # styled as it was mounted, a moment before: styling the whole screen again doubled the
+        # cost of its first frame. Later showings restyle (the theme may have changed since).
+        # (So no step is styled by an order pseudo-class such as :first-child, whose result
+        # would depend on how many times the screen was styled.)
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
 
     def on_screen_resume(self) -> None:
         """Show the cluster file's name and whether it is saved, and which steps are done."""

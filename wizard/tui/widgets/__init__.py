@@ -9,6 +9,7 @@ from importlib import import_module
 _HOMES = {
     "CertificatePanel": "certificate_panel",
     "HangingIndent": "hanging_indent",
+    "KeysFooter": "footer",
     "HostField": "host_list",
     "HostListEditor": "host_list",
     "MAX_FIELD_LENGTH": "fields",

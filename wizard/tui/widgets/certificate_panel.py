@@ -17,7 +17,7 @@ from cryptography import x509
 from rich.syntax import Syntax
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Container, VerticalScroll
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
@@ -111,15 +111,23 @@ class CertificatePanel(VerticalScroll):
         text-style: bold;
         color: $accent;
     }
-    CertificatePanel .cert-row {
+    /* one grid, a label and a value per row: a container per row made the panel three
+       widgets a row, built whenever a step or the review shows a certificate */
+    CertificatePanel #cert-rows {
+        layout: grid;
+        grid-size: 2;
+        grid-columns: 12 1fr;
+        grid-rows: auto;
         height: auto;
     }
     CertificatePanel .cert-label {
         width: 12;
+        height: auto;
         color: $text-muted;
     }
     CertificatePanel .cert-value {
         width: 1fr;
+        height: auto;
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "toggle_raw", "Raw JSON")]
@@ -134,9 +142,9 @@ class CertificatePanel(VerticalScroll):
     def compose(self) -> ComposeResult:
         """A title, one row per field, and the raw JSON view (hidden)."""
         yield Static("", id="cert-title", markup=False)
-        for row_id, label in ROWS:
-            with Horizontal(classes="cert-row", id=f"row-{row_id}"):
-                yield Static(label, classes="cert-label", markup=False)
+        with Container(id="cert-rows"):
+            for row_id, label in ROWS:
+                yield Static(label, classes="cert-label", id=f"row-{row_id}", markup=False)
                 yield Static("", classes="cert-value", id=f"value-{row_id}", markup=False)
         yield Static("", id="cert-raw")
 
@@ -173,8 +181,10 @@ class CertificatePanel(VerticalScroll):
             details = describe_certificate(
                 certificate, issuer=issuer, key=key, now=now, entry_identity=entry_identity
             )
-        self.shown = Shown(certificate, details, title, issuer_label, key_label)
-        self._render_shown()
+        shown = Shown(certificate, details, title, issuer_label, key_label)
+        if shown != self.shown:  # the list says again which one is highlighted: no redraw
+            self.shown = shown
+            self._render_shown()
         return details
 
     def action_toggle_raw(self) -> None:
@@ -191,8 +201,12 @@ class CertificatePanel(VerticalScroll):
         return certinfo_json(self.shown.certificate) if self.shown else ""
 
     def _set_rows_visible(self, visible: bool) -> None:
-        for row in self.query(".cert-row"):
-            row.display = visible
+        self.query_one("#cert-rows").display = visible
+
+    def _show_row(self, row_id: str, shown: bool) -> None:
+        """A row's label (`#row-…`) and value, shown or hidden together."""
+        self.query_one(f"#row-{row_id}").display = shown
+        self.query_one(f"#value-{row_id}").display = shown
 
     def _render_shown(self) -> None:
         shown = self.shown
@@ -218,7 +232,7 @@ class CertificatePanel(VerticalScroll):
         raw_view.display = False
         self._set_rows_visible(True)
         for row_id, value in self._values(shown).items():
-            self.query_one(f"#row-{row_id}").display = value is not None
+            self._show_row(row_id, value is not None)
             if value is not None:
                 self.query_one(f"#value-{row_id}", Static).update(value)
 

@@ -15,7 +15,18 @@ MAX_FIELD_LENGTH = 1000
 change revalidates the answers, so a 100 KB paste would be checked, shown and saved whole."""
 
 
-class TextField(Input):
+class StyledWhenMounted:
+    """A widget not styled before it is mounted: Textual styles a widget (and, for an Input,
+    four parts of it) whenever a class changes, even while it is still being built, and again
+    when it is mounted. Mounting alone styles it, with its siblings from a shared cache."""
+
+    def update_node_styles(self, animate: bool = True) -> None:
+        """Restyle, once the widget is in the DOM (`parent` is set from mounting on)."""
+        if self.parent is not None:  # type: ignore[attr-defined]
+            super().update_node_styles(animate)  # type: ignore[misc]
+
+
+class TextField(StyledWhenMounted, Input):
     """A compact Input, at most MAX_FIELD_LENGTH long, whose cursor stays still in headless
     runs, so screenshots are stable. ↓ and ↑ go to the next and previous field (in a scrolling
     step they scrolled the page away from the field being typed in)."""
@@ -62,7 +73,7 @@ class TextField(Input):
             self.cursor_blink = False
 
 
-class Note(Static):
+class Note(StyledWhenMounted, Static):
     """A Static that redraws only when what it says changes (fields revalidate on every key)."""
 
     def __init__(

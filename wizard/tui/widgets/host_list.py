@@ -111,24 +111,28 @@ class HostField(TextField):
             editor.remove_entry(self)
 
 
-class HostRow(Vertical):
-    """One entry: its field, a status (✓ IPv4, ✗ error…), a ✕ button and the core's message."""
+class HostRow(Horizontal):
+    """One entry's line: its field and, beside it, its status (✓ IPv4, ✗ error…) with the ✕
+    that removes it. The core's message about it goes under the line, once there is one.
+
+    Two widgets and a container (each entry of step 1 is built before its first frame): the
+    message, `message`, is mounted after the line when first shown, and stays until the entry
+    is removed.
+    """
 
     def __init__(self, group: str, value: str) -> None:
         super().__init__(classes="host-row")
         self.group = group
         self.shown_value = value
         self.field = HostField(value, classes="entry-field")
-        self.status = Note("", classes="entry-status", fixed=True)
+        self.status = EntryStatus()
         self.message = ProblemList("", classes="entry-message")
+        self.message.display = False
 
     def compose(self) -> ComposeResult:
-        """Field, status, remove button; the message below."""
-        with Horizontal(classes="host-line"):
-            yield self.field
-            yield self.status
-            yield RemoveButton()
-        yield self.message
+        """Field, then status and remove button."""
+        yield self.field
+        yield self.status
 
     def show(self, problems: list[Problem]) -> None:
         """Show the entry's status and messages (errors first)."""
@@ -148,31 +152,69 @@ class HostRow(Vertical):
             self.status.say(Content.from_markup("[$success]✓[/] $kind", kind=kind))
         self.message.show(problems)
         self.message.display = bool(problems)
+        parent = self.parent
+        if problems and self.message.parent is None and isinstance(parent, Widget):
+            parent.mount(self.message, after=self)
         self.set_class(worst == "error", "-error")
+        self.message.set_class(worst == "error", "-error")
+
+    def remove_line(self) -> None:
+        """Remove the entry's line and its message."""
+        if self.message.parent is not None:
+            self.message.remove()
+        self.remove()
 
 
-class RemoveButton(Static):
-    """The ✕ that removes an entry: mouse only (ctrl+r from the keyboard), so Tab skips it."""
+class EntryStatus(Note):
+    """An entry's status (`✓ IPv4`, `✗ error`…) and, after it, the ✕ that removes the entry:
+    by mouse only (ctrl+r from the keyboard), so Tab skips it. One widget for both."""
+
+    STATUS_CELLS = 9
+    """The status's cells, between the left padding and the ✕."""
+
+    REMOVE_TIP = "remove this entry (ctrl+r)"
 
     class Pressed(Message):
         """The ✕ was clicked."""
 
-        def __init__(self, button: RemoveButton) -> None:
+        def __init__(self, status: EntryStatus) -> None:
             super().__init__()
-            self.button = button
+            self.status = status
 
     def __init__(self) -> None:
-        super().__init__("✕", classes="remove", markup=False)
-        self.tooltip = "remove this entry (ctrl+r)"
+        super().__init__(self._with_cross(Content()), classes="entry-status", fixed=True)
+
+    def _with_cross(self, content: Content) -> Content:
+        status = content.truncate(self.STATUS_CELLS, pad=True)
+        return status + Content("✕")
+
+    def say(self, content: Content | str) -> None:
+        """Show this status, the ✕ after it."""
+        status = content if isinstance(content, Content) else Content(content)
+        super().say(self._with_cross(status))
+
+    def _on_cross(self, x: int) -> bool:
+        return x >= self.styles.padding.left + self.STATUS_CELLS
 
     def on_click(self, event: events.Click) -> None:
-        """Ask the editor to remove this row."""
-        event.stop()
-        self.post_message(self.Pressed(self))
+        """A click on the ✕ asks the editor to remove this row."""
+        if self._on_cross(event.x):
+            event.stop()
+            self.post_message(self.Pressed(self))
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        """The ✕'s tooltip, over the ✕ only."""
+        tip = self.REMOVE_TIP if self._on_cross(event.x) else None
+        if self.tooltip != tip:
+            self.tooltip = tip
 
 
 class HostListEditor(Vertical):
-    """The entries of one host group: edit in place, add below, paste many, remove with ctrl+r."""
+    """The entries of one host group: edit in place, add below, paste many, remove with ctrl+r.
+
+    The screen shows the entries' statuses (`show_problems`) once it is mounted, with the
+    checks of all the answers: the editor does not check them a first time on its own.
+    """
 
     class Changed(Message):
         """The group's entries changed (typed, added, removed or pasted)."""
@@ -195,26 +237,26 @@ class HostListEditor(Vertical):
         self._pending = ""
         self._rows: list[HostRow] = []
         """The live rows in order, kept here: a query per typed key made a paste quadratic."""
+        self.group_message = ProblemList("", classes="group-message")
+        """The group's own problems, under the add field: mounted when first there are any."""
+        self.group_message.display = False
 
     def compose(self) -> ComposeResult:
-        """Title, the entries, the field for new ones, the group's message."""
+        """Title, the entries, the field for new ones (the group's message comes when
+        needed)."""
         reason = SAN_REASONS[SanSource(self.group)]
         yield Static(
             Content(reason.partition(": ")[2] or reason), classes="group-hint", markup=False
         )
-        with Vertical(classes="rows"):
-            self._rows = [HostRow(self.group, value) for value in self.initial[:MAX_ENTRIES]]
-            yield from self._rows
+        # the entries straight in the group, between the hint and the add field (no container
+        # of their own: one fewer to build per group before step 1's first frame)
+        self._rows = [HostRow(self.group, value) for value in self.initial[:MAX_ENTRIES]]
+        yield from self._rows
         yield HostField(
             placeholder="add: type or paste addresses, Enter",
             classes="add-field",
             id=f"add-{self.group}",
         )
-        yield ProblemList("", classes="group-message")
-
-    def on_mount(self) -> None:
-        """Show each entry's status at once."""
-        self.show_problems([])
 
     # --- reading and writing the list ---
 
@@ -237,10 +279,9 @@ class HostListEditor(Vertical):
 
     async def set_values(self, values: list[str]) -> None:
         """Replace every entry (after loading a cluster file)."""
-        rows = self.query_one(".rows", Vertical)
-        await rows.remove_children()
+        await self.remove_children(".host-row, .entry-message")
         self._rows = [HostRow(self.group, value) for value in self._capped(values, 0)]
-        await rows.mount_all(self._rows)
+        await self.mount_all(self._rows, before=self.add_field)
         self.add_field.value = ""
         self.show_problems(self._problems)
 
@@ -266,9 +307,11 @@ class HostListEditor(Vertical):
             row.show(found)
         pending_path = f"{prefix}[{len(self.rows)}]"
         group_problems = [p for p in problems if p.path in (prefix, pending_path)]
-        message = self.query_one(".group-message", ProblemList)
+        message = self.group_message
         message.show(group_problems)
         message.display = bool(group_problems)
+        if group_problems and message.parent is None and self.is_attached:
+            self.mount(message)
         count = len(self.values)  # what is typed in the add field counts already
         self.border_subtitle = f"{count} entr{'y' if count == 1 else 'ies'}"
         errors = [p for p in [*problems, *group_problems] if p.severity == "error"]
@@ -303,17 +346,18 @@ class HostListEditor(Vertical):
         return [entry[:MAX_FIELD_LENGTH] for entry in kept]
 
     async def _add(self, entries: list[str], after: HostRow | None = None) -> None:
-        rows = self.query_one(".rows", Vertical)
         new = [HostRow(self.group, e) for e in self._capped(entries, len(self._rows))]
         if not new:
             return
         if after is None or after not in self._rows:
             self._rows.extend(new)
-            await rows.mount_all(new)
+            await self.mount_all(new, before=self.add_field)
         else:
             index = self._rows.index(after) + 1
             self._rows[index:index] = new
-            await rows.mount_all(new, after=after)
+            # after the row's message, when it has one: the message stays under its line
+            below: Widget = after.message if after.message.parent is self else after
+            await self.mount_all(new, after=below)
 
     def remove_entry(self, field: HostField) -> None:
         """Remove the entry of `field`, or clear the add field.
@@ -341,7 +385,7 @@ class HostListEditor(Vertical):
         if row.field.has_focus or row.has_focus_within:
             # At once, not after the removal: keys pressed meanwhile must reach `following`.
             self.screen.set_focus(following, scroll_visible=True)
-        row.remove()  # the pruning runs on its own; `rows` leaves the row out already
+        row.remove_line()  # the pruning runs on its own; `rows` leaves the row out already
         self._changed()
 
     @on(Input.Changed, ".add-field")
@@ -416,10 +460,10 @@ class HostListEditor(Vertical):
             await self._add(entries, after=row)
         self._changed()
 
-    @on(RemoveButton.Pressed)
-    def _remove_pressed(self, event: RemoveButton.Pressed) -> None:
+    @on(EntryStatus.Pressed)
+    def _remove_pressed(self, event: EntryStatus.Pressed) -> None:
         event.stop()
-        row = next((a for a in event.button.ancestors if isinstance(a, HostRow)), None)
+        row = next((a for a in event.status.ancestors if isinstance(a, HostRow)), None)
         if row is not None:
             self._remove(row)
 

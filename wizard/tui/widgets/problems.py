@@ -51,6 +51,12 @@ def count_words(problems: list[Problem]) -> Content:
 class ProblemList(Note):
     """A block of problems, one per line, errors first; empty text when there are none."""
 
+    def __init__(self, content: Content | str = "", **kwargs: object) -> None:
+        super().__init__(content, **kwargs)  # type: ignore[arg-type]
+        # -empty from the start when it starts empty, as `show` would set it: a class set just
+        # after mounting would style it a second time
+        self.set_class(not content, "-empty", update=False)
+
     def show(self, problems: Iterable[Problem], empty: str = "", *, with_path: bool = True) -> None:
         """Replace the shown problems."""
         ordered = sort_problems(problems)

@@ -10,9 +10,10 @@ from textual.message import Message
 from textual.widgets import Static
 
 from wizard.tui.state import STEP_TITLES
+from wizard.tui.widgets.fields import StyledWhenMounted
 
 
-class StepLabel(Static):
+class StepLabel(StyledWhenMounted, Static):
     """One step's label: a symbol (✓ done, ● here, ○ not done), its number and its title."""
 
     def __init__(self, step: int, current: int) -> None:
