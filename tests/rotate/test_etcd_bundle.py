@@ -210,7 +210,10 @@ def test_three_member_etcd_through_an_etcd_ca_rotation(profile_sets, tmp_path: P
         stop_loop.set()
         for process in processes.values():
             stop(process)
-    print(f"etcd client loop ({binary}): {requests[0]} requests, {len(failures)} failed {failures[:3]}")
+    print(
+        f"etcd client loop ({binary}): {requests[0]} requests, {len(failures)} failed",
+        failures[:3],
+    )
     assert requests[0] > 20
     if not split_http:  # one request cut per member stop at most, and only that way
         restarts = 3 * len(members)
