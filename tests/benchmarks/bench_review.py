@@ -8,7 +8,10 @@ shared: medians and ratios, not single best runs).
 
 End to end, `k8s-cert-wizard review DIR --json`, `--plain` and `--format prometheus` run as the
 user runs them, in a fresh `python -m wizard` process writing to a pipe this script drains;
-their peak RSS is the child's (wait4).
+their peak RSS is the child's (wait4). As an installed package has it, the package's bytecode
+is there: these machines set PYTHONDONTWRITEBYTECODE=1, so the children write and read it under
+a PYTHONPYCACHEPREFIX beside the certificate directory (written by a warm-up run, not timed);
+--no-bytecode measures them compiling every module at each start instead.
 
     python tests/benchmarks/bench_review.py                 # 10,000 ECDSA P-256 leaves, RSA CA
     python tests/benchmarks/bench_review.py --ca ecdsa      # … signed by an ECDSA P-256 CA
@@ -183,10 +186,16 @@ def run(which: str, directory: Path) -> dict:
     return json.loads(output.strip().splitlines()[-1])
 
 
-def cli(fmt: str, directory: Path) -> dict:
+def cli(fmt: str, directory: Path, bytecode: bool = True) -> dict:
     """`python -m wizard review DIR <format>` to a pipe, drained here: wall, CPU, peak RSS."""
     root = Path(__file__).resolve().parents[2]
     env = dict(os.environ, PYTHONPATH=str(root), COLUMNS="120")
+    env.pop("PYTHONPYCACHEPREFIX", None)
+    if bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(directory.parent / f"{directory.name}.pycache")
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     started = time.perf_counter()
     child = subprocess.Popen(
         [sys.executable, "-m", "wizard", "review", str(directory), *CLI_FORMATS[fmt]],
@@ -231,6 +240,9 @@ def main() -> int:
     parser.add_argument("--dir", type=Path, help="where to build (default: a cached temp dir)")
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--runs", type=int, default=RUNS, help="runs of each (median)")
+    parser.add_argument(
+        "--no-bytecode", action="store_true", help="the CLI compiles every module at each start"
+    )
     parser.add_argument("--measure", nargs=2, metavar=("WHICH", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -243,6 +255,8 @@ def main() -> int:
         (directory / ".complete").unlink()
     build(directory, args.count, args.ca)
     run("floor", directory)  # warm the page cache
+    bytecode = not args.no_bytecode
+    cli("json", directory, bytecode)  # and write the bytecode
     measured: dict[str, list[dict]] = {"floor": [], "review_directory": []}
     measured |= {
         f"review --{fmt}" if fmt != "prometheus" else "review --format prometheus": []
@@ -254,12 +268,13 @@ def main() -> int:
         measured["review_directory"].append(run("review", directory))
         for fmt in CLI_FORMATS:
             label = f"review --{fmt}" if fmt != "prometheus" else "review --format prometheus"
-            measured[label].append(cli(fmt, directory))
+            measured[label].append(cli(fmt, directory, bytecode))
     results = {label: median_of(runs) for label, runs in measured.items()}
     base = results["floor"]
     print(
         f"{args.count} ECDSA P-256 certificates + keys, one {args.ca.upper()} CA, "
-        f"median of {args.runs} (interleaved):"
+        f"median of {args.runs} (interleaved), the CLI "
+        + ("with its bytecode:" if bytecode else "compiling its modules at each start:")
     )
     checks: dict[str, bool] = {}
     for label, result in results.items():
