@@ -20,7 +20,7 @@ from wizard.pki.names import short_name
 from wizard.pki.usages import eku_word
 from wizard.pki.usages import key_usage_words as _key_usage_words
 
-_SIGNATURE_NAMES = {
+SIGNATURE_NAMES = {
     SignatureAlgorithmOID.RSA_WITH_MD5: "MD5-RSA",
     SignatureAlgorithmOID.RSA_WITH_SHA1: "SHA1-RSA",
     SignatureAlgorithmOID.RSA_WITH_SHA256: "SHA256-RSA",
@@ -198,7 +198,7 @@ def basic_constraints(certificate: x509.Certificate) -> tuple[bool, int | None]:
 
 def signature_algorithm_name(certificate: x509.Certificate) -> str:
     """Go's name for the signature algorithm: `SHA256-RSA`, `ECDSA-SHA384`, `Ed25519`…"""
-    return _SIGNATURE_NAMES.get(
+    return SIGNATURE_NAMES.get(
         certificate.signature_algorithm_oid, certificate.signature_algorithm_oid.dotted_string
     )
 

@@ -202,7 +202,7 @@ def _file_json(review: Review, record: ReviewedFile) -> dict[str, Any]:
         item.update(
             subject=facts.subject_text,
             issuer=facts.issuer_text,
-            serial=str(facts.certificate.serial_number),
+            serial=facts.serial,
             not_before=_time(facts.not_before),
             not_after=_time(facts.not_after),
             days_left=review.days_left(record),

@@ -10,7 +10,7 @@ from typing import Literal
 
 from cryptography import x509
 
-from wizard.certdetails import CertDetails, describe_certificate, signature_algorithm_name
+from wizard.certdetails import CertDetails, describe_certificate
 from wizard.expiry import WARN_DAYS, days_until
 
 Severity = Literal["error", "warning", "info"]
@@ -56,10 +56,11 @@ class Finding:
 
 @dataclass(frozen=True, eq=False)
 class CertFacts:
-    """What the checks need from one certificate, read once however many files hold it.
+    """What the checks and the reports need from one certificate, read once (by the scan)
+    however many files hold it.
 
     Plain data, so that records can cross a process boundary; the certificate object itself is
-    a cache, reloaded from `der` when something (a signature check, a message) needs it.
+    a cache, reloaded from `der` when something (a signature check, the TUI's details) needs it.
     """
 
     der: bytes = field(repr=False)
@@ -79,32 +80,22 @@ class CertFacts:
     signature_oid: str  # dotted
     not_before: datetime
     not_after: datetime
+    serial: str  # the serial number in decimal
+    sigalg: str  # the signature algorithm's Go name (`SHA256-RSA`)
+    # The subject DN's DER, for comparing names byte for byte as Go does (when it cannot be
+    # decoded, bytes no name's DER equals); the issuer's, None when it cannot be decoded.
+    subject_der: bytes = field(repr=False)
+    issuer_der: bytes | None = field(repr=False)
+    subject_text: str  # RFC 4514, for messages and reports
+    issuer_text: str
+    # each DN's attributes in order: (dotted OID, value), the value bytes for a BIT STRING
+    subject_attributes: tuple[tuple[str, str | bytes], ...] = field(repr=False)
+    issuer_attributes: tuple[tuple[str, str | bytes], ...] | None = field(repr=False)
 
     @cached_property
     def certificate(self) -> x509.Certificate:
         """The parsed certificate (set when read; reloaded from `der` after unpickling)."""
         return x509.load_der_x509_certificate(self.der)
-
-    # Read on first use: with thousands of certificates, most never need them.
-
-    @cached_property
-    def subject_der(self) -> bytes:
-        """The subject DN's DER, for comparing names byte for byte as Go does (when it cannot
-        be decoded, bytes no name's DER equals)."""
-        try:
-            return self.certificate.subject.public_bytes()
-        # cryptography raises TypeError for a name attribute of an odd string type (a BIT
-        # STRING CN), ValueError for the rest
-        except (ValueError, TypeError):
-            return b"undecodable:" + self.der
-
-    @cached_property
-    def issuer_der(self) -> bytes | None:
-        """The issuer DN's DER; None when it cannot be decoded."""
-        try:
-            return self.certificate.issuer.public_bytes()
-        except (ValueError, TypeError):  # as for subject_der
-            return None
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
@@ -119,27 +110,6 @@ class CertFacts:
         """True when subject and issuer are the same name, byte for byte as Go compares them:
         a root, or a leaf named like its CA."""
         return self.subject_der == self.issuer_der
-
-    @property
-    def subject_text(self) -> str:
-        """The subject DN as RFC 4514 text, for messages."""
-        try:
-            return self.certificate.subject.rfc4514_string() or "(an empty name)"
-        except (ValueError, TypeError):
-            return "(an undecodable name)"
-
-    @property
-    def issuer_text(self) -> str:
-        """The issuer DN as RFC 4514 text, for messages."""
-        try:
-            return self.certificate.issuer.rfc4514_string() or "(an empty name)"
-        except (ValueError, TypeError):
-            return "(an undecodable name)"
-
-    @cached_property
-    def sigalg(self) -> str:
-        """The signature algorithm's Go name (`SHA256-RSA`)."""
-        return signature_algorithm_name(self.certificate)
 
     def details(self, now: datetime | None = None) -> CertDetails:
         """The full description (certdetails) for display; not needed by the checks."""

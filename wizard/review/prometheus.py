@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from wizard.review.model import (
@@ -20,12 +19,12 @@ FINDINGS_METRIC = "k8s_cert_wizard_findings"
 
 # x509-certificate-exporter's name labels: <side>_<attribute> for the subject and the issuer
 _NAME_ATTRIBUTES = (
-    ("C", NameOID.COUNTRY_NAME),
-    ("ST", NameOID.STATE_OR_PROVINCE_NAME),
-    ("L", NameOID.LOCALITY_NAME),
-    ("O", NameOID.ORGANIZATION_NAME),
-    ("OU", NameOID.ORGANIZATIONAL_UNIT_NAME),
-    ("CN", NameOID.COMMON_NAME),
+    ("C", NameOID.COUNTRY_NAME.dotted_string),
+    ("ST", NameOID.STATE_OR_PROVINCE_NAME.dotted_string),
+    ("L", NameOID.LOCALITY_NAME.dotted_string),
+    ("O", NameOID.ORGANIZATION_NAME.dotted_string),
+    ("OU", NameOID.ORGANIZATIONAL_UNIT_NAME.dotted_string),
+    ("CN", NameOID.COMMON_NAME.dotted_string),
 )
 
 
@@ -107,7 +106,6 @@ def _cert_labels(
 ) -> dict[str, str]:
     facts = record.cert
     assert facts is not None
-    certificate = facts.certificate
     filepath = str(PurePosixPath(review.root) / record.path)
     labels = {"filename": PurePosixPath(record.path).name, "filepath": filepath}
     if record.node:
@@ -115,15 +113,15 @@ def _cert_labels(
     if record.embedded and record.part:
         labels["embedded_kind"] = "user"
         labels["embedded_key"] = record.part
-    labels["serial_number"] = str(certificate.serial_number)
-    subject = _name(certificate, "subject")
+    labels["serial_number"] = facts.serial
+    subject = facts.subject_attributes
     for short, oid in _NAME_ATTRIBUTES:
         labels[f"subject_{short}"] = _attribute(subject, oid)
     # thousands of certificates share a handful of issuers: their labels are made once
     issuer_der = facts.issuer_der
     issuer = issuer_labels.get(issuer_der) if issuer_der is not None else None
     if issuer is None:
-        name = _name(certificate, "issuer")
+        name = facts.issuer_attributes
         issuer = {f"issuer_{short}": _attribute(name, oid) for short, oid in _NAME_ATTRIBUTES}
         if issuer_der is not None:
             issuer_labels[issuer_der] = issuer
@@ -131,21 +129,14 @@ def _cert_labels(
     return labels
 
 
-def _name(certificate: x509.Certificate, side: str) -> x509.Name | None:
-    try:
-        return certificate.subject if side == "subject" else certificate.issuer
-    except (ValueError, TypeError):  # an undecodable name: labels stay empty
-        return None
-
-
-def _attribute(name: x509.Name | None, oid: x509.ObjectIdentifier) -> str:
+def _attribute(name: tuple[tuple[str, str | bytes], ...] | None, oid: str) -> str:
+    """Every value of one attribute of a DN (CertFacts' attributes), joined by commas;
+    empty for an undecodable name."""
     if name is None:
         return ""
-    values = []
-    for attribute in name.get_attributes_for_oid(oid):
-        value = attribute.value
-        values.append(value if isinstance(value, str) else value.hex())
-    return ",".join(values)
+    return ",".join(
+        value if isinstance(value, str) else value.hex() for dotted, value in name if dotted == oid
+    )
 
 
 def _label_text(labels: dict[str, str]) -> str:

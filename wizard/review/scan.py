@@ -15,6 +15,7 @@ import json
 import os
 import shlex
 import stat
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -22,7 +23,8 @@ from functools import partial
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
-from cryptography.x509.oid import NameOID
+from cryptography.utils import CryptographyDeprecationWarning
+from cryptography.x509.oid import ExtensionOID, NameOID
 
 from wizard import certdetails
 from wizard.bounds import (
@@ -36,6 +38,7 @@ from wizard.bounds import (
     size_words,
 )
 from wizard.pki import parse_private_key, public_key_bytes
+from wizard.pki.usages import eku_word, key_usage_words
 from wizard.review.model import (
     KIND_BROKEN_SYMLINK,
     KIND_CA_CONFIG,
@@ -588,7 +591,8 @@ def _short(error: Exception) -> str:
 
 
 def cert_facts(certificate: x509.Certificate, der: bytes) -> CertFacts:
-    """Read what the checks need from a certificate (raises on a damaged one)."""
+    """Read what the checks and the reports need from a certificate (raises on a damaged one):
+    one pass over its extensions and each name, every text made here once."""
     try:
         public_key = certificate.public_key()
     except (UnsupportedAlgorithm, ValueError):
@@ -596,35 +600,86 @@ def cert_facts(certificate: x509.Certificate, der: bytes) -> CertFacts:
     else:
         key_type, key_size = certdetails.key_description(public_key)
         spki = public_key_bytes(public_key)
-    try:
-        sans = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        sans = None
+    values = {extension.oid: extension.value for extension in certificate.extensions}
+    sans = values.get(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
     subject = certificate.subject
+    subject_attributes = tuple((a.oid.dotted_string, a.value) for a in subject)
+    key_usage = values.get(ExtensionOID.KEY_USAGE)
+    ext_key_usage = values.get(ExtensionOID.EXTENDED_KEY_USAGE)
+    constraints = values.get(ExtensionOID.BASIC_CONSTRAINTS)
+    ski = values.get(ExtensionOID.SUBJECT_KEY_IDENTIFIER)
+    aki = values.get(ExtensionOID.AUTHORITY_KEY_IDENTIFIER)
+    with warnings.catch_warnings():  # a serial of 0 or below: the lints say so
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        serial = str(certificate.serial_number)
+    signature_oid = certificate.signature_algorithm_oid
+    subject_der, subject_text = _name_der_and_text(subject)
+    try:
+        issuer = certificate.issuer
+        issuer_attributes: tuple[tuple[str, str | bytes], ...] | None = tuple(
+            (a.oid.dotted_string, a.value) for a in issuer
+        )
+        issuer_der: bytes | None
+        issuer_der, issuer_text = _name_der_and_text(issuer)
+    # cryptography raises TypeError for a name attribute of an odd string type (a BIT
+    # STRING CN), ValueError for the rest
+    except (ValueError, TypeError):
+        issuer_attributes, issuer_der, issuer_text = None, None, UNDECODABLE_NAME
+    if subject_der is None:
+        subject_der = b"undecodable:" + der
     # certdetails.subject_alternative_names also lists e-mail and URI names and round-trips
     # every IP through ipaddress; with ten thousand certificates that shows, so only DNS and IP.
-    facts = CertFacts(
-        ext_key_usage=tuple(certdetails.ext_key_usage_words(certificate)) or None,
-        key_usage=tuple(certdetails.key_usage_words(certificate)),
+    return CertFacts(
         der=der,
         spki=spki,
-        cn=(certdetails.name_values(subject, NameOID.COMMON_NAME) or [""])[-1],
-        organizations=tuple(certdetails.name_values(subject, NameOID.ORGANIZATION_NAME)),
-        is_ca=certdetails.basic_constraints(certificate)[0],
-        ski=certdetails.subject_key_id(certificate),
-        aki=certdetails.authority_key_id(certificate),
-        dns_sans=tuple(sans.get_values_for_type(x509.DNSName)) if sans else (),
-        ip_sans=tuple(str(ip) for ip in sans.get_values_for_type(x509.IPAddress)) if sans else (),
+        cn=([str(v) for o, v in subject_attributes if o == _CN] or [""])[-1],
+        organizations=tuple(str(v) for o, v in subject_attributes if o == _O),
+        is_ca=constraints.ca if constraints is not None else False,
+        ski=ski.digest if ski is not None else None,
+        aki=aki.key_identifier if aki is not None else None,
+        dns_sans=tuple(sans.get_values_for_type(x509.DNSName)) if sans is not None else (),
+        ip_sans=tuple(str(ip) for ip in sans.get_values_for_type(x509.IPAddress))
+        if sans is not None
+        else (),
         has_san_extension=sans is not None,
+        ext_key_usage=tuple(eku_word(oid) for oid in ext_key_usage) or None
+        if ext_key_usage is not None
+        else None,
+        key_usage=tuple(key_usage_words(key_usage)) if key_usage is not None else (),
         key_type=key_type,
         key_size=key_size,
-        signature_oid=certificate.signature_algorithm_oid.dotted_string,
+        signature_oid=signature_oid.dotted_string,
         not_before=certificate.not_valid_before_utc,
         not_after=certificate.not_valid_after_utc,
+        serial=serial,
+        sigalg=certdetails.SIGNATURE_NAMES.get(signature_oid, signature_oid.dotted_string),
+        subject_der=subject_der,
+        issuer_der=issuer_der,
+        subject_text=subject_text,
+        issuer_text=issuer_text,
+        subject_attributes=subject_attributes,
+        issuer_attributes=issuer_attributes,
     )
     # The certificate object is not kept: with its decoded names and extensions it weighs
     # several kilobytes, and the few later uses reload it from `der` in microseconds.
-    return facts
+
+
+UNDECODABLE_NAME = "(an undecodable name)"
+_CN = NameOID.COMMON_NAME.dotted_string
+_O = NameOID.ORGANIZATION_NAME.dotted_string
+
+
+def _name_der_and_text(name: x509.Name) -> tuple[bytes | None, str]:
+    """A DN's DER (None when it cannot be encoded back) and its RFC 4514 text for messages."""
+    try:
+        der: bytes | None = name.public_bytes()
+    except (ValueError, TypeError):  # as for the issuer above
+        der = None
+    try:
+        text = name.rfc4514_string() or "(an empty name)"
+    except (ValueError, TypeError):
+        text = UNDECODABLE_NAME
+    return der, text
 
 
 def _private_key_item(data: bytes, *, pem: bool) -> _Item | None:
