@@ -278,16 +278,19 @@ class Review:
 
     def status(self, record: ReviewedFile) -> str:
         """`expired`, `not yet valid`, `expiring`, `valid` — or the kind of a non-certificate."""
-        if record.cert is None:
-            return record.kind
-        if record.cert.not_after < self.now:
-            return "expired"
-        if record.cert.not_before > self.now:
-            return "not yet valid"
-        days = self.days_left(record)
-        if days is not None and days <= self.warn_days:
-            return "expiring"
-        return "valid"
+        return self.days_and_status(record)[1]
+
+    def days_and_status(self, record: ReviewedFile) -> tuple[int | None, str]:
+        """`days_left` and `status` at once (a report of thousands of certificates needs both)."""
+        facts = record.cert
+        if facts is None:
+            return None, record.kind
+        days = days_until(facts.not_after, self.now)
+        if facts.not_after < self.now:
+            return days, "expired"
+        if facts.not_before > self.now:
+            return days, "not yet valid"
+        return days, "expiring" if days <= self.warn_days else "valid"
 
 
 def certificate_holders(records: list[ReviewedFile]) -> dict[int, list[ReviewedFile]]:
