@@ -203,12 +203,15 @@ def signature_algorithm_name(certificate: x509.Certificate) -> str:
     )
 
 
-def signed_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
+def signed_by(
+    certificate: x509.Certificate, issuer: x509.Certificate, issuer_key: object = None
+) -> bool:
     """True when the issuer's public key verifies the certificate's signature (False when
-    the key or the signature cannot even be read)."""
+    the key or the signature cannot even be read). `issuer_key`: the issuer's public key when
+    the caller has it already (one CA checking thousands of signatures)."""
     try:
         hash_algorithm = certificate.signature_hash_algorithm
-        public_key = issuer.public_key()
+        public_key = issuer.public_key() if issuer_key is None else issuer_key
         # RSA and ECDSA signatures name a hash; one that names none is not theirs (→ False).
         if isinstance(public_key, rsa.RSAPublicKey) and hash_algorithm is not None:
             params = certificate.signature_algorithm_parameters

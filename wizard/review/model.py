@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import cached_property
+from operator import attrgetter
 from typing import Literal
 
 from cryptography import x509
@@ -97,13 +98,10 @@ class CertFacts:
         """The parsed certificate (set when read; reloaded from `der` after unpickling)."""
         return x509.load_der_x509_certificate(self.der)
 
-    def __getstate__(self) -> dict[str, object]:
-        state = dict(self.__dict__)
-        state.pop("certificate", None)  # cryptography's objects do not pickle
-        return state
-
-    def __setstate__(self, state: dict[str, object]) -> None:
-        self.__dict__.update(state)
+    def __reduce__(self) -> tuple[object, ...]:
+        # the fields only, as one tuple (the scan's children send thousands back); not the
+        # certificate object: cryptography's objects do not pickle
+        return (_unpickle_cert_facts, (_cert_fields(self),))
 
     @property
     def self_issued(self) -> bool:
@@ -114,6 +112,16 @@ class CertFacts:
     def details(self, now: datetime | None = None) -> CertDetails:
         """The full description (certdetails) for display; not needed by the checks."""
         return describe_certificate(self.certificate, now=now)
+
+
+_CERT_FIELDS = tuple(f.name for f in fields(CertFacts))
+_cert_fields = attrgetter(*_CERT_FIELDS)
+
+
+def _unpickle_cert_facts(values: tuple[object, ...]) -> CertFacts:
+    facts = object.__new__(CertFacts)
+    facts.__dict__.update(zip(_CERT_FIELDS, values, strict=True))
+    return facts
 
 
 @dataclass(frozen=True)

@@ -33,19 +33,18 @@ def review_to_prometheus(review: Review) -> str:
     `x509_cert_expires_in_seconds` per certificate record, `x509_read_errors`, and
     `k8s_cert_wizard_findings{check,severity}`."""
     certs: list[ReviewedFile] = []
-    labels: list[dict[str, str]] = []
-    seen: set[tuple[tuple[str, str], ...]] = set()
-    issuer_labels: dict[bytes, dict[str, str]] = {}
+    texts: list[dict[str, str] | str] = []
+    seen: set[str] = set()
+    issuer_texts: dict[bytes, str] = {}
     for record in review.files:
         if record.cert is None:
             continue
-        label_set = _cert_labels(review, record, issuer_labels)
-        key = tuple(label_set.items())
-        if key in seen:  # the same certificate twice in one file: one series, as the exporter
+        text = _cert_label_text(review, record, issuer_texts)
+        if text in seen:  # the same certificate twice in one file: one series, as the exporter
             continue
-        seen.add(key)
+        seen.add(text)
         certs.append(record)
-        labels.append(label_set)
+        texts.append(text)
     now = review.now.timestamp()
     lines: list[str] = []
 
@@ -55,8 +54,6 @@ def review_to_prometheus(review: Review) -> str:
         for label_set, value in values:
             text = label_set if isinstance(label_set, str) else _label_text(label_set)
             lines.append(f"{name}{text} {_number(value)}")
-
-    texts: list[dict[str, str] | str] = [_label_text(label_set) for label_set in labels]
 
     not_before = [r.cert.not_before.timestamp() for r in certs]  # type: ignore[union-attr]
     not_after = [r.cert.not_after.timestamp() for r in certs]  # type: ignore[union-attr]
@@ -101,32 +98,55 @@ def review_to_prometheus(review: Review) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _cert_labels(
-    review: Review, record: ReviewedFile, issuer_labels: dict[bytes, dict[str, str]]
-) -> dict[str, str]:
+def _cert_label_text(review: Review, record: ReviewedFile, issuer_texts: dict[bytes, str]) -> str:
+    """`{filename="…",filepath="…",…}` of one certificate record: _label_text of its labels
+    (file, node, embedded, serial, subject_*, issuer_*), made without a dict per record."""
     facts = record.cert
     assert facts is not None
-    filepath = str(PurePosixPath(review.root) / record.path)
-    labels = {"filename": PurePosixPath(record.path).name, "filepath": filepath}
+    filename, filepath = _file_labels(review.root, record.path)
+    parts = [f'filename="{_escape_label(filename)}"', f'filepath="{_escape_label(filepath)}"']
     if record.node:
-        labels["node"] = record.node
+        parts.append(f'node="{_escape_label(record.node)}"')
     if record.embedded and record.part:
-        labels["embedded_kind"] = "user"
-        labels["embedded_key"] = record.part
-    labels["serial_number"] = facts.serial
+        parts.append('embedded_kind="user"')
+        parts.append(f'embedded_key="{_escape_label(record.part)}"')
+    parts.append(f'serial_number="{facts.serial}"')
     subject = facts.subject_attributes
     for short, oid in _NAME_ATTRIBUTES:
-        labels[f"subject_{short}"] = _attribute(subject, oid)
+        parts.append(f'subject_{short}="{_escape_label(_attribute(subject, oid))}"')
     # thousands of certificates share a handful of issuers: their labels are made once
     issuer_der = facts.issuer_der
-    issuer = issuer_labels.get(issuer_der) if issuer_der is not None else None
+    issuer = issuer_texts.get(issuer_der) if issuer_der is not None else None
     if issuer is None:
         name = facts.issuer_attributes
-        issuer = {f"issuer_{short}": _attribute(name, oid) for short, oid in _NAME_ATTRIBUTES}
+        issuer = ",".join(
+            f'issuer_{short}="{_escape_label(_attribute(name, oid))}"'
+            for short, oid in _NAME_ATTRIBUTES
+        )
         if issuer_der is not None:
-            issuer_labels[issuer_der] = issuer
-    labels.update(issuer)
-    return labels
+            issuer_texts[issuer_der] = issuer
+    parts.append(issuer)
+    return "{" + ",".join(parts) + "}"
+
+
+def _file_labels(root: str, path: str) -> tuple[str, str]:
+    """x509-certificate-exporter's filename and filepath: PurePosixPath(path).name and
+    str(PurePosixPath(root) / path), without pathlib for the paths a scan makes."""
+    if _plain_posix(path) and not path.startswith("/") and (root == "/" or _plain_posix(root)):
+        return path.rpartition("/")[2], f"{root}/{path}" if root != "/" else f"/{path}"
+    return PurePosixPath(path).name, str(PurePosixPath(root) / path)
+
+
+def _plain_posix(path: str) -> bool:
+    """True when PurePosixPath would keep `path` as it is: no empty or `.` parts, no slash at
+    its end."""
+    return bool(path) and not (
+        "//" in path
+        or path.endswith(("/", "/."))
+        or path == "."
+        or path.startswith("./")
+        or "/./" in path
+    )
 
 
 def _attribute(name: tuple[tuple[str, str | bytes], ...] | None, oid: str) -> str:
@@ -147,6 +167,8 @@ def _label_text(labels: dict[str, str]) -> str:
 
 
 def _escape_label(value: str) -> str:
+    if "\\" not in value and "\n" not in value and '"' not in value:
+        return value
     return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 

@@ -614,17 +614,16 @@ def cert_facts(certificate: x509.Certificate, der: bytes) -> CertFacts:
         serial = str(certificate.serial_number)
     signature_oid = certificate.signature_algorithm_oid
     subject_der, subject_text = _name_der_and_text(subject)
-    try:
-        issuer = certificate.issuer
-        issuer_attributes: tuple[tuple[str, str | bytes], ...] | None = tuple(
-            (a.oid.dotted_string, a.value) for a in issuer
-        )
-        issuer_der: bytes | None
-        issuer_der, issuer_text = _name_der_and_text(issuer)
-    # cryptography raises TypeError for a name attribute of an odd string type (a BIT
-    # STRING CN), ValueError for the rest
-    except (ValueError, TypeError):
-        issuer_attributes, issuer_der, issuer_text = None, None, UNDECODABLE_NAME
+    # thousands of certificates share a handful of issuers: each issuer's DER is read once
+    raw_issuer = _raw_issuer(der)
+    issuer_facts = _ISSUERS.get(raw_issuer) if raw_issuer is not None else None
+    if issuer_facts is None:
+        issuer_facts = _issuer_facts(certificate)
+        if raw_issuer is not None:
+            if len(_ISSUERS) >= 4096:
+                _ISSUERS.clear()
+            _ISSUERS[raw_issuer] = issuer_facts
+    issuer_attributes, issuer_der, issuer_text = issuer_facts
     if subject_der is None:
         subject_der = b"undecodable:" + der
     # certdetails.subject_alternative_names also lists e-mail and URI names and round-trips
@@ -665,6 +664,62 @@ def cert_facts(certificate: x509.Certificate, der: bytes) -> CertFacts:
 
 
 UNDECODABLE_NAME = "(an undecodable name)"
+
+_IssuerFacts = tuple[tuple[tuple[str, str | bytes], ...] | None, bytes | None, str]
+_ISSUERS: dict[bytes, _IssuerFacts] = {}  # by the issuer's DER as the certificate holds it
+
+
+def _issuer_facts(certificate: x509.Certificate) -> _IssuerFacts:
+    """The issuer's attributes, DER and text (None, None and words when it is undecodable)."""
+    try:
+        issuer = certificate.issuer
+        attributes = tuple((a.oid.dotted_string, a.value) for a in issuer)
+        der, text = _name_der_and_text(issuer)
+    # cryptography raises TypeError for a name attribute of an odd string type (a BIT
+    # STRING CN), ValueError for the rest
+    except (ValueError, TypeError):
+        return None, None, UNDECODABLE_NAME
+    return attributes, der, text
+
+
+def _raw_issuer(der: bytes) -> bytes | None:
+    """The issuer Name's bytes inside a certificate's DER (tbsCertificate's fourth field, after
+    the optional version, the serial and the signature algorithm); None when the DER is not
+    laid out so (then the issuer is read the long way)."""
+    try:
+        _, position = _der_header(der, 0, 0x30)  # Certificate
+        _, position = _der_header(der, position, 0x30)  # tbsCertificate
+        if der[position] == 0xA0:  # [0] version
+            position = _der_skip(der, position)
+        for tag in (0x02, 0x30):  # serialNumber, signature
+            if der[position] != tag:
+                return None
+            position = _der_skip(der, position)
+        end, _ = _der_header(der, position, 0x30)
+    except IndexError:
+        return None
+    return der[position:end] if end <= len(der) else None
+
+
+def _der_header(der: bytes, position: int, tag: int) -> tuple[int, int]:
+    """(end, content start) of the DER element at `position`; IndexError when it is not `tag`
+    or its length is not DER's."""
+    if der[position] != tag:
+        raise IndexError(position)
+    first = der[position + 1]
+    if first < 0x80:
+        return position + 2 + first, position + 2
+    width = first & 0x7F
+    if not 0 < width <= 4:
+        raise IndexError(position)
+    start = position + 2 + width
+    return start + int.from_bytes(der[position + 2 : start], "big"), start
+
+
+def _der_skip(der: bytes, position: int) -> int:
+    return _der_header(der, position, der[position])[0]
+
+
 _CN = NameOID.COMMON_NAME.dotted_string
 _O = NameOID.ORGANIZATION_NAME.dotted_string
 
