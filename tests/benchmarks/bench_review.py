@@ -177,13 +177,16 @@ def _cpu() -> float:
 
 
 def run(which: str, directory: Path) -> dict:
+    """One measurement in a fresh process; `process` is that process's whole wall time (its
+    start-up and imports too)."""
+    started = time.perf_counter()
     output = subprocess.run(
         [sys.executable, __file__, "--measure", which, str(directory)],
         check=True,
         capture_output=True,
         text=True,
     ).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    return json.loads(output.strip().splitlines()[-1]) | {"process": time.perf_counter() - started}
 
 
 def cli(fmt: str, directory: Path, bytecode: bool = True) -> dict:
@@ -230,6 +233,11 @@ def median_of(results: list[dict]) -> dict:
         "cpu": statistics.median(r["cpu"] for r in results),
         "peak_mb": max(r["peak_mb"] for r in results),
         "items": results[0]["items"],
+        **(
+            {"process": statistics.median(r["process"] for r in results)}
+            if "process" in results[0]
+            else {}
+        ),
     }
 
 
@@ -286,6 +294,16 @@ def main() -> int:
         if label.startswith("review --"):
             checks[f"{label} < {TARGET_RATIO:g}× floor"] = ratio < TARGET_RATIO
             checks[f"{label} < {TARGET_RSS_MB:g} MB"] = result["peak_mb"] < TARGET_RSS_MB
+    print(
+        f"  (the floor as a whole process, interpreter start-up and imports included: "
+        f"{base['process']:.2f} s; each review --… against it: "
+        + ", ".join(
+            f"{result['wall'] / base['process']:.2f}×"
+            for label, result in results.items()
+            if label.startswith("review --")
+        )
+        + " — for reference, not a target)"
+    )
     print(f"  (load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs)")
     print("  targets: " + ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in checks.items()))
     return 0 if all(checks.values()) else 1
