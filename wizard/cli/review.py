@@ -203,13 +203,18 @@ _END = object()
 
 
 def write_review(review: Review, output_format: str, stream: TextIO) -> None:
-    """The report in one of FORMATS written to `stream` — --json as it is made, in pieces."""
-    if output_format != "json":
-        stream.write(render_review(review, output_format))
-        return
+    """The report in one of FORMATS written to `stream` — json and prometheus as they are
+    made, in pieces."""
     from wizard.review import review_to_json
+    from wizard.review.prometheus import prometheus_chunks
 
-    for chunk in json_chunks(review_to_json(review, lazy=True)):
+    if output_format == "json":
+        chunks = json_chunks(review_to_json(review, lazy=True))
+    elif output_format == "prometheus":
+        chunks = prometheus_chunks(review)
+    else:
+        chunks = iter([render_review(review, output_format)])
+    for chunk in chunks:
         stream.write(chunk)
 
 

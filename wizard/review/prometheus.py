@@ -3,6 +3,7 @@ of findings per check, for node_exporter's textfile collector (no timestamps).""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import PurePosixPath
 
 from cryptography.x509.oid import NameOID
@@ -32,8 +33,25 @@ def review_to_prometheus(review: Review) -> str:
     """The exposition text: `x509_cert_not_before`, `x509_cert_not_after`, `x509_cert_expired`,
     `x509_cert_expires_in_seconds` per certificate record, `x509_read_errors`, and
     `k8s_cert_wizard_findings{check,severity}`."""
+    return "".join(prometheus_chunks(review))
+
+
+def prometheus_chunks(review: Review, batch: int = 1024) -> Iterator[str]:
+    """review_to_prometheus in pieces of about `batch` lines, each line made as it is read
+    (a writer streams the metrics of thousands of certificates)."""
+    lines: list[str] = []
+    for line in _lines(review):
+        lines.append(line)
+        if len(lines) >= batch:
+            yield "\n".join(lines) + "\n"
+            lines = []
+    if lines:
+        yield "\n".join(lines) + "\n"
+
+
+def _lines(review: Review) -> Iterator[str]:
     certs: list[ReviewedFile] = []
-    texts: list[dict[str, str] | str] = []
+    texts: list[str] = []
     seen: set[str] = set()
     issuer_texts: dict[bytes, str] = {}
     for record in review.files:
@@ -46,46 +64,49 @@ def review_to_prometheus(review: Review) -> str:
         certs.append(record)
         texts.append(text)
     now = review.now.timestamp()
-    lines: list[str] = []
 
-    def family(name: str, help_text: str, values: list[tuple[dict[str, str] | str, float]]) -> None:
-        lines.append(f"# HELP {name} {_escape_help(help_text)}")
-        lines.append(f"# TYPE {name} gauge")
+    def family(
+        name: str, help_text: str, values: Iterable[tuple[dict[str, str] | str, float]]
+    ) -> Iterator[str]:
+        yield f"# HELP {name} {_escape_help(help_text)}"
+        yield f"# TYPE {name} gauge"
         for label_set, value in values:
             text = label_set if isinstance(label_set, str) else _label_text(label_set)
-            lines.append(f"{name}{text} {_number(value)}")
+            yield f"{name}{text} {_number(value)}"
 
     not_before = [r.cert.not_before.timestamp() for r in certs]  # type: ignore[union-attr]
     not_after = [r.cert.not_after.timestamp() for r in certs]  # type: ignore[union-attr]
-    family(
+    yield from family(
         "x509_cert_not_before",
         "Certificate validity start date (unix seconds)",
-        list(zip(texts, not_before, strict=True)),
+        zip(texts, not_before, strict=True),
     )
-    family(
+    yield from family(
         "x509_cert_not_after",
         "Certificate validity end date (unix seconds)",
-        list(zip(texts, not_after, strict=True)),
+        zip(texts, not_after, strict=True),
     )
-    family(
+    yield from family(
         "x509_cert_expired",
         "1 when the certificate has expired, else 0",
-        [(label, 1.0 if end < now else 0.0) for label, end in zip(texts, not_after, strict=True)],
+        ((label, 1.0 if end < now else 0.0) for label, end in zip(texts, not_after, strict=True)),
     )
-    family(
+    yield from family(
         "x509_cert_expires_in_seconds",
         "Seconds until the certificate expires (negative once expired)",
-        [(label, end - now) for label, end in zip(texts, not_after, strict=True)],
+        ((label, end - now) for label, end in zip(texts, not_after, strict=True)),
     )
     unreadable = sum(1 for r in review.files if r.kind in (KIND_DAMAGED, KIND_UNREADABLE))
-    family("x509_read_errors", "Files that could not be read or parsed", [({}, unreadable)])
+    yield from family(
+        "x509_read_errors", "Files that could not be read or parsed", [({}, unreadable)]
+    )
     counts: dict[tuple[str, str], int] = {}
     for finding in review.findings:
         counts[(finding.check, finding.severity)] = (
             counts.get((finding.check, finding.severity), 0) + 1
         )
     order: dict[str, int] = {severity: index for index, severity in enumerate(SEVERITIES)}
-    family(
+    yield from family(
         FINDINGS_METRIC,
         "Findings of k8s-cert-wizard review, by check and severity",
         [
@@ -95,7 +116,6 @@ def review_to_prometheus(review: Review) -> str:
             )
         ],
     )
-    return "\n".join(lines) + "\n"
 
 
 def _cert_label_text(review: Review, record: ReviewedFile, issuer_texts: dict[bytes, str]) -> str:
