@@ -83,10 +83,7 @@ class CertFacts:
     not_after: datetime
     serial: str  # the serial number in decimal
     sigalg: str  # the signature algorithm's Go name (`SHA256-RSA`)
-    # The subject DN's DER, for comparing names byte for byte as Go does (when it cannot be
-    # decoded, bytes no name's DER equals); the issuer's, None when it cannot be decoded.
-    subject_der: bytes = field(repr=False)
-    issuer_der: bytes | None = field(repr=False)
+    issuer_der: bytes | None = field(repr=False)  # None when it cannot be decoded
     subject_text: str  # RFC 4514, for messages and reports
     issuer_text: str
     # each DN's attributes in order: (dotted OID, value), the value bytes for a BIT STRING
@@ -97,6 +94,18 @@ class CertFacts:
     def certificate(self) -> x509.Certificate:
         """The parsed certificate (set when read; reloaded from `der` after unpickling)."""
         return x509.load_der_x509_certificate(self.der)
+
+    @cached_property
+    def subject_der(self) -> bytes:
+        """The subject DN's DER, for comparing names byte for byte as Go does (when it cannot
+        be decoded, bytes no name's DER equals). Read on first use: only CAs, and roots among
+        the rest, need it."""
+        try:
+            return self.certificate.subject.public_bytes()
+        # cryptography raises TypeError for a name attribute of an odd string type (a BIT
+        # STRING CN), ValueError for the rest
+        except (ValueError, TypeError):
+            return b"undecodable:" + self.der
 
     def __reduce__(self) -> tuple[object, ...]:
         # the fields only, as one tuple (the scan's children send thousands back); not the

@@ -613,7 +613,7 @@ def cert_facts(certificate: x509.Certificate, der: bytes) -> CertFacts:
         warnings.simplefilter("ignore", CryptographyDeprecationWarning)
         serial = str(certificate.serial_number)
     signature_oid = certificate.signature_algorithm_oid
-    subject_der, subject_text = _name_der_and_text(subject)
+    subject_text = _name_text(subject)
     # thousands of certificates share a handful of issuers: each issuer's DER is read once
     raw_issuer = _raw_issuer(der)
     issuer_facts = _ISSUERS.get(raw_issuer) if raw_issuer is not None else None
@@ -624,8 +624,6 @@ def cert_facts(certificate: x509.Certificate, der: bytes) -> CertFacts:
                 _ISSUERS.clear()
             _ISSUERS[raw_issuer] = issuer_facts
     issuer_attributes, issuer_der, issuer_text = issuer_facts
-    if subject_der is None:
-        subject_der = b"undecodable:" + der
     # certdetails.subject_alternative_names also lists e-mail and URI names and round-trips
     # every IP through ipaddress; with ten thousand certificates that shows, so only DNS and IP.
     return CertFacts(
@@ -652,7 +650,6 @@ def cert_facts(certificate: x509.Certificate, der: bytes) -> CertFacts:
         not_after=certificate.not_valid_after_utc,
         serial=serial,
         sigalg=certdetails.SIGNATURE_NAMES.get(signature_oid, signature_oid.dotted_string),
-        subject_der=subject_der,
         issuer_der=issuer_der,
         subject_text=subject_text,
         issuer_text=issuer_text,
@@ -728,13 +725,17 @@ def _name_der_and_text(name: x509.Name) -> tuple[bytes | None, str]:
     """A DN's DER (None when it cannot be encoded back) and its RFC 4514 text for messages."""
     try:
         der: bytes | None = name.public_bytes()
-    except (ValueError, TypeError):  # as for the issuer above
+    except (ValueError, TypeError):  # as in _issuer_facts
         der = None
+    return der, _name_text(name)
+
+
+def _name_text(name: x509.Name) -> str:
+    """A DN's RFC 4514 text for messages and reports."""
     try:
-        text = name.rfc4514_string() or "(an empty name)"
+        return name.rfc4514_string() or "(an empty name)"
     except (ValueError, TypeError):
-        text = UNDECODABLE_NAME
-    return der, text
+        return UNDECODABLE_NAME
 
 
 def _private_key_item(data: bytes, *, pem: bool) -> _Item | None:
