@@ -337,10 +337,11 @@ def _scan_path(scan: _Scan, os_path: str, rel: str, *, note: str = "") -> None:
             f"reviewing {shown} failed ({type(error).__name__}: {_short(error)}) — this is a "
             "bug in k8s-cert-wizard; please report it with the file if you can share it",
         )
+    size, owner = len(data), (status.st_uid, status.st_gid)
     for record in records:
-        record.size, record.mode, record.os_path = len(data), mode, os_path
-        record.owner = (status.st_uid, status.st_gid)
-        record.note = _join(note, record.note)
+        record.size, record.mode, record.os_path, record.owner = size, mode, os_path, owner
+        if note:
+            record.note = _join(note, record.note)
     scan.by_inode.setdefault((status.st_dev, status.st_ino), []).extend(records)
 
 
@@ -445,13 +446,13 @@ def _add_items(
             role_hint=role_hint if item.cert is not None else None,
         )
         records.append(scan.add(record))
-        where = record.ref
         if item.kind == KIND_DAMAGED:
             scan.flag(
                 shown,
                 "warning",
                 "unparsable",
-                f"{where} cannot be read: {item.note} — restore it from a backup or re-issue it",
+                f"{record.ref} cannot be read: {item.note} — restore it from a backup or "
+                "re-issue it",
             )
         elif item.key is not None and item.key.encrypted:
             target = shlex.quote(printable(os.path.join(scan.root, shown)))
@@ -464,7 +465,7 @@ def _add_items(
                 shown,
                 "warning",
                 "encrypted-key",
-                f"{where} is an encrypted private key: Kubernetes components cannot read it "
+                f"{record.ref} is an encrypted private key: Kubernetes components cannot read it "
                 f"and it cannot be matched to its certificate — decrypt it ({how}) where a "
                 "component needs it",
             )
