@@ -94,11 +94,14 @@ def _patched(root: Path, columns: str) -> Iterator[dict[str, int]]:
             os.environ["COLUMNS"] = old_columns
 
 
-def run_cli(tree: Path, root: str, run: str) -> dict[str, Any]:
-    """`k8s-cert-wizard review TREE/ROOT …` in this process: its exit code and stdout."""
+def run_cli(tree: Path, root: str, run: str, output: Path | None = None) -> dict[str, Any]:
+    """`k8s-cert-wizard review TREE/ROOT …` in this process: its exit code and stdout (with
+    `output`, `-o OUTPUT` and what it wrote there)."""
     from wizard.cli import main
 
     arguments, columns = RUNS[run]
+    if output is not None:
+        arguments = [*arguments, "-o", str(output)]
     directory = tree / root if root != "." else tree
     captured = io.BytesIO()
     stream = io.TextIOWrapper(captured, encoding="utf-8", newline="")
@@ -113,6 +116,8 @@ def run_cli(tree: Path, root: str, run: str) -> dict[str, Any]:
     if not reads["files"]:
         raise AssertionError("the scan no longer reads through scan.read_file: fix _patched")
     text = captured.getvalue().decode("utf-8")
+    if output is not None:
+        text = output.read_text(encoding="utf-8")
     return {"exit": code, "stdout": text.replace(str(tree.resolve()), ROOT_SHOWN)}
 
 

@@ -51,6 +51,15 @@ def test_output_unchanged(
     assert got["exit"] == want["exit"]
 
 
+@pytest.mark.parametrize("run", ["json", "prometheus", "kubeadm"])
+def test_a_file_gets_what_stdout_gets(
+    tree: Path, frozen: dict[str, dict[str, Any]], run: str, tmp_path: Path
+) -> None:
+    """-o FILE is written from the whole text, stdout in streamed pieces: the same bytes."""
+    got = golden.run_cli(tree, ".", run, output=tmp_path / "report")
+    assert got == frozen[f". {run}"]
+
+
 def test_the_tree_has_what_the_review_must_see(frozen: dict[str, dict[str, Any]]) -> None:
     """The frozen outputs are worth freezing: errors, warnings, more than --plain lists."""
     everything = frozen[". plain-120"]["stdout"]
