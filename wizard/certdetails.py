@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import cast
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -20,7 +21,7 @@ from wizard.pki.names import short_name
 from wizard.pki.usages import eku_word
 from wizard.pki.usages import key_usage_words as _key_usage_words
 
-_SIGNATURE_NAMES = {
+SIGNATURE_NAMES = {
     SignatureAlgorithmOID.RSA_WITH_MD5: "MD5-RSA",
     SignatureAlgorithmOID.RSA_WITH_SHA1: "SHA1-RSA",
     SignatureAlgorithmOID.RSA_WITH_SHA256: "SHA256-RSA",
@@ -116,17 +117,39 @@ def name_values(name: x509.Name, oid: x509.ObjectIdentifier) -> list[str]:
 
 def key_description(public_key: object) -> tuple[str, int]:
     """("RSA", 2048), ("ECDSA", 256), ("Ed25519", 256)…"""
-    if isinstance(public_key, rsa.RSAPublicKey):
-        return "RSA", public_key.key_size
-    if isinstance(public_key, ec.EllipticCurvePublicKey):
-        return "ECDSA", public_key.curve.key_size
-    if isinstance(public_key, ed25519.Ed25519PublicKey):
+    kind = key_kind(public_key)
+    if kind == "RSA":
+        return "RSA", public_key.key_size  # type: ignore[attr-defined]
+    if kind == "ECDSA":
+        return "ECDSA", public_key.curve.key_size  # type: ignore[attr-defined]
+    if kind == "Ed25519":
         return "Ed25519", 256
-    if isinstance(public_key, ed448.Ed448PublicKey):
+    if kind == "Ed448":
         return "Ed448", 456
-    if isinstance(public_key, dsa.DSAPublicKey):
-        return "DSA", public_key.key_size
+    if kind == "DSA":
+        return "DSA", public_key.key_size  # type: ignore[attr-defined]
     return "unknown", 0
+
+
+def key_kind(public_key: object) -> str:
+    """RSA, ECDSA, Ed25519, Ed448, DSA or unknown: which of cryptography's public key classes
+    this is. Told once per concrete class (cryptography's key classes are ABCs, and asking an
+    ABC costs microseconds: thousands of certificates made that show)."""
+    kind = _KEY_KINDS.get(type(public_key))
+    if kind is None:
+        kind = next((name for name, cls in _KEY_CLASSES if isinstance(public_key, cls)), "unknown")
+        _KEY_KINDS[type(public_key)] = kind
+    return kind
+
+
+_KEY_CLASSES: tuple[tuple[str, type], ...] = (
+    ("RSA", rsa.RSAPublicKey),
+    ("ECDSA", ec.EllipticCurvePublicKey),
+    ("Ed25519", ed25519.Ed25519PublicKey),
+    ("Ed448", ed448.Ed448PublicKey),
+    ("DSA", dsa.DSAPublicKey),
+)
+_KEY_KINDS: dict[type, str] = {}
 
 
 def key_usage_words(certificate: x509.Certificate) -> list[str]:
@@ -198,35 +221,40 @@ def basic_constraints(certificate: x509.Certificate) -> tuple[bool, int | None]:
 
 def signature_algorithm_name(certificate: x509.Certificate) -> str:
     """Go's name for the signature algorithm: `SHA256-RSA`, `ECDSA-SHA384`, `Ed25519`…"""
-    return _SIGNATURE_NAMES.get(
+    return SIGNATURE_NAMES.get(
         certificate.signature_algorithm_oid, certificate.signature_algorithm_oid.dotted_string
     )
 
 
-def signed_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
+def signed_by(
+    certificate: x509.Certificate, issuer: x509.Certificate, issuer_key: object = None
+) -> bool:
     """True when the issuer's public key verifies the certificate's signature (False when
-    the key or the signature cannot even be read)."""
+    the key or the signature cannot even be read). `issuer_key`: the issuer's public key when
+    the caller has it already (one CA checking thousands of signatures)."""
     try:
         hash_algorithm = certificate.signature_hash_algorithm
-        public_key = issuer.public_key()
+        public_key = issuer.public_key() if issuer_key is None else issuer_key
+        kind = key_kind(public_key)
         # RSA and ECDSA signatures name a hash; one that names none is not theirs (→ False).
-        if isinstance(public_key, rsa.RSAPublicKey) and hash_algorithm is not None:
+        if kind == "RSA" and hash_algorithm is not None:
             params = certificate.signature_algorithm_parameters
             pad = params if isinstance(params, padding.PSS) else padding.PKCS1v15()
-            public_key.verify(
+            cast(rsa.RSAPublicKey, public_key).verify(
                 certificate.signature,
                 certificate.tbs_certificate_bytes,
                 pad,
                 hash_algorithm,
             )
-        elif isinstance(public_key, ec.EllipticCurvePublicKey) and hash_algorithm is not None:
-            public_key.verify(
+        elif kind == "ECDSA" and hash_algorithm is not None:
+            cast(ec.EllipticCurvePublicKey, public_key).verify(
                 certificate.signature,
                 certificate.tbs_certificate_bytes,
                 ec.ECDSA(hash_algorithm),
             )
-        elif isinstance(public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
-            public_key.verify(certificate.signature, certificate.tbs_certificate_bytes)
+        elif kind in ("Ed25519", "Ed448"):
+            edwards = cast(ed25519.Ed25519PublicKey | ed448.Ed448PublicKey, public_key)
+            edwards.verify(certificate.signature, certificate.tbs_certificate_bytes)
         else:
             return False
     except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):

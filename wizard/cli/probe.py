@@ -12,7 +12,7 @@ from wizard.cli.common import refuse
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """The `probe` subcommand."""
-    from wizard.fleet.probe import DEFAULT_TIMEOUT
+    from wizard.fleet import PROBE_TIMEOUT as DEFAULT_TIMEOUT
 
     probe = commands.add_parser(
         "probe",

@@ -4,7 +4,9 @@ in a terminal, else a table (`--plain`) or one JSON object (`--json`)."""
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 
 
 FORMATS = ("plain", "json", "prometheus", "kubeadm")
+FREEZE_ABOVE = 1000  # records: a review this big is kept out of the cyclic collector's passes
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -114,20 +117,24 @@ def run(args: argparse.Namespace) -> int:
         if shown is not None:
             return _fail_within(review, args.fail_within, shown)
         output_format = "plain"
+    # One report, then exit: the review's records live until then, and the cyclic collector
+    # walking thousands of them again while the report is made costs more than making it.
+    if len(review.files) > FREEZE_ABOVE:
+        gc.freeze()
     if output_format == "plain" and args.output is None:
         print_review(review)  # to the terminal itself: its width and colours
         return _fail_within(review, args.fail_within, review_exit_code(review))
-    text = render_review(review, output_format, to_file=args.output is not None)
-    if args.output is not None:
-        try:
-            write_atomically(args.output, text)
-        except OSError as error:
-            return refuse(
-                f"cannot write {args.output.absolute()}: {error.strerror or error} — check "
-                "the folder exists and is writable"
-            )
-    else:
-        sys.stdout.write(text)
+    if args.output is None:
+        write_review(review, output_format, sys.stdout)
+        return _fail_within(review, args.fail_within, review_exit_code(review))
+    text = render_review(review, output_format, to_file=True)
+    try:
+        write_atomically(args.output, text)
+    except OSError as error:
+        return refuse(
+            f"cannot write {args.output.absolute()}: {error.strerror or error} — check "
+            "the folder exists and is writable"
+        )
     return _fail_within(review, args.fail_within, review_exit_code(review))
 
 
@@ -154,25 +161,61 @@ def render_review(
 
 
 def json_text(document: dict[str, Any]) -> str:
-    """The --json document indented by two, each item of a list on one line.
+    """The --json document indented by two, each item of a list on one line."""
+    return "".join(json_chunks(document))
+
+
+def json_chunks(document: dict[str, Any], batch: int = 512) -> Iterator[str]:
+    """json_text in pieces of about `batch` items: a list (or an iterator, read as it goes)
+    gives one line per item.
 
     json.dumps with `indent` runs the pure-Python encoder (ten times slower than the C one
     for a big review); one C-encoded line per file or finding keeps it fast and still reads
     (and greps) line by line."""
     import json
 
-    def dumps(value: object) -> str:
-        return json.dumps(value, ensure_ascii=False)
-
-    parts = []
+    dumps = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(v, ensure_ascii=False)
+    yield "{\n"
+    separator = ""
     for key, value in document.items():
-        if isinstance(value, list) and value:
-            items = ",\n".join(f"    {dumps(item)}" for item in value)
-            parts.append(f"  {dumps(key)}: [\n{items}\n  ]")
-        else:
-            nested = json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n  ")
-            parts.append(f"  {dumps(key)}: {nested}")
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+        head = f"{separator}  {dumps(key)}: "
+        separator = ",\n"
+        if isinstance(value, list | Iterator):
+            items = iter(value)
+            first = next(items, _END)
+            if first is not _END:
+                lines = [f"{head}[\n    {dumps(first)}"]
+                for item in items:
+                    lines.append(f",\n    {dumps(item)}")
+                    if len(lines) >= batch:
+                        yield "".join(lines)
+                        lines = []
+                lines.append("\n  ]")
+                yield "".join(lines)
+                continue
+            value = []
+        nested = json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        yield head + nested
+    yield "\n}\n"
+
+
+_END = object()
+
+
+def write_review(review: Review, output_format: str, stream: TextIO) -> None:
+    """The report in one of FORMATS written to `stream` — json and prometheus as they are
+    made, in pieces."""
+    from wizard.review import review_to_json
+    from wizard.review.prometheus import prometheus_chunks
+
+    if output_format == "json":
+        chunks = json_chunks(review_to_json(review, lazy=True))
+    elif output_format == "prometheus":
+        chunks = prometheus_chunks(review)
+    else:
+        chunks = iter([render_review(review, output_format)])
+    for chunk in chunks:
+        stream.write(chunk)
 
 
 def _output_problem(target: Path) -> str | None:

@@ -34,13 +34,14 @@ from cryptography.hazmat.primitives import serialization
 
 from wizard.catalog import Part, concrete_entries, file_of_part, get_profile
 from wizard.distribution import plan_distribution
+from wizard.fleet import PROBE_TIMEOUT
 from wizard.fleet.inventory import certificates_in
 from wizard.review import Finding, Review, ReviewedFile
 from wizard.review.model import KIND_CERTIFICATE, CertFacts, Severity, worst_severity
 from wizard.review.scan import cert_facts
 from wizard.spec import ClusterSpec
 
-DEFAULT_TIMEOUT = 3.0
+DEFAULT_TIMEOUT = PROBE_TIMEOUT
 DEFAULT_PARALLEL = 16
 KUBELET_PORT = 10250
 CONTROLLER_MANAGER_PORT = 10257

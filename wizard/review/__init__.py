@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -143,9 +144,26 @@ def _nothing_found(records: list[ReviewedFile]) -> Finding:
     )
 
 
-def review_to_json(review: Review) -> dict[str, Any]:
-    """The `--json` document: root, summary, files (one entry per object), expiry, findings."""
+def review_to_json(review: Review, *, lazy: bool = False) -> dict[str, Any]:
+    """The `--json` document: root, summary, files (one entry per object), expiry, findings.
+
+    With `lazy`, files, expiry and findings are iterators, each entry made as it is read: a
+    writer streams a review of thousands of files without holding all of it twice."""
     distinct = {id(r.cert) for r in review.files if r.cert is not None}
+    sections: dict[str, Iterator[dict[str, Any]]] = {
+        "files": (_file_json(review, record) for record in review.files),
+        "expiry": (_expiry_json(review, record) for record in review.certificates_by_expiry()),
+        "findings": (
+            {
+                **({"node": f.node} if f.node else {}),
+                "path": f.path,
+                "severity": f.severity,
+                "check": f.check,
+                "message": f.message,
+            }
+            for f in review.findings
+        ),
+    }
     return {
         "root": review.root,
         "now": _time(review.now),
@@ -155,33 +173,26 @@ def review_to_json(review: Review) -> dict[str, Any]:
             "certificates": len(distinct),
             **{severity: review.count(severity) for severity in SEVERITIES},
         },
-        "files": [_file_json(review, record) for record in review.files],
-        "expiry": [
-            {
-                **({"node": record.node} if record.node else {}),
-                "path": record.ref,
-                "role": record.role,
-                "convention": record.convention,
-                "not_after": _time(record.cert.not_after),  # type: ignore[union-attr]
-                "days_left": review.days_left(record),
-                "status": review.status(record),
-            }
-            for record in review.certificates_by_expiry()
-        ],
-        "findings": [
-            {
-                **({"node": f.node} if f.node else {}),
-                "path": f.path,
-                "severity": f.severity,
-                "check": f.check,
-                "message": f.message,
-            }
-            for f in review.findings
-        ],
+        **(sections if lazy else {key: list(items) for key, items in sections.items()}),
     }
 
 
+def _expiry_json(review: Review, record: ReviewedFile) -> dict[str, Any]:
+    days_left, status = review.days_and_status(record)
+    return {
+        **({"node": record.node} if record.node else {}),
+        "path": record.ref,
+        "role": record.role,
+        "convention": record.convention,
+        "not_after": _time(record.cert.not_after),  # type: ignore[union-attr]
+        "days_left": days_left,
+        "status": status,
+    }
+
+
+@lru_cache(maxsize=1 << 14)
 def _time(moment: datetime) -> str:
+    """RFC 3339 in UTC (cached: a set issued in one run shares a handful of seconds)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -199,14 +210,15 @@ def _file_json(review: Review, record: ReviewedFile) -> dict[str, Any]:
         item["mode"] = f"{record.mode:04o}"
     facts = record.cert
     if facts is not None:
+        days_left, status = review.days_and_status(record)
         item.update(
             subject=facts.subject_text,
             issuer=facts.issuer_text,
-            serial=str(facts.certificate.serial_number),
+            serial=facts.serial,
             not_before=_time(facts.not_before),
             not_after=_time(facts.not_after),
-            days_left=review.days_left(record),
-            status=review.status(record),
+            days_left=days_left,
+            status=status,
             is_ca=facts.is_ca,
             self_signed=record.self_signed,
             issued_by=record.issued_by,

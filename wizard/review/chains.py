@@ -122,17 +122,29 @@ def _candidates(
 
 def _verify(jobs: Sequence[_Job]) -> list[int]:
     """For each job, the index of the first candidate whose key verifies the signature, or -1."""
+    keys: dict[int, object] = {}  # each CA's public key, loaded once
     return [
-        next((i for i, ca in enumerate(candidates) if _signed_by(facts, ca)), -1)
+        next((i for i, ca in enumerate(candidates) if _signed_by(facts, ca, keys)), -1)
         for facts, candidates in jobs
     ]
 
 
-def _signed_by(facts: CertFacts, issuer: CertFacts) -> bool:
+def _signed_by(facts: CertFacts, issuer: CertFacts, keys: dict[int, object]) -> bool:
+    key = keys.get(id(issuer), _NOT_LOADED)
+    if key is _NOT_LOADED:
+        try:
+            key = keys[id(issuer)] = issuer.certificate.public_key()
+        except (ValueError, TypeError, UnsupportedAlgorithm):  # as signed_by: cannot verify
+            key = keys[id(issuer)] = None
+    if key is None:
+        return False
     try:
-        return signed_by(facts.certificate, issuer.certificate)
+        return signed_by(facts.certificate, issuer.certificate, key)
     except UnsupportedAlgorithm:  # a signature algorithm cryptography cannot check
         return False
+
+
+_NOT_LOADED = object()
 
 
 def _no_issuer(

@@ -206,9 +206,14 @@ def _lint_folders(records: list[ReviewedFile]) -> list[Finding]:
     PKI directory)."""
     findings = []
     seen: set[str] = set()
+    looked_at: set[str] = set()  # the folders as the paths give them (most are the same one)
     for record in records:
         if record.embedded or record.key is None or not record.key.private or not record.os_path:
             continue
+        given = record.os_path.rpartition("/")[0]
+        if given in looked_at:
+            continue
+        looked_at.add(given)
         folder = os.path.dirname(os.path.abspath(record.os_path))
         if folder in seen:
             continue

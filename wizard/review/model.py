@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import cached_property
+from operator import attrgetter
 from typing import Literal
 
 from cryptography import x509
 
-from wizard.certdetails import CertDetails, describe_certificate, signature_algorithm_name
+from wizard.certdetails import CertDetails, describe_certificate
 from wizard.expiry import WARN_DAYS, days_until
 
 Severity = Literal["error", "warning", "info"]
@@ -56,10 +57,11 @@ class Finding:
 
 @dataclass(frozen=True, eq=False)
 class CertFacts:
-    """What the checks need from one certificate, read once however many files hold it.
+    """What the checks and the reports need from one certificate, read once (by the scan)
+    however many files hold it.
 
     Plain data, so that records can cross a process boundary; the certificate object itself is
-    a cache, reloaded from `der` when something (a signature check, a message) needs it.
+    a cache, reloaded from `der` when something (a signature check, the TUI's details) needs it.
     """
 
     der: bytes = field(repr=False)
@@ -79,18 +81,25 @@ class CertFacts:
     signature_oid: str  # dotted
     not_before: datetime
     not_after: datetime
+    serial: str  # the serial number in decimal
+    sigalg: str  # the signature algorithm's Go name (`SHA256-RSA`)
+    issuer_der: bytes | None = field(repr=False)  # None when it cannot be decoded
+    subject_text: str  # RFC 4514, for messages and reports
+    issuer_text: str
+    # each DN's attributes in order: (dotted OID, value), the value bytes for a BIT STRING
+    subject_attributes: tuple[tuple[str, str | bytes], ...] = field(repr=False)
+    issuer_attributes: tuple[tuple[str, str | bytes], ...] | None = field(repr=False)
 
     @cached_property
     def certificate(self) -> x509.Certificate:
         """The parsed certificate (set when read; reloaded from `der` after unpickling)."""
         return x509.load_der_x509_certificate(self.der)
 
-    # Read on first use: with thousands of certificates, most never need them.
-
     @cached_property
     def subject_der(self) -> bytes:
         """The subject DN's DER, for comparing names byte for byte as Go does (when it cannot
-        be decoded, bytes no name's DER equals)."""
+        be decoded, bytes no name's DER equals). Read on first use: only CAs, and roots among
+        the rest, need it."""
         try:
             return self.certificate.subject.public_bytes()
         # cryptography raises TypeError for a name attribute of an odd string type (a BIT
@@ -98,21 +107,10 @@ class CertFacts:
         except (ValueError, TypeError):
             return b"undecodable:" + self.der
 
-    @cached_property
-    def issuer_der(self) -> bytes | None:
-        """The issuer DN's DER; None when it cannot be decoded."""
-        try:
-            return self.certificate.issuer.public_bytes()
-        except (ValueError, TypeError):  # as for subject_der
-            return None
-
-    def __getstate__(self) -> dict[str, object]:
-        state = dict(self.__dict__)
-        state.pop("certificate", None)  # cryptography's objects do not pickle
-        return state
-
-    def __setstate__(self, state: dict[str, object]) -> None:
-        self.__dict__.update(state)
+    def __reduce__(self) -> tuple[object, ...]:
+        # the fields only, as one tuple (the scan's children send thousands back); not the
+        # certificate object: cryptography's objects do not pickle
+        return (_unpickle_cert_facts, (_cert_fields(self),))
 
     @property
     def self_issued(self) -> bool:
@@ -120,30 +118,19 @@ class CertFacts:
         a root, or a leaf named like its CA."""
         return self.subject_der == self.issuer_der
 
-    @property
-    def subject_text(self) -> str:
-        """The subject DN as RFC 4514 text, for messages."""
-        try:
-            return self.certificate.subject.rfc4514_string() or "(an empty name)"
-        except (ValueError, TypeError):
-            return "(an undecodable name)"
-
-    @property
-    def issuer_text(self) -> str:
-        """The issuer DN as RFC 4514 text, for messages."""
-        try:
-            return self.certificate.issuer.rfc4514_string() or "(an empty name)"
-        except (ValueError, TypeError):
-            return "(an undecodable name)"
-
-    @cached_property
-    def sigalg(self) -> str:
-        """The signature algorithm's Go name (`SHA256-RSA`)."""
-        return signature_algorithm_name(self.certificate)
-
     def details(self, now: datetime | None = None) -> CertDetails:
         """The full description (certdetails) for display; not needed by the checks."""
         return describe_certificate(self.certificate, now=now)
+
+
+_CERT_FIELDS = tuple(f.name for f in fields(CertFacts))
+_cert_fields = attrgetter(*_CERT_FIELDS)
+
+
+def _unpickle_cert_facts(values: tuple[object, ...]) -> CertFacts:
+    facts = object.__new__(CertFacts)
+    facts.__dict__.update(zip(_CERT_FIELDS, values, strict=True))
+    return facts
 
 
 @dataclass(frozen=True)
@@ -308,16 +295,19 @@ class Review:
 
     def status(self, record: ReviewedFile) -> str:
         """`expired`, `not yet valid`, `expiring`, `valid` — or the kind of a non-certificate."""
-        if record.cert is None:
-            return record.kind
-        if record.cert.not_after < self.now:
-            return "expired"
-        if record.cert.not_before > self.now:
-            return "not yet valid"
-        days = self.days_left(record)
-        if days is not None and days <= self.warn_days:
-            return "expiring"
-        return "valid"
+        return self.days_and_status(record)[1]
+
+    def days_and_status(self, record: ReviewedFile) -> tuple[int | None, str]:
+        """`days_left` and `status` at once (a report of thousands of certificates needs both)."""
+        facts = record.cert
+        if facts is None:
+            return None, record.kind
+        days = days_until(facts.not_after, self.now)
+        if facts.not_after < self.now:
+            return days, "expired"
+        if facts.not_before > self.now:
+            return days, "not yet valid"
+        return days, "expiring" if days <= self.warn_days else "valid"
 
 
 def certificate_holders(records: list[ReviewedFile]) -> dict[int, list[ReviewedFile]]:

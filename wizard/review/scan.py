@@ -15,6 +15,7 @@ import json
 import os
 import shlex
 import stat
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -22,7 +23,8 @@ from functools import partial
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
-from cryptography.x509.oid import NameOID
+from cryptography.utils import CryptographyDeprecationWarning
+from cryptography.x509.oid import ExtensionOID, NameOID
 
 from wizard import certdetails
 from wizard.bounds import (
@@ -36,6 +38,7 @@ from wizard.bounds import (
     size_words,
 )
 from wizard.pki import parse_private_key, public_key_bytes
+from wizard.pki.usages import eku_word, key_usage_words
 from wizard.review.model import (
     KIND_BROKEN_SYMLINK,
     KIND_CA_CONFIG,
@@ -334,10 +337,11 @@ def _scan_path(scan: _Scan, os_path: str, rel: str, *, note: str = "") -> None:
             f"reviewing {shown} failed ({type(error).__name__}: {_short(error)}) — this is a "
             "bug in k8s-cert-wizard; please report it with the file if you can share it",
         )
+    size, owner = len(data), (status.st_uid, status.st_gid)
     for record in records:
-        record.size, record.mode, record.os_path = len(data), mode, os_path
-        record.owner = (status.st_uid, status.st_gid)
-        record.note = _join(note, record.note)
+        record.size, record.mode, record.os_path, record.owner = size, mode, os_path, owner
+        if note:
+            record.note = _join(note, record.note)
     scan.by_inode.setdefault((status.st_dev, status.st_ino), []).extend(records)
 
 
@@ -442,13 +446,13 @@ def _add_items(
             role_hint=role_hint if item.cert is not None else None,
         )
         records.append(scan.add(record))
-        where = record.ref
         if item.kind == KIND_DAMAGED:
             scan.flag(
                 shown,
                 "warning",
                 "unparsable",
-                f"{where} cannot be read: {item.note} — restore it from a backup or re-issue it",
+                f"{record.ref} cannot be read: {item.note} — restore it from a backup or "
+                "re-issue it",
             )
         elif item.key is not None and item.key.encrypted:
             target = shlex.quote(printable(os.path.join(scan.root, shown)))
@@ -461,7 +465,7 @@ def _add_items(
                 shown,
                 "warning",
                 "encrypted-key",
-                f"{where} is an encrypted private key: Kubernetes components cannot read it "
+                f"{record.ref} is an encrypted private key: Kubernetes components cannot read it "
                 f"and it cannot be matched to its certificate — decrypt it ({how}) where a "
                 "component needs it",
             )
@@ -588,7 +592,8 @@ def _short(error: Exception) -> str:
 
 
 def cert_facts(certificate: x509.Certificate, der: bytes) -> CertFacts:
-    """Read what the checks need from a certificate (raises on a damaged one)."""
+    """Read what the checks and the reports need from a certificate (raises on a damaged one):
+    one pass over its extensions and each name, every text made here once."""
     try:
         public_key = certificate.public_key()
     except (UnsupportedAlgorithm, ValueError):
@@ -596,35 +601,142 @@ def cert_facts(certificate: x509.Certificate, der: bytes) -> CertFacts:
     else:
         key_type, key_size = certdetails.key_description(public_key)
         spki = public_key_bytes(public_key)
-    try:
-        sans = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        sans = None
+    values = {extension.oid: extension.value for extension in certificate.extensions}
+    sans = values.get(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
     subject = certificate.subject
+    subject_attributes = tuple((a.oid.dotted_string, a.value) for a in subject)
+    key_usage = values.get(ExtensionOID.KEY_USAGE)
+    ext_key_usage = values.get(ExtensionOID.EXTENDED_KEY_USAGE)
+    constraints = values.get(ExtensionOID.BASIC_CONSTRAINTS)
+    ski = values.get(ExtensionOID.SUBJECT_KEY_IDENTIFIER)
+    aki = values.get(ExtensionOID.AUTHORITY_KEY_IDENTIFIER)
+    with warnings.catch_warnings():  # a serial of 0 or below: the lints say so
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        serial = str(certificate.serial_number)
+    signature_oid = certificate.signature_algorithm_oid
+    subject_text = _name_text(subject)
+    # thousands of certificates share a handful of issuers: each issuer's DER is read once
+    raw_issuer = _raw_issuer(der)
+    issuer_facts = _ISSUERS.get(raw_issuer) if raw_issuer is not None else None
+    if issuer_facts is None:
+        issuer_facts = _issuer_facts(certificate)
+        if raw_issuer is not None:
+            if len(_ISSUERS) >= 4096:
+                _ISSUERS.clear()
+            _ISSUERS[raw_issuer] = issuer_facts
+    issuer_attributes, issuer_der, issuer_text = issuer_facts
     # certdetails.subject_alternative_names also lists e-mail and URI names and round-trips
     # every IP through ipaddress; with ten thousand certificates that shows, so only DNS and IP.
-    facts = CertFacts(
-        ext_key_usage=tuple(certdetails.ext_key_usage_words(certificate)) or None,
-        key_usage=tuple(certdetails.key_usage_words(certificate)),
+    return CertFacts(
         der=der,
         spki=spki,
-        cn=(certdetails.name_values(subject, NameOID.COMMON_NAME) or [""])[-1],
-        organizations=tuple(certdetails.name_values(subject, NameOID.ORGANIZATION_NAME)),
-        is_ca=certdetails.basic_constraints(certificate)[0],
-        ski=certdetails.subject_key_id(certificate),
-        aki=certdetails.authority_key_id(certificate),
-        dns_sans=tuple(sans.get_values_for_type(x509.DNSName)) if sans else (),
-        ip_sans=tuple(str(ip) for ip in sans.get_values_for_type(x509.IPAddress)) if sans else (),
+        cn=([str(v) for o, v in subject_attributes if o == _CN] or [""])[-1],
+        organizations=tuple(str(v) for o, v in subject_attributes if o == _O),
+        is_ca=constraints.ca if constraints is not None else False,
+        ski=ski.digest if ski is not None else None,
+        aki=aki.key_identifier if aki is not None else None,
+        dns_sans=tuple(sans.get_values_for_type(x509.DNSName)) if sans is not None else (),
+        ip_sans=tuple(str(ip) for ip in sans.get_values_for_type(x509.IPAddress))
+        if sans is not None
+        else (),
         has_san_extension=sans is not None,
+        ext_key_usage=tuple(eku_word(oid) for oid in ext_key_usage) or None
+        if ext_key_usage is not None
+        else None,
+        key_usage=tuple(key_usage_words(key_usage)) if key_usage is not None else (),
         key_type=key_type,
         key_size=key_size,
-        signature_oid=certificate.signature_algorithm_oid.dotted_string,
+        signature_oid=signature_oid.dotted_string,
         not_before=certificate.not_valid_before_utc,
         not_after=certificate.not_valid_after_utc,
+        serial=serial,
+        sigalg=certdetails.SIGNATURE_NAMES.get(signature_oid, signature_oid.dotted_string),
+        issuer_der=issuer_der,
+        subject_text=subject_text,
+        issuer_text=issuer_text,
+        subject_attributes=subject_attributes,
+        issuer_attributes=issuer_attributes,
     )
     # The certificate object is not kept: with its decoded names and extensions it weighs
     # several kilobytes, and the few later uses reload it from `der` in microseconds.
-    return facts
+
+
+UNDECODABLE_NAME = "(an undecodable name)"
+
+_IssuerFacts = tuple[tuple[tuple[str, str | bytes], ...] | None, bytes | None, str]
+_ISSUERS: dict[bytes, _IssuerFacts] = {}  # by the issuer's DER as the certificate holds it
+
+
+def _issuer_facts(certificate: x509.Certificate) -> _IssuerFacts:
+    """The issuer's attributes, DER and text (None, None and words when it is undecodable)."""
+    try:
+        issuer = certificate.issuer
+        attributes = tuple((a.oid.dotted_string, a.value) for a in issuer)
+        der, text = _name_der_and_text(issuer)
+    # cryptography raises TypeError for a name attribute of an odd string type (a BIT
+    # STRING CN), ValueError for the rest
+    except (ValueError, TypeError):
+        return None, None, UNDECODABLE_NAME
+    return attributes, der, text
+
+
+def _raw_issuer(der: bytes) -> bytes | None:
+    """The issuer Name's bytes inside a certificate's DER (tbsCertificate's fourth field, after
+    the optional version, the serial and the signature algorithm); None when the DER is not
+    laid out so (then the issuer is read the long way)."""
+    try:
+        _, position = _der_header(der, 0, 0x30)  # Certificate
+        _, position = _der_header(der, position, 0x30)  # tbsCertificate
+        if der[position] == 0xA0:  # [0] version
+            position = _der_skip(der, position)
+        for tag in (0x02, 0x30):  # serialNumber, signature
+            if der[position] != tag:
+                return None
+            position = _der_skip(der, position)
+        end, _ = _der_header(der, position, 0x30)
+    except IndexError:
+        return None
+    return der[position:end] if end <= len(der) else None
+
+
+def _der_header(der: bytes, position: int, tag: int) -> tuple[int, int]:
+    """(end, content start) of the DER element at `position`; IndexError when it is not `tag`
+    or its length is not DER's."""
+    if der[position] != tag:
+        raise IndexError(position)
+    first = der[position + 1]
+    if first < 0x80:
+        return position + 2 + first, position + 2
+    width = first & 0x7F
+    if not 0 < width <= 4:
+        raise IndexError(position)
+    start = position + 2 + width
+    return start + int.from_bytes(der[position + 2 : start], "big"), start
+
+
+def _der_skip(der: bytes, position: int) -> int:
+    return _der_header(der, position, der[position])[0]
+
+
+_CN = NameOID.COMMON_NAME.dotted_string
+_O = NameOID.ORGANIZATION_NAME.dotted_string
+
+
+def _name_der_and_text(name: x509.Name) -> tuple[bytes | None, str]:
+    """A DN's DER (None when it cannot be encoded back) and its RFC 4514 text for messages."""
+    try:
+        der: bytes | None = name.public_bytes()
+    except (ValueError, TypeError):  # as in _issuer_facts
+        der = None
+    return der, _name_text(name)
+
+
+def _name_text(name: x509.Name) -> str:
+    """A DN's RFC 4514 text for messages and reports."""
+    try:
+        return name.rfc4514_string() or "(an empty name)"
+    except (ValueError, TypeError):
+        return UNDECODABLE_NAME
 
 
 def _private_key_item(data: bytes, *, pem: bool) -> _Item | None:
