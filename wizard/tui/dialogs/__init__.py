@@ -5,7 +5,7 @@ The names below load their module when first used, so that a dialog is imported 
 first opened, not when the wizard starts.
 """
 
-from importlib import import_module
+from wizard.tui.lazy_exports import lazy_exports
 
 _HOMES = {
     "ConfirmDialog": "confirm",
@@ -20,6 +20,7 @@ __all__ = sorted(_HOMES)
 
 
 def __getattr__(name: str) -> object:
-    if name in _HOMES:
-        return getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _lazy(name)
+
+
+_lazy = lazy_exports(__name__, _HOMES)

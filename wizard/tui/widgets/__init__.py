@@ -4,7 +4,7 @@ The names below load their module when first used (`from wizard.tui.widgets impo
 that importing one widget does not import them all (the certificate panel pulls in certinfo).
 """
 
-from importlib import import_module
+from wizard.tui.lazy_exports import lazy_exports
 
 _HOMES = {
     "CertificatePanel": "certificate_panel",
@@ -25,6 +25,7 @@ __all__ = sorted(_HOMES)
 
 
 def __getattr__(name: str) -> object:
-    if name in _HOMES:
-        return getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _lazy(name)
+
+
+_lazy = lazy_exports(__name__, _HOMES)
