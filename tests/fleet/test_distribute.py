@@ -19,6 +19,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from wizard.catalog import RESTARTS
 from wizard.deploy import DeploySettings
 from wizard.fleet import distribute as dist
 from wizard.fleet.distribute import (
@@ -108,6 +109,29 @@ def public_of_key(data: bytes) -> bytes:
     )
 
 
+def owed(host: HostFiles, root: Path) -> list[str] | None:
+    """The host's restart record, line by line (None when there is none)."""
+    record = root / host.record.lstrip("/")
+    return record.read_text().splitlines() if record.exists() else None
+
+
+def leftovers(host: HostFiles, root: Path) -> list[Path]:
+    """Journals and temporary files (the restart record is not one)."""
+    return [p for p in root.rglob(".kcw-*") if p != root / host.record.lstrip("/")]
+
+
+def replaced_readers(host: HostFiles, before: dict[str, bytes], root: Path) -> set[str]:
+    """The restartable components reading a planned file whose bytes on the host are no longer
+    what they were in `before` (destination → bytes; a file absent there replaced nothing)."""
+    readers = set()
+    for placed in host.files:
+        path = root / placed.destination.lstrip("/")
+        old = before.get(placed.destination)
+        if old is not None and path.exists() and path.read_bytes() != old:
+            readers.update(c for c in placed.readers if c in RESTARTS)
+    return readers
+
+
 def mismatched_pairs(host: HostFiles, root: Path) -> list[tuple[str, str]]:
     """The (key, certificate) pairs on the host whose key is not the certificate's."""
     wrong = []
@@ -121,7 +145,8 @@ def mismatched_pairs(host: HostFiles, root: Path) -> list[tuple[str, str]]:
 
 
 def assert_exactly_the_plan(host: HostFiles, root: Path) -> None:
-    found = {p: f for p, f in files_under(root).items() if "/backup-" not in p}
+    """The plan's files and no other (backups and the restart record aside: see owed())."""
+    found = {p: f for p, f in files_under(root).items() if "/backup-" not in p and p != host.record}
     assert sorted(found) == sorted(f.destination for f in host.files), host.label
     for placed in host.files:
         path = found[placed.destination]
@@ -321,12 +346,19 @@ def test_killed_at_any_step_a_rerun_completes_and_every_key_matches_its_cert(
     shutil.copytree(before, full, symlinks=True)
     steps = place(host, full).steps
     assert steps > 2 * len(host.files)  # a write, a backup and a rename each, at least
+    old_bytes = {f.destination: f.content for f in by_address(host_files(spec, old), address).files}
+    everything = sorted(replaced_readers(host, old_bytes, full))
+    assert owed(host, full) == everything and everything  # the whole run's record
     half_renamed = 0
     for kill_at in kill_points(steps, address):
         root = tmp_path / f"k{kill_at}"
         shutil.copytree(before, root, symlinks=True)
         with pytest.raises(DistributeError, match="stopped|failed"):
             place(host, root, kill_at=kill_at)
+        # whatever was renamed already, the record names its readers (and nothing but
+        # the run's own components)
+        record = set(owed(host, root) or ())
+        assert replaced_readers(host, old_bytes, root) <= record <= set(everything), kill_at
         run = local(root)
         if mismatched_pairs(host, root):
             # only between the renames of a pair: the journal says so, and the next run's
@@ -341,7 +373,8 @@ def test_killed_at_any_step_a_rerun_completes_and_every_key_matches_its_cert(
             assert not mismatched_pairs(host, root), kill_at
         place(host, root)
         assert_exactly_the_plan(host, root)
-        assert not list(root.rglob(".kcw-*")), kill_at
+        assert not leftovers(host, root), kill_at
+        assert owed(host, root) == everything, kill_at
         assert diff(host, read_inventory(run, host, str(root))).clean, kill_at
     if address == NODE:
         assert half_renamed > 0, "no kill point fell between the renames of a pair"
@@ -371,7 +404,7 @@ def test_an_interrupted_rename_the_plan_no_longer_wants_is_dropped_not_finished(
     result = place(old_host, root)
     assert result.repaired == ()
     assert_exactly_the_plan(old_host, root)
-    assert not list(root.rglob(".kcw-*"))
+    assert not leftovers(old_host, root)
 
 
 # --- restarts ------------------------------------------------------------------------------------
