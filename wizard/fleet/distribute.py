@@ -836,5 +836,17 @@ def restart(
         for line in result.stdout.decode(errors="replace").splitlines()
         if line.startswith("healthy ")
     ]
-    _raise_for(result, host, f"restarting {', '.join(u for u in units if u not in healthy)}")
+    try:
+        _raise_for(result, host, f"restarting {', '.join(u for u in units if u not in healthy)}")
+    except DistributeError as error:
+        raise RestartFailed(str(error), healthy) from None
     return healthy
+
+
+class RestartFailed(DistributeError):
+    """A unit did not restart or come back healthy; `healthy` are those before it that did
+    (their names are off the host's restart record, the others' stay)."""
+
+    def __init__(self, message: str, healthy: Sequence[str]) -> None:
+        super().__init__(message)
+        self.healthy = list(healthy)

@@ -30,6 +30,7 @@ from wizard.fleet.distribute import (
     HostFiles,
     HostUnreachable,
     RestartCommands,
+    RestartFailed,
     RunScript,
     apply,
     diff,
@@ -283,9 +284,13 @@ def _restart_all(
             return ssh.run(report.target, script, stdin=stdin, timeout=600, cancel=cancel)
 
         say(report, Phase.RESTARTING, ", ".join(report.units))
-        report.restarted = restart(
-            run, report.host, report.units, commands, clears=report.restart_plan
-        )
+        try:
+            report.restarted = restart(
+                run, report.host, report.units, commands, clears=report.restart_plan
+            )
+        except RestartFailed as error:
+            report.restarted = error.healthy  # off the record; the rest stay owed
+            raise
         say(report, Phase.RESTARTED, ", ".join(report.restarted))
         return report
 

@@ -72,7 +72,8 @@ PHASE_WORDS = {
 
 
 def distribute_verdict(report: HostReport, dry_run: bool) -> tuple[str, str]:
-    """(severity word, words) for a host's files cell after a distribute or its diff."""
+    """(severity word, words) for a host's files cell after a distribute or its diff; a host
+    owing a restart says `needs restart` (the detail below says what and why)."""
     if report.phase is Phase.CANCELLED:
         return "note", "cancelled"
     if report.phase is Phase.UNREACHABLE:
@@ -84,7 +85,7 @@ def distribute_verdict(report: HostReport, dry_run: bool) -> tuple[str, str]:
         return "note", report.phase.value
     if dry_run:
         if change.clean:
-            return ("warning", OWED) if report.pending else ("ok", "has its files")
+            return ("warning", "needs restart") if report.pending else ("ok", "has its files")
         counts = change.counts
         new, changed = counts[Status.NEW.value], counts[Status.CHANGED.value]
         words = (
@@ -97,7 +98,7 @@ def distribute_verdict(report: HostReport, dry_run: bool) -> tuple[str, str]:
     if report.applied is not None and report.applied.written:
         placed = f"placed {len(report.applied.written)}"
         return ("warning", f"{placed}, needs restart") if report.owed else ("ok", placed)
-    return ("warning", OWED) if report.pending else ("ok", "has its files")
+    return ("warning", "needs restart") if report.pending else ("ok", "has its files")
 
 
 def verdict(findings: list[Finding], error: str = "") -> tuple[str, str]:
