@@ -37,6 +37,8 @@ def _cache_bytecode_for_subprocesses() -> None:
     )
 
 
+ALL_TESTS = "K8S_CERT_WIZARD_ALL_TESTS"  # =1: run the slow and lab tests too (.ci/run sets it)
+
 SLOW_FILES = {
     # end-to-end files that take 10 s or more on two cores: real processes racing or killed,
     # every interruption point, the wizard driven through every step
@@ -48,13 +50,61 @@ SLOW_FILES = {
     "tests/tui/test_layout_screen.py",
     "tests/tui/test_crashes.py",
 }
+# Single tests of 3 s or more on an idle 2-core machine carry @pytest.mark.slow where they are.
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark the slow end-to-end files `slow`, so `-m 'not slow'` gives a quick inner loop."""
+    """Mark the slow end-to-end files `slow`; leave `slow` and `lab` tests out of a bare
+    `pytest` (the README's quick command) unless K8S_CERT_WIZARD_ALL_TESTS=1 asks for them.
+    Naming tests (`pytest tests/jobs/test_lock.py`) or choosing with `-m` runs what was named."""
     for item in items:
         if item.nodeid.split("::")[0] in SLOW_FILES:
             item.add_marker(pytest.mark.slow)
+    if not _quick_run(config):
+        return
+    kept, left_out = [], []
+    for item in items:
+        slow = item.get_closest_marker("slow") or item.get_closest_marker("lab")
+        (left_out if slow else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+        config.stash[_LEFT_OUT] = len(left_out)
+
+
+_LEFT_OUT = pytest.StashKey[int]()
+
+
+def _quick_run(config: pytest.Config) -> bool:
+    """A bare `pytest` over the default test paths, with no -m and no K8S_CERT_WIZARD_ALL_TESTS."""
+    if os.environ.get(ALL_TESTS, "") == "1" or config.option.markexpr:
+        return False
+    return config.args_source == pytest.Config.ArgsSource.TESTPATHS
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In an xdist worker, hand the count of tests left out to the controller."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["k8s_cert_wizard_left_out"] = session.config.stash.get(_LEFT_OUT, 0)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """In the xdist controller, take the count a worker left out (every worker collects all)."""
+    left_out = getattr(node, "workeroutput", {}).get("k8s_cert_wizard_left_out", 0)
+    config: pytest.Config = node.config  # type: ignore[attr-defined]
+    config.stash[_LEFT_OUT] = max(config.stash.get(_LEFT_OUT, 0), left_out)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many slow tests the quick run left out, and how to run everything."""
+    left_out = terminalreporter.config.stash.get(_LEFT_OUT, 0)
+    if left_out:
+        terminalreporter.write_line(
+            f"quick run: {left_out} slow end-to-end and lab tests left out; "
+            f"{ALL_TESTS}=1 pytest runs everything (.ci/run does)"
+        )
 
 
 def need_tool(name: str) -> str:

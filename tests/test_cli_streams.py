@@ -54,6 +54,7 @@ CFSSL_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("redirect", "line"), CFSSL_CASES)
 def test_certinfo_broken_stdin_says_what_cfssl_says(
     cert_dir: Path, redirect: str, line: str

@@ -89,11 +89,13 @@ def test_a_deliberate_violation_breaks_its_contract(
     assert any(contract in row for row in broken), result.stdout
 
 
+@pytest.mark.slow
 def test_the_types_check(tmp_path: Path) -> None:
     result = _mypy(PROJECT_ROOT, tmp_path / "cache")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_a_deliberate_type_error_fails_the_type_check(tmp_path: Path) -> None:
     root = _copy_of_the_tree(tmp_path)
     target = root / "wizard" / "expiry.py"

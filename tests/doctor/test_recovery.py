@@ -189,6 +189,7 @@ def _expired_in(directory: Path) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_the_printed_renew_commands_run_and_leave_nothing_expired(tmp_path: Path) -> None:
     """complete profile: every leaf ended yesterday; the guide's renew lines, run as printed
     in their order, leave a set the review finds nothing expired in."""

@@ -334,6 +334,7 @@ def kill_points(steps: int, address: str) -> list[int]:
     return sorted(random.Random(seed).sample(range(1, steps + 1), 10))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("address", [NODE, MASTER])
 def test_killed_at_any_step_a_rerun_completes_and_every_key_matches_its_cert(
     sets, tmp_path, address

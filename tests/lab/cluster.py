@@ -24,15 +24,22 @@ SERVICE_CIDR = "10.254.0.0/16"
 ISSUER = "https://kubernetes.default.svc.cluster.local"
 
 
-def cluster_toml(profile: str, *, kubelet: str = "certificates", vip: str = VIP) -> str:
-    """The lab's cluster.toml: its 3 etcd members, 3 masters, the VIP and (not classic) 2 nodes."""
+def cluster_toml(
+    profile: str,
+    *,
+    kubelet: str = "certificates",
+    vip: str = VIP,
+    masters: tuple[Host, ...] = tuple(MASTERS),
+) -> str:
+    """The lab's cluster.toml: its 3 etcd members, 3 masters (or those given), the VIP and (not
+    classic) 2 nodes."""
     quoted = lambda hosts: ", ".join(f'"{h.address}"' for h in hosts)  # noqa: E731
     text = f'''profile = "{profile}"
 {f'kubelet = "{kubelet}"' if profile != "classic" else ""}
 
 [hosts]
 etcd    = [{quoted(ETCD)}]
-masters = [{quoted(MASTERS)}]
+masters = [{quoted(masters)}]
 vip     = ["{vip}"]
 
 [network]
@@ -414,3 +421,45 @@ def client_kubeconfig(
         result = lab.run(JUMP, *step)
         assert result.returncode == 0, f"{' '.join(step)}: {result.stderr}"
     return path
+
+
+def self_subject_review(
+    cluster: Cluster,
+    server: str,
+    cert: Path,
+    key: Path,
+    ca: Path,
+    *,
+    user: str = "mallory",
+    groups: tuple[str, ...] = ("system:masters",),
+) -> dict:
+    """POST a SelfSubjectReview (curl from the jump host) with a client certificate and an
+    aggregator's front-proxy headers: the user the apiserver says it is, or {"refused": why}."""
+    body = '{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}'
+    headers = [f"X-Remote-User: {user}", *(f"X-Remote-Group: {group}" for group in groups)]
+    result = cluster.lab.run(
+        JUMP,
+        "curl",
+        "-sS",
+        "--max-time",
+        "10",
+        "--cacert",
+        str(ca),
+        "--cert",
+        str(cert),
+        "--key",
+        str(key),
+        *(arg for header in headers for arg in ("-H", header)),
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        body,
+        f"{server}/apis/authentication.k8s.io/v1/selfsubjectreviews",
+    )
+    try:  # a refusal's status is the string "Failure"; kube-apiserver may also answer 401
+        status = json.loads(result.stdout).get("status")  # before reading the body (curl: 18)
+    except ValueError:
+        status = None
+    if isinstance(status, dict):
+        return status.get("userInfo", {})
+    return {"refused": f"curl {result.returncode}: {result.stderr.strip()} {result.stdout[:200]}"}

@@ -479,7 +479,7 @@ def test_distribute_restart_restarts_real_systemd_units_one_host_at_a_time(
         }, owes
         assert {h: _main_pid(lab, h, u) for h, u in units.items()} == before
         # probe right away: every "served ≠ file" is on a component its host owes (etcd and
-        # kube-apiserver may already serve the new file: they re-read it — FINDINGS 8)
+        # kube-apiserver may already serve the new file: they re-read it — FINDINGS 10)
         started = time.monotonic()
         mismatched = served_not_file(classic)
         print(f"\nprobe after distribute without --restart ({time.monotonic() - started:.1f} s): "

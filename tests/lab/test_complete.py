@@ -22,6 +22,7 @@ from tests.lab.cluster import (
     client_kubeconfig,
     config_fields,
     flag_value,
+    self_subject_review,
 )
 from tests.lab.netlab import JUMP, MASTERS, NODES, VIP, Host, Lab
 
@@ -536,35 +537,6 @@ def test_negative_admin_without_system_masters(full: Cluster) -> None:
         and "system:masters" in f["message"]
         for f in findings
     ), findings
-
-
-def self_subject_review(full: Cluster, server: str, cert: Path, key: Path, ca: Path) -> dict:
-    """POST a SelfSubjectReview with a client certificate and front-proxy headers (curl)."""
-    body = '{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}'
-    result = full.lab.run(
-        JUMP,
-        "curl",
-        "-sS",
-        "--max-time",
-        "10",
-        "--cacert",
-        str(ca),
-        "--cert",
-        str(cert),
-        "--key",
-        str(key),
-        "-H",
-        "X-Remote-User: mallory",
-        "-H",
-        "X-Remote-Group: system:masters",
-        "-H",
-        "Content-Type: application/json",
-        "-d",
-        body,
-        f"{server}/apis/authentication.k8s.io/v1/selfsubjectreviews",
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout).get("status", {}).get("userInfo", {})
 
 
 def test_front_proxy_headers_from_a_non_proxy_certificate_are_ignored(full: Cluster) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -34,6 +35,7 @@ from tests.lab.cluster import (
     etcd_argv,
     product_argv,
     scheduler_lab_flags,
+    self_subject_review,
 )
 from tests.lab.netlab import ETCD, JUMP, LB, MASTERS, NODES, VIP, Host, Lab, Process
 from wizard.rotate import signing_destination, target_for
@@ -58,11 +60,11 @@ def balancer(cluster: Cluster, command: str) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def checked_lb(cluster: Cluster) -> None:
+def checked_lb(cluster: Cluster, masters: tuple[Host, ...] = tuple(MASTERS)) -> None:
     """haproxy in front of the apiservers, sending traffic only to those whose /readyz is ok."""
     servers = "\n".join(
         f"  server {m.name} {m.address}:6443 check check-ssl verify none inter 1s fall 3 rise 2"
-        for m in MASTERS
+        for m in masters
     )
     config = f"""global
   maxconn 2000
@@ -90,19 +92,27 @@ backend masters
 
 @dataclass(frozen=True)
 class Names:
-    """The files of a profile the checks use: the admin's kubeconfig and certificate, and
-    kube-apiserver's etcd client certificate."""
+    """The files of a profile the checks use: the admin's kubeconfig and certificate,
+    kube-apiserver's etcd client certificate and its front-proxy (request-header) client one."""
 
     admin: str
     admin_cert: str
     admin_key: str
     etcd_cert: str
     etcd_key: str
+    front_proxy_cert: str
+    front_proxy_key: str
 
 
 NAMES = {
     "complete": Names(
-        "admin.kubeconfig", "admin.pem", "admin-key.pem", "kubernetes.pem", "kubernetes-key.pem"
+        "admin.kubeconfig",
+        "admin.pem",
+        "admin-key.pem",
+        "kubernetes.pem",
+        "kubernetes-key.pem",
+        "front-proxy-client.pem",
+        "front-proxy-client-key.pem",
     ),
     "kubeadm": Names(
         "admin.conf",
@@ -110,6 +120,8 @@ NAMES = {
         "pki/admin.key",
         "pki/apiserver-etcd-client.crt",
         "pki/apiserver-etcd-client.key",
+        "pki/front-proxy-client.crt",
+        "pki/front-proxy-client.key",
     ),
 }
 
@@ -325,15 +337,32 @@ class Loop:
     every: float = 0.1
     requests: int = 0
     failures: list[str] = field(default_factory=list)
+    outcomes: list[tuple[float, bool]] = field(default_factory=list)  # (started at, answered)
     stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
         while not self.stop.is_set():
+            started = time.monotonic()
             result = self.call(self.requests)  # type: ignore[operator]
             self.requests += 1
+            self.outcomes.append((started, result.returncode == 0))
             if result.returncode != 0:
                 self.failures.append(f"{time.strftime('%H:%M:%S')} {result.stderr.strip()[-160:]}")
             time.sleep(self.every)
+
+    def outages(self) -> list[float]:
+        """Each stretch of failed requests, in seconds: from the first failed request's start
+        to the start of the next one answered (or of the last one made)."""
+        stretches, began = [], None
+        for started, answered in self.outcomes:
+            if not answered and began is None:
+                began = started
+            elif answered and began is not None:
+                stretches.append(round(started - began, 1))
+                began = None
+        if began is not None:
+            stretches.append(round(self.outcomes[-1][0] - began, 1))
+        return stretches
 
 
 @dataclass
@@ -406,7 +435,20 @@ def live(
 ) -> Iterator[Live]:
     profile = request.param
     work = tmp_path_factory.mktemp(f"rotate-{profile}")
-    cluster = Cluster.generate(lab, control_plane, work, profile)
+    yield from running(lab, control_plane, etcd_loop, work, profile, tuple(MASTERS))
+
+
+def running(
+    lab: Lab,
+    control_plane: Path,
+    etcd_loop: Path,
+    work: Path,
+    profile: str,
+    masters: tuple[Host, ...],
+) -> Iterator[Live]:
+    """The profile's cluster on these masters (3 etcd members, haproxy on the VIP), running
+    until the generator is closed; then every process stops and the hosts are reset."""
+    cluster = Cluster.generate(lab, control_plane, work, profile, masters=masters)
     state = Live(cluster, work, etcd_loop)
     try:
         cluster.place()
@@ -414,9 +456,9 @@ def live(
         for member in ETCD:
             state.start(member, "etcd", etcd_argv(member, etcd))
         state.wait_ready(ETCD[0], "etcd")
-        checked_lb(cluster)
+        checked_lb(cluster, masters)
         api = cluster.tls("kube-apiserver")
-        for master in MASTERS:
+        for master in masters:
             state.start(
                 master,
                 "kube-apiserver",
@@ -428,9 +470,9 @@ def live(
                     SHUTDOWN_DELAY,
                 ],
             )
-        for master in MASTERS:
+        for master in masters:
             state.wait_ready(master, "kube-apiserver")
-        for master in MASTERS:
+        for master in masters:
             state.start(
                 master,
                 "kube-controller-manager",
@@ -473,8 +515,9 @@ def token_call(live: Live, token: str, path: Path) -> subprocess.CompletedProces
     return live.cluster.kubectl(kubeconfig, "auth", "whoami", "-o", "json")
 
 
-def rotate_live(live: Live, kind: str, *extra: str, during=None) -> dict:
-    """The three phases of `--ca KIND` with the client loops running; the loops' counts."""
+def rotate_live(live: Live, kind: str, *extra: str, during=None, downtime: bool = False) -> dict:
+    """The three phases of `--ca KIND` with the client loops running; the loops' counts. With
+    one master (`downtime`) each phase that restarts kube-apiserver says DOWNTIME first."""
     admin = live.admin
 
     def api_call(n: int):
@@ -495,6 +538,7 @@ def rotate_live(live: Live, kind: str, *extra: str, during=None) -> dict:
     for thread in threads:
         thread.start()
     phases = []
+    steps: dict[str, list[str]] = {}
     started = time.monotonic()
     try:
         for expected in ("prepare", "reissue", "finalize"):
@@ -503,8 +547,13 @@ def rotate_live(live: Live, kind: str, *extra: str, during=None) -> dict:
             assert dry["phase"] == expected, dry["evidence"]
             plan = rotate(live, *options, kind=kind)
             assert plan["phase"] == expected
-            assert not any(w.startswith("DOWNTIME") for w in plan["warnings"])
+            restarts_api = any("kube-apiserver.service" in s["restart"] for s in plan["hosts"])
+            said = [w for w in plan["warnings"] if w.startswith("DOWNTIME")]
+            assert bool(said) == (downtime and restarts_api), plan["warnings"]
+            if said:
+                assert plan["warnings"][0] == said[0] == dry["warnings"][0]
             carry_out(live, plan)
+            steps[expected] = plan["cluster_steps"]
             phases.append((expected, round(time.monotonic() - started)))
             if during is not None:
                 during(expected)
@@ -528,8 +577,18 @@ def rotate_live(live: Live, kind: str, *extra: str, during=None) -> dict:
             for loop in loops
         },
     }
+    report["loops"]["apiserver via the VIP"]["outages_seconds"] = loops[0].outages()
+    reviewed = live.cluster.lab.run(
+        JUMP,
+        *product_argv("review", "--plain", "-c", str(live.work / "cluster.toml"), str(live.out)),
+        cwd=REPO,
+    )
+    report["review_exit"] = reviewed.returncode
     report["loops"]["etcd (one clientv3 client)"] = etcd
     text = json.dumps(report, indent=2)
+    report["cluster_steps"] = steps  # not printed: the plans' kubectl steps, by phase
+    # the set reviews clean at the end (backups, hosts/ copies and bundles included)
+    assert reviewed.returncode == 0, reviewed.stdout[-4000:]
     (live.work / f"rotation-{kind}-loops.json").write_text(text)
     print(text)
     return report
@@ -655,3 +714,82 @@ def test_the_service_account_key_rotates_with_tokens_working(live: Live, tmp_pat
     assert refused.returncode != 0 and "Unauthorized" in refused.stderr
     assert user in token_call(live, made["new"], tmp_path / "new-after.kubeconfig").stdout
     assert_no_failed_request(report)
+
+
+FRONT_PROXY_USER = "aggregated-as-alice"
+"""The user an aggregator asserts in X-Remote-User; the apiserver believes it only from a client
+certificate of the front-proxy CA named in --requestheader-allowed-names."""
+
+
+def front_proxy_users(live: Live, cert: Path, key: Path) -> dict[str, str]:
+    """Who each apiserver says a request is when it comes, as an aggregator's would, with this
+    front-proxy client certificate and `X-Remote-User` ("" when it is refused)."""
+    return {
+        master.name: self_subject_review(
+            live.cluster,
+            f"https://{master.address}:6443",
+            cert,
+            key,
+            live.trust(),
+            user=FRONT_PROXY_USER,
+            groups=(),
+        ).get("username", "")
+        for master in MASTERS
+    }
+
+
+def test_the_front_proxy_ca_rotates_with_request_headers_believed(
+    live: Live, tmp_path: Path
+) -> None:
+    """An aggregator's requests (front-proxy client certificate + X-Remote-User) are believed by
+    every apiserver in every phase; after finalize the old CA's client certificate is not, and
+    extension-apiserver-authentication publishes the new CA alone."""
+    if live.cluster.profile == "complete":
+        pytest.skip("complete has one CA: the front-proxy CA rotated with the cluster CA")
+    names, old = live.names, tmp_path / "old"
+    _keep(live, old, names.front_proxy_cert, names.front_proxy_key)
+    everyone = {m.name: FRONT_PROXY_USER for m in MASTERS}
+    assert front_proxy_users(live, old / names.front_proxy_cert, old / names.front_proxy_key) == (
+        everyone
+    )
+
+    def during(phase: str) -> None:
+        current = live.out / names.front_proxy_cert, live.out / names.front_proxy_key
+        assert front_proxy_users(live, *current) == everyone, phase
+
+    report = rotate_live(live, "front-proxy", during=during)
+    refused = front_proxy_users(live, old / names.front_proxy_cert, old / names.front_proxy_key)
+    assert FRONT_PROXY_USER not in refused.values(), refused
+    new_ca = (live.out / target_for("front-proxy", live.spec).files.cert).read_text().strip()
+    # kube-apiserver merges its CA into extension-apiserver-authentication and never drops one:
+    # the old CA is still published, as finalize's cluster steps say, until the ConfigMap goes
+    assert published_front_proxy_cas(live).count("BEGIN CERTIFICATE") == 2
+    finalize = report["cluster_steps"]["finalize"]
+    delete = next(s for s in finalize if "delete configmap extension-apiserver-authentication" in s)
+    deleted = live.cluster.kubectl(live.admin, *shlex.split(delete)[1:])
+    assert deleted.returncode == 0, deleted.stderr
+    deadline = time.monotonic() + 60
+    while published_front_proxy_cas(live) != new_ca and time.monotonic() < deadline:
+        time.sleep(1)
+    assert published_front_proxy_cas(live) == new_ca
+    check = next(s for s in finalize if "requestheader-client-ca-file}" in s)
+    counted = live.cluster.lab.run(
+        JUMP, "sh", "-c", check, env={"KUBECONFIG": str(live.admin), "PATH": "/usr/bin:/bin"}
+    )
+    assert counted.stdout.strip() == "requestheader-client-ca-file 1", counted
+    assert_no_failed_request(report)
+
+
+def published_front_proxy_cas(live: Live) -> str:
+    """The front-proxy CAs kube-apiserver publishes for aggregated API servers ("" if none)."""
+    published = live.cluster.kubectl(
+        live.admin,
+        "get",
+        "configmap",
+        "-n",
+        "kube-system",
+        "extension-apiserver-authentication",
+        "-o",
+        "jsonpath={.data.requestheader-client-ca-file}",
+    )
+    return published.stdout.strip() if published.returncode == 0 else ""

@@ -276,6 +276,7 @@ def review_quietly(directory: Path) -> float:
     return elapsed
 
 
+@pytest.mark.slow
 @settings(
     max_examples=FUZZ_EXAMPLES,
     deadline=timedelta(seconds=5),  # generous for a loaded CI machine; the bound is asserted

@@ -91,6 +91,7 @@ def loud(review: Review) -> list[tuple[str, str, str]]:
     return [(f.path, f.check, f.severity) for f in review.findings if f.severity != "info"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tool", TOOLS)
 def test_a_healthy_set_reviews_clean(tool_sets: dict[str, Path], tool: str) -> None:
     review = review_directory(tool_sets[tool])

@@ -191,3 +191,37 @@ def test_complete_has_one_ca_for_every_kind(profile_sets, tmp_path) -> None:
         target = target_for(kind, spec)
         assert target.entry.name == "ca"
         assert any("same CA" in note for note in target.notes)
+
+
+@pytest.mark.parametrize(
+    ("profile", "kind", "keys"),
+    [
+        ("kubeadm", "front-proxy", ["requestheader-client-ca-file"]),
+        ("kubeadm", "cluster", ["client-ca-file"]),
+        ("complete", "cluster", ["client-ca-file", "requestheader-client-ca-file"]),
+    ],
+)
+def test_finalize_deletes_the_published_client_cas_that_kube_apiserver_only_adds_to(
+    profile: str, kind: str, keys: list[str], profile_sets, tmp_path
+) -> None:
+    """kube-apiserver merges its client CAs into kube-system/extension-apiserver-authentication
+    and never drops one (clusterauthenticationtrust's combineCertLists): finalize deletes the
+    ConfigMap so the apiservers write it again with the new CA alone, then counts each key;
+    prepare only counts (old + new: 2). tests/lab/test_rotate.py runs these on a live cluster."""
+    spec = make_spec(profile)
+    out = copy_set(profile_sets[profile], tmp_path / "certs")
+    delete = "kubectl -n kube-system delete configmap extension-apiserver-authentication"
+    for phase, count in (("prepare", "2"), ("reissue", None), ("finalize", "1")):
+        plan = plan_phase(out, target_for(kind, spec, out))
+        assert plan.phase.value == phase
+        checks = [s for s in plan.cluster_steps if "get configmap extension-apiserver" in s]
+        if count is None:
+            assert checks == [] and delete not in plan.cluster_steps
+        else:
+            assert [c.rsplit("/", 2)[-2] for c in checks] == [f"{key} " for key in keys]
+            assert (delete in plan.cluster_steps) == (phase == "finalize")
+            if phase == "finalize":
+                assert plan.cluster_steps.index(delete) < plan.cluster_steps.index(checks[0])
+            said = " ".join(plan.cluster_steps)
+            assert f"each line must end in {count}" in said
+        apply_phase(plan)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Input
 
 from tests.tui.wizard_pilot import paste_into, set_field, type_into, wizard
@@ -69,6 +70,7 @@ async def test_pasting_several_addresses_adds_one_entry_each() -> None:
         assert app.state.spec.hosts.etcd[:3] == ["10.1.0.1", "10.1.0.2", "192.168.214.89"]
 
 
+@pytest.mark.slow
 async def test_typing_a_separator_or_enter_adds_and_ctrl_r_removes() -> None:
     """A comma commits the entry typed so far; Enter commits; ctrl+r and emptying remove."""
     app = wizard()

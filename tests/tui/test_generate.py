@@ -115,6 +115,7 @@ async def test_cancel_leaves_no_partial_set(tmp_path: Path) -> None:
     assert sorted(os.listdir(tmp_path)) == ["k8s-certs"]
 
 
+@pytest.mark.slow
 async def test_refusals_before_any_key_is_made(tmp_path: Path) -> None:
     """A file where the directory should be, and answers changed since the preview, are
     refused in words before any key is made."""
@@ -184,6 +185,7 @@ async def test_a_refusal_is_shown_whole_at_80_by_24(tmp_path: Path) -> None:
         assert "another directory" in str(status.tooltip)
 
 
+@pytest.mark.slow
 async def test_focus_follows_the_run_and_esc_works_only_while_running(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -232,6 +234,7 @@ async def test_focus_follows_the_run_and_esc_works_only_while_running(
         assert app.focused is screen.nav.query_one("#next")
 
 
+@pytest.mark.slow
 async def test_a_focused_button_stands_out() -> None:
     """Focus lightens and underlines a button; it is not drawn reversed (which made the
     focused Generate look dimmer than an unfocused one)."""
@@ -249,6 +252,7 @@ async def test_a_focused_button_stands_out() -> None:
         assert focused.bgcolor != plain.bgcolor
 
 
+@pytest.mark.slow
 async def test_progress_coalesces_but_the_log_keeps_every_step(tmp_path: Path) -> None:
     """Advanced messages replace each other in the queue; the log still shows every step of
     the job, in order, and the bar ends full."""

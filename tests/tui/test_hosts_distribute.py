@@ -74,6 +74,7 @@ def tree(root: Path) -> dict[str, tuple[bytes, int]]:
     }
 
 
+@pytest.mark.slow
 async def test_d_shows_the_diff_asks_then_places_what_the_cli_places(
     fleet: FleetSet, tmp_path: Path
 ) -> None:
@@ -125,6 +126,7 @@ async def test_d_shows_the_diff_asks_then_places_what_the_cli_places(
         assert {p: c for p, (c, _m) in tree(tmp_path / "tui" / address).items()} == per_host
 
 
+@pytest.mark.slow
 async def test_restarting_is_its_own_answer_and_rolls_one_at_a_time(
     fleet: FleetSet, tmp_path: Path
 ) -> None:

@@ -53,6 +53,7 @@ def status(screen: HostsScreen) -> str:
     return str(screen.query_one("#hosts-status", Static).render())
 
 
+@pytest.mark.slow
 async def test_f3_opens_each_hosts_plan_and_the_palette_lists_it(fleet: FleetSet) -> None:
     app, _ = app_for(fleet)
     async with app.run_test(size=SIZE) as pilot:
@@ -72,6 +73,7 @@ async def test_f3_opens_each_hosts_plan_and_the_palette_lists_it(fleet: FleetSet
         assert "Hosts: check, probe, distribute" in commands
 
 
+@pytest.mark.slow
 async def test_a_check_marks_each_host_in_colour_and_words(fleet: FleetSet, tmp_path: Path):
     root = fake_hosts(fleet, tmp_path / "hosts")
     shutil.copy(fleet.out / "ca-key.pem", root / N1 / "etc/kubernetes/ssl/ca-key.pem")
@@ -93,6 +95,7 @@ async def test_a_check_marks_each_host_in_colour_and_words(fleet: FleetSet, tmp_
         assert "the CA key (ca-key.pem)" in detail.replace("\n    ", " ")
 
 
+@pytest.mark.slow
 async def test_esc_cancels_a_check_and_the_hosts_not_started_say_so(
     fleet: FleetSet, tmp_path: Path
 ) -> None:

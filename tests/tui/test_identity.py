@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Input, RadioButton, Select
 
 from tests.tui.wizard_pilot import jump_to, set_field, type_into, wizard
@@ -19,6 +20,7 @@ def _note(app, name: str) -> str:
     return str(app.screen.query_one(f"#{name}-note").render())
 
 
+@pytest.mark.slow
 async def test_lifetimes_show_their_end_and_refuse_what_cfssl_cannot_read() -> None:
     """`87600h` ends ten years after the (fixed) clock; `10y` gets the hours to write and
     blocks Next with the cursor on it; a certificate may not outlive its CA."""
@@ -46,6 +48,7 @@ async def test_lifetimes_show_their_end_and_refuse_what_cfssl_cannot_read() -> N
         assert app.focused is app.screen.query_one("#expiry-cert")
 
 
+@pytest.mark.slow
 async def test_a_lifetime_under_an_hour_is_refused_as_typed() -> None:
     """`1m` is a Go duration but no lifetime (certificates are backdated five minutes): the
     note under the field says so, as validation does, and never shows it as fine."""
@@ -66,6 +69,7 @@ async def test_a_lifetime_under_an_hour_is_refused_as_typed() -> None:
         assert not field.has_class("-invalid")
 
 
+@pytest.mark.slow
 async def test_country_and_key_choices() -> None:
     """subject.C gets the core's message; ECDSA offers its own sizes; the kubelet mode is a
     choice; then Next goes on."""
@@ -94,6 +98,7 @@ async def test_country_and_key_choices() -> None:
         assert isinstance(app.screen, PreviewScreen)
 
 
+@pytest.mark.slow
 async def test_nodes_are_typed_one_per_line_and_checked() -> None:
     """A node with a bad name is refused with the core's message and blocks Next with the
     cursor in the nodes field; fixing it lets the complete profile go on with two nodes."""

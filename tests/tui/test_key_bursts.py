@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from textual.pilot import Pilot
 
 from tests.tui.wizard_pilot import GUIDE_HOSTS, burst, paste_into, wizard
@@ -98,6 +99,7 @@ async def test_typing_right_after_removals_goes_to_the_field_that_took_the_focus
         assert app.state.spec.hosts.etcd == GUIDE_HOSTS["etcd"][:2] + ["10.0.0.7"]
 
 
+@pytest.mark.slow
 async def test_a_10_kb_paste_of_addresses_adds_the_first_hundred_quickly() -> None:
     """10 KB of addresses used to freeze the wizard for minutes (a query of every row per
     mounted row); now the group takes MAX_ENTRIES of them, says so, and answers at once."""

@@ -45,6 +45,7 @@ def _fully_shown(text: str, drawn: str) -> bool:
     return True
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 async def test_the_status_and_unsaved_show_whole_on_every_step(
     size: tuple[int, int], in_tmp: Path
@@ -101,6 +102,7 @@ async def test_next_brings_the_extra_field_and_its_message_into_view(in_tmp: Pat
         assert _on_screen(app, "is not a valid DNS name")
 
 
+@pytest.mark.slow
 async def test_next_brings_the_ca_lifetime_and_its_message_into_view(in_tmp: Path) -> None:
     """Identity's CA lifetime is the last field in sight at 80×24 and its message under the
     edge: Next focuses it and scrolls until the message shows."""
@@ -120,6 +122,7 @@ async def test_next_brings_the_ca_lifetime_and_its_message_into_view(in_tmp: Pat
         assert app.screen.nav.status_text == "✗ 1 error: fix expiry.ca"
 
 
+@pytest.mark.slow
 async def test_arrows_in_a_field_move_between_fields_not_the_page(in_tmp: Path) -> None:
     """↓ in an entry goes to the next field (scrolled into view); the page does not scroll on
     its own, away from the cursor."""
@@ -172,6 +175,7 @@ async def test_the_preview_list_is_as_wide_as_its_names_at_120_by_40(in_tmp: Pat
             )
 
 
+@pytest.mark.slow
 async def test_the_log_ends_in_view_with_the_backup_line(in_tmp: Path) -> None:
     """Back up and replace at 80×24: the result names the backup, and the log's last lines
     (the backup among them) are on screen."""

@@ -18,6 +18,7 @@ from wizard.tui.screens.preview import PreviewScreen
 from wizard.tui.state import STEP_TITLES
 
 
+@pytest.mark.slow
 async def test_back_and_next_keep_every_value() -> None:
     """Answers typed on steps 1 and 2 are still in their fields after going forward and back."""
     app = wizard()
@@ -42,6 +43,7 @@ async def test_back_and_next_keep_every_value() -> None:
         assert app.state.spec.hosts.vip == ["192.168.214.111"]
 
 
+@pytest.mark.slow
 async def test_forward_jumps_stop_at_the_first_unfinished_step() -> None:
     """Clicking step 4 with an error on step 1 stays on 1; with none it stops at the preview."""
     spec = ClusterSpec.example()
@@ -61,6 +63,7 @@ async def test_forward_jumps_stop_at_the_first_unfinished_step() -> None:
         assert app.current_step == 4
 
 
+@pytest.mark.slow
 async def test_save_and_load_round_trip(tmp_path: Path) -> None:
     """ctrl+s writes cluster.toml (spec.save_spec); ctrl+o reads it back into every field."""
     target = tmp_path / "cluster.toml"
@@ -92,6 +95,7 @@ async def test_save_and_load_round_trip(tmp_path: Path) -> None:
         assert app.state.spec == load_spec(target)
 
 
+@pytest.mark.slow
 async def test_loading_a_broken_file_says_why_in_the_dialog(tmp_path: Path) -> None:
     """A SpecError's message appears in the dialog; the answers are untouched."""
     broken = tmp_path / "broken.toml"
@@ -125,6 +129,7 @@ async def test_a_file_given_with_c_prefills_and_saving_overwrites_it(tmp_path: P
         assert load_spec(path).network.cluster_domain == "example.org"
 
 
+@pytest.mark.slow
 async def test_quitting_with_unsaved_answers_asks_first() -> None:
     """ctrl+q asks (QuitDialog): n stays, q quits without saving; with nothing changed it
     quits at once."""
@@ -148,6 +153,7 @@ async def test_quitting_with_unsaved_answers_asks_first() -> None:
         assert not app.is_running
 
 
+@pytest.mark.slow
 async def test_save_and_quit_writes_the_cluster_file_then_quits(tmp_path: Path) -> None:
     """The quit dialog's first choice saves: to the cluster file when there is one, else
     through the Save as dialog; a save that fails keeps the wizard open."""
@@ -188,6 +194,7 @@ async def test_save_and_quit_writes_the_cluster_file_then_quits(tmp_path: Path) 
         assert app.state.dirty
 
 
+@pytest.mark.slow
 async def test_help_theme_and_command_palette() -> None:
     """F1 (or ? outside a text field) lists the keys; ctrl+t switches light/dark."""
     app = wizard()
@@ -282,6 +289,7 @@ TEXTUAL_KEPT = {"Screenshot", "Maximize", "Minimize"}
 """Textual's own commands the wizard has no version of (Maximize: the focused widget)."""
 
 
+@pytest.mark.slow
 async def test_the_palette_lists_what_applies_on_each_step(tmp_path: Path) -> None:
     """Each step's palette: the other steps, Next and Back only where they lead somewhere,
     Generate on step 4, the raw JSON on step 5, no second Keys or Theme from Textual; once the
@@ -329,6 +337,7 @@ def _titles(app) -> list[str]:
     return [command.title for command in app.get_system_commands(app.screen)]
 
 
+@pytest.mark.slow
 async def test_the_palette_offers_the_step_commands_only_over_a_step(inspect_set: Path) -> None:
     """Over the review, renew and Learn the layout, Next, Back, Save and Load would act on the
     wizard behind them: the palette leaves them out there, as their keys do nothing there."""

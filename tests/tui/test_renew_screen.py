@@ -284,6 +284,7 @@ def footer_actions(pilot: Pilot) -> set[str]:
     return {key.action for key in pilot.app.screen.query(FooterKey)}
 
 
+@pytest.mark.slow
 async def test_renew_then_undo_in_the_screen(grown: Path) -> None:
     """One item: "1 item", never "1 item(s)"; after the run the footer offers Undo, not Renew
     or Keep keys; u, y: the undo job puts the backup back (the renewed files into a new

@@ -221,6 +221,7 @@ async def test_messy_directory_shows_findings_with_their_slugs(messy: Path) -> N
         assert {"key-mismatch", "expired"} <= checks
 
 
+@pytest.mark.slow
 async def test_filter_narrows_the_rows(in_tmp: Path) -> None:
     """Typing in the filter keeps the rows holding the words: a file name, `error`, `expired`;
     Esc leaves the filter, Esc again clears it."""
@@ -312,6 +313,7 @@ async def test_tree_lists_what_the_ca_signed(in_tmp: Path) -> None:
         assert screen.query_one("#review-views", ContentSwitcher).current == "review-table"
 
 
+@pytest.mark.slow
 async def test_marks_refuse_what_renew_cannot_do(in_tmp: Path) -> None:
     """Space marks a certificate (● and the count say so); a CA or a key is not marked."""
     app = review_set_app(stage_review_set(in_tmp))
@@ -363,6 +365,7 @@ async def _review_in_the_wizard(pilot: Pilot) -> None:
     assert isinstance(pilot.app.screen, ReviewScreen)
 
 
+@pytest.mark.slow
 async def test_inside_the_wizard(in_tmp: Path) -> None:
     """The wizard can open the review (a path dialog, then the screen); q goes back to it."""
     from tests.tui.wizard_pilot import wizard
@@ -451,6 +454,7 @@ async def test_help_rows_wrap_under_their_description(in_tmp: Path) -> None:
         assert any(line.startswith("↑ ↓ PgUp PgDn  Move;") for line in lines)
 
 
+@pytest.mark.slow
 async def test_summary_shows_the_whole_path_or_its_end(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -589,6 +593,7 @@ def test_snapshot_review(size: tuple[int, int], snap_compare, home_in_tmp: Path)
     assert snap_compare(app, terminal_size=size, run_before=_on_kubernetes)
 
 
+@pytest.mark.slow
 def test_snapshot_review_tree(snap_compare, home_in_tmp: Path) -> None:
     """The tree of who signed what."""
 
@@ -638,6 +643,7 @@ async def _on_long_path(pilot: Pilot) -> None:
     await pilot.pause()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", [NARROW, (120, 40)], ids=["80x24", "120x40"])
 def test_snapshot_review_long_path(size: tuple[int, int], snap_compare, home_in_tmp: Path) -> None:
     """The review set with a CA copy under a long real-world path, that row selected: most

@@ -81,6 +81,7 @@ def cli_dry_run(directory: Path, kind: str, capsys: pytest.CaptureFixture[str]) 
     return text.split("\n\nDry run: nothing was written.")[0]
 
 
+@pytest.mark.slow
 async def test_f4_opens_a_tab_per_ca_and_the_palette_lists_it(certs: Path) -> None:
     app = app_for(certs)
     async with app.run_test(size=SIZE) as pilot:
@@ -106,6 +107,7 @@ async def test_the_classic_set_has_one_tab_for_its_one_ca(tmp_path: Path) -> Non
         assert labels == ["cluster = etcd"]  # classic: no front-proxy CA, no sa key pair
 
 
+@pytest.mark.slow
 async def test_choosing_a_ca_shows_the_clis_dry_run_with_the_traps_first(
     certs: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -127,6 +129,7 @@ async def test_choosing_a_ca_shows_the_clis_dry_run_with_the_traps_first(
     assert top_level(certs) == before  # a dry run writes nothing
 
 
+@pytest.mark.slow
 async def test_one_master_says_downtime_up_front_and_in_the_confirm(tmp_path: Path) -> None:
     spec = make_spec("kubeadm", masters=1)
     directory = make_set(spec, tmp_path / "certs")
@@ -145,6 +148,7 @@ async def test_one_master_says_downtime_up_front_and_in_the_confirm(tmp_path: Pa
         assert isinstance(app.screen, RotateScreen) and not (directory / "pki/ca-next.crt").exists()
 
 
+@pytest.mark.slow
 async def test_prepare_writes_the_clis_files_the_stage_advances_undo_restores(
     certs: Path, tmp_path: Path
 ) -> None:
@@ -197,6 +201,7 @@ def _pem():  # noqa: ANN202
     return Encoding.PEM
 
 
+@pytest.mark.slow
 async def test_reissue_progress_moves_and_esc_cancels_before_the_write(
     certs: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -80,6 +80,7 @@ def test_addresses_extra_error_in_view(size: str, snap_compare, in_tmp: Path) ->
     assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", list(SIZES))
 def test_identity_ca_lifetime_error_in_view(size: str, snap_compare, in_tmp: Path) -> None:
     """The CA lifetime written `10y`: Next scrolls until its message shows, the field focused."""
@@ -97,6 +98,7 @@ def test_identity_ca_lifetime_error_in_view(size: str, snap_compare, in_tmp: Pat
     assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)
 
 
+@pytest.mark.slow
 def test_addresses_with_the_guides_mistake(snap_compare, in_tmp: Path) -> None:
     """The VIP written as the guide's `192.168.214.1/24`: the core's fix in red, with ✗ words."""
 

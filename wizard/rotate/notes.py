@@ -47,8 +47,8 @@ def phase_warnings(target: Target, phase: Phase, steps: list[HostStep], crossed:
         warnings.append(
             f"DOWNTIME: this cluster has one kube-apiserver ({masters[0].value}); this phase "
             f"restarts it {_restarts(steps, apiserver)} time(s) and every client fails while it "
-            "starts (typically 5–30 s each) — unavoidable with one master: plan a window, or "
-            "add masters behind the VIP first"
+            "starts until its /readyz is ok (15–31 s each on a lab cluster) — unavoidable with "
+            "one master: plan a window, or add masters behind the VIP first"
         )
     if len(masters) > 1 and _restarts(steps, apiserver):
         warnings.append(
@@ -181,14 +181,37 @@ def cluster_steps(target: Target, phase: Phase, directory: Path) -> list[str]:
             "--from-file=kubeconfig=/tmp/cluster-info --dry-run=client -o yaml | "
             "kubectl apply -f -",
         ]
-    if phase is not Phase.REISSUE and any(
-        use.flag in ("--requestheader-client-ca-file", "--client-ca-file") for use in target.trust
-    ):
+    keys = [
+        EXTENSION_AUTH_KEYS[use.flag] for use in target.trust if use.flag in EXTENSION_AUTH_KEYS
+    ]
+    if phase is not Phase.REISSUE and keys:
+        if phase is Phase.FINALIZE:
+            steps += [
+                "# kube-apiserver only ever adds CAs to extension-apiserver-authentication (each "
+                "apiserver merges its own into what is there, and an old CA stays until it "
+                "expires): once every apiserver runs this phase's files, delete it and they "
+                "write it again with the new CA alone",
+                f"kubectl -n {EXTENSION_AUTH[0]} delete configmap {EXTENSION_AUTH[1]}",
+            ]
+        steps.append(
+            "# aggregated API servers (metrics-server…) read the client CAs from this ConfigMap; "
+            f"restart those that do not reload it (kubectl get apiservice lists them); "
+            f"each line must end in {count}"
+        )
         steps += [
-            "# aggregated API servers (metrics-server…) read the client CAs from this ConfigMap, "
-            "which kube-apiserver rewrites; restart those that do not reload it "
-            "(kubectl get apiservice lists them)",
-            "kubectl -n kube-system get configmap extension-apiserver-authentication -o "
-            "jsonpath='{.data.requestheader-client-ca-file}' | grep -c 'BEGIN CERTIFICATE'",
+            f"kubectl -n {EXTENSION_AUTH[0]} get configmap {EXTENSION_AUTH[1]} -o "
+            f"jsonpath='{{.data.{key}}}' "
+            f"| grep -c 'BEGIN CERTIFICATE' | sed 's/^/{key} /'"
+            for key in dict.fromkeys(keys)
         ]
     return steps
+
+
+EXTENSION_AUTH = ("kube-system", "extension-apiserver-authentication")
+"""Where kube-apiserver publishes its client CAs for aggregated API servers."""
+
+EXTENSION_AUTH_KEYS = {
+    "--requestheader-client-ca-file": "requestheader-client-ca-file",
+    "--client-ca-file": "client-ca-file",
+}
+"""kube-apiserver's flag → the key of extension-apiserver-authentication that publishes it."""
