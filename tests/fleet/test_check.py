@@ -226,6 +226,7 @@ def test_check_exports_carry_the_node(fleet: FleetSet, tmp_path: Path) -> None:
     assert document["summary"]["files"] == len({(f["node"], f["path"]) for f in document["files"]})
 
 
+@pytest.mark.slow
 def test_a_host_that_owes_a_restart_is_told_as_info_naming_the_components(
     fleet: FleetSet, tmp_path: Path
 ) -> None:

@@ -741,6 +741,7 @@ def logging_commands(log: Path, health: str = "true") -> RestartCommands:
     )
 
 
+@pytest.mark.slow
 def test_without_restart_the_record_names_exactly_the_components_whose_files_were_replaced(
     sets, tmp_path
 ) -> None:
@@ -793,6 +794,7 @@ def test_owed_names_accumulate_across_runs(sets, tmp_path) -> None:
     assert owed(host, tmp_path) == ["kube-proxy", "kubelet"]  # the union, one a line
 
 
+@pytest.mark.slow
 def test_a_rerun_with_restart_restarts_the_owed_units_though_no_file_changed_and_clears_them(
     sets, tmp_path
 ) -> None:
@@ -829,6 +831,7 @@ def test_a_rerun_with_restart_restarts_the_owed_units_though_no_file_changed_and
     assert [r.units for r in dry.hosts] == [[]] * len(dry.hosts)
 
 
+@pytest.mark.slow
 def test_a_failed_health_check_keeps_the_name_owed(sets, tmp_path) -> None:
     from wizard.jobs.distribution import DistributionRequest, run_distribution
 

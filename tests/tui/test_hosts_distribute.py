@@ -192,6 +192,7 @@ async def test_esc_cancels_the_run_and_the_hosts_not_started_say_so(
         assert hosts.seen.count(M1) == 1  # read for the diff, never again
 
 
+@pytest.mark.slow
 async def test_a_host_that_owes_a_restart_says_so_and_r_restarts_only_that(
     fleet: FleetSet, tmp_path: Path
 ) -> None:
