@@ -904,3 +904,28 @@ def test_a_record_with_other_words_in_it_owes_only_known_components(sets, tmp_pa
     inventory = read_inventory(local(tmp_path), host, str(tmp_path))
     assert inventory.pending == ("kubelet", "kube-proxy")
     assert diff(host, inventory).units(spec.deploy) == ["kubelet.service", "kube-proxy.service"]
+
+
+def test_a_host_whose_apply_failed_is_said_to_owe_what_it_may_have_replaced(sets, tmp_path) -> None:
+    from wizard.jobs.distribution import DistributionRequest, Phase, run_distribution
+
+    spec, old, new = sets
+    root = tmp_path / NODE
+    place(by_address(host_files(spec, old), NODE), root)
+
+    class Failing(FakeClient):
+        def run(self, target, script, **kwargs) -> RemoteResult:
+            if "kcw-journal.part" in script:  # the apply: the connection drops mid-way
+                return RemoteResult(1, b"", "kcw: cannot rename into /etc/kubernetes/ssl/x")
+            return super().run(target, script, **kwargs)
+
+    fake = Failing({NODE: root}, set())
+
+    @contextmanager
+    def client(settings, targets) -> Iterator[FakeClient]:
+        yield fake
+
+    outcome = run_distribution(DistributionRequest(spec, new, hosts=(NODE,)), client=client)
+    [report] = outcome.hosts
+    assert report.phase is Phase.FAILED and report.applied is None
+    assert report.owed == ["kubelet", "kube-proxy"]  # it may have: told, not hidden

@@ -111,10 +111,13 @@ class HostReport:
     @property
     def owed(self) -> list[str]:
         """The components the host owes a restart after this run: the ones owed before and
-        those whose file this run replaced, less those restarted and found healthy."""
+        those whose file this run replaced (when its apply failed: may have replaced), less
+        those restarted and found healthy."""
         owed = set(self.pending)
         if self.applied is not None:
             owed.update(self.applied.owed)
+        elif self.error and self.diff is not None:
+            owed.update(self.diff.replaced)
         for unit in self.restarted:
             owed.difference_update(self.restart_plan.get(unit, ()))
         return [c for c in RESTARTS if c in owed]
