@@ -224,3 +224,37 @@ def test_check_exports_carry_the_node(fleet: FleetSet, tmp_path: Path) -> None:
     assert len(nodes) == 8  # one series per host, not one for all
     document = json.loads(render_review(review, "json"))
     assert document["summary"]["files"] == len({(f["node"], f["path"]) for f in document["files"]})
+
+
+@pytest.mark.slow
+def test_a_host_that_owes_a_restart_is_told_as_info_naming_the_components(
+    fleet: FleetSet, tmp_path: Path
+) -> None:
+    """distribute without --restart left a record on two hosts: check says so (info: the
+    files themselves are right, and the record cannot know of a restart done by hand)."""
+    from tests.fleet.fleet_sets import LocalHosts
+    from wizard.fleet.distribute import host_files
+    from wizard.jobs.distribution import DistributionRequest, run_distribution
+
+    spec = owned_spec(fleet)
+    root = fake_hosts(fleet, tmp_path / "hosts")
+    for host, source in ((M1, "kubernetes.pem"), (N1, "kubelet-node-1.pem")):
+        destination = {"kubernetes.pem": "kubernetes.pem", "kubelet-node-1.pem": "kubelet.pem"}
+        (root / host / f"{SSL[1:]}/{destination[source]}").write_bytes(fleet.older(source))
+    outcome = run_distribution(DistributionRequest(spec, fleet.out, hosts=(M1, N1)),
+                               client=LocalHosts(root).factory())  # fmt: skip
+    owed = {r.target.address: r.owed for r in outcome.hosts}
+    assert "kube-apiserver" in owed[M1] and owed[N1] == ["kubelet"]
+    result = check_fleet(spec, fleet.out, local_reader(root))
+    assert problems(result.review) == set()  # the files are as planned
+    told = {
+        f.node.split()[0]: f for f in result.review.findings if f.check == "restart-owed"
+    }  # fmt: skip
+    assert set(told) == {M1, N1}
+    record = {h.address: h.record for h in host_files(spec, fleet.out)}
+    for address, finding in told.items():
+        assert finding.severity == "info" and finding.path == record[address]
+        assert finding.message.startswith(
+            f"needs restart (placed earlier, not restarted): {', '.join(owed[address])} — "
+        )
+    assert "distribute --restart restarts kubelet.service" in told[N1].message

@@ -19,6 +19,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from wizard.catalog import RESTARTS
 from wizard.deploy import DeploySettings
 from wizard.fleet import distribute as dist
 from wizard.fleet.distribute import (
@@ -108,6 +109,29 @@ def public_of_key(data: bytes) -> bytes:
     )
 
 
+def owed(host: HostFiles, root: Path) -> list[str] | None:
+    """The host's restart record, line by line (None when there is none)."""
+    record = root / host.record.lstrip("/")
+    return record.read_text().splitlines() if record.exists() else None
+
+
+def leftovers(host: HostFiles, root: Path) -> list[Path]:
+    """Journals and temporary files (the restart record is not one)."""
+    return [p for p in root.rglob(".kcw-*") if p != root / host.record.lstrip("/")]
+
+
+def replaced_readers(host: HostFiles, before: dict[str, bytes], root: Path) -> set[str]:
+    """The restartable components reading a planned file whose bytes on the host are no longer
+    what they were in `before` (destination → bytes; a file absent there replaced nothing)."""
+    readers = set()
+    for placed in host.files:
+        path = root / placed.destination.lstrip("/")
+        old = before.get(placed.destination)
+        if old is not None and path.exists() and path.read_bytes() != old:
+            readers.update(c for c in placed.readers if c in RESTARTS)
+    return readers
+
+
 def mismatched_pairs(host: HostFiles, root: Path) -> list[tuple[str, str]]:
     """The (key, certificate) pairs on the host whose key is not the certificate's."""
     wrong = []
@@ -121,7 +145,8 @@ def mismatched_pairs(host: HostFiles, root: Path) -> list[tuple[str, str]]:
 
 
 def assert_exactly_the_plan(host: HostFiles, root: Path) -> None:
-    found = {p: f for p, f in files_under(root).items() if "/backup-" not in p}
+    """The plan's files and no other (backups and the restart record aside: see owed())."""
+    found = {p: f for p, f in files_under(root).items() if "/backup-" not in p and p != host.record}
     assert sorted(found) == sorted(f.destination for f in host.files), host.label
     for placed in host.files:
         path = found[placed.destination]
@@ -322,12 +347,19 @@ def test_killed_at_any_step_a_rerun_completes_and_every_key_matches_its_cert(
     shutil.copytree(before, full, symlinks=True)
     steps = place(host, full).steps
     assert steps > 2 * len(host.files)  # a write, a backup and a rename each, at least
+    old_bytes = {f.destination: f.content for f in by_address(host_files(spec, old), address).files}
+    everything = sorted(replaced_readers(host, old_bytes, full))
+    assert owed(host, full) == everything and everything  # the whole run's record
     half_renamed = 0
     for kill_at in kill_points(steps, address):
         root = tmp_path / f"k{kill_at}"
         shutil.copytree(before, root, symlinks=True)
         with pytest.raises(DistributeError, match="stopped|failed"):
             place(host, root, kill_at=kill_at)
+        # whatever was renamed already, the record names its readers (and nothing but
+        # the run's own components)
+        record = set(owed(host, root) or ())
+        assert replaced_readers(host, old_bytes, root) <= record <= set(everything), kill_at
         run = local(root)
         if mismatched_pairs(host, root):
             # only between the renames of a pair: the journal says so, and the next run's
@@ -342,7 +374,8 @@ def test_killed_at_any_step_a_rerun_completes_and_every_key_matches_its_cert(
             assert not mismatched_pairs(host, root), kill_at
         place(host, root)
         assert_exactly_the_plan(host, root)
-        assert not list(root.rglob(".kcw-*")), kill_at
+        assert not leftovers(host, root), kill_at
+        assert owed(host, root) == everything, kill_at
         assert diff(host, read_inventory(run, host, str(root))).clean, kill_at
     if address == NODE:
         assert half_renamed > 0, "no kill point fell between the renames of a pair"
@@ -372,7 +405,7 @@ def test_an_interrupted_rename_the_plan_no_longer_wants_is_dropped_not_finished(
     result = place(old_host, root)
     assert result.repaired == ()
     assert_exactly_the_plan(old_host, root)
-    assert not list(root.rglob(".kcw-*"))
+    assert not leftovers(old_host, root)
 
 
 # --- restarts ------------------------------------------------------------------------------------
@@ -672,3 +705,227 @@ def test_no_key_bytes_or_hash_leave_a_host_in_the_diff(sets, tmp_path) -> None:
     assert status[same_key.destination] is Status.UNCHANGED
     assert status["/etc/kubernetes/ssl/kubelet.pem"] is Status.CHANGED
     assert status["/etc/kubernetes/kubelet.kubeconfig"] is Status.CHANGED
+
+
+# --- the restarts a host owes ---------------------------------------------------------------------
+
+
+def fake_fleet(tmp_path: Path, spec: ClusterSpec, directory: Path):  # noqa: ANN201
+    """Every host of the plan as a folder, and a ClientFactory running the scripts on them."""
+    roots = {h.address: tmp_path / h.address for h in host_files(spec, directory)}
+    fake = FakeClient(roots, set())
+
+    @contextmanager
+    def client(settings, targets) -> Iterator[FakeClient]:
+        yield fake
+
+    return roots, client
+
+
+def readers_replaced(old_host: HostFiles, new_host: HostFiles) -> list[str]:
+    """From the two sets alone: the restartable components reading a file whose bytes differ."""
+    before = {f.destination: f.content for f in old_host.files}
+    readers = {
+        c
+        for f in new_host.files
+        if f.destination in before and before[f.destination] != f.content
+        for c in f.readers
+        if c in RESTARTS
+    }
+    return [c for c in RESTARTS if c in readers]
+
+
+def logging_commands(log: Path, health: str = "true") -> RestartCommands:
+    return RestartCommands(
+        restart=f'echo "$(basename "$ROOT") {{unit}}" >> {log}', health=health, wait_seconds=2
+    )
+
+
+@pytest.mark.slow
+def test_without_restart_the_record_names_exactly_the_components_whose_files_were_replaced(
+    sets, tmp_path
+) -> None:
+    from wizard.jobs.distribution import DistributionRequest, run_distribution
+
+    spec, old, new = sets
+    roots, client = fake_fleet(tmp_path, spec, new)
+    fresh = "192.168.214.90"  # nothing there: new files replace nothing
+    for host in host_files(spec, old):
+        if host.address not in (fresh, NODE):
+            place(host, roots[host.address])
+    node = by_address(host_files(spec, new), NODE)
+    place(node, roots[NODE])  # the node already has the new set, one file at another mode
+    (roots[NODE] / "etc/kubernetes/ssl/kubelet.pem").chmod(0o666)
+    outcome = run_distribution(DistributionRequest(spec, new), client=client)
+    olds = {h.address: h for h in host_files(spec, old)}
+    for report in outcome.hosts:
+        address = report.target.address
+        assert report.ok and report.pending == [], report
+        expected = [] if address in (fresh, NODE) else readers_replaced(olds[address], report.host)
+        assert owed(report.host, roots[address]) == (sorted(expected) or None), address
+        assert report.owed == expected, address
+    reports = {r.target.address: r for r in outcome.hosts}
+    assert reports["192.168.214.88"].owed == ["etcd"]
+    assert "kube-apiserver" in reports[MASTER].owed
+    assert reports[NODE].applied is not None and reports[NODE].applied.written  # mode: placed
+    assert stat.S_IMODE((roots[NODE] / "etc/kubernetes/ssl/kubelet.pem").stat().st_mode) == 0o644
+    record = roots[MASTER] / by_address(host_files(spec, new), MASTER).record.lstrip("/")
+    assert stat.S_IMODE(record.stat().st_mode) == 0o600
+
+
+def test_owed_names_accumulate_across_runs(sets, tmp_path) -> None:
+    spec, old, new = sets
+    host = by_address(host_files(spec, new), NODE)
+    before = by_address(host_files(spec, old), NODE)
+    place(host, tmp_path)
+    ssl = tmp_path / "etc/kubernetes/ssl"
+    for name in ("kubelet.pem", "kubelet-key.pem"):  # a renewal of the kubelet's pair alone
+        (ssl / name).write_bytes(before.file(f"/etc/kubernetes/ssl/{name}").content)
+    place(host, tmp_path)
+    assert owed(host, tmp_path) == ["kubelet"]
+    proxy = tmp_path / "etc/kubernetes/kube-proxy.kubeconfig"
+    proxy.write_bytes(before.file("/etc/kubernetes/kube-proxy.kubeconfig").content)
+    inventory = read_inventory(local(tmp_path), host, str(tmp_path))
+    assert inventory.pending == ("kubelet",)
+    change = diff(host, inventory)
+    assert change.pending == ("kubelet",) and change.replaced == ("kube-proxy",)
+    assert change.units(spec.deploy) == ["kubelet.service", "kube-proxy.service"]
+    place(host, tmp_path)
+    assert owed(host, tmp_path) == ["kube-proxy", "kubelet"]  # the union, one a line
+
+
+@pytest.mark.slow
+def test_a_rerun_with_restart_restarts_the_owed_units_though_no_file_changed_and_clears_them(
+    sets, tmp_path
+) -> None:
+    from wizard.jobs.distribution import DistributionRequest, Phase, run_distribution
+
+    spec, old, new = sets
+    roots, client = fake_fleet(tmp_path, spec, new)
+    for host in host_files(spec, old):
+        place(host, roots[host.address])
+    first = run_distribution(DistributionRequest(spec, new), client=client)
+    debts = {r.target.address: r.owed for r in first.hosts}
+    assert [a for a, d in debts.items() if not d] == ["192.168.214.210"]  # the registry: ca.pem
+    log = tmp_path / "restarts.log"
+    request = DistributionRequest(spec, new, restart=True, restart_commands=logging_commands(log))
+    again = run_distribution(request, client=client)
+    restarted: dict[str, list[str]] = {}
+    for line in log.read_text().splitlines():
+        address, unit = line.split()
+        restarted.setdefault(address, []).append(unit)
+    for report in again.hosts:
+        address = report.target.address
+        assert report.diff is not None and report.diff.clean, address  # no file changed
+        assert report.pending == debts[address], address
+        if not debts[address]:
+            assert report.phase is Phase.UNCHANGED and address not in restarted
+            continue
+        units = list(dict.fromkeys(spec.deploy.unit_of(c) for c in debts[address]))
+        assert report.units == units and report.restarted == units, address
+        assert restarted[address] == units, address
+        assert report.phase is Phase.RESTARTED and report.owed == [], address
+        assert owed(report.host, roots[address]) is None, address
+    dry = run_distribution(DistributionRequest(spec, new, dry_run=True), client=client)
+    assert [r.pending for r in dry.hosts] == [[]] * len(dry.hosts)
+    assert [r.units for r in dry.hosts] == [[]] * len(dry.hosts)
+
+
+@pytest.mark.slow
+def test_a_failed_health_check_keeps_the_name_owed(sets, tmp_path) -> None:
+    from wizard.jobs.distribution import DistributionRequest, run_distribution
+
+    spec, old, new = sets
+    roots, client = fake_fleet(tmp_path, spec, new)
+    for host in host_files(spec, old):
+        place(host, roots[host.address])
+    log = tmp_path / "restarts.log"
+    # on the first master the apiserver comes back, the controller-manager never does
+    sick = logging_commands(log, health="test {unit} != kube-controller-manager.service")
+    request = DistributionRequest(spec, new, restart=True, restart_commands=sick)
+    outcome = run_distribution(request, client=client)
+    reports = {r.target.address: r for r in outcome.hosts}
+    master = reports[MASTER]
+    assert "kube-controller-manager.service: not healthy after 2 s" in master.error
+    assert master.restarted == ["kube-apiserver.service"]
+    assert "kube-apiserver" not in master.owed and "kube-controller-manager" in master.owed
+    assert owed(master.host, roots[MASTER]) == sorted(master.owed)
+    for address in ("192.168.214.201", "192.168.214.202", NODE):  # never restarted
+        report = reports[address]
+        assert report.restarted == [] and "not restarted" in report.error, address
+        assert owed(report.host, roots[address]) == sorted(report.owed) and report.owed, address
+    for address in ("192.168.214.88", "192.168.214.89", "192.168.214.90"):
+        assert owed(reports[address].host, roots[address]) is None, address  # etcd came back
+    # the next --restart (now healthy) restarts what is still owed and nothing else
+    log.unlink()
+    request = DistributionRequest(spec, new, restart=True, restart_commands=logging_commands(log))
+    done = run_distribution(request, client=client)
+    assert all(r.ok and r.owed == [] for r in done.hosts)
+    lines = log.read_text().splitlines()
+    assert f"{MASTER} kube-apiserver.service" not in lines
+    assert f"{MASTER} kube-controller-manager.service" in lines
+    assert not any(line.endswith("etcd.service") for line in lines)
+
+
+def test_the_dry_run_and_json_say_what_each_host_owes(sets, tmp_path, capsys) -> None:
+    from wizard.cli.distribute import _print_outcome
+    from wizard.jobs.distribution import DistributionRequest, outcome_to_json, run_distribution
+
+    spec, old, new = sets
+    roots, client = fake_fleet(tmp_path, spec, new)
+    place(by_address(host_files(spec, old), NODE), roots[NODE])
+    hosts = ("node-1", MASTER)
+    run_distribution(DistributionRequest(spec, new, hosts=hosts), client=client)
+    outcome = run_distribution(DistributionRequest(spec, new, hosts=hosts, dry_run=True),
+                               client=client)  # fmt: skip
+    _print_outcome(outcome, prune=False)
+    out = capsys.readouterr().out
+    assert (
+        "192.168.214.101 (node-1) — node: has its files, needs restart (placed earlier, not "
+        "restarted)\n"
+    ) in out
+    assert "  needs restart (placed earlier, not restarted): kubelet, kube-proxy\n" in out
+    assert "  restarts needed: kubelet.service, kube-proxy.service (run with --restart)" in out
+    [master] = [block for block in out.split("\n\n") if block.startswith(MASTER)]
+    assert "needs restart" not in master  # its files were new: nothing served an old one
+    document = outcome_to_json(outcome)
+    by = {h["address"]: h for h in document["hosts"]}
+    assert by[NODE]["pending"] == by[NODE]["owed"] == ["kubelet", "kube-proxy"]
+    assert by[NODE]["units"] == ["kubelet.service", "kube-proxy.service"]
+    assert by[MASTER]["pending"] == by[MASTER]["owed"] == []
+
+
+def test_a_record_with_other_words_in_it_owes_only_known_components(sets, tmp_path) -> None:
+    spec, _, new = sets
+    host = by_address(host_files(spec, new), NODE)
+    place(host, tmp_path)
+    record = tmp_path / host.record.lstrip("/")
+    record.write_text("kubelet\n$(reboot)\n\nkubelet\nkube-proxy")  # no final newline
+    inventory = read_inventory(local(tmp_path), host, str(tmp_path))
+    assert inventory.pending == ("kubelet", "kube-proxy")
+    assert diff(host, inventory).units(spec.deploy) == ["kubelet.service", "kube-proxy.service"]
+
+
+def test_a_host_whose_apply_failed_is_said_to_owe_what_it_may_have_replaced(sets, tmp_path) -> None:
+    from wizard.jobs.distribution import DistributionRequest, Phase, run_distribution
+
+    spec, old, new = sets
+    root = tmp_path / NODE
+    place(by_address(host_files(spec, old), NODE), root)
+
+    class Failing(FakeClient):
+        def run(self, target, script, **kwargs) -> RemoteResult:
+            if "kcw-journal.part" in script:  # the apply: the connection drops mid-way
+                return RemoteResult(1, b"", "kcw: cannot rename into /etc/kubernetes/ssl/x")
+            return super().run(target, script, **kwargs)
+
+    fake = Failing({NODE: root}, set())
+
+    @contextmanager
+    def client(settings, targets) -> Iterator[FakeClient]:
+        yield fake
+
+    outcome = run_distribution(DistributionRequest(spec, new, hosts=(NODE,)), client=client)
+    [report] = outcome.hosts
+    assert report.phase is Phase.FAILED and report.applied is None
+    assert report.owed == ["kubelet", "kube-proxy"]  # it may have: told, not hidden

@@ -146,6 +146,11 @@ def test_check_is_clean_on_a_fresh_lab_then_names_each_planted_drift(running: Cl
     assert code == 0, document
     code, document, _, _ = product(running, "check")
     assert (code, problems(document)) == (0, set()), document["findings"]
+    # the repair replaced etcd-1's stale certificate without a restart: etcd-1 owes one (an
+    # info — the chmod and the missing file replaced nothing a process serves)
+    owed = {(f["node"].split()[0], f["severity"]) for f in document["findings"]
+            if f["check"] == "restart-owed"}  # fmt: skip
+    assert owed == {(E1.address, "info")}, document["findings"]
 
 
 def test_probe_is_clean_then_names_exactly_the_component_renewed_but_not_restarted(
@@ -168,14 +173,22 @@ def test_probe_is_clean_then_names_exactly_the_component_renewed_but_not_restart
         cwd=str(Path(__file__).resolve().parents[2]),
     )  # fmt: skip
     assert renew.returncode == 0, renew.stdout + renew.stderr
-    out = running.out
-    running.lab.write(N1, cert_at, (out / cert).read_text())
-    running.lab.write(N1, key_at, (out / key).read_text(), mode=0o600)
+    # placed by distribute without --restart: node-1 owes exactly its kubelet's restart
+    code, placed = distribute(running.lab, running.out.parent, "--hosts", N1.name)
+    assert code == 0, placed
+    [report] = placed["hosts"]
+    assert report["owed"] == ["kubelet"] and report["restarted"] == [], report
+    assert sorted(f["destination"] for f in report["files"] if f["status"] == "changed") == sorted(
+        (cert_at, key_at)
+    ), report
     code, document, _, _ = product(running, "probe")
     assert code == 2
     assert problems(document) == {
         (N1.address, f"kubelet https://{N1.address}:10250", "served-not-file")
     }, document["findings"]
+    mismatched = {(f["node"].split()[0], f["path"].split()[0]) for f in document["findings"]
+                  if f["check"] == "served-not-file"}  # fmt: skip
+    assert mismatched == {(N1.address, "kubelet")} and "kubelet" in report["owed"]
     message = next(f["message"] for f in document["findings"] if f["check"] == "served-not-file")
     assert "renewed but not restarted" in message and "kubelet.service" in message
 

@@ -469,10 +469,30 @@ def test_distribute_restart_restarts_real_systemd_units_one_host_at_a_time(
         renewed = product(lab, "renew", "-c", str(work / "cluster.toml"), "-o", str(out),
                           "--only", "kubernetes")  # fmt: skip
         assert renewed.returncode == 0, renewed.stdout + renewed.stderr
+        # placed without --restart: nothing restarts, and each host owes exactly the
+        # components reading the replaced pair
+        code, placed = distribute(lab, work)
+        assert code == 0, placed
+        owes = {h["address"]: h["owed"] for h in placed["hosts"]}
+        assert owes == {
+            h.address: [units[h].removesuffix(".service")] if h in units else [] for h in PLANNED
+        }, owes
+        assert {h: _main_pid(lab, h, u) for h, u in units.items()} == before
+        # probe right away: every "served ≠ file" is on a component its host owes (etcd and
+        # kube-apiserver may already serve the new file: they re-read it — FINDINGS 10)
+        started = time.monotonic()
+        mismatched = served_not_file(classic)
+        print(f"\nprobe after distribute without --restart ({time.monotonic() - started:.1f} s): "
+              f"{len(mismatched)} served ≠ file: {sorted(mismatched)}")  # fmt: skip
+        assert mismatched <= owed_endpoints(owes), (mismatched, owes)
         started = time.monotonic()
         code, document = distribute(lab, work, "--restart")
         seconds = time.monotonic() - started
         assert code == 0, document
+        # no file changed: the owed units are what restarted, and nothing is owed any more
+        assert all(f["status"] == "unchanged" for h in document["hosts"] for f in h["files"])
+        assert {h["address"]: h["pending"] for h in document["hosts"]} == owes
+        assert all(h["owed"] == [] for h in document["hosts"]), document
         restarted = {h["address"]: h["restarted"] for h in document["hosts"]}
         for host in PLANNED:
             assert restarted[host.address] == ([units[host]] if host in units else []), json.dumps(
@@ -512,9 +532,52 @@ def test_distribute_restart_restarts_real_systemd_units_one_host_at_a_time(
             assert result.returncode == 0, result.stderr
             assert _same_certificate(served, out / "kubernetes.pem"), master.name
         cluster.wait_apiservers(cluster.admin)
+        left = served_not_file(classic)
+        print(f"probe after distribute --restart: {len(left)} served ≠ file")
+        assert left == set(), left
+        code, dry = distribute(lab, work, "--dry-run")
+        assert code == 0 and all(h["pending"] == [] for h in dry["hosts"]), dry
     finally:
         for item in hosts:
             stop_systemd(lab, item)
+
+
+PURPOSES = {"apiserver": "kube-apiserver", "etcd client": "etcd", "etcd peer": "etcd"}
+
+
+def served_not_file(classic: Classic) -> set[tuple[str, str]]:
+    """probe --json of the etcd members, masters and the VIP: (host address or "VIP", component)
+    of each "served ≠ file" finding. Every etcd and apiserver endpoint must have answered with
+    a certificate (an unreachable one would make "none served ≠ file" say nothing)."""
+    only = [a for h in [*ETCD, *MASTERS] for a in ("--hosts", h.address)] + ["--hosts", VIP]
+    result = product(classic.cluster.lab, "probe", "-c", str(classic.work / "cluster.toml"),
+                     "-o", str(classic.cluster.out), "--json", *only, timeout=180)  # fmt: skip
+    try:
+        document = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        raise AssertionError(f"probe: no JSON\n{result.stdout}\n{result.stderr}") from None
+    answered = {r["path"] for r in document["files"] if r.get("serial")}
+    wanted = {f"apiserver https://{h.address}:6443" for h in MASTERS} | {
+        f"etcd {kind} https://{h.address}:{port}"
+        for h in ETCD
+        for kind, port in (("client", 2379), ("peer", 2380))
+    }
+    assert wanted <= answered, (sorted(wanted - answered), document["findings"])
+    found = set()
+    for finding in document["findings"]:
+        if finding["check"] == "served-not-file":
+            purpose = finding["path"].split(" https://")[0]
+            node = "VIP" if finding["node"].startswith("VIP") else finding["node"].split()[0]
+            found.add((node, PURPOSES.get(purpose, purpose)))
+    return found
+
+
+def owed_endpoints(owes: dict[str, list[str]]) -> set[tuple[str, str]]:
+    """(host, component) owed, and the VIP's apiserver when any master owes its restart."""
+    owed = {(address, c) for address, names in owes.items() for c in names}
+    if any("kube-apiserver" in owes.get(m.address, []) for m in MASTERS):
+        owed.add(("VIP", "kube-apiserver"))
+    return owed
 
 
 def _state(lab: Lab, host: Host) -> str:

@@ -238,10 +238,46 @@ def test_after_a_renew_only_the_changed_files_go_and_restarts_roll_one_host_at_a
         assert not pairs_match(lab, host, certificate_pairs(planned))
 
 
+def owed_on(lab: Lab, work: Path) -> dict[str, list[str]]:
+    """Each planned host's restart record (distribute's .kcw-restart), read in its namespace."""
+    from wizard.fleet.distribute import host_files
+    from wizard.spec import load_spec
+
+    hosts = host_files(load_spec(work / "cluster.toml"), work / "certs")
+    found = {}
+    for host in hosts:
+        [lab_host] = [h for h in PLANNED if h.address == host.address]
+        read = lab.run(lab_host, "cat", host.record)
+        found[host.address] = read.stdout.split() if read.returncode == 0 else []
+    return found
+
+
+def readers_of_changed(work: Path, before: dict[str, dict], after: dict[str, dict]):  # noqa: ANN201
+    """From the plan's readers: per host, the restartable components of the files whose sha256
+    differs between two `on_host` readings (address → path → (sha256, mode))."""
+    from wizard.catalog import RESTARTS
+    from wizard.fleet.distribute import host_files
+    from wizard.spec import load_spec
+
+    result = {}
+    for host in host_files(load_spec(work / "cluster.toml"), work / "certs"):
+        readers = {
+            c
+            for f in host.files
+            if before[host.address].get(f.destination, ("",))[0]
+            not in ("", after[host.address].get(f.destination, ("",))[0])
+            for c in f.readers
+            if c in RESTARTS
+        }
+        result[host.address] = sorted(readers)
+    return result
+
+
 def test_a_distribute_killed_midway_is_completed_by_the_next_run(placed) -> None:
     work, cluster, plan, *_ = placed
     once_on_complete(cluster)
     lab = cluster.lab
+    before = {h.address: on_host(lab, h) for h in PLANNED}
     renewed = product(lab, "renew", "-c", str(work / "cluster.toml"), "-o", str(work / "certs"),
                       "--only", "kubernetes", "--only", "kubelet-node-1")  # fmt: skip
     assert renewed.returncode == 0, renewed.stdout + renewed.stderr
@@ -256,15 +292,29 @@ def test_a_distribute_killed_midway_is_completed_by_the_next_run(placed) -> None
     if popen.poll() is None:
         popen.send_signal(signal.SIGKILL)
     popen.communicate(timeout=60)
+    killed_record = owed_on(lab, work)
     code, document = distribute(lab, work)
     assert code == 0, (delay, document)
     for host in PLANNED:
         planned = next(p for p in plan["hosts"] if p["address"] == host.address)
-        found = {p: v for p, v in on_host(lab, host).items() if "/backup-" not in p}
+        found = {
+            p: v
+            for p, v in on_host(lab, host).items()
+            if "/backup-" not in p and not p.endswith("/.kcw-restart")
+        }
         assert sorted(found) == sorted(f["destination"] for f in planned["files"]), delay
         assert not pairs_match(lab, host, certificate_pairs(planned)), delay
+    # nobody restarted: each host owes exactly the readers of the files the renewal replaced,
+    # whether the killed run or the rerun placed them
+    expected = readers_of_changed(work, before, {h.address: on_host(lab, h) for h in PLANNED})
+    record = owed_on(lab, work)
+    assert record == expected, (delay, killed_record)
+    assert expected[ETCD[0].address] == ["etcd"] and expected[NODES[0].address] == ["kubelet"]
+    assert {h["address"]: sorted(h["owed"]) for h in document["hosts"]} == record, delay
+    print(f"\nkilled after {delay:.2f} s: record then {killed_record}; after the rerun {record}")
     code, again = distribute(lab, work)
     assert {h["phase"] for h in again["hosts"]} == {"unchanged"}, delay
+    assert {h["address"]: sorted(h["pending"]) for h in again["hosts"]} == record
 
 
 def test_ansible_check_mode_agrees_each_host_has_its_files_and_sees_a_wrong_mode(

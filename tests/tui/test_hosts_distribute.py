@@ -190,3 +190,54 @@ async def test_esc_cancels_the_run_and_the_hosts_not_started_say_so(
         assert status(screen).startswith("cancelled — ")
         assert not list((tmp_path / "hosts" / M1).rglob("*.pem"))  # never written
         assert hosts.seen.count(M1) == 1  # read for the diff, never again
+
+
+@pytest.mark.slow
+async def test_a_host_that_owes_a_restart_says_so_and_r_restarts_only_that(
+    fleet: FleetSet, tmp_path: Path
+) -> None:
+    """node-1's kubelet pair was renewed and placed without a restart (the CLI's job): the
+    Hosts screen's diff says `needs restart`, the question offers the restart though no file
+    changes, and `r` restarts the kubelet alone and clears it."""
+    log = tmp_path / "restarts.log"
+    spec = spec_for(fleet, log)
+    hosts = LocalHosts(tmp_path / "hosts")
+    assert all(r.ok for r in run_distribution(DistributionRequest(spec, fleet.out),
+                                              client=hosts.factory()).hosts)  # fmt: skip
+    ssl = tmp_path / "hosts" / N1 / "etc/kubernetes/ssl"
+    (ssl / "kubelet.pem").write_bytes(fleet.older("kubelet-node-1.pem"))
+    outcome = run_distribution(DistributionRequest(spec, fleet.out), client=hosts.factory())
+    assert [r.owed for r in outcome.hosts if r.owed] == [["kubelet"]]
+    assert not log.exists()
+    app = wizard(spec)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = HostsScreen(spec, fleet.out, client=hosts.factory())
+        await app.push_screen(screen)
+        await pilot.press("d")
+        await until_idle(pilot, screen)
+        assert isinstance(app.screen, DistributeDialog)
+        question = str(app.screen.query_one(".dialog-text", Static).render())
+        assert (
+            f"{N1} (node-1): needs restart (placed earlier, not restarted)\n"
+            "    restarts: kubelet.service"
+        ) in question
+        assert app.screen.title_text == "Distribute to 1 of 8 hosts?"
+        assert cell(screen, N1) == "⚠ needs restart"
+        assert cell(screen, M1) == "✓ has its files"
+        await pilot.press("escape")  # nothing yet: the detail says what is owed
+        await pilot.pause()
+        words = await detail_of(pilot, screen, N1)
+        assert "needs restart (placed earlier, not restarted): kubelet\n" in words
+        assert "restarts needed: kubelet.service" in words
+        await pilot.press("d")
+        await until_idle(pilot, screen)
+        await pilot.press("r")
+        await pilot.pause()
+        await until_idle(pilot, screen)
+        assert cell(screen, N1) == "✓ restarted"
+        assert cell(screen, M1) == "✓ has its files"
+        await pilot.press("d")  # owed no more: no question
+        await until_idle(pilot, screen)
+        assert isinstance(app.screen, HostsScreen)
+        assert cell(screen, N1) == "✓ has its files"
+    assert log.read_text().splitlines() == [f"{N1} kubelet.service"]

@@ -28,8 +28,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "atomically (temporary name, fsync, rename; a key and its certificate back to back). "
         "A run that was interrupted is completed by the next. The restarts each host needs are "
         "listed, and run only with --restart (etcd members and masters one at a time, each "
-        "waited for). Exit code: 0 done, 1 refused, 2 some hosts failed or were unreachable, "
-        "130 interrupted.",
+        "waited for); a host remembers the ones not run (needs restart: placed earlier, not "
+        "restarted) until a --restart finds them healthy. Exit code: 0 done, 1 refused, 2 some "
+        "hosts failed or were unreachable, 130 interrupted.",
     )
     add_spec_arguments(distribute)
     distribute.add_argument(
@@ -43,8 +44,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     distribute.add_argument(
         "--restart",
         action="store_true",
-        help="restart the units that read a changed file ([deploy.units], restart_command), "
-        "etcd members and masters one at a time, waiting for health",
+        help="restart the units that read a changed file, and those an earlier run placed "
+        "files for without restarting ([deploy.units], restart_command), etcd members and "
+        "masters one at a time, waiting for health",
     )
     distribute.add_argument(
         "--prune",
@@ -162,6 +164,7 @@ def _export(args: argparse.Namespace, spec: object, hosts: tuple[str, ...]) -> i
 
 def _print_outcome(outcome: DistributionOutcome, prune: bool, files: str = "") -> None:
     from wizard.fleet.distribute import Status
+    from wizard.fleet.inventory import OWED
 
     for report in outcome.hosts:
         print(_host_title(report))
@@ -181,6 +184,8 @@ def _print_outcome(outcome: DistributionOutcome, prune: bool, files: str = "") -
             for mark in report.diff.interrupted:
                 print(f"  {'interrupted':<16} {mark} — an earlier run stopped here; this run "
                       "completes it")  # fmt: skip
+        if report.pending:
+            print(f"  {OWED}: {', '.join(report.pending)}")
         applied = report.applied
         if applied is not None:
             for path in applied.repaired:
@@ -207,10 +212,14 @@ def _print_outcome(outcome: DistributionOutcome, prune: bool, files: str = "") -
 
 
 def _host_title(report: HostReport) -> str:
+    from wizard.fleet.inventory import OWED
+
     roles = ", ".join(report.host.roles)
     state = report.phase.value
     if report.diff is not None and report.diff.clean and report.applied is None:
         state = "has its files" if report.ok else state
+        if report.ok and report.pending and not report.restarted:
+            state += f", {OWED}"
     return f"{report.target.label} — {roles}: {state}"
 
 

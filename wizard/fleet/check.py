@@ -5,6 +5,13 @@ different, stale (an older certificate of the same subject), extra key material 
 the admin key where the plan puts none), wrong mode or owner, a key beside a certificate it
 does not match. The answer is a `Review` with a node on every record and finding, so `check`
 prints through review's own table, --json and --format code, with a NODE column.
+
+A host whose restart record (wizard.fleet.inventory.RESTART_RECORD) names components gets an
+`info` finding, `restart-owed` — "needs restart (placed earlier, not restarted)". Not a
+warning: the files are right, which is what `check` judges; the record is the wizard's memory
+of a restart it did not run, and cannot know of one done by hand since (`systemctl restart`
+after reading "restarts needed"), so it must not fail a check that is otherwise clean. What a
+process really serves is `probe`'s to say (served ≠ file is an error there).
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from cryptography import x509
 from wizard.deploy import DeploySettings
 from wizard.expiry import WARN_DAYS, days_until
 from wizard.fleet.inventory import (
+    OWED,
+    RESTART_RECORD,
     DeployedFile,
     ExpectedFile,
     HostExpectation,
@@ -30,6 +39,7 @@ from wizard.fleet.inventory import (
     certificates_in,
     expected_files,
     read_inventory,
+    record_directory,
     scanned_directories,
 )
 from wizard.fleet.ssh import HostOutcome, SshClient, Target, for_each_host, targets_of
@@ -180,7 +190,24 @@ def compare_host(
             say(record.path, "error", "expired", f"expired {-left} days ago on this host")
         elif left <= warn_days:
             say(record.path, "warning", "expiring", f"expires in {left} days on this host")
+    if inventory.pending:
+        _restart_owed(expectation, inventory.pending, settings, say)
     return check
+
+
+def _restart_owed(
+    expectation: HostExpectation, pending: Sequence[str], settings: DeploySettings, say: Say
+) -> None:
+    record = f"{record_directory(f.destination for f in expectation.files)}/{RESTART_RECORD}"
+    units = ", ".join(dict.fromkeys(settings.unit_of(c) for c in pending))
+    say(
+        record,
+        "info",
+        "restart-owed",
+        f"{OWED}: {', '.join(pending)} — distribute "
+        "replaced files they read and has not restarted them since; probe shows what they "
+        f"serve, distribute --restart restarts {units}",
+    )
 
 
 Say = Callable[[str, Severity, str, str], None]

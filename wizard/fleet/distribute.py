@@ -21,6 +21,15 @@ a master — checked here again, whatever the plan says. Two round trips per hos
    mismatched. Files already as planned are never touched; directories that exist are never
    chmodded or chowned (a lab host's / is the machine's own); missing ones are made 0755, or
    0700 when they hold only keys.
+3. The restarts owed: before the first rename, the apply adds to the host's restart record
+   (``.kcw-restart``, beside the journal in the plan's shallowest directory; written to a
+   temporary name, synced, renamed) every component reading a file whose content it replaces —
+   a new file replaces nothing a process could still serve, a mode or owner change does not
+   change what is served. The names accumulate across runs; the restart script removes a name
+   only once its unit was restarted and found healthy. So a run killed anywhere, or one without
+   ``--restart``, leaves a record that names at least every component still serving an old
+   file (at worst one more: killed after the record, before the rename), and the next
+   ``distribute --restart`` restarts them even when no file changed.
 
 The transport is a function (script, stdin) → RemoteResult: SSH for real hosts, ``sh`` with
 a root prefix for the tests, so the very same script is what the tests run.
@@ -33,7 +42,7 @@ import hashlib
 import posixpath
 import re
 import shlex
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,7 +52,14 @@ from cryptography.hazmat.primitives import serialization
 from wizard.catalog import RESTARTS, concrete_entries, files_of, get_profile
 from wizard.deploy import DeploySettings
 from wizard.distribution import HostPlan, content_on_host, plan_distribution
-from wizard.fleet.inventory import INVENTORY_SCRIPT, HostInventory, parse_inventory, request_of
+from wizard.fleet.inventory import (
+    INVENTORY_SCRIPT,
+    RESTART_RECORD,
+    HostInventory,
+    parse_inventory,
+    record_directory,
+    request_of,
+)
 from wizard.fleet.ssh import RemoteResult
 from wizard.pki import parse_private_key, public_key_bytes
 from wizard.spec import ClusterSpec
@@ -108,6 +124,17 @@ class HostFiles:
     def file(self, destination: str) -> FileToPlace | None:
         """The planned file at a destination, or None."""
         return next((f for f in self.files if f.destination == destination), None)
+
+    @property
+    def record(self) -> str:
+        """The host's record of owed restarts (wizard.fleet.inventory.RESTART_RECORD)."""
+        return f"{record_directory(f.destination for f in self.files)}/{RESTART_RECORD}"
+
+    def records(self) -> list[str]:
+        """Every place a record may be (the plan's directories): the inventory reads them all
+        and a healthy restart clears its name from each, so a plan that moved keeps its debt."""
+        folders = sorted({posixpath.dirname(f.destination) for f in self.files})
+        return [f"{folder}/{RESTART_RECORD}" for folder in folders]
 
     def directories(self) -> list[str]:
         """The directories of the destinations, and every missing one's parents, shallow first."""
@@ -279,6 +306,7 @@ class Inventory:
     files: dict[str, Deployed] = field(default_factory=dict)
     not_files: tuple[str, ...] = ()  # a directory or other non-file where a file goes
     interrupted: tuple[str, ...] = ()  # journals and temporary files of a run that stopped
+    pending: tuple[str, ...] = ()  # components owing a restart (placed earlier, not restarted)
 
 
 def _prelude(root: str) -> str:
@@ -323,7 +351,7 @@ def inventory_of(host: HostFiles, found: HostInventory) -> Inventory:
                     "shasum or openssl; install coreutils there and run again"
                 )
         files[path] = Deployed(same, item.mode or 0, item.owner, item.group)
-    return Inventory(files, tuple(not_files), found.interrupted)
+    return Inventory(files, tuple(not_files), found.interrupted, found.pending)
 
 
 def read_inventory(run: RunScript, host: HostFiles, root: str = "") -> Inventory:
@@ -372,6 +400,7 @@ class FileChange:
     status: Status
     reason: str = ""
     planned: FileToPlace | None = None
+    replaces: bool = False  # the host has other bytes there (not just another mode or owner)
 
 
 @dataclass(frozen=True)
@@ -381,6 +410,7 @@ class HostDiff:
     host: HostFiles
     changes: tuple[FileChange, ...]
     interrupted: tuple[str, ...] = ()
+    pending: tuple[str, ...] = ()  # owed by earlier runs: placed earlier, not restarted
 
     def with_status(self, *statuses: Status) -> list[FileChange]:
         """The changes of these statuses, in destination order."""
@@ -408,14 +438,31 @@ class HostDiff:
             self.interrupted
         )
 
-    def units(self, settings: DeploySettings) -> list[str]:
-        """The systemd units to restart for the new and changed files, in start order."""
-        components: list[str] = []
+    @property
+    def replaced(self) -> tuple[str, ...]:
+        """The components reading a file whose content this run replaces: what the apply
+        adds to the host's restart record, in start order."""
+        readers = {
+            c for change in self.changes if change.replaces and change.planned
+            for c in change.planned.readers
+        }  # fmt: skip
+        return tuple(c for c in RESTARTS if c in readers)
+
+    def restart_plan(self, settings: DeploySettings) -> dict[str, list[str]]:
+        """unit → the components it runs, for the new and changed files and the restarts
+        owed by earlier runs, in start order (two components may share a unit)."""
+        components = set(self.pending)
         for placed in self.to_write:
-            components += [c for c in placed.readers if c in RESTARTS]
-        order = list(RESTARTS)
-        unique = sorted(set(components), key=order.index)
-        return [settings.unit_of(c) for c in unique]
+            components.update(c for c in placed.readers if c in RESTARTS)
+        plan: dict[str, list[str]] = {}
+        for component in (c for c in RESTARTS if c in components):
+            plan.setdefault(settings.unit_of(component), []).append(component)
+        return plan
+
+    def units(self, settings: DeploySettings) -> list[str]:
+        """The systemd units to restart for the new and changed files and the restarts owed
+        by earlier runs, in start order."""
+        return list(self.restart_plan(settings))
 
 
 def diff(host: HostFiles, inventory: Inventory) -> HostDiff:
@@ -439,14 +486,16 @@ def diff(host: HostFiles, inventory: Inventory) -> HostDiff:
         if (found.owner, found.group) != (host.owner, host.group):
             reasons.append(f"owner {found.owner}:{found.group} → {host.owner}:{host.group}")
         status = Status.CHANGED if reasons else Status.UNCHANGED
-        changes.append(FileChange(placed.destination, status, ", ".join(reasons), placed))
+        changes.append(
+            FileChange(placed.destination, status, ", ".join(reasons), placed, not found.same)
+        )
     for destination in host.foreign:
         if destination in inventory.files:
             reason = "not in this host's plan"
             if destination in host.ca_keys and not host.is_master:
                 reason = "a CA key does not belong on a host that is not a master"
             changes.append(FileChange(destination, Status.REMOVED, reason))
-    return HostDiff(host, tuple(changes), inventory.interrupted)
+    return HostDiff(host, tuple(changes), inventory.interrupted, inventory.pending)
 
 
 # --- the apply -----------------------------------------------------------------------------------
@@ -463,6 +512,7 @@ class ApplyResult:
     repaired: tuple[str, ...] = ()  # renames an interrupted run left, finished first
     created: tuple[str, ...] = ()  # directories made
     steps: int = 0  # the points where a power cut could stop it (the kill tests' range)
+    owed: tuple[str, ...] = ()  # components added to the host's restart record
 
 
 def apply_script(root: str = "", *, kill_at: int | None = None) -> str:
@@ -488,6 +538,8 @@ flush() { sync -- "$@" 2>/dev/null || sync; }
 renames=""
 removes=""
 wants=""
+record=""
+owed=""
 read -r tag OWNER STAMP || fail "no payload"
 [ "$tag" = "H" ] || fail "bad payload header"
 while read -r tag a b c d; do
@@ -507,7 +559,10 @@ while read -r tag a b c d; do
       flush "$dir"; step
       rm -f -- "$dir/.kcw-journal"
     fi
-    for t in "$dir"/.kcw-new.*; do [ ! -e "$t" ] || rm -f -- "$t"; done
+    for t in "$dir"/.kcw-new.* "$dir/.kcw-restart.part"; do [ ! -e "$t" ] || rm -f -- "$t"; done
+    ;;
+  O)  # record component: a component owed a restart once this run replaces its file
+    record="$ROOT$a"; owed="$owed $b"
     ;;
   D)  # a directory: made when missing, never changed when there
     p="$ROOT$b"
@@ -563,6 +618,15 @@ for r in $removes; do
   if [ -e "$p" ] && [ "$how" = "backup" ]; then backup "$p"; fi
 done
 if [ -n "$backed" ]; then step; flush $backed; fi
+# the restarts owed, added to the record (atomically) before anything is renamed
+if [ -n "$owed" ] && [ -n "$todo" ]; then
+  { if [ -f "$record" ]; then cat -- "$record"; fi; for o in $owed; do echo "$o"; done; } |
+    sort -u > "$record.part" || fail "cannot write $record.part"
+  step; flush "$record.part"
+  mv -f -- "$record.part" "$record" || fail "cannot write $record"
+  flush "$(dirname -- "$record")"
+  echo "O $owed"
+fi
 # the journal of the renames, in every directory, before the first rename
 dirs=""
 for r in $todo; do
@@ -602,6 +666,8 @@ def apply_payload(
     out = [f"H {host.owner}:{host.group} {stamp}\n".encode()]
     for placed in host.files:
         out.append(f"W {placed.sha256} {placed.destination}\n".encode())
+    for component in change.replaced:
+        out.append(f"O {host.record} {component}\n".encode())
     for directory in host.directories():
         out.append(f"J {directory}\n".encode())
     for directory in host.directories():
@@ -626,9 +692,12 @@ def parse_apply(stdout: bytes) -> ApplyResult:
     seen: dict[str, list[str]] = {k: [] for k in "WKXBPC"}
     finished = False
     steps = 0
+    owed: list[str] = []
     for line in stdout.decode(errors="replace").splitlines():
         if line == "done":
             finished = True
+        elif line.startswith("O "):
+            owed += line[2:].split()
         elif line.startswith("steps ") and line[6:].isdigit():
             steps = int(line[6:])
         elif line[:2] in {f"{k} " for k in seen}:
@@ -643,6 +712,7 @@ def parse_apply(stdout: bytes) -> ApplyResult:
         tuple(seen["P"]),
         tuple(seen["C"]),
         steps,
+        tuple(owed),
     )
 
 
@@ -687,9 +757,37 @@ class RestartCommands:
         )
 
 
-def restart_script(units: Sequence[str], commands: RestartCommands) -> str:
-    """Restart each unit in turn and wait until it is healthy (the apiserver: /readyz too)."""
-    lines = ["set -u"]
+_CLEAR = r"""
+cleared() {  # component…: out of every restart record (atomically) once its unit is healthy
+  pats=""; for c in "$@"; do pats="$pats -e $c"; done
+  for rec in $records; do
+    r="$ROOT$rec"
+    [ -f "$r" ] || continue
+    (umask 077; grep -v -x $pats -- "$r" > "$r.part")
+    if [ -s "$r.part" ]; then
+      sync -- "$r.part" 2>/dev/null || sync; mv -f -- "$r.part" "$r"
+    else
+      rm -f -- "$r.part" "$r"
+    fi
+    sync -- "$(dirname -- "$r")" 2>/dev/null || sync
+  done
+}
+"""
+
+
+def restart_script(
+    units: Sequence[str],
+    commands: RestartCommands,
+    *,
+    clears: Mapping[str, Sequence[str]] | None = None,
+    records: Sequence[str] = (),
+    root: str = "",
+) -> str:
+    """Restart each unit in turn and wait until it is healthy (the apiserver: /readyz too);
+    then take the unit's components (`clears`) out of the host's restart `records`."""
+    lines = [_prelude(root).rstrip("\n")]
+    if clears and records:
+        lines += [f"records={shlex.quote(' '.join(records))}", _CLEAR.strip("\n")]
     tries = max(1, commands.wait_seconds // 2)
     for unit in units:
         quoted = shlex.quote(unit)
@@ -709,22 +807,46 @@ def restart_script(units: Sequence[str], commands: RestartCommands) -> str:
             f"{commands.wait_seconds} s' >&2; exit 3; fi",
             "  sleep 2",
             "done",
-            f"echo 'healthy {unit}'",
         ]
+        owed = (clears or {}).get(unit, ()) if records else ()
+        if owed:
+            lines.append("cleared " + " ".join(shlex.quote(c) for c in owed))
+        lines.append(f"echo 'healthy {unit}'")
     return "\n".join(lines) + "\n"
 
 
 def restart(
-    run: RunScript, host: HostFiles, units: Sequence[str], commands: RestartCommands
+    run: RunScript,
+    host: HostFiles,
+    units: Sequence[str],
+    commands: RestartCommands,
+    *,
+    clears: Mapping[str, Sequence[str]] | None = None,
+    root: str = "",
 ) -> list[str]:
-    """Restart the units on one host, each waited for; returns the units found healthy."""
+    """Restart the units on one host, each waited for; returns the units found healthy. With
+    `clears` (unit → components, HostDiff.restart_plan), each healthy unit's components are
+    taken out of the host's restart record; an unhealthy one's stay owed."""
     if not units:
         return []
-    result = run(restart_script(units, commands), b"")
+    script = restart_script(units, commands, clears=clears, records=host.records(), root=root)
+    result = run(script, b"")
     healthy = [
         line[len("healthy ") :]
         for line in result.stdout.decode(errors="replace").splitlines()
         if line.startswith("healthy ")
     ]
-    _raise_for(result, host, f"restarting {', '.join(u for u in units if u not in healthy)}")
+    try:
+        _raise_for(result, host, f"restarting {', '.join(u for u in units if u not in healthy)}")
+    except DistributeError as error:
+        raise RestartFailed(str(error), healthy) from None
     return healthy
+
+
+class RestartFailed(DistributeError):
+    """A unit did not restart or come back healthy; `healthy` are those before it that did
+    (their names are off the host's restart record, the others' stay)."""
+
+    def __init__(self, message: str, healthy: Sequence[str]) -> None:
+        super().__init__(message)
+        self.healthy = list(healthy)

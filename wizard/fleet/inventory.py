@@ -24,7 +24,8 @@ beside them are not read).
 It is the one inventory script: `check` reads with it, and so does `distribute` (its diff is
 made from these answers: a public file's sha256, a secret one's ``same``/``differs``), which
 also asks with ``J`` lines for the marks an interrupted run of its apply left (a journal or a
-temporary file: their names only).
+temporary file: their names only) and for the restarts the host owes: the component names in a
+``.kcw-restart`` record there (see RESTART_RECORD), which `check` asks for too.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from wizard.catalog import RESTARTS
 from wizard.distribution import HostPlan, per_host_files, plan_distribution
 from wizard.fleet.ssh import RemoteResult, SshClient, Target
 from wizard.spec import ClusterSpec
@@ -47,6 +49,28 @@ from wizard.store import KEY_MODE, OutputFile
 
 KUBECONFIG_SUFFIXES = (".kubeconfig", ".conf")
 MAX_CERT_BYTES = 262144  # certificate blocks read back from one file
+RESTART_RECORD = ".kcw-restart"
+"""The record of owed restarts a host keeps beside distribute's journal: one component name a
+line (kube-apiserver, etcd, …), each one whose file distribute replaced and which has not been
+restarted and found healthy since. Written by the apply (wizard.fleet.distribute), emptied
+name by name by the restart script, read back by the inventory script."""
+OWED = "needs restart (placed earlier, not restarted)"
+"""What every face says of a host whose record names components."""
+
+
+def record_directory(destinations: Iterable[str]) -> str:
+    """Where a host's restart record lives: the shallowest directory its plan puts a file in
+    (then the first by name), so every run and `check` find it in the same place."""
+    folders = {posixpath.dirname(d) for d in destinations}
+    return min(folders, key=lambda d: (d.count("/"), d), default="")
+
+
+def owed_components(names: Iterable[str]) -> tuple[str, ...]:
+    """The known component names of a record, once each, in start order (anything else in
+    the file is not a component and is left out)."""
+    seen = {n.strip() for n in names}
+    return tuple(c for c in RESTARTS if c in seen)
+
 
 INVENTORY_SCRIPT = r"""
 set -u
@@ -141,6 +165,9 @@ for d in $journals; do
     if [ -e "$f" ] || [ -L "$f" ]; then say I "${f#"$root"}"; fi
   done
   set -f
+  if [ -f "$root$d/.kcw-restart" ]; then
+    head -n 64 "$root$d/.kcw-restart" | while IFS= read -r c || [ -n "$c" ]; do say O "$c"; done
+  fi
 done
 """.replace("MAX_CERT_BYTES", str(MAX_CERT_BYTES))
 
@@ -268,6 +295,7 @@ class HostInventory:
     openssl: bool = False
     hashing: str = ""
     interrupted: tuple[str, ...] = ()  # an interrupted distribute's journals, temporary files
+    pending: tuple[str, ...] = ()  # components the host's restart record says are owed
 
     def get(self, path: str) -> DeployedFile | None:
         """The file read back at a path, or None when it was not asked about."""
@@ -280,11 +308,13 @@ class InventoryError(Exception):
 
 def inventory_request(host: HostExpectation, directories: list[str], root: str = "") -> bytes:
     """The script's stdin for a host: its planned paths (with the expected sha256 of each
-    secret one, for the host to compare), then the directories to scan. `root` is a folder the
-    host's paths are read under (tests: a fake host's tree); paths are reported without it."""
+    secret one, for the host to compare), then the directories to scan, then the plan's own
+    directories (where its restart record is looked for). `root` is a folder the host's paths
+    are read under (tests: a fake host's tree); paths are reported without it."""
+    own = sorted({posixpath.dirname(f.destination) for f in host.files})
     return request_of(
         [(f.destination, f.sha256 if f.secret else None) for f in host.files], directories,
-        root=root,
+        journals=own, root=root,
     )  # fmt: skip
 
 
@@ -350,6 +380,7 @@ def parse_inventory(address: str, output: bytes, planned: set[str]) -> HostInven
     kube: list[bytes] = []
     labels: list[str] = []
     interrupted: list[str] = []
+    owed: list[str] = []
 
     def finish() -> None:
         if current is None:
@@ -381,6 +412,8 @@ def parse_inventory(address: str, output: bytes, planned: set[str]) -> HostInven
             current, pem, kube, labels = {"path": rest}, [], [], []
         elif kind == "I":
             interrupted.append(rest)
+        elif kind == "O":
+            owed.append(rest)
         elif current is None:
             continue
         elif kind == "M":
@@ -414,6 +447,7 @@ def parse_inventory(address: str, output: bytes, planned: set[str]) -> HostInven
         openssl=tools.get("openssl") == "yes",
         hashing="" if tools.get("hash", "none") == "none" else tools.get("hash", ""),
         interrupted=tuple(interrupted),
+        pending=owed_components(owed),
     )
 
 

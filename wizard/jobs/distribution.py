@@ -4,7 +4,10 @@ Both faces call `run_distribution`; progress comes per host through `on_progress
 stops the hosts not started and the commands running (a host stopped mid-apply is finished by
 the next run — see wizard.fleet.distribute). The hosts are reached `parallel` at once; the
 restarts come after every host has its files, etcd members and masters one at a time (each
-waited for), the other hosts together.
+waited for), the other hosts together. A host remembers the restarts it owes (its restart
+record): each report says them (`pending`: placed earlier, not restarted), --restart restarts
+them with the changed files' units even when no file changed, and `owed` is what the host
+still owes after this run.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from wizard.catalog import RESTARTS
 from wizard.deploy import DeploySettings
 from wizard.fleet.distribute import (
     ApplyResult,
@@ -26,6 +30,7 @@ from wizard.fleet.distribute import (
     HostFiles,
     HostUnreachable,
     RestartCommands,
+    RestartFailed,
     RunScript,
     apply,
     diff,
@@ -95,11 +100,27 @@ class HostReport:
     host: HostFiles
     diff: HostDiff | None = None
     applied: ApplyResult | None = None
-    units: list[str] = field(default_factory=list)  # what the changed files need restarted
+    units: list[str] = field(default_factory=list)  # the changed files' and the owed restarts
     restarted: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)  # owed before: placed earlier, not restarted
+    restart_plan: dict[str, list[str]] = field(default_factory=dict)  # unit → its components
     phase: Phase = Phase.WAITING
     error: str = ""
     seconds: float = 0.0
+
+    @property
+    def owed(self) -> list[str]:
+        """The components the host owes a restart after this run: the ones owed before and
+        those whose file this run replaced (when its apply failed: may have replaced), less
+        those restarted and found healthy."""
+        owed = set(self.pending)
+        if self.applied is not None:
+            owed.update(self.applied.owed)
+        elif self.error and self.diff is not None:
+            owed.update(self.diff.replaced)
+        for unit in self.restarted:
+            owed.difference_update(self.restart_plan.get(unit, ()))
+        return [c for c in RESTARTS if c in owed]
 
     @property
     def ok(self) -> bool:
@@ -194,7 +215,9 @@ def run_distribution(
                 say(report, Phase.UNREACHABLE, report.error)
                 return report
             report.diff = diff(report.host, inventory)
-            report.units = report.diff.units(settings)
+            report.restart_plan = report.diff.restart_plan(settings)
+            report.units = list(report.restart_plan)
+            report.pending = list(report.diff.pending)
             if request.dry_run:
                 say(report, Phase.DIFFED, _counts(report.diff))
                 return report
@@ -264,7 +287,13 @@ def _restart_all(
             return ssh.run(report.target, script, stdin=stdin, timeout=600, cancel=cancel)
 
         say(report, Phase.RESTARTING, ", ".join(report.units))
-        report.restarted = restart(run, report.host, report.units, commands)
+        try:
+            report.restarted = restart(
+                run, report.host, report.units, commands, clears=report.restart_plan
+            )
+        except RestartFailed as error:
+            report.restarted = error.healthy  # off the record; the rest stay owed
+            raise
         say(report, Phase.RESTARTED, ", ".join(report.restarted))
         return report
 
@@ -342,6 +371,8 @@ def outcome_to_json(outcome: DistributionOutcome) -> dict[str, object]:
                 "interrupted": list(change.interrupted) if change else [],
                 "units": report.units,
                 "restarted": report.restarted,
+                "pending": report.pending,
+                "owed": report.owed,
                 "written": list(applied.written) if applied else [],
                 "removed": list(applied.removed) if applied else [],
                 "backups": list(applied.backups) if applied else [],

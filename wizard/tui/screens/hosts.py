@@ -26,7 +26,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from wizard.fleet.check import HostCheck, InventoryReader
 from wizard.fleet.distribute import DistributeError, Status
-from wizard.fleet.inventory import HostExpectation, expected_files
+from wizard.fleet.inventory import OWED, HostExpectation, expected_files
 from wizard.fleet.probe import DEFAULT_TIMEOUT, EndpointProbe
 from wizard.fleet.ssh import ssh_client
 from wizard.jobs.checking import CheckRefused, FleetRequest, run_check, run_probe
@@ -72,7 +72,8 @@ PHASE_WORDS = {
 
 
 def distribute_verdict(report: HostReport, dry_run: bool) -> tuple[str, str]:
-    """(severity word, words) for a host's files cell after a distribute or its diff."""
+    """(severity word, words) for a host's files cell after a distribute or its diff; a host
+    owing a restart says `needs restart` (the detail below says what and why)."""
     if report.phase is Phase.CANCELLED:
         return "note", "cancelled"
     if report.phase is Phase.UNREACHABLE:
@@ -84,7 +85,7 @@ def distribute_verdict(report: HostReport, dry_run: bool) -> tuple[str, str]:
         return "note", report.phase.value
     if dry_run:
         if change.clean:
-            return "ok", "has its files"
+            return ("warning", "needs restart") if report.pending else ("ok", "has its files")
         counts = change.counts
         new, changed = counts[Status.NEW.value], counts[Status.CHANGED.value]
         words = (
@@ -95,8 +96,9 @@ def distribute_verdict(report: HostReport, dry_run: bool) -> tuple[str, str]:
     if report.phase is Phase.RESTARTED:
         return "ok", "restarted"
     if report.applied is not None and report.applied.written:
-        return "ok", f"placed {len(report.applied.written)}"
-    return "ok", "has its files"
+        placed = f"placed {len(report.applied.written)}"
+        return ("warning", f"{placed}, needs restart") if report.owed else ("ok", placed)
+    return ("warning", "needs restart") if report.pending else ("ok", "has its files")
 
 
 def verdict(findings: list[Finding], error: str = "") -> tuple[str, str]:
@@ -327,6 +329,8 @@ class HostsScreen(OverWizardScreen[None]):
                 text.append(f"  {'unchanged':<16} {unchanged} files\n")
             for mark in change.interrupted:
                 text.append(f"  interrupted      {mark} — this run completes it\n")
+        if report.pending:
+            text.append(f"  {OWED}: {', '.join(report.pending)}\n")
         if report.restarted:
             text.append(f"  restarted: {', '.join(report.restarted)}\n")
         elif report.units:
@@ -515,7 +519,7 @@ class HostsScreen(OverWizardScreen[None]):
 
     def _ask(self, outcome: DistributionOutcome) -> None:
         """The question after the diff: place, place and restart, or nothing."""
-        work = [r for r in outcome.hosts if r.diff is not None and not r.diff.clean]
+        work = [r for r in outcome.hosts if r.diff is not None and (not r.diff.clean or r.pending)]
         if not work:
             if not outcome.failed:
                 self.set_status("every host has its files — nothing to place")
@@ -523,8 +527,11 @@ class HostsScreen(OverWizardScreen[None]):
         lines = []
         for report in work:
             assert report.diff is not None
-            counts = ", ".join(f"{n} {s}" for s, n in report.diff.counts.items() if n)
-            lines.append(f"{report.target.label}: {counts}")
+            counts = ", ".join(
+                f"{n} {s}" for s, n in report.diff.counts.items() if n and not report.diff.clean
+            )
+            owed = OWED if report.pending else ""
+            lines.append(f"{report.target.label}: {', '.join(filter(None, (counts, owed)))}")
             if report.units:
                 lines.append(f"    restarts: {', '.join(report.units)}")
         for report in outcome.failed:
