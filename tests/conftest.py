@@ -50,7 +50,8 @@ SLOW_FILES = {
     "tests/tui/test_layout_screen.py",
     "tests/tui/test_crashes.py",
 }
-# Single tests of 3 s or more on an idle 2-core machine carry @pytest.mark.slow where they are.
+# Single tests that took 6 s or more on the shared 2-core machine under load (about 3 s idle)
+# carry @pytest.mark.slow where they are.
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
