@@ -18,9 +18,4 @@ _HOMES = {
 
 __all__ = sorted(_HOMES)
 
-
-def __getattr__(name: str) -> object:
-    return _lazy(name)
-
-
-_lazy = lazy_exports(__name__, _HOMES)
+__getattr__ = lazy_exports(__name__, _HOMES)
