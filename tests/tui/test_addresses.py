@@ -9,6 +9,7 @@ from tests.tui.wizard_pilot import paste_into, set_field, type_into, wizard
 from wizard.spec import ClusterSpec
 from wizard.tui.screens.addresses import AddressesScreen
 from wizard.tui.screens.identity import IdentityScreen
+from wizard.tui.widgets.step_indicator import StepIndicator
 
 
 def _messages(app) -> str:
@@ -20,8 +21,8 @@ async def test_opens_on_step_one_with_the_guide_prefilled() -> None:
     app = wizard()
     async with app.run_test(size=(100, 32)):
         assert isinstance(app.screen, AddressesScreen)
-        current = app.screen.query_one(".step-label.-current")
-        assert "1 Addresses" in str(current.render())
+        line = app.screen.query_one(StepIndicator).render().plain
+        assert "● 1 Addresses › ○ 2 Identity" in line
         assert app.screen.editor("etcd").values == ClusterSpec.example().hosts.etcd
         assert "no problems" in str(app.screen.query_one("#addresses-count").render())
         assert app.focused is app.screen.editor("etcd").rows[0].field

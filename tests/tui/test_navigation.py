@@ -522,10 +522,11 @@ async def test_a_step_is_ticked_only_when_done(in_tmp: Path) -> None:
     """ctrl+n from step 4 without generating opens Inspect, but step 4 keeps ○, not ✓; a
     written set ticks it."""
     from tests.tui.wizard_pilot import fast_spec, settle
-    from wizard.tui.widgets.step_indicator import StepLabel
+    from wizard.tui.widgets.step_indicator import StepIndicator
 
     def marks() -> str:
-        return "".join(str(label.render()).split()[0] for label in app.screen.query(StepLabel))
+        line = app.screen.query_one(StepIndicator).render().plain
+        return "".join(step.split()[0] for step in line.split("›"))
 
     app = wizard(fast_spec())
     async with app.run_test(size=(80, 24)) as pilot:
@@ -541,3 +542,48 @@ async def test_a_step_is_ticked_only_when_done(in_tmp: Path) -> None:
         await pilot.press("ctrl+n")
         await settle(pilot)
         assert marks() == "✓✓✓✓●"
+
+
+async def test_clicking_a_step_in_the_indicator_goes_there() -> None:
+    """The indicator is one line: a click is matched to the step under it by its column, the
+    separators and the app's name go nowhere, and forward clicks stop where a step is not
+    done (step 3's preview not seen)."""
+    from wizard.tui.widgets.step_indicator import StepIndicator
+
+    app = wizard()
+    async with app.run_test(size=(120, 32)) as pilot:
+        indicator = app.screen.query_one(StepIndicator)
+        line = indicator.render().plain
+        assert line.startswith(" k8s-cert-wizard ")
+        await pilot.click(indicator, offset=(line.index("›"), 0))  # a separator: nothing
+        await pilot.pause()
+        assert app.current_step == 1
+        await pilot.click(indicator, offset=(line.index("2 Identity"), 0))
+        await pilot.pause()
+        assert isinstance(app.screen, IdentityScreen)
+        indicator = app.screen.query_one(StepIndicator)
+        line = indicator.render().plain
+        assert "✓ 1 Addresses › ● 2 Identity › ○ 3 Preview" in line
+        await pilot.hover(indicator, offset=(line.index("Generate"), 0))
+        assert indicator.hovered == 4 and indicator.tooltip == "go to step 4: Generate"
+        await pilot.click(indicator, offset=(line.index("Generate"), 0))
+        await pilot.pause()
+        assert isinstance(app.screen, PreviewScreen)  # the preview must be seen first
+        indicator = app.screen.query_one(StepIndicator)
+        await pilot.click(indicator, offset=(indicator.render().plain.index("1 Addr"), 0))
+        await pilot.pause()
+        assert isinstance(app.screen, AddressesScreen)
+
+
+async def test_the_indicator_leaves_the_name_out_at_80_columns() -> None:
+    """At 80 columns the app's name gives its place; clicks still land on their steps."""
+    from wizard.tui.widgets.step_indicator import StepIndicator
+
+    app = wizard()
+    async with app.run_test(size=(80, 24)) as pilot:
+        indicator = app.screen.query_one(StepIndicator)
+        line = indicator.render().plain
+        assert line.startswith(" ● 1 Addresses › ○ 2 Identity")
+        await pilot.click(indicator, offset=(line.index("Identity"), 0))
+        await pilot.pause()
+        assert isinstance(app.screen, IdentityScreen)
