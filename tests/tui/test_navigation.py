@@ -16,6 +16,7 @@ from wizard.tui.screens.addresses import AddressesScreen
 from wizard.tui.screens.identity import IdentityScreen
 from wizard.tui.screens.preview import PreviewScreen
 from wizard.tui.state import STEP_TITLES
+from wizard.tui.widgets.certificate_panel import CertificatePanel
 
 
 @pytest.mark.slow
@@ -430,7 +431,7 @@ async def test_steps_work_at_80_by_24(in_tmp: Path) -> None:
             await pilot.press("ctrl+n")
         assert app.current_step == 5
         assert app.screen.members == []
-        assert "generate them at step 4" in str(app.screen.query_one("#cert-title").render())
+        assert "generate them at step 4" in app.screen.query_one(CertificatePanel).title_text
 
 
 async def test_learn_the_layout_opens_from_the_wizard_and_esc_comes_back() -> None:

@@ -17,15 +17,18 @@ from cryptography import x509
 from rich.syntax import Syntax
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Container, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.reactive import reactive
+from textual.style import Style
+from textual.widget import Widget
 from textual.widgets import Static
 
 from wizard.certdetails import CertDetails, describe_certificate
 from wizard.certinfo import certinfo_json
 from wizard.marks import mark_of
 from wizard.tui import looks
+from wizard.tui.widgets.hanging_indent import HangingIndent
 
 ROWS = (
     ("subject", "Subject"),
@@ -94,6 +97,49 @@ def _name(fields: dict[str, str]) -> str:
     return ", ".join(f"{label}={value}" for label, value in reversed(fields.items())) or "(empty)"
 
 
+LABEL_WIDTH = 12
+"""The column of the rows' labels; values wrap under their first character."""
+
+
+class CertificateView(Widget):
+    """The panel's text in one widget: a title (or a message), then a label and a value per
+    row, wrapped under the value (a grid of a label and a value widget per row before: 43
+    widgets built whenever a step or the review showed a certificate)."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"certificate-view--title", "certificate-view--label"}
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.title: Content = Content()
+        self.rows: list[tuple[str, str, Content | str]] = []
+        """(row id, label, value) of the rows shown, in order."""
+
+    def show(self, title: Content | str, rows: list[tuple[str, str, Content | str]]) -> None:
+        """Say `title`, then these rows (none: the title alone)."""
+        self.title = Content(title) if isinstance(title, str) else title
+        self.rows = rows
+        self.refresh(layout=True)
+
+    def _style(self, name: str) -> Style:
+        """A component class's style, its text colour laid over its background (as a widget
+        of that colour draws it: `$text-muted` is translucent)."""
+        style = self.get_visual_style(f"certificate-view--{name}")
+        if style.background is not None and style.foreground is not None:
+            style += Style(foreground=style.background + style.foreground)
+        return style
+
+    def render(self) -> HangingIndent:
+        """The title, then each row's label and value."""
+        lines = [(self.title.stylize_before(self._style("title")), 0)]
+        label_style = self._style("label")
+        for _row_id, label, value in self.rows:
+            shown = Content(value) if isinstance(value, str) else value
+            lines.append(
+                (Content.styled(label.ljust(LABEL_WIDTH), label_style) + shown, LABEL_WIDTH)
+            )
+        return HangingIndent(lines)
+
+
 class CertificatePanel(VerticalScroll):
     """The details of one certificate; `raw` (key r) switches to the cfssl-certinfo JSON.
 
@@ -107,27 +153,18 @@ class CertificatePanel(VerticalScroll):
         height: 1fr;
         padding: 0 1;
     }
-    CertificatePanel #cert-title {
+    CertificatePanel #cert-view {
+        height: auto;
+    }
+    CertificatePanel #cert-view > .certificate-view--title {
         text-style: bold;
         color: $accent;
     }
-    /* one grid, a label and a value per row: a container per row made the panel three
-       widgets a row, built whenever a step or the review shows a certificate */
-    CertificatePanel #cert-rows {
-        layout: grid;
-        grid-size: 2;
-        grid-columns: 12 1fr;
-        grid-rows: auto;
-        height: auto;
-    }
-    CertificatePanel .cert-label {
-        width: 12;
-        height: auto;
+    CertificatePanel #cert-view > .certificate-view--label {
         color: $text-muted;
     }
-    CertificatePanel .cert-value {
-        width: 1fr;
-        height: auto;
+    CertificatePanel #cert-raw {
+        display: none;
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "toggle_raw", "Raw JSON")]
@@ -140,24 +177,36 @@ class CertificatePanel(VerticalScroll):
         self.can_focus = True
 
     def compose(self) -> ComposeResult:
-        """A title, one row per field, and the raw JSON view (hidden)."""
-        yield Static("", id="cert-title", markup=False)
-        with Container(id="cert-rows"):
-            for row_id, label in ROWS:
-                yield Static(label, classes="cert-label", id=f"row-{row_id}", markup=False)
-                yield Static("", classes="cert-value", id=f"value-{row_id}", markup=False)
+        """The title and rows, and the raw JSON view (hidden)."""
+        yield CertificateView(id="cert-view")
         yield Static("", id="cert-raw")
 
-    def on_mount(self) -> None:
-        """Nothing to show yet."""
-        self._set_rows_visible(False)
-        self.query_one("#cert-raw").display = False
+    @property
+    def view(self) -> CertificateView:
+        """The title and the rows."""
+        return self.query_one(CertificateView)
+
+    @property
+    def title_text(self) -> str:
+        """The title (or the message) as shown, in plain text."""
+        return self.view.title.plain
+
+    @property
+    def rows_shown(self) -> bool:
+        """True while the rows of a certificate are shown (not the raw JSON, not a message)."""
+        return bool(self.view.rows)
+
+    def value_text(self, row_id: str) -> str | None:
+        """A row's value in plain text (None: the row is not shown)."""
+        for shown_id, _label, value in self.view.rows:
+            if shown_id == row_id:
+                return value.plain if isinstance(value, Content) else value
+        return None
 
     def show_message(self, text: str) -> None:
         """Show a sentence instead of a certificate (nothing selected, unreadable file…)."""
         self.shown = None
-        self.query_one("#cert-title", Static).update(text)
-        self._set_rows_visible(False)
+        self.view.show(text, [])
         self.query_one("#cert-raw").display = False
 
     def show_certificate(
@@ -200,24 +249,14 @@ class CertificatePanel(VerticalScroll):
         """The cfssl-certinfo JSON of the certificate shown ("" when none is shown)."""
         return certinfo_json(self.shown.certificate) if self.shown else ""
 
-    def _set_rows_visible(self, visible: bool) -> None:
-        self.query_one("#cert-rows").display = visible
-
-    def _show_row(self, row_id: str, shown: bool) -> None:
-        """A row's label (`#row-…`) and value, shown or hidden together."""
-        self.query_one(f"#row-{row_id}").display = shown
-        self.query_one(f"#value-{row_id}").display = shown
-
     def _render_shown(self) -> None:
         shown = self.shown
         assert shown is not None
         mode = "raw cfssl-certinfo JSON" if self.raw else "press r for the raw cfssl-certinfo JSON"
-        self.query_one("#cert-title", Static).update(
-            Content.from_markup("[b]$title[/]  [dim]$mode[/]", title=shown.title, mode=mode)
-        )
+        title = Content.from_markup("[b]$title[/]  [dim]$mode[/]", title=shown.title, mode=mode)
         raw_view = self.query_one("#cert-raw", Static)
         if self.raw:
-            self._set_rows_visible(False)
+            self.view.show(title, [])
             raw_view.update(
                 Syntax(
                     self.raw_json().rstrip("\n"),
@@ -230,11 +269,15 @@ class CertificatePanel(VerticalScroll):
             raw_view.display = True
             return
         raw_view.display = False
-        self._set_rows_visible(True)
-        for row_id, value in self._values(shown).items():
-            self._show_row(row_id, value is not None)
-            if value is not None:
-                self.query_one(f"#value-{row_id}", Static).update(value)
+        labels = dict(ROWS)
+        self.view.show(
+            title,
+            [
+                (row_id, labels[row_id], value)
+                for row_id, value in self._values(shown).items()
+                if value is not None
+            ],
+        )
 
     def _values(self, shown: Shown) -> dict[str, Content | str | None]:
         d = shown.details
