@@ -169,6 +169,9 @@ class GenerateScreen(StepScreen):
         """The run's steps, appended by the worker thread; the log shows those not yet shown."""
         self._logged = 0
         self._focus_before: Widget | None = None
+        self._revealing_outcome = False
+        """True from a run's end to the next run: the result and the log's end are kept in
+        view while the page's height settles (see `_reveal_outcome`)."""
 
     @property
     def running(self) -> bool:
@@ -208,8 +211,21 @@ class GenerateScreen(StepScreen):
             yield RichLog(id="log", wrap=True, min_width=20, auto_scroll=True)
 
     def on_mount(self) -> None:
-        """Say what the log will hold."""
+        """Say what the log will hold; follow the page's height (see `_reveal_outcome`)."""
         self.log_line("Each step of a run appears here; nothing is written until the last one.")
+        self.watch(self.query_one("#generate-body"), "virtual_size", self._page_resized, init=False)
+
+    def _reveal_outcome(self) -> None:
+        """Scroll the result and the end of the log into view (the backup line, even at
+        80×24) — now, and again whenever the page's height changes until the next run: the
+        result line's wrapped height is set by a layout that, on a loaded machine, may come
+        after the first scroll, which then left the page two lines short of the log's end."""
+        self._revealing_outcome = True
+        self.reveal(self.query_one("#result"), self.query_one("#log"))
+
+    def _page_resized(self) -> None:
+        if self._revealing_outcome:
+            self.reveal(self.query_one("#result"), self.query_one("#log"))
 
     def log_line(self, text: str) -> None:
         """Add a line to the run's log (long lines wrap)."""
@@ -442,6 +458,7 @@ class GenerateScreen(StepScreen):
 
     def _start(self, job: GenerationJob) -> None:
         self._job = job
+        self._revealing_outcome = False
         self.state.result = None
         self._focus_before = self.focused
         self.query_one("#cancel", Button).disabled = False
@@ -569,8 +586,7 @@ class GenerateScreen(StepScreen):
         )
         self.set_status(Content.from_markup("[$success]✓[/] set written — Next inspects it"))
         self.check_directory()
-        # the result and the end of the log (the backup line) in view, even at 80×24
-        self.reveal(self.query_one("#result"), self.query_one("#log"))
+        self._reveal_outcome()
 
     @on(Failed)
     def _failed(self, event: Failed) -> None:
