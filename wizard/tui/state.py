@@ -52,6 +52,8 @@ class WizardState:
     """What Generate does with files already in the directory (the job's policy)."""
     result: WriteResult | None = None
     saved: dict[str, Any] = field(default_factory=dict)
+    _checked: tuple[int, str, list[Problem]] | None = field(default=None, repr=False, compare=False)
+    """The last validation: the spec's id and repr, and its problems (see `problems`)."""
 
     def __post_init__(self) -> None:
         if not self.saved:
@@ -95,8 +97,19 @@ class WizardState:
         return copy.deepcopy(self.spec)
 
     def problems(self) -> list[Problem]:
-        """Every problem of the current answers (errors, warnings and notes)."""
-        return validate(self.spec)
+        """Every problem of the current answers (errors, warnings and notes).
+
+        Validation is a pure function of the spec, asked for several times per key and per
+        step change (going to step 5 validated the same answers nine times): it is done again
+        only when the spec's repr (every answer) differs from the last time's, so an answer
+        changed in place is never judged by stale results.
+        """
+        key = repr(self.spec)
+        checked = self._checked
+        if checked is None or checked[0] != id(self.spec) or checked[1] != key:
+            checked = (id(self.spec), key, validate(self.spec))
+            self._checked = checked
+        return list(checked[2])
 
     def blocking(self, step: int) -> list[Problem]:
         """The errors that keep the user on this step."""
