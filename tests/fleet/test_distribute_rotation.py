@@ -16,8 +16,8 @@ from tests.fleet.fleet_sets import LocalHosts, fake_hosts, make_set, me
 from wizard.cli import main
 from wizard.deploy import validate_deploy
 from wizard.exit_codes import HOSTS_FAILED, OK, REFUSED
-from wizard.fleet import rotation as fleet_rotation
-from wizard.fleet.rotation import JumpResult
+from wizard.fleet import rotation_steps as fleet_rotation
+from wizard.fleet.rotation_steps import JumpResult
 from wizard.jobs.rotation_distribution import (
     NO_DRAIN_WARNING,
     RotationDistributionRequest,

@@ -61,20 +61,37 @@ sys.exit(1 if answer else 0)  # haproxy says nothing when it did it
 REQUEST = "/var/lib/kcw-restart-request"
 
 
-def deploy_table(lab: Lab, work: Path) -> str:
-    """cluster.toml's [deploy] for the lab: its SSH, restarts through the Supervisor, and
-    haproxy's admin socket (on TCP, from the jump host) to drain and put back a master."""
+def lb_admin(work: Path) -> str:
+    """The command line (on the jump host) of haproxy's admin socket, before `disable|enable
+    ADDRESS` (the servers are named by address)."""
     helper = work / "lb_admin.py"
-    helper.write_text(LB_COMMAND)
-    admin = f"{sys.executable} {helper} {LB.address} {LB_ADMIN_PORT}"
-    return f'''
-[deploy]
-ssh_config = "{lab.ssh_config}"
-restart_command = "echo {{unit}} > {REQUEST} && while [ -e {REQUEST} ]; do sleep 0.2; done"
-health_command = "test ! -e {REQUEST}"
-drain_command = "{admin} disable {{address}}"
-undrain_command = "{admin} enable {{address}}"
-'''
+    if not helper.exists():
+        helper.write_text(LB_COMMAND)
+    return f"{sys.executable} {helper} {LB.address} {LB_ADMIN_PORT}"
+
+
+def ensure_deploy(live: Live) -> None:
+    """cluster.toml's [deploy] for `distribute --rotation` in the lab: its SSH, restarts
+    through the Supervisor, haproxy drained and put back from the jump host. Added once, after
+    a [deploy] a test wrote itself (the last table of the file) or as a table of its own."""
+    toml = live.work / "cluster.toml"
+    text = toml.read_text()
+    if "restart_command" in text:
+        return
+    admin = lb_admin(live.work)
+    lines = []
+    if "[deploy]" not in text:
+        lines += ["[deploy]", f'ssh_config = "{live.cluster.lab.ssh_config}"']
+    elif "ssh_config" not in text:
+        lines.append(f'ssh_config = "{live.cluster.lab.ssh_config}"')
+    lines += [
+        f'restart_command = "echo {{unit}} > {REQUEST} && while [ -e {REQUEST} ]; do sleep 0.2; '
+        'done"',
+        f'health_command = "test ! -e {REQUEST}"',
+        f'drain_command = "{admin} disable {{address}}"',
+        f'undrain_command = "{admin} enable {{address}}"',
+    ]
+    toml.write_text(text.rstrip("\n") + "\n" + "\n".join(lines) + "\n")
 
 
 def checked_lb(cluster: Cluster, masters: tuple[Host, ...] = tuple(MASTERS)) -> None:
@@ -350,16 +367,62 @@ def distribute_rotation(
     return result.returncode, document
 
 
-def carry_out(live: Live, plan: dict, kind: str) -> dict:
-    """The phase's host plan, by the product: `distribute --rotation`, which must finish."""
-    code, done = distribute_rotation(live, kind)
+def carry_out(live: Live, plan: dict, kind: str = "") -> dict:
+    """A written phase's host plan, by the product: `distribute --rotation`, which must
+    finish. An undo's plan (which distribute does not run) is placed by hand."""
+    if "undo_of" in plan:
+        carry_out_by_hand(live, plan)
+        return {}
+    ensure_deploy(live)
+    code, done = distribute_rotation(live, kind or plan["kind"])
     assert code == 0 and done["finished"], (done, live.supervisor.error if live.supervisor else "")
     assert done["phase"] == plan["phase"]
-    assert [(s["wave"], s["address"]) for s in done["steps"]] != [], done
     assert sorted((s["wave"], s["address"]) for s in done["steps"]) == sorted(
         (s["wave"], s["address"]) for s in plan["hosts"]
     )
     return done
+
+
+def place_file(lab: Lab, host: Host, source: Path, destination: str, mode: str) -> None:
+    """One file onto a host, whole: written beside its place, then renamed over it."""
+    lab.run(
+        host,
+        "sh",
+        "-c",
+        f'mkdir -p "$(dirname {destination})" && cat > {destination}.new && '
+        f"chmod {mode} {destination}.new && mv {destination}.new {destination}",
+        input=source.read_text(),
+        check=True,
+    )
+
+
+def carry_out_by_hand(live: Live, plan: dict) -> None:
+    """A host plan placed by the test itself (an undo's): wave by wave, host by host, each
+    apiserver out of the balancer while it restarts."""
+    admin = lb_admin(live.work).split()
+    for step in plan["hosts"]:
+        host = HOSTS[step["address"]]
+        for placed in step["files"]:
+            place_file(
+                live.cluster.lab,
+                host,
+                live.out / placed["source"],
+                placed["destination"],
+                placed["mode"],
+            )
+        for unit in step["restart"]:
+            component = unit.removesuffix(".service")
+            if (host.name, component) not in live.cluster.processes:
+                continue  # nodes: no kubelet runs in this lab
+            draining = component == "kube-apiserver"
+            if draining:
+                live.cluster.lab.run(JUMP, *admin, "disable", host.address, check=True)
+                time.sleep(1)
+            live.restart(host, component)
+            live.wait_ready(host, component)
+            if draining:
+                live.cluster.lab.run(JUMP, *admin, "enable", host.address, check=True)
+                time.sleep(1)
 
 
 @dataclass
@@ -483,8 +546,6 @@ def running(
     """The profile's cluster on these masters (3 etcd members, haproxy on the VIP), running
     until the generator is closed; then every process stops and the hosts are reset."""
     cluster = Cluster.generate(lab, control_plane, work, profile, masters=masters)
-    with (work / "cluster.toml").open("a") as toml:
-        toml.write(deploy_table(lab, work))
     state = Live(cluster, work, etcd_loop)
     state.supervisor = Supervisor(state)
     try:

@@ -181,6 +181,7 @@ def test_a_rotation_killed_and_cut_off_resumes_and_ends_as_planned(kubeadm: Live
         (old_admin / Path(name).name).write_bytes((live.out / name).read_bytes())
 
     def carry(live_: Live, plan: dict, kind: str) -> dict:
+        test_rotate.ensure_deploy(live_)
         (live_.work / f"plan-{plan['phase']}.json").write_text(json.dumps(plan))
         return how[plan["phase"]](live_, plan, rng)
 

@@ -32,7 +32,7 @@ from wizard.fleet.distribute import (
     read_inventory,
     restart,
 )
-from wizard.fleet.rotation import (
+from wizard.fleet.rotation_steps import (
     JumpRunner,
     etcd_client,
     filled,
@@ -49,7 +49,6 @@ from wizard.fleet.ssh import RemoteResult, ssh_client
 from wizard.fleet.ssh import Target as Remote
 from wizard.jobs.distribution import ClientFactory
 from wizard.rotate import CaKind, HostStep, Phase, RotateError, Target, target_for
-from wizard.rotate.hosts import written_phase
 from wizard.rotate.progress import (
     RotationRecord,
     now_text,
@@ -57,6 +56,7 @@ from wizard.rotate.progress import (
     record_name,
     step_key,
     write_record,
+    written_phase,
 )
 from wizard.spec import ClusterSpec
 from wizard.store import backup_name

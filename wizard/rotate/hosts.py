@@ -201,18 +201,12 @@ def written_phase_steps(directory: Path, target: Target) -> tuple[Phase, list[Ho
     """The host plan of the last phase written into the directory (read back from its
     backup's rotate.json), for `distribute` to run — or to run again after an interruption:
     every step is idempotent (whole files, then restarts). None before the first phase."""
-    found = written_phase(directory, target)
-    return None if found is None else (found[1], found[2])
-
-
-def written_phase(directory: Path, target: Target) -> tuple[str, Phase, list[HostStep]] | None:
-    """The last written phase as (its backup folder's name, the phase, its host plan)."""
     from wizard.rotate.state import phases_written
 
     written = phases_written(Path(directory), target.key)
     if not written:
         return None
-    folder, manifest = written[-1]
+    _folder, manifest = written[-1]
     phase = Phase(str(manifest.get("phase")))
     changed = {
         name
@@ -220,4 +214,4 @@ def written_phase(directory: Path, target: Target) -> tuple[str, Phase, list[Hos
         for name in manifest.get(kind, [])
         if isinstance(name, str)
     }
-    return folder.name, phase, phase_steps(target, phase, changed)
+    return phase, phase_steps(target, phase, changed)

@@ -125,6 +125,26 @@ def record_for(
     return RotationRecord(target.key, phase, written, keys)
 
 
+def written_phase(directory: Path, target: Target) -> tuple[str, Phase, list[HostStep]] | None:
+    """The last phase written into the directory as (its backup folder's name, the phase, its
+    host plan, read back from the backup's rotate.json); None before the first phase."""
+    from wizard.rotate.hosts import phase_steps
+    from wizard.rotate.state import phases_written
+
+    written = phases_written(Path(directory), target.key)
+    if not written:
+        return None
+    folder, manifest = written[-1]
+    phase = Phase(str(manifest.get("phase")))
+    changed = {
+        name
+        for kind in ("added", "replaced", "removed")
+        for name in manifest.get(kind, [])
+        if isinstance(name, str)
+    }
+    return folder.name, phase, phase_steps(target, phase, changed)
+
+
 def now_text() -> str:
     """The time a step is recorded done."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
