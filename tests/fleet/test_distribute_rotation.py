@@ -230,6 +230,12 @@ def test_an_unreachable_host_stops_the_run_before_the_next_host_and_a_rerun_comp
         assert code == REFUSED
         assert "phase prepare is not on every host yet" in said.err
         assert f"distribute {out.absolute()} --rotation cluster" in said.err
+        # …a dry run still plans it, and says why the write would be refused
+        code = main(["rotate-ca", "-c", str(toml), "-o", str(out), "--ca", "cluster",
+                     "--dry-run", "--json"])  # fmt: skip
+        dry = json.loads(capsys.readouterr().out)
+        assert code == OK and dry["phase"] == "reissue"
+        assert any("phase prepare is not on every host yet" in w for w in dry["warnings"])
         # back: the rerun completes from that host on
         job_kwargs["client"] = LocalHosts(rotation.hosts).factory()
         assert main(argv) == OK
