@@ -42,12 +42,14 @@ def kubeadm(
     yield from running(lab, control_plane, etcd_loop, work, "kubeadm", tuple(MASTERS))
 
 
-def done_steps(live: Live) -> list[str]:
-    """The steps the record says are done ([] before the first)."""
+def done_steps(live: Live, phase: str) -> list[str]:
+    """The steps the record says are done in this phase ([] before the first, and while the
+    record is still the previous phase's)."""
     try:
-        return list(json.loads((live.out / RECORD).read_text())["done"])
-    except (OSError, ValueError, KeyError):
+        record = json.loads((live.out / RECORD).read_text())
+    except (OSError, ValueError):
         return []
+    return list(record.get("done", [])) if record.get("phase") == phase else []
 
 
 def killed_at_random(live: Live, plan: dict, rng: random.Random) -> dict:
@@ -70,7 +72,7 @@ def killed_at_random(live: Live, plan: dict, rng: random.Random) -> dict:
         start_new_session=True,
     )
     started = time.monotonic()
-    while len(done_steps(live)) < k and process.poll() is None:
+    while len(done_steps(live, plan["phase"])) < k and process.poll() is None:
         time.sleep(0.1)
     time.sleep(delay)
     ended_first = process.poll() is not None
@@ -79,7 +81,7 @@ def killed_at_random(live: Live, plan: dict, rng: random.Random) -> dict:
     process.wait(30)
     log.close()
     killed_after = round(time.monotonic() - started, 1)
-    before = done_steps(live)
+    before = done_steps(live, plan["phase"])
     code, again = distribute_rotation(live, "cluster")
     assert code == 0 and again["finished"], again
     resumed = [s for s in again["steps"] if s["state"] == "done before"]
