@@ -6,7 +6,6 @@ member), and the order of an etcd wave (the leader last)."""
 from __future__ import annotations
 
 import json
-import posixpath
 import shlex
 import shutil
 import subprocess
@@ -207,8 +206,3 @@ def is_etcd_step(step: HostStep, settings: DeploySettings) -> bool:
 def is_apiserver_step(step: HostStep, settings: DeploySettings) -> bool:
     """True when the step restarts a kube-apiserver."""
     return settings.unit_of("kube-apiserver") in step.restart
-
-
-def file_folders(step: HostStep) -> list[str]:
-    """The folders the step's files go to (for the report)."""
-    return sorted({posixpath.dirname(f.destination) for f in step.files})
