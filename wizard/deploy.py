@@ -14,6 +14,10 @@ host-key checking off or hold a password: OpenSSH options that would are refused
     group = "root"
     restart_command = "systemctl restart {unit}"        # how `distribute --restart` restarts
     health_command = "systemctl is-active --quiet {unit}"  # …and waits for health
+    # `distribute --rotation`: each apiserver out of the load balancer before its restart
+    # and back after its health check, run on the jump host ({name} {address}: the master)
+    drain_command = "ssh lb1 'echo disable server k8s/{name} | socat stdio /run/haproxy.sock'"
+    undrain_command = "ssh lb1 'echo enable server k8s/{name} | socat stdio /run/haproxy.sock'"
 
     [deploy.units]                 # systemd units restarted by `distribute --restart`
     kube-apiserver = "kube-apiserver.service"
@@ -86,6 +90,8 @@ class DeploySettings:
     hosts: list[HostAccess] = field(default_factory=list)
     restart_command: str = ""  # "" = systemctl restart {unit}
     health_command: str = ""  # "" = systemctl is-active (and the apiserver's /readyz)
+    drain_command: str = ""  # on the jump host, {name} {address}: an apiserver out of the LB
+    undrain_command: str = ""  # …and back in
 
     def access_of(self, address: str) -> HostAccess:
         """The way to reach one host: its override merged over the defaults."""
@@ -111,7 +117,7 @@ class DeploySettings:
         data: dict[str, Any] = {}
         for name in (
             "user", "port", "ssh_config", "ssh_options", "parallel", "owner", "group",
-            "restart_command", "health_command",
+            "restart_command", "health_command", "drain_command", "undrain_command",
         ):  # fmt: skip
             value = getattr(self, name)
             if value != getattr(default, name):
@@ -134,6 +140,8 @@ _SCALARS: dict[str, type] = {
     "group": str,
     "restart_command": str,
     "health_command": str,
+    "drain_command": str,
+    "undrain_command": str,
 }
 _KEYS = (*_SCALARS, "ssh_options", "units", "hosts")
 _HOST_KEYS = ("address", "ssh", "user", "port")
@@ -233,6 +241,7 @@ def validate_deploy(settings: DeploySettings, addresses: list[str]) -> list[tupl
                 (f"deploy.{name}", f"{quote(command)} should be one line naming {{unit}}, e.g. "
                  '"systemctl restart {unit}"')
             )  # fmt: skip
+    problems += _drain_problems(settings)
     if "\n" in settings.ssh_config or "\0" in settings.ssh_config:
         problems.append(("deploy.ssh_config", "a path on one line, without NUL"))
     for index, option in enumerate(settings.ssh_options):
@@ -286,4 +295,36 @@ def validate_deploy(settings: DeploySettings, addresses: list[str]) -> list[tupl
             problems.append((f"{path}.user", f"{quote(access.user)} is not a user name"))
         if access.port and not 1 <= access.port <= 65535:
             problems.append((f"{path}.port", f"{access.port} is not a port — use 1-65535"))
+    return problems
+
+
+DRAIN_EXAMPLES = {
+    "drain_command": "ssh lb1 'echo disable server k8s/{name} | socat stdio /run/haproxy.sock'",
+    "undrain_command": "ssh lb1 'echo enable server k8s/{name} | socat stdio /run/haproxy.sock'",
+}
+
+
+def _drain_problems(settings: DeploySettings) -> list[tuple[str, str]]:
+    """drain_command and undrain_command: both or neither, each one line naming the master."""
+    problems = []
+    given = {name: getattr(settings, name) for name in DRAIN_EXAMPLES}
+    for name, command in given.items():
+        other = next(n for n in DRAIN_EXAMPLES if n != name)
+        if not command:
+            if given[other]:
+                problems.append(
+                    (f"deploy.{name}", f"missing — deploy.{other} is set, and an apiserver "
+                     f"taken out of the balancer must be put back; add {name} = "
+                     f"{quote(DRAIN_EXAMPLES[name])}, or drop {other}")
+                )  # fmt: skip
+            continue
+        if (
+            "\n" in command
+            or "\0" in command
+            or not any(p in command for p in ("{name}", "{address}"))
+        ):
+            problems.append(
+                (f"deploy.{name}", f"{quote(command)} should be one line naming the master as "
+                 f"{{name}} or {{address}}, e.g. {quote(DRAIN_EXAMPLES[name])}")
+            )  # fmt: skip
     return problems

@@ -1,7 +1,11 @@
 """The cluster CA of a three-master complete cluster rotated live, phase by phase, the way
-`rotate-ca` plans it: each phase written on the jump host, then its host plan carried out —
-files to their destinations, units restarted in its waves, one host at a time, each checked
-before the next. Meanwhile a client loop through the VIP (`kubectl get --raw /readyz`, and a
+`rotate-ca` plans it: each phase written on the jump host, then carried out by the product,
+`distribute --rotation KIND` over SSH — files to their destinations, units restarted in its
+waves, one host at a time, each checked before the next, the etcd leader last, each apiserver
+out of haproxy (deploy.drain_command, through haproxy's admin socket) while it restarts. The lab
+has no systemd: deploy.restart_command asks the test's `Supervisor` (a file on the host) to
+restart the lab's process and wait until it is ready, as systemd with a readiness check would.
+Meanwhile a client loop through the VIP (`kubectl get --raw /readyz`, and a
 list call every fifth round, every 100 ms) and an etcd client loop count every failed request.
 
 The load balancer checks each apiserver's /readyz (as a production one does) and the
@@ -45,31 +49,60 @@ from wizard.spec import load_spec
 pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]
 HOSTS = {h.address: h for h in [*ETCD, *MASTERS, *NODES, LB]}
 SHUTDOWN_DELAY = "--shutdown-delay-duration=4s"
-LB_SOCKET = "/run/haproxy-admin.sock"
+LB_ADMIN_PORT = 9999
 LB_COMMAND = """
 import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-s.sendall(sys.argv[2].encode() + b"\\n")
-print(s.recv(4096).decode())
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+s.sendall(f"{sys.argv[3]} server masters/{sys.argv[4]}\\n".encode())
+answer = s.recv(4096).decode().strip()
+print(answer)
+sys.exit(1 if answer else 0)  # haproxy says nothing when it did it
 """
+REQUEST = "/var/lib/kcw-restart-request"
 
 
-def balancer(cluster: Cluster, command: str) -> None:
-    """One haproxy runtime command (`disable server masters/master-1`) on the LB host."""
-    result = cluster.lab.run(LB, sys.executable, "-c", LB_COMMAND, LB_SOCKET, command)
-    assert result.returncode == 0, result.stderr
+def lb_admin(work: Path) -> str:
+    """The command line (on the jump host) of haproxy's admin socket, before `disable|enable
+    ADDRESS` (the servers are named by address)."""
+    helper = work / "lb_admin.py"
+    if not helper.exists():
+        helper.write_text(LB_COMMAND)
+    return f"{sys.executable} {helper} {LB.address} {LB_ADMIN_PORT}"
+
+
+def ensure_deploy(live: Live) -> None:
+    """cluster.toml's [deploy] for `distribute --rotation` in the lab: its SSH, restarts
+    through the Supervisor, haproxy drained and put back from the jump host. Added once, after
+    a [deploy] a test wrote itself (the last table of the file) or as a table of its own."""
+    toml = live.work / "cluster.toml"
+    text = toml.read_text()
+    if "restart_command" in text:
+        return
+    admin = lb_admin(live.work)
+    lines = []
+    if "[deploy]" not in text:
+        lines += ["[deploy]", f'ssh_config = "{live.cluster.lab.ssh_config}"']
+    elif "ssh_config" not in text:
+        lines.append(f'ssh_config = "{live.cluster.lab.ssh_config}"')
+    lines += [
+        f'restart_command = "echo {{unit}} > {REQUEST} && while [ -e {REQUEST} ]; do sleep 0.2; '
+        'done"',
+        f'health_command = "test ! -e {REQUEST}"',
+        f'drain_command = "{admin} disable {{address}}"',
+        f'undrain_command = "{admin} enable {{address}}"',
+    ]
+    toml.write_text(text.rstrip("\n") + "\n" + "\n".join(lines) + "\n")
 
 
 def checked_lb(cluster: Cluster, masters: tuple[Host, ...] = tuple(MASTERS)) -> None:
     """haproxy in front of the apiservers, sending traffic only to those whose /readyz is ok."""
     servers = "\n".join(
-        f"  server {m.name} {m.address}:6443 check check-ssl verify none inter 1s fall 3 rise 2"
+        f"  server {m.address} {m.address}:6443 check check-ssl verify none inter 1s fall 3 rise 2"
         for m in masters
     )
     config = f"""global
   maxconn 2000
-  stats socket {LB_SOCKET} mode 600 level admin
+  stats socket ipv4@{LB.address}:{LB_ADMIN_PORT} level admin
 defaults
   mode tcp
   timeout connect 3s
@@ -135,6 +168,7 @@ class Live:
     work: Path
     loop_binary: Path
     argv: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    supervisor: Supervisor | None = None
 
     @property
     def out(self) -> Path:
@@ -240,19 +274,6 @@ class Live:
         raise AssertionError(f"{host.name} {component} not ready\n{self.cluster.logs(component)}")
 
 
-def place_file(lab: Lab, host: Host, source: Path, destination: str, mode: str) -> None:
-    """One file onto a host, whole: written beside its place, then renamed over it."""
-    lab.run(
-        host,
-        "sh",
-        "-c",
-        f'mkdir -p "$(dirname {destination})" && cat > {destination}.new && '
-        f"chmod {mode} {destination}.new && mv {destination}.new {destination}",
-        input=source.read_text(),
-        check=True,
-    )
-
-
 def rotate(live: Live, *args: str, kind: str = "cluster") -> dict:
     """`rotate-ca --ca KIND --json` on the jump host."""
     result = live.cluster.lab.run(
@@ -275,36 +296,111 @@ def rotate(live: Live, *args: str, kind: str = "cluster") -> dict:
     return json.loads(result.stdout)
 
 
-def etcd_leader(live: Live) -> str:
-    """The address of the etcd member that leads now ("" when none answers)."""
-    result = live.etcdctl("endpoint", "status", "-w", "json")
+@dataclass
+class Supervisor:
+    """systemd for the lab: deploy.restart_command writes the unit's name to REQUEST on its
+    host and waits while the file is there; this thread sees it (in the host's /var/lib
+    overlay, from outside), restarts the lab's process, waits until it is ready (etcd healthy,
+    /readyz ok), then removes the file. Units the lab does not run (kubelet, kube-proxy) are
+    answered at once. `restarts` is what it did: (host, unit, seconds)."""
+
+    live: Live
+    restarts: list[tuple[str, str, float]] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+    error: str = ""
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def request_file(self, host: Host) -> Path:
+        layer = self.live.cluster.lab.root / "hosts" / host.name / "var-lib" / "upper"
+        return layer / REQUEST.removeprefix("/var/lib/")
+
+    def run(self) -> None:
+        hosts = [*ETCD, *MASTERS, *NODES]
+        while not self.stop.wait(0.2):
+            for host in hosts:
+                path = self.request_file(host)
+                try:
+                    unit = path.read_text().strip()
+                except OSError:
+                    continue
+                if not unit:
+                    continue  # being written
+                began = time.monotonic()
+                component = unit.removesuffix(".service")
+                try:
+                    if (host.name, component) in self.live.cluster.processes:
+                        self.live.restart(host, component)
+                        self.live.wait_ready(host, component)
+                except AssertionError as error:  # stays requested: the restart never ends
+                    self.error = str(error)[:2000]
+                    continue
+                self.restarts.append((host.name, unit, round(time.monotonic() - began, 1)))
+                self.live.cluster.lab.run(host, "rm", "-f", REQUEST)
+
+    def finish(self) -> None:
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join(30)
+
+
+def distribute_rotation(
+    live: Live, kind: str, *extra: str, timeout: float = 1800
+) -> tuple[int, dict]:
+    """`distribute DIR --rotation KIND --json` on the jump host: (exit code, the JSON)."""
+    result = live.cluster.lab.run(
+        JUMP,
+        *product_argv(
+            "distribute", "-c", str(live.work / "cluster.toml"), str(live.out),
+            "--rotation", kind, "--json", *extra,
+        ),
+        cwd=REPO,
+        timeout=timeout,
+    )  # fmt: skip
     try:
-        for member in json.loads(result.stdout):
-            status = member["Status"]
-            if status["header"]["member_id"] == status["leader"]:
-                return member["Endpoint"].split("//")[1].split(":")[0]
-    except (ValueError, KeyError, IndexError):
-        pass
-    return ""
+        document = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        raise AssertionError(f"distribute --rotation: {result.stdout}{result.stderr}") from None
+    return result.returncode, document
 
 
-def leader_last(live: Live, steps: list[dict]) -> list[dict]:
-    """The plan's etcd waves with the current leader's step moved last (the plan says so)."""
-    leader = etcd_leader(live)
-    ordered: list[dict] = []
-    for step in steps:
-        ordered.append(step)
-    for wave in {s["wave"] for s in steps if "etcd.service" in s["restart"]}:
-        members = [s for s in ordered if s["wave"] == wave]
-        first = ordered.index(members[0])
-        members.sort(key=lambda s: s["address"] == leader)
-        ordered[first : first + len(members)] = members
-    return ordered
+def carry_out(live: Live, plan: dict, kind: str = "") -> dict:
+    """A written phase's host plan, by the product: `distribute --rotation`, which must
+    finish. An undo's plan (which distribute does not run) is placed by hand."""
+    if "undo_of" in plan:
+        carry_out_by_hand(live, plan)
+        return {}
+    ensure_deploy(live)
+    code, done = distribute_rotation(live, kind or plan["kind"])
+    assert code == 0 and done["finished"], (done, live.supervisor.error if live.supervisor else "")
+    assert done["phase"] == plan["phase"]
+    assert sorted((s["wave"], s["address"]) for s in done["steps"]) == sorted(
+        (s["wave"], s["address"]) for s in plan["hosts"]
+    )
+    return done
 
 
-def carry_out(live: Live, plan: dict) -> None:
-    """The host plan, as distribute will run it: wave by wave, host by host."""
-    for step in leader_last(live, plan["hosts"]):
+def place_file(lab: Lab, host: Host, source: Path, destination: str, mode: str) -> None:
+    """One file onto a host, whole: written beside its place, then renamed over it."""
+    lab.run(
+        host,
+        "sh",
+        "-c",
+        f'mkdir -p "$(dirname {destination})" && cat > {destination}.new && '
+        f"chmod {mode} {destination}.new && mv {destination}.new {destination}",
+        input=source.read_text(),
+        check=True,
+    )
+
+
+def carry_out_by_hand(live: Live, plan: dict) -> None:
+    """A host plan placed by the test itself (an undo's): wave by wave, host by host, each
+    apiserver out of the balancer while it restarts."""
+    admin = lb_admin(live.work).split()
+    for step in plan["hosts"]:
         host = HOSTS[step["address"]]
         for placed in step["files"]:
             place_file(
@@ -319,13 +415,13 @@ def carry_out(live: Live, plan: dict) -> None:
             if (host.name, component) not in live.cluster.processes:
                 continue  # nodes: no kubelet runs in this lab
             draining = component == "kube-apiserver"
-            if draining:  # out of the balancer first, as the plan's warning says
-                balancer(live.cluster, f"disable server masters/{host.name}")
+            if draining:
+                live.cluster.lab.run(JUMP, *admin, "disable", host.address, check=True)
                 time.sleep(1)
             live.restart(host, component)
             live.wait_ready(host, component)
             if draining:
-                balancer(live.cluster, f"enable server masters/{host.name}")
+                live.cluster.lab.run(JUMP, *admin, "enable", host.address, check=True)
                 time.sleep(1)
 
 
@@ -451,6 +547,7 @@ def running(
     until the generator is closed; then every process stops and the hosts are reset."""
     cluster = Cluster.generate(lab, control_plane, work, profile, masters=masters)
     state = Live(cluster, work, etcd_loop)
+    state.supervisor = Supervisor(state)
     try:
         cluster.place()
         etcd = cluster.tls("etcd")
@@ -494,8 +591,10 @@ def running(
                     *scheduler_lab_flags(master),
                 ],
             )
+        state.supervisor.start()
         yield state
     finally:
+        state.supervisor.finish()
         lab.stop_processes()
         lab.reset_hosts()
 
@@ -516,9 +615,14 @@ def token_call(live: Live, token: str, path: Path) -> subprocess.CompletedProces
     return live.cluster.kubectl(kubeconfig, "auth", "whoami", "-o", "json")
 
 
-def rotate_live(live: Live, kind: str, *extra: str, during=None, downtime: bool = False) -> dict:
+def rotate_live(
+    live: Live, kind: str, *extra: str, during=None, downtime: bool = False, carry=None
+) -> dict:
     """The three phases of `--ca KIND` with the client loops running; the loops' counts. With
-    one master (`downtime`) each phase that restarts kube-apiserver says DOWNTIME first."""
+    one master (`downtime`) each phase that restarts kube-apiserver says DOWNTIME first.
+    `carry(live, plan, kind)` runs a phase's host steps (default: `carry_out`) and returns
+    what to report for it."""
+    carry = carry or carry_out
     admin = live.admin
 
     def api_call(n: int):
@@ -539,6 +643,7 @@ def rotate_live(live: Live, kind: str, *extra: str, during=None, downtime: bool 
     for thread in threads:
         thread.start()
     phases = []
+    distributed: dict[str, dict] = {}
     steps: dict[str, list[str]] = {}
     started = time.monotonic()
     try:
@@ -553,7 +658,15 @@ def rotate_live(live: Live, kind: str, *extra: str, during=None, downtime: bool 
             assert bool(said) == (downtime and restarts_api), plan["warnings"]
             if said:
                 assert plan["warnings"][0] == said[0] == dry["warnings"][0]
-            carry_out(live, plan)
+            began = time.monotonic()
+            ran = carry(live, plan, kind)
+            distributed[expected] = {
+                "seconds": round(time.monotonic() - began, 1),
+                "steps": len(plan["hosts"]),
+                "leaders": ran.get("leaders", []),
+                "warnings": ran.get("warnings", []),
+                **{k: v for k, v in ran.items() if k.startswith("lab_")},
+            }
             steps[expected] = plan["cluster_steps"]
             phases.append((expected, round(time.monotonic() - started)))
             if during is not None:
@@ -569,6 +682,7 @@ def rotate_live(live: Live, kind: str, *extra: str, during=None, downtime: bool 
         "profile": live.cluster.profile,
         "ca": kind,
         "phases_done_at_seconds": phases,
+        "distribute_rotation": distributed,
         "loops": {
             loop.name: {
                 "requests": loop.requests,

@@ -34,6 +34,27 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     add_spec_arguments(distribute)
     distribute.add_argument(
+        "directory",
+        nargs="?",
+        type=Path,
+        metavar="DIR",
+        help="the output directory (the same as -o DIR)",
+    )
+    distribute.add_argument(
+        "--rotation",
+        metavar="KIND",
+        choices=("cluster", "etcd", "front-proxy", "sa"),
+        help="carry out the last phase rotate-ca --ca KIND wrote into DIR: its host steps wave "
+        "by wave, one host at a time (files, restarts, the check before the next host; the etcd "
+        "leader last; apiservers drained with [deploy] drain_command/undrain_command). Resumes "
+        "after a kill at the first step not done (DIR/.kcw-rotation-*.json)",
+    )
+    distribute.add_argument(
+        "--clients-only",
+        action="store_true",
+        help="--rotation cluster: the phase of rotate-ca --clients-only",
+    )
+    distribute.add_argument(
         "--hosts",
         metavar="A,B",
         help="only these hosts (addresses or names from cluster.toml, comma-separated)",
@@ -68,8 +89,29 @@ def run(args: argparse.Namespace) -> int:
     """Load the cluster file, then export or distribute and print per host."""
     from wizard.fleet.distribute import DistributeError
 
+    if args.directory is not None:
+        args.output = args.directory
+    if args.clients_only and args.rotation != "cluster":
+        return refuse(
+            "--clients-only goes with --rotation cluster — add it, or drop --clients-only"
+        )
     spec = load_valid_spec(args.config, args.profile)
     hosts = tuple(h.strip() for h in (args.hosts or "").split(",") if h.strip())
+    if args.rotation is not None:
+        for flag, used in (
+            ("--hosts", hosts), ("--prune", args.prune), ("--export", args.export is not None),
+            ("--restart", args.restart),
+        ):  # fmt: skip
+            if used:
+                words = (
+                    "restarts are part of each step"
+                    if flag == "--restart"
+                    else ("the phase's plan says which hosts get what")
+                )
+                return refuse(f"--rotation runs the phase's own host steps ({words}) — drop {flag}")
+        from wizard.cli.rotation_distribute import run_rotation_command
+
+        return run_rotation_command(args, spec)
     if args.export is not None:
         return _export(args, spec, hosts)
     from wizard.jobs.distribution import DistributionRequest, Phase, run_distribution

@@ -823,13 +823,15 @@ def restart(
     *,
     clears: Mapping[str, Sequence[str]] | None = None,
     root: str = "",
+    records: Sequence[str] | None = None,
 ) -> list[str]:
     """Restart the units on one host, each waited for; returns the units found healthy. With
     `clears` (unit → components, HostDiff.restart_plan), each healthy unit's components are
-    taken out of the host's restart record; an unhealthy one's stay owed."""
+    taken out of the host's restart records (`records`, default the host's plan's)."""
     if not units:
         return []
-    script = restart_script(units, commands, clears=clears, records=host.records(), root=root)
+    where = host.records() if records is None else records
+    script = restart_script(units, commands, clears=clears, records=where, root=root)
     result = run(script, b"")
     healthy = [
         line[len("healthy ") :]

@@ -15,6 +15,8 @@ from wizard.rotate import (
     CaKind,
     Phase,
     PhasePlan,
+    RotateError,
+    Target,
     UndoPlan,
     apply_phase,
     apply_undo,
@@ -22,6 +24,7 @@ from wizard.rotate import (
     plan_undo,
     target_for,
 )
+from wizard.rotate.progress import RotationRecord, record_name, unfinished
 from wizard.spec import ClusterSpec
 from wizard.store import WriteResult
 from wizard.store.lock import DirectoryLock, LockHolder, directory_lock
@@ -130,6 +133,12 @@ def run_rotation(
             token_wait=request.token_wait,
             progress=planning,
         )
+        busy = unfinished(directory, target)
+        if busy is not None:
+            words = unfinished_words(directory, target, busy, request.kind)
+            if not request.dry_run:
+                raise RotateError(words)
+            plan.warnings.append(words)
         result = None
         if not request.dry_run:
             if cancel is not None and cancel.is_set():  # the last moment a cancel stops it
@@ -156,3 +165,16 @@ def run_rotation_undo(
         plan = plan_undo(directory, target_for(kind, spec, directory, clients_only=clients_only))
         result = None if dry_run else apply_undo(plan)
     return RotationUndoOutcome(plan, result, held)
+
+
+def unfinished_words(directory: Path, target: Target, record: RotationRecord, kind: CaKind) -> str:
+    """Why the next phase waits: the last one is not on every host yet."""
+    clients = " --clients-only" if target.clients_only else ""
+    return (
+        f"phase {record.phase} is not on every host yet: {len(record.left)} of "
+        f"{len(record.steps)} host steps are not done ({directory / record_name(target)}) — "
+        f"finish it with `k8s-cert-wizard distribute {directory} --rotation {kind}{clients}` "
+        "before the next phase: writing it now would take trust away from hosts that never "
+        "got this phase's files. (If you carried the steps out by other means, delete that "
+        "record.)"
+    )
