@@ -16,7 +16,7 @@ import os
 import shlex
 import stat
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -39,6 +39,7 @@ from wizard.bounds import (
 )
 from wizard.pki import parse_private_key, public_key_bytes
 from wizard.pki.usages import eku_word, key_usage_words
+from wizard.review.certder import DerFacts, read_certificate
 from wizard.review.model import (
     KIND_BROKEN_SYMLINK,
     KIND_CA_CONFIG,
@@ -577,7 +578,8 @@ def _certificate_item(der: bytes, cache: dict[bytes, CertFacts]) -> _Item | None
     except ValueError:
         return None
     try:
-        facts = cert_facts(certificate, der)
+        fast = read_certificate(der)
+        facts = cert_facts(certificate, der) if fast is None else _der_cert_facts(fast, der)
     # The parser is lazy: a damaged extension or key only shows when it is read, and then
     # cryptography raises whatever its decoder raised. Any of them means: a damaged certificate.
     except Exception as error:  # noqa: BLE001
@@ -615,16 +617,7 @@ def cert_facts(certificate: x509.Certificate, der: bytes) -> CertFacts:
         serial = str(certificate.serial_number)
     signature_oid = certificate.signature_algorithm_oid
     subject_text = _name_text(subject)
-    # thousands of certificates share a handful of issuers: each issuer's DER is read once
-    raw_issuer = _raw_issuer(der)
-    issuer_facts = _ISSUERS.get(raw_issuer) if raw_issuer is not None else None
-    if issuer_facts is None:
-        issuer_facts = _issuer_facts(certificate)
-        if raw_issuer is not None:
-            if len(_ISSUERS) >= 4096:
-                _ISSUERS.clear()
-            _ISSUERS[raw_issuer] = issuer_facts
-    issuer_attributes, issuer_der, issuer_text = issuer_facts
+    issuer_attributes, issuer_der, issuer_text = _known_issuer(_raw_issuer(der), certificate)
     # certdetails.subject_alternative_names also lists e-mail and URI names and round-trips
     # every IP through ipaddress; with ten thousand certificates that shows, so only DNS and IP.
     return CertFacts(
@@ -659,6 +652,59 @@ def cert_facts(certificate: x509.Certificate, der: bytes) -> CertFacts:
     )
     # The certificate object is not kept: with its decoded names and extensions it weighs
     # several kilobytes, and the few later uses reload it from `der` in microseconds.
+
+
+def _der_cert_facts(fast: DerFacts, der: bytes) -> CertFacts:
+    """cert_facts from what certder read (the same facts, without cryptography's objects)."""
+    subject_attributes = fast.subject_attributes
+    issuer_attributes, issuer_der, issuer_text = _known_issuer(
+        fast.raw_issuer, partial(x509.load_der_x509_certificate, der)
+    )
+    return CertFacts(
+        der=der,
+        spki=fast.spki,
+        cn=([v for o, v in subject_attributes if o == _CN] or [""])[-1],
+        organizations=tuple(v for o, v in subject_attributes if o == _O),
+        is_ca=fast.is_ca,
+        ski=fast.ski,
+        aki=fast.aki,
+        dns_sans=fast.dns_sans,
+        ip_sans=fast.ip_sans,
+        has_san_extension=fast.has_san_extension,
+        ext_key_usage=fast.ext_key_usage,
+        key_usage=fast.key_usage,
+        key_type=fast.key_type,
+        key_size=fast.key_size,
+        signature_oid=fast.signature_oid,
+        not_before=fast.not_before,
+        not_after=fast.not_after,
+        serial=fast.serial,
+        sigalg=_SIGNATURE_NAMES.get(fast.signature_oid, fast.signature_oid),
+        issuer_der=issuer_der,
+        subject_text=fast.subject_text,
+        issuer_text=issuer_text,
+        subject_attributes=subject_attributes,
+        issuer_attributes=issuer_attributes,
+    )
+
+
+_SIGNATURE_NAMES = {oid.dotted_string: name for oid, name in certdetails.SIGNATURE_NAMES.items()}
+
+
+def _known_issuer(
+    raw_issuer: bytes | None, certificate: x509.Certificate | Callable[[], x509.Certificate]
+) -> _IssuerFacts:
+    """The issuer's facts: thousands of certificates share a handful of issuers, so each
+    issuer's DER is decoded once (`certificate` may be a function loading it when needed)."""
+    issuer_facts = _ISSUERS.get(raw_issuer) if raw_issuer is not None else None
+    if issuer_facts is None:
+        loaded = certificate if isinstance(certificate, x509.Certificate) else certificate()
+        issuer_facts = _issuer_facts(loaded)
+        if raw_issuer is not None:
+            if len(_ISSUERS) >= 4096:
+                _ISSUERS.clear()
+            _ISSUERS[raw_issuer] = issuer_facts
+    return issuer_facts
 
 
 UNDECODABLE_NAME = "(an undecodable name)"
