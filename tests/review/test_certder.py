@@ -29,7 +29,8 @@ from hypothesis import strategies as st
 from review_pki import rsa_key
 
 from wizard.review import scan
-from wizard.review.certder import escape_dn_value, read_certificate
+from wizard.review.certder import escape_dn_value, read_certificate, signed_parts
+from wizard.review.chains import _SIGNATURES
 from wizard.review.model import _CERT_FIELDS
 
 pytestmark = pytest.mark.filterwarnings("ignore::cryptography.utils.CryptographyDeprecationWarning")
@@ -54,11 +55,26 @@ def _facts_both_ways(der: bytes) -> tuple[object, object | None]:
 def _assert_agree(der: bytes) -> bool:
     """certder agrees with cryptography on `der`; True when certder read it itself."""
     want, got = _facts_both_ways(der)
+    parts = signed_parts(der)
+    if parts is not None and not isinstance(want, Exception):
+        certificate = x509.load_der_x509_certificate(der)
+        assert parts[0] == certificate.tbs_certificate_bytes
+        assert parts[2] == certificate.signature
+        how = _SIGNATURES.get(parts[1])
+        if how is not None:  # chains checks these on the DER's bytes: as cryptography reads them
+            assert how[1].name == certificate.signature_hash_algorithm.name  # type: ignore[union-attr]
+            dotted = certificate.signature_algorithm_oid.dotted_string
+            rsa = dotted.startswith("1.2.840.113549.1.1.")
+            assert rsa or dotted.startswith("1.2.840.10045.4.3.")
+            assert rsa == (how[0] == "RSA")
     if got is None:
         return False
     assert not isinstance(want, Exception), f"certder read what cryptography refuses: {want!r}"
     for name in _CERT_FIELDS:
         assert getattr(got, name) == getattr(want, name), name
+    fast = read_certificate(der)
+    assert fast is not None
+    assert fast.raw_subject == x509.load_der_x509_certificate(der).subject.public_bytes()
     return True
 
 

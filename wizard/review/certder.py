@@ -34,6 +34,7 @@ class DerFacts(NamedTuple):
     key_size: int
     subject_attributes: tuple[tuple[str, str], ...]
     subject_text: str
+    raw_subject: bytes  # the subject Name's DER, as cryptography's public_bytes() writes it
     raw_issuer: bytes
     is_ca: bool
     ski: bytes | None
@@ -510,6 +511,7 @@ def _read(der: bytes) -> DerFacts:
         key_size=key_size,
         subject_attributes=subject_attributes,
         subject_text=name_text(subject_attributes) or "(an empty name)",
+        raw_subject=der[validity_stop:subject_stop],
         raw_issuer=raw_issuer,
         is_ca=get(_BC, False),
         ski=get(_SKI),
@@ -524,3 +526,41 @@ def _read(der: bytes) -> DerFacts:
         not_after=not_after,
         serial=serial,
     )
+
+
+def signed_parts(der: bytes) -> tuple[bytes, bytes, bytes] | None:
+    """(tbsCertificate, signatureAlgorithm, signature) of a certificate as its DER holds them,
+    for checking its signature without loading it; None when they might differ from what
+    cryptography gives (an RDN of several attributes, which it may write back in another order)
+    or the DER is not laid out as a certificate."""
+    try:
+        end = len(der)
+        tag, start, stop = _tlv(der, 0, end)
+        if tag != 0x30 or stop != end:
+            return None
+        tag, tbs_start, tbs_stop = _tlv(der, start, stop)
+        tag_algorithm, algorithm_start, algorithm_stop = _tlv(der, tbs_stop, stop)
+        tag_bits, bits_start, bits_stop = _tlv(der, algorithm_stop, stop)
+        if tag != 0x30 or tag_algorithm != 0x30 or tag_bits != 0x03 or bits_stop != stop:
+            return None
+        if der[bits_start] != 0:  # a signature is whole bytes
+            return None
+        position = tbs_start
+        if der[position] == 0xA0:
+            position = _tlv(der, position, tbs_stop)[2]
+        for _ in range(2):  # serialNumber, signature
+            position = _tlv(der, position, tbs_stop)[2]
+        tag, issuer_start, issuer_stop = _tlv(der, position, tbs_stop)
+        validity_stop = _tlv(der, issuer_stop, tbs_stop)[2]
+        tag_subject, subject_start, subject_stop = _tlv(der, validity_stop, tbs_stop)
+        if tag != 0x30 or tag_subject != 0x30:
+            return None
+        for name_start, name_stop in ((issuer_start, issuer_stop), (subject_start, subject_stop)):
+            while name_start < name_stop:
+                _, rdn_start, rdn_stop = _tlv(der, name_start, name_stop)
+                if _tlv(der, rdn_start, rdn_stop)[2] != rdn_stop:
+                    return None
+                name_start = rdn_stop
+    except (_Unsure, IndexError):
+        return None
+    return der[start:tbs_stop], der[tbs_stop:algorithm_stop], der[bits_start + 1 : bits_stop]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from functools import cached_property
 from operator import attrgetter
 from typing import Literal
 
@@ -55,13 +54,14 @@ class Finding:
     node: str = ""  # the host it is about (`check`, `probe`); "" for a local directory
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class CertFacts:
     """What the checks and the reports need from one certificate, read once (by the scan)
     however many files hold it.
 
-    Plain data, so that records can cross a process boundary; the certificate object itself is
-    a cache, reloaded from `der` when something (a signature check, the TUI's details) needs it.
+    Plain data in slots (a review may hold a hundred thousand), so that records can cross a
+    process boundary; the certificate object is not kept, but loaded from `der` when something
+    (a CA's subject, the TUI's details) needs it.
     """
 
     der: bytes = field(repr=False)
@@ -89,38 +89,38 @@ class CertFacts:
     # each DN's attributes in order: (dotted OID, value), the value bytes for a BIT STRING
     subject_attributes: tuple[tuple[str, str | bytes], ...] = field(repr=False)
     issuer_attributes: tuple[tuple[str, str | bytes], ...] | None = field(repr=False)
-
-    @cached_property
-    def certificate(self) -> x509.Certificate:
-        """The parsed certificate (set when read; reloaded from `der` after unpickling)."""
-        return x509.load_der_x509_certificate(self.der)
-
-    @cached_property
-    def subject_der(self) -> bytes:
-        """The subject DN's DER, for comparing names byte for byte as Go does (when it cannot
-        be decoded, bytes no name's DER equals). Read on first use: only CAs, and roots among
-        the rest, need it."""
-        try:
-            return self.certificate.subject.public_bytes()
-        # cryptography raises TypeError for a name attribute of an odd string type (a BIT
-        # STRING CN), ValueError for the rest
-        except (ValueError, TypeError):
-            return b"undecodable:" + self.der
-
-    def __reduce__(self) -> tuple[object, ...]:
-        # the fields only, as one tuple (the scan's children send thousands back); not the
-        # certificate object: cryptography's objects do not pickle
-        return (_unpickle_cert_facts, (_cert_fields(self),))
+    # subject and issuer are the same name, byte for byte as Go compares them (subject_der ==
+    # issuer_der): a root, or a leaf named like its CA
+    self_issued: bool
 
     @property
-    def self_issued(self) -> bool:
-        """True when subject and issuer are the same name, byte for byte as Go compares them:
-        a root, or a leaf named like its CA."""
-        return self.subject_der == self.issuer_der
+    def certificate(self) -> x509.Certificate:
+        """The parsed certificate, loaded from `der` (in microseconds) at each use."""
+        return x509.load_der_x509_certificate(self.der)
+
+    @property
+    def subject_der(self) -> bytes:
+        """The subject DN's DER, for comparing names byte for byte as Go does (when it cannot
+        be decoded, bytes no name's DER equals). Made at each use: only CAs need it."""
+        return subject_der_of(self.certificate, self.der)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # the fields only, as one tuple (the scan's children send thousands back)
+        return (_unpickle_cert_facts, (_cert_fields(self),))
 
     def details(self, now: datetime | None = None) -> CertDetails:
         """The full description (certdetails) for display; not needed by the checks."""
         return describe_certificate(self.certificate, now=now)
+
+
+def subject_der_of(certificate: x509.Certificate, der: bytes) -> bytes:
+    """A certificate's subject DN as DER (see CertFacts.subject_der)."""
+    try:
+        return certificate.subject.public_bytes()
+    # cryptography raises TypeError for a name attribute of an odd string type (a BIT
+    # STRING CN), ValueError for the rest
+    except (ValueError, TypeError):
+        return b"undecodable:" + der
 
 
 _CERT_FIELDS = tuple(f.name for f in fields(CertFacts))
@@ -128,12 +128,10 @@ _cert_fields = attrgetter(*_CERT_FIELDS)
 
 
 def _unpickle_cert_facts(values: tuple[object, ...]) -> CertFacts:
-    facts = object.__new__(CertFacts)
-    facts.__dict__.update(zip(_CERT_FIELDS, values, strict=True))
-    return facts
+    return CertFacts(*values)  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KeyFacts:
     """A private or public key: its SubjectPublicKeyInfo (None when encrypted), type and size."""
 
@@ -144,7 +142,7 @@ class KeyFacts:
     encrypted: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CsrFacts:
     """A certificate signing request: the requested name and key."""
 

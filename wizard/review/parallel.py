@@ -58,10 +58,14 @@ def run_split(
     *,
     min_items: int | None = None,
     workers: int | None = None,
+    chunk: int | None = None,
 ) -> list[Result]:
     """`function` over consecutive slices of `items`, one slice here and one per forked child;
     the results in slice order. Runs `function(items)` here alone when forking does not pay
-    (fewer than `min_items`, default MIN_ITEMS) or is not safe, or when no child can start."""
+    (fewer than `min_items`, default MIN_ITEMS) or is not safe, or when no child can start.
+
+    With `chunk`, a child's slice is done in pieces of at most that many items, each sent back
+    as it is done: a big result then never sits here twice (pickled and unpickled) at once."""
     parts = min(workers or os.cpu_count() or 1, max(1, len(items)))
     smallest = MIN_ITEMS if min_items is None else min_items
     if parts < 2 or len(items) < smallest or not can_fork():
@@ -69,6 +73,12 @@ def run_split(
     global _WORK
     bounds = _bounds(len(items), parts)
     first_start, first_end = bounds[0]
+    if chunk is not None:
+        bounds = bounds[:1] + [
+            (start + offset, min(start + offset + chunk, end))
+            for start, end in bounds[1:]
+            for offset in range(0, end - start, chunk)
+        ]
     sys.stdout.flush()  # a child must not write out what this process had buffered
     sys.stderr.flush()
     _WORK = (function, items)

@@ -65,6 +65,7 @@ from wizard.review.model import (
     KubeUser,
     ReviewedFile,
     Severity,
+    subject_der_of,
 )
 from wizard.review.parallel import run_split
 from wizard.review.tls_secret import tls_secret_pem
@@ -168,13 +169,16 @@ def scan_directory(root: str) -> ScanResult:
     root = os.path.abspath(root)
     scan = _Scan(root)
     files, links = _walk(scan)
-    for part in run_split(partial(_scan_files, root), files):
+    for part in run_split(partial(_scan_files, root), files, chunk=_CHUNK):
         scan.absorb(part)
     for os_path, rel in links:
         _scan_file_link(scan, os_path, rel)
     _resolve_references(scan)
     scan.records.sort(key=lambda r: r.path)  # stable: the parts of a file keep their order
     return ScanResult(root, scan.records, scan.findings)
+
+
+_CHUNK = 2000  # files a child scans before it sends their records back
 
 
 def _scan_files(root: str, files: Sequence[tuple[str, str]]) -> _Scan:
@@ -338,12 +342,16 @@ def _scan_path(scan: _Scan, os_path: str, rel: str, *, note: str = "") -> None:
             f"reviewing {shown} failed ({type(error).__name__}: {_short(error)}) — this is a "
             "bug in k8s-cert-wizard; please report it with the file if you can share it",
         )
-    size, owner = len(data), (status.st_uid, status.st_gid)
+    size = len(data)
+    owner = _OWNERS.setdefault((status.st_uid, status.st_gid), (status.st_uid, status.st_gid))
     for record in records:
         record.size, record.mode, record.os_path, record.owner = size, mode, os_path, owner
         if note:
             record.note = _join(note, record.note)
     scan.by_inode.setdefault((status.st_dev, status.st_ino), []).extend(records)
+
+
+_OWNERS: dict[tuple[int, int], tuple[int, int]] = {}  # one (uid, gid) tuple for every file
 
 
 def _scan_file_link(scan: _Scan, os_path: str, rel: str) -> None:
@@ -649,6 +657,7 @@ def cert_facts(certificate: x509.Certificate, der: bytes) -> CertFacts:
         issuer_text=issuer_text,
         subject_attributes=subject_attributes,
         issuer_attributes=issuer_attributes,
+        self_issued=subject_der_of(certificate, der) == issuer_der,
     )
     # The certificate object is not kept: with its decoded names and extensions it weighs
     # several kilobytes, and the few later uses reload it from `der` in microseconds.
@@ -685,6 +694,7 @@ def _der_cert_facts(fast: DerFacts, der: bytes) -> CertFacts:
         issuer_text=issuer_text,
         subject_attributes=subject_attributes,
         issuer_attributes=issuer_attributes,
+        self_issued=fast.raw_subject == issuer_der,
     )
 
 
