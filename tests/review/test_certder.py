@@ -29,7 +29,12 @@ from hypothesis import strategies as st
 from review_pki import rsa_key
 
 from wizard.review import scan
-from wizard.review.certder import escape_dn_value, read_certificate, signed_parts
+from wizard.review.certder import (
+    ec_private_key_spki,
+    escape_dn_value,
+    read_certificate,
+    signed_parts,
+)
 from wizard.review.chains import _SIGNATURES
 from wizard.review.model import _CERT_FIELDS
 
@@ -389,3 +394,42 @@ def test_escapes_values_as_cryptography(value: str) -> None:
     from cryptography.x509.name import _escape_dn_value
 
     assert escape_dn_value(value) == _escape_dn_value(value)
+
+
+@pytest.mark.parametrize("curve", [ec.SECP256R1(), ec.SECP384R1(), ec.SECP521R1()])
+@pytest.mark.parametrize("pem_format", ["TraditionalOpenSSL", "PKCS8"])
+def test_ec_private_keys_read_as_cryptography(curve: ec.EllipticCurve, pem_format: str) -> None:
+    """A PEM EC key's facts are the same whether the scan takes the public point as the SEC 1
+    DER holds it or asks cryptography; a key whose point is not its scalar's stays damaged."""
+    from cryptography.hazmat.primitives import serialization
+
+    for _ in range(5):
+        key = ec.generate_private_key(curve)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            getattr(serialization.PrivateFormat, pem_format),
+            serialization.NoEncryption(),
+        )
+        (item,) = scan.parse_objects(pem)
+        assert item.key is not None
+        assert item.key.spki == key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        assert (item.key.key_type, item.key.key_size) == ("ECDSA", curve.key_size)
+    if pem_format == "TraditionalOpenSSL" and curve.key_size < 521:
+        other = ec.generate_private_key(curve).private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+        der = key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+        width = (curve.key_size + 7) // 8
+        mixed = der[: -(2 * width + 1)] + other[-(2 * width + 1) :]  # another key's point
+        assert ec_private_key_spki(mixed) is not None  # the layout is read …
+        block = b"-----BEGIN EC PRIVATE KEY-----\n" + __import__("base64").encodebytes(mixed)
+        (item,) = scan.parse_objects(block + b"-----END EC PRIVATE KEY-----\n")
+        assert item.kind == "damaged"  # … but only for a key cryptography has loaded

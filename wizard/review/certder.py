@@ -564,3 +564,28 @@ def signed_parts(der: bytes) -> tuple[bytes, bytes, bytes] | None:
     except (_Unsure, IndexError):
         return None
     return der[start:tbs_stop], der[tbs_stop:algorithm_stop], der[bits_start + 1 : bits_stop]
+
+
+# SEC 1 EC private keys as OpenSSL, Go and cryptography write them (with the public point):
+# (the bytes before the scalar, the scalar's length, the bytes between it and the point, size)
+_SEC1_LAYOUTS = (
+    (bytes.fromhex("30770201010420"), 32, bytes.fromhex("a00a06082a8648ce3d030107a144034200"), 256),
+    (bytes.fromhex("3081a40201010430"), 48, bytes.fromhex("a00706052b81040022a164036200"), 384),
+)
+
+
+def ec_private_key_spki(der: bytes) -> tuple[bytes, int] | None:
+    """(SubjectPublicKeyInfo DER, curve size) of a P-256 or P-384 SEC 1 private key from the
+    public point it holds — for a key cryptography has loaded, which checks that point against
+    the private scalar; None for any other layout."""
+    for head, scalar, middle, size in _SEC1_LAYOUTS:
+        width = (size + 7) // 8
+        point_at = len(head) + scalar + len(middle)
+        if (
+            len(der) == point_at + 1 + 2 * width
+            and der.startswith(head)
+            and der[point_at - len(middle) : point_at] == middle
+            and der[point_at] == 4
+        ):
+            return _EC_HEADS[size] + der[point_at:], size
+    return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import csv
 import errno
 import json
@@ -39,7 +40,7 @@ from wizard.bounds import (
 )
 from wizard.pki import parse_private_key, public_key_bytes
 from wizard.pki.usages import eku_word, key_usage_words
-from wizard.review.certder import DerFacts, read_certificate
+from wizard.review.certder import DerFacts, ec_private_key_spki, read_certificate
 from wizard.review.model import (
     KIND_BROKEN_SYMLINK,
     KIND_CA_CONFIG,
@@ -543,7 +544,11 @@ def _pem_item(label: bytes, body: bytes, block: bytes, cache: dict[bytes, CertFa
             KIND_DAMAGED, note="the PEM certificate is not a valid certificate"
         )
     if label in KEY_LABELS:
-        return _private_key_item(block, pem=True) or _Item(
+        sec1 = None
+        if label == b"EC PRIVATE KEY":
+            with contextlib.suppress(binascii.Error, ValueError):  # cryptography says why
+                sec1 = binascii.a2b_base64(body)
+        return _private_key_item(block, pem=True, sec1=sec1) or _Item(
             KIND_DAMAGED, note="the PEM private key is damaged or of an unsupported type"
         )
     if label in PUBLIC_KEY_LABELS:
@@ -795,13 +800,19 @@ def _name_text(name: x509.Name) -> str:
         return UNDECODABLE_NAME
 
 
-def _private_key_item(data: bytes, *, pem: bool) -> _Item | None:
+def _private_key_item(data: bytes, *, pem: bool, sec1: bytes | None = None) -> _Item | None:
+    """A private key's item; `sec1` is the DER of a PEM `EC PRIVATE KEY` when known."""
     try:
         key = parse_private_key(data, pem=pem)
     except TypeError:  # cryptography's way of saying "this key needs a password"
         return _Item(KIND_PRIVATE_KEY, key=KeyFacts(None, "encrypted", 0, True, encrypted=True))
     except (ValueError, UnsupportedAlgorithm):  # not a key, or a damaged RSA key
         return None
+    # loaded, so its public point is the scalar's: take the point as written (the public key's
+    # objects and encoding back cost more than the rest of the key)
+    known = ec_private_key_spki(sec1) if sec1 is not None else None
+    if known is not None:
+        return _Item(KIND_PRIVATE_KEY, key=KeyFacts(known[0], "ECDSA", known[1], True))
     return _Item(KIND_PRIVATE_KEY, key=_key_facts(key.public_key(), private=True))
 
 
