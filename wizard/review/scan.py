@@ -140,7 +140,7 @@ class _Scan:
         self.findings += part.findings
         self.references += part.references
         for inode, records in part.by_inode.items():
-            self.by_inode.setdefault(inode, []).extend(records)
+            _file_records(self.by_inode, inode, records)
 
     def add(self, record: ReviewedFile) -> ReviewedFile:
         self.records.append(record)
@@ -148,6 +148,19 @@ class _Scan:
 
     def flag(self, path: str, severity: Severity, check: str, message: str) -> None:
         self.findings.append(Finding(path, severity, check, message))
+
+
+def _file_records(
+    by_inode: dict[tuple[int, int], list[ReviewedFile]],
+    inode: tuple[int, int],
+    records: list[ReviewedFile],
+) -> None:
+    """Note `records` as a file's (the list itself when the file is new: one list per file)."""
+    known = by_inode.get(inode)
+    if known is None:
+        by_inode[inode] = records
+    else:
+        known.extend(records)
 
 
 def read_file(path: str, limit: int = MAX_BYTES) -> tuple[bytes | None, os.stat_result]:
@@ -170,8 +183,11 @@ def scan_directory(root: str) -> ScanResult:
     root = os.path.abspath(root)
     scan = _Scan(root)
     files, links = _walk(scan)
-    for part in run_split(partial(_scan_files, root), files, chunk=_CHUNK):
-        scan.absorb(part)
+    parts = run_split(partial(_scan_files, root), files, chunk=_CHUNK)
+    del files
+    parts.reverse()
+    while parts:  # in order, each part's own tables freed once taken over
+        scan.absorb(parts.pop())
     for os_path, rel in links:
         _scan_file_link(scan, os_path, rel)
     _resolve_references(scan)
@@ -349,7 +365,7 @@ def _scan_path(scan: _Scan, os_path: str, rel: str, *, note: str = "") -> None:
         record.size, record.mode, record.os_path, record.owner = size, mode, os_path, owner
         if note:
             record.note = _join(note, record.note)
-    scan.by_inode.setdefault((status.st_dev, status.st_ino), []).extend(records)
+    _file_records(scan.by_inode, (status.st_dev, status.st_ino), records)
 
 
 _OWNERS: dict[tuple[int, int], tuple[int, int]] = {}  # one (uid, gid) tuple for every file
