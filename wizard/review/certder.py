@@ -144,6 +144,11 @@ def escape_dn_value(value: str) -> str:
     return value
 
 
+_COMMON_NAME = bytes.fromhex("550403")
+# (OID, value) of the RDNs certificates share (O=system:nodes, C=US; not CNs), by their DER
+_ATTRIBUTES: dict[bytes, tuple[str, str]] = {}
+
+
 def _name(der: bytes, start: int, stop: int) -> tuple[tuple[str, str], ...]:
     """A Name's attributes in order, each RDN holding exactly one."""
     attributes = []
@@ -152,6 +157,11 @@ def _name(der: bytes, start: int, stop: int) -> tuple[tuple[str, str], ...]:
         tag, rdn_start, rdn_stop = _tlv(der, position, stop)
         if tag != 0x31:
             raise _Unsure
+        known = _ATTRIBUTES.get(der[position:rdn_stop])
+        if known is not None:
+            attributes.append(known)
+            position = rdn_stop
+            continue
         tag, pair_start, pair_stop = _tlv(der, rdn_start, rdn_stop)
         if tag != 0x30 or pair_stop != rdn_stop:
             raise _Unsure
@@ -168,7 +178,12 @@ def _name(der: bytes, start: int, stop: int) -> tuple[tuple[str, str], ...]:
             value = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise _Unsure from None
-        attributes.append((_oid(der, oid_start, oid_stop), value))
+        attribute = (_oid(der, oid_start, oid_stop), value)
+        attributes.append(attribute)
+        if der[oid_start:oid_stop] != _COMMON_NAME:
+            if len(_ATTRIBUTES) >= 4096:
+                _ATTRIBUTES.clear()
+            _ATTRIBUTES[der[position:rdn_stop]] = attribute
         position = rdn_stop
     return tuple(attributes)
 
@@ -589,3 +604,19 @@ def ec_private_key_spki(der: bytes) -> tuple[bytes, int] | None:
         ):
             return _EC_HEADS[size] + der[point_at:], size
     return None
+
+
+def serial_text(der: bytes) -> str | None:
+    """A certificate's serial number in decimal, from its DER (None when not laid out so)."""
+    try:
+        end = len(der)
+        _, start, stop = _tlv(der, 0, end)
+        _, position, tbs_stop = _tlv(der, start, stop)
+        if der[position] == 0xA0:
+            position = _tlv(der, position, tbs_stop)[2]
+        tag, serial_start, serial_stop = _tlv(der, position, tbs_stop)
+    except (_Unsure, IndexError):
+        return None
+    if tag != 0x02 or serial_start == serial_stop:
+        return None
+    return str(int.from_bytes(der[serial_start:serial_stop], "big", signed=True))

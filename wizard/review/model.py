@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -9,9 +10,11 @@ from operator import attrgetter
 from typing import Literal
 
 from cryptography import x509
+from cryptography.utils import CryptographyDeprecationWarning
 
 from wizard.certdetails import CertDetails, describe_certificate
 from wizard.expiry import WARN_DAYS, days_until
+from wizard.review.certder import serial_text
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -81,7 +84,6 @@ class CertFacts:
     signature_oid: str  # dotted
     not_before: datetime
     not_after: datetime
-    serial: str  # the serial number in decimal
     sigalg: str  # the signature algorithm's Go name (`SHA256-RSA`)
     issuer_der: bytes | None = field(repr=False)  # None when it cannot be decoded
     subject_text: str  # RFC 4514, for messages and reports
@@ -92,6 +94,16 @@ class CertFacts:
     # subject and issuer are the same name, byte for byte as Go compares them (subject_der ==
     # issuer_der): a root, or a leaf named like its CA
     self_issued: bool
+
+    @property
+    def serial(self) -> str:
+        """The serial number in decimal (read from `der` at each use: only --json shows it)."""
+        text = serial_text(self.der)
+        if text is None:  # not laid out as certder reads it: as cryptography does
+            with warnings.catch_warnings():  # a serial of 0 or below: the lints say so
+                warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+                text = str(self.certificate.serial_number)
+        return text
 
     @property
     def certificate(self) -> x509.Certificate:
@@ -191,7 +203,9 @@ class ReviewedFile:
     owner: tuple[int, int] | None = None  # (uid, gid) of the file
     embedded: bool = False  # inside a kubeconfig (as *-data, or read from a path it names)
     role_hint: str | None = None  # the role a kubeconfig's name gives its client certificate
-    os_path: str = field(default="", repr=False)  # the real path, for reading; may be undecodable
+    # the real path, for reading (may be undecodable): see os_path
+    real_path: str = field(default="", repr=False)
+    os_root: str = field(default="", repr=False)  # … or the root it is `path` under
     cert: CertFacts | None = None
     key: KeyFacts | None = None
     csr: CsrFacts | None = None
@@ -201,6 +215,23 @@ class ReviewedFile:
     issued_by: str | None = None  # the file of the CA that signed this certificate
     self_signed: bool = False
     node: str = ""  # the host the file was read from (`check`, `probe`); "" for a local one
+
+    @property
+    def os_path(self) -> str:
+        """The real path, for reading; may be undecodable ("" when not read from a file). Kept
+        as the root and `path` when it is just those joined (a review may hold 100,000)."""
+        return self.real_path or (f"{self.os_root}/{self.path}" if self.os_root else "")
+
+    @os_path.setter
+    def os_path(self, value: str) -> None:
+        self.real_path, self.os_root = value, ""
+
+    def under(self, root: str, os_path: str) -> None:
+        """Set os_path, kept as `root` when it is `root`/`path` (`root` shared by all)."""
+        if os_path == f"{root}/{self.path}":
+            self.real_path, self.os_root = "", root
+        else:
+            self.os_path = os_path
 
     def subject_summary(self) -> str:
         """A certificate's CN and O, a key's type and its certificate, a CSR's CN, or the note."""

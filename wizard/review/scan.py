@@ -16,7 +16,6 @@ import json
 import os
 import shlex
 import stat
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -24,7 +23,6 @@ from functools import partial
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
-from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtensionOID, NameOID
 
 from wizard import certdetails
@@ -362,7 +360,8 @@ def _scan_path(scan: _Scan, os_path: str, rel: str, *, note: str = "") -> None:
     size = len(data)
     owner = _OWNERS.setdefault((status.st_uid, status.st_gid), (status.st_uid, status.st_gid))
     for record in records:
-        record.size, record.mode, record.os_path, record.owner = size, mode, os_path, owner
+        record.size, record.mode, record.owner = size, mode, owner
+        record.under(scan.root, os_path)
         if note:
             record.note = _join(note, record.note)
     _file_records(scan.by_inode, (status.st_dev, status.st_ino), records)
@@ -641,9 +640,6 @@ def cert_facts(certificate: x509.Certificate, der: bytes) -> CertFacts:
     constraints = values.get(ExtensionOID.BASIC_CONSTRAINTS)
     ski = values.get(ExtensionOID.SUBJECT_KEY_IDENTIFIER)
     aki = values.get(ExtensionOID.AUTHORITY_KEY_IDENTIFIER)
-    with warnings.catch_warnings():  # a serial of 0 or below: the lints say so
-        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
-        serial = str(certificate.serial_number)
     signature_oid = certificate.signature_algorithm_oid
     subject_text = _name_text(subject)
     issuer_attributes, issuer_der, issuer_text = _known_issuer(_raw_issuer(der), certificate)
@@ -671,7 +667,6 @@ def cert_facts(certificate: x509.Certificate, der: bytes) -> CertFacts:
         signature_oid=signature_oid.dotted_string,
         not_before=certificate.not_valid_before_utc,
         not_after=certificate.not_valid_after_utc,
-        serial=serial,
         sigalg=certdetails.SIGNATURE_NAMES.get(signature_oid, signature_oid.dotted_string),
         issuer_der=issuer_der,
         subject_text=subject_text,
@@ -694,7 +689,7 @@ def _der_cert_facts(fast: DerFacts, der: bytes) -> CertFacts:
         der=der,
         spki=fast.spki,
         cn=([v for o, v in subject_attributes if o == _CN] or [""])[-1],
-        organizations=tuple(v for o, v in subject_attributes if o == _O),
+        organizations=_shared(tuple(v for o, v in subject_attributes if o == _O)),
         is_ca=fast.is_ca,
         ski=fast.ski,
         aki=fast.aki,
@@ -708,7 +703,6 @@ def _der_cert_facts(fast: DerFacts, der: bytes) -> CertFacts:
         signature_oid=fast.signature_oid,
         not_before=fast.not_before,
         not_after=fast.not_after,
-        serial=fast.serial,
         sigalg=_SIGNATURE_NAMES.get(fast.signature_oid, fast.signature_oid),
         issuer_der=issuer_der,
         subject_text=fast.subject_text,
@@ -717,6 +711,16 @@ def _der_cert_facts(fast: DerFacts, der: bytes) -> CertFacts:
         issuer_attributes=issuer_attributes,
         self_issued=fast.raw_subject == issuer_der,
     )
+
+
+_SHARED: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _shared(organizations: tuple[str, ...]) -> tuple[str, ...]:
+    """One tuple for certificates of the same organizations (thousands share a few)."""
+    if len(_SHARED) >= 4096:
+        _SHARED.clear()
+    return _SHARED.setdefault(organizations, organizations)
 
 
 _SIGNATURE_NAMES = {oid.dotted_string: name for oid, name in certdetails.SIGNATURE_NAMES.items()}
