@@ -181,7 +181,8 @@ def scan_directory(root: str) -> ScanResult:
     root = os.path.abspath(root)
     scan = _Scan(root)
     files, links = _walk(scan)
-    parts = run_split(partial(_scan_files, root), files, chunk=_CHUNK)
+    # this process also unpickles what the children send: it takes a little less
+    parts = run_split(partial(_scan_files, root), files, chunk=_CHUNK, here=0.85)
     del files
     parts.reverse()
     while parts:  # in order, each part's own tables freed once taken over
@@ -630,7 +631,7 @@ def cert_facts(certificate: x509.Certificate, der: bytes) -> CertFacts:
         key_type, key_size, spki = "unsupported", 0, b"unsupported key:" + der
     else:
         key_type, key_size = certdetails.key_description(public_key)
-        spki = public_key_bytes(public_key)
+        spki = _one_copy(public_key_bytes(public_key))
     values = {extension.oid: extension.value for extension in certificate.extensions}
     sans = values.get(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
     subject = certificate.subject
@@ -687,7 +688,7 @@ def _der_cert_facts(fast: DerFacts, der: bytes) -> CertFacts:
     )
     return CertFacts(
         der=der,
-        spki=fast.spki,
+        spki=_one_copy(fast.spki),
         cn=([v for o, v in subject_attributes if o == _CN] or [""])[-1],
         organizations=_shared(tuple(v for o, v in subject_attributes if o == _O)),
         is_ca=fast.is_ca,
@@ -711,6 +712,21 @@ def _der_cert_facts(fast: DerFacts, der: bytes) -> CertFacts:
         issuer_attributes=issuer_attributes,
         self_issued=fast.raw_subject == issuer_der,
     )
+
+
+_UNPAIRED: dict[bytes, bytes] = {}  # public keys seen once, waiting for their other half
+
+
+def _one_copy(spki: bytes) -> bytes:
+    """One bytes object for a public key that a certificate and its key both hold (the scan
+    meets them one after the other): the first one's."""
+    first = _UNPAIRED.pop(spki, None)
+    if first is not None:
+        return first
+    if len(_UNPAIRED) >= 8192:
+        _UNPAIRED.clear()
+    _UNPAIRED[spki] = spki
+    return spki
 
 
 _SHARED: dict[tuple[str, ...], tuple[str, ...]] = {}
@@ -832,7 +848,7 @@ def _private_key_item(data: bytes, *, pem: bool, sec1: bytes | None = None) -> _
     # objects and encoding back cost more than the rest of the key)
     known = ec_private_key_spki(sec1) if sec1 is not None else None
     if known is not None:
-        return _Item(KIND_PRIVATE_KEY, key=KeyFacts(known[0], "ECDSA", known[1], True))
+        return _Item(KIND_PRIVATE_KEY, key=KeyFacts(_one_copy(known[0]), "ECDSA", known[1], True))
     return _Item(KIND_PRIVATE_KEY, key=_key_facts(key.public_key(), private=True))
 
 
@@ -849,7 +865,7 @@ def _public_key_item(data: bytes, *, pem: bool) -> _Item | None:
 
 def _key_facts(public_key: object, *, private: bool) -> KeyFacts:
     key_type, key_size = certdetails.key_description(public_key)
-    return KeyFacts(public_key_bytes(public_key), key_type, key_size, private)
+    return KeyFacts(_one_copy(public_key_bytes(public_key)), key_type, key_size, private)
 
 
 def _csr_item(data: bytes, *, pem: bool) -> _Item | None:
