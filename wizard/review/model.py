@@ -57,10 +57,11 @@ class Finding:
     node: str = ""  # the host it is about (`check`, `probe`); "" for a local directory
 
 
-@dataclass(frozen=True, eq=False, slots=True)
+@dataclass(eq=False, slots=True)
 class CertFacts:
     """What the checks and the reports need from one certificate, read once (by the scan)
-    however many files hold it.
+    however many files hold it. Read-only by convention: not `frozen`, whose checked
+    __init__ costs five times as much for each of a hundred thousand certificates.
 
     Plain data in slots (a review may hold a hundred thousand), so that records can cross a
     process boundary; the certificate object is not kept, but loaded from `der` when something
