@@ -208,10 +208,14 @@ def role_by_file_name(path: str, preferred: str | None = None) -> Match | None:
     """The role a file's path promises (its longest known tail), or None."""
     index = _index(preferred)
     lower = path.lower()
-    base = posixpath.basename(lower)
+    base = lower.rpartition("/")[2]
     if base in index.more_files:
         return Match(index.more_files[base])
-    tails = ["/".join(lower.split("/")[start:]) for start in range(lower.count("/") + 1)]
+    if "/" not in lower:  # no folder (most files of a flat directory): one tail
+        tails = [lower]
+    else:
+        parts = lower.split("/")
+        tails = ["/".join(parts[start:]) for start in range(len(parts))]
     for tail in tails:
         if tail in index.files:
             return Match(index.files[tail])
