@@ -154,6 +154,9 @@ class KeyFacts:
     private: bool
     encrypted: bool = False
 
+    def __reduce__(self) -> tuple[object, ...]:
+        return (KeyFacts, (self.spki, self.key_type, self.key_size, self.private, self.encrypted))
+
 
 @dataclass(frozen=True, slots=True)
 class CsrFacts:
@@ -261,6 +264,19 @@ class ReviewedFile:
     def ref(self) -> str:
         """The path, with the part inside the file when there is one."""
         return f"{self.path} ({self.part})" if self.part else self.path
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # its fields as one tuple, remade by __init__: the scan's children send thousands
+        # back, and dataclasses' own __setstate__ sets each slot through setattr
+        return (_unpickle_record, (_record_fields(self),))
+
+
+_RECORD_FIELDS = tuple(f.name for f in fields(ReviewedFile))
+_record_fields = attrgetter(*_RECORD_FIELDS)
+
+
+def _unpickle_record(values: tuple[object, ...]) -> ReviewedFile:
+    return ReviewedFile(*values)  # type: ignore[arg-type]
 
 
 @dataclass
