@@ -436,3 +436,14 @@ def test_ec_private_keys_read_as_cryptography(curve: ec.EllipticCurve, pem_forma
         block = b"-----BEGIN EC PRIVATE KEY-----\n" + __import__("base64").encodebytes(mixed)
         (item,) = scan.parse_objects(block + b"-----END EC PRIVATE KEY-----\n")
         assert item.kind == "damaged"  # … but only for a key cryptography has loaded
+
+
+def test_a_certificate_of_an_unknown_version_is_damaged_not_a_bug() -> None:
+    """cryptography raises InvalidVersion (not a ValueError) for a version it does not know:
+    the file is reported as damaged, never as the scan's internal error."""
+    der = bytearray(_seed())
+    assert der[8:13] == bytes.fromhex("a003020102")  # [0] version v3
+    der[12] = 7
+    pem = b"-----BEGIN CERTIFICATE-----\n" + __import__("base64").encodebytes(bytes(der))
+    (item,) = scan.parse_objects(pem + b"-----END CERTIFICATE-----\n")
+    assert item.kind == "damaged"

@@ -604,7 +604,7 @@ def _certificate_item(der: bytes, cache: dict[bytes, CertFacts]) -> _Item | None
         return _Item(KIND_CERTIFICATE, cert=facts)
     try:
         certificate = x509.load_der_x509_certificate(der)
-    except ValueError:
+    except (ValueError, x509.InvalidVersion):  # InvalidVersion is not a ValueError
         return None
     try:
         fast = read_certificate(der)
