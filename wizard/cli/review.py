@@ -85,7 +85,6 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Review the directory; the exit code says how bad the worst finding is."""
     from wizard.expiry import MAX_DAYS
-    from wizard.review import ReviewError, review_directory
 
     for option, value in (("--warn-days", args.warn_days), ("--fail-within", args.fail_within)):
         if value is None:
@@ -108,6 +107,27 @@ def run(args: argparse.Namespace) -> int:
     config = getattr(args, "config", None)
     if config:
         spec = load_valid_spec(config)
+    collecting = gc.isenabled()
+    if output_format is not None:
+        # One report, then exit: no cyclic garbage worth collecting, and a collector pass over
+        # the hundred thousand objects a big review makes costs more than it frees (once the
+        # report is out they go by reference counting).
+        gc.disable()
+    try:
+        return _review_and_report(args, output_format, spec, config)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _review_and_report(
+    args: argparse.Namespace,
+    output_format: str | None,
+    spec: ClusterSpec | None,
+    config: str | None,
+) -> int:
+    from wizard.review import ReviewError, review_directory
+
     try:
         review = review_directory(args.directory, config=spec, warn_days=args.warn_days)
     except ReviewError as error:

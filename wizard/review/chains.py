@@ -11,9 +11,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import timedelta
 
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding
 
-from wizard.certdetails import key_id_text, signed_by
+from wizard.certdetails import key_id_text, key_kind, signed_by
+from wizard.review.certder import signed_parts
 from wizard.review.layouts import in_backup_folder
 from wizard.review.model import (
     CertFacts,
@@ -138,6 +141,20 @@ def _signed_by(facts: CertFacts, issuer: CertFacts, keys: dict[int, object]) -> 
             key = keys[id(issuer)] = None
     if key is None:
         return False
+    parts = signed_parts(facts.der)
+    how = _SIGNATURES.get(parts[1]) if parts is not None else None
+    if parts is not None and how is not None and how[0] == key_kind(key):
+        # the usual RSA and ECDSA signatures, checked on the DER's own bytes: what signed_by
+        # does, without loading either certificate
+        tbs, _, signature = parts
+        try:
+            if how[0] == "RSA":
+                key.verify(signature, tbs, padding.PKCS1v15(), how[1]())  # type: ignore[attr-defined]
+            else:
+                key.verify(signature, tbs, ec.ECDSA(how[1]()))  # type: ignore[attr-defined]
+        except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):
+            return False
+        return True
     try:
         return signed_by(facts.certificate, issuer.certificate, key)
     except UnsupportedAlgorithm:  # a signature algorithm cryptography cannot check
@@ -145,6 +162,16 @@ def _signed_by(facts: CertFacts, issuer: CertFacts, keys: dict[int, object]) -> 
 
 
 _NOT_LOADED = object()
+
+# signatureAlgorithm DER → (the key kind that makes it, its hash), for the usual ones
+_SIGNATURES: dict[bytes, tuple[str, type[hashes.HashAlgorithm]]] = {
+    bytes.fromhex("300d06092a864886f70d01010b0500"): ("RSA", hashes.SHA256),
+    bytes.fromhex("300d06092a864886f70d01010c0500"): ("RSA", hashes.SHA384),
+    bytes.fromhex("300d06092a864886f70d01010d0500"): ("RSA", hashes.SHA512),
+    bytes.fromhex("300a06082a8648ce3d040302"): ("ECDSA", hashes.SHA256),
+    bytes.fromhex("300a06082a8648ce3d040303"): ("ECDSA", hashes.SHA384),
+    bytes.fromhex("300a06082a8648ce3d040304"): ("ECDSA", hashes.SHA512),
+}
 
 
 def _no_issuer(

@@ -173,29 +173,30 @@ def _lint_permissions(record: ReviewedFile) -> list[Finding]:
         return []
     problems: list[str] = []
     fixes: list[str] = []
-    target = _shell_path(record)
     if record.mode & 0o077:
         readable = "readable" if record.mode & 0o044 else "accessible"
         problems.append(
             f"{readable} by group or others (mode {record.mode:04o}; CIS 1.1.21 wants 600 or "
             "stricter)"
         )
-        fixes.append(f"chmod 600 {target}")
+        fixes.append("chmod 600 {}")
     if record.owner is not None and not _trusted_owner(record.owner[0]):
         problems.append(
             f"owned by {_user_name(record.owner[0])}, not root (CIS 1.1.19 wants root:root)"
         )
-        fixes.append(f"chown root:root {target}")
+        fixes.append("chown root:root {}")
     elif record.owner is not None and record.mode & 0o070 and record.owner[1] != 0:
         problems.append(f"group {_group_name(record.owner[1])} may read it")
     if not problems:
         return []
+    target = _shell_path(record)  # made only for a finding: most files have none
+    commands = "; ".join(fix.format(target) for fix in fixes)
     return [
         Finding(
             record.path,
             "warning",
             "key-permissions",
-            f"{record.path} is {what} {' and '.join(problems)} — {'; '.join(fixes)}",
+            f"{record.path} is {what} {' and '.join(problems)} — {commands}",
         )
     ]
 

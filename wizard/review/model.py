@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from functools import cached_property
 from operator import attrgetter
 from typing import Literal
 
 from cryptography import x509
+from cryptography.utils import CryptographyDeprecationWarning
 
 from wizard.certdetails import CertDetails, describe_certificate
 from wizard.expiry import WARN_DAYS, days_until
+from wizard.review.certder import serial_text
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -55,13 +57,15 @@ class Finding:
     node: str = ""  # the host it is about (`check`, `probe`); "" for a local directory
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class CertFacts:
     """What the checks and the reports need from one certificate, read once (by the scan)
-    however many files hold it.
+    however many files hold it. Read-only by convention: not `frozen`, whose checked
+    __init__ costs five times as much for each of a hundred thousand certificates.
 
-    Plain data, so that records can cross a process boundary; the certificate object itself is
-    a cache, reloaded from `der` when something (a signature check, the TUI's details) needs it.
+    Plain data in slots (a review may hold a hundred thousand), so that records can cross a
+    process boundary; the certificate object is not kept, but loaded from `der` when something
+    (a CA's subject, the TUI's details) needs it.
     """
 
     der: bytes = field(repr=False)
@@ -81,7 +85,6 @@ class CertFacts:
     signature_oid: str  # dotted
     not_before: datetime
     not_after: datetime
-    serial: str  # the serial number in decimal
     sigalg: str  # the signature algorithm's Go name (`SHA256-RSA`)
     issuer_der: bytes | None = field(repr=False)  # None when it cannot be decoded
     subject_text: str  # RFC 4514, for messages and reports
@@ -89,38 +92,48 @@ class CertFacts:
     # each DN's attributes in order: (dotted OID, value), the value bytes for a BIT STRING
     subject_attributes: tuple[tuple[str, str | bytes], ...] = field(repr=False)
     issuer_attributes: tuple[tuple[str, str | bytes], ...] | None = field(repr=False)
-
-    @cached_property
-    def certificate(self) -> x509.Certificate:
-        """The parsed certificate (set when read; reloaded from `der` after unpickling)."""
-        return x509.load_der_x509_certificate(self.der)
-
-    @cached_property
-    def subject_der(self) -> bytes:
-        """The subject DN's DER, for comparing names byte for byte as Go does (when it cannot
-        be decoded, bytes no name's DER equals). Read on first use: only CAs, and roots among
-        the rest, need it."""
-        try:
-            return self.certificate.subject.public_bytes()
-        # cryptography raises TypeError for a name attribute of an odd string type (a BIT
-        # STRING CN), ValueError for the rest
-        except (ValueError, TypeError):
-            return b"undecodable:" + self.der
-
-    def __reduce__(self) -> tuple[object, ...]:
-        # the fields only, as one tuple (the scan's children send thousands back); not the
-        # certificate object: cryptography's objects do not pickle
-        return (_unpickle_cert_facts, (_cert_fields(self),))
+    # subject and issuer are the same name, byte for byte as Go compares them (subject_der ==
+    # issuer_der): a root, or a leaf named like its CA
+    self_issued: bool
 
     @property
-    def self_issued(self) -> bool:
-        """True when subject and issuer are the same name, byte for byte as Go compares them:
-        a root, or a leaf named like its CA."""
-        return self.subject_der == self.issuer_der
+    def serial(self) -> str:
+        """The serial number in decimal (read from `der` at each use: only --json shows it)."""
+        text = serial_text(self.der)
+        if text is None:  # not laid out as certder reads it: as cryptography does
+            with warnings.catch_warnings():  # a serial of 0 or below: the lints say so
+                warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+                text = str(self.certificate.serial_number)
+        return text
+
+    @property
+    def certificate(self) -> x509.Certificate:
+        """The parsed certificate, loaded from `der` (in microseconds) at each use."""
+        return x509.load_der_x509_certificate(self.der)
+
+    @property
+    def subject_der(self) -> bytes:
+        """The subject DN's DER, for comparing names byte for byte as Go does (when it cannot
+        be decoded, bytes no name's DER equals). Made at each use: only CAs need it."""
+        return subject_der_of(self.certificate, self.der)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # the fields only, as one tuple (the scan's children send thousands back)
+        return (_unpickle_cert_facts, (_cert_fields(self),))
 
     def details(self, now: datetime | None = None) -> CertDetails:
         """The full description (certdetails) for display; not needed by the checks."""
         return describe_certificate(self.certificate, now=now)
+
+
+def subject_der_of(certificate: x509.Certificate, der: bytes) -> bytes:
+    """A certificate's subject DN as DER (see CertFacts.subject_der)."""
+    try:
+        return certificate.subject.public_bytes()
+    # cryptography raises TypeError for a name attribute of an odd string type (a BIT
+    # STRING CN), ValueError for the rest
+    except (ValueError, TypeError):
+        return b"undecodable:" + der
 
 
 _CERT_FIELDS = tuple(f.name for f in fields(CertFacts))
@@ -128,12 +141,10 @@ _cert_fields = attrgetter(*_CERT_FIELDS)
 
 
 def _unpickle_cert_facts(values: tuple[object, ...]) -> CertFacts:
-    facts = object.__new__(CertFacts)
-    facts.__dict__.update(zip(_CERT_FIELDS, values, strict=True))
-    return facts
+    return CertFacts(*values)  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KeyFacts:
     """A private or public key: its SubjectPublicKeyInfo (None when encrypted), type and size."""
 
@@ -143,8 +154,11 @@ class KeyFacts:
     private: bool
     encrypted: bool = False
 
+    def __reduce__(self) -> tuple[object, ...]:
+        return (KeyFacts, (self.spki, self.key_type, self.key_size, self.private, self.encrypted))
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class CsrFacts:
     """A certificate signing request: the requested name and key."""
 
@@ -193,7 +207,9 @@ class ReviewedFile:
     owner: tuple[int, int] | None = None  # (uid, gid) of the file
     embedded: bool = False  # inside a kubeconfig (as *-data, or read from a path it names)
     role_hint: str | None = None  # the role a kubeconfig's name gives its client certificate
-    os_path: str = field(default="", repr=False)  # the real path, for reading; may be undecodable
+    # the real path, for reading (may be undecodable): see os_path
+    real_path: str = field(default="", repr=False)
+    os_root: str = field(default="", repr=False)  # … or the root it is `path` under
     cert: CertFacts | None = None
     key: KeyFacts | None = None
     csr: CsrFacts | None = None
@@ -203,6 +219,23 @@ class ReviewedFile:
     issued_by: str | None = None  # the file of the CA that signed this certificate
     self_signed: bool = False
     node: str = ""  # the host the file was read from (`check`, `probe`); "" for a local one
+
+    @property
+    def os_path(self) -> str:
+        """The real path, for reading; may be undecodable ("" when not read from a file). Kept
+        as the root and `path` when it is just those joined (a review may hold 100,000)."""
+        return self.real_path or (f"{self.os_root}/{self.path}" if self.os_root else "")
+
+    @os_path.setter
+    def os_path(self, value: str) -> None:
+        self.real_path, self.os_root = value, ""
+
+    def under(self, root: str, os_path: str) -> None:
+        """Set os_path, kept as `root` when it is `root`/`path` (`root` shared by all)."""
+        if os_path == f"{root}/{self.path}":
+            self.real_path, self.os_root = "", root
+        else:
+            self.os_path = os_path
 
     def subject_summary(self) -> str:
         """A certificate's CN and O, a key's type and its certificate, a CSR's CN, or the note."""
@@ -231,6 +264,19 @@ class ReviewedFile:
     def ref(self) -> str:
         """The path, with the part inside the file when there is one."""
         return f"{self.path} ({self.part})" if self.part else self.path
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # its fields as one tuple, remade by __init__: the scan's children send thousands
+        # back, and dataclasses' own __setstate__ sets each slot through setattr
+        return (_unpickle_record, (_record_fields(self),))
+
+
+_RECORD_FIELDS = tuple(f.name for f in fields(ReviewedFile))
+_record_fields = attrgetter(*_RECORD_FIELDS)
+
+
+def _unpickle_record(values: tuple[object, ...]) -> ReviewedFile:
+    return ReviewedFile(*values)  # type: ignore[arg-type]
 
 
 @dataclass

@@ -36,10 +36,12 @@ def can_fork() -> bool:
     )
 
 
-def _bounds(count: int, parts: int) -> list[tuple[int, int]]:
-    step, extra = divmod(count, parts)
-    bounds, start = [], 0
-    for index in range(parts):
+def _bounds(count: int, parts: int, here: float = 1.0) -> list[tuple[int, int]]:
+    """Consecutive slices of `count` items: the first weighs `here`, each other one 1."""
+    first = round(count * here / (here + parts - 1))
+    step, extra = divmod(count - first, parts - 1)
+    bounds, start = [(0, first)], first
+    for index in range(parts - 1):
         end = start + step + (1 if index < extra else 0)
         bounds.append((start, end))
         start = end
@@ -58,17 +60,30 @@ def run_split(
     *,
     min_items: int | None = None,
     workers: int | None = None,
+    chunk: int | None = None,
+    here: float = 1.0,
 ) -> list[Result]:
     """`function` over consecutive slices of `items`, one slice here and one per forked child;
     the results in slice order. Runs `function(items)` here alone when forking does not pay
-    (fewer than `min_items`, default MIN_ITEMS) or is not safe, or when no child can start."""
+    (fewer than `min_items`, default MIN_ITEMS) or is not safe, or when no child can start.
+
+    With `chunk`, a child's slice is done in pieces of at most that many items, each sent back
+    as it is done: a big result then never sits here twice (pickled and unpickled) at once.
+    `here` is this process's share against a child's (below 1 when it also has the children's
+    results to unpickle)."""
     parts = min(workers or os.cpu_count() or 1, max(1, len(items)))
     smallest = MIN_ITEMS if min_items is None else min_items
     if parts < 2 or len(items) < smallest or not can_fork():
         return [function(items)]
     global _WORK
-    bounds = _bounds(len(items), parts)
+    bounds = _bounds(len(items), parts, here)
     first_start, first_end = bounds[0]
+    if chunk is not None:
+        bounds = bounds[:1] + [
+            (start + offset, min(start + offset + chunk, end))
+            for start, end in bounds[1:]
+            for offset in range(0, end - start, chunk)
+        ]
     sys.stdout.flush()  # a child must not write out what this process had buffered
     sys.stderr.flush()
     _WORK = (function, items)

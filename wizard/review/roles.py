@@ -12,7 +12,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from wizard.catalog import (
     ALSO_ACCEPTED_GROUPS,
@@ -147,6 +147,11 @@ class _Index:
     more_prefixes: list[tuple[str, Role]]
     more_kubeconfigs: dict[str, Role]
 
+    @cached_property
+    def prefix_tuple(self) -> tuple[str, ...]:
+        """Every prefix of more_prefixes, for one str.startswith over them all."""
+        return tuple(prefix for prefix, _ in self.more_prefixes)
+
 
 @lru_cache(maxsize=8)
 def _index(preferred: str | None) -> _Index:
@@ -203,16 +208,21 @@ def role_by_file_name(path: str, preferred: str | None = None) -> Match | None:
     """The role a file's path promises (its longest known tail), or None."""
     index = _index(preferred)
     lower = path.lower()
-    base = posixpath.basename(lower)
+    base = lower.rpartition("/")[2]
     if base in index.more_files:
         return Match(index.more_files[base])
-    tails = ["/".join(lower.split("/")[start:]) for start in range(lower.count("/") + 1)]
+    if "/" not in lower:  # no folder (most files of a flat directory): one tail
+        tails = [lower]
+    else:
+        parts = lower.split("/")
+        tails = ["/".join(parts[start:]) for start in range(len(parts))]
     for tail in tails:
         if tail in index.files:
             return Match(index.files[tail])
-    for prefix, role in index.more_prefixes:
-        if base.startswith(prefix):
-            return Match(role)
+    if base.startswith(index.prefix_tuple):
+        for prefix, role in index.more_prefixes:
+            if base.startswith(prefix):
+                return Match(role)
     for tail in tails:
         match = index.file_templates.match(tail)
         if match is not None:

@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import csv
 import errno
 import json
 import os
 import shlex
 import stat
-import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
-from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtensionOID, NameOID
 
 from wizard import certdetails
@@ -39,6 +38,7 @@ from wizard.bounds import (
 )
 from wizard.pki import parse_private_key, public_key_bytes
 from wizard.pki.usages import eku_word, key_usage_words
+from wizard.review.certder import DerFacts, ec_private_key_spki, read_certificate
 from wizard.review.model import (
     KIND_BROKEN_SYMLINK,
     KIND_CA_CONFIG,
@@ -64,6 +64,7 @@ from wizard.review.model import (
     KubeUser,
     ReviewedFile,
     Severity,
+    subject_der_of,
 )
 from wizard.review.parallel import run_split
 from wizard.review.tls_secret import tls_secret_pem
@@ -137,7 +138,7 @@ class _Scan:
         self.findings += part.findings
         self.references += part.references
         for inode, records in part.by_inode.items():
-            self.by_inode.setdefault(inode, []).extend(records)
+            _file_records(self.by_inode, inode, records)
 
     def add(self, record: ReviewedFile) -> ReviewedFile:
         self.records.append(record)
@@ -145,6 +146,19 @@ class _Scan:
 
     def flag(self, path: str, severity: Severity, check: str, message: str) -> None:
         self.findings.append(Finding(path, severity, check, message))
+
+
+def _file_records(
+    by_inode: dict[tuple[int, int], list[ReviewedFile]],
+    inode: tuple[int, int],
+    records: list[ReviewedFile],
+) -> None:
+    """Note `records` as a file's (the list itself when the file is new: one list per file)."""
+    known = by_inode.get(inode)
+    if known is None:
+        by_inode[inode] = records
+    else:
+        known.extend(records)
 
 
 def read_file(path: str, limit: int = MAX_BYTES) -> tuple[bytes | None, os.stat_result]:
@@ -167,13 +181,20 @@ def scan_directory(root: str) -> ScanResult:
     root = os.path.abspath(root)
     scan = _Scan(root)
     files, links = _walk(scan)
-    for part in run_split(partial(_scan_files, root), files):
-        scan.absorb(part)
+    # this process also unpickles what the children send: it takes a little less
+    parts = run_split(partial(_scan_files, root), files, chunk=_CHUNK, here=0.85)
+    del files
+    parts.reverse()
+    while parts:  # in order, each part's own tables freed once taken over
+        scan.absorb(parts.pop())
     for os_path, rel in links:
         _scan_file_link(scan, os_path, rel)
     _resolve_references(scan)
     scan.records.sort(key=lambda r: r.path)  # stable: the parts of a file keep their order
     return ScanResult(root, scan.records, scan.findings)
+
+
+_CHUNK = 2000  # files a child scans before it sends their records back
 
 
 def _scan_files(root: str, files: Sequence[tuple[str, str]]) -> _Scan:
@@ -337,12 +358,17 @@ def _scan_path(scan: _Scan, os_path: str, rel: str, *, note: str = "") -> None:
             f"reviewing {shown} failed ({type(error).__name__}: {_short(error)}) — this is a "
             "bug in k8s-cert-wizard; please report it with the file if you can share it",
         )
-    size, owner = len(data), (status.st_uid, status.st_gid)
+    size = len(data)
+    owner = _OWNERS.setdefault((status.st_uid, status.st_gid), (status.st_uid, status.st_gid))
     for record in records:
-        record.size, record.mode, record.os_path, record.owner = size, mode, os_path, owner
+        record.size, record.mode, record.owner = size, mode, owner
+        record.under(scan.root, os_path)
         if note:
             record.note = _join(note, record.note)
-    scan.by_inode.setdefault((status.st_dev, status.st_ino), []).extend(records)
+    _file_records(scan.by_inode, (status.st_dev, status.st_ino), records)
+
+
+_OWNERS: dict[tuple[int, int], tuple[int, int]] = {}  # one (uid, gid) tuple for every file
 
 
 def _scan_file_link(scan: _Scan, os_path: str, rel: str) -> None:
@@ -534,7 +560,11 @@ def _pem_item(label: bytes, body: bytes, block: bytes, cache: dict[bytes, CertFa
             KIND_DAMAGED, note="the PEM certificate is not a valid certificate"
         )
     if label in KEY_LABELS:
-        return _private_key_item(block, pem=True) or _Item(
+        sec1 = None
+        if label == b"EC PRIVATE KEY":
+            with contextlib.suppress(binascii.Error, ValueError):  # cryptography says why
+                sec1 = binascii.a2b_base64(body)
+        return _private_key_item(block, pem=True, sec1=sec1) or _Item(
             KIND_DAMAGED, note="the PEM private key is damaged or of an unsupported type"
         )
     if label in PUBLIC_KEY_LABELS:
@@ -574,10 +604,11 @@ def _certificate_item(der: bytes, cache: dict[bytes, CertFacts]) -> _Item | None
         return _Item(KIND_CERTIFICATE, cert=facts)
     try:
         certificate = x509.load_der_x509_certificate(der)
-    except ValueError:
+    except (ValueError, x509.InvalidVersion):  # InvalidVersion is not a ValueError
         return None
     try:
-        facts = cert_facts(certificate, der)
+        fast = read_certificate(der)
+        facts = cert_facts(certificate, der) if fast is None else _der_cert_facts(fast, der)
     # The parser is lazy: a damaged extension or key only shows when it is read, and then
     # cryptography raises whatever its decoder raised. Any of them means: a damaged certificate.
     except Exception as error:  # noqa: BLE001
@@ -600,7 +631,7 @@ def cert_facts(certificate: x509.Certificate, der: bytes) -> CertFacts:
         key_type, key_size, spki = "unsupported", 0, b"unsupported key:" + der
     else:
         key_type, key_size = certdetails.key_description(public_key)
-        spki = public_key_bytes(public_key)
+        spki = _one_copy(public_key_bytes(public_key))
     values = {extension.oid: extension.value for extension in certificate.extensions}
     sans = values.get(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
     subject = certificate.subject
@@ -610,21 +641,9 @@ def cert_facts(certificate: x509.Certificate, der: bytes) -> CertFacts:
     constraints = values.get(ExtensionOID.BASIC_CONSTRAINTS)
     ski = values.get(ExtensionOID.SUBJECT_KEY_IDENTIFIER)
     aki = values.get(ExtensionOID.AUTHORITY_KEY_IDENTIFIER)
-    with warnings.catch_warnings():  # a serial of 0 or below: the lints say so
-        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
-        serial = str(certificate.serial_number)
     signature_oid = certificate.signature_algorithm_oid
     subject_text = _name_text(subject)
-    # thousands of certificates share a handful of issuers: each issuer's DER is read once
-    raw_issuer = _raw_issuer(der)
-    issuer_facts = _ISSUERS.get(raw_issuer) if raw_issuer is not None else None
-    if issuer_facts is None:
-        issuer_facts = _issuer_facts(certificate)
-        if raw_issuer is not None:
-            if len(_ISSUERS) >= 4096:
-                _ISSUERS.clear()
-            _ISSUERS[raw_issuer] = issuer_facts
-    issuer_attributes, issuer_der, issuer_text = issuer_facts
+    issuer_attributes, issuer_der, issuer_text = _known_issuer(_raw_issuer(der), certificate)
     # certdetails.subject_alternative_names also lists e-mail and URI names and round-trips
     # every IP through ipaddress; with ten thousand certificates that shows, so only DNS and IP.
     return CertFacts(
@@ -649,16 +668,94 @@ def cert_facts(certificate: x509.Certificate, der: bytes) -> CertFacts:
         signature_oid=signature_oid.dotted_string,
         not_before=certificate.not_valid_before_utc,
         not_after=certificate.not_valid_after_utc,
-        serial=serial,
         sigalg=certdetails.SIGNATURE_NAMES.get(signature_oid, signature_oid.dotted_string),
         issuer_der=issuer_der,
         subject_text=subject_text,
         issuer_text=issuer_text,
         subject_attributes=subject_attributes,
         issuer_attributes=issuer_attributes,
+        self_issued=subject_der_of(certificate, der) == issuer_der,
     )
     # The certificate object is not kept: with its decoded names and extensions it weighs
     # several kilobytes, and the few later uses reload it from `der` in microseconds.
+
+
+def _der_cert_facts(fast: DerFacts, der: bytes) -> CertFacts:
+    """cert_facts from what certder read (the same facts, without cryptography's objects)."""
+    subject_attributes = fast.subject_attributes
+    issuer_attributes, issuer_der, issuer_text = _known_issuer(
+        fast.raw_issuer, partial(x509.load_der_x509_certificate, der)
+    )
+    return CertFacts(
+        der=der,
+        spki=_one_copy(fast.spki),
+        cn=([v for o, v in subject_attributes if o == _CN] or [""])[-1],
+        organizations=_shared(tuple(v for o, v in subject_attributes if o == _O)),
+        is_ca=fast.is_ca,
+        ski=fast.ski,
+        aki=fast.aki,
+        dns_sans=fast.dns_sans,
+        ip_sans=fast.ip_sans,
+        has_san_extension=fast.has_san_extension,
+        ext_key_usage=fast.ext_key_usage,
+        key_usage=fast.key_usage,
+        key_type=fast.key_type,
+        key_size=fast.key_size,
+        signature_oid=fast.signature_oid,
+        not_before=fast.not_before,
+        not_after=fast.not_after,
+        sigalg=_SIGNATURE_NAMES.get(fast.signature_oid, fast.signature_oid),
+        issuer_der=issuer_der,
+        subject_text=fast.subject_text,
+        issuer_text=issuer_text,
+        subject_attributes=subject_attributes,
+        issuer_attributes=issuer_attributes,
+        self_issued=fast.raw_subject == issuer_der,
+    )
+
+
+_UNPAIRED: dict[bytes, bytes] = {}  # public keys seen once, waiting for their other half
+
+
+def _one_copy(spki: bytes) -> bytes:
+    """One bytes object for a public key that a certificate and its key both hold (the scan
+    meets them one after the other): the first one's."""
+    first = _UNPAIRED.pop(spki, None)
+    if first is not None:
+        return first
+    if len(_UNPAIRED) >= 8192:
+        _UNPAIRED.clear()
+    _UNPAIRED[spki] = spki
+    return spki
+
+
+_SHARED: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _shared(organizations: tuple[str, ...]) -> tuple[str, ...]:
+    """One tuple for certificates of the same organizations (thousands share a few)."""
+    if len(_SHARED) >= 4096:
+        _SHARED.clear()
+    return _SHARED.setdefault(organizations, organizations)
+
+
+_SIGNATURE_NAMES = {oid.dotted_string: name for oid, name in certdetails.SIGNATURE_NAMES.items()}
+
+
+def _known_issuer(
+    raw_issuer: bytes | None, certificate: x509.Certificate | Callable[[], x509.Certificate]
+) -> _IssuerFacts:
+    """The issuer's facts: thousands of certificates share a handful of issuers, so each
+    issuer's DER is decoded once (`certificate` may be a function loading it when needed)."""
+    issuer_facts = _ISSUERS.get(raw_issuer) if raw_issuer is not None else None
+    if issuer_facts is None:
+        loaded = certificate if isinstance(certificate, x509.Certificate) else certificate()
+        issuer_facts = _issuer_facts(loaded)
+        if raw_issuer is not None:
+            if len(_ISSUERS) >= 4096:
+                _ISSUERS.clear()
+            _ISSUERS[raw_issuer] = issuer_facts
+    return issuer_facts
 
 
 UNDECODABLE_NAME = "(an undecodable name)"
@@ -739,13 +836,19 @@ def _name_text(name: x509.Name) -> str:
         return UNDECODABLE_NAME
 
 
-def _private_key_item(data: bytes, *, pem: bool) -> _Item | None:
+def _private_key_item(data: bytes, *, pem: bool, sec1: bytes | None = None) -> _Item | None:
+    """A private key's item; `sec1` is the DER of a PEM `EC PRIVATE KEY` when known."""
     try:
         key = parse_private_key(data, pem=pem)
     except TypeError:  # cryptography's way of saying "this key needs a password"
         return _Item(KIND_PRIVATE_KEY, key=KeyFacts(None, "encrypted", 0, True, encrypted=True))
     except (ValueError, UnsupportedAlgorithm):  # not a key, or a damaged RSA key
         return None
+    # loaded, so its public point is the scalar's: take the point as written (the public key's
+    # objects and encoding back cost more than the rest of the key)
+    known = ec_private_key_spki(sec1) if sec1 is not None else None
+    if known is not None:
+        return _Item(KIND_PRIVATE_KEY, key=KeyFacts(_one_copy(known[0]), "ECDSA", known[1], True))
     return _Item(KIND_PRIVATE_KEY, key=_key_facts(key.public_key(), private=True))
 
 
@@ -762,7 +865,7 @@ def _public_key_item(data: bytes, *, pem: bool) -> _Item | None:
 
 def _key_facts(public_key: object, *, private: bool) -> KeyFacts:
     key_type, key_size = certdetails.key_description(public_key)
-    return KeyFacts(public_key_bytes(public_key), key_type, key_size, private)
+    return KeyFacts(_one_copy(public_key_bytes(public_key)), key_type, key_size, private)
 
 
 def _csr_item(data: bytes, *, pem: bool) -> _Item | None:
