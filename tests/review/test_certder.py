@@ -38,7 +38,11 @@ from wizard.review.certder import (
 from wizard.review.chains import _SIGNATURES
 from wizard.review.model import _CERT_FIELDS
 
-pytestmark = pytest.mark.filterwarnings("ignore::cryptography.utils.CryptographyDeprecationWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::cryptography.utils.CryptographyDeprecationWarning"),
+    # the built names break length rules on purpose (a country of 15 characters)
+    pytest.mark.filterwarnings("ignore:Attribute's length must be:UserWarning"),
+]
 
 EXAMPLES = int(os.environ.get("K8S_FUZZ_EXAMPLES", "300"))
 
