@@ -167,7 +167,7 @@ def _rotate(args: argparse.Namespace) -> int:
 
 def _undo(args: argparse.Namespace) -> int:
     from wizard.jobs.rotation import run_rotation_undo
-    from wizard.rotate import CaKind, undo_lines, undo_outcome_lines
+    from wizard.rotate import CaKind, undo_lines, undo_outcome_lines, undo_to_json
 
     if args.phase != "auto" or args.cross_sign:
         return refuse("--undo puts back the last phase as it was — drop --phase and --cross-sign")
@@ -183,6 +183,9 @@ def _undo(args: argparse.Namespace) -> int:
     )
     if outcome.lock is not None:
         say_takeover(outcome.lock)
+    if args.json:
+        print_json(undo_to_json(outcome.plan, outcome.result))
+        return OK
     print(
         "\n".join(
             undo_lines(outcome.plan, dry_run=args.dry_run) + undo_outcome_lines(outcome.result)
