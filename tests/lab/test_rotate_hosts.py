@@ -178,7 +178,7 @@ def test_check_and_rotate_ca_read_the_stage_on_the_hosts_and_check_is_clean_at_t
         assert said["check_before_placing"]["exit"] != 0, (phase, said)
         assert said["other_before_placing"] == [], (phase, said)
         assert said["refused"]["exit"] == 1, (phase, said)
-        assert "behind" in said["refused"]["err"], (phase, said)
+        assert "BEHIND" in said["refused"]["err"], (phase, said)
         assert said["dry_run_hosts"]["exit"] == 0, (phase, said)
         assert said["check_after_placing"] == {"exit": 0, "serious": []}, (phase, said)
     assert seen["review_end"][0] == 0, seen["review_end"]
