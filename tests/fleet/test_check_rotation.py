@@ -177,3 +177,25 @@ def test_the_cli_prints_the_hosts_steps_and_refuses_sa_and_undo_with_hosts(
     assert main([*base, "--ca", "cluster", "--undo"]) == 1
     err = capsys.readouterr().err
     assert "--undo --hosts" in err and "Traceback" not in err
+
+
+def test_undo_json_gives_the_hosts_plan_that_brings_them_back_in_step(
+    fleet: FleetSet, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    root = fake_hosts(fleet, tmp_path / "hosts")
+    for _phase in ("prepare", "reissue"):
+        rotate(fleet)
+        place(fleet, root, *MASTERS, *ETCD, *NODES)
+    capsys.readouterr()
+    rotate(fleet, "--undo", "--json")
+    document = json.loads(capsys.readouterr().out)
+    assert (document["phase"], document["dry_run"]) == ("reissue", False)
+    assert document["undo_of"].startswith("backup-") and document["backup"]
+    for step in document["hosts"]:  # the undo's own host plan, placed from the set
+        for placed in step["files"]:
+            where = root / step["address"] / placed["destination"].lstrip("/")
+            where.write_bytes((fleet.out / placed["source"]).read_bytes())
+    assert {s["address"] for s in document["hosts"] if s["files"]} == set(MASTERS + ETCD + NODES)
+    assert said(fleet, root) == ({}, [])
