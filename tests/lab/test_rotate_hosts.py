@@ -161,13 +161,20 @@ def test_check_and_rotate_ca_read_the_stage_on_the_hosts_and_check_is_clean_at_t
                 "other_before_placing": [
                     s for s in serious(findings) if "rotation-behind" not in s
                 ][:8],
-                "dry_run_hosts": {"exit": dry.returncode, "out": dry.stdout[-1500:]},
+                "dry_run_hosts": {
+                    "exit": dry.returncode,
+                    "out": dry.stdout.split("\n\n", 1)[0].splitlines(),
+                },
                 "refused": {"exit": refused.returncode, "err": refused.stderr[-600:]},
                 "check_after_placing": {"exit": after_code, "serious": serious(after)[:12]},
             }
     seen["review_end"] = review_code(live)
     end_code, end = check(live)
-    seen["check_end"] = {"exit": end_code, "serious": serious(end), "info": len(end)}
+    seen["check_end"] = {
+        "exit": end_code,
+        "serious": serious(end),
+        "info": [f"{f['node']} {f['path']} {f['check']}: {f['message'][:160]}" for f in end],
+    }
     seen["loops"] = report["loops"]
     print(json.dumps(seen, indent=2))
     (live.work / "rotation-hosts.json").write_text(json.dumps(seen, indent=2))
@@ -180,6 +187,10 @@ def test_check_and_rotate_ca_read_the_stage_on_the_hosts_and_check_is_clean_at_t
         assert said["refused"]["exit"] == 1, (phase, said)
         assert "BEHIND" in said["refused"]["err"], (phase, said)
         assert said["dry_run_hosts"]["exit"] == 0, (phase, said)
+        shown = said["dry_run_hosts"]["out"]
+        assert shown[0] == "Hosts now (read over SSH):", (phase, shown)
+        lagging = {line.split()[0] for line in shown[1:] if " — BEHIND (" in line}
+        assert lagging == set(said["placed_on"]), (phase, shown)
         assert said["check_after_placing"] == {"exit": 0, "serious": []}, (phase, said)
     assert seen["review_end"][0] == 0, seen["review_end"]
     assert (seen["check_end"]["exit"], seen["check_end"]["serious"]) == (0, []), seen["check_end"]
@@ -217,10 +228,15 @@ def test_undo_of_reissue_then_of_prepare_placed_on_the_hosts_leaves_a_working_cl
             started = time.monotonic()
             undo = rotate(live, "--undo")
             assert undo["phase"] == phase, undo
+            _code, before_placing = check(live)
             carry_out(live, undo)
             seen[f"undo {phase}"] = {
                 "seconds": round(time.monotonic() - started),
                 "placed_on": sorted(files_placed(undo)),
+                "ahead_before_placing": sorted(behind(before_placing, "rotation-ahead")),
+                "other_before_placing": [
+                    s for s in serious(before_placing) if "rotation-ahead" not in s
+                ][:8],
                 "restarts": sum(len(s["restart"]) for s in undo["hosts"]),
                 **working(f"undo-{phase}"),
                 "expected_next": back_to,
@@ -230,6 +246,8 @@ def test_undo_of_reissue_then_of_prepare_placed_on_the_hosts_leaves_a_working_cl
     (live.work / "undo-hosts.json").write_text(json.dumps(seen, indent=2))
     for phase in ("reissue", "prepare"):
         said = seen[f"undo {phase}"]
+        assert said["ahead_before_placing"] == said["placed_on"], (phase, said)
+        assert said["other_before_placing"] == [], (phase, said)
         assert said["check"] == {"exit": 0, "serious": []}, (phase, said)
         assert said["review"] == 0, (phase, said)
         assert said["next_phase"] == said["expected_next"], (phase, said)
