@@ -126,6 +126,10 @@ def test_after_an_undo_the_hosts_are_ahead_until_the_undo_is_placed(
     assert said(fleet, root) == ({}, [])
     outcome = stages(fleet, root)
     assert outcome.plan.phase == "reissue"  # the rotation goes on from the right phase
+    rotate(fleet, "--undo")  # prepare: the hosts keep its bundle until the undo is placed
+    assert said(fleet, root) == ({"rotation-ahead": everyone}, [])
+    place(fleet, root, *everyone)
+    assert said(fleet, root) == ({}, [])
 
 
 def test_rotate_ca_hosts_shows_the_steps_and_refuses_while_one_is_behind(

@@ -189,7 +189,7 @@ def test_check_and_rotate_ca_read_the_stage_on_the_hosts_and_check_is_clean_at_t
         assert said["dry_run_hosts"]["exit"] == 0, (phase, said)
         shown = said["dry_run_hosts"]["out"]
         assert shown[0] == "Hosts now (read over SSH):", (phase, shown)
-        lagging = {line.split()[0] for line in shown[1:] if " — BEHIND (" in line}
+        lagging = {line.split()[0].rstrip(":") for line in shown[1:] if " — BEHIND (" in line}
         assert lagging == set(said["placed_on"]), (phase, shown)
         assert said["check_after_placing"] == {"exit": 0, "serious": []}, (phase, said)
     assert seen["review_end"][0] == 0, seen["review_end"]

@@ -99,7 +99,7 @@ def rotation_views(
             at = position(directory, target)
         except (RotateError, OSError):
             continue
-        if at.rank == 0 and not idle_too:
+        if at.rank == 0 and at.new is None and not idle_too:
             continue
         views.append(RotationView(target, at, rotation_places(target)))
     return views

@@ -329,6 +329,12 @@ def position(directory: Path, target: Target) -> Position:
         bundle = read_certificates(directory / files.bundle) or []
         old = next(c for c in bundle if fingerprint(c) != fingerprint(current))
         return Position(state, old, current, 2 if state.stage is Stage.REISSUING else 3)
+    mine = [(f, d) for f, d in manifests(directory) if d.get("ca") == target.key]
+    if mine and mine[-1][1].get("undo_of") and mine[-1][1].get("phase") == "prepare":
+        # an undone prepare: hosts not yet given the undo still hold its bundle (a step ahead)
+        undone = read_certificates(mine[-1][0] / files.next_cert) or []
+        if undone:
+            return Position(state, current, undone[0], 0)
     written = phases_written(directory, target.key)
     if written and written[-1][1].get("phase") == "finalize":
         kept = read_certificates(written[-1][0] / files.bundle) or []
