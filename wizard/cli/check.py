@@ -63,7 +63,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "every *.pem, *.key, *.crt and kubeconfig beside them — never a private key's bytes — "
         "and compare with DIR: missing, different, stale (an older certificate of the same "
         "subject), extra key material (a CA or admin key where the plan puts none), wrong mode "
-        "or owner. Exit code: 0 clean, 1 warnings only, 2 errors (an unreachable host is one).",
+        "or owner. During a CA rotation (rotate-ca), a host whose trust file and leaves are of an "
+        "earlier phase than DIR's is `rotation-behind` (one of a later phase, after an --undo, "
+        "`rotation-ahead`), naming both phases and the fix. Exit code: 0 clean, 1 warnings "
+        "only, 2 errors (an unreachable host is one).",
     )
     add_fleet_arguments(check, "hosts at once (default: [deploy].parallel, 10)")
 

@@ -76,6 +76,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         default="en",
         help="--explain: the diagram's language (default en; zh = 简体中文)",
     )
+    rotate.add_argument(
+        "--hosts",
+        action="store_true",
+        help="first read every host's files of this CA over SSH ([deploy], as check does) and "
+        "show the step each is at; refuse to write while a host is behind (or ahead of) the "
+        "directory or cannot be read",
+    )
     rotate.add_argument("--json", action="store_true", help="print one JSON object for scripts")
     add_wait_argument(rotate)
 
@@ -152,23 +159,47 @@ def _rotate(args: argparse.Namespace) -> int:
         cross_sign=args.cross_sign,
         clients_only=args.clients_only,
         token_wait=token_wait,
+        read_hosts=args.hosts,
     )
     outcome = run_rotation(request, wait=args.wait, on_wait=say_waiting)
     if outcome.lock is not None:
         say_takeover(outcome.lock)
     if args.json:
-        print_json(plan_to_json(outcome.plan, dry_run=args.dry_run))
+        document = plan_to_json(outcome.plan, dry_run=args.dry_run)
+        if outcome.hosts is not None:
+            document["host_stages"] = [_host_json(r) for r in outcome.hosts]
+        print_json(document)
         return OK
+    if outcome.hosts is not None:
+        print("Hosts now (read over SSH):")
+        print("\n".join(f"  {r.line()}" for r in outcome.hosts) or "  none keeps this CA")
+        print()
     print("\n".join(plan_lines(outcome.plan, dry_run=args.dry_run)))
     print()
     print("\n".join(outcome_lines(outcome.plan, outcome.result)))
     return OK
 
 
+def _host_json(reading) -> dict:  # noqa: ANN001 - a wizard.fleet.rotation.HostReading
+    rotation = reading.rotation
+    return {
+        "address": reading.address,
+        "name": reading.name,
+        "error": reading.error,
+        "stage": rotation.held.words if rotation else "",
+        "behind": bool(rotation and rotation.behind),
+        "ahead": bool(rotation and rotation.ahead),
+        "in_step": bool(rotation and rotation.in_step),
+        "evidence": list(rotation.held.evidence) if rotation else [],
+    }
+
+
 def _undo(args: argparse.Namespace) -> int:
     from wizard.jobs.rotation import run_rotation_undo
-    from wizard.rotate import CaKind, undo_lines, undo_outcome_lines
+    from wizard.rotate import CaKind, undo_lines, undo_outcome_lines, undo_to_json
 
+    if args.hosts:
+        return refuse("--undo --hosts: the undo puts back the directory; check reads the hosts")
     if args.phase != "auto" or args.cross_sign:
         return refuse("--undo puts back the last phase as it was — drop --phase and --cross-sign")
     spec = _spec(args)
@@ -183,6 +214,9 @@ def _undo(args: argparse.Namespace) -> int:
     )
     if outcome.lock is not None:
         say_takeover(outcome.lock)
+    if args.json:
+        print_json(undo_to_json(outcome.plan, outcome.result))
+        return OK
     print(
         "\n".join(
             undo_lines(outcome.plan, dry_run=args.dry_run) + undo_outcome_lines(outcome.result)

@@ -42,6 +42,7 @@ from wizard.fleet.inventory import (
     record_directory,
     scanned_directories,
 )
+from wizard.fleet.rotation import COVERED, RotationView, host_rotation, rotation_views
 from wizard.fleet.ssh import HostOutcome, SshClient, Target, for_each_host, targets_of
 from wizard.pki import parse_private_key, public_key_bytes
 from wizard.review import Finding, Review, ReviewedFile, review_directory
@@ -139,8 +140,10 @@ def compare_host(
     settings: DeploySettings,
     now: datetime,
     warn_days: int = WARN_DAYS,
+    rotations: Sequence[RotationView] = (),
 ) -> HostCheck:
-    """Compare what one host has with its plan; every finding and record names the host."""
+    """Compare what one host has with its plan; every finding and record names the host.
+    `rotations`: the set's CA rotations, to say where this host is in each."""
     node = target.label
     check = HostCheck(target, expectation, inventory)
     findings = check.findings
@@ -192,7 +195,52 @@ def compare_host(
             say(record.path, "warning", "expiring", f"expires in {left} days on this host")
     if inventory.pending:
         _restart_owed(expectation, inventory.pending, settings, say)
+    for view in rotations:
+        _rotation(check, view, inventory, node)
     return check
+
+
+def _rotation(check: HostCheck, view: RotationView, inventory: HostInventory, node: str) -> None:
+    """Where this host is in a rotation. In step: the set's bundle at its trust file is what
+    the phase placed, not a difference (nor is the CA key, whose certificate is now the
+    bundle's second, a mismatch). Behind or ahead: one finding naming both steps and the
+    fix, standing for the differences at the places a phase changes (counted in it)."""
+    found = host_rotation(view, inventory, check.expectation.name)
+    if found is None:
+        return
+    places = view.places[inventory.address]
+    if found.in_step:
+        quiet = set(places.trust) if view.position.rank in (1, 2, 3) else set()
+    elif found.behind or found.ahead:
+        quiet = set(places.touched)
+    else:
+        return
+    covered = [f for f in check.findings if f.check in COVERED and f.path in quiet]
+    if found.held.low <= 3 and found.held.high >= 1:  # the host's trust file is the bundle,
+        # whose first certificate is the old CA: the new CA key's is its second
+        key = view.target.files.key
+        covered += [
+            f
+            for f in check.findings
+            if f.check == "key-mismatch"
+            and (planned := check.expectation.file_at(f.path)) is not None
+            and planned.source == key
+        ]
+    check.findings[:] = [f for f in check.findings if f not in covered]
+    if found.in_step:
+        return
+    slug = "rotation-behind" if found.behind else "rotation-ahead"
+    why = "" if found.behind else " (an --undo not placed yet?)"
+    more = f"; {len(covered)} of its files differ from the set for that reason" if covered else ""
+    check.findings.append(
+        Finding(
+            found.trust_place,
+            "warning",
+            slug,
+            f"{found.words()}{why}{more} — run {found.fix()}",
+            node,
+        )
+    )
 
 
 def _restart_owed(
@@ -488,6 +536,7 @@ def check_fleet(
     directories = scanned_directories(expectations)
     chosen = select_hosts(expectations, only)
     known = local_set(directory)
+    rotations = rotation_views(spec, directory)
     settings = spec.deploy
     targets = targets_of([(h.address, h.name) for h in chosen], settings)
     by_target = dict(zip(targets, chosen, strict=True))
@@ -495,7 +544,9 @@ def check_fleet(
 
     def work(target: Target) -> HostCheck:
         inventory = reader(target, by_target[target], directories)
-        return compare_host(target, by_target[target], inventory, known, settings, now, warn_days)
+        return compare_host(
+            target, by_target[target], inventory, known, settings, now, warn_days, rotations
+        )
 
     def done(outcome: HostOutcome[HostCheck]) -> None:
         if on_done is not None:

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from wizard.fleet.check import InventoryReader, ssh_reader
+from wizard.fleet.rotation import HostReading, RotationView, blocking_words, read_rotation
+from wizard.fleet.ssh import SshClient, targets_of
 from wizard.rotate import (
     TOKEN_WAIT,
     CaKind,
@@ -63,6 +66,7 @@ class RotationRequest:
     cross_sign: bool = False
     clients_only: bool = False
     token_wait: timedelta = TOKEN_WAIT
+    read_hosts: bool = False  # --hosts: read each host's step first; refuse while one lags
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class RotationOutcome:
     plan: PhasePlan
     result: WriteResult | None
     lock: DirectoryLock | None
+    hosts: list[HostReading] | None = None  # --hosts: each host's step, read before planning
 
 
 @dataclass(frozen=True)
@@ -101,11 +106,14 @@ def run_rotation(
     on_wait: WaitCallback | None = None,
     on_progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    reader: InventoryReader | None = None,
 ) -> RotationOutcome:
     """Read the stage, plan the phase and (unless a dry run) write it. Raises RotateError in
     words, lock.DirectoryBusy when another run is writing the directory, RotationCancelled
     when `cancel` was set before the write began (checked before each key and the write).
-    `on_progress` is told each step, from the calling thread."""
+    `on_progress` is told each step, from the calling thread. With `read_hosts`, every host
+    keeping files of this CA is read first (over SSH, or with `reader`); a host behind or
+    ahead of the directory, or one that cannot be read, refuses the write (RotateError)."""
     directory = Path(request.directory).absolute()
 
     steps = [3]  # reading, the phase's keys and certificates (one until told), writing
@@ -125,6 +133,13 @@ def run_rotation(
         target = target_for(
             request.kind, request.spec, directory, clients_only=request.clients_only
         )
+        hosts = None
+        if request.read_hosts:
+            tell(0, "reading each host's files over SSH")
+            view, hosts = _read_hosts(request, directory, target, reader, cancel)
+            stuck = blocking_words(view, hosts)
+            if stuck and not request.dry_run:
+                raise RotateError(stuck)
         plan = plan_phase(
             directory,
             target,
@@ -146,7 +161,32 @@ def run_rotation(
             tell(steps[0] - 1, "writing: the backup, then one atomic swap", False)
             result = apply_phase(plan)
         tell(steps[0], "done", False)
-    return RotationOutcome(plan, result, held)
+    return RotationOutcome(plan, result, held, hosts)
+
+
+def _read_hosts(
+    request: RotationRequest,
+    directory: Path,
+    target: Target,
+    reader: InventoryReader | None,
+    cancel: threading.Event | None,
+) -> tuple[RotationView, list[HostReading]]:
+    if request.clients_only:
+        raise RotateError(
+            "--hosts --clients-only: the client CA's stage is not read from the hosts yet — "
+            "drop --hosts and compare with check"
+        )
+    if reader is not None:
+        return read_rotation(request.spec, directory, target, reader, cancel=cancel)
+    client = SshClient(request.spec.deploy)
+    try:
+        return read_rotation(
+            request.spec, directory, target, ssh_reader(client, cancel), cancel=cancel
+        )
+    finally:
+        client.close(
+            targets_of([(a, "") for a in request.spec.host_addresses()], request.spec.deploy)
+        )
 
 
 def run_rotation_undo(

@@ -269,6 +269,36 @@ def _signed_by_a_replaced_ca(
     )
 
 
+def _bundled_together(cas: list[CertFacts], holders: dict[int, list[ReviewedFile]]) -> str:
+    """A file outside the backups holding every one of these CAs (a rotation's bundle of old
+    and new, or a kubeconfig embedding it), or ""."""
+    paths = [{r.path for r in holders[id(ca)] if not in_backup_folder(r.path)} for ca in cas]
+    shared = set.intersection(*paths) if paths else set()
+    return min(shared, key=lambda p: (p.count("/"), p)) if shared else ""
+
+
+def _rotation_under_way(
+    cas: list[CertFacts],
+    holders: dict[int, list[ReviewedFile]],
+    signed: dict[int, list[CertFacts]],
+    bundle: str,
+) -> list[Finding]:
+    """CAs of one name trusted together: a CA rotation between its phases, not a split."""
+    counts = ", ".join(
+        f"key {key_id_text(ca.ski) or 'without id'} signed {len(signed.get(id(ca), ()))}"
+        for ca in cas
+    )
+    message = (
+        f"{len(cas)} CAs are named {cas[0].subject_text} and {bundle} trusts them together "
+        f"({counts}): a CA rotation between its phases — `rotate-ca` goes on from here, and "
+        "finalize leaves one"
+    )
+    findings: list[Finding] = []
+    for ca in cas:
+        findings += report(holders[id(ca)], "info", "rotation-under-way", message)
+    return findings
+
+
 def _duplicate_ca_subjects(
     by_subject: dict[bytes, list[CertFacts]],
     holders: dict[int, list[ReviewedFile]],
@@ -284,6 +314,10 @@ def _duplicate_ca_subjects(
         # a CA only a backup-<time>/ folder still holds (a rotated-out one) splits nothing
         cas = [ca for ca in named if not all(in_backup_folder(r.path) for r in holders[id(ca)])]
         if len({ca.spki for ca in cas}) < 2:
+            continue
+        together = _bundled_together(cas, holders)
+        if together:
+            findings += _rotation_under_way(cas, holders, signed, together)
             continue
         ranked = sorted(
             cas,

@@ -36,6 +36,7 @@ from wizard.rotate.report import (
     step_lines,
     undo_lines,
     undo_outcome_lines,
+    undo_to_json,
 )
 from wizard.rotate.state import detect
 from wizard.rotate.targets import target_for
@@ -75,5 +76,6 @@ __all__ = [
     "target_for",
     "undo_lines",
     "undo_outcome_lines",
+    "undo_to_json",
     "written_phase_steps",
 ]

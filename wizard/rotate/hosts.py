@@ -4,9 +4,10 @@ before the next host. Read from the distribution plan and [deploy]'s unit names.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from wizard.catalog import RESTARTS
+from wizard.catalog import RESTARTS, files_of
 from wizard.distribution import destination_of, plan_distribution
 from wizard.rotate.model import HostStep, Phase, PlacedFile, Target
 from wizard.rotate.targets import readers_of, sibling
@@ -215,3 +216,38 @@ def written_phase_steps(directory: Path, target: Target) -> tuple[Phase, list[Ho
         if isinstance(name, str)
     }
     return phase, phase_steps(target, phase, changed)
+
+
+@dataclass(frozen=True)
+class HostPlaces:
+    """Where one host keeps the files of a rotation: its trust file(s), its leaves (place →
+    the directory's file) and every place a phase may change there."""
+
+    address: str
+    name: str
+    trust: tuple[str, ...]
+    leaves: dict[str, str]
+    touched: frozenset[str]
+
+
+def rotation_places(target: Target) -> dict[str, HostPlaces]:
+    """Per host address, the places of this rotation's files, from the distribution plan;
+    hosts that hold none of them are left out."""
+    files = target.files
+    leaf_sources = {files_of(leaf, target.profile).cert for leaf in target.leaves}
+    key_sources = {files_of(leaf, target.profile).key for leaf in target.leaves}
+    kubeconfigs = {item.name for item in target.kubeconfigs}
+    found = {}
+    for host in plan_distribution(target.spec):
+        trust = tuple(f.destination for f in host.files if f.source == files.trust)
+        leaves = {f.destination: f.source for f in host.files if f.source in leaf_sources}
+        if not trust and not leaves:
+            continue
+        touched = {
+            f.destination
+            for f in host.files
+            if f.source in leaf_sources | key_sources | {files.trust, files.key}
+            or f.source in kubeconfigs
+        }
+        found[host.address] = HostPlaces(host.address, host.name, trust, leaves, frozenset(touched))
+    return found

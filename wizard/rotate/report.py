@@ -98,6 +98,40 @@ def undo_lines(plan: UndoPlan, *, dry_run: bool) -> list[str]:
     return lines
 
 
+def steps_to_json(steps: list[HostStep]) -> list[dict[str, Any]]:
+    """The host plan as plain data: per host, its files, restarts and check."""
+    return [
+        {
+            "wave": s.wave,
+            "wave_title": s.wave_title,
+            "address": s.address,
+            "name": s.name,
+            "files": [
+                {"source": f.source, "destination": f.destination, "mode": f"{f.mode:04o}"}
+                for f in s.files
+            ],
+            "restart": list(s.restart),
+            "check": s.check,
+        }
+        for s in steps
+    ]
+
+
+def undo_to_json(plan: UndoPlan, result: WriteResult | None) -> dict[str, Any]:
+    """The undo as plain data: what it restores and removes, and the hosts' plan."""
+    return {
+        "ca": plan.key,
+        "kind": str(plan.kind),
+        "undo_of": plan.backup.name,
+        "phase": str(plan.phase),
+        "dry_run": result is None,
+        "restored": [f.path for f in plan.files],
+        "removed": list(plan.remove),
+        "hosts": steps_to_json(plan.steps),
+        "backup": str(result.backup) if result is not None and result.backup else "",
+    }
+
+
 def plan_to_json(plan: PhasePlan, *, dry_run: bool) -> dict[str, Any]:
     """The plan as plain data (what `distribute` needs, too)."""
     return {
@@ -109,21 +143,7 @@ def plan_to_json(plan: PhasePlan, *, dry_run: bool) -> dict[str, Any]:
         "dry_run": dry_run,
         "warnings": plan.warnings,
         "changes": [{"path": c.path, "action": c.action, "what": c.what} for c in plan.changes],
-        "hosts": [
-            {
-                "wave": s.wave,
-                "wave_title": s.wave_title,
-                "address": s.address,
-                "name": s.name,
-                "files": [
-                    {"source": f.source, "destination": f.destination, "mode": f"{f.mode:04o}"}
-                    for f in s.files
-                ],
-                "restart": list(s.restart),
-                "check": s.check,
-            }
-            for s in plan.steps
-        ],
+        "hosts": steps_to_json(plan.steps),
         "cluster_steps": plan.cluster_steps,
         "notes": plan.notes,
     }

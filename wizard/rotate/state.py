@@ -5,6 +5,7 @@ interruption reads the same certificates and resumes."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
@@ -289,3 +290,131 @@ def _last(directory: Path, target: Target) -> str:
         if data.get("phase") == "finalize"
     ]
     return str(done[-1]) if done else ""
+
+
+# --- the same reading of the certificates a host holds --------------------------------------
+
+RANK_WORDS = ("before prepare", "prepared", "reissuing", "reissued", "finalized")
+"""The steps of one rotation in order, as a host's files (or the directory) show them."""
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where the directory stands in one rotation: the CA it moves from and to, and the
+    step (an index into RANK_WORDS). An idle directory after a finalize is at step 4 of the
+    rotation that finalize ended; one never rotated is at step 0 with no new CA."""
+
+    state: RotationState
+    old: x509.Certificate
+    new: x509.Certificate | None
+    rank: int
+
+    @property
+    def words(self) -> str:
+        """`prepared`, `finalized`…"""
+        return RANK_WORDS[self.rank]
+
+
+def position(directory: Path, target: Target) -> Position:
+    """The directory's step in its rotation, read with `detect` (and, when idle after a
+    finalize, the old CA from the bundle that finalize backed up)."""
+    state = detect(directory, target)
+    files = target.files
+    here = read_certificates(directory / current_cert(directory, target)) or []
+    current = here[0]
+    if state.stage is Stage.PREPARED:
+        waiting = read_certificates(directory / files.next_cert) or []
+        return Position(state, current, waiting[0], 1)
+    if state.stage in (Stage.REISSUING, Stage.REISSUED):
+        bundle = read_certificates(directory / files.bundle) or []
+        old = next(c for c in bundle if fingerprint(c) != fingerprint(current))
+        return Position(state, old, current, 2 if state.stage is Stage.REISSUING else 3)
+    mine = [(f, d) for f, d in manifests(directory) if d.get("ca") == target.key]
+    if mine and mine[-1][1].get("undo_of") and mine[-1][1].get("phase") == "prepare":
+        # an undone prepare: hosts not yet given the undo still hold its bundle (a step ahead)
+        undone = read_certificates(mine[-1][0] / files.next_cert) or []
+        if undone:
+            return Position(state, current, undone[0], 0)
+    written = phases_written(directory, target.key)
+    if written and written[-1][1].get("phase") == "finalize":
+        kept = read_certificates(written[-1][0] / files.bundle) or []
+        older = [c for c in kept if fingerprint(c) != fingerprint(current)]
+        if older:
+            return Position(state, older[0], current, 4)
+    return Position(state, current, None, 0)
+
+
+@dataclass(frozen=True)
+class HeldStage:
+    """What a host's certificates say of the rotation: the steps they fit (low..high: a
+    host with the bundle and no leaf fits prepared to reissued), and what was read."""
+
+    low: int
+    high: int
+    evidence: tuple[str, ...]
+    known: bool = True  # False: its trust holds a CA of neither side
+
+    @property
+    def words(self) -> str:
+        """`prepared`, or `prepared…reissued`, or `unknown`."""
+        if not self.known:
+            return "unknown"
+        if self.low == self.high:
+            return RANK_WORDS[self.low]
+        return f"{RANK_WORDS[self.low]}…{RANK_WORDS[self.high]}"
+
+    def behind(self, at: Position) -> bool:
+        """True when these files are of an earlier step than the directory's."""
+        return self.known and self.high < at.rank
+
+    def ahead(self, at: Position) -> bool:
+        """True when these files are of a later step (an --undo not yet placed)."""
+        return self.known and self.low > at.rank
+
+
+def held_stage(
+    at: Position,
+    trust: tuple[str, list[x509.Certificate]],
+    leaves: list[tuple[str, x509.Certificate]],
+) -> HeldStage:
+    """Read a host's trust file (its place, its certificates) and leaves (place, certificate)
+    the way `detect` reads the directory: which CA the trust holds, which signed the leaves."""
+    place, held = trust
+    prints = [fingerprint(c) for c in held]
+    old = fingerprint(at.old)
+    new = fingerprint(at.new) if at.new is not None else ""
+    signers = {"old": 0, "new": 0, "other": 0}
+    for _place, leaf in leaves:
+        if at.new is not None and signed_by(leaf, at.new):
+            signers["new"] += 1
+        elif signed_by(leaf, at.old):
+            signers["old"] += 1
+        else:
+            signers["other"] += 1
+    said = f"{len(leaves) - signers['other']} of {len(leaves)} leaves"
+    leaf_words = (
+        f"{said}: {signers['old']} signed by the old CA, {signers['new']} by the new"
+        if leaves
+        else "no leaf of this CA here"
+    )
+    if prints == [old]:
+        trust_words, low, high = f"{place} holds the old CA alone ({old})", 0, 0
+        if at.new is None:  # no rotation known: the one CA there is
+            trust_words = f"{place} holds the CA alone ({old})"
+    elif new and sorted(prints) == sorted([old, new]):
+        trust_words = f"{place} holds the old ({old}) and the new CA ({new})"
+        if not leaves:
+            low, high = 1, 3
+        elif signers["new"] == 0:
+            low = high = 1
+        elif signers["old"] == 0:
+            low = high = 3
+        else:
+            low = high = 2
+    elif new and prints == [new]:
+        trust_words, low, high = f"{place} holds the new CA alone ({new})", 4, 4
+    else:
+        return HeldStage(0, 4, (f"{place} holds {', '.join(prints) or 'no certificate'}",), False)
+    if signers["other"]:
+        leaf_words += f", {signers['other']} by neither"
+    return HeldStage(low, high, (trust_words, leaf_words), signers["other"] == 0)
