@@ -206,17 +206,21 @@ def scan_directory(root: str) -> ScanResult:
 _CHUNK = 2000  # files a child scans before it sends their records back
 
 
-def _scan_files(root: str, files: Sequence[tuple[str, str]]) -> _Scan:
-    """Read and classify some of the regular files: one share of the work."""
+def _scan_files(root: str, files: Sequence[str]) -> _Scan:
+    """Read and classify some of the regular files (paths under `root`): one share of the
+    work."""
     part = _Scan(root)
-    for os_path, rel in files:
-        _scan_path(part, os_path, rel)
+    prefix = root if root.endswith("/") else f"{root}/"  # as os.scandir joins them
+    for rel in files:
+        _scan_path(part, prefix + rel, rel)
     return part
 
 
-def _walk(scan: _Scan) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """Regular files and symlinks-to-files under the root, as (os path, printable relative path)."""
-    files: list[tuple[str, str]] = []
+def _walk(scan: _Scan) -> tuple[list[str], list[tuple[str, str]]]:
+    """Regular files under the root, as their paths under it (the root joined with one is its
+    os path: a list of only those is lighter, with 100,000 files), and symlinks-to-files, as
+    (os path, relative path)."""
+    files: list[str] = []
     links: list[tuple[str, str]] = []
     root_status = os.stat(scan.root)
     visited = {(root_status.st_dev, root_status.st_ino)}
@@ -248,7 +252,7 @@ def _walk(scan: _Scan) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
                     visited.add((status.st_dev, status.st_ino))
                     subdirs.append((entry.path, rel + "/"))
                 elif entry.is_file(follow_symlinks=False):
-                    files.append((entry.path, rel))
+                    files.append(rel)
                 else:
                     scan.add(
                         ReviewedFile(
