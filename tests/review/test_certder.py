@@ -10,6 +10,7 @@ the golden tree's test only asks that it declines rarely.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import warnings
 from datetime import UTC, datetime, timedelta
@@ -30,12 +31,13 @@ from review_pki import rsa_key
 
 from wizard.review import scan
 from wizard.review.certder import (
+    SIGNATURE_HASHES,
     ec_private_key_spki,
     escape_dn_value,
     read_certificate,
+    signature_inputs,
     signed_parts,
 )
-from wizard.review.chains import _SIGNATURES
 from wizard.review.model import _CERT_FIELDS
 
 pytestmark = [
@@ -69,9 +71,16 @@ def _assert_agree(der: bytes) -> bool:
         certificate = x509.load_der_x509_certificate(der)
         assert parts[0] == certificate.tbs_certificate_bytes
         assert parts[2] == certificate.signature
-        how = _SIGNATURES.get(parts[1])
+        how = SIGNATURE_HASHES.get(parts[1])
+        inputs = signature_inputs(der)
+        assert (inputs is None) == (how is None)
         if how is not None:  # chains checks these on the DER's bytes: as cryptography reads them
-            assert how[1].name == certificate.signature_hash_algorithm.name  # type: ignore[union-attr]
+            assert inputs == (
+                parts[1],
+                certificate.signature,
+                hashlib.new(how[1], parts[0]).digest(),
+            )
+            assert how[1] == certificate.signature_hash_algorithm.name  # type: ignore[union-attr]
             dotted = certificate.signature_algorithm_oid.dotted_string
             rsa = dotted.startswith("1.2.840.113549.1.1.")
             assert rsa or dotted.startswith("1.2.840.10045.4.3.")

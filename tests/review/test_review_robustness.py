@@ -316,3 +316,25 @@ def test_a_kubeconfig_naming_a_device_fifo_or_huge_file(
     notes = [r.note for r in review.files if r.embedded and r.kind == "damaged"]
     assert notes and all(note == words for note in notes), notes
     assert [f for f in review.findings if f.check == "internal-error"] == []
+
+
+def test_a_leaf_let_go_of_its_der_is_read_again_from_its_file(tmp_path: Path) -> None:
+    """The scan keeps no DER for a plain leaf (memory: a review may hold 100,000): its signature
+    is checked from the digest the scan made, and its certificate is read again on demand."""
+    ca = make_ca("ca")
+    leaf = make_leaf(ca, "leaf")
+    stranger = make_leaf(make_ca("ca"), "leaf")  # same names, another CA's key: bad signature
+    write_pair(tmp_path, "ca", ca)
+    write(tmp_path / "bundle.pem", pem(stranger.cert) + pem(leaf.cert))
+    review = review_directory(tmp_path)
+    records = {r.ref: r for r in review.files}
+    ca_facts, facts = records["ca.pem"].cert, records["bundle.pem (#2)"].cert
+    assert ca_facts is not None and ca_facts.der is not None  # CAs keep theirs
+    assert facts is not None and facts.der is None
+    assert records["bundle.pem (#2)"].issued_by == "ca.pem"
+    assert [f.path for f in review.findings if f.check == "bad-signature"] == ["bundle.pem"]
+    assert facts.certificate == leaf.cert
+    assert facts.serial == str(leaf.cert.serial_number)
+    write(tmp_path / "bundle.pem", pem(stranger.cert))  # changed since the review
+    with pytest.raises(ValueError, match="no longer holds"):
+        _ = facts.certificate

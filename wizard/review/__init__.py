@@ -8,7 +8,6 @@ answer into the `--json` document. Domain code: no UI imports here.
 from __future__ import annotations
 
 import gc
-import hashlib
 import os
 import warnings
 from collections.abc import Iterator
@@ -236,7 +235,7 @@ def _file_json(review: Review, record: ReviewedFile) -> dict[str, Any]:
             # certificate was a third of --json's time)
             identity={"user": facts.cn, "groups": list(facts.organizations)},
             keys=record.paired,
-            sha256=hashlib.sha256(facts.der).hexdigest(),
+            sha256=facts.fingerprint.hex(),
         )
     elif record.key is not None:
         item.update(

@@ -15,6 +15,7 @@ and fuzzed certificates).
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -620,3 +621,30 @@ def serial_text(der: bytes) -> str | None:
     if tag != 0x02 or serial_start == serial_stop:
         return None
     return str(int.from_bytes(der[serial_start:serial_stop], "big", signed=True))
+
+
+# signatureAlgorithm DER → (the key kind that makes it, hashlib's name of its hash), for the
+# usual RSA (PKCS #1 v1.5) and ECDSA signatures
+SIGNATURE_HASHES: dict[bytes, tuple[str, str]] = {
+    bytes.fromhex("300d06092a864886f70d01010b0500"): ("RSA", "sha256"),
+    bytes.fromhex("300d06092a864886f70d01010c0500"): ("RSA", "sha384"),
+    bytes.fromhex("300d06092a864886f70d01010d0500"): ("RSA", "sha512"),
+    bytes.fromhex("300a06082a8648ce3d040302"): ("ECDSA", "sha256"),
+    bytes.fromhex("300a06082a8648ce3d040303"): ("ECDSA", "sha384"),
+    bytes.fromhex("300a06082a8648ce3d040304"): ("ECDSA", "sha512"),
+}
+_ALGORITHMS = {algorithm: algorithm for algorithm in SIGNATURE_HASHES}  # one copy of each
+
+
+def signature_inputs(der: bytes) -> tuple[bytes, bytes, bytes] | None:
+    """What checking a certificate's signature needs, without its DER: (signatureAlgorithm
+    DER, signature, digest of the tbsCertificate by the algorithm's hash); None for the
+    other algorithms, or when signed_parts cannot tell them."""
+    parts = signed_parts(der)
+    if parts is None:
+        return None
+    tbs, algorithm, signature = parts
+    how = SIGNATURE_HASHES.get(algorithm)
+    if how is None:
+        return None
+    return _ALGORITHMS[algorithm], signature, hashlib.new(how[1], tbs).digest()

@@ -14,9 +14,10 @@ from datetime import timedelta
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from wizard.certdetails import key_id_text, key_kind, signed_by
-from wizard.review.certder import signed_parts
+from wizard.review.certder import SIGNATURE_HASHES
 from wizard.review.layouts import in_backup_folder
 from wizard.review.model import (
     CertFacts,
@@ -141,17 +142,18 @@ def _signed_by(facts: CertFacts, issuer: CertFacts, keys: dict[int, object]) -> 
             key = keys[id(issuer)] = None
     if key is None:
         return False
-    parts = signed_parts(facts.der)
-    how = _SIGNATURES.get(parts[1]) if parts is not None else None
-    if parts is not None and how is not None and how[0] == key_kind(key):
-        # the usual RSA and ECDSA signatures, checked on the DER's own bytes: what signed_by
-        # does, without loading either certificate
-        tbs, _, signature = parts
+    kind = key_kind(key)
+    how = SIGNATURE_HASHES.get(facts.signed[0]) if facts.signed is not None else None
+    if facts.signed is not None and how is not None and how[0] == kind:
+        # the usual RSA and ECDSA signatures, checked on the digest of the DER's own TBS bytes
+        # the scan made: what signed_by does, without loading either certificate
+        _, signature, digest = facts.signed
+        prehashed = Prehashed(_HASHES[how[1]]())
         try:
-            if how[0] == "RSA":
-                key.verify(signature, tbs, padding.PKCS1v15(), how[1]())  # type: ignore[attr-defined]
+            if kind == "RSA":
+                key.verify(signature, digest, padding.PKCS1v15(), prehashed)  # type: ignore[attr-defined]
             else:
-                key.verify(signature, tbs, ec.ECDSA(how[1]()))  # type: ignore[attr-defined]
+                key.verify(signature, digest, ec.ECDSA(prehashed))  # type: ignore[attr-defined]
         except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):
             return False
         return True
@@ -159,18 +161,16 @@ def _signed_by(facts: CertFacts, issuer: CertFacts, keys: dict[int, object]) -> 
         return signed_by(facts.certificate, issuer.certificate, key)
     except UnsupportedAlgorithm:  # a signature algorithm cryptography cannot check
         return False
+    except ValueError:  # the file of a certificate whose DER was let go has changed since
+        return False
 
 
 _NOT_LOADED = object()
 
-# signatureAlgorithm DER → (the key kind that makes it, its hash), for the usual ones
-_SIGNATURES: dict[bytes, tuple[str, type[hashes.HashAlgorithm]]] = {
-    bytes.fromhex("300d06092a864886f70d01010b0500"): ("RSA", hashes.SHA256),
-    bytes.fromhex("300d06092a864886f70d01010c0500"): ("RSA", hashes.SHA384),
-    bytes.fromhex("300d06092a864886f70d01010d0500"): ("RSA", hashes.SHA512),
-    bytes.fromhex("300a06082a8648ce3d040302"): ("ECDSA", hashes.SHA256),
-    bytes.fromhex("300a06082a8648ce3d040303"): ("ECDSA", hashes.SHA384),
-    bytes.fromhex("300a06082a8648ce3d040304"): ("ECDSA", hashes.SHA512),
+_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
 }
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import warnings
+import binascii
+import contextlib
+import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -10,11 +13,10 @@ from operator import attrgetter
 from typing import Literal
 
 from cryptography import x509
-from cryptography.utils import CryptographyDeprecationWarning
 
+from wizard.bounds import MAX_FILE_BYTES, read_regular
 from wizard.certdetails import CertDetails, describe_certificate
 from wizard.expiry import WARN_DAYS, days_until
-from wizard.review.certder import serial_text
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -65,10 +67,17 @@ class CertFacts:
 
     Plain data in slots (a review may hold a hundred thousand), so that records can cross a
     process boundary; the certificate object is not kept, but loaded from `der` when something
-    (a CA's subject, the TUI's details) needs it.
+    (a CA's subject, the TUI's details) needs it. The scan keeps `der` only for CAs, self-issued
+    certificates and the ones whose signature `signed` cannot check; the others are read again
+    from their file (`source`) on the rare occasions something needs more than these fields.
     """
 
-    der: bytes = field(repr=False)
+    der: bytes | None = field(repr=False)  # None: read it from `source` when needed
+    fingerprint: bytes = field(repr=False)  # SHA-256 of the DER
+    serial_number: int
+    # what checking its signature needs (certder.signature_inputs): None for the unusual
+    # algorithms, which are checked on the certificate itself
+    signed: tuple[bytes, bytes, bytes] | None = field(repr=False)
     spki: bytes = field(repr=False)
     cn: str
     organizations: tuple[str, ...]
@@ -95,27 +104,43 @@ class CertFacts:
     # subject and issuer are the same name, byte for byte as Go compares them (subject_der ==
     # issuer_der): a root, or a leaf named like its CA
     self_issued: bool
+    # the file the certificate was read from, as (root, path under it) or ("", real path):
+    # strings its record holds anyway
+    source: tuple[str, str] = ("", "")
 
     @property
     def serial(self) -> str:
-        """The serial number in decimal (read from `der` at each use: only --json shows it)."""
-        text = serial_text(self.der)
-        if text is None:  # not laid out as certder reads it: as cryptography does
-            with warnings.catch_warnings():  # a serial of 0 or below: the lints say so
-                warnings.simplefilter("ignore", CryptographyDeprecationWarning)
-                text = str(self.certificate.serial_number)
-        return text
+        """The serial number in decimal."""
+        return str(self.serial_number)
 
     @property
     def certificate(self) -> x509.Certificate:
-        """The parsed certificate, loaded from `der` (in microseconds) at each use."""
-        return x509.load_der_x509_certificate(self.der)
+        """The parsed certificate, loaded from `der` (in microseconds) at each use, or read
+        again from its file when the scan did not keep `der` (raises ValueError when the
+        file no longer holds it)."""
+        return x509.load_der_x509_certificate(self.der_bytes())
+
+    def der_bytes(self) -> bytes:
+        """The certificate's DER: `der`, or read again from `source`."""
+        if self.der is not None:
+            return self.der
+        root, path = self.source
+        os_path = f"{root}/{path}" if root else path
+        try:
+            data = read_regular(os_path, MAX_FILE_BYTES)[0] or b""
+        except OSError as error:
+            raise ValueError(f"{os_path} cannot be read again ({error.strerror})") from None
+        for der in _certificate_ders(data):
+            if hashlib.sha256(der).digest() == self.fingerprint:
+                return der
+        raise ValueError(f"{os_path} no longer holds this certificate (changed since the review)")
 
     @property
     def subject_der(self) -> bytes:
         """The subject DN's DER, for comparing names byte for byte as Go does (when it cannot
         be decoded, bytes no name's DER equals). Made at each use: only CAs need it."""
-        return subject_der_of(self.certificate, self.der)
+        der = self.der_bytes()
+        return subject_der_of(x509.load_der_x509_certificate(der), der)
 
     def __reduce__(self) -> tuple[object, ...]:
         # the fields only, as one tuple (the scan's children send thousands back)
@@ -124,6 +149,20 @@ class CertFacts:
     def details(self, now: datetime | None = None) -> CertDetails:
         """The full description (certdetails) for display; not needed by the checks."""
         return describe_certificate(self.certificate, now=now)
+
+
+def _certificate_ders(data: bytes) -> list[bytes]:
+    """The DER of each PEM certificate in `data`, or `data` itself when it is not PEM."""
+    if b"-----BEGIN " not in data:
+        return [data]
+    ders = []
+    for match in _PEM_CERTIFICATE.finditer(data):
+        with contextlib.suppress(binascii.Error, ValueError):
+            ders.append(binascii.a2b_base64(match.group(1)))
+    return ders
+
+
+_PEM_CERTIFICATE = re.compile(rb"-----BEGIN (?:X509 )?CERTIFICATE-----([^-]*)-----END ")
 
 
 def subject_der_of(certificate: x509.Certificate, der: bytes) -> bytes:

@@ -12,10 +12,12 @@ import binascii
 import contextlib
 import csv
 import errno
+import hashlib
 import json
 import os
 import shlex
 import stat
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -23,6 +25,7 @@ from functools import partial
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtensionOID, NameOID
 
 from wizard import certdetails
@@ -38,7 +41,13 @@ from wizard.bounds import (
 )
 from wizard.pki import parse_private_key, public_key_bytes
 from wizard.pki.usages import eku_word, key_usage_words
-from wizard.review.certder import DerFacts, ec_private_key_spki, read_certificate
+from wizard.review.certder import (
+    DerFacts,
+    ec_private_key_spki,
+    read_certificate,
+    serial_text,
+    signature_inputs,
+)
 from wizard.review.model import (
     KIND_BROKEN_SYMLINK,
     KIND_CA_CONFIG,
@@ -124,7 +133,7 @@ class _Scan:
     root: str
     records: list[ReviewedFile] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-    certs: dict[bytes, CertFacts] = field(default_factory=dict)  # by DER: read each cert once
+    certs: dict[bytes, CertFacts] = field(default_factory=dict)  # by SHA-256: each cert once
     by_inode: dict[tuple[int, int], list[ReviewedFile]] = field(default_factory=dict)
     references: list[_Reference] = field(default_factory=list)
 
@@ -133,7 +142,7 @@ class _Scan:
         keeping one CertFacts per certificate."""
         for record in part.records:
             if record.cert is not None:
-                record.cert = self.certs.setdefault(record.cert.der, record.cert)
+                record.cert = self.certs.setdefault(record.cert.fingerprint, record.cert)
         self.records += part.records
         self.findings += part.findings
         self.references += part.references
@@ -197,17 +206,21 @@ def scan_directory(root: str) -> ScanResult:
 _CHUNK = 2000  # files a child scans before it sends their records back
 
 
-def _scan_files(root: str, files: Sequence[tuple[str, str]]) -> _Scan:
-    """Read and classify some of the regular files: one share of the work."""
+def _scan_files(root: str, files: Sequence[str]) -> _Scan:
+    """Read and classify some of the regular files (paths under `root`): one share of the
+    work."""
     part = _Scan(root)
-    for os_path, rel in files:
-        _scan_path(part, os_path, rel)
+    prefix = root if root.endswith("/") else f"{root}/"  # as os.scandir joins them
+    for rel in files:
+        _scan_path(part, prefix + rel, rel)
     return part
 
 
-def _walk(scan: _Scan) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """Regular files and symlinks-to-files under the root, as (os path, printable relative path)."""
-    files: list[tuple[str, str]] = []
+def _walk(scan: _Scan) -> tuple[list[str], list[tuple[str, str]]]:
+    """Regular files under the root, as their paths under it (the root joined with one is its
+    os path: a list of only those is lighter, with 100,000 files), and symlinks-to-files, as
+    (os path, relative path)."""
+    files: list[str] = []
     links: list[tuple[str, str]] = []
     root_status = os.stat(scan.root)
     visited = {(root_status.st_dev, root_status.st_ino)}
@@ -239,7 +252,7 @@ def _walk(scan: _Scan) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
                     visited.add((status.st_dev, status.st_ino))
                     subdirs.append((entry.path, rel + "/"))
                 elif entry.is_file(follow_symlinks=False):
-                    files.append((entry.path, rel))
+                    files.append(rel)
                 else:
                     scan.add(
                         ReviewedFile(
@@ -416,6 +429,7 @@ def _classify(scan: _Scan, shown: str, name: str, data: bytes, os_path: str) -> 
             return [record]
     items = parse_objects(data, scan.certs)
     if items:
+        _let_go_of_der(scan.root, shown, os_path, items)
         return _add_items(scan, shown, items)
     if lower.endswith(".csv") and "token" in lower:
         return [_token_file(scan, shown, data)]
@@ -436,6 +450,23 @@ def _classify(scan: _Scan, shown: str, name: str, data: bytes, os_path: str) -> 
             "certificate, key or CSR — restore it from a backup, or remove it",
         )
     return [record]
+
+
+def _let_go_of_der(root: str, shown: str, os_path: str, items: list[_Item]) -> None:
+    """Drop the DER of the plain certificates of a certificate file (a review may hold a
+    hundred thousand): their signature is checked from `signed`, and the rare later uses
+    read it again from the file. CAs and self-issued ones keep it (every chain needs them)."""
+    source = (root, shown) if os_path == f"{root}/{shown}" else ("", os_path)
+    for item in items:
+        facts = item.cert
+        if (
+            facts is not None
+            and facts.der is not None
+            and facts.signed is not None
+            and not facts.is_ca
+            and not facts.self_issued
+        ):
+            facts.der, facts.source = None, source
 
 
 def _is_text(sample: bytes) -> bool:
@@ -599,7 +630,8 @@ def _parse_der(data: bytes, cache: dict[bytes, CertFacts]) -> _Item | None:
 
 
 def _certificate_item(der: bytes, cache: dict[bytes, CertFacts]) -> _Item | None:
-    facts = cache.get(der)
+    fingerprint = hashlib.sha256(der).digest()
+    facts = cache.get(fingerprint)
     if facts is not None:
         return _Item(KIND_CERTIFICATE, cert=facts)
     try:
@@ -613,7 +645,7 @@ def _certificate_item(der: bytes, cache: dict[bytes, CertFacts]) -> _Item | None
     # cryptography raises whatever its decoder raised. Any of them means: a damaged certificate.
     except Exception as error:  # noqa: BLE001
         return _Item(KIND_DAMAGED, note=f"the certificate is damaged ({_short(error)})")
-    cache[der] = facts
+    cache[fingerprint] = facts
     return _Item(KIND_CERTIFICATE, cert=facts)
 
 
@@ -648,6 +680,9 @@ def cert_facts(certificate: x509.Certificate, der: bytes) -> CertFacts:
     # every IP through ipaddress; with ten thousand certificates that shows, so only DNS and IP.
     return CertFacts(
         der=der,
+        fingerprint=hashlib.sha256(der).digest(),
+        serial_number=_serial_number(der, certificate),
+        signed=signature_inputs(der),
         spki=spki,
         cn=([str(v) for o, v in subject_attributes if o == _CN] or [""])[-1],
         organizations=tuple(str(v) for o, v in subject_attributes if o == _O),
@@ -680,6 +715,18 @@ def cert_facts(certificate: x509.Certificate, der: bytes) -> CertFacts:
     # several kilobytes, and the few later uses reload it from `der` in microseconds.
 
 
+def _serial_number(der: bytes, certificate: x509.Certificate | None = None) -> int:
+    """The serial number, from the DER (or as cryptography reads it when not laid out so)."""
+    text = serial_text(der)
+    if text is not None:
+        return int(text)
+    with warnings.catch_warnings():  # a serial of 0 or below: the lints say so
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        if certificate is None:
+            certificate = x509.load_der_x509_certificate(der)
+        return certificate.serial_number
+
+
 def _der_cert_facts(fast: DerFacts, der: bytes) -> CertFacts:
     """cert_facts from what certder read (the same facts, without cryptography's objects)."""
     subject_attributes = fast.subject_attributes
@@ -688,6 +735,9 @@ def _der_cert_facts(fast: DerFacts, der: bytes) -> CertFacts:
     )
     return CertFacts(
         der=der,
+        fingerprint=hashlib.sha256(der).digest(),
+        serial_number=_serial_number(der),
+        signed=signature_inputs(der),
         spki=_one_copy(fast.spki),
         cn=([v for o, v in subject_attributes if o == _CN] or [""])[-1],
         organizations=_shared(tuple(v for o, v in subject_attributes if o == _O)),
