@@ -202,20 +202,10 @@ def written_phase_steps(directory: Path, target: Target) -> tuple[Phase, list[Ho
     """The host plan of the last phase written into the directory (read back from its
     backup's rotate.json), for `distribute` to run — or to run again after an interruption:
     every step is idempotent (whole files, then restarts). None before the first phase."""
-    from wizard.rotate.state import phases_written
+    from wizard.rotate.progress import written_phase
 
-    written = phases_written(Path(directory), target.key)
-    if not written:
-        return None
-    _folder, manifest = written[-1]
-    phase = Phase(str(manifest.get("phase")))
-    changed = {
-        name
-        for kind in ("added", "replaced", "removed")
-        for name in manifest.get(kind, [])
-        if isinstance(name, str)
-    }
-    return phase, phase_steps(target, phase, changed)
+    found = written_phase(Path(directory), target)
+    return None if found is None else found[1:]
 
 
 @dataclass(frozen=True)
