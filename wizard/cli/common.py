@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
@@ -228,3 +230,34 @@ def say_takeover(lock: DirectoryLock) -> None:
             "swapped in)",
             file=sys.stderr,
         )
+
+
+def run_cancellable(
+    job: Callable[[threading.Event], object],
+    errors: tuple[type[BaseException], ...],
+    interrupted_words: str,
+    name: str,
+) -> tuple[object, str, bool]:
+    """Run `job(cancel)` in a thread so Ctrl-C sets `cancel` (the job stops at its next safe
+    point and says so) instead of killing a write midway. Returns (the job's result or None,
+    the text of one of `errors` it raised or "", whether Ctrl-C was pressed)."""
+    cancel = threading.Event()
+    box: dict[str, object] = {}
+
+    def work() -> None:
+        try:
+            box["result"] = job(cancel)
+        except errors as error:
+            box["error"] = str(error)
+
+    worker = threading.Thread(target=work, name=name)
+    worker.start()
+    interrupted = False
+    while worker.is_alive():
+        try:
+            worker.join(0.2)
+        except KeyboardInterrupt:
+            interrupted = True
+            cancel.set()
+            print(f"interrupting — {interrupted_words}", file=sys.stderr)
+    return box.get("result"), str(box.get("error", "")), interrupted

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wizard.cli.common import add_spec_arguments, load_valid_spec, print_json, refuse
+from wizard.cli.common import (
+    add_spec_arguments,
+    load_valid_spec,
+    print_json,
+    refuse,
+    run_cancellable,
+)
 from wizard.exit_codes import HOSTS_FAILED, INTERRUPTED, OK
 
 if TYPE_CHECKING:
@@ -124,8 +129,6 @@ def run(args: argparse.Namespace) -> int:
         restart=args.restart,
         prune=args.prune,
     )
-    cancel = threading.Event()
-    box: dict[str, object] = {}
 
     def progress(step: HostProgress) -> None:
         if not args.json:
@@ -133,31 +136,16 @@ def run(args: argparse.Namespace) -> int:
             detail = f": {step.detail}" if step.detail and not quiet else ""
             print(f"  {step.label}: {step.phase.value}{detail}", file=sys.stderr, flush=True)
 
-    def job() -> None:
-        try:
-            box["outcome"] = run_distribution(request, on_progress=progress, cancel=cancel)
-        except (DistributeError, FileNotFoundError) as error:
-            box["error"] = str(error)
-
-    worker = threading.Thread(target=job, name="distribute")
-    worker.start()
-    interrupted = False
-    while worker.is_alive():
-        try:
-            worker.join(0.2)
-        except KeyboardInterrupt:
-            interrupted = True
-            cancel.set()
-            print(
-                "interrupting — the hosts being written stop now; run distribute again to "
-                "complete them",
-                file=sys.stderr,
-            )
-    if "error" in box:
-        return refuse(f"{box['error']}")
+    outcome, error, interrupted = run_cancellable(
+        lambda cancel: run_distribution(request, on_progress=progress, cancel=cancel),
+        (DistributeError, FileNotFoundError),
+        "the hosts being written stop now; run distribute again to complete them",
+        "distribute",
+    )
+    if error:
+        return refuse(error)
     from wizard.jobs.distribution import DistributionOutcome, outcome_to_json
 
-    outcome = box["outcome"]
     assert isinstance(outcome, DistributionOutcome)
     if args.json:
         print_json(outcome_to_json(outcome))

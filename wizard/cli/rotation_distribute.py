@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 from typing import TYPE_CHECKING
 
-from wizard.cli.common import print_json, refuse
+from wizard.cli.common import print_json, refuse, run_cancellable
 from wizard.exit_codes import HOSTS_FAILED, INTERRUPTED, OK
 
 if TYPE_CHECKING:
@@ -36,8 +35,6 @@ def run_rotation_command(args: argparse.Namespace, spec: ClusterSpec) -> int:
         dry_run=args.dry_run,
     )
     rerun = rerun_command(request, args.config)
-    cancel = threading.Event()
-    box: dict[str, object] = {}
 
     def progress(report: StepReport) -> None:
         if args.json or report.state in (StepState.UNREACHABLE, StepState.FAILED):
@@ -45,30 +42,16 @@ def run_rotation_command(args: argparse.Namespace, spec: ClusterSpec) -> int:
         step = report.step
         print(f"  wave {step.wave} {report.label}: {report.state}", file=sys.stderr, flush=True)
 
-    def job() -> None:
-        try:
-            box["outcome"] = run_rotation_distribution(request, on_progress=progress, cancel=cancel)
-        except (RotateError, DistributeError, FileNotFoundError) as error:
-            box["error"] = str(error)
-
-    worker = threading.Thread(target=job, name="distribute-rotation")
-    worker.start()
-    interrupted = False
-    while worker.is_alive():
-        try:
-            worker.join(0.2)
-        except KeyboardInterrupt:
-            interrupted = True
-            cancel.set()
-            print(
-                f"interrupting — the step running stops now; `{rerun}` resumes it",
-                file=sys.stderr,
-            )
-    if "error" in box:
-        return refuse(str(box["error"]))
+    outcome, error, interrupted = run_cancellable(
+        lambda cancel: run_rotation_distribution(request, on_progress=progress, cancel=cancel),
+        (RotateError, DistributeError, FileNotFoundError),
+        f"the step running stops now; `{rerun}` resumes it",
+        "distribute-rotation",
+    )
+    if error:
+        return refuse(error)
     from wizard.jobs.rotation_distribution import RotationDistributionOutcome, outcome_to_json
 
-    outcome = box["outcome"]
     assert isinstance(outcome, RotationDistributionOutcome)
     if args.json:
         print_json(outcome_to_json(outcome, rerun))
