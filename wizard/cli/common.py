@@ -249,15 +249,21 @@ def run_cancellable(
             box["result"] = job(cancel)
         except errors as error:
             box["error"] = str(error)
+        finally:
+            finished.set()
 
+    # an Event, not Thread.is_alive(): a KeyboardInterrupt inside Thread.join(timeout) left
+    # the thread looking finished while it still ran (Python 3.11.7, tests/test_cli_cancellable)
+    finished = threading.Event()
     worker = threading.Thread(target=work, name=name)
     worker.start()
     interrupted = False
-    while worker.is_alive():
+    while not finished.is_set():
         try:
-            worker.join(0.2)
+            finished.wait(0.2)
         except KeyboardInterrupt:
             interrupted = True
             cancel.set()
             print(f"interrupting — {interrupted_words}", file=sys.stderr)
+    worker.join()
     return box.get("result"), str(box.get("error", "")), interrupted

@@ -1,0 +1,34 @@
+"""run_cancellable: the CLI's long jobs run in a thread, and Ctrl-C asks them to stop."""
+
+from __future__ import annotations
+
+import _thread
+import threading
+
+import pytest
+
+from wizard.cli.common import run_cancellable
+
+
+def test_ctrl_c_sets_the_jobs_cancel_and_the_job_ends_on_its_own(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def job(cancel: threading.Event) -> str:
+        return "stopped" if cancel.wait(10) else "ran to its end"
+
+    threading.Timer(0.3, _thread.interrupt_main).start()  # Ctrl-C, as the terminal sends it
+    result, error, interrupted = run_cancellable(job, (ValueError,), "the step stops now", "t")
+    assert (result, error, interrupted) == ("stopped", "", True)
+    assert capsys.readouterr().err == "interrupting — the step stops now\n"
+
+
+def test_a_named_error_is_its_text_and_any_other_escapes_the_thread() -> None:
+    def refused(cancel: threading.Event) -> None:
+        raise ValueError("no such host: 10.0.0.9")
+
+    assert run_cancellable(refused, (ValueError,), "", "t") == (
+        None,
+        "no such host: 10.0.0.9",
+        False,
+    )
+    assert run_cancellable(lambda cancel: 42, (ValueError,), "", "t") == (42, "", False)
