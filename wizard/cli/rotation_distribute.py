@@ -1,5 +1,5 @@
 """`distribute --rotation KIND`: the last written phase's host steps, run and reported (the
-job is wizard.jobs.rotation_distribution)."""
+job is wizard.jobs.rotation_distribution, its words wizard.jobs.rotation_hosts)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from wizard.cli.common import print_json, refuse, run_cancellable
 from wizard.exit_codes import HOSTS_FAILED, INTERRUPTED, OK
 
 if TYPE_CHECKING:
-    from wizard.jobs.rotation_distribution import RotationDistributionOutcome, StepReport
+    from wizard.jobs.rotation_distribution import StepReport
     from wizard.spec import ClusterSpec
 
 
@@ -51,6 +51,7 @@ def run_rotation_command(args: argparse.Namespace, spec: ClusterSpec) -> int:
     if error:
         return refuse(error)
     from wizard.jobs.rotation_distribution import RotationDistributionOutcome, outcome_to_json
+    from wizard.jobs.rotation_hosts import outcome_lines
 
     assert isinstance(outcome, RotationDistributionOutcome)
     if args.json:
@@ -60,53 +61,3 @@ def run_rotation_command(args: argparse.Namespace, spec: ClusterSpec) -> int:
     if interrupted:
         return INTERRUPTED
     return OK if outcome.finished or outcome.dry_run else HOSTS_FAILED
-
-
-def outcome_lines(outcome: RotationDistributionOutcome, rerun: str) -> list[str]:
-    """The run in words: warnings first, the steps, then what was and was not done."""
-    lines = [f"WARNING: {w}" for w in outcome.warnings]
-    lines += outcome.leaders
-    head = "would run" if outcome.dry_run else "ran"
-    lines.append(f"{outcome.kind} rotation, phase {outcome.phase}: {head} these host steps")
-    wave = None
-    for report in outcome.steps:
-        step = report.step
-        if step.wave != wave:
-            wave = step.wave
-            lines.append(f"wave {step.wave}: {step.wave_title}")
-        restart = f"; restart {', '.join(step.restart)}" if step.restart else ""
-        lines.append(
-            f"  {report.label}: {len(step.files)} files{restart} — {report.state}"
-            + (f" ({report.seconds:.1f} s)" if report.seconds else "")
-        )
-    done, left = outcome.done, outcome.left
-    lines.append("")
-    if outcome.dry_run:
-        lines.append(
-            f"dry run: nothing was changed; {len(done)} of {len(outcome.steps)} steps are done "
-            f"(record {outcome.record})"
-        )
-        return lines
-    if outcome.finished:
-        lines.append(
-            f"phase {outcome.phase} is on every host: {len(done)} steps done in "
-            f"{outcome.seconds:.1f} s (record {outcome.record})"
-        )
-        return lines
-    stopped = outcome.stopped
-    if stopped is not None:
-        lines.append(f"stopped at {stopped.label} ({stopped.state}): {stopped.error}")
-        did = []
-        if stopped.written or stopped.kept:
-            did.append(f"its files were placed ({len(stopped.written)} written)")
-        if stopped.restarted:
-            did.append(f"restarted and healthy: {', '.join(stopped.restarted)}")
-        if stopped.drained:
-            did.append("it is still out of the load balancer")
-        if did:
-            lines.append("  on that host: " + "; ".join(did))
-    lines.append(f"done: {len(done)} steps; not done: {len(left)} — " + ", ".join(
-        f"wave {r.step.wave} {r.label}" for r in left
-    ))  # fmt: skip
-    lines.append(f"fix it, then rerun: {rerun} (the steps done are not redone)")
-    return lines

@@ -45,7 +45,7 @@ from wizard.fleet.rotation_steps import (
     step_files,
     step_records,
 )
-from wizard.fleet.ssh import RemoteResult, ssh_client
+from wizard.fleet.ssh import Cancelled, RemoteResult, ssh_client
 from wizard.fleet.ssh import Target as Remote
 from wizard.jobs.distribution import ClientFactory
 from wizard.rotate import CaKind, HostStep, Phase, RotateError, Target, target_for
@@ -63,6 +63,10 @@ from wizard.store import backup_name
 
 ETCD_SETTLE_SECONDS = 5.0  # after a member is healthy, before the next one stops (the plan's)
 DRAIN_SECONDS = 1.0  # after a drain and after an undrain, for the balancer to act on it
+CANCELLED_DURING = (
+    "cancelled during this step: the command running on the host was stopped — the step is "
+    "not done, and a rerun does it again (placing a file again is harmless)"
+)
 
 NO_DRAIN_WARNING = (
     "deploy.drain_command is not set: each kube-apiserver restarts while the load balancer may "
@@ -248,6 +252,9 @@ def run_rotation_distribution(
                           sleep, say)  # fmt: skip
             except HostUnreachable as error:
                 _stop(outcome, report, StepState.UNREACHABLE, str(error), say)
+                break
+            except Cancelled:  # ssh stopped the command running on the host
+                _stop(outcome, report, StepState.CANCELLED, CANCELLED_DURING, say)
                 break
             except DistributeError as error:
                 _stop(outcome, report, StepState.FAILED, str(error), say)
