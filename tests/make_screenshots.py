@@ -96,6 +96,56 @@ async def _rotate(pilot: Pilot) -> None:
     await settle(pilot)
 
 
+async def _rotate_hosts(pilot: Pilot) -> None:
+    """Carrying prepare of the cluster CA out on fake hosts (the real scripts in a local sh),
+    reopened after a run that stopped at an unreachable master: the plan in the CLI's words,
+    the steps done before in green, the rest waiting. In a fixed folder: the plan names the
+    record by its full path."""
+    from tests.fleet.fleet_sets import LocalHosts, fake_hosts, make_set, me
+    from tests.tui.test_rotation_hosts import NET, Jump
+    from wizard.cli import main as cli
+    from wizard.fleet import rotation_steps
+    from wizard.jobs.rotation_distribution import (
+        RotationDistributionRequest,
+        run_rotation_distribution,
+    )
+    from wizard.rotate import CaKind
+    from wizard.tui.screens.rotation_hosts import HostAccess, RotationHostsScreen
+
+    here = Path(tempfile.gettempdir()) / "k8s-cert-wizard-screenshot"
+    shutil.rmtree(here, ignore_errors=True)
+    here.mkdir()
+    os.chdir(here)
+    owner, group = me()
+    deploy = f'\n[deploy]\nowner = "{owner}"\ngroup = "{group}"\n'
+    deploy += 'restart_command = "true {unit}"\nhealth_command = "true"\n'
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        fleet = make_set(here, NET, extra=deploy)
+        root = fake_hosts(fleet, here / "hosts")
+        assert (
+            cli(["rotate-ca", "-c", str(fleet.toml), "-o", str(fleet.out), "--ca", "cluster"]) == 0
+        )
+    which = rotation_steps.shutil.which
+    rotation_steps.shutil.which = lambda name: f"/usr/bin/{name}"  # type: ignore[assignment]
+    try:  # etcdctl "here": the Jump fake says who leads
+        spec = fleet.spec()
+        run_rotation_distribution(
+            RotationDistributionRequest(spec, fleet.out, CaKind.CLUSTER),
+            client=LocalHosts(root, unreachable={f"{NET}.22"}).factory(),
+            jump=Jump(),
+            sleep=lambda seconds: None,
+        )
+        access = HostAccess(LocalHosts(root).factory(), Jump(), lambda seconds: None)
+        screen = RotationHostsScreen(spec, Path("certs"), CaKind.CLUSTER, access=access)
+        await pilot.app.push_screen(screen)
+        await pilot.pause()
+        while screen.running:
+            await pilot.pause(0.05)
+        await settle(pilot)
+    finally:
+        rotation_steps.shutil.which = which  # type: ignore[assignment]
+
+
 SHOTS: list[tuple[str, tuple[int, int], Drive]] = [
     ("01-addresses.svg", WIDE, _steps(0)),
     ("01-addresses-mistake.svg", WIDE, _mistake),
@@ -106,6 +156,7 @@ SHOTS: list[tuple[str, tuple[int, int], Drive]] = [
     ("narrow-80x24.svg", NARROW, _steps(0)),
     ("09-hosts.svg", WIDE, _hosts),
     ("10-rotate.svg", WIDE, _rotate),
+    ("11-rotate-hosts.svg", WIDE, _rotate_hosts),
 ]
 
 

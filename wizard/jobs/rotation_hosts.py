@@ -32,8 +32,9 @@ def step_lines(outcome: RotationDistributionOutcome) -> list[str]:
             wave = step.wave
             lines.append(f"wave {step.wave}: {step.wave_title}")
         restart = f"; restart {', '.join(step.restart)}" if step.restart else ""
+        files = f"{len(step.files)} file{'' if len(step.files) == 1 else 's'}"
         lines.append(
-            f"  {report.label}: {len(step.files)} files{restart} — {report.state}"
+            f"  {report.label}: {files}{restart} — {report.state}"
             + (f" ({report.seconds:.1f} s)" if report.seconds else "")
         )
     return lines

@@ -368,7 +368,10 @@ class WizardApp(AppBase[None]):
         from wizard.tui.screens.rotate import RotateScreen
 
         if not isinstance(self.screen, RotateScreen):
-            self.push_screen(RotateScreen(self.state.spec, Path(self.state.output_dir)))
+            config = str(self.state.spec_path or "cluster.toml")
+            self.push_screen(
+                RotateScreen(self.state.spec, Path(self.state.output_dir), config=config)
+            )
 
     def action_review_written(self) -> None:
         """Open the review of the set this session just wrote (no question asked)."""

@@ -5,8 +5,10 @@ For the chosen one: the stage worked out from the files, the next phase's plan a
 prints it — DOWNTIME and the traps first, then the diff and the hosts' order — or, with `e`, the
 phase diagram (en/zh, `l`). `r` runs the phase in a worker through wizard.jobs.rotation (a
 progress bar per key and certificate; Esc cancels until the write begins), `u` undoes the last
-phase after a confirm. Every message is the domain's (wizard.rotate), the CLI's words: this
-screen only renders them.
+phase after a confirm. Once a phase is written and not yet on every host (just written, or
+found so when the screen opens after an interruption) the body says so and `h` carries it out
+on the hosts (wizard.tui.screens.rotation_hosts: `distribute --rotation`'s job and words).
+Every message is the domain's (wizard.rotate), the CLI's words: this screen only renders them.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from wizard.jobs.rotation import (
     run_rotation,
     run_rotation_undo,
 )
+from wizard.jobs.rotation_hosts import PendingPhase, pending_phase
 from wizard.layout import pick_language
 from wizard.rotate import (
     CaKind,
@@ -54,6 +57,7 @@ from wizard.tui.dialogs.confirm import ConfirmDialog
 from wizard.tui.dialogs.help import HelpDialog
 from wizard.tui.paths import display_path
 from wizard.tui.screens.over_wizard import OverWizardScreen
+from wizard.tui.screens.rotation_hosts import HostAccess, RotationHostsScreen
 
 __all__ = ["UI", "RotateScreen", "available_kinds"]
 
@@ -73,6 +77,8 @@ UI: dict[str, dict[str, str]] = {
         "cancelled": "cancelled",
         "no_ca": "The profile has no CA to rotate in this set.",
         "ready": "r runs {phase} · u undoes the last phase · e the phases · Esc back",
+        "pending": "{words} — h carries it out on the hosts",
+        "ready_pending": "h carries {phase} out on the hosts · r runs {next} · u undo · Esc back",
         "running": "{words} — Esc cancels",
         "running_late": "{words} — it cannot stop now: one atomic swap",
         "cancelling": "cancelling — the run stops before its next key…",
@@ -95,6 +101,7 @@ UI: dict[str, dict[str, str]] = {
         "help": "Rotate",
         "k_ca": "Choose the CA (or click its tab)",
         "k_run": "Run the next phase (asks first; in a worker)",
+        "k_hosts": "Carry out the last written phase on the hosts (distribute --rotation)",
         "k_undo": "Undo the last phase of this CA (asks first)",
         "k_explain": "The phase diagram / the next phase's plan",
         "k_language": "Switch the diagram's language (English / 中文)",
@@ -124,6 +131,8 @@ UI: dict[str, dict[str, str]] = {
         "cancelled": "已取消",
         "no_ca": "此方案在这套证书里没有可轮换的 CA。",
         "ready": "r 执行 {phase} · u 撤销上一阶段 · e 各阶段 · Esc 返回",
+        "pending": "{words} — 按 h 在主机上执行",
+        "ready_pending": "h 在主机上执行 {phase} · r 执行 {next} · u 撤销 · Esc 返回",
         "running": "{words} — Esc 取消",
         "running_late": "{words} — 已无法停止：一次原子替换",
         "cancelling": "正在取消 — 在下一个密钥之前停止…",
@@ -145,6 +154,7 @@ UI: dict[str, dict[str, str]] = {
         "help": "轮换",
         "k_ca": "选择 CA（或点击标签）",
         "k_run": "执行下一阶段（先确认；在后台运行）",
+        "k_hosts": "在主机上执行最近写入的阶段（distribute --rotation）",
         "k_undo": "撤销此 CA 的上一阶段（先确认）",
         "k_explain": "阶段图 / 下一阶段的计划",
         "k_language": "切换阶段图的语言（English / 中文）",
@@ -186,6 +196,7 @@ class Planned:
     state: RotationState | None = None
     dry_run: RotationOutcome | None = None
     refusal: str = ""
+    pending: PendingPhase | None = None  # the last written phase, not on every host yet
 
 
 @dataclass
@@ -225,9 +236,13 @@ class RotateScreen(OverWizardScreen[None]):
         *,
         language: str | None = None,
         now: datetime | None = None,
+        config: str = "cluster.toml",
+        access: HostAccess | None = None,
     ) -> None:
         super().__init__()
         self.spec = spec
+        self.config = config  # the cluster file the rerun words name
+        self.access = access  # how the hosts are reached (None: SSH; tests: fake hosts)
         self.directory = Path(directory)
         self.language = pick_language(language)
         self.now = now
@@ -247,6 +262,7 @@ class RotateScreen(OverWizardScreen[None]):
         *(Binding(str(n), f"choose({n})", show=False) for n in range(1, 5)),
         Binding("r", "run", "Run"),
         Binding("u", "undo", "Undo"),
+        Binding("h", "hosts", "Hosts"),
         Binding("e", "explain", "Phases"),
         Binding("l", "language", "中文"),
         Binding("x", "toggle_cross", "Cross-sign", show=False),
@@ -325,6 +341,9 @@ class RotateScreen(OverWizardScreen[None]):
     def _draw_body(self) -> None:
         planned, ui = self.planned, self.ui
         parts: list[Content] = []
+        if planned is not None and planned.pending is not None and not self.running:
+            words = ui["pending"].format(words=planned.pending.words())
+            parts += [_line(words, "warning", bold=True), Content("")]
         if self.last is not None:
             parts.append(_line(self.last.headline, self.last.word, bold=True))
             parts += [_plan_line(line) for line in self.last.lines]
@@ -359,6 +378,10 @@ class RotateScreen(OverWizardScreen[None]):
             return
         if planned.dry_run is not None:
             ready = self.ui["ready"].format(phase=planned.dry_run.plan.phase)
+            if planned.pending is not None:
+                ready = self.ui["ready_pending"].format(
+                    phase=planned.pending.phase, next=planned.dry_run.plan.phase
+                )
             if self.last is not None:  # what just ran stays said, with what comes next
                 self.set_status(f"{self.last.headline} · {ready}", self.last.word)
             else:
@@ -400,6 +423,9 @@ class RotateScreen(OverWizardScreen[None]):
                 request.kind, request.spec, request.directory, clients_only=request.clients_only
             )
             planned.state = detect(request.directory.absolute(), planned.target)
+            planned.pending = pending_phase(
+                request.spec, request.directory, request.kind, clients_only=request.clients_only
+            )
             planned.dry_run = run_rotation(request)
         except RotateError as error:
             planned.refusal = _refusal(error)
@@ -485,6 +511,8 @@ class RotateScreen(OverWizardScreen[None]):
             directory=display_path(self.directory),
         )
         warnings = [w for w in plan.warnings if w.startswith("DOWNTIME")]
+        if planned.pending is not None:  # the hosts first: the next phase takes trust away
+            warnings.insert(0, ui["pending"].format(words=planned.pending.words()))
         if warnings:
             question = "\n\n".join([question, *warnings])
 
@@ -553,6 +581,25 @@ class RotateScreen(OverWizardScreen[None]):
             late = self.progress is not None and not self.progress.cancellable
             if not late:
                 self.set_status(self.ui["cancelling"], "note")
+
+    # --- on the hosts ---
+
+    def action_hosts(self) -> None:
+        """Carry out the last written phase on the hosts (h): its own screen, the plan first."""
+        if self.running or self.kind is None:
+            return
+
+        def back(changed: bool | None) -> None:
+            if changed and self.is_mounted:
+                self.replan()  # the record moved on: the pending line and the next phase
+
+        self.app.push_screen(
+            RotationHostsScreen(
+                self.spec, self.directory, self.kind, clients_only=self.clients_only,
+                config=self.config, language=self.language, access=self.access,
+            ),
+            back,
+        )  # fmt: skip
 
     # --- undo ---
 
@@ -625,6 +672,7 @@ class RotateScreen(OverWizardScreen[None]):
             ("1 … 4", ui["k_ca"]),
             ("r", ui["k_run"]),
             ("u", ui["k_undo"]),
+            ("h", ui["k_hosts"]),
             ("e", ui["k_explain"]),
             ("l", ui["k_language"]),
             ("x", ui["k_cross"]),
