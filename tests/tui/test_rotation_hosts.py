@@ -195,7 +195,7 @@ async def test_h_offers_the_written_phase_and_shows_the_clis_dry_run(rig, capsys
         await pilot.press("n")
         await pilot.pause()
         assert app.screen is screen and not restarts(rig)  # no: nothing ran
-        await pilot.press("escape")
+        await pilot.click("#rh-back")  # the mouse works too
         await pilot.pause()
         assert app.screen is rotate
     assert record(rig) is None
@@ -217,7 +217,7 @@ async def test_a_run_goes_step_by_step_to_the_end_and_the_rotate_screen_moves_on
             seen.append((bar.progress, screen.current_text()))
 
         screen._progressed = spy  # type: ignore[method-assign]
-        await pilot.press("r")
+        assert await pilot.click("#rh-run")  # the button asks as r does
         await confirm(pilot)
         await idle(pilot, screen)
         values = [p for p, _ in seen]
