@@ -37,17 +37,17 @@ def jump(command: str, timeout: float) -> JumpResult:
 
 
 class BlockingHosts(LocalHosts):
-    """Fake hosts where every command sent to `blocked` runs until the run's cancel is set,
-    then stops as ssh does (Cancelled); `started` is set when it begins."""
+    """Fake hosts where the commands sent to `blocked` after its first `skip` run until the
+    run's cancel is set, then stop as ssh does (Cancelled); `started` is set when one begins."""
 
-    def __init__(self, root: Path, blocked: str) -> None:
+    def __init__(self, root: Path, blocked: str, skip: int = 0) -> None:
         super().__init__(root)
-        self.blocked = blocked
+        self.blocked, self.skip = blocked, skip
         self.started = threading.Event()
 
     def run(self, target: Target, script: str, *, stdin: bytes = b"", timeout: float = 0,
             cancel: threading.Event | None = None) -> RemoteResult:  # fmt: skip
-        if target.address == self.blocked:
+        if target.address == self.blocked and self.seen.count(target.address) >= self.skip:
             self.started.set()
             assert cancel is not None, "the job passes its cancel to each command"
             if not cancel.wait(30):

@@ -7,6 +7,7 @@ command line prints for the same outcome — and a snapshot."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -141,6 +142,14 @@ def cli(rig: SimpleNamespace, hosts: LocalHosts, capsys, *flags: str) -> tuple[i
     finally:
         job.run_rotation_distribution = real
     return code, capsys.readouterr().out
+
+
+def screen_lines(svg: str) -> list[str]:
+    """The rows of a screenshot as text (each row's pieces joined in order)."""
+    rows: dict[int, str] = {}
+    for row, text in re.findall(r'clip-path="url\(#[^)]*-line-(\d+)\)">([^<]*)</text>', svg):
+        rows[int(row)] = rows.get(int(row), "") + html.unescape(text).replace("\xa0", " ")
+    return [rows[row] for row in sorted(rows)]
 
 
 def without_seconds(text: str) -> str:
@@ -300,7 +309,53 @@ async def test_esc_cancels_during_a_step_and_r_resumes_without_redoing_the_steps
     assert record(rig).finished
 
 
+async def test_a_ca_with_no_phase_written_is_refused_in_words(rig) -> None:  # noqa: ANN001
+    app, rotate = rotate_app(rig, LocalHosts(rig.hosts))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.app.push_screen(rotate)
+        await idle(pilot, rotate)
+        await pilot.press("2")  # the service-account key (the second tab): nothing written
+        await idle(pilot, rotate)
+        assert "is written but not on every host" not in rotate.body_text()
+        await pilot.press("h")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, RotationHostsScreen)
+        await idle(pilot, screen)
+        assert "refused: " in screen.body_text()
+        body = screen.body_text()
+        assert "no phase of the service-account key" in body and "--ca sa` first" in body
+        await pilot.press("r")  # reads again, still nothing: no question
+        await idle(pilot, screen)
+        assert not isinstance(app.screen, ConfirmDialog)
+        assert screen.status_text().startswith("✗ refused: ")
+    assert not restarts(rig)
+
+
 @pytest.mark.slow
+async def test_the_live_list_keeps_the_running_step_in_view(rig) -> None:  # noqa: ANN001
+    """Blocked in wave 4 (M1 again, after its 3 commands of wave 2): the list has scrolled to
+    that step at 80×24, and the line under the bar names it."""
+    blocking = BlockingHosts(rig.hosts, M1, skip=3)
+    app, rotate = rotate_app(rig, blocking)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_hosts(pilot, rotate)
+        await pilot.press("r")
+        await confirm(pilot)
+        for _ in range(600):
+            if blocking.started.is_set() and screen.current and screen.current.key == f"4:{M1}":
+                break
+            await pilot.pause(0.05)
+        await pilot.pause(0.2)
+        total = len(screen.plan.steps)
+        assert f"wave 4 · {M1}: placing · step 9 of {total}" in screen.current_text()
+        assert screen.query_one("#rh-scroll").scroll_y > 0
+        rows = screen_lines(app.export_screenshot())
+        assert any(f"  {M1}: 1 file — placing" in row for row in rows)  # in view
+        await pilot.press("escape")
+        await idle(pilot, screen)
+
+
 async def test_an_unreachable_host_stops_the_run_with_the_rerun_words(rig) -> None:  # noqa: ANN001
     app, rotate = rotate_app(rig, LocalHosts(rig.hosts, unreachable={M2}))
     async with app.run_test(size=SIZE) as pilot:

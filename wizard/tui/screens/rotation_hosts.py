@@ -25,6 +25,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, ScrollableContainer
 from textual.content import Content
+from textual.geometry import Region
 from textual.widgets import Button, Footer, ProgressBar, Static
 
 from wizard.fleet.distribute import DistributeError
@@ -185,7 +186,7 @@ class RotationHostsScreen(OverWizardScreen[bool]):
     RotationHostsScreen #rh-body { width: 100%; padding: 0 1; }
     RotationHostsScreen #rh-current { height: 1; padding: 0 1; display: none; }
     RotationHostsScreen #rh-progress { height: 1; padding: 0 1; display: none; }
-    RotationHostsScreen .-running #rh-current, RotationHostsScreen .-running #rh-progress {
+    RotationHostsScreen.-running #rh-current, RotationHostsScreen.-running #rh-progress {
         display: block;
     }
     RotationHostsScreen #rh-buttons { height: 1; padding: 0 1; }
@@ -224,6 +225,7 @@ class RotationHostsScreen(OverWizardScreen[bool]):
         self.refusal = ""
         self.current: StepNews | None = None
         self.changed = False  # a run placed or restarted something
+        self._shown = HangingIndent([])  # what the body shows, line by line
         self._cancel = threading.Event()
         self._ask_after_plan = False
 
@@ -300,12 +302,13 @@ class RotationHostsScreen(OverWizardScreen[bool]):
             parts.append(_line(f"{ui['refused']}: {self.refusal}", "error", bold=True))
         elif self.running == "plan" or self.plan is None:
             parts.append(Content(ui["planning"]))
-        elif self.running == "run" or outcome is None:
-            head = "live_head" if self.running == "run" else "plan_head"
-            parts.append(_line(ui[head].format(kind=self.kind), "", bold=True))
+        elif self.running == "run":  # the waves and steps only: the warnings were asked
+            parts.append(_line(ui["live_head"], "", bold=True))
+            parts += _step_contents(self.plan, steps_only=True)
+        elif outcome is None:
+            parts.append(_line(ui["plan_head"].format(kind=self.kind), "", bold=True))
             parts += _step_contents(self.plan)
-            if self.running != "run":
-                parts += [Content(""), *(Content(x) for x in summary_lines(self.plan, ""))]
+            parts += [Content(""), *(Content(x) for x in summary_lines(self.plan, ""))]
         else:
             word = ending_word(outcome)  # the summary's first line says how it ended
             parts += [_line(x, word, bold=True) if i == 0 else Content(x)
@@ -314,8 +317,22 @@ class RotationHostsScreen(OverWizardScreen[bool]):
                 parts.append(Content(ui["resume"]))
             parts.append(Content(""))
             parts += _step_contents(outcome)
-        self.query_one("#rh-body", Static).update(
-            HangingIndent((part, _hang(part.plain)) for part in parts)
+        self._shown = HangingIndent((part, _hang(part.plain)) for part in parts)
+        self.query_one("#rh-body", Static).update(self._shown)
+
+    def _show_step(self, key: str) -> None:
+        """Scroll the live list so the step's line (and the one after it) is in view."""
+        assert self.plan is not None
+        lines = self._shown.lines
+        number = [step_key(r.step) for r in self.plan.steps].index(key)
+        steps = [i for i, (line, _hang) in enumerate(lines) if line.plain.startswith("  ")]
+        at = steps[number] if number < len(steps) else 0  # a host may have a step per wave
+        body = self.query_one("#rh-body", Static)
+        width = max(body.content_size.width, 1)
+        row = _rows(HangingIndent(lines[:at]), width) if at else 0
+        below = _rows(HangingIndent(lines[at : at + 2]), width)
+        self.query_one("#rh-scroll", ScrollableContainer).scroll_to_region(
+            Region(0, row, width, below), animate=False
         )
 
     def _headline(self, outcome: RotationDistributionOutcome) -> str:
@@ -379,11 +396,11 @@ class RotationHostsScreen(OverWizardScreen[bool]):
         """Ask, then carry out the steps left (r); after a run, read the record again first."""
         if self.running:
             return
-        if self.outcome is not None or self.plan is None:
+        if self.outcome is not None or self.plan is None or self.refusal:
             if self.outcome is not None and self.outcome.finished:
                 self._ready_after(self.outcome)
                 return
-            self.replan(ask=self.outcome is not None)
+            self.replan(ask=self.plan is not None)  # what the record says now, then ask
             return
         plan, ui = self.plan, self.ui
         if not plan.left:
@@ -460,6 +477,7 @@ class RotationHostsScreen(OverWizardScreen[bool]):
         bar = self.query_one("#rh-progress", ProgressBar)
         bar.update(total=len(plan.steps), progress=len(plan.done))
         self._draw()
+        self.call_after_refresh(self._show_step, news.key)
 
     def _ran(self, outcome: RotationDistributionOutcome) -> None:
         self.running = ""
@@ -521,12 +539,17 @@ class RotationHostsScreen(OverWizardScreen[bool]):
         self.app.push_screen(HelpDialog([(ui["help"], keys)]))
 
 
-def _step_contents(outcome: RotationDistributionOutcome) -> list[Content]:
+def _step_contents(
+    outcome: RotationDistributionOutcome, *, steps_only: bool = False
+) -> list[Content]:
     """The job's step lines, each step's line in the colour of its state (its word is in the
-    line: the colour only repeats it), the warnings in the warning colour."""
+    line: the colour only repeats it), the warnings in the warning colour; `steps_only`: the
+    waves and steps alone."""
     reports = iter(outcome.steps)
     parts = []
     for line in step_lines(outcome):
+        if steps_only and not line.startswith(("  ", "wave ")):
+            continue
         if line.startswith("WARNING: "):
             parts.append(_line(line, "warning", bold=True, symbol=False))
         elif line.startswith("  "):
@@ -537,6 +560,11 @@ def _step_contents(outcome: RotationDistributionOutcome) -> list[Content]:
         else:
             parts.append(Content(line))
     return parts
+
+
+def _rows(lines: HangingIndent, width: int) -> int:
+    """How many rows the lines take at this width."""
+    return lines.wrapped(width).plain.count("\n") + 1
 
 
 def _hang(line: str) -> int:
