@@ -333,6 +333,32 @@ async def test_a_ca_with_no_phase_written_is_refused_in_words(rig) -> None:  # n
 
 
 @pytest.mark.slow
+async def test_quitting_during_a_run_asks_then_cancels_it(rig) -> None:  # noqa: ANN001
+    blocking = BlockingHosts(rig.hosts, M1)
+    app, rotate = rotate_app(rig, blocking)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_hosts(pilot, rotate)
+        await pilot.press("r")
+        await confirm(pilot)
+        for _ in range(600):
+            if blocking.started.is_set():
+                break
+            await pilot.pause(0.05)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDialog) and "quitting cancels it" in dialog.question
+        await pilot.press("y")
+        await pilot.pause()
+        for _ in range(200):  # the worker ends on the job's cancel
+            if not screen.running:
+                break
+            await pilot.pause(0.05)
+    assert not any(M1 in key for key in record(rig).done) and record(rig).done
+    assert not any(line.startswith(M1) for line in restarts(rig))
+
+
+@pytest.mark.slow
 async def test_the_live_list_keeps_the_running_step_in_view(rig) -> None:  # noqa: ANN001
     """Blocked in wave 4 (M1 again, after its 3 commands of wave 2): the list has scrolled to
     that step at 80×24, and the line under the bar names it."""

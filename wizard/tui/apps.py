@@ -424,6 +424,9 @@ class WizardApp(AppBase[None]):
 
         if isinstance(self.screen, (ConfirmDialog, QuitDialog)):
             return
+        if self._carrying_out() is not None:
+            self._ask_quit_carrying_out()
+            return
         if self.generating:
 
             def cancel_and_quit(quit_now: bool | None) -> None:
@@ -453,6 +456,40 @@ class WizardApp(AppBase[None]):
         self.push_screen(
             QuitDialog(where, save_label="Save and quit" if path else "Save as… and quit"),
             self._quit_answered,
+        )
+
+    def _carrying_out(self):  # noqa: ANN202 - the screen type is imported lazily
+        """The screen carrying a rotation phase out on the hosts, while it runs (else None)."""
+        from wizard.tui.screens.rotation_hosts import RotationHostsScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, RotationHostsScreen) and screen.running == "run":
+                return screen
+        return None
+
+    def _ask_quit_carrying_out(self) -> None:
+        """Quit during a rotation run: cancel it first (the step running stops; the record
+        keeps the steps done, so the Rotate screen's h or the printed command resumes)."""
+        from wizard.tui.dialogs.confirm import ConfirmDialog
+
+        def answered(quit_now: bool | None) -> None:
+            screen = self._carrying_out()
+            if quit_now and screen is not None:
+                screen.cancel()
+                self.exit(message=f"cancelled the rotation run; to resume: {screen.rerun}")
+            elif quit_now:
+                self.exit()
+
+        self.push_screen(
+            ConfirmDialog(
+                "Quit?",
+                "A rotation phase is being carried out on the hosts; quitting cancels it: the "
+                "command running on the host stops, the steps done are kept and a rerun "
+                "resumes at the first step not done.",
+                yes="Cancel it and quit",
+                no="Stay",
+            ),
+            answered,
         )
 
     def _quit_answered(self, choice: QuitChoice | None) -> None:
