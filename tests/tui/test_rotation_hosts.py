@@ -11,6 +11,7 @@ import html
 import json
 import re
 import shutil
+import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -330,6 +331,45 @@ async def test_a_ca_with_no_phase_written_is_refused_in_words(rig) -> None:  # n
         assert not isinstance(app.screen, ConfirmDialog)
         assert screen.status_text().startswith("✗ refused: ")
     assert not restarts(rig)
+
+
+class HeldCheck(Jump):
+    """The jump host, with the first member's health check held until `release` is set."""
+
+    def __init__(self) -> None:
+        self.held, self.release = threading.Event(), threading.Event()
+
+    def __call__(self, command: str, timeout: float) -> JumpResult:
+        if "endpoint health" in command and ETCD[0] in command and not self.release.is_set():
+            self.held.set()
+            assert self.release.wait(30), "never released"
+        return super().__call__(command, timeout)
+
+
+@pytest.mark.slow
+async def test_esc_during_an_etcd_check_says_it_waits_then_stops_before_the_next_host(
+    rig,  # noqa: ANN001
+) -> None:
+    jump = HeldCheck()
+    app, rotate = rotate_app(rig, LocalHosts(rig.hosts))
+    rotate.access = HostAccess(LocalHosts(rig.hosts).factory(), jump, lambda seconds: None)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_hosts(pilot, rotate)
+        await pilot.press("r")
+        await confirm(pilot)
+        for _ in range(600):
+            if jump.held.is_set() and screen.current and screen.current.state == "checking":
+                break
+            await pilot.pause(0.05)
+        await pilot.press("escape")
+        assert f"cancelling — {ETCD[0]} (etcd-1) is checking (a pause" in screen.status_text()
+        jump.release.set()
+        await idle(pilot, screen)
+        outcome = screen.outcome
+        assert outcome is not None and outcome.stopped is not None
+        assert [r.state for r in outcome.steps[:2]] == ["done", "cancelled"]
+        assert outcome.stopped.error == "cancelled before this step"
+    assert list(record(rig).done) == [f"1:{ETCD[0]}"]  # the member checked is done
 
 
 @pytest.mark.slow

@@ -78,6 +78,8 @@ UI: dict[str, dict[str, str]] = {
         "running": "running {phase} on the hosts — Esc cancels",
         "cancelling": "cancelling — the command running on {label} stops now; the steps done "
         "are kept",
+        "cancelling_wait": "cancelling — {label} is {state} (a pause of a few seconds, not "
+        "cut short): the run stops at its next command; the steps done are kept",
         "done": "done: phase {phase} is on every host",
         "stopped": "stopped at {label} ({state})",
         "cancelled": "cancelled at {label} — resumable",
@@ -110,6 +112,8 @@ UI: dict[str, dict[str, str]] = {
         "current": "第 {wave} 波 · {label}：{state} · 第 {number}/{total} 步",
         "running": "正在主机上执行 {phase} — Esc 取消",
         "cancelling": "正在取消 — {label} 上正在执行的命令立即停止；已完成的步骤保留",
+        "cancelling_wait": "正在取消 — {label} 正在 {state}（几秒的等待，不会缩短）："
+        "在它的下一条命令处停止；已完成的步骤保留",
         "done": "完成：{phase} 阶段已在每台主机上",
         "stopped": "在 {label} 停止（{state}）",
         "cancelled": "在 {label} 取消 — 可继续",
@@ -504,12 +508,16 @@ class RotationHostsScreen(OverWizardScreen[bool]):
         if self.running != "run":
             return
         self._cancel.set()
-        label = "—"
+        label, state = "—", ""
         if self.current is not None and self.plan is not None:
             label = next(
                 (r.label for r in self.plan.steps if step_key(r.step) == self.current.key), label
             )
-        self.set_status(self.ui["cancelling"].format(label=label), "warning")
+            state = self.current.state
+        # the job's settle after an etcd check and its waits around a drain are sleeps
+        pausing = state in (StepState.CHECKING, StepState.DRAINING, StepState.UNDRAINING)
+        words = self.ui["cancelling_wait" if pausing else "cancelling"]
+        self.set_status(words.format(label=label, state=state), "warning")
 
     # --- keys and buttons ---
 
