@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input
 
-from tests.tui.wizard_pilot import paste_into, set_field, type_into, wizard
+from tests.tui.wizard_pilot import paste_into, screen_lines, set_field, type_into, wizard
 from wizard.spec import ClusterSpec
 from wizard.tui.screens.addresses import AddressesScreen
 from wizard.tui.screens.identity import IdentityScreen
@@ -192,3 +192,26 @@ async def test_what_is_typed_in_the_add_field_is_counted() -> None:
         await type_into(pilot, etcd.add_field, "10.0.0.9")
         assert len(app.state.spec.hosts.etcd) == 4
         assert etcd.border_subtitle == "4 entries"
+
+
+async def test_an_entry_drawn_as_text_looks_like_its_field_and_edits_on_a_click() -> None:
+    """Entries not edited yet are drawn as text where their field goes (one Input fewer each
+    to build before the first frame); a click puts the field there, focused; the line reads
+    the same before and after."""
+    app = wizard()
+    async with app.run_test(size=(100, 32)) as pilot:
+        masters = app.screen.editor("masters")
+        row = masters.rows[1]
+        assert not row.editing and row.text is not None
+        before = screen_lines(app)[row.region.y]
+        await pilot.click(row.text, offset=(3, 0))
+        await pilot.pause()
+        assert row.editing and app.focused is row.field
+        await pilot.press("home", "right", "right", "right", "0")
+        assert app.state.spec.hosts.masters[1] == "1920.168.214.201"
+        assert "error" in str(row.status.render())
+        await pilot.press("backspace")
+        assert app.state.spec.hosts.masters[1] == "192.168.214.201"
+        app.screen.query_one("#service-cidr", Input).focus()
+        await pilot.pause()
+        assert screen_lines(app)[row.region.y] == before

@@ -33,15 +33,28 @@ ones and says so, instead of mounting thousands of rows."""
 
 class HostField(TextField):
     """A host entry field: a paste of several entries splits them (one entry each, and in the
-    field for new entries even a single pasted entry is added at once); ctrl+r removes it."""
+    field for new entries even a single pasted entry is added at once); ctrl+r removes it.
+
+    An entry's field is mounted when the entry is first edited (see HostRow); focusing it
+    (`focus()`) mounts it.
+    """
 
     BINDINGS = [Binding("ctrl+r", "remove_entry", "Remove entry")]
 
-    def __init__(self, value: str = "", **kwargs: object) -> None:
+    def __init__(self, value: str = "", row: HostRow | None = None, **kwargs: object) -> None:
         super().__init__(value, **kwargs)
+        self.row = row
+        """The entry's line (None for the field where new entries are typed)."""
         self.successor: HostField | None = None
         """Set when this entry is removed: the field that took the focus. Keys already queued
         for this field (a burst, ctrl+r held) go there instead of into a field that is gone."""
+
+    def focus(self, scroll_visible: bool = True) -> HostField:
+        """Focus this field, mounting it in its entry's line first if the entry is shown as
+        text."""
+        if self.row is not None:
+            self.row.start_editing()
+        return super().focus(scroll_visible)
 
     class PastedMany(Message):
         """Several entries were pasted at once."""
@@ -112,27 +125,47 @@ class HostField(TextField):
 
 
 class HostRow(Horizontal):
-    """One entry's line: its field and, beside it, its status (✓ IPv4, ✗ error…) with the ✕
+    """One entry's line: the entry and, beside it, its status (✓ IPv4, ✗ error…) with the ✕
     that removes it. The core's message about it goes under the line, once there is one.
 
-    Two widgets and a container (each entry of step 1 is built before its first frame): the
+    Until the entry is first edited it is drawn as text (`EntryText`, looking like the field
+    it stands for): an Input costs three times a text line to build and draw, and step 1's
+    entries are all built before its first frame. Focusing the text (Tab, a click) or the
+    field (`field.focus()`) mounts the field in its place (`start_editing`); it stays. The
     message, `message`, is mounted after the line when first shown, and stays until the entry
     is removed.
     """
 
-    def __init__(self, group: str, value: str) -> None:
+    def __init__(self, group: str, value: str, *, editing: bool = False) -> None:
         super().__init__(classes="host-row")
         self.group = group
         self.shown_value = value
-        self.field = HostField(value, classes="entry-field")
+        self.field = HostField(value, row=self, classes="entry-field")
+        self.text: EntryText | None = None if editing else EntryText(self, value)
+        """The entry drawn as text, until it is first edited (then None)."""
         self.status = EntryStatus()
         self.message = ProblemList("", classes="entry-message")
         self.message.display = False
 
     def compose(self) -> ComposeResult:
-        """Field, then status and remove button."""
-        yield self.field
+        """The entry (its field, or its text), then status and remove button."""
+        yield self.text or self.field
         yield self.status
+
+    @property
+    def editing(self) -> bool:
+        """True once the entry's field is mounted in place of its text."""
+        return self.text is None
+
+    def start_editing(self) -> None:
+        """Mount the entry's field in place of its text (nothing when already done, or when
+        the line is not on a screen: being removed)."""
+        text = self.text
+        if text is None or not self.is_attached or text.parent is not self:
+            return
+        self.text = None
+        self.mount(self.field, before=text)
+        text.remove()
 
     def show(self, problems: list[Problem]) -> None:
         """Show the entry's status and messages (errors first)."""
@@ -150,6 +183,8 @@ class HostRow(Horizontal):
             except HostError:
                 kind = ""
             self.status.say(Content.from_markup("[$success]✓[/] $kind", kind=kind))
+        if self.text is not None:
+            self.text.say(self.field.value)
         self.message.show(problems)
         self.message.display = bool(problems)
         parent = self.parent
@@ -163,6 +198,31 @@ class HostRow(Horizontal):
         if self.message.parent is not None:
             self.message.remove()
         self.remove()
+
+
+class EntryText(Note):
+    """An entry not edited yet, drawn as text where its field goes and looking like it (see
+    HostRow). Focusing it (Tab, a click) mounts the field and hands it the focus; keys that
+    were already on their way to the text go to the field."""
+
+    can_focus = True
+
+    def __init__(self, row: HostRow, value: str) -> None:
+        super().__init__(value, classes="entry-text", fixed=True)
+        self.row = row
+
+    def _on_focus(self, event: events.Focus) -> None:
+        self.row.start_editing()
+        field = self.row.field
+        # Not when the focus has gone on since (a burst of Tabs): it stays where it went.
+        if field.parent is self.row and self.screen.focused is self:
+            self.screen.set_focus(field, scroll_visible=False)
+
+    async def _on_key(self, event: events.Key) -> None:
+        event.stop()
+        event.prevent_default()
+        if self.row.field.parent is self.row:
+            self.row.field.post_message(events.Key(event.key, event.character))
 
 
 class EntryStatus(Note):
@@ -228,10 +288,14 @@ class HostListEditor(Vertical):
             """The editor that changed."""
             return self.editor
 
-    def __init__(self, group: str, values: list[str], **kwargs: object) -> None:
+    def __init__(
+        self, group: str, values: list[str], *, edit_first: bool = False, **kwargs: object
+    ) -> None:
         super().__init__(classes="host-group", **kwargs)  # type: ignore[arg-type]
         self.group = group
         self.initial = list(values)
+        self.edit_first = edit_first
+        """The first entry comes as a field, not as text (the one the screen focuses first)."""
         self.border_title = group
         self._problems: list[Problem] = []
         self._pending = ""
@@ -250,7 +314,10 @@ class HostListEditor(Vertical):
         )
         # the entries straight in the group, between the hint and the add field (no container
         # of their own: one fewer to build per group before step 1's first frame)
-        self._rows = [HostRow(self.group, value) for value in self.initial[:MAX_ENTRIES]]
+        self._rows = [
+            HostRow(self.group, value, editing=self.edit_first and index == 0)
+            for index, value in enumerate(self.initial[:MAX_ENTRIES])
+        ]
         yield from self._rows
         yield HostField(
             placeholder="add: type or paste addresses, Enter",
@@ -384,6 +451,8 @@ class HostListEditor(Vertical):
         self._rows.remove(row)
         if row.field.has_focus or row.has_focus_within:
             # At once, not after the removal: keys pressed meanwhile must reach `following`.
+            if following.row is not None:
+                following.row.start_editing()
             self.screen.set_focus(following, scroll_visible=True)
         row.remove_line()  # the pruning runs on its own; `rows` leaves the row out already
         self._changed()
@@ -469,7 +538,7 @@ class HostListEditor(Vertical):
 
     def _row_of(self, field: Widget) -> HostRow | None:
         """The live row of an entry field (None once the row is removed or being removed)."""
-        row = next((a for a in field.ancestors if isinstance(a, HostRow)), None)
+        row = field.row if isinstance(field, HostField) else None
         if row is None or not any(row is live for live in self._rows):
             return None
         return row
