@@ -9,6 +9,7 @@ from tests.tui.wizard_pilot import paste_into, screen_lines, set_field, type_int
 from wizard.spec import ClusterSpec
 from wizard.tui.screens.addresses import AddressesScreen
 from wizard.tui.screens.identity import IdentityScreen
+from wizard.tui.widgets.host_list import EntryStatus
 from wizard.tui.widgets.step_indicator import StepIndicator
 
 
@@ -95,21 +96,39 @@ async def test_typing_a_separator_or_enter_adds_and_ctrl_r_removes() -> None:
 
 async def test_the_cross_beside_an_entry_removes_it_and_its_status_does_not() -> None:
     """The ✕ after an entry's status removes the entry when clicked (its tooltip says ctrl+r
-    does the same); a click on the status itself leaves the entry alone."""
+    does the same); a click on the status itself leaves the entry alone. The same on an entry
+    not edited yet (drawn as text by its line) and on one being edited (its status a widget)."""
     app = wizard()
     async with app.run_test(size=(100, 32)) as pilot:
         etcd = app.screen.editor("etcd")
-        status = etcd.rows[1].status
-        assert str(status.render()).startswith("✓ IPv4") and str(status.render()).endswith("✕")
-        await pilot.click(status, offset=(2, 0))  # on "✓ IPv4"
+        line = etcd.rows[1]
+        assert not line.editing
+        status_x = line.size.width - EntryStatus.WIDTH + EntryStatus.PADDING
+        start = line.region.x + status_x
+        text = screen_lines(app)[line.region.y][start : start + EntryStatus.STATUS_CELLS + 1]
+        assert text.startswith("✓ IPv4") and text.endswith("✕")
+        await pilot.click(line, offset=(status_x + 2, 0))  # on "✓ IPv4"
         await pilot.pause()
         assert len(etcd.rows) == 3
-        await pilot.hover(status, offset=(10, 0))
-        assert status.tooltip == "remove this entry (ctrl+r)"
-        await pilot.click(status, offset=(10, 0))  # on the ✕
+        cross_x = status_x + EntryStatus.STATUS_CELLS
+        await pilot.hover(line, offset=(cross_x, 0))
+        assert line.tooltip == "remove this entry (ctrl+r)"
+        await pilot.click(line, offset=(cross_x, 0))  # on the ✕
         await pilot.pause()
         assert app.state.spec.hosts.etcd == ["192.168.214.88", "192.168.214.90"]
-        assert [row.field.value for row in etcd.rows] == ["192.168.214.88", "192.168.214.90"]
+        assert [row.value for row in etcd.rows] == ["192.168.214.88", "192.168.214.90"]
+        edited = etcd.rows[0]
+        assert edited.editing
+        status = edited.status
+        assert str(status.render()).startswith("✓ IPv4") and str(status.render()).endswith("✕")
+        await pilot.click(status, offset=(2, 0))
+        await pilot.pause()
+        assert len(etcd.rows) == 2
+        await pilot.hover(status, offset=(10, 0))
+        assert status.tooltip == "remove this entry (ctrl+r)"
+        await pilot.click(status, offset=(10, 0))
+        await pilot.pause()
+        assert app.state.spec.hosts.etcd == ["192.168.214.90"]
 
 
 async def test_service_cidr_shows_the_first_service_ip_live() -> None:
@@ -196,18 +215,19 @@ async def test_what_is_typed_in_the_add_field_is_counted() -> None:
 
 async def test_an_entry_drawn_as_text_looks_like_its_field_and_edits_on_a_click() -> None:
     """Entries not edited yet are drawn as text where their field goes (one Input fewer each
-    to build before the first frame); a click puts the field there, focused; the line reads
-    the same before and after."""
+    to build before the first frame); a click puts the field there, focused, the cursor where
+    the click was; the line reads the same before and after."""
     app = wizard()
     async with app.run_test(size=(100, 32)) as pilot:
         masters = app.screen.editor("masters")
         row = masters.rows[1]
-        assert not row.editing and row.text is not None
+        assert not row.editing
         before = screen_lines(app)[row.region.y]
-        await pilot.click(row.text, offset=(3, 0))
+        await pilot.click(row, offset=(3, 0))
         await pilot.pause()
         assert row.editing and app.focused is row.field
-        await pilot.press("home", "right", "right", "right", "0")
+        assert row.field.cursor_position == 3
+        await pilot.press("0")
         assert app.state.spec.hosts.masters[1] == "1920.168.214.201"
         assert "error" in str(row.status.render())
         await pilot.press("backspace")

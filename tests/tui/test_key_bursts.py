@@ -144,8 +144,8 @@ async def test_keys_sent_to_an_entry_drawn_as_text_reach_its_field() -> None:
     async with app.run_test(size=(100, 32)) as pilot:
         etcd = app.screen.editor("etcd")
         row = etcd.rows[1]
-        assert etcd.rows[0].editing and not row.editing and row.text is not None
-        app.screen.set_focus(row.text)  # the keys below are queued for the text
+        assert etcd.rows[0].editing and not row.editing
+        app.screen.set_focus(row)  # the keys below are queued for the line
         await burst(pilot, *"10.0.0.5")
         _alive(app)
         assert row.editing and app.focused is row.field

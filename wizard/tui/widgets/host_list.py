@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
@@ -48,6 +49,19 @@ class HostField(TextField):
         self.successor: HostField | None = None
         """Set when this entry is removed: the field that took the focus. Keys already queued
         for this field (a burst, ctrl+r held) go there instead of into a field that is gone."""
+        self.cursor_on_focus: int | None = None
+        """Where the cursor goes when the field next takes the focus (the click on the line
+        that made it), instead of its text being selected."""
+
+    @on(events.Focus)
+    def _cursor_where_clicked(self) -> None:
+        if self.cursor_on_focus is not None:
+            # after Input's own handler, which selects the text
+            self.call_later(self._place_cursor, self.cursor_on_focus)
+            self.cursor_on_focus = None
+
+    def _place_cursor(self, position: int) -> None:
+        self.cursor_position = position
 
     def focus(self, scroll_visible: bool = True) -> HostField:
         """Focus this field, mounting it in its entry's line first if the entry is shown as
@@ -124,67 +138,147 @@ class HostField(TextField):
             editor.remove_entry(self)
 
 
-class HostRow(Horizontal):
+class HostRow(Widget):
     """One entry's line: the entry and, beside it, its status (✓ IPv4, ✗ error…) with the ✕
     that removes it. The core's message about it goes under the line, once there is one.
 
-    Until the entry is first edited it is drawn as text (`EntryText`, looking like the field
-    it stands for): an Input costs three times a text line to build and draw, and step 1's
-    entries are all built before its first frame. Focusing the text (Tab, a click) or the
-    field (`field.focus()`) mounts the field in its place (`start_editing`); it stays. The
+    Until the entry is first edited the line is one widget that draws all of it as text, the
+    entry looking like the field it stands for: step 1's entries are all built before its
+    first frame, and a field with its status beside it costs several times a line of text to
+    build, style, lay out and draw. Focusing the line (Tab, a click) or its field
+    (`field.focus()`) mounts the field and the status (`start_editing`); they stay. The
     message, `message`, is mounted after the line when first shown, and stays until the entry
     is removed.
     """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"host-row--entry"}
+    """The entry drawn as text: styled as its field is (wizard.tcss)."""
 
     def __init__(self, group: str, value: str, *, editing: bool = False) -> None:
         super().__init__(classes="host-row")
         self.group = group
         self.shown_value = value
-        self.field = HostField(value, row=self, classes="entry-field")
-        self.text: EntryText | None = None if editing else EntryText(self, value)
-        """The entry drawn as text, until it is first edited (then None)."""
-        self.status = EntryStatus()
+        self._value = value
+        self._field: HostField | None = None
+        self._status: EntryStatus | None = None
+        self._said = Content()
+        """The status shown (drawn by the line until the status widget is mounted)."""
+        self.editing = editing
+        """True once the field and the status are mounted (the line no longer draws them)."""
         self.message = ProblemList("", classes="entry-message")
         self.message.display = False
 
-    def compose(self) -> ComposeResult:
-        """The entry (its field, or its text), then status and remove button."""
-        yield self.text or self.field
-        yield self.status
+    @property
+    def field(self) -> HostField:
+        """The entry's field (made when first asked for; mounted once the entry is edited)."""
+        if self._field is None:
+            self._field = HostField(self._value, row=self, classes="entry-field")
+        return self._field
 
     @property
-    def editing(self) -> bool:
-        """True once the entry's field is mounted in place of its text."""
-        return self.text is None
+    def status(self) -> EntryStatus:
+        """The entry's status and ✕ (made when first asked for; mounted with the field)."""
+        if self._status is None:
+            self._status = EntryStatus(self)
+            self._status.say(self._said)
+        return self._status
+
+    @property
+    def value(self) -> str:
+        """The entry as typed."""
+        return self._field.value if self._field is not None else self._value
+
+    def compose(self) -> ComposeResult:
+        """The field and the status, when the entry starts as edited; else nothing (the line
+        draws them)."""
+        if self.editing:
+            yield self.field
+            yield self.status
 
     def start_editing(self) -> None:
-        """Mount the entry's field in place of its text (nothing when already done, or when
-        the line is not on a screen: being removed)."""
-        text = self.text
-        if text is None or not self.is_attached or text.parent is not self:
+        """Mount the entry's field and status in place of the text (nothing when already done,
+        or when the line is not on a screen: being removed)."""
+        if self.editing or not self.is_attached:
             return
-        self.text = None
-        self.mount(self.field, before=text)
-        text.remove()
+        self.editing = True
+        self.mount_all([self.field, self.status])
+        self.refresh()
+
+    def allow_focus(self) -> bool:
+        """The line takes the focus (Tab) while it is text; then its field does."""
+        return not self.editing
+
+    def _on_focus(self, event: events.Focus) -> None:
+        self.start_editing()
+        # Not when the focus has gone on since (a burst of Tabs): it stays where it went.
+        if self.screen.focused is self:
+            self.screen.set_focus(self.field, scroll_visible=False)
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Characters that were on their way to the line as it became a field are typed into
+        # the field. (The field stops those typed into it; other keys go on up to the App,
+        # whose bindings are those of the focused widget: the field's by now.)
+        if event.is_printable and self.editing:
+            event.stop()
+            event.prevent_default()
+            self.field.post_message(events.Key(event.key, event.character))
+
+    def focus_on_click(self) -> bool:
+        """A click edits the entry or, on the ✕, removes it (`on_click`), not focus first."""
+        return False
+
+    def _on_cross(self, x: int) -> bool:
+        return x >= self.size.width - EntryStatus.WIDTH + EntryStatus.CROSS_OFFSET
+
+    def on_click(self, event: events.Click) -> None:
+        """On the entry: edit it, the cursor where it was clicked; on the ✕: remove it; on the
+        status: nothing (as on the status widget)."""
+        if self.editing:
+            return
+        event.stop()
+        if self._on_cross(event.x):
+            self.post_message(EntryStatus.Pressed(self.status))
+        elif event.x < self.size.width - EntryStatus.WIDTH:
+            self.field.cursor_on_focus = min(max(event.x, 0), len(self.value))
+            self.field.focus()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        """The ✕'s tooltip, over the ✕ only."""
+        tip = EntryStatus.REMOVE_TIP if not self.editing and self._on_cross(event.x) else None
+        if self.tooltip != tip:
+            self.tooltip = tip
+
+    def render(self) -> Content:
+        """The entry, its status and the ✕, as the field and the status draw them (nothing
+        once they are mounted)."""
+        if self.editing:
+            return Content()
+        width = self.size.width
+        entry = Content(self.value).truncate(max(0, width - EntryStatus.WIDTH), pad=True)
+        entry = entry.stylize(self.get_visual_style("host-row--entry"))
+        gap = Content(" " * EntryStatus.PADDING)
+        return Content.assemble(entry, gap, EntryStatus.with_cross(self._said))
 
     def show(self, problems: list[Problem]) -> None:
         """Show the entry's status and messages (errors first)."""
         problems = sort_problems(problems)
         worst = problems[0].severity if problems else None
         if worst in ("error", "warning"):
-            self.status.say(
-                Content.from_markup(
-                    f"[{style(worst)}]$text[/]", text=f"{mark_of(worst).symbol} {worst}"
-                )
+            said = Content.from_markup(
+                f"[{style(worst)}]$text[/]", text=f"{mark_of(worst).symbol} {worst}"
             )
         else:
             try:
-                kind = parse_host(self.field.value).kind.value
+                kind = parse_host(self.value).kind.value
             except HostError:
                 kind = ""
-            self.status.say(Content.from_markup("[$success]✓[/] $kind", kind=kind))
-        if self.text is not None:
-            self.text.say(self.field.value)
+            said = Content.from_markup("[$success]✓[/] $kind", kind=kind)
+        if said.plain != self._said.plain or said.spans != self._said.spans:
+            self._said = said
+            if self._status is not None:
+                self._status.say(said)
+            if not self.editing:
+                self.refresh()
         self.message.show(problems)
         self.message.display = bool(problems)
         parent = self.parent
@@ -200,37 +294,18 @@ class HostRow(Horizontal):
         self.remove()
 
 
-class EntryText(Note):
-    """An entry not edited yet, drawn as text where its field goes and looking like it (see
-    HostRow). Focusing it (Tab, a click) mounts the field and hands it the focus; keys that
-    were already on their way to the text go to the field."""
-
-    can_focus = True
-
-    def __init__(self, row: HostRow, value: str) -> None:
-        super().__init__(value, classes="entry-text", fixed=True)
-        self.row = row
-
-    def _on_focus(self, event: events.Focus) -> None:
-        self.row.start_editing()
-        field = self.row.field
-        # Not when the focus has gone on since (a burst of Tabs): it stays where it went.
-        if field.parent is self.row and self.screen.focused is self:
-            self.screen.set_focus(field, scroll_visible=False)
-
-    async def _on_key(self, event: events.Key) -> None:
-        event.stop()
-        event.prevent_default()
-        if self.row.field.parent is self.row:
-            self.row.field.post_message(events.Key(event.key, event.character))
-
-
 class EntryStatus(Note):
     """An entry's status (`✓ IPv4`, `✗ error`…) and, after it, the ✕ that removes the entry:
     by mouse only (ctrl+r from the keyboard), so Tab skips it. One widget for both."""
 
     STATUS_CELLS = 9
     """The status's cells, between the left padding and the ✕."""
+    PADDING = 1
+    """Blank cells before the status (wizard.tcss: `.entry-status`)."""
+    WIDTH = 13
+    """The widget's width: padding, status, ✕ and two blank cells (wizard.tcss)."""
+    CROSS_OFFSET = PADDING + STATUS_CELLS
+    """Where the ✕ is, from the widget's left edge."""
 
     REMOVE_TIP = "remove this entry (ctrl+r)"
 
@@ -241,17 +316,19 @@ class EntryStatus(Note):
             super().__init__()
             self.status = status
 
-    def __init__(self) -> None:
-        super().__init__(self._with_cross(Content()), classes="entry-status", fixed=True)
+    def __init__(self, row: HostRow) -> None:
+        super().__init__(self.with_cross(Content()), classes="entry-status", fixed=True)
+        self.row = row
 
-    def _with_cross(self, content: Content) -> Content:
-        status = content.truncate(self.STATUS_CELLS, pad=True)
-        return status + Content("✕")
+    @classmethod
+    def with_cross(cls, content: Content) -> Content:
+        """A status in its cells, then the ✕."""
+        return content.truncate(cls.STATUS_CELLS, pad=True) + Content("✕")
 
     def say(self, content: Content | str) -> None:
         """Show this status, the ✕ after it."""
         status = content if isinstance(content, Content) else Content(content)
-        super().say(self._with_cross(status))
+        super().say(self.with_cross(status))
 
     def _on_cross(self, x: int) -> bool:
         return x >= self.styles.padding.left + self.STATUS_CELLS
@@ -340,7 +417,7 @@ class HostListEditor(Vertical):
     @property
     def values(self) -> list[str]:
         """The entries as typed, plus what is in the add field and not yet committed."""
-        values = [row.field.value for row in self.rows]
+        values = [row.value for row in self.rows]
         pending = self.add_field.value.strip()
         return values + [pending] if pending else values
 
@@ -368,7 +445,7 @@ class HostListEditor(Vertical):
         prefix = f"hosts.{self.group}"
         for index, row in enumerate(self.rows):
             path = f"{prefix}[{index}]"
-            own = validate_host_entry(self.group, index, row.field.value)
+            own = validate_host_entry(self.group, index, row.value)
             found = [own] if own else []
             found += [p for p in problems if p.path == path and p not in found]
             row.show(found)
@@ -447,9 +524,10 @@ class HostListEditor(Vertical):
             return  # already removed: a second request that was queued behind the first
         index = rows.index(row)
         following = rows[index + 1].field if index + 1 < len(rows) else self.add_field
-        row.field.successor = following
+        if row.editing:
+            row.field.successor = following
         self._rows.remove(row)
-        if row.field.has_focus or row.has_focus_within:
+        if row.has_focus or row.has_focus_within:
             # At once, not after the removal: keys pressed meanwhile must reach `following`.
             if following.row is not None:
                 following.row.start_editing()
@@ -532,9 +610,7 @@ class HostListEditor(Vertical):
     @on(EntryStatus.Pressed)
     def _remove_pressed(self, event: EntryStatus.Pressed) -> None:
         event.stop()
-        row = next((a for a in event.status.ancestors if isinstance(a, HostRow)), None)
-        if row is not None:
-            self._remove(row)
+        self._remove(event.status.row)
 
     def _row_of(self, field: Widget) -> HostRow | None:
         """The live row of an entry field (None once the row is removed or being removed)."""
