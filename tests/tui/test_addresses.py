@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input
 
-from tests.tui.wizard_pilot import paste_into, screen_lines, set_field, type_into, wizard
+from tests.tui.wizard_pilot import burst, paste_into, screen_lines, set_field, type_into, wizard
 from wizard.spec import ClusterSpec
 from wizard.tui.screens.addresses import AddressesScreen
 from wizard.tui.screens.identity import IdentityScreen
-from wizard.tui.widgets.host_list import EntryStatus
+from wizard.tui.widgets.host_list import AddLine, EntryStatus
 from wizard.tui.widgets.step_indicator import StepIndicator
 
 
@@ -235,3 +235,28 @@ async def test_an_entry_drawn_as_text_looks_like_its_field_and_edits_on_a_click(
         app.screen.query_one("#service-cidr", Input).focus()
         await pilot.pause()
         assert screen_lines(app)[row.region.y] == before
+
+
+async def test_the_add_line_becomes_the_add_field_when_clicked_or_reached() -> None:
+    """The field for new entries is drawn as its empty self until first used: a click on it,
+    or keys already sent to it, reach the real field; with no entry in the first group, its
+    add field is the one focused from the start."""
+    app = wizard()
+    async with app.run_test(size=(100, 32)) as pilot:
+        masters = app.screen.editor("masters")
+        line = masters.query_one(AddLine)
+        await pilot.click(line)
+        await pilot.pause()
+        assert app.focused is masters.add_field and not masters.query(AddLine)
+        await pilot.press(*"10.0.0.7", "enter")
+        assert app.state.spec.hosts.masters[-1] == "10.0.0.7"
+        vip = app.screen.editor("vip")
+        app.screen.set_focus(vip.query_one(AddLine))  # the keys below are queued for the line
+        await burst(pilot, *"10.0.0.8 ")
+        assert app.state.spec.hosts.vip == ["192.168.214.100", "10.0.0.8"]
+        assert app.focused is vip.add_field
+    spec = ClusterSpec.example()
+    spec.hosts.etcd = []
+    app = wizard(spec)
+    async with app.run_test(size=(100, 32)) as pilot:
+        assert app.focused is app.screen.editor("etcd").add_field

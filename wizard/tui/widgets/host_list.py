@@ -46,6 +46,9 @@ class HostField(TextField):
         super().__init__(value, **kwargs)
         self.row = row
         """The entry's line (None for the field where new entries are typed)."""
+        self.add_line: AddLine | None = None
+        """For the field where new entries are typed: the line drawn in its place until it is
+        first focused (None once it is mounted, or when it was mounted from the start)."""
         self.successor: HostField | None = None
         """Set when this entry is removed: the field that took the focus. Keys already queued
         for this field (a burst, ctrl+r held) go there instead of into a field that is gone."""
@@ -64,11 +67,17 @@ class HostField(TextField):
         self.cursor_position = position
 
     def focus(self, scroll_visible: bool = True) -> HostField:
-        """Focus this field, mounting it in its entry's line first if the entry is shown as
-        text."""
+        """Focus this field, mounting it first where its line is drawn as text."""
+        self.mount_in_place()
+        return super().focus(scroll_visible)
+
+    def mount_in_place(self) -> None:
+        """Mount this field where its entry's line (or the add line) is drawn as text, if it
+        is not mounted yet."""
         if self.row is not None:
             self.row.start_editing()
-        return super().focus(scroll_visible)
+        elif self.add_line is not None:
+            self.add_line.start_editing()
 
     class PastedMany(Message):
         """Several entries were pasted at once."""
@@ -346,6 +355,62 @@ class EntryStatus(Note):
             self.tooltip = tip
 
 
+class AddLine(Widget):
+    """The field for new entries, drawn as its empty Input would be (the placeholder) until
+    it is first focused (Tab, a click, `add_field.focus()`): then the field is mounted in its
+    place and takes the focus; characters already on their way to the line are typed into it.
+    Five Inputs fewer to build before step 1's first frame."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"add-line--placeholder"}
+    """The placeholder: styled as the field's (wizard.tcss)."""
+
+    def __init__(self, editor: HostListEditor) -> None:
+        super().__init__(classes="add-line")
+        self.editor = editor
+        self.replaced = False
+
+    def start_editing(self) -> None:
+        """Mount the editor's add field in place of this line (once, while on a screen); it
+        takes the focus if the line has it."""
+        if self.replaced or not self.is_attached:
+            return
+        self.replaced = True
+        field = self.editor.add_field
+        self.editor.mount(field, before=self)
+        if self.screen.focused is self:
+            # before the line goes: a focused widget removed hands the focus to a neighbour
+            self.screen.set_focus(field, scroll_visible=False)
+        self.remove()
+
+    def allow_focus(self) -> bool:
+        """Tab stops here until the field takes the line's place."""
+        return not self.replaced
+
+    def _on_focus(self, event: events.Focus) -> None:
+        # The field takes the focus, unless it has gone on since (a burst of Tabs).
+        self.start_editing()
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.is_printable and self.replaced:
+            event.stop()
+            event.prevent_default()
+            self.editor.add_field.post_message(events.Key(event.key, event.character))
+
+    def focus_on_click(self) -> bool:
+        """A click mounts the field (`on_click`) rather than focusing the line first."""
+        return False
+
+    def on_click(self, event: events.Click) -> None:
+        """Type here: the field takes the line's place and the focus."""
+        event.stop()
+        self.editor.add_field.focus()
+
+    def render(self) -> Content:
+        """The placeholder, as the empty field shows it."""
+        text = Content(HostListEditor.ADD_PLACEHOLDER).truncate(self.size.width, pad=True)
+        return text.stylize(self.get_visual_style("add-line--placeholder"))
+
+
 class HostListEditor(Vertical):
     """The entries of one host group: edit in place, add below, paste many, remove with ctrl+r.
 
@@ -365,6 +430,8 @@ class HostListEditor(Vertical):
             """The editor that changed."""
             return self.editor
 
+    ADD_PLACEHOLDER = "add: type or paste addresses, Enter"
+
     def __init__(
         self, group: str, values: list[str], *, edit_first: bool = False, **kwargs: object
     ) -> None:
@@ -372,7 +439,10 @@ class HostListEditor(Vertical):
         self.group = group
         self.initial = list(values)
         self.edit_first = edit_first
-        """The first entry comes as a field, not as text (the one the screen focuses first)."""
+        """The first entry (or with none, the add field) comes as a field, not as text: the
+        one the screen focuses first."""
+        self._add_field: HostField | None = None
+        self._add_line: AddLine | None = None
         self.border_title = group
         self._problems: list[Problem] = []
         self._pending = ""
@@ -396,11 +466,12 @@ class HostListEditor(Vertical):
             for index, value in enumerate(self.initial[:MAX_ENTRIES])
         ]
         yield from self._rows
-        yield HostField(
-            placeholder="add: type or paste addresses, Enter",
-            classes="add-field",
-            id=f"add-{self.group}",
-        )
+        if self.edit_first and not self._rows:
+            yield self.add_field
+        else:
+            self._add_line = AddLine(self)
+            self.add_field.add_line = self._add_line
+            yield self._add_line
 
     # --- reading and writing the list ---
 
@@ -411,22 +482,34 @@ class HostListEditor(Vertical):
 
     @property
     def add_field(self) -> HostField:
-        """The field where new entries are typed."""
-        return self.query_one(".add-field", HostField)
+        """The field where new entries are typed (mounted once first focused: AddLine)."""
+        if self._add_field is None:
+            self._add_field = HostField(
+                placeholder=self.ADD_PLACEHOLDER, classes="add-field", id=f"add-{self.group}"
+            )
+        return self._add_field
+
+    @property
+    def _add_widget(self) -> Widget:
+        """What is mounted below the entries: the add field, or the line in its place."""
+        if self._add_line is not None and not self._add_line.replaced:
+            return self._add_line
+        return self.add_field
 
     @property
     def values(self) -> list[str]:
         """The entries as typed, plus what is in the add field and not yet committed."""
         values = [row.value for row in self.rows]
-        pending = self.add_field.value.strip()
+        pending = self._add_field.value.strip() if self._add_field is not None else ""
         return values + [pending] if pending else values
 
     async def set_values(self, values: list[str]) -> None:
         """Replace every entry (after loading a cluster file)."""
         await self.remove_children(".host-row, .entry-message")
         self._rows = [HostRow(self.group, value) for value in self._capped(values, 0)]
-        await self.mount_all(self._rows, before=self.add_field)
-        self.add_field.value = ""
+        await self.mount_all(self._rows, before=self._add_widget)
+        if self._add_field is not None:
+            self._add_field.value = ""
         self.show_problems(self._problems)
 
     def field_for(self, path: str) -> Widget:
@@ -495,7 +578,7 @@ class HostListEditor(Vertical):
             return
         if after is None or after not in self._rows:
             self._rows.extend(new)
-            await self.mount_all(new, before=self.add_field)
+            await self.mount_all(new, before=self._add_widget)
         else:
             index = self._rows.index(after) + 1
             self._rows[index:index] = new
@@ -529,8 +612,7 @@ class HostListEditor(Vertical):
         self._rows.remove(row)
         if row.has_focus or row.has_focus_within:
             # At once, not after the removal: keys pressed meanwhile must reach `following`.
-            if following.row is not None:
-                following.row.start_editing()
+            following.mount_in_place()
             self.screen.set_focus(following, scroll_visible=True)
         row.remove_line()  # the pruning runs on its own; `rows` leaves the row out already
         self._changed()
