@@ -122,6 +122,8 @@ def package_copy(scratch: Path) -> Path:
 def paint(rounds: int) -> None:
     """(paint): both caching cases, wizard and bare interleaved."""
     print(f"(paint) process start to first screen at 80×24, median of {rounds} (interleaved):")
+    widgets, inputs = asyncio.run(step_one_widgets())
+    print(f"    step 1 mounts {widgets} widgets ({inputs} Inputs); the bare app 1 Input")
     with tempfile.TemporaryDirectory() as scratch:
         root = package_copy(Path(scratch))
         for label in ("no bytecode", "bytecode"):
@@ -147,6 +149,20 @@ def paint(rounds: int) -> None:
                     f"{wizard * 1000:5.0f} ms, bare {reference * 1000:4.0f} ms, ratio "
                     f"{ratio:4.2f} (target ≤ 1.8: {verdict(ratio <= 1.8)})"
                 )
+
+
+async def step_one_widgets() -> tuple[int, int]:
+    """(widgets step 1 mounts at 80×24, of them the Inputs): what its first frame is built
+    from."""
+    from textual.widgets import Input
+
+    from wizard.tui import make_app
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        widgets = list(app.screen.walk_children())
+        return len(widgets), sum(isinstance(widget, Input) for widget in widgets)
 
 
 def make_inspect_set(directory: Path) -> object:
