@@ -237,6 +237,49 @@ async def test_an_entry_drawn_as_text_looks_like_its_field_and_edits_on_a_click(
         assert screen_lines(app)[row.region.y] == before
 
 
+def _cells(app, y: int) -> list[tuple[object, ...]]:
+    """Line `y` of the screen as composited: each cell's character and how it looks (its
+    background; a character's colour and text style too, a blank has none to see)."""
+    strip = app.screen._compositor.render_strips()[y]
+    cells: list[tuple[object, ...]] = []
+    for segment in strip:
+        style = segment.style
+        for char in segment.text:
+            if style is None:
+                cells.append((char, None))
+            elif char == " ":
+                cells.append((char, style.bgcolor, style.reverse))
+            else:
+                cells.append((char, style.bgcolor, style.color, style.bold, style.dim))
+    return cells
+
+
+@pytest.mark.parametrize("toggle_theme", [False, True], ids=["dark", "light"])
+async def test_entries_and_add_lines_drawn_as_text_look_as_their_fields(toggle_theme) -> None:
+    """Every entry of a group (one with an error) and its add line, drawn as text, then each
+    made a field (focused once, the focus back where it was): every cell of their lines has
+    the same character and style, in both themes."""
+    spec = ClusterSpec.example()
+    spec.hosts.masters = ["192.168.214.200", "bad_name!", "192.168.214.202"]
+    app = wizard(spec)
+    async with app.run_test(size=(100, 32)) as pilot:
+        if toggle_theme:
+            await pilot.press("ctrl+t")
+            await pilot.pause()
+        masters = app.screen.editor("masters")
+        lines = range(masters.region.y, masters.region.bottom)
+        before = [_cells(app, y) for y in lines]
+        first = app.focused
+        assert not any(row.editing for row in masters.rows) and masters.query(AddLine)
+        for field in [*(row.field for row in masters.rows), masters.add_field]:
+            field.focus()
+            await pilot.pause()
+        first.focus()
+        await pilot.pause()
+        assert all(row.editing for row in masters.rows) and not masters.query(AddLine)
+        assert [_cells(app, y) for y in lines] == before
+
+
 async def test_the_add_line_becomes_the_add_field_when_clicked_or_reached() -> None:
     """The field for new entries is drawn as its empty self until first used: a click on it,
     or keys already sent to it, reach the real field; with no entry in the first group, its
