@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input
 
-from tests.tui.wizard_pilot import paste_into, set_field, type_into, wizard
+from tests.tui.wizard_pilot import burst, paste_into, screen_lines, set_field, type_into, wizard
 from wizard.spec import ClusterSpec
 from wizard.tui.screens.addresses import AddressesScreen
 from wizard.tui.screens.identity import IdentityScreen
+from wizard.tui.widgets.host_list import AddLine, EntryStatus
 from wizard.tui.widgets.step_indicator import StepIndicator
 
 
@@ -95,21 +96,39 @@ async def test_typing_a_separator_or_enter_adds_and_ctrl_r_removes() -> None:
 
 async def test_the_cross_beside_an_entry_removes_it_and_its_status_does_not() -> None:
     """The ✕ after an entry's status removes the entry when clicked (its tooltip says ctrl+r
-    does the same); a click on the status itself leaves the entry alone."""
+    does the same); a click on the status itself leaves the entry alone. The same on an entry
+    not edited yet (drawn as text by its line) and on one being edited (its status a widget)."""
     app = wizard()
     async with app.run_test(size=(100, 32)) as pilot:
         etcd = app.screen.editor("etcd")
-        status = etcd.rows[1].status
-        assert str(status.render()).startswith("✓ IPv4") and str(status.render()).endswith("✕")
-        await pilot.click(status, offset=(2, 0))  # on "✓ IPv4"
+        line = etcd.rows[1]
+        assert not line.editing
+        status_x = line.size.width - EntryStatus.WIDTH + EntryStatus.PADDING
+        start = line.region.x + status_x
+        text = screen_lines(app)[line.region.y][start : start + EntryStatus.STATUS_CELLS + 1]
+        assert text.startswith("✓ IPv4") and text.endswith("✕")
+        await pilot.click(line, offset=(status_x + 2, 0))  # on "✓ IPv4"
         await pilot.pause()
         assert len(etcd.rows) == 3
-        await pilot.hover(status, offset=(10, 0))
-        assert status.tooltip == "remove this entry (ctrl+r)"
-        await pilot.click(status, offset=(10, 0))  # on the ✕
+        cross_x = status_x + EntryStatus.STATUS_CELLS
+        await pilot.hover(line, offset=(cross_x, 0))
+        assert line.tooltip == "remove this entry (ctrl+r)"
+        await pilot.click(line, offset=(cross_x, 0))  # on the ✕
         await pilot.pause()
         assert app.state.spec.hosts.etcd == ["192.168.214.88", "192.168.214.90"]
-        assert [row.field.value for row in etcd.rows] == ["192.168.214.88", "192.168.214.90"]
+        assert [row.value for row in etcd.rows] == ["192.168.214.88", "192.168.214.90"]
+        edited = etcd.rows[0]
+        assert edited.editing
+        status = edited.status
+        assert str(status.render()).startswith("✓ IPv4") and str(status.render()).endswith("✕")
+        await pilot.click(status, offset=(2, 0))
+        await pilot.pause()
+        assert len(etcd.rows) == 2
+        await pilot.hover(status, offset=(10, 0))
+        assert status.tooltip == "remove this entry (ctrl+r)"
+        await pilot.click(status, offset=(10, 0))
+        await pilot.pause()
+        assert app.state.spec.hosts.etcd == ["192.168.214.90"]
 
 
 async def test_service_cidr_shows_the_first_service_ip_live() -> None:
@@ -192,3 +211,95 @@ async def test_what_is_typed_in_the_add_field_is_counted() -> None:
         await type_into(pilot, etcd.add_field, "10.0.0.9")
         assert len(app.state.spec.hosts.etcd) == 4
         assert etcd.border_subtitle == "4 entries"
+
+
+async def test_an_entry_drawn_as_text_looks_like_its_field_and_edits_on_a_click() -> None:
+    """Entries not edited yet are drawn as text where their field goes (one Input fewer each
+    to build before the first frame); a click puts the field there, focused, the cursor where
+    the click was; the line reads the same before and after."""
+    app = wizard()
+    async with app.run_test(size=(100, 32)) as pilot:
+        masters = app.screen.editor("masters")
+        row = masters.rows[1]
+        assert not row.editing
+        before = screen_lines(app)[row.region.y]
+        await pilot.click(row, offset=(3, 0))
+        await pilot.pause()
+        assert row.editing and app.focused is row.field
+        assert row.field.cursor_position == 3
+        await pilot.press("0")
+        assert app.state.spec.hosts.masters[1] == "1920.168.214.201"
+        assert "error" in str(row.status.render())
+        await pilot.press("backspace")
+        assert app.state.spec.hosts.masters[1] == "192.168.214.201"
+        app.screen.query_one("#service-cidr", Input).focus()
+        await pilot.pause()
+        assert screen_lines(app)[row.region.y] == before
+
+
+def _cells(app, y: int) -> list[tuple[object, ...]]:
+    """Line `y` of the screen as composited: each cell's character and how it looks (its
+    background; a character's colour and text style too, a blank has none to see)."""
+    strip = app.screen._compositor.render_strips()[y]
+    cells: list[tuple[object, ...]] = []
+    for segment in strip:
+        style = segment.style
+        for char in segment.text:
+            if style is None:
+                cells.append((char, None))
+            elif char == " ":
+                cells.append((char, style.bgcolor, style.reverse))
+            else:
+                cells.append((char, style.bgcolor, style.color, style.bold, style.dim))
+    return cells
+
+
+@pytest.mark.parametrize("toggle_theme", [False, True], ids=["dark", "light"])
+async def test_entries_and_add_lines_drawn_as_text_look_as_their_fields(toggle_theme) -> None:
+    """Every entry of a group (one with an error) and its add line, drawn as text, then each
+    made a field (focused once, the focus back where it was): every cell of their lines has
+    the same character and style, in both themes."""
+    spec = ClusterSpec.example()
+    spec.hosts.masters = ["192.168.214.200", "bad_name!", "192.168.214.202"]
+    app = wizard(spec)
+    async with app.run_test(size=(100, 32)) as pilot:
+        if toggle_theme:
+            await pilot.press("ctrl+t")
+            await pilot.pause()
+        masters = app.screen.editor("masters")
+        lines = range(masters.region.y, masters.region.bottom)
+        before = [_cells(app, y) for y in lines]
+        first = app.focused
+        assert not any(row.editing for row in masters.rows) and masters.query(AddLine)
+        for field in [*(row.field for row in masters.rows), masters.add_field]:
+            field.focus()
+            await pilot.pause()
+        first.focus()
+        await pilot.pause()
+        assert all(row.editing for row in masters.rows) and not masters.query(AddLine)
+        assert [_cells(app, y) for y in lines] == before
+
+
+async def test_the_add_line_becomes_the_add_field_when_clicked_or_reached() -> None:
+    """The field for new entries is drawn as its empty self until first used: a click on it,
+    or keys already sent to it, reach the real field; with no entry in the first group, its
+    add field is the one focused from the start."""
+    app = wizard()
+    async with app.run_test(size=(100, 32)) as pilot:
+        masters = app.screen.editor("masters")
+        line = masters.query_one(AddLine)
+        await pilot.click(line)
+        await pilot.pause()
+        assert app.focused is masters.add_field and not masters.query(AddLine)
+        await pilot.press(*"10.0.0.7", "enter")
+        assert app.state.spec.hosts.masters[-1] == "10.0.0.7"
+        vip = app.screen.editor("vip")
+        app.screen.set_focus(vip.query_one(AddLine))  # the keys below are queued for the line
+        await burst(pilot, *"10.0.0.8 ")
+        assert app.state.spec.hosts.vip == ["192.168.214.100", "10.0.0.8"]
+        assert app.focused is vip.add_field
+    spec = ClusterSpec.example()
+    spec.hosts.etcd = []
+    app = wizard(spec)
+    async with app.run_test(size=(100, 32)) as pilot:
+        assert app.focused is app.screen.editor("etcd").add_field

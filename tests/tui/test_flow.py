@@ -56,7 +56,7 @@ async def test_the_guide_from_empty_answers_to_a_verified_set(tmp_path: Path) ->
 
         vip = app.screen.editor("vip")
         assert MISTAKE_MESSAGE in _row_messages(vip)[0]
-        assert "error" in str(vip.rows[0].query_one(".entry-status").render())
+        assert "error" in str(vip.rows[0].status.render())
 
         # The error blocks Next and puts the cursor in the wrong entry.
         await pilot.press("ctrl+n")

@@ -134,3 +134,37 @@ async def test_a_100_kb_paste_into_a_field_is_cut_with_a_message() -> None:
         assert took < 10, f"{took:.1f} s"
         await burst(pilot, "b")  # the field is full: the key is refused, nothing breaks
         assert len(field.value) == MAX_FIELD_LENGTH
+
+
+async def test_keys_sent_to_an_entry_drawn_as_text_reach_its_field() -> None:
+    """An entry not edited yet is text until focused (a faster first frame). Keys already on
+    their way to the text when it is focused go to the field that takes its place, in order
+    (the field selects its text as it takes the focus, as a field reached by Tab does)."""
+    app = wizard()
+    async with app.run_test(size=(100, 32)) as pilot:
+        etcd = app.screen.editor("etcd")
+        row = etcd.rows[1]
+        assert etcd.rows[0].editing and not row.editing
+        app.screen.set_focus(row)  # the keys below are queued for the line
+        await burst(pilot, *"10.0.0.5")
+        _alive(app)
+        assert row.editing and app.focused is row.field
+        await pilot.press("tab")  # the next entry, text too: its field takes the focus
+        assert app.focused is etcd.rows[2].field
+        await burst(pilot, "ctrl+r")
+        assert etcd.values == ["192.168.214.88", "10.0.0.5"]
+        assert app.state.spec.hosts.etcd == etcd.values
+        assert app.focused is etcd.add_field
+
+
+async def test_a_burst_of_tabs_over_entries_drawn_as_text_ends_where_the_tabs_say() -> None:
+    """Three Tabs in one burst from the first entry: the add field, past two entries that
+    were text (each one focused in passing does not take the focus back)."""
+    app = wizard()
+    async with app.run_test(size=(100, 32)) as pilot:
+        etcd = app.screen.editor("etcd")
+        await _focus(pilot, etcd.rows[0].field)
+        await burst(pilot, "tab", "tab", "tab")
+        _alive(app)
+        assert app.focused is etcd.add_field
+        assert etcd.values == GUIDE_HOSTS["etcd"]

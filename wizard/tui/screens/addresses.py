@@ -15,7 +15,7 @@ from wizard.spec import HOST_GROUPS, Problem
 from wizard.tui.screens.step import StepScreen
 from wizard.tui.state import step_of_path
 from wizard.tui.widgets.fields import Note, TextField
-from wizard.tui.widgets.host_list import HostListEditor, HostRow
+from wizard.tui.widgets.host_list import HostField, HostListEditor
 from wizard.tui.widgets.problems import ProblemList
 
 
@@ -37,7 +37,12 @@ class AddressesScreen(StepScreen):
                     markup=False,
                 )
                 for group in HOST_GROUPS:
-                    yield HostListEditor(group, getattr(spec.hosts, group), id=f"hosts-{group}")
+                    yield HostListEditor(
+                        group,
+                        getattr(spec.hosts, group),
+                        edit_first=group == HOST_GROUPS[0],  # AUTO_FOCUS's field
+                        id=f"hosts-{group}",
+                    )
             with Vertical(id="network-side", classes="side-column"):
                 yield Static("Service network", classes="section-title")
                 with Horizontal(classes="form-row"):
@@ -171,11 +176,7 @@ class AddressesScreen(StepScreen):
         field's note."""
         if path.startswith("hosts."):
             field = self.field_for(path)
-            row = (
-                next((a for a in field.ancestors if isinstance(a, HostRow)), None)
-                if field
-                else None
-            )
+            row = field.row if isinstance(field, HostField) else None
             if row is not None:
                 return row.message if row.message.display and row.message.parent else row
             group = path.split(".", 1)[1].split("[", 1)[0]
