@@ -14,7 +14,7 @@ Three ways a wave can restart a member are measured, each several times:
 
 raft drops every proposal that reaches a leader while it transfers leadership (`stepLeader`,
 MsgProp while `leadTransferee != None`) and a follower's forwarded proposal is never answered
-(tests/lab/FINDINGS.md, 7): the loss per hand-over is the writes in flight in that window, so
+(tests/lab/FINDINGS.md, 7 and 13): the loss per hand-over is the writes in flight in that window, so
 the loops here write far faster than the rotation's loop (one Put per 100 ms) to make it
 countable. Asserted: a follower's restart hands nothing over and loses nothing; each leader's
 restart has one hand-over, and every failure is one of its kinds
@@ -239,7 +239,7 @@ def members(
 
 
 def test_a_leader_hand_over_loses_only_the_writes_in_its_window(
-    members: Members, etcd_loop: Path, tmp_path: Path
+    members: Members, etcd_loop: Path
 ) -> None:
     loops = start_loops(members, etcd_loop)
     restarts: list[Restart] = []
