@@ -136,14 +136,29 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 LEADER_HAND_OVER = (
     "DeadlineExceeded",
     "context deadline exceeded",
-    "request timed out, possibly due to previous leader failure",
+    "etcdserver: request timed out",
 )
-"""How a Put lost at an etcd leader hand-over ends (tests/lab/FINDINGS.md, 7): a follower's
-proposal forwarded to a leader that is handing over is dropped by raft and never answered, so
-the client's deadline or the member's request timeout ends it. Never a stop, TLS or trust error."""
+"""How a Put lost at an etcd leader hand-over ends (tests/lab/FINDINGS.md, 7 and 13): raft drops a
+proposal that reaches the leader while it transfers leadership, and a follower's forwarded
+proposal is never answered, so a deadline ends it — the client's (`context deadline exceeded`)
+or, a moment earlier, the member's own with the client's deadline (etcdserver
+`parseProposeCtxErr`): `etcdserver: request timed out, possibly due to previous leader failure`
+on the member just elected, plain `etcdserver: request timed out` on any other (only a member
+that becomes leader records when it was elected). Never a stop, TLS or trust error."""
+
+NOT_HAND_OVER = ("connection lost",)
+"""`etcdserver: request timed out, possibly due to connection lost`: the member lost its link to
+the current leader — not a hand-over."""
 
 LEADER_HAND_OVER_PER_MILLE = 1
 """Requests per thousand that may end that way in any client loop (at least one per loop)."""
+
+
+def lost_at_hand_over(failure: str) -> bool:
+    """Whether one failure reads as a Put lost at a leader hand-over."""
+    return any(mark in failure for mark in LEADER_HAND_OVER) and not any(
+        mark in failure for mark in NOT_HAND_OVER
+    )
 
 
 def leader_hand_over_only(failures: list[str], requests: int, failed: int | None = None) -> bool:
@@ -151,5 +166,5 @@ def leader_hand_over_only(failures: list[str], requests: int, failed: int | None
     of `requests` are only the rare Puts lost at a leader hand-over."""
     allowed = max(1, requests * LEADER_HAND_OVER_PER_MILLE // 1000)
     return (len(failures) if failed is None else failed) <= allowed and all(
-        any(mark in failure for mark in LEADER_HAND_OVER) for failure in failures
+        lost_at_hand_over(failure) for failure in failures
     )
