@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from enum import Enum
 from operator import attrgetter
 from typing import Literal
 
@@ -59,6 +60,23 @@ class Finding:
     node: str = ""  # the host it is about (`check`, `probe`); "" for a local directory
 
 
+class SignatureHeld(Enum):
+    """CertFacts.signed of a certificate read by one of the scan's forked children: that child
+    keeps what checking its signature needs, and checks it once every CA is known."""
+
+    HELD = "held"
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureChecked:
+    """CertFacts.signed once the scan has checked the signature: the fingerprints of the CAs
+    it was `tried` against, and of those whose key `verified` it (one object for all the
+    certificates of the same CAs)."""
+
+    tried: frozenset[bytes]
+    verified: frozenset[bytes]
+
+
 @dataclass(eq=False, slots=True)
 class CertFacts:
     """What the checks and the reports need from one certificate, read once (by the scan)
@@ -76,8 +94,9 @@ class CertFacts:
     fingerprint: bytes = field(repr=False)  # SHA-256 of the DER
     serial_number: int
     # what checking its signature needs (certder.signature_inputs): None for the unusual
-    # algorithms, which are checked on the certificate itself
-    signed: tuple[bytes, bytes, bytes] | None = field(repr=False)
+    # algorithms, which are checked on the certificate itself; once the scan has checked the
+    # signature of a certificate that is neither a CA nor self-issued, the verdict
+    signed: tuple[bytes, bytes, bytes] | SignatureHeld | SignatureChecked | None = field(repr=False)
     spki: bytes = field(repr=False)
     cn: str
     organizations: tuple[str, ...]

@@ -48,6 +48,7 @@ from wizard.review.certder import (
     serial_text,
     signature_inputs,
 )
+from wizard.review.chains import Verdict, check_signatures, needs_checking
 from wizard.review.model import (
     KIND_BROKEN_SYMLINK,
     KIND_CA_CONFIG,
@@ -73,9 +74,11 @@ from wizard.review.model import (
     KubeUser,
     ReviewedFile,
     Severity,
+    SignatureChecked,
+    SignatureHeld,
     subject_der_of,
 )
-from wizard.review.parallel import run_split
+from wizard.review.parallel import split_work
 from wizard.review.tls_secret import tls_secret_pem
 
 MAX_BYTES = MAX_FILE_BYTES  # no certificate, key or kubeconfig comes near a mebibyte
@@ -186,21 +189,98 @@ def printable(name: str) -> str:
 
 
 def scan_directory(root: str) -> ScanResult:
-    """Walk `root` (never following a symlink into a loop) and classify every file."""
+    """Walk `root` (never following a symlink into a loop) and classify every file; check the
+    signature of every certificate but the CAs and self-issued ones (chains.check_signatures)."""
     root = os.path.abspath(root)
     scan = _Scan(root)
     files, links = _walk(scan)
     # this process also unpickles what the children send: it takes a little less
-    parts = run_split(partial(_scan_files, root), files, chunk=_CHUNK, here=0.85)
-    del files
-    parts.reverse()
-    while parts:  # in order, each part's own tables freed once taken over
-        scan.absorb(parts.pop())
-    for os_path, rel in links:
-        _scan_file_link(scan, os_path, rel)
-    _resolve_references(scan)
+    with split_work(
+        partial(_scan_files, root), files, keep=_hold_signatures, chunk=_CHUNK, here=0.85
+    ) as work:
+        del files
+        parts = work.results
+        parts.reverse()
+        while parts:  # in order, each part's own tables freed once taken over
+            scan.absorb(parts.pop())
+        for os_path, rel in links:
+            _scan_file_link(scan, os_path, rel)
+        _resolve_references(scan)
+        # Every CA is known now: each child checks the signatures it kept (they never
+        # travel here), this process those of the certificates it read itself.
+        cas = [facts for facts in scan.certs.values() if facts.is_ca]
+        work.ask(_check_held_signatures, cas)
+        verdicts: dict[Verdict, SignatureChecked] = {}
+        _check_here(scan, cas, verdicts, lambda facts: facts.signed is not SignatureHeld.HELD)
+        answers: list[dict[Verdict, list[bytes]]] = work.answers()
+        for answer in answers:
+            for verdict, fingerprints in answer.items():
+                checked = _checked(verdicts, verdict)
+                for fingerprint in fingerprints:
+                    facts = scan.certs.get(fingerprint)
+                    if facts is not None and facts.signed is SignatureHeld.HELD:
+                        facts.signed = checked
+    # a child that died took its signatures with it: read them again from the files
+    _check_here(scan, cas, verdicts, lambda facts: facts.signed is SignatureHeld.HELD)
     scan.records.sort(key=lambda r: r.path)  # stable: the parts of a file keep their order
     return ScanResult(root, scan.records, scan.findings)
+
+
+def _hold_signatures(part: _Scan) -> list[tuple[CertFacts, tuple[bytes, bytes, bytes] | None]]:
+    """In a child of the scan: take the signatures to check out of `part` before it is sent
+    (a review of a hundred thousand certificates would hold them all there), keeping them
+    here with their certificates for _check_held_signatures."""
+    held = []
+    for facts in part.certs.values():
+        signed = facts.signed
+        if needs_checking(facts) and (signed is None or isinstance(signed, tuple)):
+            held.append((facts, signed))
+            facts.signed = SignatureHeld.HELD
+    return held
+
+
+def _check_held_signatures(
+    kept: list[list[tuple[CertFacts, tuple[bytes, bytes, bytes] | None]]],
+    cas: list[CertFacts],
+) -> dict[Verdict, list[bytes]]:
+    """In a child of the scan: check the signatures it kept against `cas`, every CA found;
+    the fingerprints of the certificates by verdict."""
+    leaves = []
+    for held in kept:
+        for facts, signed in held:
+            facts.signed = signed
+            leaves.append(facts)
+    answer: dict[Verdict, list[bytes]] = {}
+    for facts, verdict in zip(leaves, check_signatures(leaves, cas), strict=True):
+        answer.setdefault(verdict, []).append(facts.fingerprint)
+    return answer
+
+
+def _check_here(
+    scan: _Scan,
+    cas: list[CertFacts],
+    verdicts: dict[Verdict, SignatureChecked],
+    which: Callable[[CertFacts], bool],
+) -> None:
+    """Check here the signatures of the certificates `which` picks among those to check
+    (read again from the file when a child held it)."""
+    leaves = [facts for facts in scan.certs.values() if needs_checking(facts) and which(facts)]
+    for facts in leaves:
+        if facts.signed is SignatureHeld.HELD:
+            try:
+                facts.signed = signature_inputs(facts.der_bytes())
+            except ValueError:  # changed since: checked (and failed) on the certificate itself
+                facts.signed = None
+    for facts, verdict in zip(leaves, check_signatures(leaves, cas), strict=True):
+        facts.signed = _checked(verdicts, verdict)
+
+
+def _checked(verdicts: dict[Verdict, SignatureChecked], verdict: Verdict) -> SignatureChecked:
+    """One SignatureChecked for every certificate of the same verdict."""
+    checked = verdicts.get(verdict)
+    if checked is None:
+        checked = verdicts[verdict] = SignatureChecked(frozenset(verdict[0]), frozenset(verdict[1]))
+    return checked
 
 
 _CHUNK = 2000  # files a child scans before it sends their records back
