@@ -18,6 +18,7 @@ import os
 import shlex
 import stat
 import warnings
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -137,8 +138,15 @@ class _Scan:
     records: list[ReviewedFile] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     certs: dict[bytes, CertFacts] = field(default_factory=dict)  # by SHA-256: each cert once
-    by_inode: dict[tuple[int, int], list[ReviewedFile]] = field(default_factory=dict)
     references: list[_Reference] = field(default_factory=list)
+    # The records of each file read, by its (device, inode): (device, inode, index in
+    # `records`) for each, flat — a dict of a list per file would weigh 50 MB with 200,000
+    # files, and only symlinks and kubeconfigs naming files ever look one up (`known`).
+    inodes: array[int] = field(default_factory=lambda: array("Q"))
+    # the parts taken over, as (where their records start in `records`, their `inodes`)
+    _absorbed_inodes: list[tuple[int, array[int]]] = field(default_factory=list)
+    _by_inode: dict[tuple[int, int], list[ReviewedFile]] = field(default_factory=dict)
+    _inodes_read: int = 0  # how much of `inodes` is in _by_inode already
 
     def absorb(self, part: _Scan) -> None:
         """Take over the records of a part of the tree (scanned here or in a child process),
@@ -146,31 +154,38 @@ class _Scan:
         for record in part.records:
             if record.cert is not None:
                 record.cert = self.certs.setdefault(record.cert.fingerprint, record.cert)
+        self._absorbed_inodes.append((len(self.records), part.inodes))
         self.records += part.records
         self.findings += part.findings
         self.references += part.references
-        for inode, records in part.by_inode.items():
-            _file_records(self.by_inode, inode, records)
 
     def add(self, record: ReviewedFile) -> ReviewedFile:
         self.records.append(record)
         return record
 
+    def note_file(self, inode: tuple[int, int], records: list[ReviewedFile], since: int) -> None:
+        """Note `records`, added to `records` from index `since` on, as those of a file."""
+        tail = self.records[since:]
+        for record in records:
+            index = next((i for i, added in enumerate(tail) if added is record), None)
+            if index is not None:  # (always: each of `records` was added since)
+                self.inodes.extend((inode[0], inode[1], since + index))
+
+    def known(self, inode: tuple[int, int]) -> list[ReviewedFile] | None:
+        """The records of the file with this (device, inode) read so far, or None."""
+        by_inode = self._by_inode
+        records = self.records
+        pending = [*self._absorbed_inodes, (0, self.inodes[self._inodes_read :])]
+        self._absorbed_inodes = []
+        self._inodes_read = len(self.inodes)
+        for offset, inodes in pending:
+            for at in range(0, len(inodes), 3):
+                key = (inodes[at], inodes[at + 1])
+                by_inode.setdefault(key, []).append(records[offset + inodes[at + 2]])
+        return by_inode.get(inode)
+
     def flag(self, path: str, severity: Severity, check: str, message: str) -> None:
         self.findings.append(Finding(path, severity, check, message))
-
-
-def _file_records(
-    by_inode: dict[tuple[int, int], list[ReviewedFile]],
-    inode: tuple[int, int],
-    records: list[ReviewedFile],
-) -> None:
-    """Note `records` as a file's (the list itself when the file is new: one list per file)."""
-    known = by_inode.get(inode)
-    if known is None:
-        by_inode[inode] = records
-    else:
-        known.extend(records)
 
 
 def read_file(path: str, limit: int = MAX_BYTES) -> tuple[bytes | None, os.stat_result]:
@@ -439,6 +454,7 @@ def _scan_path(scan: _Scan, os_path: str, rel: str, *, note: str = "") -> None:
     name = os.path.basename(os_path)
     if shown != rel:
         note = _join(note, "the file name is not valid UTF-8")
+    since = len(scan.records)
     try:
         records = _classify(scan, shown, name, data, os_path)
     # A bug must cost one file, not the whole review; tests assert this never fires.
@@ -458,7 +474,7 @@ def _scan_path(scan: _Scan, os_path: str, rel: str, *, note: str = "") -> None:
         record.under(scan.root, os_path)
         if note:
             record.note = _join(note, record.note)
-    _file_records(scan.by_inode, (status.st_dev, status.st_ino), records)
+    scan.note_file((status.st_dev, status.st_ino), records, since)
 
 
 _OWNERS: dict[tuple[int, int], tuple[int, int]] = {}  # one (uid, gid) tuple for every file
@@ -473,7 +489,7 @@ def _scan_file_link(scan: _Scan, os_path: str, rel: str) -> None:
     except OSError as error:
         _unreadable(scan, shown, error)
         return
-    known = scan.by_inode.get((status.st_dev, status.st_ino))
+    known = scan.known((status.st_dev, status.st_ino))
     if known:
         scan.add(
             ReviewedFile(shown, KIND_SYMLINK, note=f"→ {target} (reviewed as {known[0].path})")
@@ -1179,7 +1195,7 @@ def _resolve_references(scan: _Scan) -> None:
                 f"as {reference.field_name}-data",
             )
             continue
-        known = scan.by_inode.get((status.st_dev, status.st_ino))
+        known = scan.known((status.st_dev, status.st_ino))
         if known is not None:
             _attach(reference.user, known)
             continue
@@ -1203,10 +1219,11 @@ def _resolve_references(scan: _Scan) -> None:
         hint = None
         if reference.user is not None and reference.field_name == "client-certificate":
             hint = os.path.basename(kubeconfig.os_path)
+        since = len(scan.records)
         records = _add_items(
             scan, kubeconfig.path, items, part=where, embedded=True, role_hint=hint
         )
         for new in records:
             new.os_path = reference.os_path
-        scan.by_inode[(status.st_dev, status.st_ino)] = records
+        scan.note_file((status.st_dev, status.st_ino), records, since)
         _attach(reference.user, records)
