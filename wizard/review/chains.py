@@ -34,10 +34,6 @@ from wizard.review.model import (
 # minutes after the CA; that is not the mistake this check is for (years too long).
 OUTLIVE_TOLERANCE = timedelta(days=1)
 
-# One signature check to make: the certificate, and the candidates to try in order (itself
-# first when it may be a self-signed root).
-_Job = tuple[CertFacts, list[CertFacts]]
-
 
 def link_issuers(
     records: list[ReviewedFile], holders: dict[int, list[ReviewedFile]] | None = None
@@ -48,20 +44,20 @@ def link_issuers(
     holders = certificate_holders(records) if holders is None else holders
     distinct = [rs[0].cert for rs in holders.values() if rs[0].cert is not None]
     by_ski, by_subject = _ca_index(distinct)
-    jobs = [(facts, _candidates(facts, by_ski, by_subject)) for facts in distinct]
-    # the scan has checked the signatures of all but the CAs and self-issued certificates
-    # (check_signatures): what is left is quick
-    found = _verify(jobs)
-    # Candidates by key id alone all failed (rare): try the ones the issuer name gives too.
-    for number, ((facts, candidates), index) in enumerate(zip(jobs, found, strict=True)):
+    keys: dict[int, object] = {}  # each CA's public key, loaded once
+    findings: list[Finding] = []
+    signed: dict[int, list[CertFacts]] = defaultdict(list)  # CA → the certificates it signed
+    # One certificate at a time (its candidates gone before the next: 100,000 lists of them
+    # at once would stay behind as scattered memory). The scan has checked the signatures of
+    # all but the CAs and self-issued certificates (check_signatures): the rest is quick.
+    for facts in distinct:
+        candidates = _candidates(facts, by_ski, by_subject)
+        index = _first_signer(facts, candidates, keys)
+        # Candidates by key id alone all failed (rare): try the ones the issuer name gives.
         if index < 0 and facts.aki is not None:
             more = _candidates(facts, by_ski, by_subject, by_name=True)
             if len(more) > len(candidates):
-                jobs[number] = (facts, more)
-                found[number] = _verify([(facts, more)])[0]
-    findings: list[Finding] = []
-    signed: dict[int, list[CertFacts]] = defaultdict(list)  # CA → the certificates it signed
-    for (facts, candidates), index in zip(jobs, found, strict=True):
+                candidates, index = more, _first_signer(facts, more, keys)
         these = holders[id(facts)]
         may_be_root = bool(candidates) and candidates[0] is facts
         if may_be_root and index == 0:
@@ -168,13 +164,9 @@ def _candidates(
     return list(found.values())
 
 
-def _verify(jobs: Sequence[_Job]) -> list[int]:
-    """For each job, the index of the first candidate whose key verifies the signature, or -1."""
-    keys: dict[int, object] = {}  # each CA's public key, loaded once
-    return [
-        next((i for i, ca in enumerate(candidates) if _signed_by(facts, ca, keys)), -1)
-        for facts, candidates in jobs
-    ]
+def _first_signer(facts: CertFacts, candidates: list[CertFacts], keys: dict[int, object]) -> int:
+    """The index of the first candidate whose key verifies the signature, or -1."""
+    return next((i for i, ca in enumerate(candidates) if _signed_by(facts, ca, keys)), -1)
 
 
 def _signed_by(facts: CertFacts, issuer: CertFacts, keys: dict[int, object]) -> bool:

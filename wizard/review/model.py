@@ -6,7 +6,7 @@ import binascii
 import contextlib
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import Enum
@@ -273,7 +273,8 @@ class ReviewedFile:
     csr: CsrFacts | None = None
     kubeconfig: KubeconfigFacts | None = None
     hosts: tuple[str, ...] = ()  # the `hosts` of a cfssl CSR JSON
-    paired: list[str] = field(default_factory=list)  # keys of a certificate, certs of a key
+    # keys of a certificate, certs of a key (one shared empty tuple until pairing finds some)
+    paired: Sequence[str] = ()
     issued_by: str | None = None  # the file of the CA that signed this certificate
     self_signed: bool = False
     node: str = ""  # the host the file was read from (`check`, `probe`); "" for a local one
@@ -334,7 +335,22 @@ _record_fields = attrgetter(*_RECORD_FIELDS)
 
 
 def _unpickle_record(values: tuple[object, ...]) -> ReviewedFile:
-    return ReviewedFile(*values)  # type: ignore[arg-type]
+    record = ReviewedFile(*values)  # type: ignore[arg-type]
+    # pickle sends numbers by value: without this each record would have its own two
+    record.size, record.mode = one_number(record.size), one_number(record.mode)
+    return record
+
+
+_NUMBERS: dict[int, int] = {}
+
+
+def one_number(number: int | None) -> int | None:
+    """One int object for each file size and mode (a review may hold 200,000 of each)."""
+    if number is None:
+        return None
+    if len(_NUMBERS) >= 8192:
+        _NUMBERS.clear()
+    return _NUMBERS.setdefault(number, number)
 
 
 @dataclass

@@ -77,6 +77,7 @@ from wizard.review.model import (
     Severity,
     SignatureChecked,
     SignatureHeld,
+    one_number,
     subject_der_of,
 )
 from wizard.review.parallel import split_work
@@ -435,7 +436,7 @@ def _scan_path(scan: _Scan, os_path: str, rel: str, *, note: str = "") -> None:
     except OSError as error:
         _unreadable(scan, shown, error)
         return
-    mode = stat.S_IMODE(status.st_mode)
+    mode = one_number(stat.S_IMODE(status.st_mode))
     if not stat.S_ISREG(status.st_mode):
         scan.add(ReviewedFile(shown, KIND_SPECIAL, note="not a regular file — not read"))
         return
@@ -467,7 +468,7 @@ def _scan_path(scan: _Scan, os_path: str, rel: str, *, note: str = "") -> None:
             f"reviewing {shown} failed ({type(error).__name__}: {_short(error)}) — this is a "
             "bug in k8s-cert-wizard; please report it with the file if you can share it",
         )
-    size = len(data)
+    size = one_number(len(data))
     owner = _OWNERS.setdefault((status.st_uid, status.st_gid), (status.st_uid, status.st_gid))
     for record in records:
         record.size, record.mode, record.owner = size, mode, owner
