@@ -775,7 +775,7 @@ def cert_facts(certificate: x509.Certificate, der: bytes) -> CertFacts:
     issuer_attributes, issuer_der, issuer_text = _known_issuer(_raw_issuer(der), certificate)
     # certdetails.subject_alternative_names also lists e-mail and URI names and round-trips
     # every IP through ipaddress; with ten thousand certificates that shows, so only DNS and IP.
-    return CertFacts(
+    return CertFacts.of(
         der=der,
         fingerprint=hashlib.sha256(der).digest(),
         serial_number=_serial_number(der, certificate),
@@ -830,7 +830,7 @@ def _der_cert_facts(fast: DerFacts, der: bytes) -> CertFacts:
     issuer_attributes, issuer_der, issuer_text = _known_issuer(
         fast.raw_issuer, partial(x509.load_der_x509_certificate, der)
     )
-    return CertFacts(
+    return CertFacts.of(
         der=der,
         fingerprint=hashlib.sha256(der).digest(),
         serial_number=_serial_number(der),
