@@ -80,7 +80,8 @@ def pair_keys(records: list[ReviewedFile]) -> list[Finding]:
         keyed_spkis.add(spki)
         certs = certs_by_spki.get(spki)
         for cert in certs:
-            cert.paired = [*cert.paired, key.ref]  # exactly as long: 100,000 of them
+            # a list exactly as long (append leaves room for three more): 100,000 of them
+            cert.paired = [*cert.paired, key.ref] if cert.paired else [key.ref]
         key.paired = _unique_refs(certs) or _unique_refs(public_by_spki.get(spki, []))
         if key.embedded:
             continue
