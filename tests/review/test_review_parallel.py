@@ -84,3 +84,21 @@ def test_signatures_checked_in_the_children_find_the_same_chains(
     assert _chain_facts(lost) == expected
     for review in (serial, forked, lost):
         assert _signatures_kept(review) == []
+
+
+@pytest.mark.skipif(
+    not parallel.can_fork(), reason="forking is only used on Linux, single-threaded"
+)
+def test_certificates_of_one_issuer_and_purpose_share_one_profile(
+    messy_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # read here, or sent back by a child in whatever slice: one CertProfile object
+    serial = review_directory(messy_dir)
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 1)
+    for review in (serial, review_directory(messy_dir)):
+        by_path = {r.path: r.cert for r in review.files if r.cert is not None}
+        alike = [by_path[path] for path in ("expired.pem", "expiring.pem", "future.pem")]
+        assert all(facts is not None for facts in alike)
+        assert len({id(facts.profile) for facts in alike if facts is not None}) == 1
+        assert by_path["ca.pem"].profile is not alike[0].profile  # type: ignore[union-attr]
+    monkeypatch.undo()

@@ -166,6 +166,13 @@ class _Scan:
 
     def note_file(self, inode: tuple[int, int], records: list[ReviewedFile], since: int) -> None:
         """Note `records`, added to `records` from index `since` on, as those of a file."""
+        if (
+            len(records) == 1
+            and len(self.records) == since + 1
+            and records[0] is self.records[since]
+        ):
+            self.inodes.extend((inode[0], inode[1], since))  # a file of one object (most)
+            return
         tail = self.records[since:]
         for record in records:
             index = next((i for i, added in enumerate(tail) if added is record), None)
