@@ -234,7 +234,7 @@ def _file_json(review: Review, record: ReviewedFile) -> dict[str, Any]:
             # identity_of's CN and O, read once by the scan (decoding the name again per
             # certificate was a third of --json's time)
             identity={"user": facts.cn, "groups": list(facts.organizations)},
-            keys=record.paired,
+            keys=list(record.paired),
             sha256=facts.fingerprint.hex(),
         )
     elif record.key is not None:
@@ -243,7 +243,7 @@ def _file_json(review: Review, record: ReviewedFile) -> dict[str, Any]:
             key_size=record.key.key_size,
             private=record.key.private,
             encrypted=record.key.encrypted,
-            certificates=record.paired,
+            certificates=list(record.paired),
         )
     elif record.csr is not None:
         item.update(

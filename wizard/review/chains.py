@@ -24,19 +24,15 @@ from wizard.review.model import (
     Finding,
     ReviewedFile,
     Severity,
+    SignatureChecked,
     certificate_holders,
     primary,
     report,
 )
-from wizard.review.parallel import run_split
 
 # cfssl signs a leaf a minute after its CA with the same lifetime, so the leaf may end a few
 # minutes after the CA; that is not the mistake this check is for (years too long).
 OUTLIVE_TOLERANCE = timedelta(days=1)
-
-# One signature check to make: the certificate, and the candidates to try in order (itself
-# first when it may be a self-signed root).
-_Job = tuple[CertFacts, list[CertFacts]]
 
 
 def link_issuers(
@@ -47,25 +43,21 @@ def link_issuers(
     `holders` is `certificate_holders(records)` when the caller has it already."""
     holders = certificate_holders(records) if holders is None else holders
     distinct = [rs[0].cert for rs in holders.values() if rs[0].cert is not None]
-    by_ski: dict[bytes, list[CertFacts]] = defaultdict(list)
-    by_subject: dict[bytes, list[CertFacts]] = defaultdict(list)
+    by_ski, by_subject = _ca_index(distinct)
+    keys: dict[int, object] = {}  # each CA's public key, loaded once
+    findings: list[Finding] = []
+    signed: dict[int, list[CertFacts]] = defaultdict(list)  # CA → the certificates it signed
+    # One certificate at a time (its candidates gone before the next: 100,000 lists of them
+    # at once would stay behind as scattered memory). The scan has checked the signatures of
+    # all but the CAs and self-issued certificates (check_signatures): the rest is quick.
     for facts in distinct:
-        if facts.is_ca:
-            by_subject[facts.subject_der].append(facts)
-            if facts.ski:
-                by_ski[facts.ski].append(facts)
-    jobs = [(facts, _candidates(facts, by_ski, by_subject)) for facts in distinct]
-    found = [index for part in run_split(_verify, jobs) for index in part]
-    # Candidates by key id alone all failed (rare): try the ones the issuer name gives too.
-    for number, ((facts, candidates), index) in enumerate(zip(jobs, found, strict=True)):
+        candidates = _candidates(facts, by_ski, by_subject)
+        index = _first_signer(facts, candidates, keys)
+        # Candidates by key id alone all failed (rare): try the ones the issuer name gives.
         if index < 0 and facts.aki is not None:
             more = _candidates(facts, by_ski, by_subject, by_name=True)
             if len(more) > len(candidates):
-                jobs[number] = (facts, more)
-                found[number] = _verify([(facts, more)])[0]
-    findings: list[Finding] = []
-    signed: dict[int, list[CertFacts]] = defaultdict(list)  # CA → the certificates it signed
-    for (facts, candidates), index in zip(jobs, found, strict=True):
+                candidates, index = more, _first_signer(facts, more, keys)
         these = holders[id(facts)]
         may_be_root = bool(candidates) and candidates[0] is facts
         if may_be_root and index == 0:
@@ -102,6 +94,54 @@ def link_issuers(
     return findings
 
 
+def _ca_index(
+    certificates: Sequence[CertFacts],
+) -> tuple[dict[bytes, list[CertFacts]], dict[bytes, list[CertFacts]]]:
+    """The CAs among `certificates` by subject key id and by subject DER, in order."""
+    by_ski: dict[bytes, list[CertFacts]] = defaultdict(list)
+    by_subject: dict[bytes, list[CertFacts]] = defaultdict(list)
+    for facts in certificates:
+        if facts.is_ca:
+            by_subject[facts.subject_der].append(facts)
+            if facts.ski:
+                by_ski[facts.ski].append(facts)
+    return by_ski, by_subject
+
+
+# A signature checked: the fingerprints of the CAs tried, and of those whose key verified it.
+Verdict = tuple[tuple[bytes, ...], tuple[bytes, ...]]
+
+
+def needs_checking(facts: CertFacts) -> bool:
+    """A certificate whose signature the scan checks (check_signatures) once every CA is
+    known: neither a CA nor self-issued (link_issuers checks those), not checked yet."""
+    return not (facts.is_ca or facts.self_issued or isinstance(facts.signed, SignatureChecked))
+
+
+def check_signatures(leaves: Sequence[CertFacts], cas: Sequence[CertFacts]) -> list[Verdict]:
+    """Check each leaf's signature against the CAs that may have signed it, as link_issuers
+    goes through them (by key id, then by name; up to the first that verifies), so that it
+    later needs only the verdicts: what it asks of each is among the CAs tried."""
+    by_ski, by_subject = _ca_index(cas)
+    keys: dict[int, object] = {}
+    verdicts = []
+    for facts in leaves:
+        tried: dict[bytes, None] = {}
+        verified: tuple[bytes, ...] = ()
+        for by_name in (False, True):
+            for ca in _candidates(facts, by_ski, by_subject, by_name=by_name):
+                if ca.fingerprint in tried:
+                    continue
+                tried[ca.fingerprint] = None
+                if _signed_by(facts, ca, keys):
+                    verified = (ca.fingerprint,)
+                    break
+            if verified or facts.aki is None:
+                break
+        verdicts.append((tuple(tried), verified))
+    return verdicts
+
+
 def _candidates(
     facts: CertFacts,
     by_ski: dict[bytes, list[CertFacts]],
@@ -124,16 +164,16 @@ def _candidates(
     return list(found.values())
 
 
-def _verify(jobs: Sequence[_Job]) -> list[int]:
-    """For each job, the index of the first candidate whose key verifies the signature, or -1."""
-    keys: dict[int, object] = {}  # each CA's public key, loaded once
-    return [
-        next((i for i, ca in enumerate(candidates) if _signed_by(facts, ca, keys)), -1)
-        for facts, candidates in jobs
-    ]
+def _first_signer(facts: CertFacts, candidates: list[CertFacts], keys: dict[int, object]) -> int:
+    """The index of the first candidate whose key verifies the signature, or -1."""
+    return next((i for i, ca in enumerate(candidates) if _signed_by(facts, ca, keys)), -1)
 
 
 def _signed_by(facts: CertFacts, issuer: CertFacts, keys: dict[int, object]) -> bool:
+    checked = facts.signed
+    if isinstance(checked, SignatureChecked) and issuer.fingerprint in checked.tried:
+        return issuer.fingerprint in checked.verified
+    signed = checked if isinstance(checked, tuple) else None
     key = keys.get(id(issuer), _NOT_LOADED)
     if key is _NOT_LOADED:
         try:
@@ -143,11 +183,11 @@ def _signed_by(facts: CertFacts, issuer: CertFacts, keys: dict[int, object]) -> 
     if key is None:
         return False
     kind = key_kind(key)
-    how = SIGNATURE_HASHES.get(facts.signed[0]) if facts.signed is not None else None
-    if facts.signed is not None and how is not None and how[0] == kind:
+    how = SIGNATURE_HASHES.get(signed[0]) if signed is not None else None
+    if signed is not None and how is not None and how[0] == kind:
         # the usual RSA and ECDSA signatures, checked on the digest of the DER's own TBS bytes
         # the scan made: what signed_by does, without loading either certificate
-        _, signature, digest = facts.signed
+        _, signature, digest = signed
         prehashed = Prehashed(_HASHES[how[1]]())
         try:
             if kind == "RSA":

@@ -5,10 +5,12 @@ from __future__ import annotations
 import binascii
 import contextlib
 import hashlib
+import inspect
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from enum import Enum
 from operator import attrgetter
 from typing import Literal
 
@@ -59,54 +61,231 @@ class Finding:
     node: str = ""  # the host it is about (`check`, `probe`); "" for a local directory
 
 
+class SignatureHeld(Enum):
+    """CertFacts.signed of a certificate read by one of the scan's forked children: that child
+    keeps what checking its signature needs, and checks it once every CA is known."""
+
+    HELD = "held"
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureChecked:
+    """CertFacts.signed once the scan has checked the signature: the fingerprints of the CAs
+    it was `tried` against, and of those whose key `verified` it (one object for all the
+    certificates of the same CAs)."""
+
+    tried: frozenset[bytes]
+    verified: frozenset[bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class CertProfile:
+    """What many certificates share: the issuer, key and usages of what one CA issued for one
+    purpose (a hundred thousand certificates hold a handful). See CertFacts for each field."""
+
+    organizations: tuple[str, ...]
+    is_ca: bool
+    aki: bytes | None
+    has_san_extension: bool
+    ext_key_usage: tuple[str, ...] | None
+    key_usage: tuple[str, ...]
+    key_type: str
+    key_size: int
+    signature_oid: str
+    sigalg: str
+    issuer_der: bytes | None = field(repr=False)
+    issuer_text: str
+    issuer_attributes: tuple[tuple[str, str | bytes], ...] | None = field(repr=False)
+    self_issued: bool
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # one object again where one process sends another many certificates of one profile
+        return (shared_profile, _profile_fields(self))
+
+
+_PROFILES: dict[tuple[object, ...], CertProfile] = {}
+
+
+def shared_profile(*values: object) -> CertProfile:
+    """The one CertProfile of these field values (made when it is new)."""
+    profile = _PROFILES.get(values)
+    if profile is None:
+        if len(_PROFILES) >= 4096:
+            _PROFILES.clear()
+        profile = _PROFILES[values] = CertProfile(*values)  # type: ignore[arg-type]
+    return profile
+
+
+_profile_fields = attrgetter(*(f.name for f in fields(CertProfile)))
+
+
 @dataclass(eq=False, slots=True)
 class CertFacts:
     """What the checks and the reports need from one certificate, read once (by the scan)
-    however many files hold it. Read-only by convention: not `frozen`, whose checked
-    __init__ costs five times as much for each of a hundred thousand certificates.
+    however many files hold it (made by `CertFacts.of`). Read-only by convention: not
+    `frozen`, whose checked __init__ costs five times as much for each of a hundred thousand
+    certificates.
 
     Plain data in slots (a review may hold a hundred thousand), so that records can cross a
     process boundary; the certificate object is not kept, but loaded from `der` when something
     (a CA's subject, the TUI's details) needs it. The scan keeps `der` only for CAs, self-issued
     certificates and the ones whose signature `signed` cannot check; the others are read again
     from their file (`source`) on the rare occasions something needs more than these fields.
+    What certificates of one issuer and purpose share is one CertProfile (`profile`), read
+    through the properties of the same names.
     """
 
     der: bytes | None = field(repr=False)  # None: read it from `source` when needed
     fingerprint: bytes = field(repr=False)  # SHA-256 of the DER
     serial_number: int
     # what checking its signature needs (certder.signature_inputs): None for the unusual
-    # algorithms, which are checked on the certificate itself
-    signed: tuple[bytes, bytes, bytes] | None = field(repr=False)
+    # algorithms, which are checked on the certificate itself; once the scan has checked the
+    # signature of a certificate that is neither a CA nor self-issued, the verdict
+    signed: tuple[bytes, bytes, bytes] | SignatureHeld | SignatureChecked | None = field(repr=False)
     spki: bytes = field(repr=False)
     cn: str
-    organizations: tuple[str, ...]
-    is_ca: bool
     ski: bytes | None
-    aki: bytes | None
     dns_sans: tuple[str, ...]
     ip_sans: tuple[str, ...]
-    has_san_extension: bool
-    ext_key_usage: tuple[str, ...] | None  # None: no EKU extension (good for any use)
-    key_usage: tuple[str, ...]
-    key_type: str
-    key_size: int
-    signature_oid: str  # dotted
     not_before: datetime
     not_after: datetime
-    sigalg: str  # the signature algorithm's Go name (`SHA256-RSA`)
-    issuer_der: bytes | None = field(repr=False)  # None when it cannot be decoded
     subject_text: str  # RFC 4514, for messages and reports
-    issuer_text: str
     # each DN's attributes in order: (dotted OID, value), the value bytes for a BIT STRING
     subject_attributes: tuple[tuple[str, str | bytes], ...] = field(repr=False)
-    issuer_attributes: tuple[tuple[str, str | bytes], ...] | None = field(repr=False)
-    # subject and issuer are the same name, byte for byte as Go compares them (subject_der ==
-    # issuer_der): a root, or a leaf named like its CA
-    self_issued: bool
+    profile: CertProfile
     # the file the certificate was read from, as (root, path under it) or ("", real path):
     # strings its record holds anyway
     source: tuple[str, str] = ("", "")
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        der: bytes | None,
+        fingerprint: bytes,
+        serial_number: int,
+        signed: tuple[bytes, bytes, bytes] | None,
+        spki: bytes,
+        cn: str,
+        organizations: tuple[str, ...],
+        is_ca: bool,
+        ski: bytes | None,
+        aki: bytes | None,
+        dns_sans: tuple[str, ...],
+        ip_sans: tuple[str, ...],
+        has_san_extension: bool,
+        ext_key_usage: tuple[str, ...] | None,
+        key_usage: tuple[str, ...],
+        key_type: str,
+        key_size: int,
+        signature_oid: str,
+        not_before: datetime,
+        not_after: datetime,
+        sigalg: str,
+        issuer_der: bytes | None,
+        subject_text: str,
+        issuer_text: str,
+        subject_attributes: tuple[tuple[str, str | bytes], ...],
+        issuer_attributes: tuple[tuple[str, str | bytes], ...] | None,
+        self_issued: bool,
+        source: tuple[str, str] = ("", ""),
+    ) -> CertFacts:
+        """The facts of one certificate, what it shares with others in one CertProfile."""
+        profile = shared_profile(
+            organizations,
+            is_ca,
+            aki,
+            has_san_extension,
+            ext_key_usage,
+            key_usage,
+            key_type,
+            key_size,
+            signature_oid,
+            sigalg,
+            issuer_der,
+            issuer_text,
+            issuer_attributes,
+            self_issued,
+        )
+        return cls(
+            der,
+            fingerprint,
+            serial_number,
+            signed,
+            spki,
+            cn,
+            ski,
+            dns_sans,
+            ip_sans,
+            not_before,
+            not_after,
+            subject_text,
+            subject_attributes,
+            profile,
+            source,
+        )
+
+    @property
+    def organizations(self) -> tuple[str, ...]:
+        return self.profile.organizations
+
+    @property
+    def is_ca(self) -> bool:
+        return self.profile.is_ca
+
+    @property
+    def aki(self) -> bytes | None:
+        return self.profile.aki
+
+    @property
+    def has_san_extension(self) -> bool:
+        return self.profile.has_san_extension
+
+    @property
+    def ext_key_usage(self) -> tuple[str, ...] | None:
+        """None: no EKU extension (good for any use)."""
+        return self.profile.ext_key_usage
+
+    @property
+    def key_usage(self) -> tuple[str, ...]:
+        return self.profile.key_usage
+
+    @property
+    def key_type(self) -> str:
+        return self.profile.key_type
+
+    @property
+    def key_size(self) -> int:
+        return self.profile.key_size
+
+    @property
+    def signature_oid(self) -> str:
+        """Dotted."""
+        return self.profile.signature_oid
+
+    @property
+    def sigalg(self) -> str:
+        """The signature algorithm's Go name (`SHA256-RSA`)."""
+        return self.profile.sigalg
+
+    @property
+    def issuer_der(self) -> bytes | None:
+        """None when it cannot be decoded."""
+        return self.profile.issuer_der
+
+    @property
+    def issuer_text(self) -> str:
+        return self.profile.issuer_text
+
+    @property
+    def issuer_attributes(self) -> tuple[tuple[str, str | bytes], ...] | None:
+        return self.profile.issuer_attributes
+
+    @property
+    def self_issued(self) -> bool:
+        """Subject and issuer are the same name, byte for byte as Go compares them
+        (subject_der == issuer_der): a root, or a leaf named like its CA."""
+        return self.profile.self_issued
 
     @property
     def serial(self) -> str:
@@ -175,8 +354,9 @@ def subject_der_of(certificate: x509.Certificate, der: bytes) -> bytes:
         return b"undecodable:" + der
 
 
-_CERT_FIELDS = tuple(f.name for f in fields(CertFacts))
-_cert_fields = attrgetter(*_CERT_FIELDS)
+# every fact of a certificate (those of its profile too), as CertFacts.of takes them
+_CERT_FIELDS = tuple(inspect.signature(CertFacts.of).parameters)
+_cert_fields = attrgetter(*(f.name for f in fields(CertFacts)))
 
 
 def _unpickle_cert_facts(values: tuple[object, ...]) -> CertFacts:
@@ -254,7 +434,8 @@ class ReviewedFile:
     csr: CsrFacts | None = None
     kubeconfig: KubeconfigFacts | None = None
     hosts: tuple[str, ...] = ()  # the `hosts` of a cfssl CSR JSON
-    paired: list[str] = field(default_factory=list)  # keys of a certificate, certs of a key
+    # keys of a certificate, certs of a key (one shared empty tuple until pairing finds some)
+    paired: Sequence[str] = ()
     issued_by: str | None = None  # the file of the CA that signed this certificate
     self_signed: bool = False
     node: str = ""  # the host the file was read from (`check`, `probe`); "" for a local one
@@ -315,7 +496,22 @@ _record_fields = attrgetter(*_RECORD_FIELDS)
 
 
 def _unpickle_record(values: tuple[object, ...]) -> ReviewedFile:
-    return ReviewedFile(*values)  # type: ignore[arg-type]
+    record = ReviewedFile(*values)  # type: ignore[arg-type]
+    # pickle sends numbers by value: without this each record would have its own two
+    record.size, record.mode = one_number(record.size), one_number(record.mode)
+    return record
+
+
+_NUMBERS: dict[int, int] = {}
+
+
+def one_number(number: int | None) -> int | None:
+    """One int object for each file size and mode (a review may hold 200,000 of each)."""
+    if number is None:
+        return None
+    if len(_NUMBERS) >= 8192:
+        _NUMBERS.clear()
+    return _NUMBERS.setdefault(number, number)
 
 
 @dataclass

@@ -18,6 +18,7 @@ import os
 import shlex
 import stat
 import warnings
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -48,6 +49,7 @@ from wizard.review.certder import (
     serial_text,
     signature_inputs,
 )
+from wizard.review.chains import Verdict, check_signatures, needs_checking
 from wizard.review.model import (
     KIND_BROKEN_SYMLINK,
     KIND_CA_CONFIG,
@@ -73,9 +75,12 @@ from wizard.review.model import (
     KubeUser,
     ReviewedFile,
     Severity,
+    SignatureChecked,
+    SignatureHeld,
+    one_number,
     subject_der_of,
 )
-from wizard.review.parallel import run_split
+from wizard.review.parallel import split_work
 from wizard.review.tls_secret import tls_secret_pem
 
 MAX_BYTES = MAX_FILE_BYTES  # no certificate, key or kubeconfig comes near a mebibyte
@@ -134,8 +139,15 @@ class _Scan:
     records: list[ReviewedFile] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     certs: dict[bytes, CertFacts] = field(default_factory=dict)  # by SHA-256: each cert once
-    by_inode: dict[tuple[int, int], list[ReviewedFile]] = field(default_factory=dict)
     references: list[_Reference] = field(default_factory=list)
+    # The records of each file read, by its (device, inode): (device, inode, index in
+    # `records`) for each, flat — a dict of a list per file would weigh 50 MB with 200,000
+    # files, and only symlinks and kubeconfigs naming files ever look one up (`known`).
+    inodes: array[int] = field(default_factory=lambda: array("Q"))
+    # the parts taken over, as (where their records start in `records`, their `inodes`)
+    _absorbed_inodes: list[tuple[int, array[int]]] = field(default_factory=list)
+    _by_inode: dict[tuple[int, int], list[ReviewedFile]] = field(default_factory=dict)
+    _inodes_read: int = 0  # how much of `inodes` is in _by_inode already
 
     def absorb(self, part: _Scan) -> None:
         """Take over the records of a part of the tree (scanned here or in a child process),
@@ -143,31 +155,45 @@ class _Scan:
         for record in part.records:
             if record.cert is not None:
                 record.cert = self.certs.setdefault(record.cert.fingerprint, record.cert)
+        self._absorbed_inodes.append((len(self.records), part.inodes))
         self.records += part.records
         self.findings += part.findings
         self.references += part.references
-        for inode, records in part.by_inode.items():
-            _file_records(self.by_inode, inode, records)
 
     def add(self, record: ReviewedFile) -> ReviewedFile:
         self.records.append(record)
         return record
 
+    def note_file(self, inode: tuple[int, int], records: list[ReviewedFile], since: int) -> None:
+        """Note `records`, added to `records` from index `since` on, as those of a file."""
+        if (
+            len(records) == 1
+            and len(self.records) == since + 1
+            and records[0] is self.records[since]
+        ):
+            self.inodes.extend((inode[0], inode[1], since))  # a file of one object (most)
+            return
+        tail = self.records[since:]
+        for record in records:
+            index = next((i for i, added in enumerate(tail) if added is record), None)
+            if index is not None:  # (always: each of `records` was added since)
+                self.inodes.extend((inode[0], inode[1], since + index))
+
+    def known(self, inode: tuple[int, int]) -> list[ReviewedFile] | None:
+        """The records of the file with this (device, inode) read so far, or None."""
+        by_inode = self._by_inode
+        records = self.records
+        pending = [*self._absorbed_inodes, (0, self.inodes[self._inodes_read :])]
+        self._absorbed_inodes = []
+        self._inodes_read = len(self.inodes)
+        for offset, inodes in pending:
+            for at in range(0, len(inodes), 3):
+                key = (inodes[at], inodes[at + 1])
+                by_inode.setdefault(key, []).append(records[offset + inodes[at + 2]])
+        return by_inode.get(inode)
+
     def flag(self, path: str, severity: Severity, check: str, message: str) -> None:
         self.findings.append(Finding(path, severity, check, message))
-
-
-def _file_records(
-    by_inode: dict[tuple[int, int], list[ReviewedFile]],
-    inode: tuple[int, int],
-    records: list[ReviewedFile],
-) -> None:
-    """Note `records` as a file's (the list itself when the file is new: one list per file)."""
-    known = by_inode.get(inode)
-    if known is None:
-        by_inode[inode] = records
-    else:
-        known.extend(records)
 
 
 def read_file(path: str, limit: int = MAX_BYTES) -> tuple[bytes | None, os.stat_result]:
@@ -186,21 +212,98 @@ def printable(name: str) -> str:
 
 
 def scan_directory(root: str) -> ScanResult:
-    """Walk `root` (never following a symlink into a loop) and classify every file."""
+    """Walk `root` (never following a symlink into a loop) and classify every file; check the
+    signature of every certificate but the CAs and self-issued ones (chains.check_signatures)."""
     root = os.path.abspath(root)
     scan = _Scan(root)
     files, links = _walk(scan)
     # this process also unpickles what the children send: it takes a little less
-    parts = run_split(partial(_scan_files, root), files, chunk=_CHUNK, here=0.85)
-    del files
-    parts.reverse()
-    while parts:  # in order, each part's own tables freed once taken over
-        scan.absorb(parts.pop())
-    for os_path, rel in links:
-        _scan_file_link(scan, os_path, rel)
-    _resolve_references(scan)
+    with split_work(
+        partial(_scan_files, root), files, keep=_hold_signatures, chunk=_CHUNK, here=0.85
+    ) as work:
+        del files
+        parts = work.results
+        parts.reverse()
+        while parts:  # in order, each part's own tables freed once taken over
+            scan.absorb(parts.pop())
+        for os_path, rel in links:
+            _scan_file_link(scan, os_path, rel)
+        _resolve_references(scan)
+        # Every CA is known now: each child checks the signatures it kept (they never
+        # travel here), this process those of the certificates it read itself.
+        cas = [facts for facts in scan.certs.values() if facts.is_ca]
+        work.ask(_check_held_signatures, cas)
+        verdicts: dict[Verdict, SignatureChecked] = {}
+        _check_here(scan, cas, verdicts, lambda facts: facts.signed is not SignatureHeld.HELD)
+        answers: list[dict[Verdict, list[bytes]]] = work.answers()
+        for answer in answers:
+            for verdict, fingerprints in answer.items():
+                checked = _checked(verdicts, verdict)
+                for fingerprint in fingerprints:
+                    facts = scan.certs.get(fingerprint)
+                    if facts is not None and facts.signed is SignatureHeld.HELD:
+                        facts.signed = checked
+    # a child that died took its signatures with it: read them again from the files
+    _check_here(scan, cas, verdicts, lambda facts: facts.signed is SignatureHeld.HELD)
     scan.records.sort(key=lambda r: r.path)  # stable: the parts of a file keep their order
     return ScanResult(root, scan.records, scan.findings)
+
+
+def _hold_signatures(part: _Scan) -> list[tuple[CertFacts, tuple[bytes, bytes, bytes] | None]]:
+    """In a child of the scan: take the signatures to check out of `part` before it is sent
+    (a review of a hundred thousand certificates would hold them all there), keeping them
+    here with their certificates for _check_held_signatures."""
+    held = []
+    for facts in part.certs.values():
+        signed = facts.signed
+        if needs_checking(facts) and (signed is None or isinstance(signed, tuple)):
+            held.append((facts, signed))
+            facts.signed = SignatureHeld.HELD
+    return held
+
+
+def _check_held_signatures(
+    kept: list[list[tuple[CertFacts, tuple[bytes, bytes, bytes] | None]]],
+    cas: list[CertFacts],
+) -> dict[Verdict, list[bytes]]:
+    """In a child of the scan: check the signatures it kept against `cas`, every CA found;
+    the fingerprints of the certificates by verdict."""
+    leaves = []
+    for held in kept:
+        for facts, signed in held:
+            facts.signed = signed
+            leaves.append(facts)
+    answer: dict[Verdict, list[bytes]] = {}
+    for facts, verdict in zip(leaves, check_signatures(leaves, cas), strict=True):
+        answer.setdefault(verdict, []).append(facts.fingerprint)
+    return answer
+
+
+def _check_here(
+    scan: _Scan,
+    cas: list[CertFacts],
+    verdicts: dict[Verdict, SignatureChecked],
+    which: Callable[[CertFacts], bool],
+) -> None:
+    """Check here the signatures of the certificates `which` picks among those to check
+    (read again from the file when a child held it)."""
+    leaves = [facts for facts in scan.certs.values() if needs_checking(facts) and which(facts)]
+    for facts in leaves:
+        if facts.signed is SignatureHeld.HELD:
+            try:
+                facts.signed = signature_inputs(facts.der_bytes())
+            except ValueError:  # changed since: checked (and failed) on the certificate itself
+                facts.signed = None
+    for facts, verdict in zip(leaves, check_signatures(leaves, cas), strict=True):
+        facts.signed = _checked(verdicts, verdict)
+
+
+def _checked(verdicts: dict[Verdict, SignatureChecked], verdict: Verdict) -> SignatureChecked:
+    """One SignatureChecked for every certificate of the same verdict."""
+    checked = verdicts.get(verdict)
+    if checked is None:
+        checked = verdicts[verdict] = SignatureChecked(frozenset(verdict[0]), frozenset(verdict[1]))
+    return checked
 
 
 _CHUNK = 2000  # files a child scans before it sends their records back
@@ -340,7 +443,7 @@ def _scan_path(scan: _Scan, os_path: str, rel: str, *, note: str = "") -> None:
     except OSError as error:
         _unreadable(scan, shown, error)
         return
-    mode = stat.S_IMODE(status.st_mode)
+    mode = one_number(stat.S_IMODE(status.st_mode))
     if not stat.S_ISREG(status.st_mode):
         scan.add(ReviewedFile(shown, KIND_SPECIAL, note="not a regular file — not read"))
         return
@@ -359,6 +462,7 @@ def _scan_path(scan: _Scan, os_path: str, rel: str, *, note: str = "") -> None:
     name = os.path.basename(os_path)
     if shown != rel:
         note = _join(note, "the file name is not valid UTF-8")
+    since = len(scan.records)
     try:
         records = _classify(scan, shown, name, data, os_path)
     # A bug must cost one file, not the whole review; tests assert this never fires.
@@ -371,14 +475,14 @@ def _scan_path(scan: _Scan, os_path: str, rel: str, *, note: str = "") -> None:
             f"reviewing {shown} failed ({type(error).__name__}: {_short(error)}) — this is a "
             "bug in k8s-cert-wizard; please report it with the file if you can share it",
         )
-    size = len(data)
+    size = one_number(len(data))
     owner = _OWNERS.setdefault((status.st_uid, status.st_gid), (status.st_uid, status.st_gid))
     for record in records:
         record.size, record.mode, record.owner = size, mode, owner
         record.under(scan.root, os_path)
         if note:
             record.note = _join(note, record.note)
-    _file_records(scan.by_inode, (status.st_dev, status.st_ino), records)
+    scan.note_file((status.st_dev, status.st_ino), records, since)
 
 
 _OWNERS: dict[tuple[int, int], tuple[int, int]] = {}  # one (uid, gid) tuple for every file
@@ -393,7 +497,7 @@ def _scan_file_link(scan: _Scan, os_path: str, rel: str) -> None:
     except OSError as error:
         _unreadable(scan, shown, error)
         return
-    known = scan.by_inode.get((status.st_dev, status.st_ino))
+    known = scan.known((status.st_dev, status.st_ino))
     if known:
         scan.add(
             ReviewedFile(shown, KIND_SYMLINK, note=f"→ {target} (reviewed as {known[0].path})")
@@ -678,7 +782,7 @@ def cert_facts(certificate: x509.Certificate, der: bytes) -> CertFacts:
     issuer_attributes, issuer_der, issuer_text = _known_issuer(_raw_issuer(der), certificate)
     # certdetails.subject_alternative_names also lists e-mail and URI names and round-trips
     # every IP through ipaddress; with ten thousand certificates that shows, so only DNS and IP.
-    return CertFacts(
+    return CertFacts.of(
         der=der,
         fingerprint=hashlib.sha256(der).digest(),
         serial_number=_serial_number(der, certificate),
@@ -733,7 +837,7 @@ def _der_cert_facts(fast: DerFacts, der: bytes) -> CertFacts:
     issuer_attributes, issuer_der, issuer_text = _known_issuer(
         fast.raw_issuer, partial(x509.load_der_x509_certificate, der)
     )
-    return CertFacts(
+    return CertFacts.of(
         der=der,
         fingerprint=hashlib.sha256(der).digest(),
         serial_number=_serial_number(der),
@@ -1099,7 +1203,7 @@ def _resolve_references(scan: _Scan) -> None:
                 f"as {reference.field_name}-data",
             )
             continue
-        known = scan.by_inode.get((status.st_dev, status.st_ino))
+        known = scan.known((status.st_dev, status.st_ino))
         if known is not None:
             _attach(reference.user, known)
             continue
@@ -1123,10 +1227,11 @@ def _resolve_references(scan: _Scan) -> None:
         hint = None
         if reference.user is not None and reference.field_name == "client-certificate":
             hint = os.path.basename(kubeconfig.os_path)
+        since = len(scan.records)
         records = _add_items(
             scan, kubeconfig.path, items, part=where, embedded=True, role_hint=hint
         )
         for new in records:
             new.os_path = reference.os_path
-        scan.by_inode[(status.st_dev, status.st_ino)] = records
+        scan.note_file((status.st_dev, status.st_ino), records, since)
         _attach(reference.user, records)
