@@ -83,10 +83,10 @@ def run_cli(
 
 def test_a_billion_laughs_is_refused_at_once_naming_the_file() -> None:
     assert len(bomb_kubeconfig().encode()) < 1024
-    start = time.perf_counter()
+    start = time.process_time()  # CPU seconds: a bound on the work, not on the machine's load
     with pytest.raises(YAMLRefused) as caught:
         load_yaml(bomb_kubeconfig(), "ssl/admin.kubeconfig")
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert elapsed < 0.1, elapsed
     assert str(caught.value).startswith("ssl/admin.kubeconfig: its YAML aliases expand to more")
     assert "billion laughs" in str(caught.value)
@@ -222,9 +222,9 @@ def test_review_reports_a_billion_laughs_kubeconfig_quickly(tmp_path: Path) -> N
     ssl.mkdir()
     (ssl / "admin.kubeconfig").write_text(bomb_kubeconfig())
     (ssl / "kubelet.conf").write_text(bomb_kubeconfig(12))
-    start = time.perf_counter()
+    start = time.process_time()  # CPU seconds: a bound on the work, not on the machine's load
     review = review_directory(ssl)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert elapsed < 1, elapsed
     messages = [f.message for f in review.findings]
     assert any(m.startswith("admin.kubeconfig: its YAML aliases expand") for m in messages)

@@ -718,9 +718,9 @@ def test_a_mutated_secret_is_only_reported(
         text = whole[:cut] + noise + whole[cut + len(noise) :]
     root = tmp_path_factory.mktemp("secret")
     (root / "dynamic-cert.json").write_bytes(text)
-    start = time.perf_counter()
+    start = time.process_time()  # CPU seconds: a bound on the work, not on the machine's load
     review = review_directory(root)
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0
     assert not any(f.check == "internal-error" for f in review.findings)
     assert tls_secret_pem(text) is None or isinstance(tls_secret_pem(text), bytes)
 
