@@ -71,6 +71,9 @@ def run_rotation_command(args: argparse.Namespace, spec: ClusterSpec) -> int:
         f"the step running stops now; `{rerun}` resumes it",
         "distribute-rotation",
     )
+    if busy and interrupted:  # Ctrl-C while waiting for the lock (--wait)
+        refuse(f"interrupted while waiting for {busy[0].directory} — nothing was done")
+        return INTERRUPTED
     if busy:
         return refuse(busy_words(busy[0]))
     if error:

@@ -210,10 +210,7 @@ def _run(
     target = target_for(request.kind, spec, directory, clients_only=request.clients_only)
     found = written_phase(directory, target)
     if found is None:
-        raise RotateError(
-            f"{directory}: no phase of the {target.entry.title} rotation is written — run "
-            f"`k8s-cert-wizard rotate-ca -o {directory} --ca {request.kind}` first"
-        )
+        raise RotateError(_nothing_written(request, directory, target))
     written, phase, steps = found
     record = record_for(directory, target, phase, written, steps)
     reports = [StepReport(s) for s in steps]
@@ -290,6 +287,34 @@ def _run(
             report.state = StepState.NOT_STARTED
     outcome.seconds = time.monotonic() - started
     return outcome
+
+
+def _nothing_written(request: RotationDistributionRequest, directory: Path, target: Target) -> str:
+    """Why there is nothing to distribute — and, when the other rotation of this CA (its
+    client trust, or the whole CA) has a phase written, that --clients-only is the fix."""
+    clients = " --clients-only" if request.clients_only else ""
+    words = (
+        f"{directory}: no phase of the {target.entry.title} rotation{clients} is written — run "
+        f"`k8s-cert-wizard rotate-ca -o {directory} --ca {request.kind}{clients}` first"
+    )
+    try:
+        other = target_for(
+            request.kind, request.spec, directory, clients_only=not request.clients_only
+        )
+        written = written_phase(directory, other)
+    except RotateError:
+        return words
+    if written is None:
+        return words
+    if request.clients_only:
+        return (
+            f"{words}; the phase written is {written[1]} of the whole {target.entry.title} "
+            "rotation — drop --clients-only"
+        )
+    return (
+        f"{words}; the phase written is {written[1]} of the --clients-only rotation — add "
+        "--clients-only"
+    )
 
 
 def _stop(

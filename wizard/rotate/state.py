@@ -165,6 +165,12 @@ def detect(directory: Path, target: Target) -> RotationState:
     waiting = read_certificates(directory / files.next_cert)
     bundle = read_certificates(directory / files.bundle)
     prints = [fingerprint(c) for c in bundle or []]
+    if len(set(prints)) != len(prints):
+        raise RotateError(
+            f"{files.bundle} holds the same CA twice ({', '.join(prints)}) — a rotation's bundle "
+            f"holds the old CA and the new one; restore it from a backup-*/ folder (or remove "
+            "it when no rotation is under way)"
+        )
     evidence: list[str] = []
     if waiting:
         new = waiting[0]
@@ -236,6 +242,12 @@ def _detect_key_pair(directory: Path, target: Target) -> RotationState:
         )
     waiting = _key_public(directory, files.next_key)
     bundle = read_public_keys(directory / files.bundle)
+    if bundle is not None and len(set(bundle)) != len(bundle):
+        raise RotateError(
+            f"{files.bundle} holds the same public key twice — a rotation's bundle holds the "
+            "old key and the new one; restore it from a backup-*/ folder (or remove it when no "
+            "rotation is under way)"
+        )
     if waiting is not None:
         if bundle != [current, waiting]:
             raise RotateError(
