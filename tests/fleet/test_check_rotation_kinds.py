@@ -309,3 +309,26 @@ def test_a_foreign_key_at_the_client_ca_keys_place_is_still_an_error(
     shutil.copy(fleet.out / "admin-key.pem", key)  # the admin key where the client CA's goes
     rotation, others = said(fleet, root)
     assert (master, f"{SSL}/client-ca-key.pem", "extra-key") in others
+
+
+def test_a_second_clients_only_rotation_reads_the_same_and_an_old_key_left_is_said(
+    fleet: FleetSet, tmp_path: Path
+) -> None:
+    root = fake_hosts(fleet, tmp_path / "hosts")
+    master = sorted(MASTERS)[0]
+    key = root / master / f"{SSL[1:]}/client-ca-key.pem"
+    for _phase, _step in PHASES:
+        rotate(fleet, "cluster", "--clients-only")
+        place(fleet, root, *EVERYONE)
+    first_key = key.read_bytes()
+    for phase, _step in PHASES:  # the client CA itself rotates now: old = the first client CA
+        rotate(fleet, "cluster", "--clients-only")
+        # behind, the masters still hold the first client CA's key: the rotation's, not extra
+        assert said(fleet, root) == ({"rotation-behind": CLIENT_TRUST}, []), phase
+        place(fleet, root, *EVERYONE)
+        assert said(fleet, root) == ({}, []), phase
+    key.write_bytes(first_key)  # after finalize the first client CA is trusted nowhere
+    (finding,) = [f for f in findings(fleet, root) if f.path == f"{SSL}/client-ca-key.pem"]
+    assert (finding.check, finding.severity) == ("different", "warning")
+    assert "the key of a CA the set no longer trusts" in finding.message
+    assert "run distribute --rotation cluster --clients-only" in finding.message

@@ -410,8 +410,19 @@ def _rotation_place(
                 "host has no openssl to say which key this is",
             )
             return True
+        if deployed.public_key_sha256 in place.key_hashes:
+            return True
         key = known.keys.get(deployed.public_key_sha256)
-        return key is not None and key.source == place.key
+        if key is None or not key.ca:
+            return False
+        say(
+            path,
+            "warning",
+            "different",
+            f"rotate-ca --ca {place.kind} puts {placed.source} here ({placed.why}), but this is "
+            f"the key of a CA the set no longer trusts ({key.source}) — run {rerun}",
+        )
+        return True
     if place.key or not deployed.certificates:
         return False
     if not set(deployed.certificates) <= place.certificates:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from wizard.fleet.inventory import (
     HostExpectation,
@@ -156,6 +157,20 @@ class RotationPlace:
     kind: str  # `cluster`, `cluster --clients-only`: the rotation's --rotation words
     certificates: frozenset[bytes]  # DER of each certificate the set's files for it hold now
     key: str  # the set's key file that belongs there ("" for a certificate's place)
+
+    @property
+    def key_hashes(self) -> frozenset[str]:
+        """The sha256 of the public half of each of those certificates' keys (as a host's
+        openssl says it): the keys that may be at a key's place now — during a rotation the
+        old CA's and the new one's, after its finalize the new one's."""
+        return frozenset(
+            hashlib.sha256(
+                x509.load_der_x509_certificate(der)
+                .public_key()
+                .public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+            ).hexdigest()
+            for der in self.certificates
+        )
 
 
 def rotation_places_beyond_plan(
