@@ -332,3 +332,20 @@ def test_a_second_clients_only_rotation_reads_the_same_and_an_old_key_left_is_sa
     assert (finding.check, finding.severity) == ("different", "warning")
     assert "the key of a CA the set no longer trusts" in finding.message
     assert "run distribute --rotation cluster --clients-only" in finding.message
+
+
+def test_a_stray_ca_key_on_a_master_is_not_said_to_be_on_a_host_without_one(
+    fleet: FleetSet, tmp_path: Path
+) -> None:
+    root = fake_hosts(fleet, tmp_path / "hosts")
+    master, node = sorted(MASTERS)[0], sorted(NODES)[0]
+    shutil.copy(fleet.out / "ca-key.pem", root / master / f"{SSL[1:]}/ca-key-copy.pem")
+    shutil.copy(fleet.out / "ca-key.pem", root / node / f"{SSL[1:]}/ca-key.pem")
+    by_host = {
+        f.node.split()[0]: f.message for f in findings(fleet, root) if f.check == "extra-key"
+    }
+    assert by_host[master].startswith(
+        f"a copy of the CA key ca-key.pem, which this host's plan puts at {SSL}/ca-key.pem"
+    )
+    assert "whose plan has no CA key" not in by_host[master]
+    assert by_host[node].startswith("the CA key (ca-key.pem) on a host whose plan has no CA key")

@@ -445,12 +445,20 @@ def _extra(deployed: DeployedFile, known: LocalSet, host: HostExpectation, say: 
     key = known.keys.get(deployed.public_key_sha256 or "")
     roles = ", ".join(host.roles)
     if key is not None and key.ca:
+        same = [f.destination for f in host.files if f.source == key.source]
+        ca_sources = {k.source for k in known.keys.values() if k.ca}
+        if same:
+            where = f"a copy of the CA key {key.source}, which this host's plan puts at {same[0]}"
+        elif any(f.source in ca_sources for f in host.files):
+            where = f"the CA key ({key.source}) on a host whose plan gives it another CA's key"
+        else:
+            where = f"the CA key ({key.source}) on a host whose plan has no CA key"
         say(
             path,
             "error",
             "extra-key",
-            f"the CA key ({key.source}) on a host whose plan has no CA key ({roles}): whoever "
-            f"reads it can sign any certificate for the cluster — remove it (shred -u {path})",
+            f"{where} ({roles}): whoever reads it can sign any certificate for the cluster — "
+            f"remove it (shred -u {path})",
         )
     elif key is not None and key.admin:
         say(
