@@ -349,3 +349,15 @@ def test_a_stray_ca_key_on_a_master_is_not_said_to_be_on_a_host_without_one(
     )
     assert "whose plan has no CA key" not in by_host[master]
     assert by_host[node].startswith("the CA key (ca-key.pem) on a host whose plan has no CA key")
+
+
+def test_rotate_ca_hosts_names_a_missing_public_key_file(fleet: FleetSet, tmp_path: Path) -> None:
+    root = fake_hosts(fleet, tmp_path / "hosts")
+    master = sorted(MASTERS)[1]
+    rotate(fleet, "sa")
+    place(fleet, root, *EVERYONE)
+    (root / master / f"{SSL[1:]}/sa.pub").unlink()
+    dry = run_rotation(hosts_request(fleet, CaKind.SA, True), reader=local_reader(root))
+    (gone,) = [r for r in dry.hosts if r.blocking]
+    assert gone.address == master and gone.rotation is None
+    assert f"{master}: {SSL}/sa.pub is missing there or holds nothing to read" in gone.line()

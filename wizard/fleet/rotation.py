@@ -297,6 +297,7 @@ class HostReading:
     name: str
     rotation: HostRotation | None
     error: str = ""
+    trust: tuple[str, ...] = ()  # where the host keeps this rotation's trust (first read)
 
     @property
     def label(self) -> str:
@@ -312,7 +313,11 @@ class HostReading:
         if self.error:
             return f"{self.label}: not read — {self.error}"
         if self.rotation is None:
-            return f"{self.label}: no trust file of this CA found there"
+            what = " or ".join(self.trust) or "no trust file of this rotation"
+            return (
+                f"{self.label}: {what} is missing there or holds nothing to read a step from "
+                "(no certificate, no public key) — check says why"
+            )
         held = self.rotation.held
         if self.rotation.behind:
             state = "BEHIND"
@@ -350,7 +355,14 @@ def read_rotation(
         targets, work, parallel=parallel or spec.deploy.parallel, cancel=cancel
     )
     readings = [
-        HostReading(o.target.address, by_target[o.target].name, o.result, o.error) for o in outcomes
+        HostReading(
+            o.target.address,
+            by_target[o.target].name,
+            o.result,
+            o.error,
+            view.places[o.target.address].trust,
+        )
+        for o in outcomes
     ]
     return view, readings
 
