@@ -361,3 +361,25 @@ def test_rotate_ca_hosts_names_a_missing_public_key_file(fleet: FleetSet, tmp_pa
     (gone,) = [r for r in dry.hosts if r.blocking]
     assert gone.address == master and gone.rotation is None
     assert f"{master}: {SSL}/sa.pub is missing there or holds nothing to read" in gone.line()
+
+
+def test_an_undone_first_clients_only_prepare_gives_the_hosts_the_cluster_ca_again(
+    fleet: FleetSet, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    root = fake_hosts(fleet, tmp_path / "hosts")
+    rotate(fleet, "cluster", "--clients-only")
+    place(fleet, root, *EVERYONE)
+    capsys.readouterr()
+    rotate(fleet, "cluster", "--clients-only", "--undo", "--json")
+    document = json.loads(capsys.readouterr().out)
+    assert not (fleet.out / "client-ca.pem").exists()  # no client CA was ever made
+    placed = [(s["address"], f) for s in document["hosts"] for f in s["files"]]
+    assert {a for a, _f in placed} == CLIENT_TRUST
+    assert all(f["source"] == "ca.pem" for _a, f in placed), placed  # a file that is there
+    assert said(fleet, root)[0] == {"rotation-ahead": CLIENT_TRUST}
+    for address, item in placed:
+        where = root / address / item["destination"].lstrip("/")
+        where.write_bytes((fleet.out / item["source"]).read_bytes())
+    assert said(fleet, root) == ({}, [])
