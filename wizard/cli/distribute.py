@@ -80,6 +80,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="also remove the set's files a host must not have (moved into the backup; a CA "
         "key on a host that is not a master is deleted)",
     )
+    distribute.add_argument(
+        "--wait",
+        action="store_true",
+        help="--rotation: if another run is writing DIR (rotate-ca, renew, generate), wait for "
+        "it to finish (default: refuse at once)",
+    )
     distribute.add_argument("--json", action="store_true", help="print one JSON object")
     distribute.add_argument(
         "--export",
@@ -99,6 +105,11 @@ def run(args: argparse.Namespace) -> int:
     if args.clients_only and args.rotation != "cluster":
         return refuse(
             "--clients-only goes with --rotation cluster — add it, or drop --clients-only"
+        )
+    if getattr(args, "wait", False) and args.rotation is None:
+        return refuse(
+            "--wait goes with --rotation (distribute without it writes nothing into DIR) — "
+            "drop --wait"
         )
     spec = load_valid_spec(args.config, args.profile)
     hosts = tuple(h.strip() for h in (args.hosts or "").split(",") if h.strip())

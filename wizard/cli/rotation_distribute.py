@@ -7,7 +7,14 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from wizard.cli.common import print_json, refuse, run_cancellable
+from wizard.cli.common import (
+    busy_words,
+    print_json,
+    refuse,
+    run_cancellable,
+    say_takeover,
+    say_waiting,
+)
 from wizard.exit_codes import HOSTS_FAILED, INTERRUPTED, OK
 
 if TYPE_CHECKING:
@@ -26,6 +33,7 @@ def run_rotation_command(args: argparse.Namespace, spec: ClusterSpec) -> int:
         run_rotation_distribution,
     )
     from wizard.rotate import CaKind, RotateError
+    from wizard.store.lock import DirectoryBusy, LockError
 
     request = RotationDistributionRequest(
         spec,
@@ -42,18 +50,40 @@ def run_rotation_command(args: argparse.Namespace, spec: ClusterSpec) -> int:
         step = report.step
         print(f"  wave {step.wave} {report.label}: {report.state}", file=sys.stderr, flush=True)
 
+    busy: list[DirectoryBusy] = []
+
+    def job(cancel):  # noqa: ANN001, ANN202 - a threading.Event
+        try:
+            return run_rotation_distribution(
+                request,
+                on_progress=progress,
+                cancel=cancel,
+                wait=getattr(args, "wait", False),
+                on_wait=say_waiting,
+            )
+        except DirectoryBusy as error:
+            busy.append(error)
+            raise
+
     outcome, error, interrupted = run_cancellable(
-        lambda cancel: run_rotation_distribution(request, on_progress=progress, cancel=cancel),
-        (RotateError, DistributeError, FileNotFoundError),
+        job,
+        (RotateError, DistributeError, FileNotFoundError, DirectoryBusy, LockError),
         f"the step running stops now; `{rerun}` resumes it",
         "distribute-rotation",
     )
+    if busy and interrupted:  # Ctrl-C while waiting for the lock (--wait)
+        refuse(f"interrupted while waiting for {busy[0].directory} — nothing was done")
+        return INTERRUPTED
+    if busy:
+        return refuse(busy_words(busy[0]))
     if error:
         return refuse(error)
     from wizard.jobs.rotation_distribution import RotationDistributionOutcome, outcome_to_json
     from wizard.jobs.rotation_hosts import outcome_lines
 
     assert isinstance(outcome, RotationDistributionOutcome)
+    if outcome.lock is not None:
+        say_takeover(outcome.lock)
     if args.json:
         print_json(outcome_to_json(outcome, rerun))
     else:

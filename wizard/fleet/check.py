@@ -42,7 +42,14 @@ from wizard.fleet.inventory import (
     record_directory,
     scanned_directories,
 )
-from wizard.fleet.rotation import COVERED, RotationView, host_rotation, rotation_views
+from wizard.fleet.rotation import (
+    COVERED,
+    RotationPlace,
+    RotationView,
+    host_rotation,
+    rotation_places_beyond_plan,
+    rotation_views,
+)
 from wizard.fleet.ssh import HostOutcome, SshClient, Target, for_each_host, targets_of
 from wizard.pki import parse_private_key, public_key_bytes
 from wizard.review import Finding, Review, ReviewedFile, review_directory
@@ -141,9 +148,11 @@ def compare_host(
     now: datetime,
     warn_days: int = WARN_DAYS,
     rotations: Sequence[RotationView] = (),
+    rotation_places: dict[str, RotationPlace] | None = None,
 ) -> HostCheck:
     """Compare what one host has with its plan; every finding and record names the host.
-    `rotations`: the set's CA rotations, to say where this host is in each."""
+    `rotations`: the set's CA rotations, to say where this host is in each;
+    `rotation_places`: this host's places rotations put files the plan has not (by path)."""
     node = target.label
     check = HostCheck(target, expectation, inventory)
     findings = check.findings
@@ -180,7 +189,10 @@ def compare_host(
     _check_pairs(expectation, inventory, say)
     planned_paths = {f.destination for f in expectation.files}
     for deployed in inventory.files.values():
-        if deployed.path not in planned_paths and deployed.state == "present":
+        if deployed.path in planned_paths or deployed.state != "present":
+            continue
+        place = (rotation_places or {}).get(deployed.path)
+        if place is None or not _rotation_place(deployed, place, known, say):
             _extra(deployed, known, expectation, say)
     for deployed in inventory.files.values():
         if deployed.state == "present":
@@ -378,6 +390,52 @@ def _check_pairs(expectation: HostExpectation, inventory: HostInventory, say: Sa
             )
 
 
+def _rotation_place(
+    deployed: DeployedFile, place: RotationPlace, known: LocalSet, say: Say
+) -> bool:
+    """A file at a place a rotation puts one (the plan has not): nothing to say when it holds
+    what the set has for it, a finding naming the rotation when not. False when it is not the
+    rotation's kind of file at all (a key where a certificate goes…): `_extra` judges it."""
+    placed, path = place.placed, deployed.path
+    rerun = f"distribute --rotation {place.kind}"
+    if deployed.has_private_key:
+        if not place.key:
+            return False
+        if deployed.public_key_sha256 is None:
+            say(
+                path,
+                "info",
+                "not-compared",
+                f"rotate-ca --ca {place.kind} puts {placed.source} here ({placed.why}); the "
+                "host has no openssl to say which key this is",
+            )
+            return True
+        if deployed.public_key_sha256 in place.key_hashes:
+            return True
+        key = known.keys.get(deployed.public_key_sha256)
+        if key is None or not key.ca:
+            return False
+        say(
+            path,
+            "warning",
+            "different",
+            f"rotate-ca --ca {place.kind} puts {placed.source} here ({placed.why}), but this is "
+            f"the key of a CA the set no longer trusts ({key.source}) — run {rerun}",
+        )
+        return True
+    if place.key or not deployed.certificates:
+        return False
+    if not set(deployed.certificates) <= place.certificates:
+        say(
+            path,
+            "warning",
+            "different",
+            f"rotate-ca --ca {place.kind} puts {placed.source} here ({placed.why}), but this "
+            f"holds a certificate the set's {placed.source} does not — run {rerun}",
+        )
+    return True
+
+
 def _extra(deployed: DeployedFile, known: LocalSet, host: HostExpectation, say: Say) -> None:
     path = deployed.path
     if not deployed.has_private_key:
@@ -387,12 +445,20 @@ def _extra(deployed: DeployedFile, known: LocalSet, host: HostExpectation, say: 
     key = known.keys.get(deployed.public_key_sha256 or "")
     roles = ", ".join(host.roles)
     if key is not None and key.ca:
+        same = [f.destination for f in host.files if f.source == key.source]
+        ca_sources = {k.source for k in known.keys.values() if k.ca}
+        if same:
+            where = f"a copy of the CA key {key.source}, which this host's plan puts at {same[0]}"
+        elif any(f.source in ca_sources for f in host.files):
+            where = f"the CA key ({key.source}) on a host whose plan gives it another CA's key"
+        else:
+            where = f"the CA key ({key.source}) on a host whose plan has no CA key"
         say(
             path,
             "error",
             "extra-key",
-            f"the CA key ({key.source}) on a host whose plan has no CA key ({roles}): whoever "
-            f"reads it can sign any certificate for the cluster — remove it (shred -u {path})",
+            f"{where} ({roles}): whoever reads it can sign any certificate for the cluster — "
+            f"remove it (shred -u {path})",
         )
     elif key is not None and key.admin:
         say(
@@ -537,6 +603,7 @@ def check_fleet(
     chosen = select_hosts(expectations, only)
     known = local_set(directory)
     rotations = rotation_views(spec, directory)
+    beyond_plan = rotation_places_beyond_plan(spec, directory)
     settings = spec.deploy
     targets = targets_of([(h.address, h.name) for h in chosen], settings)
     by_target = dict(zip(targets, chosen, strict=True))
@@ -545,8 +612,9 @@ def check_fleet(
     def work(target: Target) -> HostCheck:
         inventory = reader(target, by_target[target], directories)
         return compare_host(
-            target, by_target[target], inventory, known, settings, now, warn_days, rotations
-        )
+            target, by_target[target], inventory, known, settings, now, warn_days, rotations,
+            beyond_plan.get(target.address, {}),
+        )  # fmt: skip
 
     def done(outcome: HostOutcome[HostCheck]) -> None:
         if on_done is not None:

@@ -7,7 +7,8 @@ present. What comes back, and what never does:
   group and size (``stat -L``);
 - a file without a private key in it: its sha256 and its CERTIFICATE blocks (public), so
   expiry, subject and issuer are read on the jump host with cryptography whether or not the
-  host has openssl;
+  host has openssl; and its PUBLIC KEY blocks (a service-account key's public half and the
+  bundle of old + new a rotation places), so the keys it holds are known;
 - a file holding a private key, and every kubeconfig (it may embed a client key or a token):
   never its bytes and never a hash of them. Instead the jump host sends the sha256 of the bytes
   the plan gives that path, the host compares and answers ``same`` or ``differs``; with
@@ -154,6 +155,10 @@ for q in $paths; do
   else
     sed -n '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/p' "$p" \
       | head -c MAX_CERT_BYTES | sed -e "s/^/C$tab/"
+    if [ "$secret" = no ]; then
+      sed -n '/-----BEGIN PUBLIC KEY-----/,/-----END PUBLIC KEY-----/p' "$p" \
+        | head -c MAX_CERT_BYTES | sed -e "s/^/U$tab/"
+    fi
   fi
   echo E
 done
@@ -279,6 +284,7 @@ class DeployedFile:
     public_key_sha256: str | None = None  # sha256 of the key's SPKI DER (host had openssl)
     matches_plan: bool | None = None  # a secret file's bytes == the plan's (None: not asked)
     kubeconfig_certificates: tuple[bytes, ...] = field(default=(), repr=False)
+    public_keys: tuple[bytes, ...] = field(default=(), repr=False)  # PUBLIC KEY blocks, SPKI DER
 
     @property
     def has_private_key(self) -> bool:
@@ -377,6 +383,7 @@ def parse_inventory(address: str, output: bytes, planned: set[str]) -> HostInven
     tools: dict[str, str] = {}
     current: dict[str, object] | None = None
     pem: list[str] = []
+    public: list[str] = []
     kube: list[bytes] = []
     labels: list[str] = []
     interrupted: list[str] = []
@@ -402,6 +409,7 @@ def parse_inventory(address: str, output: bytes, planned: set[str]) -> HostInven
             public_key_sha256=current.get("public"),  # type: ignore[arg-type]
             matches_plan=current.get("matches"),  # type: ignore[arg-type]
             kubeconfig_certificates=tuple(kube),
+            public_keys=tuple(public_keys_in("\n".join(public))),
         )
 
     for raw in output.decode(errors="replace").splitlines():
@@ -409,7 +417,7 @@ def parse_inventory(address: str, output: bytes, planned: set[str]) -> HostInven
         if kind == "T":
             tools = {k: v for k, _, v in (part.partition("=") for part in rest.split("\t"))}
         elif kind == "F":
-            current, pem, kube, labels = {"path": rest}, [], [], []
+            current, pem, public, kube, labels = {"path": rest}, [], [], [], []
         elif kind == "I":
             interrupted.append(rest)
         elif kind == "O":
@@ -437,6 +445,8 @@ def parse_inventory(address: str, output: bytes, planned: set[str]) -> HostInven
             kube.extend(certificates_in(_b64(value.strip())))
         elif kind == "C":
             pem.append(rest)
+        elif kind == "U":
+            public.append(rest)
         elif kind == "E":
             finish()
             current = None
@@ -456,6 +466,25 @@ def _b64(value: str) -> str:
         return base64.b64decode(value, validate=False).decode(errors="replace")
     except ValueError:
         return ""
+
+
+def public_keys_in(text: str) -> list[bytes]:
+    """The SPKI DER of each PUBLIC KEY block in PEM text (damaged blocks are left out)."""
+    ders = []
+    for block in text.split("-----END PUBLIC KEY-----"):
+        if "-----BEGIN PUBLIC KEY-----" not in block:
+            continue
+        pem = block[block.index("-----BEGIN PUBLIC KEY-----") :] + "-----END PUBLIC KEY-----\n"
+        try:
+            key = serialization.load_pem_public_key(pem.encode())
+        except (ValueError, TypeError):
+            continue
+        ders.append(
+            key.public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
+    return ders
 
 
 def certificates_in(text: str) -> list[bytes]:

@@ -171,11 +171,6 @@ def _read_hosts(
     reader: InventoryReader | None,
     cancel: threading.Event | None,
 ) -> tuple[RotationView, list[HostReading]]:
-    if request.clients_only:
-        raise RotateError(
-            "--hosts --clients-only: the client CA's stage is not read from the hosts yet — "
-            "drop --hosts and compare with check"
-        )
     if reader is not None:
         return read_rotation(request.spec, directory, target, reader, cancel=cancel)
     client = SshClient(request.spec.deploy)

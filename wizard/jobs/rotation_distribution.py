@@ -60,6 +60,7 @@ from wizard.rotate.progress import (
 )
 from wizard.spec import ClusterSpec
 from wizard.store import backup_name
+from wizard.store.lock import DirectoryLock, LockHolder, directory_lock
 
 ETCD_SETTLE_SECONDS = 5.0  # after a member is healthy, before the next one stops (the plan's)
 DRAIN_SECONDS = 1.0  # after a drain and after an undrain, for the balancer to act on it
@@ -145,6 +146,7 @@ class RotationDistributionOutcome:
     dry_run: bool
     seconds: float = 0.0
     stopped: StepReport | None = None  # the step the run stopped at
+    lock: DirectoryLock | None = None  # the directory's lock this run held (None: a dry run)
 
     @property
     def finished(self) -> bool:
@@ -174,11 +176,37 @@ def run_rotation_distribution(
     jump: JumpRunner = run_here,
     now: datetime | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    wait: bool = False,
+    on_wait: Callable[[LockHolder | None, float], None] | None = None,
 ) -> RotationDistributionOutcome:
     """Carry out the last written phase's host steps, resuming after the steps the record
     says are done. RotateError / DistributeError (in words) before any host is reached when
     there is no phase or the set cannot be read; a host's failure ends the run at that step
-    (its report says what was and was not done)."""
+    (its report says what was and was not done). Unless a dry run, the directory's lock is
+    held for the whole run: lock.DirectoryBusy (or LockError) when another run writes it —
+    with `wait`, `on_wait(holder, seconds)` about every second until it is free."""
+    directory = Path(request.directory).absolute()
+    if not directory.is_dir():
+        raise RotateError(
+            f"{directory} is not a directory — give the DIR rotate-ca -o wrote the phase into"
+        )
+    if request.dry_run:
+        return _run(request, on_progress, cancel, client, jump, now, sleep)
+    with directory_lock(directory, wait=wait, on_wait=on_wait, cancel=cancel) as held:
+        outcome = _run(request, on_progress, cancel, client, jump, now, sleep)
+        outcome.lock = held
+    return outcome
+
+
+def _run(
+    request: RotationDistributionRequest,
+    on_progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+    client: ClientFactory,
+    jump: JumpRunner,
+    now: datetime | None,
+    sleep: Callable[[float], None],
+) -> RotationDistributionOutcome:
     started = time.monotonic()
     directory = Path(request.directory).absolute()
     spec = request.spec
@@ -186,10 +214,7 @@ def run_rotation_distribution(
     target = target_for(request.kind, spec, directory, clients_only=request.clients_only)
     found = written_phase(directory, target)
     if found is None:
-        raise RotateError(
-            f"{directory}: no phase of the {target.entry.title} rotation is written — run "
-            f"`k8s-cert-wizard rotate-ca -o {directory} --ca {request.kind}` first"
-        )
+        raise RotateError(_nothing_written(request, directory, target))
     written, phase, steps = found
     record = record_for(directory, target, phase, written, steps)
     reports = [StepReport(s) for s in steps]
@@ -269,6 +294,34 @@ def run_rotation_distribution(
             report.state = StepState.NOT_STARTED
     outcome.seconds = time.monotonic() - started
     return outcome
+
+
+def _nothing_written(request: RotationDistributionRequest, directory: Path, target: Target) -> str:
+    """Why there is nothing to distribute — and, when the other rotation of this CA (its
+    client trust, or the whole CA) has a phase written, that --clients-only is the fix."""
+    clients = " --clients-only" if request.clients_only else ""
+    words = (
+        f"{directory}: no phase of the {target.entry.title} rotation{clients} is written — run "
+        f"`k8s-cert-wizard rotate-ca -o {directory} --ca {request.kind}{clients}` first"
+    )
+    try:
+        other = target_for(
+            request.kind, request.spec, directory, clients_only=not request.clients_only
+        )
+        written = written_phase(directory, other)
+    except RotateError:
+        return words
+    if written is None:
+        return words
+    if request.clients_only:
+        return (
+            f"{words}; the phase written is {written[1]} of the whole {target.entry.title} "
+            "rotation — drop --clients-only"
+        )
+    return (
+        f"{words}; the phase written is {written[1]} of the --clients-only rotation — add "
+        "--clients-only"
+    )
 
 
 def _stop(

@@ -4,7 +4,7 @@ before the next host. Read from the distribution plan and [deploy]'s unit names.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from wizard.catalog import RESTARTS, files_of
@@ -121,7 +121,8 @@ def phase_steps(target: Target, phase: Phase, changed: set[str]) -> list[HostSte
             if files.trust and item.source == files.trust:
                 if files.bundle not in changed:
                     continue
-                why = "trust: old + new CA" if in_rotation else "trust: one CA"
+                what = "public key" if target.is_key_pair else "CA"
+                why = f"trust: old + new {what}" if in_rotation else f"trust: one {what}"
                 placed = PlacedFile(trust_source, item.destination, item.mode, why)
             elif item.source in changed:
                 placed = PlacedFile(item.source, item.destination, item.mode, item.why)
@@ -210,27 +211,46 @@ def written_phase_steps(directory: Path, target: Target) -> tuple[Phase, list[Ho
 
 @dataclass(frozen=True)
 class HostPlaces:
-    """Where one host keeps the files of a rotation: its trust file(s), its leaves (place →
-    the directory's file) and every place a phase may change there."""
+    """Where one host keeps the files of a rotation: its trust file(s) (the first one there
+    is read), its leaves (place → the directory's file), every place a phase may change there,
+    the service-account signing key's place (the key pair's rotation), and its kubeconfigs
+    whose user the rotation re-issues (place → the directory's kubeconfig)."""
 
     address: str
     name: str
     trust: tuple[str, ...]
     leaves: dict[str, str]
     touched: frozenset[str]
+    signing: tuple[str, ...] = ()
+    kubeconfigs: dict[str, str] = field(default_factory=dict)
 
 
 def rotation_places(target: Target) -> dict[str, HostPlaces]:
-    """Per host address, the places of this rotation's files, from the distribution plan;
-    hosts that hold none of them are left out."""
+    """Per host address, the places of this rotation's files, from the distribution plan and
+    (for a client-trust rotation) the client CA's places its phases add; hosts that hold none
+    of them are left out. A client-trust rotation's trust is the client CA's file, and before
+    it is placed the cluster CA's (what client trust reads until then)."""
     files = target.files
     leaf_sources = {files_of(leaf, target.profile).cert for leaf in target.leaves}
     key_sources = {files_of(leaf, target.profile).key for leaf in target.leaves}
+    users = {leaf.name for leaf in target.leaves}
     kubeconfigs = {item.name for item in target.kubeconfigs}
+    reissued = {item.name for item in target.kubeconfigs if item.user in users}
+    extras = rotation_extras(target)
     found = {}
     for host in plan_distribution(target.spec):
         trust = tuple(f.destination for f in host.files if f.source == files.trust)
+        added = extras.get(host.address, {})
+        if target.clients_only:
+            client_trust = destination_of(files.cert, target.profile)
+            base = tuple(f.destination for f in host.files if f.source == target.base_cert)
+            trust = (client_trust, *base) if client_trust in added else ()
         leaves = {f.destination: f.source for f in host.files if f.source in leaf_sources}
+        signing = (
+            tuple(f.destination for f in host.files if f.source == files.key)
+            if target.is_key_pair
+            else ()
+        )
         if not trust and not leaves:
             continue
         touched = {
@@ -238,6 +258,28 @@ def rotation_places(target: Target) -> dict[str, HostPlaces]:
             for f in host.files
             if f.source in leaf_sources | key_sources | {files.trust, files.key}
             or f.source in kubeconfigs
-        }
-        found[host.address] = HostPlaces(host.address, host.name, trust, leaves, frozenset(touched))
+        } | set(added)
+        own = {f.destination: f.source for f in host.files if f.source in reissued}
+        found[host.address] = HostPlaces(
+            host.address, host.name, trust, leaves, frozenset(touched), signing, own
+        )
+    return found
+
+
+def rotation_extras(target: Target) -> dict[str, dict[str, PlacedFile]]:
+    """Per host address, the places this rotation's phases put a file that the distribution
+    plan has not (kube-controller-manager's one-CA signing copy, a client CA's trust, signing
+    copy and key), with what each phase places there — read from the phases' own host plans,
+    so `check` knows them as the rotation's, not as left over."""
+    files = target.files
+    planned = {
+        (host.address, f.destination) for host in plan_distribution(target.spec) for f in host.files
+    }
+    changed = {files.bundle, files.cert, files.key, files.trust} - {""}
+    found: dict[str, dict[str, PlacedFile]] = {}
+    for phase in Phase:
+        for step in phase_steps(target, phase, changed):
+            for placed in step.files:
+                if (step.address, placed.destination) not in planned:
+                    found.setdefault(step.address, {}).setdefault(placed.destination, placed)
     return found

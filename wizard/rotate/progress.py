@@ -135,7 +135,14 @@ def written_phase(directory: Path, target: Target) -> tuple[str, Phase, list[Hos
     if not written:
         return None
     folder, manifest = written[-1]
-    phase = Phase(str(manifest.get("phase")))
+    try:
+        phase = Phase(str(manifest.get("phase")))
+    except ValueError:
+        raise RotateError(
+            f"{folder / 'rotate.json'}: phase {manifest.get('phase')!r} is none of prepare, "
+            "reissue, finalize — restore that file (rotate-ca wrote it), or move the folder away "
+            "if it is not a rotation's backup"
+        ) from None
     changed = {
         name
         for kind in ("added", "replaced", "removed")

@@ -4,6 +4,7 @@ interruption reads the same certificates and resumes."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,6 +165,12 @@ def detect(directory: Path, target: Target) -> RotationState:
     waiting = read_certificates(directory / files.next_cert)
     bundle = read_certificates(directory / files.bundle)
     prints = [fingerprint(c) for c in bundle or []]
+    if len(set(prints)) != len(prints):
+        raise RotateError(
+            f"{files.bundle} holds the same CA twice ({', '.join(prints)}) — a rotation's bundle "
+            f"holds the old CA and the new one; restore it from a backup-*/ folder (or remove "
+            "it when no rotation is under way)"
+        )
     evidence: list[str] = []
     if waiting:
         new = waiting[0]
@@ -235,6 +242,12 @@ def _detect_key_pair(directory: Path, target: Target) -> RotationState:
         )
     waiting = _key_public(directory, files.next_key)
     bundle = read_public_keys(directory / files.bundle)
+    if bundle is not None and len(set(bundle)) != len(bundle):
+        raise RotateError(
+            f"{files.bundle} holds the same public key twice — a rotation's bundle holds the "
+            "old key and the new one; restore it from a backup-*/ folder (or remove it when no "
+            "rotation is under way)"
+        )
     if waiting is not None:
         if bundle != [current, waiting]:
             raise RotateError(
@@ -363,11 +376,11 @@ class HeldStage:
             return RANK_WORDS[self.low]
         return f"{RANK_WORDS[self.low]}…{RANK_WORDS[self.high]}"
 
-    def behind(self, at: Position) -> bool:
+    def behind(self, at: Position | KeyPosition) -> bool:
         """True when these files are of an earlier step than the directory's."""
         return self.known and self.high < at.rank
 
-    def ahead(self, at: Position) -> bool:
+    def ahead(self, at: Position | KeyPosition) -> bool:
         """True when these files are of a later step (an --undo not yet placed)."""
         return self.known and self.low > at.rank
 
@@ -418,3 +431,129 @@ def held_stage(
     if signers["other"]:
         leaf_words += f", {signers['other']} by neither"
     return HeldStage(low, high, (trust_words, leaf_words), signers["other"] == 0)
+
+
+# --- the service-account key pair: public keys instead of certificates ----------------------
+
+
+@dataclass(frozen=True)
+class KeyPosition:
+    """Where the directory stands in a rotation of the service-account key: the public key it
+    moves from and to (SPKI DER), the one that signs now, and the step (RANK_WORDS; the key
+    has no "reissuing": one key signs at a time)."""
+
+    state: RotationState
+    old: bytes
+    new: bytes | None
+    signing: bytes  # the public half of the directory's signing key (sa.key) now
+    rank: int
+
+    @property
+    def words(self) -> str:
+        """`prepared`, `finalized`…"""
+        return RANK_WORDS[self.rank]
+
+
+def key_position(directory: Path, target: Target) -> KeyPosition:
+    """The directory's step in its service-account key rotation, read with `detect` (when
+    idle after a finalize, the old key from the bundle that finalize backed up; after an
+    undone prepare, the key it had made, which hosts not yet given the undo still hold)."""
+    state = detect(directory, target)
+    files = target.files
+    current = _key_public(directory, files.key)
+    assert current is not None  # detect refused a missing key
+    if state.stage is Stage.PREPARED:
+        waiting = _key_public(directory, files.next_key)
+        assert waiting is not None
+        return KeyPosition(state, current, waiting, current, 1)
+    if state.stage is Stage.REISSUED:
+        bundle = read_public_keys(directory / files.bundle) or []
+        old = next(k for k in bundle if k != current)
+        return KeyPosition(state, old, current, current, 3)
+    mine = [(f, d) for f, d in manifests(directory) if d.get("ca") == target.key]
+    if mine and mine[-1][1].get("undo_of") and mine[-1][1].get("phase") == "prepare":
+        undone = _backed_up_keys(mine[-1][0] / files.next_cert)
+        if undone:
+            return KeyPosition(state, current, undone[0], current, 0)
+    written = phases_written(directory, target.key)
+    if written and written[-1][1].get("phase") == "finalize":
+        older = [k for k in _backed_up_keys(written[-1][0] / files.bundle) if k != current]
+        if older:
+            return KeyPosition(state, older[0], current, current, 4)
+    return KeyPosition(state, current, None, current, 0)
+
+
+def _backed_up_keys(path: Path) -> list[bytes]:
+    """The public keys of a file in a backup folder ([] when it is not there or damaged: a
+    backup that cannot be read only loses the step it would tell)."""
+    try:
+        return read_public_keys(path) or []
+    except RotateError:
+        return []
+
+
+def position_of(directory: Path, target: Target) -> Position | KeyPosition:
+    """The directory's step: `position` for a CA, `key_position` for the key pair."""
+    return key_position(directory, target) if target.is_key_pair else position(directory, target)
+
+
+def _key_name(key: bytes) -> str:
+    """The first 16 hex digits of the SHA-256 of a public key (SPKI DER), to name it."""
+    return hashlib.sha256(key).hexdigest()[:16]
+
+
+def held_key_stage(
+    at: KeyPosition,
+    trust: tuple[str, list[bytes]],
+    signer: tuple[str, str | None] | None,
+    *,
+    compared: bool = False,
+) -> HeldStage:
+    """Read a host's service-account files the way `detect` reads the directory: which
+    public keys `--service-account-key-file` holds (its place, SPKI DER each) and which key
+    `--service-account-signing-key-file` is (its place and the SHA-256 of its public half as
+    the host's openssl said it, None when it could not say); `signer` None: no signing key
+    here; `compared`: the host had no openssl, the key was told by whether it is the
+    directory's byte for byte. Prepared and reissued hold the same bundle: the signing key
+    tells them apart."""
+    place, held = trust
+    old, new = at.old, at.new
+    said = [_key_name(k) for k in held]
+    side = ""
+    if signer is not None and signer[1] is not None:
+        digest = signer[1]
+        if digest == hashlib.sha256(old).hexdigest():
+            side = "old"
+        elif new is not None and digest == hashlib.sha256(new).hexdigest():
+            side = "new"
+        else:
+            side = "other"
+    if signer is None:
+        sign_words = "no signing key here"
+    elif not side:
+        sign_words = f"{signer[0]}: which key it is was not read (no openssl on the host)"
+    elif side == "other":
+        sign_words = f"{signer[0]} is neither the old nor the new key"
+    else:
+        sign_words = f"{signer[0]} is the {side} key: it signs the new tokens"
+        if compared:
+            sign_words += " (no openssl on the host: told by comparing it with the directory's)"
+    if held == [old]:
+        low = high = 0
+        trust_words = f"{place} holds the old public key alone ({_key_name(old)})"
+        if new is None:
+            trust_words = f"{place} holds the public key alone ({_key_name(old)})"
+        consistent = side in ("", "old")
+    elif new is not None and sorted(held) == sorted([old, new]):
+        trust_words = f"{place} holds the old ({_key_name(old)}) and the new public key"
+        low, high = {"old": (1, 1), "new": (3, 3)}.get(side, (1, 3))
+        consistent = side != "other"
+    elif new is not None and held == [new]:
+        low = high = 4
+        trust_words = f"{place} holds the new public key alone ({_key_name(new)})"
+        consistent = side in ("", "new")
+    else:
+        words = f"{place} holds the public key(s) {', '.join(said) or 'none'}"
+        return HeldStage(0, 4, (words, sign_words), False)
+    # a key that signs what the file beside it does not verify: no step fits that
+    return HeldStage(low, high, (trust_words, sign_words), consistent)

@@ -7,12 +7,21 @@ from __future__ import annotations
 import json
 import os
 import stat
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from wizard.bounds import InputRefused, read_limited
 from wizard.rotate.hosts import phase_steps
-from wizard.rotate.model import AFTER_PHASE, MANIFEST_FILE, Phase, RotateError, Target, UndoPlan
+from wizard.rotate.model import (
+    AFTER_PHASE,
+    MANIFEST_FILE,
+    HostStep,
+    Phase,
+    RotateError,
+    Target,
+    UndoPlan,
+)
 from wizard.rotate.state import detect, phases_written
 from wizard.store import FILE_MODE, OutputFile, StoreError, WriteResult, backup_name, write_files
 from wizard.store.lock import DirectoryBusy, LockError, directory_lock
@@ -76,7 +85,29 @@ def plan_undo(directory: str | Path, target: Target) -> UndoPlan:
     steps = phase_steps(target, _BEFORE[phase], changed) if phase is not Phase.PREPARE else []
     if phase is Phase.PREPARE:
         steps = phase_steps(target, Phase.FINALIZE, changed | {target.files.bundle})
+    restored = {f.path for f in files}
+    cert = target.files.cert
+    if target.clients_only and cert not in restored and not (directory / cert).exists():
+        steps = _back_to_cluster_ca(target, steps)
     return UndoPlan(directory, folder, phase, target.kind, files, added, steps, target.key)
+
+
+def _back_to_cluster_ca(target: Target, steps: list[HostStep]) -> list[HostStep]:
+    """An undone first --clients-only prepare leaves no client CA in the directory: the
+    client trust file on the hosts gets the cluster CA again (what client trust read before),
+    not the client CA's file, which is not there to place."""
+    cert, base = target.files.cert, target.base_cert
+    why = "client trust: the cluster CA again (the undone prepare made no client CA yet)"
+    return [
+        replace(
+            step,
+            files=tuple(
+                replace(placed, source=base, why=why) if placed.source == cert else placed
+                for placed in step.files
+            ),
+        )
+        for step in steps
+    ]
 
 
 def apply_undo(plan: UndoPlan) -> WriteResult:
