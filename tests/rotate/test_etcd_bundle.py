@@ -150,10 +150,25 @@ def test_three_member_etcd_through_an_etcd_ca_rotation(profile_sets, tmp_path: P
     requests = [0]
     stop_loop = threading.Event()
 
+    placing = threading.Lock()  # held while a step's files go in, one rename at a time
+    held = tmp_path / "loop-client"
+
+    def loop_client() -> TLSFiles:
+        """The apiserver's client files as a whole pair: kube-apiserver reads them when it
+        starts, never between the renames of its certificate and its key, which a one-shot
+        etcdctl reading the live files can (tls: private key does not match public key)."""
+        with placing:
+            live = apiserver_client()
+            copies = TLSFiles(held / "ca", held / "cert", held / "key")
+            held.mkdir(exist_ok=True)
+            for name in ("ca", "cert", "key"):
+                getattr(copies, name).write_bytes(getattr(live, name).read_bytes())
+        return copies
+
     def loop() -> None:  # the apiserver's view: put then get, every 100 ms, all endpoints
         endpoints = ",".join(client_urls.values())
         while not stop_loop.is_set():
-            result = etcdctl(apiserver_client(), endpoints, "put", "/rotate/loop", str(requests[0]))
+            result = etcdctl(loop_client(), endpoints, "put", "/rotate/loop", str(requests[0]))
             requests[0] += 1
             if result.returncode:
                 failures.append(result.stderr.strip()[-200:])
@@ -163,8 +178,9 @@ def test_three_member_etcd_through_an_etcd_ca_rotation(profile_sets, tmp_path: P
         plan = plan_phase(out, target, phase)
         apply_phase(plan)
         for step in plan.steps:
-            for placed in step.files:
-                _place(roots[step.address], out, placed.source, placed.destination)
+            with placing:
+                for placed in step.files:
+                    _place(roots[step.address], out, placed.source, placed.destination)
             if "etcd.service" in step.restart:
                 stop(processes[step.address])
                 start(step.address, "existing")
