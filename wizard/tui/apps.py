@@ -705,7 +705,7 @@ class ReviewApp(AppBase[int]):
     TITLE = "k8s-cert-wizard review"
     # The wizard's stylesheet (dialogs) and the review's: a default screen's own CSS_PATH is
     # not loaded by Textual, so the app names it too.
-    CSS_PATH = ["wizard.tcss", "review.tcss"]
+    CSS_PATH = ["wizard.tcss", "steps.tcss", "review.tcss"]
 
     def __init__(
         self,
@@ -786,7 +786,7 @@ class LayoutApp(AppBase[None]):
     """The teaching screen on its own; closing it quits."""
 
     TITLE = "k8s-cert-wizard"
-    CSS_PATH = "wizard.tcss"
+    CSS_PATH = ["wizard.tcss", "steps.tcss"]
 
     def __init__(self, spec: ClusterSpec | None = None, language: str = "en") -> None:
         super().__init__()

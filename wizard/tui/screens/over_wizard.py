@@ -29,6 +29,8 @@ class OverWizardScreen(Screen[ResultType]):
     """A screen over the wizard's steps on which the wizard's keys do nothing."""
 
     BINDINGS: ClassVar[list[BindingType]] = [WIZARD_KEYS_OFF]
+    # the rules of steps 2 to 5 (their lists) serve these screens too; not parsed for step 1
+    CSS_PATH = "../steps.tcss"
 
     def action_wizard_key(self) -> None:
         """A key of the wizard behind this screen: nothing to do here."""
