@@ -30,7 +30,7 @@ class OverWizardScreen(Screen[ResultType]):
 
     BINDINGS: ClassVar[list[BindingType]] = [WIZARD_KEYS_OFF]
     # the rules of steps 2 to 5 (their lists) serve these screens too; not parsed for step 1
-    CSS_PATH = "../steps.tcss"
+    CSS_PATH: ClassVar[str | list[str]] = "../steps.tcss"
 
     def action_wizard_key(self) -> None:
         """A key of the wizard behind this screen: nothing to do here."""
