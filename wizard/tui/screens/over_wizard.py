@@ -9,6 +9,7 @@ screens are the same; the keys simply have nothing to do.
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import ClassVar, TypeVar
 
 from textual.binding import Binding, BindingType
@@ -30,7 +31,7 @@ class OverWizardScreen(Screen[ResultType]):
 
     BINDINGS: ClassVar[list[BindingType]] = [WIZARD_KEYS_OFF]
     # the rules of steps 2 to 5 (their lists) serve these screens too; not parsed for step 1
-    CSS_PATH: ClassVar[str | list[str]] = "../steps.tcss"
+    CSS_PATH: ClassVar[str | PurePath | list[str | PurePath] | None] = "../steps.tcss"
 
     def action_wizard_key(self) -> None:
         """A key of the wizard behind this screen: nothing to do here."""
