@@ -17,6 +17,7 @@ from wizard.tui.screens.identity import IdentityScreen
 from wizard.tui.screens.preview import PreviewScreen
 from wizard.tui.state import STEP_TITLES
 from wizard.tui.widgets.certificate_panel import CertificatePanel
+from wizard.tui.widgets.footer import KeyRow
 
 
 @pytest.mark.slow
@@ -415,11 +416,33 @@ async def test_the_footer_fits_80_columns_on_every_step(in_tmp: Path) -> None:
             await jump_to(pilot, step)
             footer = app.screen.query_one(Footer)
             palette = footer.query_one("FooterKey.-command-palette")
-            keys = [key for key in footer.query("FooterKey") if key is not palette]
-            assert all(key.region.right <= palette.region.x for key in keys), step
-            shown = {key.key for key in keys}
+            row = footer.query_one(KeyRow)
+            ends = [row.region.x + end for _start, end in row.spans()]
+            assert ends, step
+            assert all(end <= palette.region.x for end in ends), step
+            shown = {key.key for key in row.keys}
             assert {"f1", "ctrl+l", "f2"} <= shown, step
             assert "escape" not in shown, step
+
+
+async def test_a_click_on_a_footer_key_presses_it(in_tmp: Path) -> None:
+    """The footer's keys are one row: a click on F1's key opens the help, as a FooterKey's
+    would; the key under the mouse is lit (its tooltip shown); a click on the blank between
+    two keys does nothing."""
+    app = wizard()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        row = app.screen.query_one(KeyRow)
+        spans = dict(zip((key.key for key in row.keys), row.spans(), strict=True))
+        start, end = spans["f1"]
+        await pilot.hover(row, offset=(start, 0))
+        assert row.key_at(start) is not None and row.key_at(start).key == "f1"
+        await pilot.click(row, offset=(end, 0))  # the blank after it
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpDialog)
+        await pilot.click(row, offset=(end - 1, 0))
+        await pilot.pause()
+        assert isinstance(app.screen, HelpDialog)
 
 
 async def test_steps_work_at_80_by_24(in_tmp: Path) -> None:

@@ -16,11 +16,10 @@ from textual.screen import Screen
 
 from wizard.spec import ClusterSpec, SpecError, load_spec, save_spec
 from wizard.tui.app_base import CRASH_EXIT, AppBase
-from wizard.tui.paths import display_path, elide_middle, full_path
+from wizard.tui.paths import display_path, elide_middle
 from wizard.tui.screens.addresses import AddressesScreen
 from wizard.tui.screens.step import StepScreen
 from wizard.tui.state import STEP_TITLES, WizardState, step_of_path
-from wizard.tui.widgets.host_list import HostField
 
 if TYPE_CHECKING:  # the review loads with step 5 or the review screen, not at start-up
     from wizard.review import Review
@@ -402,20 +401,15 @@ class WizardApp(AppBase[None]):
 
         if isinstance(self.screen, HelpDialog):
             return
+        from wizard.tui.app_commands import HELP_INTRO
+
         self.push_screen(HelpDialog(self.key_sections(), intro=HELP_INTRO))
 
     def key_sections(self) -> list[KeySection]:
         """The bindings of the app, the current step and the host fields, for the help."""
-        sections: list[KeySection] = [
-            ("Everywhere", _rows(self.BINDINGS) + [("ctrl+q", "Quit"), ("ctrl+p", "Commands")])
-        ]
-        screen = self.step_screen(self.current_step)
-        own = vars(type(screen)).get("BINDINGS", [])
-        if own:
-            sections.append((f"Step {screen.STEP}: {STEP_TITLES[screen.STEP - 1]}", _rows(own)))
-        sections.append(("In an address list (step 1)", _rows(HostField.BINDINGS) + HOST_KEYS))
-        sections.append(("Moving around", MOVING_KEYS))
-        return sections
+        from wizard.tui.app_commands import key_sections
+
+        return key_sections(self)
 
     async def action_quit(self) -> None:
         """Quit; asks first when answers are unsaved (save and quit, quit, stay) or a
@@ -543,74 +537,10 @@ class WizardApp(AppBase[None]):
                 yield command
 
     def _step_commands(self, step: int) -> Iterable[SystemCommand]:
-        """The palette's commands on this step: the other steps, Next/Back where they lead
-        somewhere, the cluster file, this step's own, the other screens."""
-        for other, title in enumerate(STEP_TITLES, start=1):
-            if other != step:
-                yield SystemCommand(
-                    f"Go to step {other}: {title}",
-                    f"Open step {other} (forward moves stop at the first unfinished step)",
-                    lambda other=other: self.run_action(f"goto({other})"),
-                )
-        if step < len(STEP_TITLES):
-            yield SystemCommand("Next step", "Check this step and go on (ctrl+n)", self.action_next)
-        if step > 1:
-            yield SystemCommand(
-                "Previous step", "Go back; answers are kept (ctrl+b, Esc)", self.action_back
-            )
-        yield SystemCommand("Save cluster.toml", "Save the answers (ctrl+s)", self.action_save)
-        yield SystemCommand("Save as…", "Save the answers under a new name", self.action_save_as)
-        yield SystemCommand(
-            "Load cluster.toml", "Read answers from a file (ctrl+o)", self.action_load
-        )
-        if self.state.spec_path is not None:
-            yield SystemCommand(
-                "Copy the cluster file's path",
-                f"{full_path(self.state.spec_path)} to the clipboard",
-                lambda: self._copy_path(self.state.spec_path),
-            )
-        if step >= 4:
-            yield SystemCommand(
-                "Copy the output directory's path",
-                f"{full_path(self.state.output_dir or '.')} to the clipboard",
-                lambda: self._copy_path(Path(self.state.output_dir or ".")),
-            )
-        if step == 4 and not self.generating:
-            yield SystemCommand(
-                "Generate certificates", "Make and write the set (ctrl+g)", self._palette_generate
-            )
-        if step == 5:
-            yield SystemCommand(
-                "Toggle raw cfssl-certinfo JSON", "The panel or the JSON (r)", self._palette_raw
-            )
-        if self.state.result is not None:
-            yield SystemCommand(
-                "Review what I just wrote",
-                f"Open the review of {display_path(self.state.result.directory)}, judged "
-                "against the wizard's answers",
-                self.action_review_written,
-            )
-        yield SystemCommand(
-            "Review a directory…",
-            "Judged against the wizard's current answers: what each file is, which key fits, "
-            "who signed what, what expires (F2)",
-            self.action_review_directory,
-        )
-        yield SystemCommand(
-            "Hosts: check, probe, distribute",
-            "Each host's plan; check what it has over SSH, probe what it serves, distribute (F3)",
-            self.action_hosts,
-        )
-        yield SystemCommand(
-            "Rotate a CA",
-            "Stage, next phase's diff, run and undo: prepare, reissue, finalize (F4)",
-            self.action_rotate,
-        )
-        yield SystemCommand(
-            "Learn the layout",
-            "The eight sets, who uses which file, CN/O → RBAC, TLS bootstrap (ctrl+l)",
-            self.action_learn_layout,
-        )
+        """The palette's commands on this step (wizard.tui.app_commands)."""
+        from wizard.tui.app_commands import step_commands
+
+        return step_commands(self, step)
 
     def _copy_path(self, path: Path | None) -> None:
         """Put a path, in full, on the clipboard (the terminal's, through OSC 52)."""
@@ -631,42 +561,6 @@ class WizardApp(AppBase[None]):
 
 TEXTUAL_COMMANDS_REPLACED = frozenset({"Keys", "Theme"})
 """Textual's palette commands the wizard has its own of: Help: keys, Toggle light/dark theme."""
-
-HELP_INTRO = (
-    "Each step checks its fields as you type; Next (ctrl+n) is blocked while an error remains "
-    "and the cursor goes to the field to fix. Back (ctrl+b or Esc) keeps every answer. Nothing is "
-    "generated until you have seen the preview. ctrl+l explains the layout of a set; F2 "
-    "reviews a directory that already holds one, judged against these answers."
-)
-HOST_KEYS = [
-    ("Enter", "Add what you typed (spaces, commas and newlines split several entries)"),
-    ("paste", "Pasting several addresses adds one entry each"),
-    ("✕", "Click to remove an entry"),
-]
-MOVING_KEYS = [
-    ("Tab / shift+Tab", "Next / previous field"),
-    ("↑ ↓", "Move in lists and tables"),
-    ("Enter / Space", "Press the focused button, choose the focused option"),
-    ("mouse", "Click fields, buttons, list items and the step names at the top"),
-]
-
-
-def _rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
-    """(keys, what they do) per action, the longer tooltip when there is one; several bindings
-    of one action share a row (the last one's words)."""
-    rows: dict[str, tuple[str, str]] = {}
-    for binding in bindings:
-        if not isinstance(binding, Binding) or not binding.description:
-            continue
-        keys = _key_name(binding.key)
-        if binding.action in rows:
-            keys = f"{rows[binding.action][0]} / {keys}"
-        rows[binding.action] = (keys, binding.tooltip or binding.description)
-    return list(rows.values())
-
-
-def _key_name(key: str) -> str:
-    return ", ".join("?" if k == "question_mark" else k for k in key.split(","))
 
 
 def make_app(
@@ -705,7 +599,7 @@ class ReviewApp(AppBase[int]):
     TITLE = "k8s-cert-wizard review"
     # The wizard's stylesheet (dialogs) and the review's: a default screen's own CSS_PATH is
     # not loaded by Textual, so the app names it too.
-    CSS_PATH = ["wizard.tcss", "review.tcss"]
+    CSS_PATH = ["wizard.tcss", "steps.tcss", "review.tcss"]
 
     def __init__(
         self,
@@ -786,7 +680,7 @@ class LayoutApp(AppBase[None]):
     """The teaching screen on its own; closing it quits."""
 
     TITLE = "k8s-cert-wizard"
-    CSS_PATH = "wizard.tcss"
+    CSS_PATH = ["wizard.tcss", "steps.tcss"]
 
     def __init__(self, spec: ClusterSpec | None = None, language: str = "en") -> None:
         super().__init__()

@@ -119,6 +119,8 @@ def busy_message(busy: DirectoryBusy) -> str:
 class GenerateScreen(StepScreen):
     """Output directory, the existing-files choice, Generate, a progress bar and a log."""
 
+    CSS_PATH = "../steps.tcss"  # the rules of steps 2 to 5: not parsed for step 1
+
     STEP = 4
     AUTO_FOCUS = "#generate"
     NEXT_LABEL = "Inspect"

@@ -63,6 +63,8 @@ def ignored_subject_fields(profile_name: str) -> frozenset[str]:
 class IdentityScreen(StepScreen):
     """Subject C/ST/L/O/OU, key algorithm and size, CA and certificate lifetimes, profile."""
 
+    CSS_PATH = "../steps.tcss"  # the rules of steps 2 to 5: not parsed for step 1
+
     STEP = 2
     AUTO_FOCUS = "#subject-C, #key-algo"  # the first that is not disabled
 

@@ -59,6 +59,8 @@ class SetMember:
 class InspectScreen(StepScreen):
     """A list of the set's certificates with their state; the panel explains the one selected."""
 
+    CSS_PATH = "../steps.tcss"  # the rules of steps 2 to 5: not parsed for step 1
+
     STEP = 5
     AUTO_FOCUS = "#certificates"
     BINDINGS: ClassVar[list[BindingType]] = [

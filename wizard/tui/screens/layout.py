@@ -227,7 +227,7 @@ class LayoutScreen(OverWizardScreen[None]):
     The spec is copied: switching the profile here never changes the wizard's answers.
     """
 
-    CSS_PATH = "../layout.tcss"
+    CSS_PATH = ["../steps.tcss", "../layout.tcss"]
     HORIZONTAL_BREAKPOINTS = [
         (0, "-narrow"),
         (96, "-wide"),

@@ -9,6 +9,7 @@ screens are the same; the keys simply have nothing to do.
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import ClassVar, TypeVar
 
 from textual.binding import Binding, BindingType
@@ -29,6 +30,8 @@ class OverWizardScreen(Screen[ResultType]):
     """A screen over the wizard's steps on which the wizard's keys do nothing."""
 
     BINDINGS: ClassVar[list[BindingType]] = [WIZARD_KEYS_OFF]
+    # the rules of steps 2 to 5 (their lists) serve these screens too; not parsed for step 1
+    CSS_PATH: ClassVar[str | PurePath | list[str | PurePath] | None] = "../steps.tcss"
 
     def action_wizard_key(self) -> None:
         """A key of the wizard behind this screen: nothing to do here."""

@@ -33,6 +33,8 @@ KIND_TAGS = {
 class PreviewScreen(StepScreen):
     """The plan: pick a file to see its content, its SANs and the cfssl command that makes it."""
 
+    CSS_PATH = "../steps.tcss"  # the rules of steps 2 to 5: not parsed for step 1
+
     STEP = 3
     AUTO_FOCUS = "#files"
 

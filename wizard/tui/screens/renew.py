@@ -133,7 +133,7 @@ class RenewScreen(OverWizardScreen[bool]):
     False when cancelled.
     """
 
-    CSS_PATH = "../review.tcss"
+    CSS_PATH = ["../steps.tcss", "../review.tcss"]
     AUTO_FOCUS = "#renew-body"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "confirm", "Renew…"),

@@ -53,7 +53,7 @@ class StepScreen(Screen[None]):
         yield NavBar(
             first=self.STEP == 1, last=len(STEP_TITLES) == self.STEP, next_label=self.NEXT_LABEL
         )
-        yield KeysFooter(compact=True)
+        yield KeysFooter()
 
     def compose_body(self) -> ComposeResult:
         """The step's own widgets."""

@@ -134,7 +134,7 @@ def review_keys(alone: bool) -> list[tuple[str, str]]:
 class ReviewScreen(OverWizardScreen[None]):
     """A reviewed directory: table or tree, the panel, the findings; marks and renew."""
 
-    CSS_PATH = "../../review.tcss"
+    CSS_PATH = ["../../steps.tcss", "../../review.tcss"]
     AUTO_FOCUS = "#review-table"
     HORIZONTAL_BREAKPOINTS = [
         (0, "-narrow"),
