@@ -145,3 +145,25 @@ def test_warn_days_out_of_range_is_refused(
     code, out, err = run(capsys, str(engine_set), "--plain", "--warn-days", days)
     assert code == 1 and out == "" and words in err
     assert run(capsys, str(engine_set), "--plain", "--warn-days", "36500")[0] in (0, 1)
+
+
+def test_json_lines_are_the_same_without_the_c_encoder(
+    messy_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--json encodes each line with one C encoder made once; where the json module has no C
+    accelerator it falls back to JSONEncoder's own, and the text is the same either way."""
+    import json.encoder
+
+    from wizard.cli.review import json_text
+    from wizard.review import review_directory, review_to_json
+
+    review = review_directory(str(messy_dir))
+    with_c = json_text(review_to_json(review))
+    monkeypatch.setattr(json.encoder, "c_make_encoder", None)
+    assert json_text(review_to_json(review)) == with_c
+    document = json.loads(with_c)
+    assert document["files"] and document["findings"]
+    # one line for each file and finding, json.dumps's own text of it
+    lines = with_c.splitlines()
+    for item in document["files"] + document["findings"]:
+        assert "    " + json.dumps(item, ensure_ascii=False) in {line.rstrip(",") for line in lines}

@@ -189,6 +189,12 @@ def _expiry_json(review: Review, record: ReviewedFile) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=64)
+def _mode_text(mode: int) -> str:
+    """A file mode as four octal digits (`0600`)."""
+    return f"{mode:04o}"
+
+
 @lru_cache(maxsize=1 << 14)
 def _time(moment: datetime) -> str:
     """RFC 3339 in UTC (cached: a set issued in one run shares a handful of seconds)."""
@@ -196,9 +202,12 @@ def _time(moment: datetime) -> str:
 
 
 def _file_json(review: Review, record: ReviewedFile) -> dict[str, Any]:
-    item: dict[str, Any] = {"path": record.path, "kind": record.kind, "role": record.role}
-    if record.node:
-        item = {"node": record.node, **item}
+    # one dict filled in order (not built and then updated from keyword arguments), the
+    # facts' shared profile read directly: a --json of 10,000 certificates makes 20,000
+    item: dict[str, Any] = {"node": record.node} if record.node else {}
+    item["path"] = record.path
+    item["kind"] = record.kind
+    item["role"] = record.role
     if record.convention:
         item["convention"] = record.convention
     if record.part:
@@ -206,63 +215,58 @@ def _file_json(review: Review, record: ReviewedFile) -> dict[str, Any]:
     if record.note:
         item["note"] = record.note
     if record.mode is not None:
-        item["mode"] = f"{record.mode:04o}"
+        item["mode"] = _mode_text(record.mode)
     facts = record.cert
     if facts is not None:
-        days_left, status = review.days_and_status(record)
-        item.update(
-            subject=facts.subject_text,
-            issuer=facts.issuer_text,
-            serial=facts.serial,
-            not_before=_time(facts.not_before),
-            not_after=_time(facts.not_after),
-            days_left=days_left,
-            status=status,
-            is_ca=facts.is_ca,
-            self_signed=record.self_signed,
-            issued_by=record.issued_by,
-            key_type=facts.key_type,
-            key_size=facts.key_size,
-            sigalg=facts.sigalg,
-            sans={"dns": list(facts.dns_sans), "ip": list(facts.ip_sans)}
-            if facts.has_san_extension
-            else None,
-            ext_key_usage=list(facts.ext_key_usage) if facts.ext_key_usage else None,
-            key_usage=list(facts.key_usage),
-            subject_key_id=key_id_text(facts.ski),
-            authority_key_id=key_id_text(facts.aki),
-            # identity_of's CN and O, read once by the scan (decoding the name again per
-            # certificate was a third of --json's time)
-            identity={"user": facts.cn, "groups": list(facts.organizations)},
-            keys=list(record.paired),
-            sha256=facts.fingerprint.hex(),
+        profile = facts.profile
+        item["subject"] = facts.subject_text
+        item["issuer"] = profile.issuer_text
+        item["serial"] = str(facts.serial_number)
+        item["not_before"] = _time(facts.not_before)
+        item["not_after"] = _time(facts.not_after)
+        item["days_left"], item["status"] = review.days_and_status(record)
+        item["is_ca"] = profile.is_ca
+        item["self_signed"] = record.self_signed
+        item["issued_by"] = record.issued_by
+        item["key_type"] = profile.key_type
+        item["key_size"] = profile.key_size
+        item["sigalg"] = profile.sigalg
+        item["sans"] = (
+            {"dns": list(facts.dns_sans), "ip": list(facts.ip_sans)}
+            if profile.has_san_extension
+            else None
         )
+        item["ext_key_usage"] = list(profile.ext_key_usage) if profile.ext_key_usage else None
+        item["key_usage"] = list(profile.key_usage)
+        item["subject_key_id"] = key_id_text(facts.ski)
+        item["authority_key_id"] = key_id_text(profile.aki)
+        # identity_of's CN and O, read once by the scan (decoding the name again per
+        # certificate was a third of --json's time)
+        item["identity"] = {"user": facts.cn, "groups": list(profile.organizations)}
+        item["keys"] = list(record.paired)
+        item["sha256"] = facts.fingerprint.hex()
     elif record.key is not None:
-        item.update(
-            key_type=record.key.key_type,
-            key_size=record.key.key_size,
-            private=record.key.private,
-            encrypted=record.key.encrypted,
-            certificates=list(record.paired),
-        )
+        key = record.key
+        item["key_type"] = key.key_type
+        item["key_size"] = key.key_size
+        item["private"] = key.private
+        item["encrypted"] = key.encrypted
+        item["certificates"] = list(record.paired)
     elif record.csr is not None:
-        item.update(
-            cn=record.csr.cn,
-            organizations=list(record.csr.organizations),
-            key_type=record.csr.key_type,
-            key_size=record.csr.key_size,
-        )
+        csr = record.csr
+        item["cn"] = csr.cn
+        item["organizations"] = list(csr.organizations)
+        item["key_type"] = csr.key_type
+        item["key_size"] = csr.key_size
     elif record.kubeconfig is not None:
-        item.update(
-            servers=record.kubeconfig.servers,
-            users=[
-                {
-                    "name": user.name,
-                    "client_certificate": [r.ref for r in user.certificates],
-                    "client_key": [r.ref for r in user.keys],
-                    "token": user.has_token,
-                }
-                for user in record.kubeconfig.users
-            ],
-        )
+        item["servers"] = record.kubeconfig.servers
+        item["users"] = [
+            {
+                "name": user.name,
+                "client_certificate": [r.ref for r in user.certificates],
+                "client_key": [r.ref for r in user.keys],
+                "token": user.has_token,
+            }
+            for user in record.kubeconfig.users
+        ]
     return item
