@@ -108,6 +108,13 @@ def me() -> tuple[str, str]:
     return pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
 
 
+def owned_spec(fleet: FleetSet) -> ClusterSpec:
+    """The set's cluster file with [deploy] owner and group this user's: the fake hosts' own."""
+    spec = fleet.spec()
+    spec.deploy.owner, spec.deploy.group = me()
+    return spec
+
+
 def fake_hosts(fleet: FleetSet, root: Path) -> Path:
     """Each host's tree as --per-host wrote it, under root/<address>/ (its /)."""
     shutil.copytree(fleet.out / "hosts", root)

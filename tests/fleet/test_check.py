@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fleet.fleet_sets import FleetSet, fake_hosts, local_reader, make_set, me
+from tests.fleet.fleet_sets import FleetSet, fake_hosts, local_reader, make_set, me, owned_spec
 from wizard.cli import main
 from wizard.fleet.check import check_fleet
 from wizard.fleet.inventory import (
@@ -21,7 +21,6 @@ from wizard.fleet.inventory import (
     inventory_request,
     scanned_directories,
 )
-from wizard.spec import ClusterSpec
 
 NET = "10.244.78"
 M1, M2, M3 = f"{NET}.21", f"{NET}.22", f"{NET}.23"
@@ -32,12 +31,6 @@ SSL = "/etc/kubernetes/ssl"
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> FleetSet:
     return make_set(tmp_path_factory.mktemp("check"), NET)
-
-
-def owned_spec(fleet: FleetSet) -> ClusterSpec:
-    spec = fleet.spec()
-    spec.deploy.owner, spec.deploy.group = me()
-    return spec
 
 
 def problems(review) -> set[tuple[str, str, str]]:

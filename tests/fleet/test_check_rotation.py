@@ -10,12 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.fleet.fleet_sets import FleetSet, fake_hosts, local_reader, make_set, me
+from tests.fleet.fleet_sets import (
+    FleetSet,
+    fake_hosts,
+    local_reader,
+    make_set,
+)
+from tests.fleet.fleet_sets import (
+    owned_spec as owned,
+)
 from wizard.cli import main
 from wizard.fleet.check import check_fleet
 from wizard.jobs.rotation import RotationRequest, run_rotation
 from wizard.rotate import CaKind, RotateError
-from wizard.spec import ClusterSpec
 
 NET = "10.244.79"
 MASTERS = [f"{NET}.21", f"{NET}.22", f"{NET}.23"]
@@ -28,12 +35,6 @@ TRUST = "/etc/kubernetes/ssl/ca.pem"
 def fleet(tmp_path: Path) -> FleetSet:
     (tmp_path / "set").mkdir()
     return make_set(tmp_path / "set", NET)
-
-
-def owned(fleet: FleetSet) -> ClusterSpec:
-    spec = fleet.spec()
-    spec.deploy.owner, spec.deploy.group = me()
-    return spec
 
 
 def rotate(fleet: FleetSet, *extra: str) -> None:

@@ -16,7 +16,7 @@ from textual.pilot import Pilot
 from textual.widgets import Tabs
 
 from tests.rotate.rotate_sets import copy_set, make_set, make_spec, top_level
-from tests.tui.wizard_pilot import INSPECT_SET, settle, wizard
+from tests.tui.wizard_pilot import INSPECT_SET, settle, until_idle, wizard
 from wizard.cli import main
 from wizard.rotate import CaKind, Stage, detect, target_for
 from wizard.spec import ClusterSpec, save_spec
@@ -41,15 +41,6 @@ def app_for(directory: Path, spec: ClusterSpec | None = None):  # noqa: ANN201
     app = wizard(spec or make_spec("kubeadm"))
     app.state.output_dir = str(directory)
     return app
-
-
-async def until_idle(pilot: Pilot, screen: RotateScreen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    await pilot.pause()
-    while screen.running and time.monotonic() < deadline:
-        await pilot.pause(0.05)
-    await pilot.pause()
-    assert not screen.running, f"still {screen.running}"
 
 
 async def open_rotate(pilot: Pilot) -> RotateScreen:

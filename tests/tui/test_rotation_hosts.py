@@ -12,7 +12,6 @@ import json
 import re
 import shutil
 import threading
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -22,7 +21,7 @@ from textual.widgets import ProgressBar
 
 from tests.fleet.fleet_sets import FleetSet, LocalHosts, fake_hosts, make_set, me
 from tests.fleet.test_distribute_rotation_cancel import BlockingHosts
-from tests.tui.wizard_pilot import settle, wizard
+from tests.tui.wizard_pilot import settle, until_idle, wizard
 from wizard.cli import main
 from wizard.fleet import rotation_steps as fleet_rotation
 from wizard.fleet.rotation_steps import JumpResult
@@ -98,23 +97,14 @@ def rotate_app(rig: SimpleNamespace, hosts: LocalHosts):  # noqa: ANN201
     return app, screen
 
 
-async def idle(pilot: Pilot, screen: RotateScreen | RotationHostsScreen, timeout=90.0) -> None:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    await pilot.pause()
-    while screen.running and time.monotonic() < deadline:
-        await pilot.pause(0.05)
-    await pilot.pause()
-    assert not screen.running, f"still {screen.running}"
-
-
 async def open_hosts(pilot: Pilot, rotate: RotateScreen) -> RotationHostsScreen:
     await pilot.app.push_screen(rotate)
-    await idle(pilot, rotate)
+    await until_idle(pilot, rotate)
     await pilot.press("h")
     await pilot.pause()
     screen = pilot.app.screen
     assert isinstance(screen, RotationHostsScreen)
-    await idle(pilot, screen)
+    await until_idle(pilot, screen)
     return screen
 
 
@@ -172,7 +162,7 @@ async def test_h_offers_the_written_phase_and_shows_the_clis_dry_run(rig, capsys
     app, rotate = rotate_app(rig, LocalHosts(rig.hosts))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.app.push_screen(rotate)
-        await idle(pilot, rotate)
+        await until_idle(pilot, rotate)
         body = rotate.body_text()
         assert "⚠ phase prepare of --ca cluster is written but not on every host: 0 of " in body
         assert "— h carries it out on the hosts" in body
@@ -229,7 +219,7 @@ async def test_a_run_goes_step_by_step_to_the_end_and_the_rotate_screen_moves_on
         screen._progressed = spy  # type: ignore[method-assign]
         assert await pilot.click("#rh-run")  # the button asks as r does
         await confirm(pilot)
-        await idle(pilot, screen)
+        await until_idle(pilot, screen)
         values = [p for p, _ in seen]
         assert values == sorted(values) and set(range(1, total + 1)) <= set(values)  # per step
         shown = [c for _, c in seen]
@@ -243,7 +233,7 @@ async def test_a_run_goes_step_by_step_to_the_end_and_the_rotate_screen_moves_on
         etcd = [line.split()[0] for line in expected if line.endswith(" etcd.service")]
         assert etcd == [ETCD[0], ETCD[2], ETCD[1]]  # the leader last
         await pilot.press("escape")
-        await idle(pilot, rotate)
+        await until_idle(pilot, rotate)
         assert app.screen is rotate
         assert "is written but not on every host" not in rotate.body_text()
         assert rotate.planned is not None and rotate.planned.dry_run is not None
@@ -277,7 +267,7 @@ async def test_esc_cancels_during_a_step_and_r_resumes_without_redoing_the_steps
 
         screen.set_status = spy  # type: ignore[method-assign]
         await pilot.press("escape")
-        await idle(pilot, screen)
+        await until_idle(pilot, screen)
         assert app.screen is screen  # Esc cancelled, it did not close
         assert said[0].startswith(f"cancelling — the command running on {M1} stops now")
         outcome = screen.outcome
@@ -298,7 +288,7 @@ async def test_esc_cancels_during_a_step_and_r_resumes_without_redoing_the_steps
         dialog = await confirm(pilot)
         left = len(screen.plan.steps) - len(done_before)
         assert f"{left} of {len(screen.plan.steps)} host steps" in dialog.question
-        await idle(pilot, screen)
+        await until_idle(pilot, screen)
         assert screen.outcome is not None and screen.outcome.finished
         states = {f"{r.step.wave}:{r.step.address}": r.state for r in screen.outcome.steps}
         assert {k for k, s in states.items() if s == "done before"} == done_before
@@ -314,20 +304,20 @@ async def test_a_ca_with_no_phase_written_is_refused_in_words(rig) -> None:  # n
     app, rotate = rotate_app(rig, LocalHosts(rig.hosts))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.app.push_screen(rotate)
-        await idle(pilot, rotate)
+        await until_idle(pilot, rotate)
         await pilot.press("2")  # the service-account key (the second tab): nothing written
-        await idle(pilot, rotate)
+        await until_idle(pilot, rotate)
         assert "is written but not on every host" not in rotate.body_text()
         await pilot.press("h")
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, RotationHostsScreen)
-        await idle(pilot, screen)
+        await until_idle(pilot, screen)
         assert "refused: " in screen.body_text()
         body = screen.body_text()
         assert "no phase of the service-account key" in body and "--ca sa` first" in body
         await pilot.press("r")  # reads again, still nothing: no question
-        await idle(pilot, screen)
+        await until_idle(pilot, screen)
         assert not isinstance(app.screen, ConfirmDialog)
         assert screen.status_text().startswith("✗ refused: ")
     assert not restarts(rig)
@@ -364,7 +354,7 @@ async def test_esc_during_an_etcd_check_says_it_waits_then_stops_before_the_next
         await pilot.press("escape")
         assert f"cancelling — {ETCD[0]} (etcd-1) is checking (a pause" in screen.status_text()
         jump.release.set()
-        await idle(pilot, screen)
+        await until_idle(pilot, screen)
         outcome = screen.outcome
         assert outcome is not None and outcome.stopped is not None
         assert [r.state for r in outcome.steps[:2]] == ["done", "cancelled"]
@@ -419,7 +409,7 @@ async def test_the_live_list_keeps_the_running_step_in_view(rig) -> None:  # noq
         rows = screen_lines(app.export_screenshot())
         assert any(f"  {M1}: 1 file — placing" in row for row in rows)  # in view
         await pilot.press("escape")
-        await idle(pilot, screen)
+        await until_idle(pilot, screen)
 
 
 async def test_an_unreachable_host_stops_the_run_with_the_rerun_words(rig) -> None:  # noqa: ANN001
@@ -428,7 +418,7 @@ async def test_an_unreachable_host_stops_the_run_with_the_rerun_words(rig) -> No
         screen = await open_hosts(pilot, rotate)
         await pilot.press("r")
         await confirm(pilot)
-        await idle(pilot, screen)
+        await until_idle(pilot, screen)
         outcome = screen.outcome
         assert outcome is not None and outcome.stopped is not None
         assert outcome.stopped.step.address == M2
@@ -459,7 +449,7 @@ async def test_the_tui_and_the_cli_say_the_same_for_the_same_outcome(
         screen = await open_hosts(pilot, rotate)
         await pilot.press("r")
         await confirm(pilot)
-        await idle(pilot, screen)
+        await until_idle(pilot, screen)
         outcome = screen.outcome
         assert outcome is not None
         body = without_seconds(screen.body_text())
@@ -484,7 +474,7 @@ def test_snapshot_rotation_hosts_plan(rig, snap_compare) -> None:  # noqa: ANN00
         screen = RotationHostsScreen(spec, Path("w/certs"), CaKind.CLUSTER, access=access(
             LocalHosts(rig.hosts)))  # fmt: skip
         await pilot.app.push_screen(screen)
-        await idle(pilot, screen)
+        await until_idle(pilot, screen)
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

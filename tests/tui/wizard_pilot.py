@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -78,6 +79,16 @@ async def jump_to(pilot: Pilot, step: int) -> None:
     await app.goto(step)
     await settle(pilot)
     assert app.current_step == step
+
+
+async def until_idle(pilot: Pilot, screen: Screen, timeout: float = 90) -> None:
+    """Wait until a screen with a `running` worker (Rotate, Rotate-hosts) has finished it."""
+    deadline = time.monotonic() + timeout
+    await pilot.pause()
+    while screen.running and time.monotonic() < deadline:  # type: ignore[attr-defined]
+        await pilot.pause(0.05)
+    await pilot.pause()
+    assert not screen.running, f"still {screen.running}"  # type: ignore[attr-defined]
 
 
 async def settle(pilot: Pilot) -> None:
