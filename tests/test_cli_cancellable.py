@@ -32,3 +32,17 @@ def test_a_named_error_is_its_text_and_any_other_escapes_the_thread() -> None:
         False,
     )
     assert run_cancellable(lambda cancel: 42, (ValueError,), "", "t") == (42, "", False)
+
+
+def test_ctrl_c_as_the_job_starts_still_cancels_it(capsys: pytest.CaptureFixture[str]) -> None:
+    """Ctrl-C before the main thread is back from starting the job (here sent by the job's
+    first line) asks the job to stop like any other: nothing escapes, nothing is left waiting."""
+
+    def job(cancel: threading.Event) -> str:
+        _thread.interrupt_main()
+        return "stopped" if cancel.wait(10) else "ran to its end"
+
+    for _ in range(20):
+        result, error, interrupted = run_cancellable(job, (ValueError,), "stops now", "t")
+        assert (result, error, interrupted) == ("stopped", "", True)
+    assert capsys.readouterr().err == "interrupting — stops now\n" * 20

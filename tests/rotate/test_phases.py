@@ -224,3 +224,43 @@ def test_the_written_phase_gives_back_the_same_host_plan(profile_sets, tmp_path)
     apply_undo(plan_undo(out, target))
     found = written_phase_steps(out, target)
     assert found is not None and found[0] is Phase.REISSUE  # finalize was taken back
+
+
+def test_phases_written_in_one_second_by_other_processes_keep_their_order(
+    profile_sets, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Folder names end in the writer's process id, which says nothing about order: a reissue
+    written by PID 100000 in the second PID 99999 wrote the prepare sorts first by name (the
+    CI run where the process ids had wrapped read the prepare back as the last phase)."""
+    import os
+    from datetime import UTC, datetime
+
+    import wizard.rotate.phases as phases_module
+    import wizard.rotate.undo as undo_module
+    from wizard.rotate import written_phase_steps
+
+    moment = datetime(2026, 12, 7, 12, 0, 0, tzinfo=UTC)
+
+    class OneSecond(datetime):
+        @classmethod
+        def now(cls, tz=None):  # noqa: ANN001, ANN206
+            return moment
+
+    monkeypatch.setattr(phases_module, "datetime", OneSecond)
+    monkeypatch.setattr(undo_module, "datetime", OneSecond)
+    spec = make_spec("complete")
+    out = copy_set(profile_sets["complete"], tmp_path / "certs")
+    target = target_for("cluster", spec, out)
+    for pid, phase in ((99999, Phase.PREPARE), (100000, Phase.REISSUE)):
+        monkeypatch.setattr(os, "getpid", lambda pid=pid: pid)
+        _run(out, target, phase)
+    names = sorted(p.name for p in out.glob("backup-*"))
+    assert names == ["backup-20261207T120000Z-100000", "backup-20261207T120000Z-99999"]
+    found = written_phase_steps(out, target)
+    assert found is not None and found[0] is Phase.REISSUE
+    monkeypatch.setattr(os, "getpid", lambda: 100001)
+    undo = plan_undo(out, target)
+    assert undo.phase is Phase.REISSUE  # the last written, not the last by name
+    apply_undo(undo)
+    found = written_phase_steps(out, target)
+    assert found is not None and found[0] is Phase.PREPARE

@@ -4,6 +4,7 @@ the -c/-o/--profile arguments, and the CLI's words for the jobs' refusals."""
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -243,6 +244,7 @@ def run_cancellable(
     the text of one of `errors` it raised or "", whether Ctrl-C was pressed)."""
     cancel = threading.Event()
     box: dict[str, object] = {}
+    pressed: list[bool] = []
 
     def work() -> None:
         try:
@@ -252,18 +254,25 @@ def run_cancellable(
         finally:
             finished.set()
 
-    # an Event, not Thread.is_alive(): a KeyboardInterrupt inside Thread.join(timeout) left
-    # the thread looking finished while it still ran (Python 3.11.7, tests/test_cli_cancellable)
+    def on_ctrl_c(signum: int, frame: object) -> None:
+        pressed.append(True)
+        cancel.set()
+        print(f"interrupting — {interrupted_words}", file=sys.stderr)
+
+    # A handler, not `except KeyboardInterrupt`: the exception can arrive between any two
+    # statements — in Thread.start() or the loop's test — and escape, leaving the job's
+    # thread waiting with no one to cancel it (a CI run hung so, Ctrl-C sent from inside the
+    # job's first wait). An Event, not Thread.is_alive(), says the job is done.
     finished = threading.Event()
-    worker = threading.Thread(target=work, name=name)
-    worker.start()
-    interrupted = False
-    while not finished.is_set():
-        try:
-            finished.wait(0.2)
-        except KeyboardInterrupt:
-            interrupted = True
-            cancel.set()
-            print(f"interrupting — {interrupted_words}", file=sys.stderr)
-    worker.join()
-    return box.get("result"), str(box.get("error", "")), interrupted
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, on_ctrl_c) if in_main else None
+    try:
+        worker = threading.Thread(target=work, name=name)
+        worker.start()
+        while not finished.wait(0.2):
+            pass
+        worker.join()
+    finally:
+        if in_main:  # None: the one before was not set from Python
+            signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
+    return box.get("result"), str(box.get("error", "")), bool(pressed)

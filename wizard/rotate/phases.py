@@ -32,7 +32,7 @@ from wizard.rotate.model import (
     Stage,
     Target,
 )
-from wizard.rotate.state import current_cert, detect, phases_written, read_bytes
+from wizard.rotate.state import current_cert, detect, next_sequence, phases_written, read_bytes
 from wizard.store import FILE_MODE, KEY_MODE, OutputFile, StoreError, WriteResult, backup_name
 from wizard.store import write_files as store_write_files
 from wizard.store.lock import DirectoryBusy, LockError, directory_lock
@@ -425,6 +425,7 @@ def apply_phase(plan: PhasePlan) -> WriteResult:
     manifest = {
         "tool": "k8s-cert-wizard rotate-ca",
         "created": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "sequence": next_sequence(plan.directory),
         "profile": plan.target.profile.name,
         "ca": plan.target.key,
         "kind": str(plan.target.kind),

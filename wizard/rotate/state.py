@@ -284,8 +284,22 @@ def manifests(directory: Path) -> list[tuple[Path, dict]]:
             continue
         if isinstance(data, dict) and data.get("tool") == "k8s-cert-wizard rotate-ca":
             found.append((folder, data))
-    found.sort(key=lambda item: (str(item[1].get("created", "")), item[0].name))
+    found.sort(key=lambda item: (_sequence(item[1]), str(item[1].get("created", "")), item[0].name))
     return found
+
+
+def _sequence(manifest: dict) -> int:
+    """A manifest's place in the order of writing (0 for those written before it was kept)."""
+    value = manifest.get("sequence", 0)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def next_sequence(directory: Path) -> int:
+    """The `sequence` the next manifest written into the directory carries: one more than any
+    there. Two phases written in the same second by two processes are told apart by it — their
+    folders' process ids say nothing about which came first. Writers hold the directory's
+    lock, so no two choose the same number."""
+    return 1 + max((_sequence(data) for _folder, data in manifests(directory)), default=0)
 
 
 def phases_written(directory: Path, key: str) -> list[tuple[Path, dict]]:

@@ -22,7 +22,7 @@ from wizard.rotate.model import (
     Target,
     UndoPlan,
 )
-from wizard.rotate.state import detect, phases_written
+from wizard.rotate.state import detect, next_sequence, phases_written
 from wizard.store import FILE_MODE, OutputFile, StoreError, WriteResult, backup_name, write_files
 from wizard.store.lock import DirectoryBusy, LockError, directory_lock
 
@@ -118,6 +118,7 @@ def apply_undo(plan: UndoPlan) -> WriteResult:
     record = {
         "tool": "k8s-cert-wizard rotate-ca",
         "created": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "sequence": next_sequence(plan.directory),
         "ca": plan.key,
         "phase": str(plan.phase),
         "undo_of": plan.backup.name,
