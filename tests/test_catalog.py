@@ -12,7 +12,6 @@ from wizard.catalog import (
     CLASSIC,
     EIGHT_SETS,
     PROFILE_NAMES,
-    PROFILES,
     CatalogError,
     ComponentUse,
     Eku,
@@ -22,6 +21,7 @@ from wizard.catalog import (
     Per,
     Profile,
     SanSource,
+    all_profiles,
     certificate_names_for_key,
     concrete_entries,
     entry_for_file,
@@ -47,7 +47,7 @@ from wizard.review.roles import role_of
 from wizard.spec import PROFILES as SPEC_PROFILES
 from wizard.spec import ClusterSpec, Node
 
-ALL = [pytest.param(p, id=p.name) for p in PROFILES.values()]
+ALL = [pytest.param(p, id=p.name) for p in all_profiles().values()]
 
 
 def test_classic_has_the_guides_four_key_pairs() -> None:
@@ -206,8 +206,74 @@ def test_profile_names_are_one_list() -> None:
     assert PROFILE_CHOICES == PROFILE_NAMES
 
 
+def test_each_profile_is_loaded_from_the_module_of_its_name() -> None:
+    import importlib
+
+    for name in PROFILE_NAMES:
+        module = importlib.import_module(f"wizard.catalog.profiles.{name}")
+        assert get_profile(name) is getattr(module, name.upper())
+        assert get_profile(name).name == name
+    assert list(all_profiles()) == list(PROFILE_NAMES)
+    with pytest.raises(KeyError):
+        get_profile("kubespray")
+
+
+def test_the_packages_names_are_its_modules_names() -> None:
+    """`wizard.catalog` loads each name from its module on first use: the table of homes, the
+    names the type checker is shown and __all__ are the same list, and every name is the
+    object its module holds."""
+    import ast
+    import importlib
+    from pathlib import Path
+
+    import wizard.catalog as catalog
+
+    homes = catalog._HOMES
+    assert sorted(catalog.__all__) == sorted(homes)
+    tree = ast.parse(Path(catalog.__file__).read_text())
+    shown = {
+        (node.module, alias.name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        and node.module
+        and node.module.startswith("wizard.catalog.")
+        for alias in node.names
+    }
+    assert shown == {(f"wizard.catalog.{module}", name) for name, module in homes.items()}
+    for name, module in homes.items():
+        home = importlib.import_module(f"wizard.catalog.{module}")
+        assert getattr(catalog, name) is getattr(home, name), name
+    with pytest.raises(AttributeError, match="no attribute 'PROFILES'"):
+        catalog.PROFILES  # noqa: B018 - the old name is gone, not silently None
+
+
+def test_checking_a_spec_loads_only_its_profile() -> None:
+    """What step 1 and every command do first (validate the answers) builds one profile, not
+    all three, nor the teaching text or the names of other tools' files."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from wizard.spec import ClusterSpec, validate\n"
+        "validate(ClusterSpec())\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('wizard.catalog'))))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(done.stdout.split())
+    assert "wizard.catalog.profiles.classic" in loaded, loaded
+    assert not loaded & {
+        "wizard.catalog.profiles.complete",
+        "wizard.catalog.profiles.kubeadm",
+        "wizard.catalog.text",
+        "wizard.catalog.aliases",
+    }, loaded
+
+
 def test_profile_facts() -> None:
-    facts = {p.name: (p.makes_per_node_files, p.uses_cfssl_subject) for p in PROFILES.values()}
+    facts = {
+        p.name: (p.makes_per_node_files, p.uses_cfssl_subject) for p in all_profiles().values()
+    }
     assert facts == {"classic": (False, True), "complete": (True, True), "kubeadm": (True, False)}
 
 
@@ -398,7 +464,7 @@ def test_cluster_domain_drives_the_last_dns_name(example_spec) -> None:
 
 
 def test_every_teaching_text_of_every_profile_has_chinese() -> None:
-    assert missing_chinese(list(PROFILES.values()), EIGHT_SETS) == []
+    assert missing_chinese(list(all_profiles().values()), EIGHT_SETS) == []
 
 
 def test_a_text_without_chinese_is_named() -> None:

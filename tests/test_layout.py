@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from wizard.catalog import PROFILES, concrete_entries, files_of, get_profile
+from wizard.catalog import PROFILE_NAMES, concrete_entries, files_of, get_profile
 from wizard.layout import layout_sections, layout_text, pick_language
 from wizard.spec import ClusterSpec, Node
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
-@pytest.mark.parametrize("profile", sorted(PROFILES))
+@pytest.mark.parametrize("profile", sorted(PROFILE_NAMES))
 def test_every_file_of_the_profile_is_explained(profile: str, language: str) -> None:
     spec = ClusterSpec.example()
     spec.profile = profile

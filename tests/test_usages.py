@@ -6,7 +6,7 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from wizard.catalog import PROFILES
+from wizard.catalog import all_profiles
 from wizard.pki.usages import (
     ALIASES,
     CFSSL_WORDS,
@@ -105,6 +105,6 @@ def test_shown_words_and_the_canonical_order() -> None:
 
 
 def test_every_signing_profile_word_is_known_and_issued() -> None:
-    for profile in PROFILES.values():
+    for profile in all_profiles().values():
         for signing in profile.signing_profiles:
             assert set(signing.usages) <= ISSUED_WORDS, (profile.name, signing.name)

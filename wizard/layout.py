@@ -17,11 +17,11 @@ from wizard.catalog import (
     COMPONENT_ORDER,
     EIGHT_SETS,
     PROFILE_NAMES,
-    PROFILES,
     RBAC_FILE,
     CertEntry,
     KubeletMode,
     Part,
+    all_profiles,
     concrete_entries,
     file_of_part,
     files_of,
@@ -180,7 +180,7 @@ def why_of(why: str, language: str) -> str:
 def _whys_zh() -> dict[str, str]:
     """English reason → Chinese, over every use of every profile's entries."""
     table = {text.en: text.zh for text in CA_CERT_WHY.values()}
-    for profile in PROFILES.values():
+    for profile in all_profiles().values():
         for entry in profile.entries:
             for use in entry.used_by:
                 zh = WHY_ZH.get((entry.text_key, use.component))
@@ -196,7 +196,7 @@ def teaching_spec(spec: ClusterSpec) -> tuple[ClusterSpec, bool]:
     would vanish from the explanation, so an example node `node-1` stands in for the nodes.
     """
     copied = copy.deepcopy(spec)
-    if copied.profile not in PROFILES:
+    if copied.profile not in PROFILE_NAMES:
         copied.profile = PROFILE_NAMES[0]
     if copied.kubelet == KubeletMode.CERTIFICATES and not copied.nodes:
         copied.nodes = [copy.copy(EXAMPLE_NODE)]

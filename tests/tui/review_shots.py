@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from wizard.spec import load_spec  # noqa: E402
-from wizard.tui.apps import ReviewApp, make_review_app  # noqa: E402
+from wizard.tui.review_app import ReviewApp, make_review_app  # noqa: E402
 from wizard.tui.screens.review import ReviewScreen  # noqa: E402
 
 FIXED_NOW = datetime(2026, 11, 28, 16, 40, 20, tzinfo=UTC)

@@ -11,7 +11,6 @@ from textual.widgets import RadioSet, Select, Static
 from tests.tui.review_shots import select_file
 from tests.tui.wizard_pilot import settle, wizard
 from wizard.spec import ClusterSpec, load_spec, save_spec
-from wizard.tui.apps import WizardApp
 from wizard.tui.dialogs.help import HelpDialog
 from wizard.tui.screens.addresses import AddressesScreen
 from wizard.tui.screens.generate import GenerateScreen
@@ -22,6 +21,7 @@ from wizard.tui.screens.preview import PreviewScreen
 from wizard.tui.screens.renew import RenewScreen
 from wizard.tui.screens.review import ReviewScreen
 from wizard.tui.widgets.certificate_panel import CertificatePanel
+from wizard.tui.wizard_app import WizardApp
 
 PROFILE_ERROR = '"Classic" is not a profile'
 

@@ -139,7 +139,7 @@ def test_run_wizard_app_exits_with_crash_exit_and_says_where_the_answers_are(
 ) -> None:
     script = (
         "import sys\n"
-        "from wizard.tui.apps import WizardApp\n"
+        "from wizard.tui.wizard_app import WizardApp\n"
         "def boom(self): raise RuntimeError('injected fault')\n"
         "WizardApp.action_toggle_theme = boom\n"
         "from wizard.tui import run_wizard_app\n"

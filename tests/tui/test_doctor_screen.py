@@ -13,7 +13,7 @@ from tests.tui.review_shots import review_screen, settle
 from wizard.generate import generate_files
 from wizard.spec import ClusterSpec
 from wizard.store import write_files
-from wizard.tui.apps import make_review_app
+from wizard.tui.review_app import make_review_app
 from wizard.tui.screens.doctor import DoctorDialog
 
 NARROW = (80, 24)

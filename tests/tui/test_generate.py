@@ -15,8 +15,8 @@ from tests.tui.wizard_pilot import fast_spec, jump_to, paste_into, settle, wizar
 from wizard import pki
 from wizard.generate import Progress
 from wizard.spec import ClusterSpec
-from wizard.tui.apps import WizardApp
 from wizard.tui.screens.generate import GenerateScreen
+from wizard.tui.wizard_app import WizardApp
 
 
 async def _to_generate(app: WizardApp, pilot, directory: Path) -> GenerateScreen:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from tests.tui.wizard_pilot import FIXED_NOW, jump_to
 from wizard.spec import ClusterSpec
-from wizard.tui.apps import WizardApp, make_app
 from wizard.tui.screens.inspect import InspectScreen
 from wizard.tui.widgets.certificate_panel import CertificatePanel
+from wizard.tui.wizard_app import WizardApp, make_app
 
 
 async def _to_inspect(app: WizardApp, pilot) -> InspectScreen:

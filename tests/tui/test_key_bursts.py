@@ -9,9 +9,9 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.tui.wizard_pilot import GUIDE_HOSTS, burst, paste_into, wizard
-from wizard.tui.apps import WizardApp
 from wizard.tui.widgets.fields import MAX_FIELD_LENGTH
 from wizard.tui.widgets.host_list import MAX_ENTRIES, HostListEditor
+from wizard.tui.wizard_app import WizardApp
 
 
 def _alive(app: WizardApp) -> None:

@@ -21,9 +21,9 @@ from tests.tui.wizard_pilot import (
 )
 from wizard.jobs.generation import Policy
 from wizard.spec import ClusterSpec, load_spec
-from wizard.tui.apps import WizardApp
 from wizard.tui.screens.addresses import AddressesScreen
 from wizard.tui.screens.identity import IdentityScreen
+from wizard.tui.wizard_app import WizardApp
 
 
 def _nav_text(app: WizardApp) -> str:

@@ -43,8 +43,8 @@ from wizard.generate import generate_files
 from wizard.review import review_directory
 from wizard.spec import ClusterSpec
 from wizard.store import write_files
-from wizard.tui.apps import ReviewApp, make_review_app, run_review
 from wizard.tui.dialogs.help import HelpDialog
+from wizard.tui.review_app import ReviewApp, make_review_app, run_review
 from wizard.tui.screens import review as review_module
 from wizard.tui.screens.review import build_rows, filter_rows
 from wizard.tui.widgets.certificate_panel import CertificatePanel

@@ -27,7 +27,7 @@ from tests.tui.wizard_pilot import (
     wizard,
 )
 from wizard.spec import ClusterSpec, load_spec
-from wizard.tui.apps import WizardApp
+from wizard.tui.wizard_app import WizardApp
 
 SIZES = {"wide": (120, 40), "narrow": (80, 24)}
 LONG_OUTPUT = "srv/kubernetes/production-eu-west-1/k8s-prod-blue-cluster/etc/kubernetes/ssl"

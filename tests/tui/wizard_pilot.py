@@ -14,8 +14,8 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from wizard.spec import ClusterSpec
-from wizard.tui.apps import WizardApp, make_app
 from wizard.tui.dialogs.help import HelpDialog
+from wizard.tui.wizard_app import WizardApp, make_app
 
 FIXED_NOW = datetime(2026, 11, 28, 16, 40, 20, tzinfo=UTC)
 """The instant every wizard under test lives at (end dates, days left)."""

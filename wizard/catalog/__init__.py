@@ -5,95 +5,181 @@ teaching screen, distribution and the review's role checks all read these entrie
 cannot disagree. The package holds the schema (`model`), the profiles as data (`profiles`),
 file names both ways (`naming`), the components (`components`), the Chinese teaching text
 (`text`), names seen on real machines (`aliases`) and the expansion for a cluster
-(`for_cluster`); this module re-exports all of them.
+(`for_cluster`); this module re-exports all of them, each loaded on first use (the
+wizard's step 1 needs the schema and one profile, not the teaching text or every profile).
 """
 
 from __future__ import annotations
 
-from wizard.catalog.aliases import (
-    ALSO_ACCEPTED_GROUPS,
-    OTHER_FILE_NAMES,
-    OTHER_FILE_PREFIXES,
-    OTHER_KUBECONFIG_NAMES,
-    SOFT_IDENTITY_CNS,
-)
-from wizard.catalog.components import (
-    ALWAYS_LISTED,
-    CLIENT_SIGNING_FLAGS,
-    CLIENT_TRUST_FLAGS,
-    COMPONENT_ORDER,
-    RESTARTS,
-    ROLE_COMPONENTS,
-    SINGLE_VALUE_FLAGS,
-    VERIFY_KEYS_FLAGS,
-)
-from wizard.catalog.for_cluster import (
-    cluster_dns_names,
-    concrete_entries,
-    concrete_kubeconfigs,
-    instances_for,
-    kubeconfig_server,
-    organization_of,
-    sans_of,
-    shared_subject_leaves,
-    subject_of,
-    usages_for,
-)
-from wizard.catalog.model import (
-    CLIENT_CA_NAME,
-    EIGHT_SETS,
-    SAN_REASONS,
-    CatalogError,
-    CertEntry,
-    ComponentUse,
-    Eku,
-    FlagKind,
-    Instance,
-    KubeconfigEntry,
-    KubeletMode,
-    KubeSet,
-    Naming,
-    Part,
-    Per,
-    Profile,
-    San,
-    SanSource,
-    SigningProfile,
-    flag_kind,
-)
-from wizard.catalog.naming import (
-    CA_CONFIG_FILE,
-    DISTRIBUTION_FILE,
-    DISTRIBUTION_JSON,
-    FILE_FIELDS,
-    KUBELET_KUBECONFIG,
-    RBAC_FILE,
-    SPEC_FILE,
-    TOKEN_FILE,
-    EntryFiles,
-    FileMatch,
-    certificate_names_for_key,
-    entry_for_file,
-    file_of_part,
-    files_of,
-    key_names_for_certificate,
-)
-from wizard.catalog.profiles import PROFILE_NAMES, PROFILES, get_profile
-from wizard.catalog.profiles.classic import CLASSIC
-from wizard.catalog.profiles.complete import COMPLETE
-from wizard.catalog.profiles.kubeadm import ETCD_MEMBER_SANS, KUBEADM, KUBEADM_APISERVER_SANS
-from wizard.catalog.profiles.shared import (
-    APISERVER_SANS,
-    CLASSIC_USAGES,
-    CLIENT_USAGES,
-    CLUSTER_CA,
-    GUIDE_ADMIN,
-    GUIDE_KUBE_PROXY,
-    GUIDE_KUBERNETES,
-    PEER_USAGES,
-    SERVER_USAGES,
-    SERVICE_ACCOUNT_KEY,
-)
+from typing import TYPE_CHECKING
+
+from wizard.lazy_exports import lazy_exports
+
+if TYPE_CHECKING:  # the same names, for the type checker
+    from wizard.catalog.aliases import (
+        ALSO_ACCEPTED_GROUPS,
+        OTHER_FILE_NAMES,
+        OTHER_FILE_PREFIXES,
+        OTHER_KUBECONFIG_NAMES,
+        SOFT_IDENTITY_CNS,
+    )
+    from wizard.catalog.components import (
+        ALWAYS_LISTED,
+        CLIENT_SIGNING_FLAGS,
+        CLIENT_TRUST_FLAGS,
+        COMPONENT_ORDER,
+        RESTARTS,
+        ROLE_COMPONENTS,
+        SINGLE_VALUE_FLAGS,
+        VERIFY_KEYS_FLAGS,
+    )
+    from wizard.catalog.for_cluster import (
+        cluster_dns_names,
+        concrete_entries,
+        concrete_kubeconfigs,
+        instances_for,
+        kubeconfig_server,
+        organization_of,
+        sans_of,
+        shared_subject_leaves,
+        subject_of,
+        usages_for,
+    )
+    from wizard.catalog.model import (
+        CLIENT_CA_NAME,
+        EIGHT_SETS,
+        SAN_REASONS,
+        CatalogError,
+        CertEntry,
+        ComponentUse,
+        Eku,
+        FlagKind,
+        Instance,
+        KubeconfigEntry,
+        KubeletMode,
+        KubeSet,
+        Naming,
+        Part,
+        Per,
+        Profile,
+        San,
+        SanSource,
+        SigningProfile,
+        flag_kind,
+    )
+    from wizard.catalog.naming import (
+        CA_CONFIG_FILE,
+        DISTRIBUTION_FILE,
+        DISTRIBUTION_JSON,
+        FILE_FIELDS,
+        KUBELET_KUBECONFIG,
+        RBAC_FILE,
+        SPEC_FILE,
+        TOKEN_FILE,
+        EntryFiles,
+        FileMatch,
+        certificate_names_for_key,
+        entry_for_file,
+        file_of_part,
+        files_of,
+        key_names_for_certificate,
+    )
+    from wizard.catalog.profiles import PROFILE_NAMES, all_profiles, get_profile
+    from wizard.catalog.profiles.classic import CLASSIC
+    from wizard.catalog.profiles.complete import COMPLETE
+    from wizard.catalog.profiles.kubeadm import ETCD_MEMBER_SANS, KUBEADM, KUBEADM_APISERVER_SANS
+    from wizard.catalog.profiles.shared import (
+        APISERVER_SANS,
+        CLASSIC_USAGES,
+        CLIENT_USAGES,
+        CLUSTER_CA,
+        GUIDE_ADMIN,
+        GUIDE_KUBE_PROXY,
+        GUIDE_KUBERNETES,
+        PEER_USAGES,
+        SERVER_USAGES,
+        SERVICE_ACCOUNT_KEY,
+    )
+
+_HOMES = {
+    "ALSO_ACCEPTED_GROUPS": "aliases",
+    "OTHER_FILE_NAMES": "aliases",
+    "OTHER_FILE_PREFIXES": "aliases",
+    "OTHER_KUBECONFIG_NAMES": "aliases",
+    "SOFT_IDENTITY_CNS": "aliases",
+    "ALWAYS_LISTED": "components",
+    "CLIENT_SIGNING_FLAGS": "components",
+    "CLIENT_TRUST_FLAGS": "components",
+    "COMPONENT_ORDER": "components",
+    "RESTARTS": "components",
+    "ROLE_COMPONENTS": "components",
+    "SINGLE_VALUE_FLAGS": "components",
+    "VERIFY_KEYS_FLAGS": "components",
+    "cluster_dns_names": "for_cluster",
+    "concrete_entries": "for_cluster",
+    "concrete_kubeconfigs": "for_cluster",
+    "instances_for": "for_cluster",
+    "kubeconfig_server": "for_cluster",
+    "organization_of": "for_cluster",
+    "sans_of": "for_cluster",
+    "shared_subject_leaves": "for_cluster",
+    "subject_of": "for_cluster",
+    "usages_for": "for_cluster",
+    "CLIENT_CA_NAME": "model",
+    "CatalogError": "model",
+    "CertEntry": "model",
+    "ComponentUse": "model",
+    "EIGHT_SETS": "model",
+    "Eku": "model",
+    "FlagKind": "model",
+    "Instance": "model",
+    "KubeSet": "model",
+    "KubeconfigEntry": "model",
+    "KubeletMode": "model",
+    "Naming": "model",
+    "Part": "model",
+    "Per": "model",
+    "Profile": "model",
+    "SAN_REASONS": "model",
+    "San": "model",
+    "SanSource": "model",
+    "SigningProfile": "model",
+    "flag_kind": "model",
+    "CA_CONFIG_FILE": "naming",
+    "DISTRIBUTION_FILE": "naming",
+    "DISTRIBUTION_JSON": "naming",
+    "EntryFiles": "naming",
+    "FILE_FIELDS": "naming",
+    "FileMatch": "naming",
+    "KUBELET_KUBECONFIG": "naming",
+    "RBAC_FILE": "naming",
+    "SPEC_FILE": "naming",
+    "TOKEN_FILE": "naming",
+    "certificate_names_for_key": "naming",
+    "entry_for_file": "naming",
+    "file_of_part": "naming",
+    "files_of": "naming",
+    "key_names_for_certificate": "naming",
+    "PROFILE_NAMES": "profiles",
+    "all_profiles": "profiles",
+    "get_profile": "profiles",
+    "CLASSIC": "profiles.classic",
+    "COMPLETE": "profiles.complete",
+    "ETCD_MEMBER_SANS": "profiles.kubeadm",
+    "KUBEADM": "profiles.kubeadm",
+    "KUBEADM_APISERVER_SANS": "profiles.kubeadm",
+    "APISERVER_SANS": "profiles.shared",
+    "CLASSIC_USAGES": "profiles.shared",
+    "CLIENT_USAGES": "profiles.shared",
+    "CLUSTER_CA": "profiles.shared",
+    "GUIDE_ADMIN": "profiles.shared",
+    "GUIDE_KUBERNETES": "profiles.shared",
+    "GUIDE_KUBE_PROXY": "profiles.shared",
+    "PEER_USAGES": "profiles.shared",
+    "SERVER_USAGES": "profiles.shared",
+    "SERVICE_ACCOUNT_KEY": "profiles.shared",
+}
+"""Each name and the module of the package that holds it."""
 
 __all__ = [
     "ALSO_ACCEPTED_GROUPS",
@@ -124,7 +210,6 @@ __all__ = [
     "OTHER_FILE_PREFIXES",
     "OTHER_KUBECONFIG_NAMES",
     "PEER_USAGES",
-    "PROFILES",
     "PROFILE_NAMES",
     "RBAC_FILE",
     "RESTARTS",
@@ -155,6 +240,7 @@ __all__ = [
     "San",
     "SanSource",
     "SigningProfile",
+    "all_profiles",
     "certificate_names_for_key",
     "cluster_dns_names",
     "concrete_entries",
@@ -173,3 +259,5 @@ __all__ = [
     "subject_of",
     "usages_for",
 ]
+
+__getattr__ = lazy_exports(__name__, _HOMES)

@@ -19,7 +19,6 @@ from wizard.catalog import (
     OTHER_FILE_NAMES,
     OTHER_FILE_PREFIXES,
     OTHER_KUBECONFIG_NAMES,
-    PROFILES,
     SOFT_IDENTITY_CNS,
     CertEntry,
     Eku,
@@ -27,6 +26,7 @@ from wizard.catalog import (
     Profile,
     San,
     SanSource,
+    all_profiles,
     files_of,
     instances_for,
     sans_of,
@@ -156,7 +156,7 @@ class _Index:
 @lru_cache(maxsize=8)
 def _index(preferred: str | None) -> _Index:
     """Lookup tables over every profile; the preferred profile's entries win name clashes."""
-    profiles = sorted(PROFILES.values(), key=lambda p: p.name != preferred)
+    profiles = sorted(all_profiles().values(), key=lambda p: p.name != preferred)
     roles: dict[tuple[str, str], Role] = {}
     files: dict[str, Role] = {}
     kubeconfigs: dict[str, Role] = {}

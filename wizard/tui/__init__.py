@@ -12,8 +12,13 @@ Importing this package imports Textual but no screen: each screen loads when fir
 """
 
 import gc
+from typing import TYPE_CHECKING
 
 from wizard.exit_codes import CRASH_EXIT
+
+if TYPE_CHECKING:
+    from wizard.tui.layout_app import make_layout_app
+    from wizard.tui.review_app import make_review_app, run_review
 
 # The wizard's modules make thousands of objects (classes, functions, the catalogue) that live
 # as long as the app: no collection scans them on the way in (ten collections, ~3 ms of the
@@ -23,17 +28,20 @@ from wizard.exit_codes import CRASH_EXIT
 _collecting = gc.isenabled()
 gc.disable()
 try:
-    from wizard.tui.apps import (
-        make_app,
-        make_layout_app,
-        make_review_app,
-        run_review,
-        run_wizard_app,
-    )
+    from wizard.tui.wizard_app import make_app, run_wizard_app
 finally:
     if _collecting:
         gc.freeze()
         gc.enable()
+
+from wizard.lazy_exports import lazy_exports  # noqa: E402 - after the wizard, as above
+
+_HOMES = {
+    "make_layout_app": "layout_app",
+    "make_review_app": "review_app",
+    "run_review": "review_app",
+}
+"""The other Apps' names: loaded when first used, not on the wizard's way to step 1."""
 
 __all__ = [
     "CRASH_EXIT",
@@ -43,3 +51,5 @@ __all__ = [
     "run_review",
     "run_wizard_app",
 ]
+
+__getattr__ = lazy_exports(__name__, _HOMES)

@@ -1,7 +1,8 @@
 """What the three Apps share: theme, breakpoints, the help plumbing, a guarded input thread, and
 the rule that an exception never ends an App quietly with status 0.
 
-WizardApp, ReviewApp and LayoutApp (`wizard.tui.apps`) build on `AppBase`.
+WizardApp, ReviewApp and LayoutApp (`wizard.tui.wizard_app`, `review_app`, `layout_app`) build
+on `AppBase`.
 """
 
 from __future__ import annotations

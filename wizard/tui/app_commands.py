@@ -15,8 +15,8 @@ from wizard.tui.state import STEP_TITLES
 from wizard.tui.widgets.host_list import HostField
 
 if TYPE_CHECKING:
-    from wizard.tui.apps import WizardApp
     from wizard.tui.dialogs.help import KeySection
+    from wizard.tui.wizard_app import WizardApp
 
 
 def step_commands(app: WizardApp, step: int) -> Iterable[SystemCommand]:

@@ -5,7 +5,7 @@ The names below load their module when first used, so that a dialog is imported 
 first opened, not when the wizard starts.
 """
 
-from wizard.tui.lazy_exports import lazy_exports
+from wizard.lazy_exports import lazy_exports
 
 _HOMES = {
     "ConfirmDialog": "confirm",

@@ -4,7 +4,7 @@ The names below load their module when first used (`from wizard.tui.screens impo
 ReviewScreen`): the wizard starts on step 1 without importing the others.
 """
 
-from wizard.tui.lazy_exports import lazy_exports
+from wizard.lazy_exports import lazy_exports
 
 _HOMES = {
     "AddressesScreen": "addresses",

@@ -10,7 +10,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, RadioButton, RadioSet, Select, Static, TextArea
 
 from wizard import pki
-from wizard.catalog import PROFILES
+from wizard.catalog import PROFILE_NAMES, all_profiles, get_profile
 from wizard.expiry import DurationError, describe_duration, parse_lifetime
 from wizard.spec import (
     KEY_SIZES,
@@ -47,9 +47,9 @@ def ignored_subject_fields(profile_name: str) -> frozenset[str]:
     """The subject fields no certificate of the profile carries, from the catalogue: kubeadm's
     entries take only CN and their fixed O (`use_subject=False`), so C, ST, L, O and OU are
     unused there. The one place the Identity step learns it (a profile fact may replace it)."""
-    profile = PROFILES.get(profile_name)
-    if profile is None:
+    if profile_name not in PROFILE_NAMES:
         return frozenset()
+    profile = get_profile(profile_name)
     used: set[str] = set()
     for entry in profile.entries:
         if entry.key_only or not entry.use_subject:
@@ -110,9 +110,9 @@ class IdentityScreen(StepScreen):
                     yield Note("", id=f"expiry-{name}-note", classes="field-note")
                 yield Static("Profile", classes="section-title")
                 yield Dropdown(
-                    [(profile.name, name) for name, profile in PROFILES.items()],
-                    value=spec.profile if spec.profile in PROFILES else Select.NULL,
-                    allow_blank=spec.profile not in PROFILES,
+                    [(profile.name, name) for name, profile in all_profiles().items()],
+                    value=spec.profile if spec.profile in PROFILE_NAMES else Select.NULL,
+                    allow_blank=spec.profile not in PROFILE_NAMES,
                     id="profile",
                     compact=True,
                 )
@@ -133,7 +133,7 @@ class IdentityScreen(StepScreen):
     def _choices_fit(self) -> bool:
         """True when the key, profile and kubelet answers are among the choices offered."""
         spec = self.state.spec
-        return self._size_ok() and spec.profile in PROFILES and spec.kubelet in KUBELET_MODES
+        return self._size_ok() and spec.profile in PROFILE_NAMES and spec.kubelet in KUBELET_MODES
 
     def _size_ok(self) -> bool:
         key = self.state.spec.key
@@ -169,7 +169,7 @@ class IdentityScreen(StepScreen):
             size.set_options(self._size_options(spec.key.algo))
             if spec.key.size in KEY_SIZES.get(spec.key.algo, ()):
                 size.value = spec.key.size
-            if spec.profile in PROFILES:
+            if spec.profile in PROFILE_NAMES:
                 self.query_one("#profile", Select).value = spec.profile
             if spec.kubelet in KUBELET_MODES:
                 self.query_one(f"#kubelet-{spec.kubelet}", RadioButton).value = True
@@ -262,7 +262,7 @@ class IdentityScreen(StepScreen):
         self._note(["key.algo", "key.size"], "#key", by_path, KEY_HINTS.get(spec.key.algo, ""))
         for name in EXPIRY_LABELS:
             self._note([f"expiry.{name}"], f"#expiry-{name}", by_path, self._lifetime(name))
-        profile = PROFILES.get(spec.profile)
+        profile = get_profile(spec.profile) if spec.profile in PROFILE_NAMES else None
         self._note(["profile"], "#profile", by_path, profile.description if profile else "")
         kubelet_hint = KUBELET_HINTS.get(spec.kubelet, "")
         if profile and not profile.makes_per_node_files:

@@ -22,7 +22,7 @@ from wizard.tui.widgets.problems import ProblemList, count_words
 from wizard.tui.widgets.step_indicator import StepIndicator
 
 if TYPE_CHECKING:
-    from wizard.tui.apps import WizardApp
+    from wizard.tui.wizard_app import WizardApp
 
 
 class StepScreen(Screen[None]):

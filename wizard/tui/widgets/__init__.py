@@ -4,7 +4,7 @@ The names below load their module when first used (`from wizard.tui.widgets impo
 that importing one widget does not import them all (the certificate panel pulls in certinfo).
 """
 
-from wizard.tui.lazy_exports import lazy_exports
+from wizard.lazy_exports import lazy_exports
 
 _HOMES = {
     "CertificatePanel": "certificate_panel",

@@ -24,42 +24,12 @@ MIN_FILE_WIDTH = 14
 
 
 class NavButton(Button, inherit_css=False):
-    """Back or Next: a compact Button styled by its own rules, Button's for the compact default
-    and primary kinds in the same order (Button's 7 KB of CSS for every kind is not parsed
-    before step 1's first frame)."""
+    """Back or Next: a compact Button styled by its own rules — Button's for the compact
+    default and primary kinds, in the same order, without the borders a compact button never
+    draws or the ANSI-colour variants the wizard never runs in (Button's 7 KB of CSS for every
+    kind is not parsed before step 1's first frame)."""
 
     DEFAULT_CSS = """
-    NavButton:ansi.-style-default {
-        border: tall $border-blurred;
-        background: ansi_default;
-        &:disabled {
-            text-opacity: 1;
-            text-style: bold dim;
-            border: tall $border-blurred !important;
-            background: ansi_default !important;
-            pointer: not-allowed;
-            &:hover {
-                background: ansi_default;
-            }
-        }
-        &:hover {
-            background: $ansi-background;
-            border: tall $border;
-        }
-        &.-active {
-            background: $ansi-background !important;
-            border: blank $background !important;
-            tint: transparent;
-        }
-        &.-primary {
-            color: $primary;
-            border: tall $primary;
-            background: ansi_default;
-            &:hover {
-                background: $ansi-background;
-            }
-        }
-    }
     NavButton {
         width: auto;
         min-width: 16;
@@ -68,48 +38,33 @@ class NavButton(Button, inherit_css=False):
         text-align: center;
         content-align: center middle;
         pointer: pointer;
-        &.-style-default {
-            text-style: bold;
-            color: $button-foreground;
+        text-style: bold;
+        color: $button-foreground;
+        background: $surface;
+        border: none;
+        &:disabled {
+            text-opacity: 0.6;
+            pointer: not-allowed;
+        }
+        &:focus {
+            text-style: $button-focus-text-style;
+            background-tint: $foreground 5%;
+        }
+        &:hover {
+            background: $surface-darken-1;
+        }
+        &.-active {
             background: $surface;
-            border: none;
-            border-top: tall $surface-lighten-1;
-            border-bottom: tall $surface-darken-1;
-            &.-textual-compact {
-                border: none !important;
-            }
-            &:disabled {
-                text-opacity: 0.6;
-                pointer: not-allowed;
-            }
-            &:focus {
-                text-style: $button-focus-text-style;
-                background-tint: $foreground 5%;
-            }
+            tint: $background 30%;
+        }
+        &.-primary {
+            color: $button-color-foreground;
+            background: $primary;
             &:hover {
-                border-top: tall $surface;
-                background: $surface-darken-1;
+                background: $primary-darken-2;
             }
             &.-active {
-                background: $surface;
-                border-bottom: tall $surface-lighten-1;
-                border-top: tall $surface-darken-1;
-                tint: $background 30%;
-            }
-            &.-primary {
-                color: $button-color-foreground;
                 background: $primary;
-                border-top: tall $primary-lighten-3;
-                border-bottom: tall $primary-darken-3;
-                &:hover {
-                    background: $primary-darken-2;
-                    border-top: tall $primary;
-                }
-                &.-active {
-                    background: $primary;
-                    border-bottom: tall $primary-lighten-3;
-                    border-top: tall $primary-darken-3;
-                }
             }
         }
     }

@@ -6,8 +6,8 @@ of the CAs and what each signed; the CertificatePanel for the selected certifica
 findings about its file listed under it.
 Space marks rows, `n` opens the renewal of the marked certificates (screens/renew.py).
 
-The screen runs alone in `wizard.tui.apps.ReviewApp` (`k8s-cert-wizard review DIR`) or over the
-wizard (F2). The domain is `wizard.review`; this module only shows it.
+The screen runs alone in `wizard.tui.review_app.ReviewApp` (`k8s-cert-wizard review DIR`) or
+over the wizard (F2). The domain is `wizard.review`; this module only shows it.
 """
 
 from __future__ import annotations

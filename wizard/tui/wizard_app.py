@@ -1,5 +1,5 @@
-"""The three Apps: the wizard (WizardApp), a review on its own (ReviewApp) and the teaching
-screen on its own (LayoutApp), with their factories. The CLI reaches them through `wizard.tui`."""
+"""The wizard's App (WizardApp) and its factories. The review and the teaching screen have
+Apps of their own (review_app, layout_app); the CLI reaches all three through `wizard.tui`."""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ from wizard.tui.screens.step import StepScreen
 from wizard.tui.state import STEP_TITLES, WizardState, step_of_path
 
 if TYPE_CHECKING:  # the review loads with step 5 or the review screen, not at start-up
-    from wizard.review import Review
     from wizard.tui.dialogs.confirm import QuitChoice
     from wizard.tui.dialogs.help import KeySection
 
@@ -588,117 +587,3 @@ def run_wizard_app(spec: ClusterSpec | None = None, spec_path: Path | None = Non
     if app.crash_note is not None or app.return_code not in (None, 0):
         return CRASH_EXIT
     return 0
-
-
-# --- a review on its own (k8s-cert-wizard review DIR) -----------------------------------------
-
-
-class ReviewApp(AppBase[int]):
-    """The review screen on its own, as `k8s-cert-wizard review DIR` opens it."""
-
-    TITLE = "k8s-cert-wizard review"
-    # The wizard's stylesheet (dialogs) and the review's: a default screen's own CSS_PATH is
-    # not loaded by Textual, so the app names it too.
-    CSS_PATH = ["wizard.tcss", "steps.tcss", "review.tcss"]
-
-    def __init__(
-        self,
-        review: Review,
-        *,
-        directory: str | Path | None = None,
-        config: ClusterSpec | None = None,
-        config_path: Path | None = None,
-        warn_days: int | None = None,
-        now: datetime | None = None,
-    ) -> None:
-        super().__init__()
-        self.review = review
-        self._screen_arguments = {
-            "directory": directory,
-            "config": config,
-            "config_path": config_path,
-            "warn_days": warn_days,
-            "now": now,
-        }
-
-    def get_default_screen(self) -> Screen:
-        """The review screen is the app."""
-        from wizard.tui.screens.review import ReviewScreen
-
-        return ReviewScreen(self.review, **self._screen_arguments)  # type: ignore[arg-type]
-
-
-def make_review_app(
-    root: str | Path,
-    *,
-    config: ClusterSpec | None = None,
-    warn_days: int = 30,
-    now: datetime | None = None,
-    config_path: Path | None = None,
-) -> ReviewApp:
-    """Review `root` and return the app showing it (tests, screenshots). `now` fixes the clock
-    of the review and of a renewal made from it. Raises ReviewError like review_directory."""
-    from wizard.review import review_directory
-
-    review = review_directory(root, config=config, warn_days=warn_days, now=now)
-    return ReviewApp(
-        review,
-        directory=root,
-        config=config,
-        config_path=config_path,
-        warn_days=warn_days,
-        now=now,
-    )
-
-
-def run_review(
-    review: Review,
-    *,
-    config: ClusterSpec | None = None,
-    config_path: Path | None = None,
-) -> int:
-    """Show a review in the terminal until the user quits; returns the exit code `review
-    --plain` gives for it (0 clean, 1 warnings only, 2 errors), or `CRASH_EXIT` after an
-    unhandled exception.
-
-    `k8s-cert-wizard review DIR` calls `run_review(review)`; pass the `-c` cluster file as
-    `config` so that renewing uses it (without it, DIR/cluster.toml is used when present).
-    """
-    from wizard.exit_codes import review_exit_code
-
-    app = ReviewApp(review, config=config, config_path=config_path)
-    app.run()
-    if app.crash_note is not None:
-        return CRASH_EXIT
-    return review_exit_code(review)
-
-
-# --- the teaching screen on its own (k8s-cert-wizard layout --tui) ----------------------------
-
-
-class LayoutApp(AppBase[None]):
-    """The teaching screen on its own; closing it quits."""
-
-    TITLE = "k8s-cert-wizard"
-    CSS_PATH = ["wizard.tcss", "steps.tcss"]
-
-    def __init__(self, spec: ClusterSpec | None = None, language: str = "en") -> None:
-        super().__init__()
-        self.layout_spec = spec
-        self.layout_language = language
-
-    def on_mount(self) -> None:
-        """Open the screen; quit when it is closed."""
-        from wizard.tui.screens.layout import LayoutScreen
-
-        self.push_screen(
-            LayoutScreen(self.layout_spec, self.layout_language), callback=self._screen_closed
-        )
-
-    def _screen_closed(self, _result: None) -> None:
-        self.exit()
-
-
-def make_layout_app(spec: ClusterSpec | None = None, language: str = "en") -> LayoutApp:
-    """A small app hosting LayoutScreen: for tests, screenshots and a standalone run."""
-    return LayoutApp(spec, language)
