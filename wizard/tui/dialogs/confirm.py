@@ -15,6 +15,8 @@ from textual.widgets import Button, Static
 class ConfirmDialog(ModalScreen[bool]):
     """Ask a question; dismisses with True (yes) or False (no, Escape)."""
 
+    CSS_PATH = "../dialogs.tcss"  # the dialogs' rules: not parsed for step 1
+
     BINDINGS = [
         Binding("escape", "answer(False)", "Cancel"),
         Binding("y", "answer(True)", "Yes", show=False),
@@ -60,6 +62,8 @@ class QuitChoice(StrEnum):
 
 class QuitDialog(ModalScreen[QuitChoice]):
     """Quit with unsaved answers: save and quit, quit without saving, or stay (Escape)."""
+
+    CSS_PATH = "../dialogs.tcss"  # the dialogs' rules: not parsed for step 1
 
     BINDINGS = [
         Binding("escape", "answer('stay')", "Stay"),

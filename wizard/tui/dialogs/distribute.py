@@ -26,6 +26,8 @@ class DistributeChoice(StrEnum):
 class DistributeDialog(ModalScreen[DistributeChoice]):
     """The diff's summary and the three answers; Escape and n change nothing."""
 
+    CSS_PATH = "../dialogs.tcss"  # the dialogs' rules: not parsed for step 1
+
     DEFAULT_CSS = """
     DistributeDialog #distribute-summary { max-height: 14; height: auto; }
     """

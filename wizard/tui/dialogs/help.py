@@ -37,6 +37,8 @@ def key_rows(rows: list[tuple[str, str]]) -> HangingIndent:
 class HelpDialog(ModalScreen[None]):
     """Lists the keys; Escape, F1, ? or q closes it."""
 
+    CSS_PATH = "../dialogs.tcss"  # the dialogs' rules: not parsed for step 1
+
     BINDINGS = [
         Binding("escape,f1,question_mark,q", "close", "Close"),
     ]

@@ -25,6 +25,8 @@ class PathDialog(ModalScreen[Path | None]):
     from) is replaced only when Enter is pressed a second time.
     """
 
+    CSS_PATH = "../dialogs.tcss"  # the dialogs' rules: not parsed for step 1
+
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(

@@ -48,6 +48,8 @@ def diagnosis_text(diagnoses: list[Diagnosis], root: str) -> str:
 class DoctorDialog(ModalScreen[set[int] | None]):
     """Paste an error, read the diagnosis; closes with the rows to highlight (None: cancelled)."""
 
+    CSS_PATH = "../dialogs.tcss"  # the dialogs' rules: not parsed for step 1
+
     DEFAULT_CSS = """
     #doctor-dialog {
         width: 100; max-width: 95%; height: 95%;
