@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widget import Widget
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input, Static
 
 from wizard.catalog import cluster_dns_names
 from wizard.hosts import HostError
@@ -46,15 +46,15 @@ class AddressesScreen(StepScreen):
             with Vertical(id="network-side", classes="side-column"):
                 yield Static("Service network", classes="section-title")
                 with Horizontal(classes="form-row"):
-                    yield Label("service CIDR", classes="form-label")
+                    yield Static("service CIDR", classes="form-label")
                     yield TextField(spec.network.service_cidr, id="service-cidr")
                 yield Note("", id="service-ip", classes="field-note")
                 with Horizontal(classes="form-row"):
-                    yield Label("apiserver port", classes="form-label")
+                    yield Static("apiserver port", classes="form-label")
                     yield TextField(str(spec.network.apiserver_port), id="apiserver-port")
                 yield Note("", id="port-note", classes="field-note")
                 with Horizontal(classes="form-row"):
-                    yield Label("cluster domain", classes="form-label")
+                    yield Static("cluster domain", classes="form-label")
                     yield TextField(spec.network.cluster_domain, id="cluster-domain")
                 yield Note("", id="domain-note", classes="field-note")
                 yield Note("", id="addresses-count", classes="section-title")
