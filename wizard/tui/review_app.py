@@ -19,8 +19,8 @@ class ReviewApp(AppBase[int]):
     """The review screen on its own, as `k8s-cert-wizard review DIR` opens it."""
 
     TITLE = "k8s-cert-wizard review"
-    # The wizard's stylesheet (dialogs) and the review's: a default screen's own CSS_PATH is
-    # not loaded by Textual, so the app names it too.
+    # The wizard's chrome, the lists of steps 2-5 and the review's rules: a default screen's
+    # own CSS_PATH is not loaded by Textual, so the app names it (dialogs bring their own).
     CSS_PATH = ["wizard.tcss", "steps.tcss", "review.tcss"]
 
     def __init__(
