@@ -118,6 +118,8 @@ class WizardApp(AppBase[None]):
         self._collect_later = gc.isenabled()
         self._collection_paused = False
         self._pause_collection()
+        # before the App's own screen brings Screen's and Widget's: each is then parsed once
+        self.add_default_css((AddressesScreen, *AddressesScreen.MOUNTS))
 
     def _pause_collection(self) -> None:
         """No garbage collection until the screen is next drawn (see `__init__`)."""
@@ -158,6 +160,7 @@ class WizardApp(AppBase[None]):
         asked for."""
         if step not in self._steps:
             screen = _step_factory(step)
+            self.add_default_css((type(screen), *screen.MOUNTS))
             self.prime_breakpoints(screen)
             self.install_screen(screen, f"step-{step}")
             self._steps[step] = screen

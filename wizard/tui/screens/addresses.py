@@ -15,7 +15,7 @@ from wizard.spec import HOST_GROUPS, Problem
 from wizard.tui.screens.step import StepScreen
 from wizard.tui.state import step_of_path
 from wizard.tui.widgets.fields import Note, TextField
-from wizard.tui.widgets.host_list import HostField, HostListEditor
+from wizard.tui.widgets.host_list import AddLine, EntryStatus, HostField, HostListEditor, HostRow
 from wizard.tui.widgets.problems import ProblemList
 
 
@@ -24,6 +24,10 @@ class AddressesScreen(StepScreen):
 
     STEP = 1
     AUTO_FOCUS = "#host-groups Input"
+    MOUNTS = (
+        *StepScreen.MOUNTS, Horizontal, Vertical, VerticalScroll, Static, HostListEditor, HostRow,
+        HostField, EntryStatus, AddLine, TextField, ProblemList,
+    )  # fmt: skip
 
     def compose_body(self) -> ComposeResult:
         """Host groups on the left (top when narrow), the network and a summary beside them."""

@@ -8,6 +8,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.content import Content
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button
@@ -16,8 +17,8 @@ from wizard.spec import Problem
 from wizard.tui.paths import display_path
 from wizard.tui.state import STEP_TITLES, WizardState, step_of_path
 from wizard.tui.widgets.fields import Note
-from wizard.tui.widgets.footer import KeysFooter
-from wizard.tui.widgets.nav_bar import NavBar
+from wizard.tui.widgets.footer import KeyRow, KeysFooter
+from wizard.tui.widgets.nav_bar import NavBar, NavButton
 from wizard.tui.widgets.problems import ProblemList, count_words
 from wizard.tui.widgets.step_indicator import StepIndicator
 
@@ -30,6 +31,11 @@ class StepScreen(Screen[None]):
 
     STEP: ClassVar[int] = 0
     NEXT_LABEL: ClassVar[str] = "Next"
+    MOUNTS: ClassVar[tuple[type[DOMNode], ...]] = (
+        StepIndicator, Container, NavBar, NavButton, Note, KeysFooter, KeyRow,
+    )  # fmt: skip
+    """The widget types the step mounts before its first frame (the wizard adds their default
+    CSS up front: AppBase.add_default_css); a step adds its own to the chrome's."""
 
     def __init__(self) -> None:
         super().__init__()
