@@ -56,11 +56,11 @@ class AddressesScreen(StepScreen):
                 with Horizontal(classes="form-row"):
                     yield Static("apiserver port", classes="form-label")
                     yield TextField(str(spec.network.apiserver_port), id="apiserver-port")
-                yield Note("", id="port-note", classes="field-note")
+                yield Note("", id="port-note", classes="field-note -fine")  # as checked on mount
                 with Horizontal(classes="form-row"):
                     yield Static("cluster domain", classes="form-label")
                     yield TextField(spec.network.cluster_domain, id="cluster-domain")
-                yield Note("", id="domain-note", classes="field-note")
+                yield Note("", id="domain-note", classes="field-note -fine")
                 yield Note("", id="addresses-count", classes="section-title")
                 with VerticalScroll(id="addresses-problems-scroll"):
                     yield ProblemList("", id="addresses-problems")

@@ -16,7 +16,7 @@ from textual.widgets import Button
 from wizard.spec import Problem
 from wizard.tui.paths import display_path
 from wizard.tui.state import STEP_TITLES, WizardState, step_of_path
-from wizard.tui.widgets.fields import Note
+from wizard.tui.widgets.fields import Note, StyledWhenMounted
 from wizard.tui.widgets.footer import KeyRow, KeysFooter
 from wizard.tui.widgets.nav_bar import NavBar, NavButton
 from wizard.tui.widgets.problems import ProblemList, count_words
@@ -26,8 +26,11 @@ if TYPE_CHECKING:
     from wizard.tui.wizard_app import WizardApp
 
 
-class StepScreen(Screen[None]):
-    """A step of the wizard; subclasses fill `compose_body` and map problem paths to fields."""
+class StepScreen(StyledWhenMounted, Screen[None]):
+    """A step of the wizard; subclasses fill `compose_body` and map problem paths to fields.
+
+    Its width class, given before it is installed (`prime_breakpoints`), styles it once it
+    is: not also before."""
 
     STEP: ClassVar[int] = 0
     NEXT_LABEL: ClassVar[str] = "Next"

@@ -16,9 +16,10 @@ change revalidates the answers, so a 100 KB paste would be checked, shown and sa
 
 
 class StyledWhenMounted:
-    """A widget not styled before it is mounted: Textual styles a widget (and, for an Input,
-    four parts of it) whenever a class changes, even while it is still being built, and again
-    when it is mounted. Mounting alone styles it, with its siblings from a shared cache."""
+    """A widget (or screen) not styled before it is mounted: Textual styles a widget (and, for
+    an Input, four parts of it) whenever a class changes, even while it is still being built,
+    and again when it is mounted. Mounting alone styles it, with its siblings from a shared
+    cache."""
 
     def update_node_styles(self, animate: bool = True) -> None:
         """Restyle, once the widget is in the DOM (`parent` is set from mounting on)."""

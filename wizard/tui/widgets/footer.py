@@ -195,7 +195,7 @@ class KeysFooter(Footer):
                     self.app.get_key_display(binding),
                     binding.description,
                     binding.action,
-                    classes="-command-palette",
+                    classes="-command-palette -compact",  # as Footer sets it: one styling
                     disabled=not enabled,
                     tooltip=binding.tooltip or binding.description,
                 )

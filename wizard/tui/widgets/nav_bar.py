@@ -9,7 +9,7 @@ from textual.content import Content
 from textual.widgets import Button
 
 from wizard.tui.paths import elide_path
-from wizard.tui.widgets.fields import Note
+from wizard.tui.widgets.fields import Note, StyledWhenMounted
 
 UNSAVED = " ● unsaved"
 """Said after the cluster file's name while the answers differ from it; never cut."""
@@ -23,11 +23,12 @@ MIN_FILE_WIDTH = 14
 """The narrowest the file's label gets (`…/cluster.toml`)."""
 
 
-class NavButton(Button, inherit_css=False):
+class NavButton(StyledWhenMounted, Button, inherit_css=False):
     """Back or Next: a compact Button styled by its own rules — Button's for the compact
     default and primary kinds, in the same order, without the borders a compact button never
     draws or the ANSI-colour variants the wizard never runs in (Button's 7 KB of CSS for every
-    kind is not parsed before step 1's first frame)."""
+    kind is not parsed before step 1's first frame). Its variant and style classes, set as it
+    is built, style it once it is mounted, not three times before."""
 
     DEFAULT_CSS = """
     NavButton {
