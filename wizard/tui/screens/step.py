@@ -12,6 +12,7 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button
+from textual.widgets._footer import FooterKey
 
 from wizard.spec import Problem
 from wizard.tui.paths import display_path
@@ -35,7 +36,7 @@ class StepScreen(StyledWhenMounted, Screen[None]):
     STEP: ClassVar[int] = 0
     NEXT_LABEL: ClassVar[str] = "Next"
     MOUNTS: ClassVar[tuple[type[DOMNode], ...]] = (
-        StepIndicator, Container, NavBar, NavButton, Note, KeysFooter, KeyRow,
+        StepIndicator, Container, NavBar, NavButton, Note, KeysFooter, KeyRow, FooterKey,
     )  # fmt: skip
     """The widget types the step mounts before its first frame (the wizard adds their default
     CSS up front: AppBase.add_default_css); a step adds its own to the chrome's."""
