@@ -13,10 +13,15 @@ from wizard.cli.common import run_cancellable
 def test_ctrl_c_sets_the_jobs_cancel_and_the_job_ends_on_its_own(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    def job(cancel: threading.Event) -> str:
-        return "stopped" if cancel.wait(10) else "ran to its end"
+    waiting = threading.Event()
 
-    threading.Timer(0.3, _thread.interrupt_main).start()  # Ctrl-C, as the terminal sends it
+    def job(cancel: threading.Event) -> str:
+        waiting.set()
+        return "stopped" if cancel.wait(60) else "ran to its end"
+
+    # Ctrl-C, as the terminal sends it, once the job waits: a 0.3 s timer fired before
+    # run_cancellable was entered when the main thread was late, a KeyboardInterrupt here
+    threading.Thread(target=lambda: waiting.wait(60) and _thread.interrupt_main()).start()
     result, error, interrupted = run_cancellable(job, (ValueError,), "the step stops now", "t")
     assert (result, error, interrupted) == ("stopped", "", True)
     assert capsys.readouterr().err == "interrupting — the step stops now\n"

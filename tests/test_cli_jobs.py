@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -92,23 +93,33 @@ def test_a_kubeadm_set_is_not_mixed_with_the_complete_profile(config: Path, caps
 
 
 _HOLD = """
-import sys, time
+import sys
+import threading
 from wizard.store.lock import directory_lock
 with directory_lock(sys.argv[1], command="k8s-cert-wizard renew -o k8s-certs"):
     print("locked", flush=True)
-    time.sleep(float(sys.argv[2]))
+    sys.stdin.readline()
 """
 
 
-def _holder(directory: Path, seconds: float) -> subprocess.Popen[str]:
+def _holder(directory: Path) -> subprocess.Popen[str]:
+    """Another run holding the directory's lock until `_release` (or killed): a hold of some
+    seconds could end before a late test got to the lock."""
     process = subprocess.Popen(
-        [sys.executable, "-c", _HOLD, str(directory), str(seconds)],
+        [sys.executable, "-c", _HOLD, str(directory)],
         cwd=ROOT,
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
     assert process.stdout is not None and process.stdout.readline().strip() == "locked"
     return process
+
+
+def _release(holder: subprocess.Popen[str]) -> None:
+    assert holder.stdin is not None
+    holder.stdin.write("go\n")
+    holder.stdin.close()
 
 
 @pytest.mark.parametrize("command", ["generate", "csr", "renew"])
@@ -117,7 +128,7 @@ def test_a_directory_another_run_writes_is_refused_in_words(
 ) -> None:
     assert _generate(capsys)[0] == 0
     directory = config.parent / "k8s-certs"
-    holder = _holder(directory, 10)
+    holder = _holder(directory)
     try:
         argv = [command, "--force"] if command != "renew" else [command, "--only", "admin"]
         code = main(argv)
@@ -130,11 +141,31 @@ def test_a_directory_another_run_writes_is_refused_in_words(
     assert "(k8s-cert-wizard renew -o k8s-certs)" in err and "--wait" in err
 
 
-def test_wait_queues_behind_the_other_run(config: Path, capsys) -> None:
+def test_wait_queues_behind_the_other_run(
+    config: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The holder lets go once the run has said it waits (a 1.5 s hold let a late run find the
+    lock free, and print no waiting line)."""
+    import wizard.cli.generate as face
+
     directory = config.parent / "k8s-certs"
-    holder = _holder(directory, 1.5)
-    code, out, err = _generate(capsys, "--wait")
-    holder.wait()
+    holder = _holder(directory)
+    said = face.say_waiting
+
+    def waiting(*args) -> None:  # noqa: ANN002
+        said(*args)
+        if holder.stdin is not None and not holder.stdin.closed:
+            _release(holder)
+
+    monkeypatch.setattr(face, "say_waiting", waiting)
+    net = threading.Timer(120, holder.kill)  # a run that never says it waits fails, not hangs
+    net.start()
+    try:
+        code, out, err = _generate(capsys, "--wait")
+    finally:
+        net.cancel()
+        holder.kill()
+        holder.wait()
     assert code == 0, err
     assert f"waiting for PID {holder.pid} (k8s-cert-wizard renew -o k8s-certs)" in err
     assert (directory / "ca.pem").is_file()
@@ -143,7 +174,7 @@ def test_wait_queues_behind_the_other_run(config: Path, capsys) -> None:
 def test_a_dry_run_needs_no_lock(config: Path, capsys) -> None:
     assert _generate(capsys)[0] == 0
     directory = config.parent / "k8s-certs"
-    holder = _holder(directory, 10)
+    holder = _holder(directory)
     try:
         code = main(["renew", "--only", "admin", "--dry-run"])
         review = main(["review", str(directory), "--json"])

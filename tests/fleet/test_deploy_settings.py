@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -123,13 +122,17 @@ def test_targets_take_the_per_host_override() -> None:
 def test_for_each_host_bounds_parallelism_and_keeps_one_failure_to_its_host() -> None:
     targets = [Target(f"10.0.0.{i}", "", f"10.0.0.{i}") for i in range(12)]
     running, peak, lock = 0, 0, threading.Lock()
+    # the first three hosts wait for each other: three at once is seen however slowly the
+    # threads start (a 20 ms sleep let one end before the third began on a loaded machine)
+    first_three = threading.Barrier(3, timeout=60)
 
     def work(target: Target) -> str:
         nonlocal running, peak
         with lock:
             running += 1
             peak = max(peak, running)
-        time.sleep(0.02)
+        if targets.index(target) < 3:
+            first_three.wait()
         with lock:
             running -= 1
         if target.address.endswith(".5"):

@@ -260,6 +260,28 @@ def test_changed_files_are_backed_up_beside_them_and_swapped_in(sets, tmp_path) 
     assert stat.S_IMODE((tmp_path / f"etc/kubernetes/ssl/{STAMP}").stat().st_mode) == 0o700
 
 
+def test_a_second_run_with_the_same_stamp_keeps_the_first_runs_backup(sets, tmp_path) -> None:
+    """Two runs in one second by one process (the stamp is the second and the process id) back
+    up into two folders: the second run's copies went into the first's folder over the copies
+    it kept there, and the files the first run replaced were lost without a word."""
+    spec, old, new = sets
+    old_host = by_address(host_files(spec, old), NODE)
+    new_host = by_address(host_files(spec, new), NODE)
+    place(old_host, tmp_path)
+    run = local(tmp_path)
+    for host in (new_host, old_host):  # the new set, then the old one back, with one stamp
+        apply(run, diff(host, read_inventory(run, host, str(tmp_path))), STAMP, root=str(tmp_path))
+    ssl = tmp_path / "etc/kubernetes/ssl"
+    assert sorted(p.name for p in ssl.glob("backup-*")) == [STAMP, f"{STAMP}-2"]
+    for first, second in zip(old_host.files, new_host.files, strict=True):
+        assert first.destination == second.destination
+        if first.content == second.content:
+            continue  # kept by both runs: backed up by neither
+        placed = tmp_path / first.destination.lstrip("/")
+        assert (placed.parent / STAMP / placed.name).read_bytes() == first.content, placed
+        assert (placed.parent / f"{STAMP}-2" / placed.name).read_bytes() == second.content
+
+
 def test_existing_directories_keep_their_mode_and_missing_ones_are_made(sets, tmp_path) -> None:
     spec, _, new = sets
     host = by_address(host_files(spec, new), MASTER)

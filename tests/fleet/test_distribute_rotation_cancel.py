@@ -50,7 +50,7 @@ class BlockingHosts(LocalHosts):
         if target.address == self.blocked and self.seen.count(target.address) >= self.skip:
             self.started.set()
             assert cancel is not None, "the job passes its cancel to each command"
-            if not cancel.wait(30):
+            if not cancel.wait(300):  # a safety net: the test cancels as soon as it started
                 raise AssertionError("nobody cancelled")
             raise Cancelled(target.label)
         return super().run(target, script, stdin=stdin, timeout=timeout, cancel=cancel)
@@ -78,7 +78,7 @@ def test_a_cancel_during_a_command_ends_the_run_at_that_step(work: Path) -> None
     request = RotationDistributionRequest(spec, work / "certs", CaKind.CLUSTER,
                                           etcd_settle_seconds=0, drain_seconds=0)  # fmt: skip
     cancel = threading.Event()
-    threading.Thread(target=lambda: hosts.started.wait(30) and cancel.set()).start()
+    threading.Thread(target=lambda: hosts.started.wait(300) and cancel.set(), daemon=True).start()
     outcome = run_rotation_distribution(
         request, cancel=cancel, client=hosts.factory(), jump=jump, sleep=lambda s: None
     )
@@ -100,7 +100,8 @@ def test_ctrl_c_during_a_command_prints_where_it_stopped_and_how_to_resume(
     real = job.run_rotation_distribution
     fakes = {"client": hosts.factory(), "jump": jump, "sleep": lambda seconds: None}
     threading.Thread(
-        target=lambda: hosts.started.wait(30) and _thread.interrupt_main()  # Ctrl-C
+        target=lambda: hosts.started.wait(300) and _thread.interrupt_main(),  # Ctrl-C
+        daemon=True,
     ).start()
     job.run_rotation_distribution = lambda request, **kw: real(request, **{**kw, **fakes})
     try:

@@ -155,14 +155,15 @@ def test_another_writer_is_refused_before_any_key(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     directory = tmp_path / "certs"
-    script = (
-        "import sys, time\nfrom wizard.store.lock import directory_lock\n"
+    script = (  # holds the lock until killed: a 5 s hold could end before a late run() began
+        "import sys\nfrom wizard.store.lock import directory_lock\n"
         "with directory_lock(sys.argv[1], command='k8s-cert-wizard renew'):\n"
-        "    print('locked', flush=True); time.sleep(5)\n"
+        "    print('locked', flush=True); sys.stdin.readline()\n"
     )
     holder = subprocess.Popen(
-        [sys.executable, "-c", script, str(directory)], cwd=ROOT, stdout=subprocess.PIPE, text=True
-    )
+        [sys.executable, "-c", script, str(directory)],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         monkeypatch.setattr(pki, "new_private_key", _fail_key)
@@ -219,7 +220,7 @@ class GatedKeys:
             gated = self.entered <= self.held
         if gated:
             self.waiting.set()
-            self.gate.wait(30)  # a failing test must not hang the suite
+            self.gate.wait(300)  # a failing test must not hang the suite
         key = self.make(algo, size)
         with self.lock:
             self.returned += 1
@@ -243,9 +244,9 @@ def test_cancel_returns_while_a_key_is_still_being_made(
     thread = threading.Thread(target=generate)
     thread.start()
     try:
-        assert keys.waiting.wait(10), "no key was started"
+        assert keys.waiting.wait(60), "no key was started"
         cancel.set()
-        thread.join(10)
+        thread.join(60)  # a safety net: the run returns at its next poll (50 ms)
         # run() gave up while every key maker is still blocked inside a key: it did not wait
         assert not thread.is_alive() and keys.returned == 0 and not keys.gate.is_set()
         assert len(raised) == 1 and isinstance(raised[0], Cancelled)
@@ -275,12 +276,12 @@ def test_progress_moves_per_key_before_the_last_key(
     )  # fmt: skip
     thread.start()
     try:
-        assert two_keys.wait(10), f"the bar did not move while keys were held back: {steps}"
+        assert two_keys.wait(60), f"the bar did not move while keys were held back: {steps}"
         assert not keys.gate.is_set()  # the first key is still being made
         assert all(message.startswith("ECDSA 256 key for ") for message in steps)
     finally:
         keys.gate.set()
-        thread.join(30)
+        thread.join(120)
     names = {
         message.removeprefix("ECDSA 256 key for ") for message in steps if "key for" in message
     }

@@ -27,6 +27,7 @@ from wizard.store.lock import (
     LOCK_MODE,
     DirectoryBusy,
     LockError,
+    LockHolder,
     directory_lock,
     lock_file_for,
     read_holder,
@@ -161,48 +162,69 @@ def test_a_record_left_by_a_dead_run_is_taken_over_and_said(tmp_path: Path) -> N
 
 
 def test_wait_waits_with_a_progress_line_and_then_proceeds(tmp_path: Path) -> None:
+    """The holder lets go only when told, and it is told from the first progress line: the
+    run proceeds after it waited, whatever the machine's speed (a 1.5 s hold and `waited >= 1`
+    was a bound on how soon the test process got going again)."""
     directory = tmp_path / "certs"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", _HOLD_SCRIPT, str(directory), "1.5"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    holder = _holder(directory)
     said: list[tuple[int | None, float]] = []
-    with directory_lock(
-        directory, wait=True, on_wait=lambda h, s: said.append((h and h.pid, s))
-    ) as held:
-        assert held.waited >= 1.0
-    holder.wait(timeout=10)
+
+    def on_wait(found: LockHolder | None, seconds: float) -> None:
+        said.append((found and found.pid, seconds))
+        if len(said) == 1:
+            _release(holder)
+
+    with directory_lock(directory, wait=True, on_wait=on_wait) as held:
+        assert held.waited > 0
+    assert holder.wait(timeout=60) == 0
     assert said and said[0][0] == holder.pid
 
 
 def test_cancel_stops_a_wait(tmp_path: Path) -> None:
+    """A cancel set during the wait ends it with DirectoryBusy; the holder still holds the lock
+    (it lets go only when told), so nothing else can have ended the wait."""
     directory = tmp_path / "certs"
+    holder = _holder(directory)
+    cancel = threading.Event()
+    try:
+        with (
+            pytest.raises(DirectoryBusy),
+            directory_lock(
+                directory, wait=True, cancel=cancel, on_wait=lambda found, seconds: cancel.set()
+            ),
+        ):
+            pass
+        assert holder.poll() is None  # it holds the lock still
+    finally:
+        _release(holder)
+        holder.wait(timeout=60)
+
+
+def _holder(directory: Path) -> subprocess.Popen[str]:
+    """Another process holding the directory's lock until `_release`."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", _HOLD_SCRIPT, str(directory), "5"],
+        [sys.executable, "-c", _HOLD_SCRIPT, str(directory)],
         cwd=ROOT,
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
     assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-    cancel = threading.Event()
-    threading.Timer(0.3, cancel.set).start()
-    started = time.monotonic()
-    with pytest.raises(DirectoryBusy), directory_lock(directory, wait=True, cancel=cancel):
-        pass
-    assert time.monotonic() - started < 3
-    holder.kill()
-    holder.wait()
+    return holder
+
+
+def _release(holder: subprocess.Popen[str]) -> None:
+    assert holder.stdin is not None
+    holder.stdin.write("go\n")
+    holder.stdin.close()
 
 
 _HOLD_SCRIPT = """
-import sys, time
+import sys
 from wizard.store.lock import directory_lock
 with directory_lock(sys.argv[1], command="holder for a test"):
     print("locked", flush=True)
-    time.sleep(float(sys.argv[2]))
+    sys.stdin.readline()
 """
 
 _TRY_SCRIPT = """

@@ -310,9 +310,9 @@ def test_a_kubeconfig_naming_a_device_fifo_or_huge_file(
     ca = make_ca("ca")
     path = target if target.startswith("/") else str(outside / target)
     write(ssl / "admin.kubeconfig", kubeconfig(ca.cert, "admin", cert_path=path, key_path=path))
-    start = time.perf_counter()
+    start = time.process_time()  # CPU seconds: a bound on the work, not on the machine's load
     review = review_directory(ssl)
-    assert time.perf_counter() - start < 1
+    assert time.process_time() - start < 1
     notes = [r.note for r in review.files if r.embedded and r.kind == "damaged"]
     assert notes and all(note == words for note in notes), notes
     assert [f for f in review.findings if f.check == "internal-error"] == []

@@ -264,3 +264,30 @@ def test_phases_written_in_one_second_by_other_processes_keep_their_order(
     apply_undo(undo)
     found = written_phase_steps(out, target)
     assert found is not None and found[0] is Phase.PREPARE
+
+
+def test_the_sequence_and_the_folder_are_chosen_under_the_directorys_lock(
+    profile_sets, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two writers must not choose the same `sequence`: apply_phase and apply_undo choose it
+    while they hold the directory's lock themselves, not before taking it (a caller without
+    the lock — the package's own API — left a window between the choice and the write)."""
+    import wizard.rotate.phases as phases_module
+    import wizard.rotate.undo as undo_module
+    from wizard.rotate.state import next_sequence
+    from wizard.store import lock
+
+    held: list[bool] = []
+
+    def watched(directory: Path) -> int:
+        held.append(lock.lock_file_for(directory) in lock._held)
+        return next_sequence(directory)
+
+    monkeypatch.setattr(phases_module, "next_sequence", watched)
+    monkeypatch.setattr(undo_module, "next_sequence", watched)
+    spec = make_spec("complete")
+    out = copy_set(profile_sets["complete"], tmp_path / "certs")
+    target = target_for("cluster", spec, out)
+    _run(out, target, Phase.PREPARE)
+    apply_undo(plan_undo(out, target))
+    assert held == [True, True]

@@ -68,10 +68,14 @@ def test_save_aside_never_overwrites(tmp_path: Path) -> None:
     assert len({first, second, third}) == 3 and all(p.parent == tmp_path for p in (first, second))
 
 
+FIRST_SCREEN = b"Addresses"
+"""Text of the wizard's first screen: once it is drawn the wizard reads keys."""
+
+
 def _run_in_a_terminal(script: str, keys: list[tuple[float, bytes]], timeout: float = 30):
     """Run `script` with a pseudo-terminal as its terminal, send `keys` (waiting after each);
     returns (exit status, None if killed after `timeout`; how many keys were sent when it
-    ended; everything it printed)."""
+    ended; everything it printed). The keys are sent once the first screen is drawn."""
     pid, fd = pty.fork()
     if pid == 0:  # the child: the wizard, with the pty as stdin/stdout/stderr
         os.chdir(os.environ["CRASH_TEST_CWD"])
@@ -88,7 +92,19 @@ def _run_in_a_terminal(script: str, keys: list[tuple[float, bytes]], timeout: fl
                 except OSError:
                     return
 
-    read_for(4)  # start-up
+    def read_until(text: bytes, seconds: float) -> None:
+        end = time.monotonic() + seconds  # a safety net: the wait ends at the text
+        while text not in output and (left := end - time.monotonic()) > 0:
+            ready, _, _ = select.select([fd], [], [], left)
+            if ready:
+                try:
+                    output.extend(os.read(fd, 65536))
+                except OSError:
+                    return
+
+    # start-up: until the first screen is drawn (4 s of waiting sent the keys to a wizard not
+    # yet running on a loaded machine, where a key could go before its field existed)
+    read_until(FIRST_SCREEN, 120)
     status = None
     sent = 0
     for delay, data in keys:

@@ -271,3 +271,25 @@ async def test_progress_coalesces_but_the_log_keeps_every_step(tmp_path: Path) -
         assert any(line == "✓ ready to write" for line in steps)
         bar = screen.query_one("#progress", ProgressBar)
         assert bar.total is not None and bar.progress == bar.total
+
+
+async def test_a_step_added_while_the_log_is_written_is_logged_too(tmp_path: Path) -> None:
+    """The worker thread appends steps while the screen writes earlier ones to the log: those
+    come in the next call, none is skipped. (The log once lost `made kube-proxy.pem` and `ready
+    to write` so on a loaded machine: the count of steps logged was read after the writing.)"""
+    app = wizard(fast_spec())
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await _to_generate(app, pilot, tmp_path / "k8s-certs")
+        written: list[str] = []
+        late = Progress(2, 3, "made kube-proxy.pem")
+
+        def log_line(text: str) -> None:
+            written.append(text)
+            if late not in screen._steps:
+                screen._steps.append(late)  # as the worker does, between two lines
+
+        screen.log_line = log_line  # type: ignore[method-assign]
+        screen._steps, screen._logged = [Progress(1, 3, "made admin.pem")], 0
+        screen._log_steps()
+        screen._log_steps()
+        assert written == ["✓ made admin.pem", "✓ made kube-proxy.pem"]

@@ -108,10 +108,10 @@ async def test_a_10_kb_paste_of_addresses_adds_the_first_hundred_quickly() -> No
         etcd = app.screen.editor("etcd")
         text = " ".join(f"10.{i // 250}.{i % 250}.1" for i in range(1000))
         assert len(text) > 10_000
-        started = time.monotonic()
+        started = time.process_time()  # CPU seconds: the work, not the load
         await paste_into(pilot, etcd.add_field, text)
         await pilot.pause()
-        took = time.monotonic() - started
+        took = time.process_time() - started
         _alive(app)
         given = text.split()
         assert etcd.values == GUIDE_HOSTS["etcd"] + given[: MAX_ENTRIES - 3]
@@ -125,9 +125,9 @@ async def test_a_100_kb_paste_into_a_field_is_cut_with_a_message() -> None:
         etcd = app.screen.editor("etcd")
         field = etcd.rows[0].field
         field.value = ""
-        started = time.monotonic()
+        started = time.process_time()  # CPU seconds: the work, not the load
         await paste_into(pilot, field, "a" * 100_000)
-        took = time.monotonic() - started
+        took = time.process_time() - started
         _alive(app)
         assert len(field.value) == MAX_FIELD_LENGTH
         assert any("at most 1,000" in n.message for n in app._notifications)

@@ -7,7 +7,9 @@ directory as it was, undo byte for byte, refusals in words, the diagram in Chine
 from __future__ import annotations
 
 import shutil
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -186,6 +188,14 @@ async def test_prepare_writes_the_clis_files_the_stage_advances_undo_restores(
         )
 
 
+async def _until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 90) -> bool:
+    """Let the app run until `condition` holds (the timeout is a safety net, not a pace)."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        await pilot.pause(0.02)
+    return condition()
+
+
 def _pem():  # noqa: ANN202
     from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -196,8 +206,10 @@ def _pem():  # noqa: ANN202
 async def test_reissue_progress_moves_and_esc_cancels_before_the_write(
     certs: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With each leaf slowed to 0.15 s: the bar moves leaf by leaf; Esc in the middle stops the
-    run before its write — the directory is as it was, still prepared."""
+    """Each leaf is held until the test has read the bar: it moves leaf by leaf, forward; the
+    fifth is held until Esc has cancelled the run, which then stops before its write — the
+    directory is as it was, still prepared. (Leaves slowed to 0.15 s and a 30 ms poll let a
+    loaded machine miss steps, or finish the run before Esc came.)"""
     import wizard.rotate.phases as phases
 
     config = certs.parent / "cli-cluster.toml"
@@ -205,26 +217,36 @@ async def test_reissue_progress_moves_and_esc_cancels_before_the_write(
     assert main(["rotate-ca", "-c", str(config), "-o", str(certs), "--ca", "cluster"]) == 0
     prepared = top_level(certs)
     real_leaf = phases._leaf
-
-    def slow_leaf(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        time.sleep(0.15)
-        return real_leaf(*args, **kwargs)
+    gates = [threading.Event() for _ in range(4)]
+    calls: list[int] = []
 
     app = app_for(certs)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_rotate(pilot)
+
+        def held_leaf(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            number = len(calls)
+            calls.append(number)
+            if number < len(gates):
+                gates[number].wait(60)
+            else:
+                screen._cancel.wait(60)  # the run's own cancel, set by Esc
+            return real_leaf(*args, **kwargs)
+
         assert screen.planned is not None and screen.planned.dry_run is not None
         assert screen.planned.dry_run.plan.phase == "reissue"
-        monkeypatch.setattr(phases, "_leaf", slow_leaf)
+        monkeypatch.setattr(phases, "_leaf", held_leaf)
         seen: list[float] = []
         await pilot.press("r")
         await answer(pilot, "y")
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and len(set(seen)) < 4:
-            if screen.progress is not None:
-                seen.append(screen.progress.done)
-            await pilot.pause(0.03)
-        assert len(set(seen)) >= 4 and seen == sorted(seen), seen  # it moves, forward
+        for number in range(len(gates) + 1):
+            # the bar is told (call_from_thread waits for it) before each leaf is made
+            assert await _until(pilot, lambda number=number: len(calls) > number), calls
+            assert screen.progress is not None
+            seen.append(screen.progress.done)
+            if number < len(gates):
+                gates[number].set()
+        assert len(set(seen)) == len(seen) and seen == sorted(seen), seen  # it moves, forward
         assert "issuing " in screen.status_text() and "Esc cancels" in screen.status_text()
         await pilot.press("escape")
         await pilot.pause()

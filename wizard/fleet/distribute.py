@@ -593,10 +593,18 @@ done
 [ "$tag" = "E" ] || fail "the payload was cut short"
 if [ -n "$temps" ]; then step; flush $temps; fi
 # the old files into backup-<time>/ beside them (copies: the live file stays until the rename)
+# A folder of that name this run did not make is an earlier run's (one second, one process id:
+# the stamp): its copies are kept, and this run's go to `<stamp>-2`, `-3`… as the store does.
+made="|"
 backup() {
   bdir="$(dirname -- "$1")/$STAMP"
+  number=1
+  while [ -e "$bdir" ] && case "$made" in *"|$bdir|"*) false ;; *) true ;; esac; do
+    number=$((number+1)); bdir="$(dirname -- "$1")/$STAMP-$number"
+  done
   if [ ! -d "$bdir" ]; then
     mkdir -m 700 -- "$bdir" || fail "cannot make $bdir"
+    made="$made$bdir|"
     echo "B ${bdir#"$ROOT"}"
   fi
   step; cp -p -- "$1" "$bdir/" || fail "cannot back up $1"

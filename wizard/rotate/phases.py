@@ -417,33 +417,35 @@ def plan_phase(
 
 def apply_phase(plan: PhasePlan) -> WriteResult:
     """Write the phase: the replaced and removed files go to `backup-<time>/` with a
-    `rotate.json` saying which phase of which CA it was; then one atomic swap."""
-    moment = datetime.now(UTC).replace(microsecond=0)
-    while (plan.directory / backup_name(moment)).exists():
-        moment += timedelta(seconds=1)
-    files = [f for f in plan.files if f.path in {c.path for c in plan.changes}]
-    manifest = {
-        "tool": "k8s-cert-wizard rotate-ca",
-        "created": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "sequence": next_sequence(plan.directory),
-        "profile": plan.target.profile.name,
-        "ca": plan.target.key,
-        "kind": str(plan.target.kind),
-        "phase": str(plan.phase),
-        "stage_before": str(plan.state.stage),
-        "added": [c.path for c in plan.changes if c.action == "add"],
-        "replaced": [c.path for c in plan.changes if c.action == "replace"],
-        "removed": list(plan.remove),
-    }
-    files.append(
-        OutputFile(
-            f"{backup_name(moment)}/{MANIFEST_FILE}",
-            (json.dumps(manifest, indent=2) + "\n").encode(),
-            FILE_MODE,
-        )
-    )
+    `rotate.json` saying which phase of which CA it was; then one atomic swap. The folder's
+    name and the manifest's `sequence` are chosen under the directory's lock (re-entrant), so
+    no other writer can choose the same."""
     try:
         with directory_lock(plan.directory):
+            moment = datetime.now(UTC).replace(microsecond=0)
+            while (plan.directory / backup_name(moment)).exists():
+                moment += timedelta(seconds=1)
+            files = [f for f in plan.files if f.path in {c.path for c in plan.changes}]
+            manifest = {
+                "tool": "k8s-cert-wizard rotate-ca",
+                "created": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "sequence": next_sequence(plan.directory),
+                "profile": plan.target.profile.name,
+                "ca": plan.target.key,
+                "kind": str(plan.target.kind),
+                "phase": str(plan.phase),
+                "stage_before": str(plan.state.stage),
+                "added": [c.path for c in plan.changes if c.action == "add"],
+                "replaced": [c.path for c in plan.changes if c.action == "replace"],
+                "removed": list(plan.remove),
+            }
+            files.append(
+                OutputFile(
+                    f"{backup_name(moment)}/{MANIFEST_FILE}",
+                    (json.dumps(manifest, indent=2) + "\n").encode(),
+                    FILE_MODE,
+                )
+            )
             return store_write_files(
                 plan.directory, files, force=True, now=moment, remove=plan.remove
             )

@@ -111,28 +111,29 @@ def _back_to_cluster_ca(target: Target, steps: list[HostStep]) -> list[HostStep]
 
 
 def apply_undo(plan: UndoPlan) -> WriteResult:
-    """Write the backup back and take out what the phase added, atomically."""
-    moment = datetime.now(UTC).replace(microsecond=0)
-    while (plan.directory / backup_name(moment)).exists():
-        moment += timedelta(seconds=1)
-    record = {
-        "tool": "k8s-cert-wizard rotate-ca",
-        "created": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "sequence": next_sequence(plan.directory),
-        "ca": plan.key,
-        "phase": str(plan.phase),
-        "undo_of": plan.backup.name,
-    }
-    files = [
-        *plan.files,
-        OutputFile(
-            f"{backup_name(moment)}/{MANIFEST_FILE}",
-            (json.dumps(record, indent=2) + "\n").encode(),
-            FILE_MODE,
-        ),
-    ]
+    """Write the backup back and take out what the phase added, atomically. The record's
+    folder and `sequence` are chosen under the directory's lock, as apply_phase's are."""
     try:
         with directory_lock(plan.directory):
+            moment = datetime.now(UTC).replace(microsecond=0)
+            while (plan.directory / backup_name(moment)).exists():
+                moment += timedelta(seconds=1)
+            record = {
+                "tool": "k8s-cert-wizard rotate-ca",
+                "created": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "sequence": next_sequence(plan.directory),
+                "ca": plan.key,
+                "phase": str(plan.phase),
+                "undo_of": plan.backup.name,
+            }
+            files = [
+                *plan.files,
+                OutputFile(
+                    f"{backup_name(moment)}/{MANIFEST_FILE}",
+                    (json.dumps(record, indent=2) + "\n").encode(),
+                    FILE_MODE,
+                ),
+            ]
             return write_files(plan.directory, files, force=True, remove=plan.remove, now=moment)
     except DirectoryBusy as busy:
         raise RotateError(f"{busy} — nothing was written; let it finish, then try again") from None

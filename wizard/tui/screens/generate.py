@@ -545,11 +545,14 @@ class GenerateScreen(StepScreen):
         self._log_steps()
 
     def _log_steps(self) -> None:
-        """Log the steps the worker added since the last call (Advanced messages coalesce)."""
+        """Log the steps the worker added since the last call (Advanced messages coalesce).
+        The count is read once: the worker appends while the lines are written, and those
+        steps are the next call's (counting after the writing skipped them)."""
         steps = self._steps
-        for step in steps[self._logged : len(steps)]:
+        end = len(steps)
+        for step in steps[self._logged : end]:
             self.log_line(f"✓ {step.message}")
-        self._logged = len(steps)
+        self._logged = end
 
     @on(Finished)
     def _finished(self, event: Finished) -> None:
