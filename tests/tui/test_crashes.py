@@ -82,9 +82,10 @@ def _run_in_a_terminal(script: str, keys: list[tuple[float, bytes]], timeout: fl
         os.execvpe(sys.executable, [sys.executable, "-c", script], os.environ)
     output = bytearray()
 
-    def read_for(seconds: float) -> None:
+    def read_until(text: bytes | None, seconds: float) -> None:
+        """Read the terminal until `text` shows (None: for all of `seconds`, a safety net)."""
         end = time.monotonic() + seconds
-        while (left := end - time.monotonic()) > 0:
+        while (text is None or text not in output) and (left := end - time.monotonic()) > 0:
             ready, _, _ = select.select([fd], [], [], left)
             if ready:
                 try:
@@ -92,15 +93,8 @@ def _run_in_a_terminal(script: str, keys: list[tuple[float, bytes]], timeout: fl
                 except OSError:
                     return
 
-    def read_until(text: bytes, seconds: float) -> None:
-        end = time.monotonic() + seconds  # a safety net: the wait ends at the text
-        while text not in output and (left := end - time.monotonic()) > 0:
-            ready, _, _ = select.select([fd], [], [], left)
-            if ready:
-                try:
-                    output.extend(os.read(fd, 65536))
-                except OSError:
-                    return
+    def read_for(seconds: float) -> None:
+        read_until(None, seconds)
 
     # start-up: until the first screen is drawn (4 s of waiting sent the keys to a wizard not
     # yet running on a loaded machine, where a key could go before its field existed)
