@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.held_process import start_held
 from tests.tui.wizard_pilot import fast_spec
 from wizard.cli import main
 from wizard.spec import dump_spec
@@ -105,15 +106,7 @@ with directory_lock(sys.argv[1], command="k8s-cert-wizard renew -o k8s-certs"):
 def _holder(directory: Path) -> subprocess.Popen[str]:
     """Another run holding the directory's lock until `_release` (or killed): a hold of some
     seconds could end before a late test got to the lock."""
-    process = subprocess.Popen(
-        [sys.executable, "-c", _HOLD, str(directory)],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None and process.stdout.readline().strip() == "locked"
-    return process
+    return start_held(_HOLD, str(directory), says="locked")
 
 
 def _release(holder: subprocess.Popen[str]) -> None:

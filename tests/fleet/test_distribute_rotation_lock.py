@@ -15,19 +15,13 @@ import pytest
 
 from tests.fleet.fleet_sets import LocalHosts
 from tests.fleet.test_distribute_rotation import Jump, request, rotation  # noqa: F401 - fixture
+from tests.held_process import environment, start_held
 from wizard.cli import main
 from wizard.jobs.rotation_distribution import run_rotation_distribution
 from wizard.store.lock import DirectoryBusy, lock_file_for
 
-ROOT = Path(__file__).resolve().parents[2]
 BUSY = "is being written by another run"
 SAFETY = 120  # seconds: only so a broken test cannot hang the suite; nothing is timed
-
-
-def _environment() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
 
 
 def _cli(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -35,7 +29,7 @@ def _cli(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "wizard", *argv],
         cwd=cwd,
-        env=_environment(),
+        env=environment(),
         capture_output=True,
         text=True,
         timeout=SAFETY,
@@ -119,17 +113,9 @@ print("wrote", outcome.plan.phase, flush=True)
 
 
 def _holding_rotate_ca(r) -> subprocess.Popen[str]:  # noqa: ANN001 - the rotation fixture
-    process = subprocess.Popen(
-        [sys.executable, "-c", _ROTATE_HOLDING, str(r.fleet.toml), str(r.fleet.out)],
-        cwd=r.tmp,
-        env=_environment(),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    return start_held(
+        _ROTATE_HOLDING, str(r.fleet.toml), str(r.fleet.out), says="locked", cwd=r.tmp, stderr=True
     )
-    assert process.stdout is not None and process.stdout.readline().strip() == "locked"
-    return process
 
 
 def _release(process: subprocess.Popen[str]) -> str:

@@ -13,7 +13,8 @@ import pytest
 
 from tests.fleet.fleet_sets import local_reader
 from tests.fleet.test_distribute_rotation import rotation  # noqa: F401 - the fixture
-from tests.fleet.test_distribute_rotation_lock import _environment, _holding_rotate_ca
+from tests.fleet.test_distribute_rotation_lock import _holding_rotate_ca
+from tests.held_process import environment
 from wizard.cli import main
 from wizard.exit_codes import INTERRUPTED, REFUSED
 from wizard.fleet.check import check_fleet
@@ -112,7 +113,7 @@ def test_ctrl_c_while_waiting_for_the_lock_says_nothing_was_done(rotation) -> No
         done = subprocess.run(
             [sys.executable, "-c", _INTERRUPT_WHILE_WAITING, *_distribute(fleet, "--wait")],
             cwd=rotation.tmp,
-            env=_environment(),
+            env=environment(),
             capture_output=True,
             text=True,
             timeout=120,

@@ -3,13 +3,12 @@ refusals are data, and the run holds the directory's lock."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 
+from tests.held_process import start_held
 from tests.tui.wizard_pilot import fast_spec
 from wizard import pki
 from wizard.generate import Cancelled, Progress
@@ -24,8 +23,6 @@ from wizard.jobs.generation import (
 )
 from wizard.spec import dump_spec
 from wizard.store.lock import DirectoryBusy
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _set(directory: Path, profile: str = "classic") -> dict[str, bytes]:
@@ -160,12 +157,8 @@ def test_another_writer_is_refused_before_any_key(
         "with directory_lock(sys.argv[1], command='k8s-cert-wizard renew'):\n"
         "    print('locked', flush=True); sys.stdin.readline()\n"
     )
-    holder = subprocess.Popen(
-        [sys.executable, "-c", script, str(directory)],
-        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    holder = start_held(script, str(directory), says="locked")
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         monkeypatch.setattr(pki, "new_private_key", _fail_key)
         with pytest.raises(DirectoryBusy) as busy:
             run(GenerationRequest(fast_spec(), directory))

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.held_process import environment, start_held
 from wizard.store.lock import (
     LOCK_MODE,
     DirectoryBusy,
@@ -202,15 +203,7 @@ def test_cancel_stops_a_wait(tmp_path: Path) -> None:
 
 def _holder(directory: Path) -> subprocess.Popen[str]:
     """Another process holding the directory's lock until `_release`."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c", _HOLD_SCRIPT, str(directory)],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-    return holder
+    return start_held(_HOLD_SCRIPT, str(directory), says="locked")
 
 
 def _release(holder: subprocess.Popen[str]) -> None:
@@ -258,12 +251,6 @@ def _other_process_tries(directory: Path) -> None:
 # --- two writers racing on one directory ---------------------------------------------------
 
 
-def _environment() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
 def _command(*argv: str) -> list[str]:
     return [sys.executable, "-m", "wizard", *argv]
 
@@ -296,7 +283,7 @@ def _kept(original: dict[str, bytes], directory: Path) -> list[str]:
 def fast_cluster(tmp_path: Path) -> Path:
     """cluster.toml of the guide with ECDSA P-256 keys (a run takes about 0.2 s)."""
     subprocess.run(
-        _command("init"), cwd=tmp_path, env=_environment(), check=True, capture_output=True
+        _command("init"), cwd=tmp_path, env=environment(), check=True, capture_output=True
     )
     config = tmp_path / "cluster.toml"
     text = config.read_text()
@@ -318,17 +305,7 @@ raise SystemExit(wizard.cli.main(sys.argv[1:]))
 
 def _launch(argv: list[str], cwd: Path) -> subprocess.Popen[str]:
     """A real `k8s-cert-wizard` run, imported and waiting for `_go` (argv as for _command)."""
-    process = subprocess.Popen(
-        [sys.executable, "-c", _LAUNCHER, *argv[3:]],
-        cwd=cwd,
-        env=_environment(),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None and process.stdout.readline().strip() == "ready"
-    return process
+    return start_held(_LAUNCHER, *argv[3:], says="ready", cwd=cwd, stderr=True)
 
 
 def _go(process: subprocess.Popen[str]) -> None:
@@ -400,7 +377,7 @@ def _generate(tmp_path: Path, directory: Path, *extra: str) -> None:
     result = subprocess.run(
         _command("generate", "-o", str(directory), *extra),
         cwd=tmp_path,
-        env=_environment(),
+        env=environment(),
         capture_output=True,
         text=True,
     )
@@ -435,7 +412,7 @@ def test_renew_against_undo(tmp_path: Path, fast_cluster: Path) -> None:
         result = subprocess.run(
             _command("renew", "-o", str(directory), "--only", "kube-proxy"),
             cwd=tmp_path,
-            env=_environment(),
+            env=environment(),
             capture_output=True,
             text=True,
         )
@@ -457,7 +434,7 @@ def test_a_killed_holder_needs_no_cleanup(tmp_path: Path, fast_cluster: Path) ->
         process = subprocess.Popen(
             _command("generate", "-o", str(directory), "--force"),
             cwd=tmp_path,
-            env=_environment(),
+            env=environment(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -473,7 +450,7 @@ def test_a_killed_holder_needs_no_cleanup(tmp_path: Path, fast_cluster: Path) ->
         after = subprocess.run(
             _command("generate", "-o", str(directory), "--force"),
             cwd=tmp_path,
-            env=_environment(),
+            env=environment(),
             capture_output=True,
             text=True,
         )
